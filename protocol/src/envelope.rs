@@ -1,0 +1,442 @@
+//! The record envelope: clear header, XChaCha20-Poly1305 sealed body, ed25519 signature.
+//!
+//! Layout (integers big-endian; FORMAT.md, "Record envelope"):
+//!
+//! ```text
+//! 0   4  magic "ALPR"
+//! 4   1  format version (1)
+//! 5   1  kind (1 read, 2 audit event)
+//! 6  32  origin node id (ed25519 public key)
+//! 38  8  seq (u64)
+//! 46  8  time (i64 ms since the Unix epoch)
+//! 54  8  data key id
+//! 62 24  nonce
+//! 86  4  N = sealed body length, tag included
+//! 90  N  XChaCha20-Poly1305(data key, nonce, aad = bytes 0..86, postcard body)
+//! 90+N 64 ed25519 signature by origin over bytes 0..90+N
+//! ```
+//!
+//! Invariant: a [`VerifiedRead`] or [`VerifiedAuditEvent`] exists only if its
+//! bytes passed [`Trust::open_read`] / [`Trust::open_audit`], or were made by
+//! [`Sealer`] in this process (which signs and seals them itself).
+
+use std::collections::HashMap;
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rand::CryptoRng;
+use sha2::{Digest, Sha256};
+
+use crate::enrollment::{CertificateError, VerifiedCertificate};
+use crate::identity::{AgencyId, DataKey, KeyId, NodeId, NodeKey};
+use crate::record::{AuditBody, AuditEvent, Read, ReadBody};
+use crate::time::Timestamp;
+
+const MAGIC: &[u8; 4] = b"ALPR";
+pub const ENVELOPE_VERSION: u8 = 1;
+pub const HEADER_LEN: usize = 86;
+const PREFIX_LEN: usize = HEADER_LEN + 4;
+const SIGNATURE_LEN: usize = 64;
+const TAG_LEN: usize = 16;
+/// Largest sealed body accepted: a plate crop plus an overview frame fit well within it.
+pub const SEALED_BODY_BYTES_MAX: usize = 8 * 1024 * 1024;
+
+/// What an envelope carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    Read = 1,
+    AuditEvent = 2,
+}
+
+impl RecordKind {
+    fn from_byte(b: u8) -> Option<Self> {
+        match b {
+            1 => Some(RecordKind::Read),
+            2 => Some(RecordKind::AuditEvent),
+            _ => None,
+        }
+    }
+}
+
+/// The clear header: what a store or a peer may know without the data key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub version: u8,
+    pub kind: RecordKind,
+    pub origin: NodeId,
+    pub seq: u64,
+    pub time: Timestamp,
+    pub key_id: KeyId,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum EnvelopeError {
+    #[error("envelope truncated: {len} bytes, needs at least {needed}")]
+    Truncated { len: usize, needed: usize },
+    #[error("not a record envelope (bad magic)")]
+    BadMagic,
+    #[error(
+        "envelope format version {0} is not supported (this build reads version {ENVELOPE_VERSION})"
+    )]
+    UnsupportedVersion(u8),
+    #[error("unknown record kind {0}")]
+    UnknownKind(u8),
+    #[error("expected a {expected:?} envelope, found a {found:?}")]
+    WrongKind {
+        expected: RecordKind,
+        found: RecordKind,
+    },
+    #[error("sealed body of {0} bytes exceeds the {SEALED_BODY_BYTES_MAX}-byte limit")]
+    TooLarge(usize),
+    #[error("envelope length {len} does not match its header (expected {expected})")]
+    LengthMismatch { len: usize, expected: usize },
+    #[error("origin {0:?} has no certificate from this agency")]
+    UnknownOrigin(NodeId),
+    #[error("origin certificate: {0}")]
+    Certificate(#[from] CertificateError),
+    #[error("bad signature: the record was altered or not signed by its origin {0:?}")]
+    BadSignature(NodeId),
+    #[error("unknown data key id {0}: sealed under another agency's or a retired key")]
+    UnknownKeyId(KeyId),
+    #[error("seal broken: the sealed body does not open under data key {0}")]
+    SealBroken(KeyId),
+    #[error("sealed body does not decode: {0}")]
+    BadBody(String),
+}
+
+/// A structurally sound envelope, not yet verified or opened.
+#[derive(Debug, Clone, Copy)]
+pub struct Envelope<'a> {
+    pub header: Header,
+    bytes: &'a [u8],
+    nonce: [u8; 24],
+    sealed_len: usize,
+}
+
+impl<'a> Envelope<'a> {
+    /// Total: never panics on any input.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, EnvelopeError> {
+        if bytes.len() < PREFIX_LEN + TAG_LEN + SIGNATURE_LEN {
+            return Err(EnvelopeError::Truncated {
+                len: bytes.len(),
+                needed: PREFIX_LEN + TAG_LEN + SIGNATURE_LEN,
+            });
+        }
+        if &bytes[..4] != MAGIC {
+            return Err(EnvelopeError::BadMagic);
+        }
+        if bytes[4] != ENVELOPE_VERSION {
+            return Err(EnvelopeError::UnsupportedVersion(bytes[4]));
+        }
+        let kind = RecordKind::from_byte(bytes[5]).ok_or(EnvelopeError::UnknownKind(bytes[5]))?;
+        let header = Header {
+            version: bytes[4],
+            kind,
+            origin: NodeId(array(&bytes[6..38])),
+            seq: u64::from_be_bytes(array(&bytes[38..46])),
+            time: Timestamp(i64::from_be_bytes(array(&bytes[46..54]))),
+            key_id: KeyId(array(&bytes[54..62])),
+        };
+        let sealed_len = u32::from_be_bytes(array(&bytes[86..90])) as usize;
+        if sealed_len > SEALED_BODY_BYTES_MAX {
+            return Err(EnvelopeError::TooLarge(sealed_len));
+        }
+        let expected = PREFIX_LEN + sealed_len + SIGNATURE_LEN;
+        if bytes.len() < expected {
+            return Err(EnvelopeError::Truncated {
+                len: bytes.len(),
+                needed: expected,
+            });
+        }
+        if bytes.len() != expected || sealed_len < TAG_LEN {
+            return Err(EnvelopeError::LengthMismatch {
+                len: bytes.len(),
+                expected,
+            });
+        }
+        Ok(Envelope {
+            header,
+            bytes,
+            nonce: array(&bytes[62..86]),
+            sealed_len,
+        })
+    }
+
+    fn signed_part(&self) -> &'a [u8] {
+        &self.bytes[..PREFIX_LEN + self.sealed_len]
+    }
+
+    fn signature(&self) -> [u8; 64] {
+        array(&self.bytes[PREFIX_LEN + self.sealed_len..])
+    }
+
+    fn sealed(&self) -> &'a [u8] {
+        &self.bytes[PREFIX_LEN..PREFIX_LEN + self.sealed_len]
+    }
+}
+
+fn array<const N: usize>(slice: &[u8]) -> [u8; N] {
+    let mut out = [0u8; N];
+    out.copy_from_slice(slice);
+    out
+}
+
+/// SHA-256 of a whole envelope: the link from an audit event to its predecessor.
+pub fn envelope_hash(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// A read that was verified and opened (or sealed here), with its original bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedRead {
+    read: Read,
+    bytes: Vec<u8>,
+}
+
+impl VerifiedRead {
+    pub fn read(&self) -> &Read {
+        &self.read
+    }
+    pub fn envelope(&self) -> &[u8] {
+        &self.bytes
+    }
+    pub fn into_parts(self) -> (Read, Vec<u8>) {
+        (self.read, self.bytes)
+    }
+}
+
+/// An audit event that was verified and opened (or sealed here), with its original bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedAuditEvent {
+    event: AuditEvent,
+    bytes: Vec<u8>,
+}
+
+impl VerifiedAuditEvent {
+    pub fn event(&self) -> &AuditEvent {
+        &self.event
+    }
+    pub fn envelope(&self) -> &[u8] {
+        &self.bytes
+    }
+    /// The value the next event of this origin must carry as `prev_hash`.
+    pub fn hash(&self) -> [u8; 32] {
+        envelope_hash(&self.bytes)
+    }
+}
+
+/// Signs and seals this node's own records.
+#[derive(Debug)]
+pub struct Sealer<'k> {
+    pub node_key: &'k NodeKey,
+    pub data_key: &'k DataKey,
+}
+
+impl Sealer<'_> {
+    pub fn seal_read<R: CryptoRng + ?Sized>(
+        &self,
+        seq: u64,
+        captured_at: Timestamp,
+        body: ReadBody,
+        rng: &mut R,
+    ) -> VerifiedRead {
+        let plain = encode_body(&body);
+        let bytes = self.seal(RecordKind::Read, seq, captured_at, &plain, rng);
+        VerifiedRead {
+            read: Read {
+                origin: self.node_key.id(),
+                seq,
+                captured_at,
+                body,
+            },
+            bytes,
+        }
+    }
+
+    pub fn seal_audit<R: CryptoRng + ?Sized>(
+        &self,
+        seq: u64,
+        time: Timestamp,
+        body: AuditBody,
+        rng: &mut R,
+    ) -> VerifiedAuditEvent {
+        let plain = encode_body(&body);
+        let bytes = self.seal(RecordKind::AuditEvent, seq, time, &plain, rng);
+        VerifiedAuditEvent {
+            event: AuditEvent {
+                origin: self.node_key.id(),
+                seq,
+                time,
+                body,
+            },
+            bytes,
+        }
+    }
+
+    fn seal<R: CryptoRng + ?Sized>(
+        &self,
+        kind: RecordKind,
+        seq: u64,
+        time: Timestamp,
+        plain: &[u8],
+        rng: &mut R,
+    ) -> Vec<u8> {
+        let mut nonce = [0u8; 24];
+        rng.fill_bytes(&mut nonce);
+        let sealed_len = plain.len() + TAG_LEN;
+        let mut bytes = Vec::with_capacity(PREFIX_LEN + sealed_len + SIGNATURE_LEN);
+        bytes.extend_from_slice(MAGIC);
+        bytes.push(ENVELOPE_VERSION);
+        bytes.push(kind as u8);
+        bytes.extend_from_slice(self.node_key.id().as_bytes());
+        bytes.extend_from_slice(&seq.to_be_bytes());
+        bytes.extend_from_slice(&time.as_millis().to_be_bytes());
+        bytes.extend_from_slice(&self.data_key.id().0);
+        bytes.extend_from_slice(&nonce);
+        let cipher = XChaCha20Poly1305::new(self.data_key.as_bytes().into());
+        // Invariant: XChaCha20-Poly1305 encryption only fails past 2^38 bytes,
+        // far above SEALED_BODY_BYTES_MAX.
+        let sealed = cipher
+            .encrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: plain,
+                    aad: &bytes[..HEADER_LEN],
+                },
+            )
+            .unwrap_or_default();
+        debug_assert_eq!(sealed.len(), sealed_len);
+        bytes.extend_from_slice(&(sealed.len() as u32).to_be_bytes());
+        bytes.extend_from_slice(&sealed);
+        let signature = self.node_key.sign(&bytes);
+        bytes.extend_from_slice(&signature);
+        bytes
+    }
+}
+
+fn encode_body<T: serde::Serialize>(body: &T) -> Vec<u8> {
+    // Invariant: postcard encoding of these plain structs into a Vec cannot fail.
+    postcard::to_allocvec(body).unwrap_or_default()
+}
+
+/// What a node trusts: its agency, the certificates of the nodes it knows, its data keys.
+#[derive(Debug, Clone)]
+pub struct Trust {
+    agency: AgencyId,
+    certificates: HashMap<NodeId, VerifiedCertificate>,
+    data_keys: HashMap<KeyId, DataKey>,
+}
+
+impl Trust {
+    pub fn new(agency: AgencyId) -> Self {
+        Trust {
+            agency,
+            certificates: HashMap::new(),
+            data_keys: HashMap::new(),
+        }
+    }
+
+    pub fn agency(&self) -> AgencyId {
+        self.agency
+    }
+
+    pub fn add_data_key(&mut self, key: DataKey) {
+        self.data_keys.insert(key.id(), key);
+    }
+
+    /// Adds a certificate; it must be one of this agency's.
+    pub fn add_certificate(&mut self, cert: VerifiedCertificate) -> Result<(), CertificateError> {
+        let c = cert.certificate();
+        if c.agency != self.agency {
+            return Err(CertificateError::WrongAgency {
+                name: c.name.clone(),
+                found: c.agency,
+                expected: self.agency,
+            });
+        }
+        self.certificates.insert(c.node, cert);
+        Ok(())
+    }
+
+    pub fn certificate(&self, node: &NodeId) -> Option<&VerifiedCertificate> {
+        self.certificates.get(node)
+    }
+
+    /// Checks the origin's certificate (valid at the record's time) and signature,
+    /// then opens the seal; returns the body's plaintext.
+    fn verify_and_open(&self, env: &Envelope<'_>) -> Result<Vec<u8>, EnvelopeError> {
+        let h = env.header;
+        let cert = self
+            .certificates
+            .get(&h.origin)
+            .ok_or(EnvelopeError::UnknownOrigin(h.origin))?;
+        cert.check_valid_at(h.time)?;
+        if !h.origin.verify(env.signed_part(), &env.signature()) {
+            return Err(EnvelopeError::BadSignature(h.origin));
+        }
+        let key = self
+            .data_keys
+            .get(&h.key_id)
+            .ok_or(EnvelopeError::UnknownKeyId(h.key_id))?;
+        let cipher = XChaCha20Poly1305::new(key.as_bytes().into());
+        cipher
+            .decrypt(
+                &XNonce::from(env.nonce),
+                Payload {
+                    msg: env.sealed(),
+                    aad: &env.bytes[..HEADER_LEN],
+                },
+            )
+            .map_err(|_| EnvelopeError::SealBroken(h.key_id))
+    }
+
+    fn open<T: serde::de::DeserializeOwned>(
+        &self,
+        bytes: &[u8],
+        kind: RecordKind,
+    ) -> Result<(Header, T), EnvelopeError> {
+        let env = Envelope::parse(bytes)?;
+        if env.header.kind != kind {
+            return Err(EnvelopeError::WrongKind {
+                expected: kind,
+                found: env.header.kind,
+            });
+        }
+        let plain = self.verify_and_open(&env)?;
+        let (body, rest) = postcard::take_from_bytes::<T>(&plain)
+            .map_err(|e| EnvelopeError::BadBody(e.to_string()))?;
+        if !rest.is_empty() {
+            return Err(EnvelopeError::BadBody(format!(
+                "{} trailing bytes",
+                rest.len()
+            )));
+        }
+        Ok((env.header, body))
+    }
+
+    pub fn open_read(&self, bytes: &[u8]) -> Result<VerifiedRead, EnvelopeError> {
+        let (h, body) = self.open::<ReadBody>(bytes, RecordKind::Read)?;
+        Ok(VerifiedRead {
+            read: Read {
+                origin: h.origin,
+                seq: h.seq,
+                captured_at: h.time,
+                body,
+            },
+            bytes: bytes.to_vec(),
+        })
+    }
+
+    pub fn open_audit(&self, bytes: &[u8]) -> Result<VerifiedAuditEvent, EnvelopeError> {
+        let (h, body) = self.open::<AuditBody>(bytes, RecordKind::AuditEvent)?;
+        Ok(VerifiedAuditEvent {
+            event: AuditEvent {
+                origin: h.origin,
+                seq: h.seq,
+                time: h.time,
+                body,
+            },
+            bytes: bytes.to_vec(),
+        })
+    }
+}

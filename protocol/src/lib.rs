@@ -1,0 +1,28 @@
+//! The fleet's vocabulary: identities, records, envelopes and every byte format that leaves a process.
+//!
+//! Invariant: this crate does no I/O, reads no clock and owns no runtime.
+//! Time arrives as a [`Timestamp`] argument and randomness as a `CryptoRng`
+//! argument, so the node, the simulator and the tests drive it identically.
+//! The byte layouts are specified in `protocol/FORMAT.md`; snapshot tests in
+//! `tests/format.rs` pin them.
+
+pub mod enrollment;
+pub mod envelope;
+pub mod identity;
+pub mod keyfile;
+pub mod plate;
+pub mod record;
+pub mod time;
+
+pub use enrollment::{
+    BundleError, Certificate, CertificateError, EnrollmentBundle, Role, SignedCertificate,
+    VerifiedCertificate,
+};
+pub use envelope::{
+    EnvelopeError, Header, RecordKind, Sealer, Trust, VerifiedAuditEvent, VerifiedRead,
+};
+pub use identity::{AgencyId, AgencyKey, DataKey, KeyId, NodeId, NodeKey};
+pub use keyfile::{KdfParams, KeyFileError, SecretKind, WrappedSecret};
+pub use plate::{PlateError, PlatePattern, PlateText};
+pub use record::{Action, AuditBody, AuditEvent, Location, Outcome, Read, ReadBody, Region};
+pub use time::Timestamp;

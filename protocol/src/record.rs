@@ -1,0 +1,106 @@
+//! Records: plate reads and audit events, as the node creates and the fleet replicates them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::identity::NodeId;
+use crate::plate::PlateText;
+use crate::time::Timestamp;
+
+/// A region (state, province, country) guessed from the plate, with its confidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Region {
+    pub code: String,
+    pub confidence: f32,
+}
+
+/// Where the camera was, when a GPS fix is present.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub lat: f64,
+    pub lon: f64,
+    pub accuracy_m: f32,
+}
+
+/// One plate read: a passing vehicle, best frame kept.
+///
+/// `origin`, `seq` and `captured_at` travel in the envelope's clear header;
+/// everything else is sealed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Read {
+    pub origin: NodeId,
+    pub seq: u64,
+    pub captured_at: Timestamp,
+    pub body: ReadBody,
+}
+
+/// The sealed part of a read (postcard-encoded; field order is the format, see FORMAT.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadBody {
+    pub plate: PlateText,
+    pub region: Option<Region>,
+    /// Confidence of the whole plate text, 0 to 1.
+    pub confidence: f32,
+    /// Confidence of each character of `plate`, in order.
+    pub char_confidences: Vec<f32>,
+    pub camera: String,
+    pub location: Option<Location>,
+    pub crop_jpeg: Vec<u8>,
+    pub overview_jpeg: Option<Vec<u8>>,
+}
+
+/// What a user (or the node itself) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    Login,
+    LoginFailed,
+    Lockout,
+    Logout,
+    Search,
+    ViewRead,
+    ViewImage,
+    Export,
+    EditUser,
+    EditHotlist,
+    EditRetention,
+    EditHold,
+    Purge,
+    Release,
+    Request,
+    AuditReview,
+    Enroll,
+    Verify,
+}
+
+/// Whether the access went through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    Success,
+    /// Policy refused it; the reason says which rule.
+    Refused(String),
+    /// It was allowed but failed; the reason says how.
+    Failed(String),
+}
+
+/// One access, documented (policy V.A.2). Each node's events form a hash chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    pub origin: NodeId,
+    pub seq: u64,
+    pub time: Timestamp,
+    pub body: AuditBody,
+}
+
+/// The sealed part of an audit event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditBody {
+    pub user: String,
+    pub action: Action,
+    /// What was accessed: a query, a record id, a user name.
+    pub object: String,
+    pub purpose: Option<String>,
+    pub case: Option<String>,
+    pub outcome: Outcome,
+    /// SHA-256 of the previous event's whole envelope from the same origin;
+    /// all zeros for the first event.
+    pub prev_hash: [u8; 32],
+}
