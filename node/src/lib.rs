@@ -1,1 +1,14 @@
-//! placeholder
+//! The ALPR node's engine: keys and data directory, store, recording, search, verification.
+//!
+//! The binary (`main.rs`) is a thin CLI over these modules; the console and
+//! the simulator use the same engine. See ARCHITECTURE.md for the codemap.
+
+pub mod agency;
+pub mod cli;
+pub mod datadir;
+pub mod import;
+pub mod keyfile;
+pub mod recorder;
+pub mod search;
+pub mod store;
+pub mod verify;

@@ -62,7 +62,7 @@ pub enum CertificateError {
     #[error("certificate of node '{name}' has a bad signature: forged or altered")]
     BadSignature { name: String },
     #[error(
-        "certificate of node '{name}' is not valid at {at:?} (valid {not_before:?} to {not_after:?})"
+        "certificate of node '{name}' is not valid at {at} (valid {not_before} to {not_after})"
     )]
     NotValidAt {
         name: String,

@@ -35,6 +35,16 @@ impl Timestamp {
     }
 }
 
+/// RFC 3339 in UTC with milliseconds, e.g. `2026-11-28T10:15:00.250Z`.
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match jiff::Timestamp::from_millisecond(self.0) {
+            Ok(t) => write!(f, "{t}"),
+            Err(_) => write!(f, "{}ms", self.0),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,130 @@
+//! Records this node's own reads and audit events: assigns sequence numbers, seals, signs, stores.
+//!
+//! Invariant: one `Recorder` per data directory is the only writer of this
+//! node's own records (redb holds an exclusive lock on the file), so the
+//! sequence numbers it hands out are contiguous and never reused. Counters
+//! advance only after the batch committed.
+
+use alpr_protocol::envelope::envelope_hash;
+use alpr_protocol::{
+    Action, AuditBody, Outcome, ReadBody, Sealer, Timestamp, VerifiedAuditEvent, VerifiedRead,
+};
+use rand::CryptoRng;
+
+use crate::datadir::Node;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("read {index} of the batch: {source}")]
+    OutsideCertificate {
+        index: usize,
+        source: alpr_protocol::CertificateError,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Upper bound on one write transaction, so memory stays bounded whatever the caller hands in.
+pub const READ_BATCH_MAX: usize = 4096;
+
+#[derive(Debug)]
+pub struct Recorder {
+    next_read_seq: u64,
+    next_audit_seq: u64,
+    prev_audit_hash: [u8; 32],
+}
+
+/// One access to document, before it is chained and sealed.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub user: String,
+    pub action: Action,
+    pub object: String,
+    pub purpose: Option<String>,
+    pub case: Option<String>,
+    pub outcome: Outcome,
+}
+
+impl Recorder {
+    pub fn load(node: &Node) -> Result<Self, StoreError> {
+        let me = node.node_key.id();
+        let last_read = node.store.last_seq(me, false)?.unwrap_or(0);
+        let last_audit = node.store.last_seq(me, true)?.unwrap_or(0);
+        let prev_audit_hash = match node.store.last_audit(me)? {
+            Some(bytes) => envelope_hash(&bytes),
+            None => [0; 32],
+        };
+        Ok(Recorder {
+            next_read_seq: last_read + 1,
+            next_audit_seq: last_audit + 1,
+            prev_audit_hash,
+        })
+    }
+
+    /// Seals and durably stores a batch of reads (at most [`READ_BATCH_MAX`]),
+    /// all or none; returns them as stored.
+    pub fn record_reads<R: CryptoRng + ?Sized>(
+        &mut self,
+        node: &Node,
+        batch: Vec<(Timestamp, ReadBody)>,
+        rng: &mut R,
+    ) -> Result<Vec<VerifiedRead>, RecordError> {
+        assert!(
+            batch.len() <= READ_BATCH_MAX,
+            "batch of {} exceeds READ_BATCH_MAX",
+            batch.len()
+        );
+        // A read signed outside the node's certificate window would never
+        // verify anywhere; refuse it here rather than store it.
+        for (index, (at, _)) in batch.iter().enumerate() {
+            node.certificate
+                .check_valid_at(*at)
+                .map_err(|source| RecordError::OutsideCertificate { index, source })?;
+        }
+        let sealer = Sealer {
+            node_key: &node.node_key,
+            data_key: &node.data_key,
+        };
+        let sealed: Vec<VerifiedRead> = batch
+            .into_iter()
+            .enumerate()
+            .map(|(i, (at, body))| sealer.seal_read(self.next_read_seq + i as u64, at, body, rng))
+            .collect();
+        node.store.append_reads(&sealed, rng)?;
+        self.next_read_seq += sealed.len() as u64;
+        Ok(sealed)
+    }
+
+    /// Chains, seals and durably stores one audit event.
+    pub fn record_audit<R: CryptoRng + ?Sized>(
+        &mut self,
+        node: &Node,
+        now: Timestamp,
+        entry: AuditEntry,
+        rng: &mut R,
+    ) -> Result<VerifiedAuditEvent, StoreError> {
+        let sealer = Sealer {
+            node_key: &node.node_key,
+            data_key: &node.data_key,
+        };
+        let event = sealer.seal_audit(
+            self.next_audit_seq,
+            now,
+            AuditBody {
+                user: entry.user,
+                action: entry.action,
+                object: entry.object,
+                purpose: entry.purpose,
+                case: entry.case,
+                outcome: entry.outcome,
+                prev_hash: self.prev_audit_hash,
+            },
+            rng,
+        );
+        node.store.append_audit(std::slice::from_ref(&event))?;
+        self.next_audit_seq += 1;
+        self.prev_audit_hash = event.hash();
+        Ok(event)
+    }
+}

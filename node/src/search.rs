@@ -1,0 +1,87 @@
+//! Searches over stored reads: exact plate through the blind index, or a wildcard pattern.
+
+use alpr_protocol::{PlatePattern, PlateText, VerifiedRead};
+
+use crate::datadir::Node;
+use crate::store::{RecordId, StoreError, TimeRange};
+
+#[derive(Debug, Clone)]
+pub enum Query {
+    Plate(PlateText),
+    Pattern(PlatePattern),
+}
+
+impl std::fmt::Display for Query {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Query::Plate(p) => write!(f, "plate {p}"),
+            Query::Pattern(p) => write!(f, "pattern {}", p.as_str()),
+        }
+    }
+}
+
+/// One search result: an opened read, or the record that failed to open and why.
+#[derive(Debug)]
+pub enum Hit {
+    Read(VerifiedRead),
+    Damaged { id: RecordId, reason: String },
+}
+
+#[derive(Debug)]
+pub struct SearchResult {
+    /// Newest first, at most the requested limit.
+    pub hits: Vec<Hit>,
+    /// How many reads matched in all.
+    pub total: u64,
+}
+
+/// Runs a query. Only the returned page of matches is opened; every opened
+/// read is verified (signature, certificate, seal) and re-checked against
+/// the query, so a tampered index cannot put a wrong read in the results.
+pub fn search(
+    node: &Node,
+    query: &Query,
+    range: TimeRange,
+    limit: usize,
+) -> Result<SearchResult, StoreError> {
+    let matches = match query {
+        Query::Plate(p) => node.store.find_plate(p, range, limit)?,
+        Query::Pattern(p) => node.store.find_pattern(p, range, limit)?,
+    };
+    let mut hits = Vec::with_capacity(matches.ids.len());
+    for (_, id) in matches.ids {
+        let hit = match node.store.read_envelope(id)? {
+            None => Hit::Damaged {
+                id,
+                reason: "indexed but missing from the reads table".into(),
+            },
+            Some(bytes) => match node.trust.open_read(&bytes) {
+                Err(e) => Hit::Damaged {
+                    id,
+                    reason: e.to_string(),
+                },
+                Ok(v) if !query_matches(query, &v) => Hit::Damaged {
+                    id,
+                    reason: format!(
+                        "index entry does not match the record's plate {}",
+                        v.read().body.plate
+                    ),
+                },
+                Ok(v) => Hit::Read(v),
+            },
+        };
+        hits.push(hit);
+    }
+    Ok(SearchResult {
+        hits,
+        total: matches.total,
+    })
+}
+
+fn query_matches(query: &Query, v: &VerifiedRead) -> bool {
+    let plate = &v.read().body.plate;
+    match query {
+        Query::Plate(p) => p == plate,
+        Query::Pattern(p) => p.matches(plate.as_str()),
+    }
+}
