@@ -1,1 +1,111 @@
-//! x
+//! Support for end-to-end tests: the real `alpr-node` binary, real key files, real databases.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const AGENCY_PASSPHRASE: &str = "agency passphrase for tests";
+pub const NODE_PASSPHRASE: &str = "node passphrase for tests";
+
+/// The `alpr-node` binary built beside the running test (target/<profile>/alpr-node).
+pub fn node_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executable lives in target/<profile>/deps");
+    let bin = profile_dir.join("alpr-node");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first with `cargo build -p alpr-node` (the gate script does)",
+        bin.display()
+    );
+    bin
+}
+
+/// An `alpr-node` command with the test passphrases in its environment.
+pub fn alpr(args: &[&str]) -> Command {
+    let mut cmd = Command::new(node_binary());
+    cmd.args(args)
+        .env("ALPR_AGENCY_PASSPHRASE", AGENCY_PASSPHRASE)
+        .env("ALPR_PASSPHRASE", NODE_PASSPHRASE)
+        .env_remove("ALPR_LOG");
+    cmd
+}
+
+/// Runs a command to completion and returns its output.
+pub fn run(args: &[&str]) -> Output {
+    alpr(args).output().expect("run alpr-node")
+}
+
+/// Runs a command that must succeed; returns its stdout.
+pub fn ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "alpr-node {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// An agency and one enrolled node, made through the CLI in a temporary directory.
+#[derive(Debug)]
+pub struct Fixture {
+    pub root: tempfile::TempDir,
+}
+
+impl Fixture {
+    pub fn new(node_name: &str) -> Fixture {
+        let root = tempfile::tempdir().expect("tempdir");
+        let f = Fixture { root };
+        ok(&["agency", "init", "--dir", &f.path("agency")]);
+        f.enroll(node_name);
+        f
+    }
+
+    pub fn path(&self, rel: &str) -> String {
+        self.root.path().join(rel).to_string_lossy().into_owned()
+    }
+
+    /// Enrolls a vehicle and initializes its data directory `<name>/`.
+    pub fn enroll(&self, name: &str) {
+        let bundle = self.path(&format!("{name}.enroll"));
+        ok(&[
+            "agency", "enroll", "--dir", &self.path("agency"), "--name", name, "--role", "vehicle", "--out", &bundle,
+        ]);
+        ok(&["init", "--enroll", &bundle, "--data", &self.path(name)]);
+    }
+
+    /// Writes a JSON-lines import file of `count` reads with `crop_bytes`-byte crops,
+    /// captured from now on at one read per 10 ms; returns its path.
+    pub fn reads_file(&self, name: &str, count: usize, crop_bytes: usize, plate: impl Fn(usize) -> String) -> String {
+        use std::io::Write;
+        let crops = self.root.path().join("crops");
+        std::fs::create_dir_all(&crops).expect("crops dir");
+        let crop_count = 16;
+        for c in 0..crop_count {
+            let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+            bytes.extend((0..crop_bytes.saturating_sub(6)).map(|i| ((i * 31 + c * 7) % 251) as u8));
+            bytes.extend([0xFF, 0xD9]);
+            std::fs::write(crops.join(format!("{c}.jpg")), bytes).expect("crop");
+        }
+        let start = jiff::Timestamp::now();
+        let path = self.root.path().join(name);
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).expect("reads file"));
+        for i in 0..count {
+            let t = start + jiff::SignedDuration::from_millis(10 * i as i64);
+            writeln!(
+                out,
+                r#"{{"plate":"{}","time":"{}","camera":"front","confidence":0.9,"crop":"crops/{}.jpg"}}"#,
+                plate(i),
+                t,
+                i % crop_count
+            )
+            .expect("write read");
+        }
+        out.flush().expect("flush");
+        path.to_string_lossy().into_owned()
+    }
+}

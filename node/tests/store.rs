@@ -1,0 +1,255 @@
+//! Store, search and verify through the engine API, on real redb files.
+
+use std::path::Path;
+
+use alpr_node::agency::{Agency, EnrollRequest};
+use alpr_node::datadir::{DataDirError, Node, STORE_FILE};
+use alpr_node::recorder::{AuditEntry, Recorder};
+use alpr_node::search::{Hit, Query, search};
+use alpr_node::store::{Store, StoreError, TimeRange};
+use alpr_node::verify::verify;
+use alpr_protocol::{
+    Action, KdfParams, Outcome, PlatePattern, PlateText, ReadBody, Role, Sealer, Timestamp,
+};
+
+const PASS: &[u8] = b"node passphrase";
+const T0: i64 = 1_795_000_000_000;
+
+fn node(dir: &Path, name: &str) -> Node {
+    let mut rng = rand::rng();
+    let agency = Agency::init(&dir.join("agency"), b"agency passphrase", KdfParams::INSECURE_FAST, &mut rng).unwrap();
+    enroll(&agency, dir, name)
+}
+
+fn enroll(agency: &Agency, dir: &Path, name: &str) -> Node {
+    let bundle = agency
+        .enroll(
+            &EnrollRequest {
+                name: name.into(),
+                role: Role::Vehicle,
+                not_before: Timestamp(T0),
+                not_after: Timestamp(T0 + 86_400_000 * 365),
+            },
+            PASS,
+            KdfParams::INSECURE_FAST,
+            &mut rand::rng(),
+        )
+        .unwrap();
+    let path = dir.join(format!("{name}.enroll"));
+    std::fs::write(&path, bundle.to_bytes()).unwrap();
+    Node::init(&dir.join(name), &path, PASS).unwrap()
+}
+
+fn body(plate: &str) -> ReadBody {
+    ReadBody {
+        plate: PlateText::parse(plate).unwrap(),
+        region: None,
+        confidence: 0.9,
+        char_confidences: vec![0.9; plate.len()],
+        camera: "front".into(),
+        location: None,
+        crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3],
+        overview_jpeg: None,
+    }
+}
+
+fn record(node: &Node, plates: &[(&str, i64)]) {
+    let mut rec = Recorder::load(node).unwrap();
+    let batch = plates
+        .iter()
+        .map(|(p, dt)| (Timestamp(T0 + dt), body(p)))
+        .collect();
+    rec.record_reads(node, batch, &mut rand::rng()).unwrap();
+}
+
+fn plates(node: &Node, query: Query, range: TimeRange) -> (Vec<String>, u64) {
+    let r = search(node, &query, range, 100).unwrap();
+    let names = r
+        .hits
+        .iter()
+        .map(|h| match h {
+            Hit::Read(v) => v.read().body.plate.to_string(),
+            Hit::Damaged { id, reason } => panic!("{id} damaged: {reason}"),
+        })
+        .collect();
+    (names, r.total)
+}
+
+#[test]
+fn exact_and_wildcard_search_with_time_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path(), "car-1");
+    record(&n, &[("7ABC123", 1_000), ("7ABD999", 2_000), ("8XYZ001", 3_000), ("7ABC123", 4_000)]);
+    let exact = Query::Plate(PlateText::parse("7abc-123").unwrap());
+    assert_eq!(plates(&n, exact.clone(), TimeRange::ALL), (vec!["7ABC123".into(), "7ABC123".into()], 2));
+    let window = TimeRange {
+        from: Timestamp(T0 + 1_500),
+        to: Timestamp(T0 + 4_000),
+    };
+    assert_eq!(plates(&n, exact, window).1, 1);
+    let pattern = Query::Pattern(PlatePattern::parse("7AB*").unwrap());
+    // Newest first.
+    assert_eq!(
+        plates(&n, pattern.clone(), TimeRange::ALL).0,
+        vec!["7ABC123", "7ABD999", "7ABC123"]
+    );
+    assert_eq!(plates(&n, pattern, window).0, vec!["7ABC123", "7ABD999"]);
+    let one = Query::Pattern(PlatePattern::parse("?XYZ00?").unwrap());
+    assert_eq!(plates(&n, one, TimeRange::ALL).0, vec!["8XYZ001"]);
+    let none = Query::Plate(PlateText::parse("NOPE1").unwrap());
+    assert_eq!(plates(&n, none, TimeRange::ALL).1, 0);
+}
+
+#[test]
+fn search_limit_pages_but_counts_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path(), "car-1");
+    let many: Vec<(&str, i64)> = (0..30).map(|i| ("AAA111", i)).collect();
+    record(&n, &many);
+    let r = search(&n, &Query::Plate(PlateText::parse("AAA111").unwrap()), TimeRange::ALL, 5).unwrap();
+    assert_eq!((r.hits.len(), r.total), (5, 30));
+}
+
+#[test]
+fn plates_are_not_on_disk_in_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path(), "car-1");
+    record(&n, &[("ZQXJ7733", 10)]);
+    drop(n);
+    let bytes = std::fs::read(dir.path().join("car-1").join(STORE_FILE)).unwrap();
+    assert!(!bytes.windows(8).any(|w| w == b"ZQXJ7733"), "plate text found in clear in the database");
+    let reopened = Node::open(&dir.path().join("car-1"), PASS).unwrap();
+    assert_eq!(
+        plates(&reopened, Query::Plate(PlateText::parse("ZQXJ7733").unwrap()), TimeRange::ALL).1,
+        1
+    );
+}
+
+#[test]
+fn reinserting_the_same_record_is_a_no_op_and_different_bytes_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path(), "car-1");
+    let sealer = Sealer {
+        node_key: &n.node_key,
+        data_key: &n.data_key,
+    };
+    let mut rng = rand::rng();
+    let a = sealer.seal_read(1, Timestamp(T0 + 5), body("ABC123"), &mut rng);
+    assert_eq!(n.store.append_reads(std::slice::from_ref(&a), &mut rng).unwrap(), 1);
+    assert_eq!(n.store.append_reads(std::slice::from_ref(&a), &mut rng).unwrap(), 0);
+    let b = sealer.seal_read(1, Timestamp(T0 + 5), body("XYZ789"), &mut rng);
+    assert!(matches!(
+        n.store.append_reads(&[b], &mut rng),
+        Err(StoreError::Conflict { seq: 1, .. })
+    ));
+    assert_eq!(n.store.counts().unwrap().0, 1);
+    assert!(verify(&n).unwrap().ok());
+}
+
+#[test]
+fn sequence_numbers_continue_after_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path(), "car-1");
+    record(&n, &[("AAA1", 1), ("AAA2", 2)]);
+    drop(n);
+    let n = Node::open(&dir.path().join("car-1"), PASS).unwrap();
+    record(&n, &[("AAA3", 3)]);
+    assert_eq!(n.store.last_seq(n.node_key.id(), false).unwrap(), Some(3));
+}
+
+#[test]
+fn reads_outside_the_certificate_window_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path(), "car-1");
+    let mut rec = Recorder::load(&n).unwrap();
+    let err = rec
+        .record_reads(&n, vec![(Timestamp(T0 - 1), body("AAA1"))], &mut rand::rng())
+        .unwrap_err();
+    assert!(err.to_string().contains("not valid at"), "{err}");
+    assert_eq!(n.store.counts().unwrap().0, 0);
+}
+
+#[test]
+fn verify_names_a_broken_audit_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path(), "car-1");
+    let mut rec = Recorder::load(&n).unwrap();
+    let entry = |object: &str| AuditEntry {
+        user: "jsmith".into(),
+        action: Action::Search,
+        object: object.into(),
+        purpose: Some("patrol".into()),
+        case: None,
+        outcome: Outcome::Success,
+    };
+    let mut rng = rand::rng();
+    for i in 0..3 {
+        rec.record_audit(&n, Timestamp(T0 + i), entry("q"), &mut rng).unwrap();
+    }
+    assert!(verify(&n).unwrap().ok());
+    // An event that skips seq 4 and links to nothing: a deleted event shows as a gap.
+    let sealer = Sealer {
+        node_key: &n.node_key,
+        data_key: &n.data_key,
+    };
+    let forged = sealer.seal_audit(
+        5,
+        Timestamp(T0 + 9),
+        alpr_protocol::AuditBody {
+            user: "x".into(),
+            action: Action::Search,
+            object: "q".into(),
+            purpose: None,
+            case: None,
+            outcome: Outcome::Success,
+            prev_hash: [0; 32],
+        },
+        &mut rng,
+    );
+    n.store.append_audit(&[forged]).unwrap();
+    let report = verify(&n).unwrap();
+    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+    assert!(report.failures[0].what.ends_with("/5"), "{}", report.failures[0]);
+    assert!(report.failures[0].reason.contains("4..4 are missing"), "{}", report.failures[0]);
+}
+
+#[test]
+fn open_refuses_wrong_passphrase_and_other_agencies() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path(), "car-1");
+    let store_path = dir.path().join("car-1").join(STORE_FILE);
+    let data_key = n.data_key.clone();
+    drop(n);
+    assert!(matches!(
+        Node::open(&dir.path().join("car-1"), b"not the passphrase"),
+        Err(DataDirError::Key { .. })
+    ));
+    let other = tempfile::tempdir().unwrap();
+    let other_agency = Agency::init(other.path(), b"agency passphrase", KdfParams::INSECURE_FAST, &mut rand::rng()).unwrap();
+    assert!(matches!(
+        Store::open(&store_path, other_agency.key.id(), &data_key),
+        Err(StoreError::WrongAgency { .. })
+    ));
+    // A bundle of another agency cannot initialize over this directory.
+    let foreign = enroll(&other_agency, other.path(), "car-9");
+    drop(foreign);
+    let err = Node::init(&dir.path().join("car-1"), &other.path().join("car-9.enroll"), PASS).unwrap_err();
+    assert!(matches!(err, DataDirError::OtherAgency { .. }), "{err}");
+}
+
+#[test]
+fn in_memory_store_works_like_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path(), "car-1");
+    let mem = Store::in_memory(n.store.identity(), &n.data_key).unwrap();
+    let sealer = Sealer {
+        node_key: &n.node_key,
+        data_key: &n.data_key,
+    };
+    let r = sealer.seal_read(1, Timestamp(T0 + 1), body("MEM1"), &mut rand::rng());
+    mem.append_reads(&[r], &mut rand::rng()).unwrap();
+    let m = mem
+        .find_pattern(&PlatePattern::parse("MEM*").unwrap(), TimeRange::ALL, 10)
+        .unwrap();
+    assert_eq!(m.total, 1);
+}
