@@ -284,7 +284,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
         }
         Command::Init { enroll, data, pass } => {
-            let node = Node::init(&data, &enroll, &pass.get()?)?;
+            let node = Node::init(&data, &enroll, &pass.get()?, &mut rng)?;
             let cert = node.certificate.certificate().clone();
             let mut recorder = Recorder::load(&node)?;
             recorder.record_audit(

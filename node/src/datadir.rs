@@ -88,7 +88,12 @@ impl Node {
     /// Initializes a data directory from an enrollment bundle. The bundle's
     /// passphrase becomes the node passphrase: it is checked here, before
     /// anything is written.
-    pub fn init(dir: &Path, bundle_path: &Path, passphrase: &[u8]) -> Result<Node, DataDirError> {
+    pub fn init<R: rand::CryptoRng + ?Sized>(
+        dir: &Path,
+        bundle_path: &Path,
+        passphrase: &[u8],
+        rng: &mut R,
+    ) -> Result<Node, DataDirError> {
         let bytes = keyfile::read_public(bundle_path, "enrollment bundle")?;
         let (bundle, cert) =
             EnrollmentBundle::parse(&bytes).map_err(|source| DataDirError::Bundle {
@@ -142,6 +147,7 @@ impl Node {
                 node: node_key.id(),
             },
             &data_key,
+            rng,
         )
         .map_err(|source| DataDirError::Store {
             path: store_path.clone(),

@@ -49,11 +49,10 @@ pub struct AuditEntry {
 impl Recorder {
     pub fn load(node: &Node) -> Result<Self, StoreError> {
         let me = node.node_key.id();
-        let last_read = node.store.last_seq(me, false)?.unwrap_or(0);
-        let last_audit = node.store.last_seq(me, true)?.unwrap_or(0);
-        let prev_audit_hash = match node.store.last_audit(me)? {
-            Some(bytes) => envelope_hash(&bytes),
-            None => [0; 32],
+        let last_read = node.store.last_read_seq(me)?.unwrap_or(0);
+        let (last_audit, prev_audit_hash) = match node.store.last_audit(me)? {
+            Some((seq, bytes)) => (seq, envelope_hash(&bytes)),
+            None => (0, [0; 32]),
         };
         Ok(Recorder {
             next_read_seq: last_read + 1,
@@ -91,7 +90,7 @@ impl Recorder {
             .enumerate()
             .map(|(i, (at, body))| sealer.seal_read(self.next_read_seq + i as u64, at, body, rng))
             .collect();
-        node.store.append_reads(&sealed, rng)?;
+        node.store.append_reads(&sealed)?;
         self.next_read_seq += sealed.len() as u64;
         Ok(sealed)
     }

@@ -2,44 +2,45 @@
 //!
 //! Tables and their keys (all big-endian so byte order is numeric order):
 //!
-//! | table        | key                                        | value                  |
-//! |--------------|--------------------------------------------|------------------------|
-//! | `meta`       | name                                       | bytes                  |
-//! | `origins`    | node id                                    | local origin index u32 |
-//! | `origin_ids` | local origin index                         | node id                |
-//! | `certs`      | node id                                    | signed certificate     |
-//! | `reads`      | origin index, seq                          | envelope               |
-//! | `read_time`  | capture time, origin index, seq            | sealed plate column    |
-//! | `read_plate` | blind plate (16), capture time, origin, seq| ()                     |
-//! | `audit`      | origin index, seq                          | envelope               |
+//! | table        | key                                          | value                  |
+//! |--------------|----------------------------------------------|------------------------|
+//! | `meta`       | name                                         | bytes                  |
+//! | `origins`    | node id                                      | local origin index u32 |
+//! | `origin_ids` | local origin index                           | node id                |
+//! | `certs`      | node id                                      | signed certificate     |
+//! | `read_blocks`| origin index, first seq                      | block of envelopes     |
+//! | `read_time`  | capture time, origin index, seq              | sealed plate column    |
+//! | `read_plate` | blind plate (16), capture time, origin, seq  | ()                     |
+//! | `audit`      | origin index, seq                            | envelope               |
 //!
 //! Invariants:
-//! - Plates never appear in clear on disk. `read_plate` holds a keyed hash of
-//!   the plate (HMAC-SHA256 under a key derived from the data key) and
-//!   `read_time` holds the plate sealed under another derived key, so exact
-//!   lookups touch one index range and wildcard scans decrypt a few dozen
-//!   bytes per read instead of whole envelopes.
+//! - Plates never appear in clear on disk: see [`index`] for the blind index
+//!   and the sealed plate column, which let exact lookups touch one index
+//!   range and wildcard scans read 11 bytes per read instead of envelopes.
 //! - A write returns only after its transaction committed with
 //!   `Durability::Immediate`: an acknowledged record survives kill -9 and
 //!   power loss.
 //! - Records are immutable: re-inserting identical bytes is a no-op, and
 //!   different bytes under an existing (origin, seq) are refused as a conflict.
 
+mod block;
+pub mod index;
+
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use alpr_protocol::{
     AgencyId, DataKey, NodeId, PlatePattern, PlateText, SignedCertificate, Timestamp,
     VerifiedAuditEvent, VerifiedRead,
 };
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use hmac::{Hmac, Mac};
 use rand::CryptoRng;
 use redb::{
     Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata,
     TableDefinition, WriteTransaction,
 };
-use sha2::Sha256;
+
+use block::BLOCK_BYTES_MAX;
+use index::{BLIND_LEN, IndexKeys};
 
 /// Bumped on any change to tables or key layouts; checked at open.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -48,14 +49,10 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const ORIGINS: TableDefinition<[u8; 32], u32> = TableDefinition::new("origins");
 const ORIGIN_IDS: TableDefinition<u32, [u8; 32]> = TableDefinition::new("origin_ids");
 const CERTS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("certs");
-const READS: TableDefinition<[u8; 12], &[u8]> = TableDefinition::new("reads");
+const READ_BLOCKS: TableDefinition<[u8; 12], &[u8]> = TableDefinition::new("read_blocks");
 const READ_TIME: TableDefinition<[u8; 20], &[u8]> = TableDefinition::new("read_time");
 const READ_PLATE: TableDefinition<[u8; 36], ()> = TableDefinition::new("read_plate");
 const AUDIT: TableDefinition<[u8; 12], &[u8]> = TableDefinition::new("audit");
-
-const BLIND_LEN: usize = 16;
-/// Plates are padded to this many bytes in the plate column so lengths do not show.
-const COLUMN_PLAIN_LEN: usize = 1 + alpr_protocol::plate::PLATE_LEN_MAX;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -82,92 +79,6 @@ pub enum StoreError {
 
 fn dberr<E: Into<redb::Error>>(e: E) -> StoreError {
     StoreError::Db(e.into())
-}
-
-/// Keys derived from the data key for the local indexes.
-struct IndexKeys {
-    blind: Hmac<Sha256>,
-    column: XChaCha20Poly1305,
-}
-
-impl IndexKeys {
-    fn new(data_key: &DataKey) -> Self {
-        let blind_key = data_key.derive(b"store plate blind index v1");
-        let column_key = data_key.derive(b"store plate column v1");
-        IndexKeys {
-            // Invariant: HMAC accepts keys of any length.
-            blind: <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&blind_key)
-                .unwrap_or_else(|_| unreachable!("HMAC takes any key length")),
-            column: XChaCha20Poly1305::new(&column_key.into()),
-        }
-    }
-
-    fn blind(&self, plate: &PlateText) -> [u8; BLIND_LEN] {
-        let mut mac = self.blind.clone();
-        mac.update(plate.as_str().as_bytes());
-        let tag = mac.finalize().into_bytes();
-        let mut out = [0u8; BLIND_LEN];
-        out.copy_from_slice(&tag[..BLIND_LEN]);
-        out
-    }
-
-    fn seal_column<R: CryptoRng + ?Sized>(
-        &self,
-        key: &[u8; 20],
-        plate: &PlateText,
-        rng: &mut R,
-    ) -> Vec<u8> {
-        let mut plain = [0u8; COLUMN_PLAIN_LEN];
-        let text = plate.as_str().as_bytes();
-        plain[0] = text.len() as u8;
-        plain[1..1 + text.len()].copy_from_slice(text);
-        let mut nonce = [0u8; 24];
-        rng.fill_bytes(&mut nonce);
-        // Invariant: encryption of 11 bytes cannot fail.
-        let ct = self
-            .column
-            .encrypt(
-                &XNonce::from(nonce),
-                Payload {
-                    msg: &plain,
-                    aad: key,
-                },
-            )
-            .unwrap_or_default();
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&ct);
-        out
-    }
-
-    /// The plate text in a column entry, or None if it does not open.
-    fn open_column(
-        &self,
-        key: &[u8; 20],
-        sealed: &[u8],
-    ) -> Option<([u8; COLUMN_PLAIN_LEN], usize)> {
-        if sealed.len() < 24 {
-            return None;
-        }
-        let mut nonce = [0u8; 24];
-        nonce.copy_from_slice(&sealed[..24]);
-        let plain = self
-            .column
-            .decrypt(
-                &XNonce::from(nonce),
-                Payload {
-                    msg: &sealed[24..],
-                    aad: key,
-                },
-            )
-            .ok()?;
-        let len = usize::from(*plain.first()?);
-        if plain.len() != COLUMN_PLAIN_LEN || len == 0 || len >= COLUMN_PLAIN_LEN {
-            return None;
-        }
-        let mut out = [0u8; COLUMN_PLAIN_LEN];
-        out.copy_from_slice(&plain);
-        Some((out, len))
-    }
 }
 
 /// Where a record lives: its origin and per-origin sequence number.
@@ -260,12 +171,32 @@ fn split_time_key(k: &[u8]) -> (Timestamp, u32, u64) {
     )
 }
 
+/// The last block of an origin, held in memory while a batch appends to it.
+struct Tail {
+    first_seq: u64,
+    last_seq: u64,
+    bytes: Vec<u8>,
+    dirty: bool,
+}
+
+/// A stored read as a visitor sees it: its bytes, or a block that does not parse.
+#[derive(Debug)]
+pub enum StoredRead<'a> {
+    Envelope(RecordId, &'a [u8]),
+    DamagedBlock {
+        origin: NodeId,
+        first_seq: u64,
+        reason: String,
+    },
+}
+
 impl Store {
     /// Creates a new database file. Fails if one exists.
-    pub fn create(
+    pub fn create<R: CryptoRng + ?Sized>(
         path: &Path,
         identity: StoreIdentity,
         data_key: &DataKey,
+        rng: &mut R,
     ) -> Result<Self, StoreError> {
         if path.exists() {
             return Err(StoreError::Exists {
@@ -278,21 +209,32 @@ impl Store {
                 path: path.to_path_buf(),
                 source,
             })?;
-        Self::init(db, identity, data_key)
+        Self::init(db, identity, data_key, rng)
     }
 
     /// An in-memory database (redb's in-memory backend), for the simulator and tests.
-    pub fn in_memory(identity: StoreIdentity, data_key: &DataKey) -> Result<Self, StoreError> {
+    pub fn in_memory<R: CryptoRng + ?Sized>(
+        identity: StoreIdentity,
+        data_key: &DataKey,
+        rng: &mut R,
+    ) -> Result<Self, StoreError> {
         let db = Database::builder()
             .create_with_backend(redb::backends::InMemoryBackend::new())
             .map_err(|source| StoreError::Open {
                 path: PathBuf::from("(memory)"),
                 source,
             })?;
-        Self::init(db, identity, data_key)
+        Self::init(db, identity, data_key, rng)
     }
 
-    fn init(db: Database, identity: StoreIdentity, data_key: &DataKey) -> Result<Self, StoreError> {
+    fn init<R: CryptoRng + ?Sized>(
+        db: Database,
+        identity: StoreIdentity,
+        data_key: &DataKey,
+        rng: &mut R,
+    ) -> Result<Self, StoreError> {
+        let mut salt = [0u8; 16];
+        rng.fill_bytes(&mut salt);
         let tx = db.begin_write().map_err(dberr)?;
         {
             let mut meta = tx.open_table(META).map_err(dberr)?;
@@ -302,11 +244,12 @@ impl Store {
                 .map_err(dberr)?;
             meta.insert("node", identity.node.as_bytes().as_slice())
                 .map_err(dberr)?;
+            meta.insert("salt", salt.as_slice()).map_err(dberr)?;
             // Create every table so read transactions never meet a missing one.
             tx.open_table(ORIGINS).map_err(dberr)?;
             tx.open_table(ORIGIN_IDS).map_err(dberr)?;
             tx.open_table(CERTS).map_err(dberr)?;
-            tx.open_table(READS).map_err(dberr)?;
+            tx.open_table(READ_BLOCKS).map_err(dberr)?;
             tx.open_table(READ_TIME).map_err(dberr)?;
             tx.open_table(READ_PLATE).map_err(dberr)?;
             tx.open_table(AUDIT).map_err(dberr)?;
@@ -314,28 +257,23 @@ impl Store {
         tx.commit().map_err(dberr)?;
         Ok(Store {
             db,
-            keys: IndexKeys::new(data_key),
+            keys: IndexKeys::new(data_key, &salt),
             identity,
         })
     }
 
     /// Opens an existing database and checks its schema version and agency.
     pub fn open(path: &Path, agency: AgencyId, data_key: &DataKey) -> Result<Self, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
         if !path.exists() {
-            return Err(StoreError::Open {
-                path: path.to_path_buf(),
-                source: redb::DatabaseError::Storage(redb::StorageError::Io(std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "file not found",
-                ))),
-            });
+            return Err(open_err(redb::DatabaseError::Storage(redb::StorageError::Io(
+                std::io::Error::new(std::io::ErrorKind::NotFound, "file not found"),
+            ))));
         }
-        let db = Database::builder()
-            .open(path)
-            .map_err(|source| StoreError::Open {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        let db = Database::builder().open(path).map_err(open_err)?;
         let not_a_store = || StoreError::NotAStore {
             path: path.to_path_buf(),
         };
@@ -351,16 +289,19 @@ impl Store {
         if schema != SCHEMA_VERSION {
             return Err(StoreError::Schema { found: schema });
         }
+        let meta_bytes = |name: &str| -> Result<Vec<u8>, StoreError> {
+            get(name)?.ok_or_else(|| StoreError::Corrupt(format!("meta '{name}' missing")))
+        };
         let id32 = |name: &str| -> Result<[u8; 32], StoreError> {
-            let v =
-                get(name)?.ok_or_else(|| StoreError::Corrupt(format!("meta '{name}' missing")))?;
-            <[u8; 32]>::try_from(v.as_slice())
+            <[u8; 32]>::try_from(meta_bytes(name)?.as_slice())
                 .map_err(|_| StoreError::Corrupt(format!("meta '{name}' is not 32 bytes")))
         };
         let identity = StoreIdentity {
             agency: AgencyId(id32("agency")?),
             node: NodeId(id32("node")?),
         };
+        let salt = <[u8; 16]>::try_from(meta_bytes("salt")?.as_slice())
+            .map_err(|_| StoreError::Corrupt("meta 'salt' is not 16 bytes".into()))?;
         drop(meta);
         drop(tx);
         if identity.agency != agency {
@@ -371,7 +312,7 @@ impl Store {
         }
         Ok(Store {
             db,
-            keys: IndexKeys::new(data_key),
+            keys: IndexKeys::new(data_key, &salt),
             identity,
         })
     }
@@ -445,18 +386,15 @@ impl Store {
     }
 
     /// Stores reads in one durable transaction; returns how many were new.
-    pub fn append_reads<R: CryptoRng + ?Sized>(
-        &self,
-        reads: &[VerifiedRead],
-        rng: &mut R,
-    ) -> Result<usize, StoreError> {
+    pub fn append_reads(&self, reads: &[VerifiedRead]) -> Result<usize, StoreError> {
         let tx = self.db.begin_write().map_err(dberr)?;
         let mut added = 0;
         {
-            let mut origin_cache: Option<(NodeId, u32)> = None;
-            let mut table = tx.open_table(READS).map_err(dberr)?;
+            let mut blocks = tx.open_table(READ_BLOCKS).map_err(dberr)?;
             let mut by_time = tx.open_table(READ_TIME).map_err(dberr)?;
             let mut by_plate = tx.open_table(READ_PLATE).map_err(dberr)?;
+            let mut tails: HashMap<u32, Tail> = HashMap::new();
+            let mut origin_cache: Option<(NodeId, u32)> = None;
             for v in reads {
                 let r = v.read();
                 let idx = match origin_cache {
@@ -467,25 +405,53 @@ impl Store {
                         i
                     }
                 };
-                let key = read_key(idx, r.seq);
-                if let Some(existing) = table.get(key).map_err(dberr)? {
-                    if existing.value() == v.envelope() {
-                        continue;
-                    }
-                    return Err(StoreError::Conflict {
-                        origin: r.origin,
-                        seq: r.seq,
-                    });
+                if !tails.contains_key(&idx) {
+                    let tail = load_tail(&blocks, idx, r.origin)?;
+                    tails.insert(idx, tail);
                 }
-                table.insert(key, v.envelope()).map_err(dberr)?;
-                let tkey = time_key(r.captured_at, idx, r.seq);
-                let column = self.keys.seal_column(&tkey, &r.body.plate, rng);
-                by_time.insert(tkey, column.as_slice()).map_err(dberr)?;
-                let blind = self.keys.blind(&r.body.plate);
-                by_plate
-                    .insert(plate_key(&blind, r.captured_at, idx, r.seq), ())
-                    .map_err(dberr)?;
-                added += 1;
+                let tail = tails
+                    .get_mut(&idx)
+                    .unwrap_or_else(|| unreachable!("inserted above"));
+                let new = if tail.bytes.is_empty() || r.seq > tail.last_seq {
+                    // The common case: this origin's next read goes at the end.
+                    if !tail.bytes.is_empty()
+                        && tail.bytes.len() + block::entry_len(v.envelope()) > BLOCK_BYTES_MAX
+                    {
+                        flush_tail(&mut blocks, idx, tail)?;
+                        *tail = Tail {
+                            first_seq: r.seq,
+                            last_seq: r.seq,
+                            bytes: Vec::new(),
+                            dirty: true,
+                        };
+                    }
+                    if tail.bytes.is_empty() {
+                        tail.first_seq = r.seq;
+                    }
+                    block::push(&mut tail.bytes, r.seq, v.envelope());
+                    tail.last_seq = r.seq;
+                    tail.dirty = true;
+                    true
+                } else {
+                    // Out of order (a replicated gap being filled): write the
+                    // tail out, insert in place, reload the tail next time.
+                    flush_tail(&mut blocks, idx, tail)?;
+                    tails.remove(&idx);
+                    insert_in_place(&mut blocks, idx, r.origin, r.seq, v.envelope())?
+                };
+                if new {
+                    let tkey = time_key(r.captured_at, idx, r.seq);
+                    let column = self.keys.seal_column(&column_nonce(idx, r.seq), r.body.plate.as_str());
+                    by_time.insert(tkey, column.as_slice()).map_err(dberr)?;
+                    let blind = self.keys.blind(r.body.plate.as_str());
+                    by_plate
+                        .insert(plate_key(&blind, r.captured_at, idx, r.seq), ())
+                        .map_err(dberr)?;
+                    added += 1;
+                }
+            }
+            for (idx, tail) in tails.iter_mut() {
+                flush_tail(&mut blocks, *idx, tail)?;
             }
         }
         tx.commit().map_err(dberr)?;
@@ -518,30 +484,30 @@ impl Store {
         Ok(added)
     }
 
-    /// The highest stored seq of `origin` in reads (`audit = false`) or audit events.
-    pub fn last_seq(&self, origin: NodeId, audit: bool) -> Result<Option<u64>, StoreError> {
+    /// The highest stored seq of `origin` among reads.
+    pub fn last_read_seq(&self, origin: NodeId) -> Result<Option<u64>, StoreError> {
         let tx = self.read_tx()?;
         let Some(idx) = Self::lookup_origin(&tx, origin)? else {
             return Ok(None);
         };
-        let table = tx
-            .open_table(if audit { AUDIT } else { READS })
-            .map_err(dberr)?;
-        let last = table
+        let blocks = tx.open_table(READ_BLOCKS).map_err(dberr)?;
+        let last = blocks
             .range(read_key(idx, 0)..=read_key(idx, u64::MAX))
             .map_err(dberr)?
             .next_back();
-        match last {
-            Some(entry) => {
-                let (k, _) = entry.map_err(dberr)?;
-                Ok(Some(split_read_key(&k.value()).1))
-            }
-            None => Ok(None),
-        }
+        let Some(entry) = last else { return Ok(None) };
+        let (_, v) = entry.map_err(dberr)?;
+        let entries = block::entries(v.value()).map_err(|e| damaged_block(origin, e))?;
+        Ok(entries.last().map(|e| e.seq))
     }
 
-    /// The last audit envelope of `origin`, to chain the next event to.
-    pub fn last_audit(&self, origin: NodeId) -> Result<Option<Vec<u8>>, StoreError> {
+    /// The highest stored seq of `origin` among audit events.
+    pub fn last_audit_seq(&self, origin: NodeId) -> Result<Option<u64>, StoreError> {
+        Ok(self.last_audit(origin)?.map(|(seq, _)| seq))
+    }
+
+    /// The last audit event of `origin` (seq and envelope), to chain the next one to.
+    pub fn last_audit(&self, origin: NodeId) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
         let tx = self.read_tx()?;
         let Some(idx) = Self::lookup_origin(&tx, origin)? else {
             return Ok(None);
@@ -552,7 +518,10 @@ impl Store {
             .map_err(dberr)?
             .next_back();
         match last {
-            Some(entry) => Ok(Some(entry.map_err(dberr)?.1.value().to_vec())),
+            Some(entry) => {
+                let (k, v) = entry.map_err(dberr)?;
+                Ok(Some((split_read_key(&k.value()).1, v.value().to_vec())))
+            }
             None => Ok(None),
         }
     }
@@ -562,11 +531,16 @@ impl Store {
         let Some(idx) = Self::lookup_origin(&tx, id.origin)? else {
             return Ok(None);
         };
-        let table = tx.open_table(READS).map_err(dberr)?;
-        Ok(table
-            .get(read_key(idx, id.seq))
-            .map_err(dberr)?
-            .map(|v| v.value().to_vec()))
+        let blocks = tx.open_table(READ_BLOCKS).map_err(dberr)?;
+        let Some(found) = block_containing(&blocks, idx, id.seq)? else {
+            return Ok(None);
+        };
+        let (_, bytes) = found;
+        let entries = block::entries(&bytes).map_err(|e| damaged_block(id.origin, e))?;
+        Ok(entries
+            .iter()
+            .find(|e| e.seq == id.seq)
+            .map(|e| bytes[e.start..e.end].to_vec()))
     }
 
     /// Exact plate lookup through the blind index, newest first.
@@ -579,7 +553,7 @@ impl Store {
         let tx = self.read_tx()?;
         let origins = Self::origin_ids(&tx)?;
         let table = tx.open_table(READ_PLATE).map_err(dberr)?;
-        let blind = self.keys.blind(plate);
+        let blind = self.keys.blind(plate.as_str());
         let lo = plate_key(&blind, range.from, 0, 0);
         let hi = plate_key(&blind, range.to, u32::MAX, u64::MAX);
         let mut matches = Matches {
@@ -590,7 +564,7 @@ impl Store {
             let (k, _) = entry.map_err(dberr)?;
             matches.total += 1;
             if matches.ids.len() < limit {
-                let (time, idx, seq) = split_time_key(&k.value()[16..]);
+                let (time, idx, seq) = split_time_key(&k.value()[BLIND_LEN..]);
                 matches.ids.push((time, resolve(&origins, idx, seq)?));
             }
         }
@@ -616,18 +590,16 @@ impl Store {
         for entry in table.range(lo..=hi).map_err(dberr)?.rev() {
             let (k, v) = entry.map_err(dberr)?;
             let key = k.value();
-            let Some((plain, len)) = self.keys.open_column(&key, v.value()) else {
-                let (_, idx, seq) = split_time_key(&key);
+            let (time, idx, seq) = split_time_key(&key);
+            let Some((plain, len)) = self.keys.open_column(&column_nonce(idx, seq), v.value()) else {
                 return Err(StoreError::Corrupt(format!(
-                    "plate column entry of read {} does not open",
+                    "plate column entry of read {} is malformed",
                     resolve(&origins, idx, seq)?
                 )));
             };
-            let text = std::str::from_utf8(&plain[1..1 + len]).unwrap_or("");
-            if pattern.matches(text) {
+            if pattern.matches_bytes(&plain[1..1 + len]) {
                 matches.total += 1;
                 if matches.ids.len() < limit {
-                    let (time, idx, seq) = split_time_key(&key);
                     matches.ids.push((time, resolve(&origins, idx, seq)?));
                 }
             }
@@ -635,24 +607,62 @@ impl Store {
         Ok(matches)
     }
 
-    /// Visits every stored read envelope in (origin, seq) order.
-    pub fn for_each_read(&self, mut f: impl FnMut(RecordId, &[u8])) -> Result<u64, StoreError> {
-        self.for_each(READS, &mut f)
+    /// Whether both indexes hold the right entries for a read (used by `verify`).
+    pub fn indexes_match(&self, read: &alpr_protocol::Read) -> Result<bool, StoreError> {
+        let tx = self.read_tx()?;
+        let Some(idx) = Self::lookup_origin(&tx, read.origin)? else {
+            return Ok(false);
+        };
+        let by_time = tx.open_table(READ_TIME).map_err(dberr)?;
+        let column_ok = match by_time.get(time_key(read.captured_at, idx, read.seq)).map_err(dberr)? {
+            None => false,
+            Some(v) => self
+                .keys
+                .open_column(&column_nonce(idx, read.seq), v.value())
+                .is_some_and(|(plain, len)| &plain[1..1 + len] == read.body.plate.as_str().as_bytes()),
+        };
+        let by_plate = tx.open_table(READ_PLATE).map_err(dberr)?;
+        let blind = self.keys.blind(read.body.plate.as_str());
+        let plate_ok = by_plate
+            .get(plate_key(&blind, read.captured_at, idx, read.seq))
+            .map_err(dberr)?
+            .is_some();
+        Ok(column_ok && plate_ok)
+    }
+
+    /// Visits every stored read in (origin, seq) order; returns how many envelopes it visited.
+    pub fn for_each_read(&self, mut f: impl FnMut(StoredRead<'_>)) -> Result<u64, StoreError> {
+        let tx = self.read_tx()?;
+        let origins = Self::origin_ids(&tx)?;
+        let blocks = tx.open_table(READ_BLOCKS).map_err(dberr)?;
+        let mut n = 0;
+        for entry in blocks.iter().map_err(dberr)? {
+            let (k, v) = entry.map_err(dberr)?;
+            let (idx, first_seq) = split_read_key(&k.value());
+            let origin = resolve(&origins, idx, first_seq)?.origin;
+            let bytes = v.value();
+            match block::entries(bytes) {
+                Err(reason) => f(StoredRead::DamagedBlock {
+                    origin,
+                    first_seq,
+                    reason,
+                }),
+                Ok(entries) => {
+                    for e in entries {
+                        f(StoredRead::Envelope(RecordId { origin, seq: e.seq }, &bytes[e.start..e.end]));
+                        n += 1;
+                    }
+                }
+            }
+        }
+        Ok(n)
     }
 
     /// Visits every stored audit envelope in (origin, seq) order.
     pub fn for_each_audit(&self, mut f: impl FnMut(RecordId, &[u8])) -> Result<u64, StoreError> {
-        self.for_each(AUDIT, &mut f)
-    }
-
-    fn for_each(
-        &self,
-        def: TableDefinition<[u8; 12], &[u8]>,
-        f: &mut dyn FnMut(RecordId, &[u8]),
-    ) -> Result<u64, StoreError> {
         let tx = self.read_tx()?;
         let origins = Self::origin_ids(&tx)?;
-        let table = tx.open_table(def).map_err(dberr)?;
+        let table = tx.open_table(AUDIT).map_err(dberr)?;
         let mut n = 0;
         for entry in table.iter().map_err(dberr)? {
             let (k, v) = entry.map_err(dberr)?;
@@ -663,22 +673,116 @@ impl Store {
         Ok(n)
     }
 
-    /// Counts of (reads, time index entries, plate index entries, audit events).
-    pub fn counts(&self) -> Result<(u64, u64, u64, u64), StoreError> {
+    /// Entries in the (time, plate) indexes; each read has one in each.
+    pub fn index_counts(&self) -> Result<(u64, u64), StoreError> {
         let tx = self.read_tx()?;
         Ok((
-            tx.open_table(READS).map_err(dberr)?.len().map_err(dberr)?,
-            tx.open_table(READ_TIME)
-                .map_err(dberr)?
-                .len()
-                .map_err(dberr)?,
-            tx.open_table(READ_PLATE)
-                .map_err(dberr)?
-                .len()
-                .map_err(dberr)?,
-            tx.open_table(AUDIT).map_err(dberr)?.len().map_err(dberr)?,
+            tx.open_table(READ_TIME).map_err(dberr)?.len().map_err(dberr)?,
+            tx.open_table(READ_PLATE).map_err(dberr)?.len().map_err(dberr)?,
         ))
     }
+}
+
+fn damaged_block(origin: NodeId, reason: String) -> StoreError {
+    StoreError::Corrupt(format!("read block of origin {origin:?}: {reason}"))
+}
+
+/// The column's nonce: (origin index, seq), unique within one database.
+fn column_nonce(idx: u32, seq: u64) -> [u8; 12] {
+    read_key(idx, seq)
+}
+
+type BlockTable<'t> = redb::Table<'t, [u8; 12], &'static [u8]>;
+
+/// The block whose seq range would hold `seq`: the last block of the origin starting at or before it.
+fn block_containing(
+    blocks: &impl ReadableTable<[u8; 12], &'static [u8]>,
+    idx: u32,
+    seq: u64,
+) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+    let found = blocks
+        .range(read_key(idx, 0)..=read_key(idx, seq))
+        .map_err(dberr)?
+        .next_back();
+    match found {
+        None => Ok(None),
+        Some(entry) => {
+            let (k, v) = entry.map_err(dberr)?;
+            Ok(Some((split_read_key(&k.value()).1, v.value().to_vec())))
+        }
+    }
+}
+
+fn load_tail(blocks: &BlockTable<'_>, idx: u32, origin: NodeId) -> Result<Tail, StoreError> {
+    let last = blocks
+        .range(read_key(idx, 0)..=read_key(idx, u64::MAX))
+        .map_err(dberr)?
+        .next_back();
+    let Some(entry) = last else {
+        return Ok(Tail {
+            first_seq: 0,
+            last_seq: 0,
+            bytes: Vec::new(),
+            dirty: false,
+        });
+    };
+    let (k, v) = entry.map_err(dberr)?;
+    let bytes = v.value().to_vec();
+    let entries = block::entries(&bytes).map_err(|e| damaged_block(origin, e))?;
+    Ok(Tail {
+        first_seq: split_read_key(&k.value()).1,
+        last_seq: entries.last().map(|e| e.seq).unwrap_or(0),
+        bytes,
+        dirty: false,
+    })
+}
+
+fn flush_tail(blocks: &mut BlockTable<'_>, idx: u32, tail: &mut Tail) -> Result<(), StoreError> {
+    if tail.dirty && !tail.bytes.is_empty() {
+        blocks
+            .insert(read_key(idx, tail.first_seq), tail.bytes.as_slice())
+            .map_err(dberr)?;
+        tail.dirty = false;
+    }
+    Ok(())
+}
+
+/// Inserts one envelope below the origin's newest seq; returns whether it was new.
+fn insert_in_place(
+    blocks: &mut BlockTable<'_>,
+    idx: u32,
+    origin: NodeId,
+    seq: u64,
+    envelope: &[u8],
+) -> Result<bool, StoreError> {
+    let Some((first_seq, bytes)) = block_containing(blocks, idx, seq)? else {
+        // Older than every stored block: it starts a block of its own, which
+        // cannot overlap the next one since that one starts above `seq`.
+        blocks
+            .insert(read_key(idx, seq), block::build([(seq, envelope)]).as_slice())
+            .map_err(dberr)?;
+        return Ok(true);
+    };
+    let entries = block::entries(&bytes).map_err(|e| damaged_block(origin, e))?;
+    let mut items: Vec<(u64, &[u8])> = entries.iter().map(|e| (e.seq, &bytes[e.start..e.end])).collect();
+    match items.binary_search_by_key(&seq, |(s, _)| *s) {
+        Ok(at) if items[at].1 == envelope => return Ok(false),
+        Ok(_) => return Err(StoreError::Conflict { origin, seq }),
+        Err(at) => items.insert(at, (seq, envelope)),
+    }
+    let whole = block::build(items.iter().copied());
+    if whole.len() <= BLOCK_BYTES_MAX || items.len() < 2 {
+        blocks.insert(read_key(idx, first_seq), whole.as_slice()).map_err(dberr)?;
+    } else {
+        let (low, high) = items.split_at(items.len() / 2);
+        blocks
+            .insert(read_key(idx, first_seq), block::build(low.iter().copied()).as_slice())
+            .map_err(dberr)?;
+        blocks
+            .insert(read_key(idx, high[0].0), block::build(high.iter().copied()).as_slice())
+            .map_err(dberr)?;
+    }
+    Ok(true)
 }
 
 fn split_read_key(k: &[u8; 12]) -> (u32, u64) {

@@ -6,7 +6,7 @@ use alpr_protocol::NodeId;
 use alpr_protocol::envelope::{Envelope, envelope_hash};
 
 use crate::datadir::Node;
-use crate::store::StoreError;
+use crate::store::{StoreError, StoredRead};
 
 /// One thing found wrong, named so a person can find it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,9 +32,14 @@ impl Report {
     pub fn ok(&self) -> bool {
         self.failures.is_empty()
     }
+
+    fn fail(&mut self, what: String, reason: String) {
+        self.failures.push(Failure { what, reason });
+    }
 }
 
 /// Where one origin's audit chain stands while walking it in seq order.
+#[derive(Default)]
 struct ChainCursor {
     last_seq: u64,
     last_hash: [u8; 32],
@@ -42,63 +47,99 @@ struct ChainCursor {
 
 pub fn verify(node: &Node) -> Result<Report, StoreError> {
     let mut report = Report::default();
-    let trust = &node.trust;
-    report.reads = node.store.for_each_read(|id, bytes| {
-        let what = format!("read {id}");
-        match trust.open_read(bytes) {
-            Err(e) => report.failures.push(Failure {
-                what,
-                reason: e.to_string(),
-            }),
-            Ok(v) if v.read().origin != id.origin || v.read().seq != id.seq => {
-                report.failures.push(Failure {
-                    what,
-                    reason: format!(
-                        "stored under {id} but its header says {}/{}",
-                        v.read().origin.short(),
-                        v.read().seq
-                    ),
-                })
+    verify_reads(node, &mut report)?;
+    verify_audit(node, &mut report)?;
+    Ok(report)
+}
+
+fn verify_reads(node: &Node, report: &mut Report) -> Result<(), StoreError> {
+    let mut store_error: Option<StoreError> = None;
+    let mut failures = Vec::new();
+    let visited = node.store.for_each_read(|stored| {
+        let (id, bytes) = match stored {
+            StoredRead::Envelope(id, bytes) => (id, bytes),
+            StoredRead::DamagedBlock {
+                origin,
+                first_seq,
+                reason,
+            } => {
+                failures.push((format!("read block {}/{first_seq}", origin.short()), reason));
+                return;
             }
-            Ok(_) => {}
+        };
+        let what = format!("read {id}");
+        match node.trust.open_read(bytes) {
+            Err(e) => failures.push((what, e.to_string())),
+            Ok(v) if v.read().origin != id.origin || v.read().seq != id.seq => failures.push((
+                what,
+                format!(
+                    "stored under {id} but its header says {}/{}",
+                    v.read().origin.short(),
+                    v.read().seq
+                ),
+            )),
+            Ok(v) => match node.store.indexes_match(v.read()) {
+                Ok(true) => {}
+                Ok(false) => failures.push((
+                    what,
+                    "its time or plate index entry is missing or wrong; searches may miss it".into(),
+                )),
+                Err(e) => {
+                    store_error.get_or_insert(e);
+                }
+            },
         }
     })?;
+    if let Some(e) = store_error {
+        return Err(e);
+    }
+    for (what, reason) in failures {
+        report.fail(what, reason);
+    }
+    report.reads = visited;
+    let (by_time, by_plate) = node.store.index_counts()?;
+    if by_time != visited || by_plate != visited {
+        report.fail(
+            "indexes".into(),
+            format!("{visited} reads but {by_time} time index and {by_plate} plate index entries"),
+        );
+    }
+    Ok(())
+}
 
+fn verify_audit(node: &Node, report: &mut Report) -> Result<(), StoreError> {
     let mut chains: HashMap<NodeId, ChainCursor> = HashMap::new();
+    let mut failures = Vec::new();
     report.audit_events = node.store.for_each_audit(|id, bytes| {
         let what = format!("audit event {id}");
-        let mut fail = |reason: String| {
-            report.failures.push(Failure {
-                what: what.clone(),
-                reason,
-            })
-        };
-        match trust.open_audit(bytes) {
-            Err(e) => fail(e.to_string()),
+        let cursor = chains.entry(id.origin).or_default();
+        match node.trust.open_audit(bytes) {
+            Err(e) => failures.push((what, e.to_string())),
             Ok(v) => {
                 let e = v.event();
-                let cursor = chains.entry(id.origin).or_insert(ChainCursor {
-                    last_seq: 0,
-                    last_hash: [0; 32],
-                });
                 if e.origin != id.origin || e.seq != id.seq {
-                    fail(format!(
-                        "stored under {id} but its header says {}/{}",
-                        e.origin.short(),
-                        e.seq
+                    failures.push((
+                        what,
+                        format!("stored under {id} but its header says {}/{}", e.origin.short(), e.seq),
                     ));
                 } else if e.seq != cursor.last_seq + 1 {
-                    fail(format!(
-                        "broken chain: follows seq {} (events {}..{} are missing)",
-                        cursor.last_seq,
-                        cursor.last_seq + 1,
-                        e.seq - 1
+                    failures.push((
+                        what,
+                        format!(
+                            "broken chain: follows seq {} (events {}..{} are missing)",
+                            cursor.last_seq,
+                            cursor.last_seq + 1,
+                            e.seq - 1
+                        ),
                     ));
                 } else if e.body.prev_hash != cursor.last_hash {
-                    fail(format!(
-                        "broken chain: prev_hash does not match event {}/{}",
-                        id.origin.short(),
-                        cursor.last_seq
+                    failures.push((
+                        what,
+                        format!(
+                            "broken chain: prev_hash does not match event {}/{}",
+                            id.origin.short(),
+                            cursor.last_seq
+                        ),
                     ));
                 }
             }
@@ -106,23 +147,14 @@ pub fn verify(node: &Node) -> Result<Report, StoreError> {
         // The chain continues from the bytes as stored, so one damaged event
         // is reported once, not again for every event after it.
         if let Ok(env) = Envelope::parse(bytes) {
-            let cursor = chains.entry(id.origin).or_insert(ChainCursor {
-                last_seq: 0,
-                last_hash: [0; 32],
-            });
             cursor.last_seq = env.header.seq.max(id.seq);
-            cursor.last_hash = envelope_hash(bytes);
+        } else {
+            cursor.last_seq = id.seq;
         }
+        cursor.last_hash = envelope_hash(bytes);
     })?;
-
-    let (reads, by_time, by_plate, _) = node.store.counts()?;
-    if by_time != reads || by_plate != reads {
-        report.failures.push(Failure {
-            what: "indexes".into(),
-            reason: format!(
-                "{reads} reads but {by_time} time index and {by_plate} plate index entries"
-            ),
-        });
+    for (what, reason) in failures {
+        report.fail(what, reason);
     }
-    Ok(report)
+    Ok(())
 }

@@ -1,5 +1,7 @@
 //! Store, search and verify through the engine API, on real redb files.
 
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is a failure with its message.
+
 use std::path::Path;
 
 use alpr_node::agency::{Agency, EnrollRequest};
@@ -17,7 +19,13 @@ const T0: i64 = 1_795_000_000_000;
 
 fn node(dir: &Path, name: &str) -> Node {
     let mut rng = rand::rng();
-    let agency = Agency::init(&dir.join("agency"), b"agency passphrase", KdfParams::INSECURE_FAST, &mut rng).unwrap();
+    let agency = Agency::init(
+        &dir.join("agency"),
+        b"agency passphrase",
+        KdfParams::INSECURE_FAST,
+        &mut rng,
+    )
+    .unwrap();
     enroll(&agency, dir, name)
 }
 
@@ -37,7 +45,7 @@ fn enroll(agency: &Agency, dir: &Path, name: &str) -> Node {
         .unwrap();
     let path = dir.join(format!("{name}.enroll"));
     std::fs::write(&path, bundle.to_bytes()).unwrap();
-    Node::init(&dir.join(name), &path, PASS).unwrap()
+    Node::init(&dir.join(name), &path, PASS, &mut rand::rng()).unwrap()
 }
 
 fn body(plate: &str) -> ReadBody {
@@ -79,9 +87,20 @@ fn plates(node: &Node, query: Query, range: TimeRange) -> (Vec<String>, u64) {
 fn exact_and_wildcard_search_with_time_windows() {
     let dir = tempfile::tempdir().unwrap();
     let n = node(dir.path(), "car-1");
-    record(&n, &[("7ABC123", 1_000), ("7ABD999", 2_000), ("8XYZ001", 3_000), ("7ABC123", 4_000)]);
+    record(
+        &n,
+        &[
+            ("7ABC123", 1_000),
+            ("7ABD999", 2_000),
+            ("8XYZ001", 3_000),
+            ("7ABC123", 4_000),
+        ],
+    );
     let exact = Query::Plate(PlateText::parse("7abc-123").unwrap());
-    assert_eq!(plates(&n, exact.clone(), TimeRange::ALL), (vec!["7ABC123".into(), "7ABC123".into()], 2));
+    assert_eq!(
+        plates(&n, exact.clone(), TimeRange::ALL),
+        (vec!["7ABC123".into(), "7ABC123".into()], 2)
+    );
     let window = TimeRange {
         from: Timestamp(T0 + 1_500),
         to: Timestamp(T0 + 4_000),
@@ -106,7 +125,13 @@ fn search_limit_pages_but_counts_all() {
     let n = node(dir.path(), "car-1");
     let many: Vec<(&str, i64)> = (0..30).map(|i| ("AAA111", i)).collect();
     record(&n, &many);
-    let r = search(&n, &Query::Plate(PlateText::parse("AAA111").unwrap()), TimeRange::ALL, 5).unwrap();
+    let r = search(
+        &n,
+        &Query::Plate(PlateText::parse("AAA111").unwrap()),
+        TimeRange::ALL,
+        5,
+    )
+    .unwrap();
     assert_eq!((r.hits.len(), r.total), (5, 30));
 }
 
@@ -117,10 +142,18 @@ fn plates_are_not_on_disk_in_clear() {
     record(&n, &[("ZQXJ7733", 10)]);
     drop(n);
     let bytes = std::fs::read(dir.path().join("car-1").join(STORE_FILE)).unwrap();
-    assert!(!bytes.windows(8).any(|w| w == b"ZQXJ7733"), "plate text found in clear in the database");
+    assert!(
+        !bytes.windows(8).any(|w| w == b"ZQXJ7733"),
+        "plate text found in clear in the database"
+    );
     let reopened = Node::open(&dir.path().join("car-1"), PASS).unwrap();
     assert_eq!(
-        plates(&reopened, Query::Plate(PlateText::parse("ZQXJ7733").unwrap()), TimeRange::ALL).1,
+        plates(
+            &reopened,
+            Query::Plate(PlateText::parse("ZQXJ7733").unwrap()),
+            TimeRange::ALL
+        )
+        .1,
         1
     );
 }
@@ -135,14 +168,24 @@ fn reinserting_the_same_record_is_a_no_op_and_different_bytes_conflict() {
     };
     let mut rng = rand::rng();
     let a = sealer.seal_read(1, Timestamp(T0 + 5), body("ABC123"), &mut rng);
-    assert_eq!(n.store.append_reads(std::slice::from_ref(&a), &mut rng).unwrap(), 1);
-    assert_eq!(n.store.append_reads(std::slice::from_ref(&a), &mut rng).unwrap(), 0);
+    assert_eq!(
+        n.store
+            .append_reads(std::slice::from_ref(&a))
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        n.store
+            .append_reads(std::slice::from_ref(&a))
+            .unwrap(),
+        0
+    );
     let b = sealer.seal_read(1, Timestamp(T0 + 5), body("XYZ789"), &mut rng);
     assert!(matches!(
-        n.store.append_reads(&[b], &mut rng),
+        n.store.append_reads(&[b]),
         Err(StoreError::Conflict { seq: 1, .. })
     ));
-    assert_eq!(n.store.counts().unwrap().0, 1);
+    assert_eq!(n.store.last_read_seq(n.node_key.id()).unwrap(), Some(1));
     assert!(verify(&n).unwrap().ok());
 }
 
@@ -154,7 +197,7 @@ fn sequence_numbers_continue_after_reopen() {
     drop(n);
     let n = Node::open(&dir.path().join("car-1"), PASS).unwrap();
     record(&n, &[("AAA3", 3)]);
-    assert_eq!(n.store.last_seq(n.node_key.id(), false).unwrap(), Some(3));
+    assert_eq!(n.store.last_read_seq(n.node_key.id()).unwrap(), Some(3));
 }
 
 #[test]
@@ -163,10 +206,14 @@ fn reads_outside_the_certificate_window_are_refused() {
     let n = node(dir.path(), "car-1");
     let mut rec = Recorder::load(&n).unwrap();
     let err = rec
-        .record_reads(&n, vec![(Timestamp(T0 - 1), body("AAA1"))], &mut rand::rng())
+        .record_reads(
+            &n,
+            vec![(Timestamp(T0 - 1), body("AAA1"))],
+            &mut rand::rng(),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("not valid at"), "{err}");
-    assert_eq!(n.store.counts().unwrap().0, 0);
+    assert_eq!(n.store.last_read_seq(n.node_key.id()).unwrap(), None);
 }
 
 #[test]
@@ -184,7 +231,8 @@ fn verify_names_a_broken_audit_chain() {
     };
     let mut rng = rand::rng();
     for i in 0..3 {
-        rec.record_audit(&n, Timestamp(T0 + i), entry("q"), &mut rng).unwrap();
+        rec.record_audit(&n, Timestamp(T0 + i), entry("q"), &mut rng)
+            .unwrap();
     }
     assert!(verify(&n).unwrap().ok());
     // An event that skips seq 4 and links to nothing: a deleted event shows as a gap.
@@ -209,8 +257,16 @@ fn verify_names_a_broken_audit_chain() {
     n.store.append_audit(&[forged]).unwrap();
     let report = verify(&n).unwrap();
     assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
-    assert!(report.failures[0].what.ends_with("/5"), "{}", report.failures[0]);
-    assert!(report.failures[0].reason.contains("4..4 are missing"), "{}", report.failures[0]);
+    assert!(
+        report.failures[0].what.ends_with("/5"),
+        "{}",
+        report.failures[0]
+    );
+    assert!(
+        report.failures[0].reason.contains("4..4 are missing"),
+        "{}",
+        report.failures[0]
+    );
 }
 
 #[test]
@@ -225,7 +281,13 @@ fn open_refuses_wrong_passphrase_and_other_agencies() {
         Err(DataDirError::Key { .. })
     ));
     let other = tempfile::tempdir().unwrap();
-    let other_agency = Agency::init(other.path(), b"agency passphrase", KdfParams::INSECURE_FAST, &mut rand::rng()).unwrap();
+    let other_agency = Agency::init(
+        other.path(),
+        b"agency passphrase",
+        KdfParams::INSECURE_FAST,
+        &mut rand::rng(),
+    )
+    .unwrap();
     assert!(matches!(
         Store::open(&store_path, other_agency.key.id(), &data_key),
         Err(StoreError::WrongAgency { .. })
@@ -233,7 +295,13 @@ fn open_refuses_wrong_passphrase_and_other_agencies() {
     // A bundle of another agency cannot initialize over this directory.
     let foreign = enroll(&other_agency, other.path(), "car-9");
     drop(foreign);
-    let err = Node::init(&dir.path().join("car-1"), &other.path().join("car-9.enroll"), PASS).unwrap_err();
+    let err = Node::init(
+        &dir.path().join("car-1"),
+        &other.path().join("car-9.enroll"),
+        PASS,
+        &mut rand::rng(),
+    )
+    .unwrap_err();
     assert!(matches!(err, DataDirError::OtherAgency { .. }), "{err}");
 }
 
@@ -241,15 +309,63 @@ fn open_refuses_wrong_passphrase_and_other_agencies() {
 fn in_memory_store_works_like_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let n = node(dir.path(), "car-1");
-    let mem = Store::in_memory(n.store.identity(), &n.data_key).unwrap();
+    let mem = Store::in_memory(n.store.identity(), &n.data_key, &mut rand::rng()).unwrap();
     let sealer = Sealer {
         node_key: &n.node_key,
         data_key: &n.data_key,
     };
     let r = sealer.seal_read(1, Timestamp(T0 + 1), body("MEM1"), &mut rand::rng());
-    mem.append_reads(&[r], &mut rand::rng()).unwrap();
+    mem.append_reads(&[r]).unwrap();
     let m = mem
         .find_pattern(&PlatePattern::parse("MEM*").unwrap(), TimeRange::ALL, 10)
         .unwrap();
     assert_eq!(m.total, 1);
+}
+
+#[test]
+fn reads_arriving_in_any_order_are_all_stored_once() {
+    use alpr_node::store::RecordId;
+    use rand::seq::SliceRandom;
+    use rand::{RngExt, SeedableRng};
+
+    let seed: u64 = rand::rng().random();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path(), "car-1");
+    let sealer = Sealer {
+        node_key: &n.node_key,
+        data_key: &n.data_key,
+    };
+    // 2 KB crops: 300 reads fill about ten blocks, so inserts land inside full blocks and split them.
+    let mut reads: Vec<_> = (1..=300u64)
+        .map(|seq| {
+            let mut b = body(&format!("ORD{seq:04}"));
+            b.crop_jpeg = vec![(seq % 251) as u8; 2048];
+            sealer.seal_read(seq, Timestamp(T0 + seq as i64), b, &mut rng)
+        })
+        .collect();
+    reads.shuffle(&mut rng);
+    let mut at = 0;
+    while at < reads.len() {
+        let len = rng.random_range(1..=40).min(reads.len() - at);
+        n.store.append_reads(&reads[at..at + len]).unwrap();
+        at += len;
+    }
+    assert_eq!(n.store.append_reads(&reads).unwrap(), 0, "seed {seed}: duplicates were stored");
+    for r in &reads {
+        let id = RecordId {
+            origin: r.read().origin,
+            seq: r.read().seq,
+        };
+        assert_eq!(
+            n.store.read_envelope(id).unwrap().as_deref(),
+            Some(r.envelope()),
+            "seed {seed}: read {id} lost"
+        );
+    }
+    assert_eq!(n.store.last_read_seq(n.node_key.id()).unwrap(), Some(300));
+    let report = verify(&n).unwrap();
+    assert!(report.ok() && report.reads == 300, "seed {seed}: {:?}", report.failures);
+    let (names, total) = plates(&n, Query::Pattern(PlatePattern::parse("ORD01*").unwrap()), TimeRange::ALL);
+    assert_eq!((names.len(), total), (100, 100));
 }

@@ -136,6 +136,11 @@ impl PlatePattern {
     pub fn matches(&self, plate: &str) -> bool {
         matches_tokens(&self.tokens, plate.as_bytes())
     }
+
+    /// As [`PlatePattern::matches`], on the plate's ASCII bytes.
+    pub fn matches_bytes(&self, plate: &[u8]) -> bool {
+        matches_tokens(&self.tokens, plate)
+    }
 }
 
 /// Iterative glob match with single-star backtracking: linear in practice for plate lengths.

@@ -1,5 +1,7 @@
 //! Envelope round trips and rejection of every kind of damage.
 
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is a failure with its message.
+
 use alpr_protocol::{
     Action, AgencyKey, AuditBody, Certificate, DataKey, EnvelopeError, NodeKey, Outcome, PlateText,
     ReadBody, Region, Role, Sealer, Timestamp, Trust,

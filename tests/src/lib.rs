@@ -73,14 +73,29 @@ impl Fixture {
     pub fn enroll(&self, name: &str) {
         let bundle = self.path(&format!("{name}.enroll"));
         ok(&[
-            "agency", "enroll", "--dir", &self.path("agency"), "--name", name, "--role", "vehicle", "--out", &bundle,
+            "agency",
+            "enroll",
+            "--dir",
+            &self.path("agency"),
+            "--name",
+            name,
+            "--role",
+            "vehicle",
+            "--out",
+            &bundle,
         ]);
         ok(&["init", "--enroll", &bundle, "--data", &self.path(name)]);
     }
 
     /// Writes a JSON-lines import file of `count` reads with `crop_bytes`-byte crops,
     /// captured from now on at one read per 10 ms; returns its path.
-    pub fn reads_file(&self, name: &str, count: usize, crop_bytes: usize, plate: impl Fn(usize) -> String) -> String {
+    pub fn reads_file(
+        &self,
+        name: &str,
+        count: usize,
+        crop_bytes: usize,
+        plate: impl Fn(usize) -> String,
+    ) -> String {
         use std::io::Write;
         let crops = self.root.path().join("crops");
         std::fs::create_dir_all(&crops).expect("crops dir");

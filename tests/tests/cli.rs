@@ -1,5 +1,7 @@
 //! The CLI end to end: errors a person can act on, and `verify` naming a record altered on disk.
 
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is a failure with its message.
+
 use std::process::Stdio;
 
 use alpr_node::datadir::{Node, STORE_FILE};
@@ -8,20 +10,43 @@ use alpr_tests::{Fixture, NODE_PASSPHRASE, alpr, ok, run};
 
 fn stderr_of(args: &[&str]) -> String {
     let out = run(args);
-    assert!(!out.status.success(), "alpr-node {args:?} should have failed");
+    assert!(
+        !out.status.success(),
+        "alpr-node {args:?} should have failed"
+    );
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!err.contains("panicked"), "alpr-node {args:?} panicked: {err}");
-    assert!(err.starts_with("error: "), "not a person's error message: {err}");
+    assert!(
+        !err.contains("panicked"),
+        "alpr-node {args:?} panicked: {err}"
+    );
+    assert!(
+        err.starts_with("error: "),
+        "not a person's error message: {err}"
+    );
     err
 }
 
 #[test]
 fn import_search_verify_round_trip() {
     let f = Fixture::new("car-1");
-    let file = f.reads_file("reads.jsonl", 30, 512, |i| if i % 3 == 0 { format!("7AB{i:03}") } else { format!("X{i:05}") });
+    let file = f.reads_file("reads.jsonl", 30, 512, |i| {
+        if i % 3 == 0 {
+            format!("7AB{i:03}")
+        } else {
+            format!("X{i:05}")
+        }
+    });
     let data = f.path("car-1");
     assert!(ok(&["import", "--data", &data, &file]).contains("committed reads 1..=30"));
-    let out = ok(&["search", "--data", &data, "--pattern", "7ab*", "--purpose", "test"]);
+    let out = ok(&[
+        "search",
+        "--data",
+        &data,
+        "--pattern",
+        "7ab*",
+        "--purpose",
+        "test",
+    ]);
     assert!(out.contains("10 matching reads, 10 shown"), "{out}");
     let json = ok(&["search", "--data", &data, "--plate", "7AB 003", "--json"]);
     let line: serde_json::Value = serde_json::from_str(json.trim()).expect("one JSON line");
@@ -29,7 +54,10 @@ fn import_search_verify_round_trip() {
     assert_eq!(line["crop_bytes"], 512);
     let verified = ok(&["verify", "--data", &data]);
     // init's enrollment event and the two searches are in the audit chain.
-    assert!(verified.contains("checked 30 reads and 3 audit events: 0 failures"), "{verified}");
+    assert!(
+        verified.contains("checked 30 reads and 3 audit events: 0 failures"),
+        "{verified}"
+    );
 }
 
 #[test]
@@ -39,12 +67,16 @@ fn verify_names_a_record_altered_in_the_database_file() {
     let data = f.path("car-1");
     ok(&["import", "--data", &data, &file]);
     let (short, envelope) = {
-        let node = Node::open(std::path::Path::new(&data), NODE_PASSPHRASE.as_bytes()).expect("open");
+        let node =
+            Node::open(std::path::Path::new(&data), NODE_PASSPHRASE.as_bytes()).expect("open");
         let id = RecordId {
             origin: node.node_key.id(),
             seq: 7,
         };
-        (node.node_key.id().short(), node.store.read_envelope(id).expect("read").expect("seq 7"))
+        (
+            node.node_key.id().short(),
+            node.store.read_envelope(id).expect("read").expect("seq 7"),
+        )
     };
     let db_path = std::path::Path::new(&data).join(STORE_FILE);
     let mut db = std::fs::read(&db_path).expect("db file");
@@ -59,7 +91,10 @@ fn verify_names_a_record_altered_in_the_database_file() {
     let out = run(&["verify", "--data", &data]);
     assert_eq!(out.status.code(), Some(2));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains(&format!("FAIL read {short}/7: bad signature")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("FAIL read {short}/7: bad signature")),
+        "{stdout}"
+    );
     assert!(stdout.contains("1 failures"), "{stdout}");
     let search = ok(&["search", "--data", &data, "--pattern", "ALT*"]);
     assert!(search.contains(&format!("DAMAGED {short}/7")), "{search}");
@@ -81,33 +116,67 @@ fn errors_say_what_and_where() {
     let err = String::from_utf8_lossy(&no_pass.output().expect("run").stderr).into_owned();
     assert!(err.contains("no passphrase: set ALPR_PASSPHRASE"), "{err}");
 
-    let err = stderr_of(&["init", "--enroll", &f.path("nope.enroll"), "--data", &f.path("car-2")]);
-    assert!(err.contains("nope.enroll is missing (enrollment bundle)"), "{err}");
+    let err = stderr_of(&[
+        "init",
+        "--enroll",
+        &f.path("nope.enroll"),
+        "--data",
+        &f.path("car-2"),
+    ]);
+    assert!(
+        err.contains("nope.enroll is missing (enrollment bundle)"),
+        "{err}"
+    );
 
     // A bundle of another agency refuses to initialize over this node's data.
     let other = Fixture::new("car-9");
-    let err = stderr_of(&["init", "--enroll", &other.path("car-9.enroll"), "--data", &data]);
+    let err = stderr_of(&[
+        "init",
+        "--enroll",
+        &other.path("car-9.enroll"),
+        "--data",
+        &data,
+    ]);
     assert!(err.contains("holds data of agency"), "{err}");
 
     // Not a bundle at all.
     std::fs::write(f.path("junk.enroll"), b"hello").expect("write");
-    let err = stderr_of(&["init", "--enroll", &f.path("junk.enroll"), "--data", &f.path("car-3")]);
+    let err = stderr_of(&[
+        "init",
+        "--enroll",
+        &f.path("junk.enroll"),
+        "--data",
+        &f.path("car-3"),
+    ]);
     assert!(err.contains("not an enrollment bundle"), "{err}");
 
     let t = jiff::Timestamp::now();
     std::fs::write(
         f.path("bad.jsonl"),
-        format!("{{\"plate\":\"ABC1\",\"time\":\"{t}\"}}\n{{\"plate\":\"A B!\",\"time\":\"{t}\"}}\n"),
+        format!(
+            "{{\"plate\":\"ABC1\",\"time\":\"{t}\"}}\n{{\"plate\":\"A B!\",\"time\":\"{t}\"}}\n"
+        ),
     )
     .expect("write");
     let err = stderr_of(&["import", "--data", &data, &f.path("bad.jsonl")]);
-    assert!(err.contains("bad.jsonl line 2: plate 'A B!' has '!'"), "{err}");
+    assert!(
+        err.contains("bad.jsonl line 2: plate 'A B!' has '!'"),
+        "{err}"
+    );
     // Nothing from the bad file was stored, not even its good first line.
     assert!(ok(&["verify", "--data", &data]).contains("checked 0 reads"));
 
     let err = stderr_of(&["search", "--data", &data, "--pattern", "AB%"]);
     assert!(err.contains("pattern 'AB%' has '%'"), "{err}");
-    let err = stderr_of(&["search", "--data", &data, "--plate", "ABC", "--from", "yesterday"]);
+    let err = stderr_of(&[
+        "search",
+        "--data",
+        &data,
+        "--plate",
+        "ABC",
+        "--from",
+        "yesterday",
+    ]);
     assert!(err.contains("'yesterday' is not a time"), "{err}");
 
     // The data directory of an uninitialized path.

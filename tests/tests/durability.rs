@@ -1,5 +1,7 @@
 //! Nothing acknowledged is lost: kill -9 a real `alpr-node import` mid-ingest, reopen, check.
 
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is a failure with its message.
+
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
@@ -11,14 +13,21 @@ use rand::{RngExt, SeedableRng};
 
 /// Parses an acknowledgement line `committed reads A..=B`, returning B.
 fn acked_seq(line: &str) -> Option<u64> {
-    line.strip_prefix("committed reads ")?.split("..=").nth(1)?.trim().parse().ok()
+    line.strip_prefix("committed reads ")?
+        .split("..=")
+        .nth(1)?
+        .trim()
+        .parse()
+        .ok()
 }
 
 #[test]
 fn acknowledged_reads_survive_kill_9() {
-    let seed: u64 = rand::rng().random();
+    let seed: u64 = std::env::var("ALPR_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| rand::rng().random());
     eprintln!("durability seed {seed} (set ALPR_TEST_SEED to replay)");
-    let seed = std::env::var("ALPR_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(seed);
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
 
     let f = Fixture::new("car-1");
@@ -47,11 +56,15 @@ fn acknowledged_reads_survive_kill_9() {
             }
         }
         let status = child.wait().expect("wait");
-        assert!(!status.success(), "round {round}: import finished before the kill (seed {seed})");
+        assert!(
+            !status.success(),
+            "round {round}: import finished before the kill (seed {seed})"
+        );
         eprintln!("round {round}: killed after {kill_after} acks, acked up to seq {acked}");
     }
 
-    let node = Node::open(std::path::Path::new(&data), NODE_PASSPHRASE.as_bytes()).expect("reopen after kill");
+    let node = Node::open(std::path::Path::new(&data), NODE_PASSPHRASE.as_bytes())
+        .expect("reopen after kill");
     let me = node.node_key.id();
     for seq in 1..=acked {
         let bytes = node
@@ -59,13 +72,24 @@ fn acknowledged_reads_survive_kill_9() {
             .read_envelope(RecordId { origin: me, seq })
             .expect("read")
             .unwrap_or_else(|| panic!("acknowledged read {seq} lost (seed {seed})"));
-        node.trust
-            .open_read(&bytes)
-            .unwrap_or_else(|e| panic!("acknowledged read {seq} does not verify: {e} (seed {seed})"));
+        node.trust.open_read(&bytes).unwrap_or_else(|e| {
+            panic!("acknowledged read {seq} does not verify: {e} (seed {seed})")
+        });
     }
-    let stored = node.store.last_seq(me, false).expect("last seq").expect("some reads");
+    let stored = node
+        .store
+        .last_seq(me, false)
+        .expect("last seq")
+        .expect("some reads");
     assert!(stored >= acked);
     let report = verify(&node).expect("verify");
-    assert!(report.ok(), "torn or damaged records after kill -9 (seed {seed}): {:?}", report.failures);
-    assert_eq!(report.reads, stored, "sequence numbers have gaps (seed {seed})");
+    assert!(
+        report.ok(),
+        "torn or damaged records after kill -9 (seed {seed}): {:?}",
+        report.failures
+    );
+    assert_eq!(
+        report.reads, stored,
+        "sequence numbers have gaps (seed {seed})"
+    );
 }
