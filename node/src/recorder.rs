@@ -28,6 +28,76 @@ pub enum RecordError {
 /// Upper bound on one write transaction, so memory stays bounded whatever the caller hands in.
 pub const READ_BATCH_MAX: usize = 4096;
 
+/// Sealing threads: signing dominates ingest, and a car has a few cores.
+const SEAL_THREADS: usize = 2;
+/// Below this many reads a batch is sealed on the calling thread.
+const SEAL_PARALLEL_MIN: usize = 64;
+
+/// Signs and seals a batch, split over [`SEAL_THREADS`] threads; each thread
+/// draws nonces from its own generator seeded from `rng`.
+fn seal_parallel<R: CryptoRng + ?Sized>(
+    node: &Node,
+    first_seq: u64,
+    batch: Vec<(Timestamp, ReadBody)>,
+    rng: &mut R,
+) -> Vec<VerifiedRead> {
+    let sealer = Sealer {
+        node_key: &node.node_key,
+        data_key: &node.data_key,
+    };
+    let seal_all = |start: u64, items: Vec<(Timestamp, ReadBody)>, rng: &mut dyn rand::CryptoRng| {
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, (at, body))| sealer.seal_read(start + i as u64, at, body, rng))
+            .collect::<Vec<_>>()
+    };
+    if batch.len() < SEAL_PARALLEL_MIN {
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_seed(seed);
+        return seal_all(first_seq, batch, &mut rng);
+    }
+    let chunk = batch.len().div_ceil(SEAL_THREADS);
+    let mut parts: Vec<Vec<(Timestamp, ReadBody)>> = Vec::with_capacity(SEAL_THREADS);
+    let mut rest = batch;
+    while rest.len() > chunk {
+        let tail = rest.split_off(chunk);
+        parts.push(rest);
+        rest = tail;
+    }
+    parts.push(rest);
+    let seeds: Vec<[u8; 32]> = parts
+        .iter()
+        .map(|_| {
+            let mut seed = [0u8; 32];
+            rng.fill_bytes(&mut seed);
+            seed
+        })
+        .collect();
+    std::thread::scope(|scope| {
+        let mut start = first_seq;
+        let handles: Vec<_> = parts
+            .into_iter()
+            .zip(seeds)
+            .map(|(items, seed)| {
+                let part_start = start;
+                start += items.len() as u64;
+                let seal_all = &seal_all;
+                scope.spawn(move || {
+                    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_seed(seed);
+                    seal_all(part_start, items, &mut rng)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            // A sealing thread only panics on a bug in this process; pass it on.
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
 #[derive(Debug)]
 pub struct Recorder {
     next_read_seq: u64,
@@ -81,15 +151,7 @@ impl Recorder {
                 .check_valid_at(*at)
                 .map_err(|source| RecordError::OutsideCertificate { index, source })?;
         }
-        let sealer = Sealer {
-            node_key: &node.node_key,
-            data_key: &node.data_key,
-        };
-        let sealed: Vec<VerifiedRead> = batch
-            .into_iter()
-            .enumerate()
-            .map(|(i, (at, body))| sealer.seal_read(self.next_read_seq + i as u64, at, body, rng))
-            .collect();
+        let sealed = seal_parallel(node, self.next_read_seq, batch, rng);
         node.store.append_reads(&sealed)?;
         self.next_read_seq += sealed.len() as u64;
         Ok(sealed)

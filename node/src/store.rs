@@ -115,6 +115,15 @@ impl TimeRange {
     };
 }
 
+/// How the database's pages are used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpaceStats {
+    pub allocated_bytes: u64,
+    pub stored_bytes: u64,
+    pub metadata_bytes: u64,
+    pub fragmented_bytes: u64,
+}
+
 /// Facts fixed when the database was created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreIdentity {
@@ -671,6 +680,20 @@ impl Store {
             n += 1;
         }
         Ok(n)
+    }
+
+    /// Space use as redb accounts it, for benchmarks and status displays.
+    pub fn space(&self) -> Result<SpaceStats, StoreError> {
+        let tx = self.db.begin_write().map_err(dberr)?;
+        let stats = tx.stats().map_err(dberr)?;
+        let out = SpaceStats {
+            allocated_bytes: stats.allocated_pages() * stats.page_size() as u64,
+            stored_bytes: stats.stored_bytes(),
+            metadata_bytes: stats.metadata_bytes(),
+            fragmented_bytes: stats.fragmented_bytes(),
+        };
+        tx.abort().map_err(dberr)?;
+        Ok(out)
     }
 
     /// Entries in the (time, plate) indexes; each read has one in each.
