@@ -25,7 +25,11 @@ fn plate_for(i: u64) -> String {
     let mut v = x;
     for _ in 0..6 {
         let d = (v % 36) as u8;
-        s.push(if d < 10 { (b'0' + d) as char } else { (b'A' + d - 10) as char });
+        s.push(if d < 10 {
+            (b'0' + d) as char
+        } else {
+            (b'A' + d - 10) as char
+        });
         v /= 36;
     }
     s
@@ -36,15 +40,27 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim().to_string()
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .trim()
+        .to_string()
 }
 
 fn main() {
-    let n: u64 = std::env::var("ALPR_BENCH_READS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let n: u64 = std::env::var("ALPR_BENCH_READS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("tempdir");
     let mut rng = StdRng::seed_from_u64(7);
     let t0 = jiff::Timestamp::now().as_millisecond();
-    let agency = Agency::init(&dir.path().join("agency"), PASS, KdfParams::INSECURE_FAST, &mut rng).expect("agency");
+    let agency = Agency::init(
+        &dir.path().join("agency"),
+        PASS,
+        KdfParams::INSECURE_FAST,
+        &mut rng,
+    )
+    .expect("agency");
     let bundle = agency
         .enroll(
             &EnrollRequest {
@@ -62,7 +78,10 @@ fn main() {
     std::fs::write(&bundle_path, bundle.to_bytes()).expect("bundle");
     let node = Node::init(&dir.path().join("node"), &bundle_path, PASS, &mut rng).expect("node");
     let mut recorder = Recorder::load(&node).expect("recorder");
-    println!("store bench: {n} reads, {CROP_BYTES}-byte crops, batches of {BATCH}; load before: {}", load());
+    println!(
+        "store bench: {n} reads, {CROP_BYTES}-byte crops, batches of {BATCH}; load before: {}",
+        load()
+    );
 
     let mut crop = vec![0u8; CROP_BYTES];
     let mut envelope_bytes = 0u64;
@@ -93,7 +112,10 @@ fn main() {
             })
             .collect();
         i += batch.len() as u64;
-        for r in recorder.record_reads(&node, batch, &mut rng).expect("ingest") {
+        for r in recorder
+            .record_reads(&node, batch, &mut rng)
+            .expect("ingest")
+        {
             envelope_bytes += r.envelope().len() as u64;
         }
     }
@@ -125,7 +147,10 @@ fn main() {
         let s = Instant::now();
         let r = search(&node, &q, TimeRange::ALL, 50).expect("search");
         times.push(s.elapsed().as_secs_f64() * 1e3);
-        assert!(matches!(r.hits.first(), Some(Hit::Read(_))), "plate {k} not found");
+        assert!(
+            matches!(r.hits.first(), Some(Hit::Read(_))),
+            "plate {k} not found"
+        );
     }
     times.sort_by(f64::total_cmp);
     println!(

@@ -45,13 +45,14 @@ fn seal_parallel<R: CryptoRng + ?Sized>(
         node_key: &node.node_key,
         data_key: &node.data_key,
     };
-    let seal_all = |start: u64, items: Vec<(Timestamp, ReadBody)>, rng: &mut dyn rand::CryptoRng| {
-        items
-            .into_iter()
-            .enumerate()
-            .map(|(i, (at, body))| sealer.seal_read(start + i as u64, at, body, rng))
-            .collect::<Vec<_>>()
-    };
+    let seal_all =
+        |start: u64, items: Vec<(Timestamp, ReadBody)>, rng: &mut dyn rand::CryptoRng| {
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, (at, body))| sealer.seal_read(start + i as u64, at, body, rng))
+                .collect::<Vec<_>>()
+        };
     if batch.len() < SEAL_PARALLEL_MIN {
         let mut seed = [0u8; 32];
         rng.fill_bytes(&mut seed);

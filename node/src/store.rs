@@ -278,9 +278,12 @@ impl Store {
             source,
         };
         if !path.exists() {
-            return Err(open_err(redb::DatabaseError::Storage(redb::StorageError::Io(
-                std::io::Error::new(std::io::ErrorKind::NotFound, "file not found"),
-            ))));
+            return Err(open_err(redb::DatabaseError::Storage(
+                redb::StorageError::Io(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "file not found",
+                )),
+            )));
         }
         let db = Database::builder().open(path).map_err(open_err)?;
         let not_a_store = || StoreError::NotAStore {
@@ -450,7 +453,9 @@ impl Store {
                 };
                 if new {
                     let tkey = time_key(r.captured_at, idx, r.seq);
-                    let column = self.keys.seal_column(&column_nonce(idx, r.seq), r.body.plate.as_str());
+                    let column = self
+                        .keys
+                        .seal_column(&column_nonce(idx, r.seq), r.body.plate.as_str());
                     by_time.insert(tkey, column.as_slice()).map_err(dberr)?;
                     let blind = self.keys.blind(r.body.plate.as_str());
                     by_plate
@@ -600,7 +605,8 @@ impl Store {
             let (k, v) = entry.map_err(dberr)?;
             let key = k.value();
             let (time, idx, seq) = split_time_key(&key);
-            let Some((plain, len)) = self.keys.open_column(&column_nonce(idx, seq), v.value()) else {
+            let Some((plain, len)) = self.keys.open_column(&column_nonce(idx, seq), v.value())
+            else {
                 return Err(StoreError::Corrupt(format!(
                     "plate column entry of read {} is malformed",
                     resolve(&origins, idx, seq)?
@@ -623,12 +629,17 @@ impl Store {
             return Ok(false);
         };
         let by_time = tx.open_table(READ_TIME).map_err(dberr)?;
-        let column_ok = match by_time.get(time_key(read.captured_at, idx, read.seq)).map_err(dberr)? {
+        let column_ok = match by_time
+            .get(time_key(read.captured_at, idx, read.seq))
+            .map_err(dberr)?
+        {
             None => false,
             Some(v) => self
                 .keys
                 .open_column(&column_nonce(idx, read.seq), v.value())
-                .is_some_and(|(plain, len)| &plain[1..1 + len] == read.body.plate.as_str().as_bytes()),
+                .is_some_and(|(plain, len)| {
+                    &plain[1..1 + len] == read.body.plate.as_str().as_bytes()
+                }),
         };
         let by_plate = tx.open_table(READ_PLATE).map_err(dberr)?;
         let blind = self.keys.blind(read.body.plate.as_str());
@@ -658,7 +669,10 @@ impl Store {
                 }),
                 Ok(entries) => {
                     for e in entries {
-                        f(StoredRead::Envelope(RecordId { origin, seq: e.seq }, &bytes[e.start..e.end]));
+                        f(StoredRead::Envelope(
+                            RecordId { origin, seq: e.seq },
+                            &bytes[e.start..e.end],
+                        ));
                         n += 1;
                     }
                 }
@@ -700,8 +714,14 @@ impl Store {
     pub fn index_counts(&self) -> Result<(u64, u64), StoreError> {
         let tx = self.read_tx()?;
         Ok((
-            tx.open_table(READ_TIME).map_err(dberr)?.len().map_err(dberr)?,
-            tx.open_table(READ_PLATE).map_err(dberr)?.len().map_err(dberr)?,
+            tx.open_table(READ_TIME)
+                .map_err(dberr)?
+                .len()
+                .map_err(dberr)?,
+            tx.open_table(READ_PLATE)
+                .map_err(dberr)?
+                .len()
+                .map_err(dberr)?,
         ))
     }
 }
@@ -782,12 +802,18 @@ fn insert_in_place(
         // Older than every stored block: it starts a block of its own, which
         // cannot overlap the next one since that one starts above `seq`.
         blocks
-            .insert(read_key(idx, seq), block::build([(seq, envelope)]).as_slice())
+            .insert(
+                read_key(idx, seq),
+                block::build([(seq, envelope)]).as_slice(),
+            )
             .map_err(dberr)?;
         return Ok(true);
     };
     let entries = block::entries(&bytes).map_err(|e| damaged_block(origin, e))?;
-    let mut items: Vec<(u64, &[u8])> = entries.iter().map(|e| (e.seq, &bytes[e.start..e.end])).collect();
+    let mut items: Vec<(u64, &[u8])> = entries
+        .iter()
+        .map(|e| (e.seq, &bytes[e.start..e.end]))
+        .collect();
     match items.binary_search_by_key(&seq, |(s, _)| *s) {
         Ok(at) if items[at].1 == envelope => return Ok(false),
         Ok(_) => return Err(StoreError::Conflict { origin, seq }),
@@ -795,14 +821,22 @@ fn insert_in_place(
     }
     let whole = block::build(items.iter().copied());
     if whole.len() <= BLOCK_BYTES_MAX || items.len() < 2 {
-        blocks.insert(read_key(idx, first_seq), whole.as_slice()).map_err(dberr)?;
+        blocks
+            .insert(read_key(idx, first_seq), whole.as_slice())
+            .map_err(dberr)?;
     } else {
         let (low, high) = items.split_at(items.len() / 2);
         blocks
-            .insert(read_key(idx, first_seq), block::build(low.iter().copied()).as_slice())
+            .insert(
+                read_key(idx, first_seq),
+                block::build(low.iter().copied()).as_slice(),
+            )
             .map_err(dberr)?;
         blocks
-            .insert(read_key(idx, high[0].0), block::build(high.iter().copied()).as_slice())
+            .insert(
+                read_key(idx, high[0].0),
+                block::build(high.iter().copied()).as_slice(),
+            )
             .map_err(dberr)?;
     }
     Ok(true)

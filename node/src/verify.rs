@@ -82,7 +82,8 @@ fn verify_reads(node: &Node, report: &mut Report) -> Result<(), StoreError> {
                 Ok(true) => {}
                 Ok(false) => failures.push((
                     what,
-                    "its time or plate index entry is missing or wrong; searches may miss it".into(),
+                    "its time or plate index entry is missing or wrong; searches may miss it"
+                        .into(),
                 )),
                 Err(e) => {
                     store_error.get_or_insert(e);
@@ -120,7 +121,11 @@ fn verify_audit(node: &Node, report: &mut Report) -> Result<(), StoreError> {
                 if e.origin != id.origin || e.seq != id.seq {
                     failures.push((
                         what,
-                        format!("stored under {id} but its header says {}/{}", e.origin.short(), e.seq),
+                        format!(
+                            "stored under {id} but its header says {}/{}",
+                            e.origin.short(),
+                            e.seq
+                        ),
                     ));
                 } else if e.seq != cursor.last_seq + 1 {
                     failures.push((

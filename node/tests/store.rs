@@ -168,18 +168,8 @@ fn reinserting_the_same_record_is_a_no_op_and_different_bytes_conflict() {
     };
     let mut rng = rand::rng();
     let a = sealer.seal_read(1, Timestamp(T0 + 5), body("ABC123"), &mut rng);
-    assert_eq!(
-        n.store
-            .append_reads(std::slice::from_ref(&a))
-            .unwrap(),
-        1
-    );
-    assert_eq!(
-        n.store
-            .append_reads(std::slice::from_ref(&a))
-            .unwrap(),
-        0
-    );
+    assert_eq!(n.store.append_reads(std::slice::from_ref(&a)).unwrap(), 1);
+    assert_eq!(n.store.append_reads(std::slice::from_ref(&a)).unwrap(), 0);
     let b = sealer.seal_read(1, Timestamp(T0 + 5), body("XYZ789"), &mut rng);
     assert!(matches!(
         n.store.append_reads(&[b]),
@@ -351,7 +341,11 @@ fn reads_arriving_in_any_order_are_all_stored_once() {
         n.store.append_reads(&reads[at..at + len]).unwrap();
         at += len;
     }
-    assert_eq!(n.store.append_reads(&reads).unwrap(), 0, "seed {seed}: duplicates were stored");
+    assert_eq!(
+        n.store.append_reads(&reads).unwrap(),
+        0,
+        "seed {seed}: duplicates were stored"
+    );
     for r in &reads {
         let id = RecordId {
             origin: r.read().origin,
@@ -365,7 +359,15 @@ fn reads_arriving_in_any_order_are_all_stored_once() {
     }
     assert_eq!(n.store.last_read_seq(n.node_key.id()).unwrap(), Some(300));
     let report = verify(&n).unwrap();
-    assert!(report.ok() && report.reads == 300, "seed {seed}: {:?}", report.failures);
-    let (names, total) = plates(&n, Query::Pattern(PlatePattern::parse("ORD01*").unwrap()), TimeRange::ALL);
+    assert!(
+        report.ok() && report.reads == 300,
+        "seed {seed}: {:?}",
+        report.failures
+    );
+    let (names, total) = plates(
+        &n,
+        Query::Pattern(PlatePattern::parse("ORD01*").unwrap()),
+        TimeRange::ALL,
+    );
     assert_eq!((names.len(), total), (100, 100));
 }

@@ -82,7 +82,11 @@ mod tests {
         let e = entries(&block).unwrap();
         assert_eq!(e.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 5, 9]);
         assert_eq!(&block[e[2].start..e[2].end], b"zz");
-        assert!(entries(&block[..block.len() - 1]).unwrap_err().contains("past the block's end"));
+        assert!(
+            entries(&block[..block.len() - 1])
+                .unwrap_err()
+                .contains("past the block's end")
+        );
         assert!(entries(&block[..5]).unwrap_err().contains("truncated"));
         let unordered = build([(5, &b"a"[..]), (5, &b"b"[..])]);
         assert!(entries(&unordered).unwrap_err().contains("does not follow"));

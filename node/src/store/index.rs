@@ -70,7 +70,11 @@ impl IndexKeys {
     }
 
     /// The plate bytes in a column entry; None if it is not a well-formed entry.
-    pub fn open_column(&self, nonce: &[u8; 12], sealed: &[u8]) -> Option<([u8; COLUMN_LEN], usize)> {
+    pub fn open_column(
+        &self,
+        nonce: &[u8; 12],
+        sealed: &[u8],
+    ) -> Option<([u8; COLUMN_LEN], usize)> {
         let mut buf: [u8; COLUMN_LEN] = sealed.try_into().ok()?;
         self.keystream(nonce, &mut buf);
         let len = usize::from(buf[0]);

@@ -1,0 +1,147 @@
+//! The byte formats of FORMAT.md, pinned: snapshot tests, and checks that
+//! use only the raw primitives (as an outside expert would) at the documented offsets.
+
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is a failure with its message.
+
+use alpr_protocol::{
+    AgencyKey, Certificate, DataKey, KdfParams, NodeKey, PlateText, ReadBody, Region, Role, Sealer,
+    SecretKind, Timestamp, WrappedSecret,
+};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use ed25519_dalek::{Signature, VerifyingKey};
+use expect_test::expect;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+struct Keys {
+    agency: AgencyKey,
+    node: NodeKey,
+    data: DataKey,
+}
+
+fn keys() -> Keys {
+    let mut rng = StdRng::seed_from_u64(2026);
+    Keys {
+        agency: AgencyKey::generate(&mut rng),
+        node: NodeKey::generate(&mut rng),
+        data: DataKey::generate(&mut rng),
+    }
+}
+
+fn read_envelope(k: &Keys) -> Vec<u8> {
+    let body = ReadBody {
+        plate: PlateText::parse("7ABC123").unwrap(),
+        region: Some(Region {
+            code: "CA".into(),
+            confidence: 0.5,
+        }),
+        confidence: 0.75,
+        char_confidences: vec![1.0; 7],
+        camera: "front".into(),
+        location: None,
+        crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
+        overview_jpeg: None,
+    };
+    Sealer {
+        node_key: &k.node,
+        data_key: &k.data,
+    }
+    .seal_read(
+        42,
+        Timestamp(1_795_000_000_000),
+        body,
+        &mut StdRng::seed_from_u64(1),
+    )
+    .envelope()
+    .to_vec()
+}
+
+#[test]
+fn read_envelope_bytes_are_pinned() {
+    let bytes = read_envelope(&keys());
+    expect![[r#"414c50520101"#]].assert_eq(&hex::encode(&bytes[..6]));
+    expect![[r#"000000000000002a"#]].assert_eq(&hex::encode(&bytes[38..46]));
+    expect!["000001a1ee565e00"].assert_eq(&hex::encode(&bytes[46..54]));
+    expect!["414c505201010f2d19c89c372ced756fd6314b51e407620bd9ce20556463780726e26375ba21000000000000002a000001a1ee565e0042758b4bf0d2dce5611830d3641a68f94a690dcc25d1f4b0dac948325ac18f6d0000004e59da0cee49f66f81bc1e5f9b2408a26b6d2cc38b83c613b362c57e8e21d6be43e952546b5ef63f0bf4ff957735faa07cd14c0f26a7880fec2558e13362b884146cc57d0db775a2a958840ba8eb13da72610bbf875b90428148aa660adc50d5adeb67b2c1aac82926d3755f0ef5d68652ce9cfe1fafeae247377ccdfed6bb658ddf47819165aed23731780924380b"].assert_eq(&hex::encode(&bytes));
+}
+
+#[test]
+fn read_envelope_checks_out_with_raw_primitives_at_documented_offsets() {
+    let k = keys();
+    let bytes = read_envelope(&k);
+    // Header fields.
+    assert_eq!(&bytes[0..4], b"ALPR");
+    assert_eq!(bytes[4], 1, "format version");
+    assert_eq!(bytes[5], 1, "kind: read");
+    assert_eq!(&bytes[6..38], k.node.id().as_bytes());
+    assert_eq!(u64::from_be_bytes(bytes[38..46].try_into().unwrap()), 42);
+    assert_eq!(
+        i64::from_be_bytes(bytes[46..54].try_into().unwrap()),
+        1_795_000_000_000
+    );
+    assert_eq!(&bytes[54..62], &k.data.id().0);
+    let n = u32::from_be_bytes(bytes[86..90].try_into().unwrap()) as usize;
+    assert_eq!(bytes.len(), 90 + n + 64);
+    // Signature: plain Ed25519 over bytes 0..90+N, by the origin's key.
+    let vk = VerifyingKey::from_bytes(k.node.id().as_bytes()).unwrap();
+    let sig = Signature::from_bytes(bytes[90 + n..].try_into().unwrap());
+    vk.verify_strict(&bytes[..90 + n], &sig).unwrap();
+    // Seal: XChaCha20-Poly1305 under the data key, AAD = bytes 0..86.
+    let nonce: [u8; 24] = bytes[62..86].try_into().unwrap();
+    let plain = XChaCha20Poly1305::new(k.data.as_bytes().into())
+        .decrypt(
+            &XNonce::from(nonce),
+            Payload {
+                msg: &bytes[90..90 + n],
+                aad: &bytes[..86],
+            },
+        )
+        .unwrap();
+    // Body: postcard; the plate is the first field, a varint length and its bytes.
+    assert_eq!(plain[0], 7);
+    assert_eq!(&plain[1..8], b"7ABC123");
+    expect!["0737414243313233010243410000003f0000403f070000803f0000803f0000803f0000803f0000803f0000803f0000803f0566726f6e740004ffd8ffd900"].assert_eq(&hex::encode(&plain));
+}
+
+#[test]
+fn certificate_bytes_are_pinned_and_check_out_with_raw_ed25519() {
+    let k = keys();
+    let cert = Certificate {
+        agency: k.agency.id(),
+        node: k.node.id(),
+        name: "car-12".into(),
+        role: Role::Vehicle,
+        not_before: Timestamp(1_795_000_000_000),
+        not_after: Timestamp(1_826_536_000_000),
+    }
+    .sign(&k.agency)
+    .unwrap();
+    let b = cert.as_bytes();
+    assert_eq!(&b[..4], b"ALPC");
+    assert_eq!(b[4], 1);
+    let body_len = u16::from_be_bytes([b[5], b[6]]) as usize;
+    assert_eq!(b.len(), 7 + body_len + 64);
+    let vk = VerifyingKey::from_bytes(k.agency.id().as_bytes()).unwrap();
+    vk.verify_strict(
+        &b[..7 + body_len],
+        &Signature::from_bytes(b[7 + body_len..].try_into().unwrap()),
+    )
+    .unwrap();
+    expect!["414c5043010054f47fe6fe3327d6cead81f04dcd0a3e8a7320ea42a0aa35ba07167de9e6f32bdd0f2d19c89c372ced756fd6314b51e407620bd9ce20556463780726e26375ba21066361722d31320080f8b2e5bd6880a8bce0a86a36f6af2b823bcb4dcdd3002f802df4e648dc28fa30aabd034f3b68b424fa6816b4f65214122a0d3021ded41101f271cd615b1392cf85dbfcdc858b79f1389707"].assert_eq(&hex::encode(b));
+}
+
+#[test]
+fn wrapped_secret_layout_is_pinned() {
+    let w = WrappedSecret::wrap(
+        SecretKind::DataKey,
+        &[0x11; 32],
+        b"passphrase",
+        KdfParams::INSECURE_FAST,
+        &mut StdRng::seed_from_u64(3),
+    )
+    .unwrap();
+    let b = w.as_bytes();
+    assert_eq!(b.len(), 109);
+    expect!["414c50524b45593103000000400000000100000001ecd9c4a53ea15f18447b08fb96a13c5ab7dc7d24067b102fcbaaf7b39ca52e6daa2a2d9a3ee5933df5cfb0a5c9d9a6fe881382945b5a1eff802f82f70ba25269077fc190c205cc02189ff14132d8787e788ce48a130e0338"].assert_eq(&hex::encode(b));
+}
