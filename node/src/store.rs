@@ -417,13 +417,12 @@ impl Store {
                         i
                     }
                 };
-                if !tails.contains_key(&idx) {
-                    let tail = load_tail(&blocks, idx, r.origin)?;
-                    tails.insert(idx, tail);
-                }
-                let tail = tails
-                    .get_mut(&idx)
-                    .unwrap_or_else(|| unreachable!("inserted above"));
+                let tail = match tails.entry(idx) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(load_tail(&blocks, idx, r.origin)?)
+                    }
+                };
                 let new = if tail.bytes.is_empty() || r.seq > tail.last_seq {
                     // The common case: this origin's next read goes at the end.
                     if !tail.bytes.is_empty()

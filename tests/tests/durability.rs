@@ -78,7 +78,7 @@ fn acknowledged_reads_survive_kill_9() {
     }
     let stored = node
         .store
-        .last_seq(me, false)
+        .last_read_seq(me)
         .expect("last seq")
         .expect("some reads");
     assert!(stored >= acked);
