@@ -86,11 +86,11 @@ fn main() {
     let mut crop = vec![0u8; CROP_BYTES];
     let mut envelope_bytes = 0u64;
     let started = Instant::now();
-    let mut i = 0u64;
-    while i < n {
-        let batch: Vec<(Timestamp, ReadBody)> = (i..(i + BATCH as u64).min(n))
+    let mut gen_rng = StdRng::seed_from_u64(8);
+    let batches = (0..n.div_ceil(BATCH as u64)).map(|b| {
+        (b * BATCH as u64..((b + 1) * BATCH as u64).min(n))
             .map(|k| {
-                rng.fill_bytes(&mut crop);
+                gen_rng.fill_bytes(&mut crop);
                 crop[..3].copy_from_slice(&[0xFF, 0xD8, 0xFF]);
                 let plate = plate_for(k);
                 (
@@ -110,15 +110,17 @@ fn main() {
                     },
                 )
             })
-            .collect();
-        i += batch.len() as u64;
-        for r in recorder
-            .record_reads(&node, batch, &mut rng)
-            .expect("ingest")
-        {
-            envelope_bytes += r.envelope().len() as u64;
-        }
-    }
+            .collect::<Vec<_>>()
+    });
+    recorder
+        .record_stream(&node, batches, &mut rng, |stored| {
+            envelope_bytes += stored
+                .iter()
+                .map(|r| r.envelope().len() as u64)
+                .sum::<u64>();
+            true
+        })
+        .expect("ingest");
     let secs = started.elapsed().as_secs_f64();
     println!(
         "ingest: {:.0} reads/s ({n} reads in {secs:.1} s; sign + seal + index + fsync per batch)",

@@ -325,20 +325,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut recorder = Recorder::load(&node)?;
             let mut stdout = std::io::stdout().lock();
             let mut it = reads.into_iter().peekable();
-            while it.peek().is_some() {
-                let chunk: Vec<_> = it.by_ref().take(batch).collect();
-                let stored = recorder.record_reads(&node, chunk, &mut rng)?;
-                if let (Some(first), Some(last)) = (stored.first(), stored.last()) {
-                    // Printed only after the commit returned: each line is an acknowledgement.
-                    writeln!(
-                        stdout,
-                        "committed reads {}..={}",
-                        first.read().seq,
-                        last.read().seq
-                    )?;
-                    stdout.flush()?;
-                }
-            }
+            let batches = std::iter::from_fn(move || {
+                it.peek()?;
+                Some(it.by_ref().take(batch).collect::<Vec<_>>())
+            });
+            recorder.record_stream(&node, batches, &mut rng, |stored| {
+                let (Some(first), Some(last)) = (stored.first(), stored.last()) else {
+                    return true;
+                };
+                // Printed only after the commit returned: each line is an acknowledgement.
+                writeln!(
+                    stdout,
+                    "committed reads {}..={}",
+                    first.read().seq,
+                    last.read().seq
+                )
+                .and_then(|()| stdout.flush())
+                .is_ok()
+            })?;
         }
         Command::Search {
             data,

@@ -33,6 +33,28 @@ const SEAL_THREADS: usize = 2;
 /// Below this many reads a batch is sealed on the calling thread.
 const SEAL_PARALLEL_MIN: usize = 64;
 
+/// Checks a batch against the node's certificate and seals it.
+fn seal_batch<R: CryptoRng + ?Sized>(
+    node: &Node,
+    first_seq: u64,
+    batch: Vec<(Timestamp, ReadBody)>,
+    rng: &mut R,
+) -> Result<Vec<VerifiedRead>, RecordError> {
+    assert!(
+        batch.len() <= READ_BATCH_MAX,
+        "batch of {} exceeds READ_BATCH_MAX",
+        batch.len()
+    );
+    // A read signed outside the node's certificate window would never
+    // verify anywhere; refuse it here rather than store it.
+    for (index, (at, _)) in batch.iter().enumerate() {
+        node.certificate
+            .check_valid_at(*at)
+            .map_err(|source| RecordError::OutsideCertificate { index, source })?;
+    }
+    Ok(seal_parallel(node, first_seq, batch, rng))
+}
+
 /// Signs and seals a batch, split over [`SEAL_THREADS`] threads; each thread
 /// draws nonces from its own generator seeded from `rng`.
 fn seal_parallel<R: CryptoRng + ?Sized>(
@@ -140,22 +162,63 @@ impl Recorder {
         batch: Vec<(Timestamp, ReadBody)>,
         rng: &mut R,
     ) -> Result<Vec<VerifiedRead>, RecordError> {
-        assert!(
-            batch.len() <= READ_BATCH_MAX,
-            "batch of {} exceeds READ_BATCH_MAX",
-            batch.len()
-        );
-        // A read signed outside the node's certificate window would never
-        // verify anywhere; refuse it here rather than store it.
-        for (index, (at, _)) in batch.iter().enumerate() {
-            node.certificate
-                .check_valid_at(*at)
-                .map_err(|source| RecordError::OutsideCertificate { index, source })?;
-        }
-        let sealed = seal_parallel(node, self.next_read_seq, batch, rng);
+        let sealed = seal_batch(node, self.next_read_seq, batch, rng)?;
         node.store.append_reads(&sealed)?;
         self.next_read_seq += sealed.len() as u64;
         Ok(sealed)
+    }
+
+    /// Records a stream of batches, sealing the next batch while the previous
+    /// one commits (bulk imports are bound by signing and by fsync, which
+    /// overlap). `on_commit` sees each batch after it is durable and returns
+    /// false to stop. On an error, every batch before it is stored and
+    /// acknowledged, and nothing after it is; returns the number of reads stored.
+    pub fn record_stream<R, I, F>(
+        &mut self,
+        node: &Node,
+        batches: I,
+        rng: &mut R,
+        mut on_commit: F,
+    ) -> Result<u64, RecordError>
+    where
+        R: CryptoRng + ?Sized,
+        I: Iterator<Item = Vec<(Timestamp, ReadBody)>> + Send,
+        F: FnMut(&[VerifiedRead]) -> bool,
+    {
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        let first_seq = self.next_read_seq;
+        let mut stored = 0u64;
+        std::thread::scope(|scope| {
+            // One sealed batch waits while another commits: memory stays at two batches.
+            let (tx, rx) =
+                std::sync::mpsc::sync_channel::<Result<Vec<VerifiedRead>, RecordError>>(1);
+            scope.spawn(move || {
+                let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_seed(seed);
+                let mut next = first_seq;
+                for batch in batches {
+                    let sealed = seal_batch(node, next, batch, &mut rng);
+                    let failed = sealed.is_err();
+                    if let Ok(s) = &sealed {
+                        next += s.len() as u64;
+                    }
+                    // A closed channel means the committer stopped; so do we.
+                    if tx.send(sealed).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+            for sealed in rx {
+                let sealed = sealed?;
+                node.store.append_reads(&sealed)?;
+                self.next_read_seq += sealed.len() as u64;
+                stored += sealed.len() as u64;
+                if !on_commit(&sealed) {
+                    break;
+                }
+            }
+            Ok(stored)
+        })
     }
 
     /// Chains, seals and durably stores one audit event.

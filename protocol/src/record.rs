@@ -44,7 +44,10 @@ pub struct ReadBody {
     pub char_confidences: Vec<f32>,
     pub camera: String,
     pub location: Option<Location>,
+    // serde_bytes writes the same postcard bytes as a sequence of u8, in one copy.
+    #[serde(with = "serde_bytes")]
     pub crop_jpeg: Vec<u8>,
+    #[serde(with = "serde_bytes")]
     pub overview_jpeg: Option<Vec<u8>>,
 }
 
