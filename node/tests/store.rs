@@ -371,3 +371,39 @@ fn reads_arriving_in_any_order_are_all_stored_once() {
     );
     assert_eq!((names.len(), total), (100, 100));
 }
+
+#[test]
+fn open_names_a_foreign_schema_a_foreign_file_and_garbage() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path(), "car-1");
+    let agency = n.trust.agency();
+    let data_key = n.data_key.clone();
+    drop(n);
+    let path = dir.path().join("car-1").join(STORE_FILE);
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        tx.open_table(redb::TableDefinition::<&str, &[u8]>::new("meta"))
+            .unwrap()
+            .insert("schema", 99u32.to_be_bytes().as_slice())
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    let err = Store::open(&path, agency, &data_key).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "database schema version 99 is not supported (this build uses 1)"
+    );
+
+    let other = dir.path().join("other.redb");
+    drop(redb::Database::create(&other).unwrap());
+    assert!(matches!(
+        Store::open(&other, agency, &data_key),
+        Err(StoreError::NotAStore { .. })
+    ));
+
+    let garbage = dir.path().join("garbage.redb");
+    std::fs::write(&garbage, vec![0x5a; 10_000]).unwrap();
+    let err = Store::open(&garbage, agency, &data_key).unwrap_err();
+    assert!(err.to_string().contains("garbage.redb"), "{err}");
+}
