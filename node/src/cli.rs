@@ -4,16 +4,18 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use alpr_protocol::{Action, KdfParams, Outcome, PlatePattern, PlateText, Role, Timestamp};
+use alpr_protocol::{KdfParams, NodeId, PlatePattern, PlateText, Role, Timestamp};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 use zeroize::Zeroizing;
 
 use crate::agency::{Agency, EnrollRequest};
 use crate::datadir::Node;
-use crate::recorder::{AuditEntry, READ_BATCH_MAX, Recorder};
-use crate::search::{Hit, Query, search};
-use crate::store::TimeRange;
+use crate::engine::{Engine, NewHold, NewUser, PurgeActor, PurposeInput, SessionToken, UserEdit};
+use crate::policy::{HoldScope, UserRole};
+use crate::recorder::READ_BATCH_MAX;
+use crate::search::{Hit, Query};
+use crate::store::{RecordId, TimeRange};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,31 +33,40 @@ enum Command {
     /// Agency keys and enrollment (on the Administrator's offline machine).
     #[command(subcommand)]
     Agency(AgencyCommand),
-    /// Initialize a node's data directory from an enrollment bundle.
+    /// Initialize a node's data directory from an enrollment bundle, with its first Administrator.
     Init {
         /// The enrollment bundle written by `agency enroll`.
         #[arg(long, value_name = "BUNDLE")]
         enroll: PathBuf,
         #[arg(long, value_name = "DIR")]
         data: PathBuf,
+        /// The first Administrator's user name (password from ALPR_NEW_PASSWORD or a prompt).
+        #[arg(long)]
+        admin: String,
+        /// When that Administrator completed ALPR training (a date or RFC 3339 time).
+        #[arg(long)]
+        admin_trained_on: String,
+        /// When that training expires, if the department sets an expiry.
+        #[arg(long)]
+        admin_training_expires: Option<String>,
         #[command(flatten)]
         pass: NodePassphrase,
     },
     /// Import reads recognized elsewhere, from a JSON-lines file.
     Import {
-        #[arg(long, value_name = "DIR")]
-        data: PathBuf,
+        #[command(flatten)]
+        session: SessionArgs,
         /// Reads per durable transaction.
         #[arg(long, default_value_t = 1000)]
         batch: usize,
         file: PathBuf,
-        #[command(flatten)]
-        pass: NodePassphrase,
     },
-    /// Search stored reads by exact plate or wildcard pattern.
+    /// Search stored reads by exact plate or wildcard pattern, for a stated purpose.
     Search {
-        #[arg(long, value_name = "DIR")]
-        data: PathBuf,
+        #[command(flatten)]
+        session: SessionArgs,
+        #[command(flatten)]
+        purpose: PurposeArgs,
         /// Exact plate (spaces and dashes ignored).
         #[arg(long, conflicts_with = "pattern", required_unless_present = "pattern")]
         plate: Option<String>,
@@ -71,25 +82,171 @@ enum Command {
         /// Reads to show, newest first.
         #[arg(long, default_value_t = 50)]
         limit: usize,
-        /// Why you are searching; recorded in the audit log.
-        #[arg(long)]
-        purpose: Option<String>,
-        /// Case number, if the search is part of an investigation.
-        #[arg(long)]
-        case: Option<String>,
         /// One JSON object per read instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Open one read, for a stated purpose, and optionally write its plate crop.
+    View {
         #[command(flatten)]
-        pass: NodePassphrase,
+        session: SessionArgs,
+        #[command(flatten)]
+        purpose: PurposeArgs,
+        /// The read: ORIGIN/SEQ, ORIGIN being the node id or a unique prefix of it (as search prints).
+        #[arg(long)]
+        read: String,
+        /// Write the plate crop (JPEG) here.
+        #[arg(long, value_name = "FILE")]
+        crop_out: Option<PathBuf>,
     },
     /// Check every stored record's signature and seal, every audit chain and the indexes.
     Verify {
-        #[arg(long, value_name = "DIR")]
-        data: PathBuf,
         #[command(flatten)]
-        pass: NodePassphrase,
+        session: SessionArgs,
     },
+    /// Users, roles and training (Administrators).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Retention periods (Administrators).
+    Retention {
+        #[command(flatten)]
+        session: SessionArgs,
+        /// Days to keep reads; omit both to show the current periods.
+        #[arg(long)]
+        reads_days: Option<u32>,
+        /// Days to keep audit events (at least 365).
+        #[arg(long)]
+        audit_days: Option<u32>,
+    },
+    /// Evidence holds (Administrators).
+    #[command(subcommand)]
+    Hold(HoldCommand),
+    /// Delete reads past retention that no hold protects (Administrators).
+    Purge {
+        #[command(flatten)]
+        session: SessionArgs,
+        /// Count what would go, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user (the new password comes from ALPR_NEW_PASSWORD or a prompt).
+    Add {
+        #[command(flatten)]
+        session: SessionArgs,
+        #[arg(long)]
+        name: String,
+        /// officer, supervisor, administrator or auditor.
+        #[arg(long, value_parser = parse_user_role)]
+        role: UserRole,
+        /// When ALPR training was completed; without it the user cannot log in.
+        #[arg(long)]
+        trained_on: Option<String>,
+        #[arg(long)]
+        training_expires: Option<String>,
+    },
+    /// List users, roles and training.
+    List {
+        #[command(flatten)]
+        session: SessionArgs,
+    },
+    /// Change one thing about a user.
+    Edit {
+        #[command(flatten)]
+        session: SessionArgs,
+        #[arg(long)]
+        name: String,
+        /// Record training: completion date (and --training-expires).
+        #[arg(long)]
+        trained_on: Option<String>,
+        #[arg(long, requires = "trained_on")]
+        training_expires: Option<String>,
+        #[arg(long, conflicts_with = "activate")]
+        deactivate: bool,
+        #[arg(long)]
+        activate: bool,
+        #[arg(long, value_parser = parse_user_role)]
+        role: Option<UserRole>,
+        /// Set a new password (from ALPR_NEW_PASSWORD or a prompt).
+        #[arg(long)]
+        reset_password: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum HoldCommand {
+    /// Hold reads as evidence: by id, or by plate and time window.
+    Add {
+        #[command(flatten)]
+        session: SessionArgs,
+        #[arg(long)]
+        case: String,
+        #[arg(long)]
+        reason: String,
+        /// A read to hold (ORIGIN/SEQ); repeat for more.
+        #[arg(long = "read", conflicts_with = "plate")]
+        reads: Vec<String>,
+        #[arg(long, requires_all = ["from", "to"])]
+        plate: Option<String>,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        /// When the hold lapses on its own, if ever.
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// List holds.
+    List {
+        #[command(flatten)]
+        session: SessionArgs,
+    },
+    /// Release a hold.
+    Release {
+        #[command(flatten)]
+        session: SessionArgs,
+        #[arg(long)]
+        id: u64,
+    },
+}
+
+/// Who is acting: the data directory, its passphrase, and a user login.
+#[derive(Debug, Args)]
+struct SessionArgs {
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Your user name; else ALPR_USER. The password comes from ALPR_USER_PASSWORD or a prompt.
+    #[arg(long, env = "ALPR_USER")]
+    user: String,
+    #[command(flatten)]
+    pass: NodePassphrase,
+}
+
+/// Why you are accessing data (policy III.A.2): recorded in the audit log.
+#[derive(Debug, Args)]
+struct PurposeArgs {
+    /// investigation, alert, audit or administration.
+    #[arg(long)]
+    purpose: Option<String>,
+    /// What for, in words.
+    #[arg(long)]
+    reason: Option<String>,
+    /// Case number; required for an investigation.
+    #[arg(long)]
+    case: Option<String>,
+}
+
+impl PurposeArgs {
+    fn input(&self) -> PurposeInput {
+        PurposeInput {
+            kind: self.purpose.clone(),
+            reason: self.reason.clone(),
+            case: self.case.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,6 +296,12 @@ struct AgencyPassphrase {
     /// File holding the agency passphrase; else ALPR_AGENCY_PASSPHRASE, else a prompt.
     #[arg(long, value_name = "FILE")]
     agency_passphrase_file: Option<PathBuf>,
+}
+
+fn parse_user_role(s: &str) -> Result<UserRole, String> {
+    UserRole::parse(s).ok_or_else(|| {
+        format!("'{s}' is not a role: use officer, supervisor, administrator or auditor")
+    })
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -214,8 +377,75 @@ fn parse_time(text: &str, end_of_day: bool) -> Result<Timestamp> {
     }))
 }
 
-fn os_user() -> String {
-    std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+/// A user's password: ALPR_USER_PASSWORD (for scripts), else a prompt.
+fn user_password(env: &str, prompt: &str) -> Result<Zeroizing<String>> {
+    if let Ok(text) = std::env::var(env) {
+        return Ok(Zeroizing::new(text));
+    }
+    if std::io::stdin().is_terminal() {
+        return Ok(Zeroizing::new(
+            rpassword::prompt_password(prompt).context("reading password")?,
+        ));
+    }
+    bail!("no password: set {env} or run at a terminal");
+}
+
+fn engine_seed() -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    rand::Rng::fill_bytes(&mut rand::rng(), &mut seed);
+    seed
+}
+
+/// An open engine with a logged-in user; logs out (documented) when done.
+struct Login {
+    engine: Engine,
+    token: SessionToken,
+}
+
+impl Login {
+    fn open(args: &SessionArgs) -> Result<Login> {
+        let node = Node::open(&args.data, &args.pass.get()?)?;
+        let mut engine = Engine::open(node, engine_seed())?;
+        let password = user_password(
+            "ALPR_USER_PASSWORD",
+            &format!("Password for {}: ", args.user),
+        )?;
+        let token = engine.login(now(), &args.user, &password)?;
+        Ok(Login { engine, token })
+    }
+
+    fn logout(mut self) -> Result<()> {
+        self.engine.logout(now(), self.token)?;
+        Ok(())
+    }
+}
+
+fn parse_opt_time(text: Option<&str>, end_of_day: bool) -> Result<Option<Timestamp>> {
+    text.map(|t| parse_time(t, end_of_day)).transpose()
+}
+
+/// ORIGIN/SEQ, where ORIGIN is a node id or a unique prefix of one the node knows.
+fn parse_record_id(engine: &Engine, text: &str) -> Result<RecordId> {
+    let (origin, seq) = text
+        .split_once('/')
+        .ok_or_else(|| anyhow!("'{text}' is not a read id: use ORIGIN/SEQ as search prints it"))?;
+    let seq: u64 = seq
+        .parse()
+        .map_err(|_| anyhow!("'{seq}' in '{text}' is not a sequence number"))?;
+    let origin = origin.to_ascii_lowercase();
+    let matches: Vec<NodeId> = engine
+        .node()
+        .trust
+        .nodes()
+        .filter(|id| id.to_hex().starts_with(&origin))
+        .collect();
+    match matches.as_slice() {
+        [one] if origin.len() >= 8 => Ok(RecordId { origin: *one, seq }),
+        [] => bail!("no known node id starts with '{origin}'"),
+        _ => bail!(
+            "'{origin}' is ambiguous or too short: give at least 8 hex characters of the node id"
+        ),
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -283,78 +513,86 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 out.display()
             );
         }
-        Command::Init { enroll, data, pass } => {
+        Command::Init {
+            enroll,
+            data,
+            admin,
+            admin_trained_on,
+            admin_training_expires,
+            pass,
+        } => {
+            let trained_on = parse_time(&admin_trained_on, false)?;
+            let expires = parse_opt_time(admin_training_expires.as_deref(), false)?;
+            let password =
+                user_password("ALPR_NEW_PASSWORD", &format!("New password for {admin}: "))?;
             let node = Node::init(&data, &enroll, &pass.get()?, &mut rng)?;
             let cert = node.certificate.certificate().clone();
-            let mut recorder = Recorder::load(&node)?;
-            recorder.record_audit(
-                &node,
+            let id = node.node_key.id();
+            let mut engine = Engine::open(node, engine_seed())?;
+            engine.bootstrap_admin(
                 now(),
-                AuditEntry {
-                    user: os_user(),
-                    action: Action::Enroll,
-                    object: format!("node {} ({:?})", cert.name, cert.role),
-                    purpose: None,
-                    case: None,
-                    outcome: Outcome::Success,
+                NewUser {
+                    name: admin.clone(),
+                    role: UserRole::Administrator,
+                    password: password.to_string(),
+                    trained_on: Some(trained_on),
+                    training_expires: expires,
                 },
-                &mut rng,
             )?;
             println!(
-                "node {} ({}) initialized in {}",
+                "node {} ({id}) initialized in {}",
                 cert.name,
-                node.node_key.id(),
                 data.display()
             );
+            println!("first Administrator: {admin}");
         }
         Command::Import {
-            data,
+            session,
             batch,
             file,
-            pass,
         } => {
             if batch == 0 || batch > READ_BATCH_MAX {
                 bail!("--batch must be 1 to {READ_BATCH_MAX}");
             }
-            let node = Node::open(&data, &pass.get()?)?;
+            let mut login = Login::open(&session)?;
+            let cert = login.engine.node().certificate.clone();
             let reads = crate::import::parse_file(&file, |at| {
-                node.certificate
-                    .check_valid_at(at)
-                    .map_err(|e| e.to_string())
+                cert.check_valid_at(at).map_err(|e| e.to_string())
             })?;
-            let mut recorder = Recorder::load(&node)?;
             let mut stdout = std::io::stdout().lock();
             let mut it = reads.into_iter().peekable();
             let batches = std::iter::from_fn(move || {
                 it.peek()?;
                 Some(it.by_ref().take(batch).collect::<Vec<_>>())
             });
-            recorder.record_stream(&node, batches, &mut rng, |stored| {
-                let (Some(first), Some(last)) = (stored.first(), stored.last()) else {
-                    return true;
-                };
-                // Printed only after the commit returned: each line is an acknowledgement.
-                writeln!(
-                    stdout,
-                    "committed reads {}..={}",
-                    first.read().seq,
-                    last.read().seq
-                )
-                .and_then(|()| stdout.flush())
-                .is_ok()
-            })?;
+            let source = file.display().to_string();
+            login
+                .engine
+                .import(now(), login.token, &source, batches, |stored| {
+                    let (Some(first), Some(last)) = (stored.first(), stored.last()) else {
+                        return true;
+                    };
+                    // Printed only after the commit returned: each line is an acknowledgement.
+                    writeln!(
+                        stdout,
+                        "committed reads {}..={}",
+                        first.read().seq,
+                        last.read().seq
+                    )
+                    .and_then(|()| stdout.flush())
+                    .is_ok()
+                })?;
+            login.logout()?;
         }
         Command::Search {
-            data,
+            session,
+            purpose,
             plate,
             pattern,
             from,
             to,
             limit,
-            purpose,
-            case,
             json,
-            pass,
         } => {
             let query = match (plate, pattern) {
                 (Some(p), _) => Query::Plate(PlateText::parse(&p)?),
@@ -362,33 +600,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 (None, None) => bail!("give --plate or --pattern"),
             };
             let range = TimeRange {
-                from: from
-                    .as_deref()
-                    .map(|t| parse_time(t, false))
-                    .transpose()?
-                    .unwrap_or(Timestamp::MIN),
-                to: to
-                    .as_deref()
-                    .map(|t| parse_time(t, true))
-                    .transpose()?
-                    .unwrap_or(Timestamp::MAX),
+                from: parse_opt_time(from.as_deref(), false)?.unwrap_or(Timestamp::MIN),
+                to: parse_opt_time(to.as_deref(), true)?.unwrap_or(Timestamp::MAX),
             };
-            let node = Node::open(&data, &pass.get()?)?;
-            let result = search(&node, &query, range, limit)?;
-            let mut recorder = Recorder::load(&node)?;
-            recorder.record_audit(
-                &node,
-                now(),
-                AuditEntry {
-                    user: os_user(),
-                    action: Action::Search,
-                    object: format!("{query} ({} matches)", result.total),
-                    purpose,
-                    case,
-                    outcome: Outcome::Success,
-                },
-                &mut rng,
-            )?;
+            let mut login = Login::open(&session)?;
+            let result =
+                login
+                    .engine
+                    .search(now(), login.token, &purpose.input(), &query, range, limit)?;
             print_hits(&result.hits, json)?;
             if !json {
                 println!(
@@ -397,10 +616,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     result.hits.len()
                 );
             }
+            login.logout()?;
         }
-        Command::Verify { data, pass } => {
-            let node = Node::open(&data, &pass.get()?)?;
-            let report = crate::verify::verify(&node)?;
+        Command::View {
+            session,
+            purpose,
+            read,
+            crop_out,
+        } => {
+            let mut login = Login::open(&session)?;
+            let id = parse_record_id(&login.engine, &read)?;
+            let v = login
+                .engine
+                .view_read(now(), login.token, &purpose.input(), id)?;
+            print_hits(&[Hit::Read(v.clone())], false)?;
+            if let Some(path) = crop_out {
+                std::fs::write(&path, &v.read().body.crop_jpeg)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!("plate crop written to {}", path.display());
+            }
+            login.logout()?;
+        }
+        Command::Verify { session } => {
+            let mut login = Login::open(&session)?;
+            let report = login.engine.verify(now(), login.token)?;
             for f in &report.failures {
                 println!("FAIL {f}");
             }
@@ -410,9 +649,182 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 report.audit_events,
                 report.failures.len()
             );
+            login.logout()?;
             if !report.ok() {
                 return Ok(ExitCode::from(2));
             }
+        }
+        Command::User(UserCommand::Add {
+            session,
+            name,
+            role,
+            trained_on,
+            training_expires,
+        }) => {
+            let trained_on = parse_opt_time(trained_on.as_deref(), false)?;
+            let training_expires = parse_opt_time(training_expires.as_deref(), false)?;
+            let mut login = Login::open(&session)?;
+            let password =
+                user_password("ALPR_NEW_PASSWORD", &format!("New password for {name}: "))?;
+            let new = NewUser {
+                name: name.clone(),
+                role,
+                password: password.to_string(),
+                trained_on,
+                training_expires,
+            };
+            login.engine.add_user(now(), login.token, new)?;
+            println!("user {name} ({role:?}) added");
+            login.logout()?;
+        }
+        Command::User(UserCommand::List { session }) => {
+            let mut login = Login::open(&session)?;
+            for u in login.engine.users(now(), login.token)? {
+                println!(
+                    "{:<20} {:<14} {:<8} trained {:<26} expires {}",
+                    u.name,
+                    format!("{:?}", u.role),
+                    if u.active { "active" } else { "inactive" },
+                    u.trained_on.map_or("never".into(), |t| t.to_string()),
+                    u.training_expires.map_or("-".into(), |t| t.to_string())
+                );
+            }
+            login.logout()?;
+        }
+        Command::User(UserCommand::Edit {
+            session,
+            name,
+            trained_on,
+            training_expires,
+            deactivate,
+            activate,
+            role,
+            reset_password,
+        }) => {
+            let mut edits = Vec::new();
+            if let Some(on) = trained_on {
+                edits.push(UserEdit::Training {
+                    on: Some(parse_time(&on, false)?),
+                    expires: parse_opt_time(training_expires.as_deref(), false)?,
+                });
+            }
+            if deactivate || activate {
+                edits.push(UserEdit::Active(activate));
+            }
+            if let Some(role) = role {
+                edits.push(UserEdit::Role(role));
+            }
+            if reset_password {
+                let pw = user_password("ALPR_NEW_PASSWORD", &format!("New password for {name}: "))?;
+                edits.push(UserEdit::Password(pw.to_string()));
+            }
+            if edits.is_empty() {
+                bail!(
+                    "nothing to change: give --trained-on, --activate/--deactivate, --role or --reset-password"
+                );
+            }
+            let mut login = Login::open(&session)?;
+            for edit in edits {
+                println!("user {name}: {edit}");
+                login.engine.edit_user(now(), login.token, &name, edit)?;
+            }
+            login.logout()?;
+        }
+        Command::Retention {
+            session,
+            reads_days,
+            audit_days,
+        } => {
+            let mut login = Login::open(&session)?;
+            let mut retention = login.engine.policy().retention;
+            if reads_days.is_some() || audit_days.is_some() {
+                retention.reads_days = reads_days.unwrap_or(retention.reads_days);
+                retention.audit_days = audit_days.unwrap_or(retention.audit_days);
+                login.engine.set_retention(now(), login.token, retention)?;
+            }
+            println!(
+                "reads kept {} days, audit events {} days",
+                retention.reads_days, retention.audit_days
+            );
+            login.logout()?;
+        }
+        Command::Hold(HoldCommand::Add {
+            session,
+            case,
+            reason,
+            reads,
+            plate,
+            from,
+            to,
+            expires,
+        }) => {
+            let mut login = Login::open(&session)?;
+            let scope = match plate {
+                Some(p) => HoldScope::Plate {
+                    plate: PlateText::parse(&p)?,
+                    from: parse_time(from.as_deref().unwrap_or_default(), false)?,
+                    to: parse_time(to.as_deref().unwrap_or_default(), true)?,
+                },
+                None if !reads.is_empty() => HoldScope::Reads(
+                    reads
+                        .iter()
+                        .map(|r| parse_record_id(&login.engine, r).map(|id| (id.origin, id.seq)))
+                        .collect::<Result<_>>()?,
+                ),
+                None => {
+                    bail!("give --read ORIGIN/SEQ (repeatable) or --plate with --from and --to")
+                }
+            };
+            let hold = NewHold {
+                case,
+                reason,
+                scope,
+                expires: parse_opt_time(expires.as_deref(), true)?,
+            };
+            let id = login.engine.place_hold(now(), login.token, hold)?;
+            println!("hold {id} placed");
+            login.logout()?;
+        }
+        Command::Hold(HoldCommand::List { session }) => {
+            let login = Login::open(&session)?;
+            let t = now();
+            for h in &login.engine.policy().holds {
+                println!(
+                    "hold {:<4} case {:<12} {:<9} by {} at {}: {} — {:?}",
+                    h.id,
+                    h.case,
+                    if h.active(t) { "standing" } else { "lapsed" },
+                    h.placed_by,
+                    h.placed_at,
+                    h.reason,
+                    h.scope
+                );
+            }
+            login.logout()?;
+        }
+        Command::Hold(HoldCommand::Release { session, id }) => {
+            let mut login = Login::open(&session)?;
+            login.engine.release_hold(now(), login.token, id)?;
+            println!("hold {id} released");
+            login.logout()?;
+        }
+        Command::Purge { session, dry_run } => {
+            let mut login = Login::open(&session)?;
+            let report = login
+                .engine
+                .purge(now(), PurgeActor::User(login.token), dry_run)?;
+            println!(
+                "{} {} reads captured before {}{}; {} held as evidence",
+                if dry_run { "would purge" } else { "purged" },
+                report.purged,
+                report.cutoff.map(|t| t.to_string()).unwrap_or_default(),
+                match (report.oldest, report.newest) {
+                    (Some(a), Some(b)) => format!(" ({a} to {b})"),
+                    _ => String::new(),
+                },
+                report.held
+            );
+            login.logout()?;
         }
     }
     Ok(ExitCode::SUCCESS)

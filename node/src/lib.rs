@@ -6,8 +6,10 @@
 pub mod agency;
 pub mod cli;
 pub mod datadir;
+pub mod engine;
 pub mod import;
 pub mod keyfile;
+pub mod policy;
 pub mod recorder;
 pub mod search;
 pub mod store;

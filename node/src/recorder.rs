@@ -12,7 +12,7 @@ use alpr_protocol::{
 use rand::CryptoRng;
 
 use crate::datadir::Node;
-use crate::store::StoreError;
+use crate::store::{Effect, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
@@ -221,19 +221,21 @@ impl Recorder {
         })
     }
 
-    /// Chains, seals and durably stores one audit event.
-    pub fn record_audit<R: CryptoRng + ?Sized>(
-        &mut self,
+    /// Chains and seals the next audit event without storing it, for a
+    /// caller that stores it in its own transaction and then calls
+    /// [`Recorder::advance_audit`].
+    pub fn seal_audit<R: CryptoRng + ?Sized>(
+        &self,
         node: &Node,
         now: Timestamp,
         entry: AuditEntry,
         rng: &mut R,
-    ) -> Result<VerifiedAuditEvent, StoreError> {
-        let sealer = Sealer {
+    ) -> VerifiedAuditEvent {
+        Sealer {
             node_key: &node.node_key,
             data_key: &node.data_key,
-        };
-        let event = sealer.seal_audit(
+        }
+        .seal_audit(
             self.next_audit_seq,
             now,
             AuditBody {
@@ -246,10 +248,29 @@ impl Recorder {
                 prev_hash: self.prev_audit_hash,
             },
             rng,
-        );
-        node.store.append_audit(std::slice::from_ref(&event))?;
-        self.next_audit_seq += 1;
+        )
+    }
+
+    /// Moves the chain past an event that was stored.
+    pub fn advance_audit(&mut self, event: &VerifiedAuditEvent) {
+        self.next_audit_seq = event.event().seq + 1;
         self.prev_audit_hash = event.hash();
+    }
+
+    /// Chains, seals and durably stores one audit event, together with the
+    /// state changes it documents (one transaction: both or neither).
+    pub fn record_audit<R: CryptoRng + ?Sized>(
+        &mut self,
+        node: &Node,
+        now: Timestamp,
+        entry: AuditEntry,
+        effects: &[Effect<'_>],
+        rng: &mut R,
+    ) -> Result<VerifiedAuditEvent, StoreError> {
+        let event = self.seal_audit(node, now, entry, rng);
+        node.store
+            .append_audit_with(std::slice::from_ref(&event), effects)?;
+        self.advance_audit(&event);
         Ok(event)
     }
 }

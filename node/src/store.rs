@@ -12,6 +12,8 @@
 //! | `read_time`  | capture time, origin index, seq              | sealed plate column    |
 //! | `read_plate` | blind plate (16), capture time, origin, seq  | ()                     |
 //! | `audit`      | origin index, seq                            | envelope               |
+//! | `policy`     | "document"                                   | postcard `Policy`      |
+//! | `auth`       | user name                                    | failures u32, locked until i64 |
 //!
 //! Invariants:
 //! - Plates never appear in clear on disk: see [`index`] for the blind index
@@ -53,6 +55,8 @@ const READ_BLOCKS: TableDefinition<[u8; 12], &[u8]> = TableDefinition::new("read
 const READ_TIME: TableDefinition<[u8; 20], &[u8]> = TableDefinition::new("read_time");
 const READ_PLATE: TableDefinition<[u8; 36], ()> = TableDefinition::new("read_plate");
 const AUDIT: TableDefinition<[u8; 12], &[u8]> = TableDefinition::new("audit");
+const POLICY: TableDefinition<&str, &[u8]> = TableDefinition::new("policy");
+const AUTH: TableDefinition<&str, [u8; 12]> = TableDefinition::new("auth");
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -122,6 +126,66 @@ pub struct SpaceStats {
     pub stored_bytes: u64,
     pub metadata_bytes: u64,
     pub fragmented_bytes: u64,
+}
+
+/// A state change committed together with the audit event that documents it.
+#[derive(Debug, Clone, Copy)]
+pub enum Effect<'a> {
+    /// The whole policy document, postcard-encoded.
+    Policy(&'a [u8]),
+    /// A user's login failure state.
+    Auth { user: &'a str, state: AuthState },
+}
+
+/// Consecutive failed logins and the lockout they caused, per user and node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuthState {
+    pub failures: u32,
+    pub locked_until: Option<Timestamp>,
+}
+
+impl AuthState {
+    fn to_bytes(self) -> [u8; 12] {
+        let mut out = [0u8; 12];
+        out[..4].copy_from_slice(&self.failures.to_be_bytes());
+        out[4..].copy_from_slice(
+            &self
+                .locked_until
+                .map_or(i64::MIN, |t| t.as_millis())
+                .to_be_bytes(),
+        );
+        out
+    }
+
+    fn from_bytes(b: [u8; 12]) -> Self {
+        let mut f = [0u8; 4];
+        f.copy_from_slice(&b[..4]);
+        let mut t = [0u8; 8];
+        t.copy_from_slice(&b[4..]);
+        let until = i64::from_be_bytes(t);
+        AuthState {
+            failures: u32::from_be_bytes(f),
+            locked_until: (until != i64::MIN).then_some(Timestamp(until)),
+        }
+    }
+}
+
+/// A read past its retention, as the purge sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredRead {
+    pub id: RecordId,
+    pub captured_at: Timestamp,
+    pub plate: String,
+}
+
+/// What [`Store::expired_reads`] found.
+#[derive(Debug, Default)]
+pub struct Expired {
+    pub reads: Vec<ExpiredRead>,
+    /// Expired reads spared by a hold.
+    pub kept: u64,
+    /// More expired reads exist past `limit`.
+    pub more: bool,
 }
 
 /// Facts fixed when the database was created.
@@ -262,6 +326,8 @@ impl Store {
             tx.open_table(READ_TIME).map_err(dberr)?;
             tx.open_table(READ_PLATE).map_err(dberr)?;
             tx.open_table(AUDIT).map_err(dberr)?;
+            tx.open_table(POLICY).map_err(dberr)?;
+            tx.open_table(AUTH).map_err(dberr)?;
         }
         tx.commit().map_err(dberr)?;
         Ok(Store {
@@ -473,28 +539,202 @@ impl Store {
 
     /// Stores audit events in one durable transaction; returns how many were new.
     pub fn append_audit(&self, events: &[VerifiedAuditEvent]) -> Result<usize, StoreError> {
+        self.append_audit_with(events, &[])
+    }
+
+    /// Stores audit events and the state changes they document in one
+    /// durable transaction: a change is never on disk without its audit event.
+    pub fn append_audit_with(
+        &self,
+        events: &[VerifiedAuditEvent],
+        effects: &[Effect<'_>],
+    ) -> Result<usize, StoreError> {
         let tx = self.db.begin_write().map_err(dberr)?;
-        let mut added = 0;
+        let added = Self::insert_audit(&tx, events)?;
         {
-            let mut table = tx.open_table(AUDIT).map_err(dberr)?;
-            for v in events {
-                let e = v.event();
-                let key = read_key(Self::origin_index(&tx, e.origin)?, e.seq);
-                if let Some(existing) = table.get(key).map_err(dberr)? {
-                    if existing.value() == v.envelope() {
-                        continue;
+            let mut policy = tx.open_table(POLICY).map_err(dberr)?;
+            let mut auth = tx.open_table(AUTH).map_err(dberr)?;
+            for effect in effects {
+                match effect {
+                    Effect::Policy(bytes) => {
+                        policy.insert("document", *bytes).map_err(dberr)?;
                     }
-                    return Err(StoreError::Conflict {
-                        origin: e.origin,
-                        seq: e.seq,
-                    });
+                    Effect::Auth { user, state } => {
+                        auth.insert(*user, state.to_bytes()).map_err(dberr)?;
+                    }
                 }
-                table.insert(key, v.envelope()).map_err(dberr)?;
-                added += 1;
             }
         }
         tx.commit().map_err(dberr)?;
         Ok(added)
+    }
+
+    fn insert_audit(
+        tx: &WriteTransaction,
+        events: &[VerifiedAuditEvent],
+    ) -> Result<usize, StoreError> {
+        let mut added = 0;
+        let mut table = tx.open_table(AUDIT).map_err(dberr)?;
+        for v in events {
+            let e = v.event();
+            let key = read_key(Self::origin_index(tx, e.origin)?, e.seq);
+            if let Some(existing) = table.get(key).map_err(dberr)? {
+                if existing.value() == v.envelope() {
+                    continue;
+                }
+                return Err(StoreError::Conflict {
+                    origin: e.origin,
+                    seq: e.seq,
+                });
+            }
+            table.insert(key, v.envelope()).map_err(dberr)?;
+            added += 1;
+        }
+        Ok(added)
+    }
+
+    /// The stored policy document, if one was ever written.
+    pub fn policy_document(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        let tx = self.read_tx()?;
+        let table = tx.open_table(POLICY).map_err(dberr)?;
+        Ok(table
+            .get("document")
+            .map_err(dberr)?
+            .map(|v| v.value().to_vec()))
+    }
+
+    /// A user's login failure state on this node.
+    pub fn auth_state(&self, user: &str) -> Result<AuthState, StoreError> {
+        let tx = self.read_tx()?;
+        let table = tx.open_table(AUTH).map_err(dberr)?;
+        Ok(table
+            .get(user)
+            .map_err(dberr)?
+            .map(|v| AuthState::from_bytes(v.value()))
+            .unwrap_or_default())
+    }
+
+    /// Finds reads captured before `cutoff`, oldest first, at most `limit`;
+    /// `keep` sees each one's id, capture time and plate and spares it by returning true.
+    pub fn expired_reads(
+        &self,
+        cutoff: Timestamp,
+        limit: usize,
+        mut keep: impl FnMut(RecordId, Timestamp, &str) -> bool,
+    ) -> Result<Expired, StoreError> {
+        let tx = self.read_tx()?;
+        let origins = Self::origin_ids(&tx)?;
+        let table = tx.open_table(READ_TIME).map_err(dberr)?;
+        let mut out = Expired::default();
+        let hi = time_key(
+            Timestamp(cutoff.as_millis().saturating_sub(1)),
+            u32::MAX,
+            u64::MAX,
+        );
+        for entry in table.range(..=hi).map_err(dberr)? {
+            let (k, v) = entry.map_err(dberr)?;
+            let (time, idx, seq) = split_time_key(&k.value());
+            let id = resolve(&origins, idx, seq)?;
+            let Some((plain, len)) = self.keys.open_column(&column_nonce(idx, seq), v.value())
+            else {
+                return Err(StoreError::Corrupt(format!(
+                    "plate column entry of read {id} is malformed"
+                )));
+            };
+            let plate = std::str::from_utf8(&plain[1..1 + len]).unwrap_or("");
+            if keep(id, time, plate) {
+                out.kept += 1;
+                continue;
+            }
+            if out.reads.len() == limit {
+                out.more = true;
+                break;
+            }
+            out.reads.push(ExpiredRead {
+                id,
+                captured_at: time,
+                plate: plate.to_string(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Deletes reads (found by [`Store::expired_reads`]) and their index
+    /// entries, and stores the audit event that documents it, in one durable
+    /// transaction; returns how many were deleted.
+    pub fn delete_reads(
+        &self,
+        reads: &[ExpiredRead],
+        audit: &VerifiedAuditEvent,
+    ) -> Result<u64, StoreError> {
+        let tx = self.db.begin_write().map_err(dberr)?;
+        let mut deleted = 0u64;
+        {
+            let mut blocks = tx.open_table(READ_BLOCKS).map_err(dberr)?;
+            let mut by_time = tx.open_table(READ_TIME).map_err(dberr)?;
+            let mut by_plate = tx.open_table(READ_PLATE).map_err(dberr)?;
+            let origins_table = tx.open_table(ORIGINS).map_err(dberr)?;
+            // Group by origin so each block is rewritten once.
+            let mut by_origin: HashMap<u32, Vec<&ExpiredRead>> = HashMap::new();
+            for r in reads {
+                let idx = origins_table
+                    .get(r.id.origin.0)
+                    .map_err(dberr)?
+                    .map(|v| v.value())
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("read {} has no origin index", r.id))
+                    })?;
+                by_origin.entry(idx).or_default().push(r);
+            }
+            drop(origins_table);
+            for (idx, mut list) in by_origin {
+                list.sort_by_key(|r| r.id.seq);
+                let mut at = 0;
+                while at < list.len() {
+                    let seq = list[at].id.seq;
+                    let Some((first_seq, bytes)) = block_containing(&blocks, idx, seq)? else {
+                        at += 1;
+                        continue;
+                    };
+                    let origin = list[at].id.origin;
+                    let entries = block::entries(&bytes).map_err(|e| damaged_block(origin, e))?;
+                    let last_in_block = entries.last().map(|e| e.seq).unwrap_or(first_seq);
+                    let mut doomed = std::collections::HashSet::new();
+                    while at < list.len() && list[at].id.seq <= last_in_block {
+                        doomed.insert(list[at].id.seq);
+                        at += 1;
+                    }
+                    let kept: Vec<(u64, &[u8])> = entries
+                        .iter()
+                        .filter(|e| !doomed.contains(&e.seq))
+                        .map(|e| (e.seq, &bytes[e.start..e.end]))
+                        .collect();
+                    deleted += (entries.len() - kept.len()) as u64;
+                    blocks.remove(read_key(idx, first_seq)).map_err(dberr)?;
+                    if let Some((new_first, _)) = kept.first() {
+                        blocks
+                            .insert(
+                                read_key(idx, *new_first),
+                                block::build(kept.iter().copied()).as_slice(),
+                            )
+                            .map_err(dberr)?;
+                    }
+                }
+            }
+            for r in reads {
+                let idx = Self::origin_index(&tx, r.id.origin)?;
+                by_time
+                    .remove(time_key(r.captured_at, idx, r.id.seq))
+                    .map_err(dberr)?;
+                let blind = self.keys.blind(&r.plate);
+                by_plate
+                    .remove(plate_key(&blind, r.captured_at, idx, r.id.seq))
+                    .map_err(dberr)?;
+            }
+        }
+        Self::insert_audit(&tx, std::slice::from_ref(audit))?;
+        tx.commit().map_err(dberr)?;
+        Ok(deleted)
     }
 
     /// The highest stored seq of `origin` among reads.

@@ -221,7 +221,7 @@ fn verify_names_a_broken_audit_chain() {
     };
     let mut rng = rand::rng();
     for i in 0..3 {
-        rec.record_audit(&n, Timestamp(T0 + i), entry("q"), &mut rng)
+        rec.record_audit(&n, Timestamp(T0 + i), entry("q"), &[], &mut rng)
             .unwrap();
     }
     assert!(verify(&n).unwrap().ok());

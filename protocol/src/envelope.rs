@@ -358,6 +358,11 @@ impl Trust {
         Ok(())
     }
 
+    /// The nodes whose certificates this trust holds.
+    pub fn nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.certificates.keys().copied()
+    }
+
     pub fn certificate(&self, node: &NodeId) -> Option<&VerifiedCertificate> {
         self.certificates.get(node)
     }

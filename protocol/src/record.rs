@@ -72,6 +72,7 @@ pub enum Action {
     AuditReview,
     Enroll,
     Verify,
+    Import,
 }
 
 /// Whether the access went through.

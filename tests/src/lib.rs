@@ -5,6 +5,9 @@ use std::process::{Command, Output};
 
 pub const AGENCY_PASSPHRASE: &str = "agency passphrase for tests";
 pub const NODE_PASSPHRASE: &str = "node passphrase for tests";
+/// The first Administrator every fixture node gets, and its password.
+pub const ADMIN: &str = "chief";
+pub const ADMIN_PASSWORD: &str = "staff services 2026";
 
 /// The `alpr-node` binary built beside the running test (target/<profile>/alpr-node).
 pub fn node_binary() -> PathBuf {
@@ -28,6 +31,9 @@ pub fn alpr(args: &[&str]) -> Command {
     cmd.args(args)
         .env("ALPR_AGENCY_PASSPHRASE", AGENCY_PASSPHRASE)
         .env("ALPR_PASSPHRASE", NODE_PASSPHRASE)
+        .env("ALPR_USER", ADMIN)
+        .env("ALPR_USER_PASSWORD", ADMIN_PASSWORD)
+        .env("ALPR_NEW_PASSWORD", ADMIN_PASSWORD)
         .env_remove("ALPR_LOG");
     cmd
 }
@@ -84,7 +90,17 @@ impl Fixture {
             "--out",
             &bundle,
         ]);
-        ok(&["init", "--enroll", &bundle, "--data", &self.path(name)]);
+        ok(&[
+            "init",
+            "--enroll",
+            &bundle,
+            "--data",
+            &self.path(name),
+            "--admin",
+            ADMIN,
+            "--admin-trained-on",
+            "2026-01-15",
+        ]);
     }
 
     /// Writes a JSON-lines import file of `count` reads with `crop_bytes`-byte crops,

@@ -45,17 +45,33 @@ fn import_search_verify_round_trip() {
         "--pattern",
         "7ab*",
         "--purpose",
-        "test",
+        "alert",
+        "--reason",
+        "test alert",
     ]);
     assert!(out.contains("10 matching reads, 10 shown"), "{out}");
-    let json = ok(&["search", "--data", &data, "--plate", "7AB 003", "--json"]);
+    let json = ok(&[
+        "search",
+        "--data",
+        &data,
+        "--plate",
+        "7AB 003",
+        "--json",
+        "--purpose",
+        "investigation",
+        "--reason",
+        "test",
+        "--case",
+        "26-1",
+    ]);
     let line: serde_json::Value = serde_json::from_str(json.trim()).expect("one JSON line");
     assert_eq!(line["plate"], "7AB003");
     assert_eq!(line["crop_bytes"], 512);
     let verified = ok(&["verify", "--data", &data]);
-    // init's enrollment event and the two searches are in the audit chain.
+    // The first Administrator's creation; login, import, logout; login, search,
+    // logout twice; and this verify's login.
     assert!(
-        verified.contains("checked 30 reads and 3 audit events: 0 failures"),
+        verified.contains("checked 30 reads and 11 audit events: 0 failures"),
         "{verified}"
     );
 }
@@ -96,7 +112,17 @@ fn verify_names_a_record_altered_in_the_database_file() {
         "{stdout}"
     );
     assert!(stdout.contains("1 failures"), "{stdout}");
-    let search = ok(&["search", "--data", &data, "--pattern", "ALT*"]);
+    let search = ok(&[
+        "search",
+        "--data",
+        &data,
+        "--pattern",
+        "ALT*",
+        "--purpose",
+        "alert",
+        "--reason",
+        "test",
+    ]);
     assert!(search.contains(&format!("DAMAGED {short}/7")), "{search}");
 }
 
@@ -122,6 +148,10 @@ fn errors_say_what_and_where() {
         &f.path("nope.enroll"),
         "--data",
         &f.path("car-2"),
+        "--admin",
+        "chief",
+        "--admin-trained-on",
+        "2026-01-15",
     ]);
     assert!(
         err.contains("nope.enroll is missing (enrollment bundle)"),
@@ -136,6 +166,10 @@ fn errors_say_what_and_where() {
         &other.path("car-9.enroll"),
         "--data",
         &data,
+        "--admin",
+        "chief",
+        "--admin-trained-on",
+        "2026-01-15",
     ]);
     assert!(err.contains("holds data of agency"), "{err}");
 
@@ -147,6 +181,10 @@ fn errors_say_what_and_where() {
         &f.path("junk.enroll"),
         "--data",
         &f.path("car-3"),
+        "--admin",
+        "chief",
+        "--admin-trained-on",
+        "2026-01-15",
     ]);
     assert!(err.contains("not an enrollment bundle"), "{err}");
 
@@ -166,7 +204,17 @@ fn errors_say_what_and_where() {
     // Nothing from the bad file was stored, not even its good first line.
     assert!(ok(&["verify", "--data", &data]).contains("checked 0 reads"));
 
-    let err = stderr_of(&["search", "--data", &data, "--pattern", "AB%"]);
+    let err = stderr_of(&[
+        "search",
+        "--data",
+        &data,
+        "--pattern",
+        "AB%",
+        "--purpose",
+        "alert",
+        "--reason",
+        "test",
+    ]);
     assert!(err.contains("pattern 'AB%' has '%'"), "{err}");
     let err = stderr_of(&[
         "search",

@@ -1,0 +1,1044 @@
+//! The engine: the one way in to the node's data and policy.
+//!
+//! The CLI, the console and the control socket all call these methods; none
+//! reaches the store around them. Each method authenticates the session,
+//! checks training (policy III.A.1), role (II.A, III.A.4) and purpose
+//! (III.A.2, V.A.3), does the work, and documents it as an audit event
+//! (V.A.2) — refusals included. A policy change is written in the same
+//! transaction as its audit event.
+//!
+//! Time and randomness are inputs: every method takes `now`, and the engine
+//! draws from a generator seeded by its driver.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use alpr_protocol::{Action, Outcome, Timestamp, VerifiedRead};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use crate::datadir::Node;
+use crate::policy::password::{self, PasswordError};
+use crate::policy::{
+    Hold, HoldScope, LoginLimits, MINUTE_MS, Permission, Policy, Purpose, PurposeError,
+    PurposeKind, Retention, TrainingError, User, UserRole, parse_user_name,
+};
+use crate::recorder::{AuditEntry, Recorder};
+use crate::search::{Query, SearchResult, search};
+use crate::store::{AuthState, Effect, RecordId, StoreError, TimeRange};
+
+/// Names the scheduler and bootstrap use in audit events; not valid user names.
+pub const SCHEDULE_ACTOR: &str = "(schedule)";
+pub const BOOTSTRAP_ACTOR: &str = "(bootstrap)";
+/// Reads deleted per purge transaction: bounds memory and transaction size.
+pub const PURGE_BATCH_MAX: usize = 20_000;
+
+/// A login session, by an unguessable token.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionToken(pub [u8; 32]);
+
+impl fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionToken(..)")
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Session {
+    user: String,
+    last_active: Timestamp,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    #[error("unknown user or wrong password")]
+    BadCredentials,
+    #[error("user '{user}' is locked out until {until} after repeated failed logins")]
+    LockedOut { user: String, until: Timestamp },
+    #[error("user '{0}' is deactivated")]
+    Inactive(String),
+    #[error(transparent)]
+    Training(#[from] TrainingError),
+    #[error("not logged in, or the session ended")]
+    NoSession,
+    #[error("session locked after {0} idle minutes; log in again")]
+    SessionLocked(u32),
+    #[error("user '{user}' ({role:?}) may not {what}")]
+    Forbidden {
+        user: String,
+        role: UserRole,
+        what: &'static str,
+    },
+    #[error(transparent)]
+    Purpose(#[from] PurposeError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A purpose as a person typed it; the engine parses it so a missing or bad
+/// one is refused and documented like any other refusal.
+#[derive(Debug, Clone, Default)]
+pub struct PurposeInput {
+    pub kind: Option<String>,
+    pub reason: Option<String>,
+    pub case: Option<String>,
+}
+
+/// A new user, as an Administrator enters it.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub name: String,
+    pub role: UserRole,
+    pub password: String,
+    pub trained_on: Option<Timestamp>,
+    pub training_expires: Option<Timestamp>,
+}
+
+/// A new evidence hold.
+#[derive(Debug, Clone)]
+pub struct NewHold {
+    pub case: String,
+    pub reason: String,
+    pub scope: HoldScope,
+    pub expires: Option<Timestamp>,
+}
+
+/// Who runs a purge.
+#[derive(Debug, Clone, Copy)]
+pub enum PurgeActor {
+    User(SessionToken),
+    /// The daemon's schedule.
+    Schedule,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// Reads deleted (or, in a dry run, that would be).
+    pub purged: u64,
+    /// Reads past retention kept by an evidence hold.
+    pub held: u64,
+    pub oldest: Option<Timestamp>,
+    pub newest: Option<Timestamp>,
+    pub cutoff: Option<Timestamp>,
+}
+
+#[derive(Debug)]
+pub struct Engine {
+    node: Node,
+    recorder: Recorder,
+    policy: Policy,
+    sessions: HashMap<SessionToken, Session>,
+    rng: StdRng,
+}
+
+fn refused(e: &AccessError) -> Outcome {
+    Outcome::Refused(e.to_string())
+}
+
+impl Engine {
+    /// Opens the engine over an opened data directory; `seed` seeds the
+    /// engine's generator (drivers pass OS randomness, tests a fixed seed).
+    pub fn open(node: Node, seed: [u8; 32]) -> Result<Engine, AccessError> {
+        let recorder = Recorder::load(&node)?;
+        let policy = match node.store.policy_document()? {
+            Some(bytes) => Policy::from_bytes(&bytes)
+                .map_err(|e| AccessError::Store(StoreError::Corrupt(e)))?,
+            None => Policy::default(),
+        };
+        Ok(Engine {
+            node,
+            recorder,
+            policy,
+            sessions: HashMap::new(),
+            rng: StdRng::from_seed(seed),
+        })
+    }
+
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Records one audit event (and the changes it documents) durably.
+    fn audit(
+        &mut self,
+        now: Timestamp,
+        user: &str,
+        action: Action,
+        object: String,
+        purpose: Option<&Purpose>,
+        outcome: Outcome,
+        effects: &[Effect<'_>],
+    ) -> Result<(), AccessError> {
+        let entry = AuditEntry {
+            user: user.to_string(),
+            action,
+            object,
+            purpose: purpose.map(|p| p.to_string()),
+            case: purpose.and_then(|p| p.case().map(str::to_string)),
+            outcome,
+        };
+        self.recorder
+            .record_audit(&self.node, now, entry, effects, &mut self.rng)?;
+        Ok(())
+    }
+
+    /// Documents a refusal and returns it.
+    fn refuse<T>(
+        &mut self,
+        now: Timestamp,
+        user: &str,
+        action: Action,
+        object: String,
+        purpose: Option<&Purpose>,
+        err: AccessError,
+    ) -> Result<T, AccessError> {
+        self.audit(now, user, action, object, purpose, refused(&err), &[])?;
+        Err(err)
+    }
+
+    /// Writes a changed policy together with the audit event that documents it.
+    fn commit_policy(
+        &mut self,
+        now: Timestamp,
+        user: &str,
+        action: Action,
+        object: String,
+        policy: Policy,
+    ) -> Result<(), AccessError> {
+        let bytes = policy.to_bytes();
+        self.audit(
+            now,
+            user,
+            action,
+            object,
+            None,
+            Outcome::Success,
+            &[Effect::Policy(&bytes)],
+        )?;
+        self.policy = policy;
+        Ok(())
+    }
+
+    /// Creates the first Administrator of a node that has no users yet.
+    pub fn bootstrap_admin(&mut self, now: Timestamp, new: NewUser) -> Result<(), AccessError> {
+        if !self.policy.users.is_empty() {
+            return Err(AccessError::Invalid(
+                "this node already has users; an Administrator adds more with `user add`".into(),
+            ));
+        }
+        if new.role != UserRole::Administrator {
+            return Err(AccessError::Invalid(
+                "the first user must be an Administrator".into(),
+            ));
+        }
+        let user = self.make_user(now, BOOTSTRAP_ACTOR, new)?;
+        let mut policy = self.policy.clone();
+        let object = format!("create user {} ({:?})", user.name, user.role);
+        policy.users.insert(user.name.clone(), user);
+        self.commit_policy(now, BOOTSTRAP_ACTOR, Action::EditUser, object, policy)
+    }
+
+    fn make_user(&mut self, now: Timestamp, by: &str, new: NewUser) -> Result<User, AccessError> {
+        let name = parse_user_name(&new.name).map_err(AccessError::Invalid)?;
+        password::check_strength(&name, &new.password)?;
+        if let (Some(on), Some(until)) = (new.trained_on, new.training_expires)
+            && until <= on
+        {
+            return Err(AccessError::Invalid(
+                "training expiry must be after its completion".into(),
+            ));
+        }
+        Ok(User {
+            password_hash: password::hash(&new.password, &mut self.rng),
+            name,
+            role: new.role,
+            trained_on: new.trained_on,
+            training_expires: new.training_expires,
+            active: true,
+            created_by: by.to_string(),
+            created_at: now,
+        })
+    }
+
+    /// Logs a user in (policy V.A.2): password, lockout, active flag, training.
+    pub fn login(
+        &mut self,
+        now: Timestamp,
+        name: &str,
+        password: &str,
+    ) -> Result<SessionToken, AccessError> {
+        let name = parse_user_name(name).unwrap_or_else(|_| name.chars().take(64).collect());
+        let limits = self.policy.limits;
+        let mut state = self.node.store.auth_state(&name)?;
+        if let Some(until) = state.locked_until {
+            if now < until {
+                let err = AccessError::LockedOut {
+                    user: name.clone(),
+                    until,
+                };
+                return self.refuse(now, &name, Action::LoginFailed, "login".into(), None, err);
+            }
+            state = AuthState::default();
+        }
+        let user = self.policy.users.get(&name).cloned();
+        let ok = match &user {
+            Some(u) => password::verify(password, &u.password_hash),
+            None => {
+                // Same work for an unknown name, so timing does not tell names apart.
+                let _ = password::verify(password, dummy_hash());
+                false
+            }
+        };
+        let Some(user) = user.filter(|_| ok) else {
+            if !self.policy.users.contains_key(&name) {
+                let reason = Outcome::Refused("unknown user".into());
+                self.audit(
+                    now,
+                    &name,
+                    Action::LoginFailed,
+                    "login".into(),
+                    None,
+                    reason,
+                    &[],
+                )?;
+                return Err(AccessError::BadCredentials);
+            }
+            state.failures += 1;
+            let (action, outcome) = if state.failures >= limits.failures_max {
+                let until =
+                    Timestamp(now.as_millis() + i64::from(limits.lockout_minutes) * MINUTE_MS);
+                state.locked_until = Some(until);
+                (
+                    Action::Lockout,
+                    Outcome::Refused(format!(
+                        "{} failed logins: locked until {until}",
+                        state.failures
+                    )),
+                )
+            } else {
+                (
+                    Action::LoginFailed,
+                    Outcome::Refused(format!(
+                        "wrong password ({} of {})",
+                        state.failures, limits.failures_max
+                    )),
+                )
+            };
+            let effect = Effect::Auth { user: &name, state };
+            self.audit(now, &name, action, "login".into(), None, outcome, &[effect])?;
+            return Err(AccessError::BadCredentials);
+        };
+        if !user.active {
+            let err = AccessError::Inactive(name.clone());
+            return self.refuse(now, &name, Action::LoginFailed, "login".into(), None, err);
+        }
+        if let Err(e) = user.training_current(now) {
+            return self.refuse(
+                now,
+                &name,
+                Action::LoginFailed,
+                "login".into(),
+                None,
+                e.into(),
+            );
+        }
+        let effect = Effect::Auth {
+            user: &name,
+            state: AuthState::default(),
+        };
+        self.audit(
+            now,
+            &name,
+            Action::Login,
+            "login".into(),
+            None,
+            Outcome::Success,
+            &[effect],
+        )?;
+        let mut token = [0u8; 32];
+        rand::Rng::fill_bytes(&mut self.rng, &mut token);
+        let token = SessionToken(token);
+        self.sessions.insert(
+            token,
+            Session {
+                user: name,
+                last_active: now,
+            },
+        );
+        Ok(token)
+    }
+
+    pub fn logout(&mut self, now: Timestamp, token: SessionToken) -> Result<(), AccessError> {
+        let session = self.sessions.remove(&token).ok_or(AccessError::NoSession)?;
+        self.audit(
+            now,
+            &session.user,
+            Action::Logout,
+            "logout".into(),
+            None,
+            Outcome::Success,
+            &[],
+        )
+    }
+
+    /// Checks the session, the user's standing and role; documents a refusal.
+    fn authorize(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        perm: Permission,
+        what: &'static str,
+        action: Action,
+        object: &str,
+    ) -> Result<(String, UserRole), AccessError> {
+        let LoginLimits {
+            idle_lock_minutes, ..
+        } = self.policy.limits;
+        let session = self
+            .sessions
+            .get(&token)
+            .cloned()
+            .ok_or(AccessError::NoSession)?;
+        let user = session.user;
+        if now.as_millis() - session.last_active.as_millis()
+            > i64::from(idle_lock_minutes) * MINUTE_MS
+        {
+            self.sessions.remove(&token);
+            let err = AccessError::SessionLocked(idle_lock_minutes);
+            return self.refuse(now, &user, action, object.to_string(), None, err);
+        }
+        let Some(record) = self.policy.users.get(&user).cloned() else {
+            self.sessions.remove(&token);
+            let err = AccessError::NotFound(format!("user '{user}' no longer exists"));
+            return self.refuse(now, &user, action, object.to_string(), None, err);
+        };
+        if !record.active {
+            self.sessions.remove(&token);
+            let err = AccessError::Inactive(user.clone());
+            return self.refuse(now, &user, action, object.to_string(), None, err);
+        }
+        if let Err(e) = record.training_current(now) {
+            return self.refuse(now, &user, action, object.to_string(), None, e.into());
+        }
+        if !record.role.may(perm) {
+            let err = AccessError::Forbidden {
+                user: user.clone(),
+                role: record.role,
+                what,
+            };
+            return self.refuse(now, &user, action, object.to_string(), None, err);
+        }
+        if let Some(s) = self.sessions.get_mut(&token) {
+            s.last_active = now;
+        }
+        Ok((user, record.role))
+    }
+
+    /// Authorizes a data access that needs a purpose; an Auditor's must be an audit purpose.
+    fn authorize_with_purpose(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        perm: Permission,
+        what: &'static str,
+        action: Action,
+        object: &str,
+        purpose: &PurposeInput,
+    ) -> Result<(String, Purpose), AccessError> {
+        let (user, role) = self.authorize(now, token, perm, what, action, object)?;
+        let purpose = match Purpose::parse(
+            purpose.kind.as_deref(),
+            purpose.reason.as_deref(),
+            purpose.case.as_deref(),
+        ) {
+            Ok(p) => p,
+            Err(e) => return self.refuse(now, &user, action, object.to_string(), None, e.into()),
+        };
+        if role == UserRole::Auditor && purpose.kind() != PurposeKind::Audit {
+            let err = AccessError::Forbidden {
+                user: user.clone(),
+                role,
+                what: "access records except for an audit purpose",
+            };
+            return self.refuse(now, &user, action, object.to_string(), Some(&purpose), err);
+        }
+        Ok((user, purpose))
+    }
+
+    /// Searches reads with a stated purpose (policy III.A.2).
+    pub fn search(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        purpose: &PurposeInput,
+        query: &Query,
+        range: TimeRange,
+        limit: usize,
+    ) -> Result<SearchResult, AccessError> {
+        let object = format!("search {query} from {} to {}", range.from, range.to);
+        let (user, purpose) = self.authorize_with_purpose(
+            now,
+            token,
+            Permission::SearchReads,
+            "search reads",
+            Action::Search,
+            &object,
+            purpose,
+        )?;
+        let result = search(&self.node, query, range, limit)?;
+        let object = format!(
+            "{object}: {} matches, {} shown",
+            result.total,
+            result.hits.len()
+        );
+        self.audit(
+            now,
+            &user,
+            Action::Search,
+            object,
+            Some(&purpose),
+            Outcome::Success,
+            &[],
+        )?;
+        Ok(result)
+    }
+
+    /// Opens one read, image included, with a stated purpose.
+    pub fn view_read(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        purpose: &PurposeInput,
+        id: RecordId,
+    ) -> Result<VerifiedRead, AccessError> {
+        let object = format!("read {id}");
+        let (user, purpose) = self.authorize_with_purpose(
+            now,
+            token,
+            Permission::ViewReads,
+            "view reads",
+            Action::ViewRead,
+            &object,
+            purpose,
+        )?;
+        let opened = match self.node.store.read_envelope(id)? {
+            None => Err(AccessError::NotFound(format!("no read {id}"))),
+            Some(bytes) => self
+                .node
+                .trust
+                .open_read(&bytes)
+                .map_err(|e| AccessError::Invalid(format!("read {id} does not verify: {e}"))),
+        };
+        match opened {
+            Ok(v) => {
+                let object = format!("{object} ({})", v.read().body.plate);
+                self.audit(
+                    now,
+                    &user,
+                    Action::ViewRead,
+                    object,
+                    Some(&purpose),
+                    Outcome::Success,
+                    &[],
+                )?;
+                Ok(v)
+            }
+            Err(e) => {
+                let outcome = Outcome::Failed(e.to_string());
+                self.audit(
+                    now,
+                    &user,
+                    Action::ViewRead,
+                    object,
+                    Some(&purpose),
+                    outcome,
+                    &[],
+                )?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Adds a user (Administrators only).
+    pub fn add_user(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        new: NewUser,
+    ) -> Result<(), AccessError> {
+        let object = format!("create user {} ({:?})", new.name, new.role);
+        let (admin, _) = self.authorize(
+            now,
+            token,
+            Permission::AdministerUsers,
+            "change users",
+            Action::EditUser,
+            &object,
+        )?;
+        let user = match self.make_user(now, &admin, new) {
+            Ok(u) => u,
+            Err(e) => return self.refuse(now, &admin, Action::EditUser, object, None, e),
+        };
+        if self.policy.users.contains_key(&user.name) {
+            let err = AccessError::Invalid(format!("user '{}' already exists", user.name));
+            return self.refuse(now, &admin, Action::EditUser, object, None, err);
+        }
+        let mut policy = self.policy.clone();
+        policy.users.insert(user.name.clone(), user);
+        self.commit_policy(now, &admin, Action::EditUser, object, policy)
+    }
+
+    /// Changes a user (Administrators only): training dates, active flag, role, password.
+    pub fn edit_user(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        name: &str,
+        edit: UserEdit,
+    ) -> Result<(), AccessError> {
+        let object = format!("edit user {name}: {edit}");
+        let (admin, _) = self.authorize(
+            now,
+            token,
+            Permission::AdministerUsers,
+            "change users",
+            Action::EditUser,
+            &object,
+        )?;
+        let mut policy = self.policy.clone();
+        let result = match policy.users.get_mut(name) {
+            None => Err(AccessError::NotFound(format!("no user '{name}'"))),
+            Some(user) => match edit {
+                UserEdit::Training { on, expires } => {
+                    user.trained_on = on;
+                    user.training_expires = expires;
+                    Ok(())
+                }
+                UserEdit::Active(active) => {
+                    user.active = active;
+                    Ok(())
+                }
+                UserEdit::Role(role) => {
+                    user.role = role;
+                    Ok(())
+                }
+                UserEdit::Password(ref pw) => match password::check_strength(name, pw) {
+                    Ok(()) => {
+                        user.password_hash = password::hash(pw, &mut self.rng);
+                        Ok(())
+                    }
+                    Err(e) => Err(e.into()),
+                },
+            },
+        };
+        if let Err(e) = result {
+            return self.refuse(now, &admin, Action::EditUser, object, None, e);
+        }
+        let admins_left = policy
+            .users
+            .values()
+            .any(|u| u.role == UserRole::Administrator && u.active);
+        if !admins_left {
+            let err = AccessError::Invalid("this would leave no active Administrator".into());
+            return self.refuse(now, &admin, Action::EditUser, object, None, err);
+        }
+        self.commit_policy(now, &admin, Action::EditUser, object, policy)
+    }
+
+    /// Sets retention periods (Administrators only).
+    pub fn set_retention(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        retention: Retention,
+    ) -> Result<(), AccessError> {
+        let object = format!(
+            "retention: reads {} days, audit {} days",
+            retention.reads_days, retention.audit_days
+        );
+        let (admin, _) = self.authorize(
+            now,
+            token,
+            Permission::AdministerRetention,
+            "change retention",
+            Action::EditRetention,
+            &object,
+        )?;
+        if let Err(e) = retention.check() {
+            return self.refuse(
+                now,
+                &admin,
+                Action::EditRetention,
+                object,
+                None,
+                AccessError::Invalid(e),
+            );
+        }
+        let mut policy = self.policy.clone();
+        policy.retention = retention;
+        self.commit_policy(now, &admin, Action::EditRetention, object, policy)
+    }
+
+    /// Sets login limits (Administrators only), within the CJIS bounds.
+    pub fn set_limits(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        limits: LoginLimits,
+    ) -> Result<(), AccessError> {
+        let object = format!("login limits: {limits:?}");
+        let (admin, _) = self.authorize(
+            now,
+            token,
+            Permission::AdministerUsers,
+            "change login limits",
+            Action::EditUser,
+            &object,
+        )?;
+        if let Err(e) = limits.check() {
+            return self.refuse(
+                now,
+                &admin,
+                Action::EditUser,
+                object,
+                None,
+                AccessError::Invalid(e),
+            );
+        }
+        let mut policy = self.policy.clone();
+        policy.limits = limits;
+        self.commit_policy(now, &admin, Action::EditUser, object, policy)
+    }
+
+    /// Places an evidence hold (Administrators only); returns its id.
+    pub fn place_hold(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        hold: NewHold,
+    ) -> Result<u64, AccessError> {
+        let object = format!("place hold for case {}: {:?}", hold.case, hold.scope);
+        let (admin, _) = self.authorize(
+            now,
+            token,
+            Permission::AdministerHolds,
+            "change evidence holds",
+            Action::EditHold,
+            &object,
+        )?;
+        let check = Purpose::parse(Some("investigation"), Some(&hold.reason), Some(&hold.case));
+        let purpose = match check {
+            Ok(p) => p,
+            Err(e) => return self.refuse(now, &admin, Action::EditHold, object, None, e.into()),
+        };
+        let mut policy = self.policy.clone();
+        let id = policy.next_hold_id();
+        policy.holds.push(Hold {
+            id,
+            case: purpose.case().unwrap_or_default().to_string(),
+            reason: purpose.reason().to_string(),
+            scope: hold.scope,
+            placed_by: admin.clone(),
+            placed_at: now,
+            expires: hold.expires,
+            released: None,
+        });
+        self.commit_policy(
+            now,
+            &admin,
+            Action::EditHold,
+            format!("hold {id}: {object}"),
+            policy,
+        )?;
+        Ok(id)
+    }
+
+    /// Releases an evidence hold (Administrators only); its reads become purgeable.
+    pub fn release_hold(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        id: u64,
+    ) -> Result<(), AccessError> {
+        let object = format!("release hold {id}");
+        let (admin, _) = self.authorize(
+            now,
+            token,
+            Permission::AdministerHolds,
+            "change evidence holds",
+            Action::EditHold,
+            &object,
+        )?;
+        let mut policy = self.policy.clone();
+        match policy
+            .holds
+            .iter_mut()
+            .find(|h| h.id == id && h.released.is_none())
+        {
+            Some(h) => h.released = Some((admin.clone(), now)),
+            None => {
+                let err = AccessError::NotFound(format!("no standing hold {id}"));
+                return self.refuse(now, &admin, Action::EditHold, object, None, err);
+            }
+        }
+        self.commit_policy(now, &admin, Action::EditHold, object, policy)
+    }
+
+    /// Deletes reads past retention that no hold protects (policy IV.B).
+    ///
+    /// Deterministic: a read goes when capture time + retention <= `now` and
+    /// no active hold covers it, so nodes with the same policy purge the
+    /// same reads. Work is done in transactions of at most
+    /// [`PURGE_BATCH_MAX`] reads, each committed with its own audit event.
+    pub fn purge(
+        &mut self,
+        now: Timestamp,
+        actor: PurgeActor,
+        dry_run: bool,
+    ) -> Result<PurgeReport, AccessError> {
+        let cutoff = self.policy.retention.reads_cutoff(now);
+        let object = format!(
+            "purge reads captured before {cutoff} ({} days){}",
+            self.policy.retention.reads_days,
+            if dry_run { ", dry run" } else { "" }
+        );
+        let user = match actor {
+            PurgeActor::User(token) => {
+                self.authorize(
+                    now,
+                    token,
+                    Permission::Purge,
+                    "purge",
+                    Action::Purge,
+                    &object,
+                )?
+                .0
+            }
+            PurgeActor::Schedule => SCHEDULE_ACTOR.to_string(),
+        };
+        let mut report = PurgeReport {
+            cutoff: Some(cutoff),
+            ..PurgeReport::default()
+        };
+        let policy = self.policy.clone();
+        if dry_run {
+            self.node.store.expired_reads(cutoff, 0, |id, at, plate| {
+                if policy.held(now, id.origin, id.seq, at, plate) {
+                    report.held += 1;
+                } else {
+                    report.purged += 1;
+                    report.oldest = Some(report.oldest.map_or(at, |o| o.min(at)));
+                    report.newest = Some(report.newest.map_or(at, |n| n.max(at)));
+                }
+                true
+            })?;
+            let object = format!("{object}: {} would go, {} held", report.purged, report.held);
+            self.audit(
+                now,
+                &user,
+                Action::Purge,
+                object,
+                None,
+                Outcome::Success,
+                &[],
+            )?;
+            return Ok(report);
+        }
+        loop {
+            let expired =
+                self.node
+                    .store
+                    .expired_reads(cutoff, PURGE_BATCH_MAX, |id, at, plate| {
+                        policy.held(now, id.origin, id.seq, at, plate)
+                    })?;
+            report.held = expired.kept;
+            if expired.reads.is_empty() {
+                break;
+            }
+            let oldest = expired.reads.iter().map(|r| r.captured_at).min();
+            let newest = expired.reads.iter().map(|r| r.captured_at).max();
+            let entry = AuditEntry {
+                user: user.clone(),
+                action: Action::Purge,
+                object: format!(
+                    "{object}: deleted {} reads captured {} to {}",
+                    expired.reads.len(),
+                    oldest.map(|t| t.to_string()).unwrap_or_default(),
+                    newest.map(|t| t.to_string()).unwrap_or_default()
+                ),
+                purpose: None,
+                case: None,
+                outcome: Outcome::Success,
+            };
+            let event = self
+                .recorder
+                .seal_audit(&self.node, now, entry, &mut self.rng);
+            report.purged += self.node.store.delete_reads(&expired.reads, &event)?;
+            self.recorder.advance_audit(&event);
+            report.oldest = report.oldest.min(oldest).or(oldest);
+            report.newest = report.newest.max(newest);
+            if !expired.more {
+                break;
+            }
+        }
+        if report.purged == 0 {
+            let object = format!("{object}: nothing past retention, {} held", report.held);
+            self.audit(
+                now,
+                &user,
+                Action::Purge,
+                object,
+                None,
+                Outcome::Success,
+                &[],
+            )?;
+        }
+        Ok(report)
+    }
+}
+
+impl Engine {
+    /// Stores reads recognized elsewhere (an operation: trained operators only),
+    /// in durable batches; `on_commit` sees each stored batch. Documented as
+    /// one audit event with the count, after the last batch.
+    pub fn import<I, F>(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        source: &str,
+        batches: I,
+        on_commit: F,
+    ) -> Result<u64, AccessError>
+    where
+        I: Iterator<Item = Vec<(Timestamp, alpr_protocol::ReadBody)>> + Send,
+        F: FnMut(&[VerifiedRead]) -> bool,
+    {
+        let object = format!("import reads from {source}");
+        let (user, _) = self.authorize(
+            now,
+            token,
+            Permission::Operate,
+            "operate the reader",
+            Action::Import,
+            &object,
+        )?;
+        let result = self
+            .recorder
+            .record_stream(&self.node, batches, &mut self.rng, on_commit);
+        match result {
+            Ok(n) => {
+                self.audit(
+                    now,
+                    &user,
+                    Action::Import,
+                    format!("{object}: {n} reads"),
+                    None,
+                    Outcome::Success,
+                    &[],
+                )?;
+                Ok(n)
+            }
+            Err(e) => {
+                let outcome = Outcome::Failed(e.to_string());
+                self.audit(now, &user, Action::Import, object, None, outcome, &[])?;
+                Err(AccessError::Invalid(e.to_string()))
+            }
+        }
+    }
+
+    /// Checks every record, chain and index (Administrators and Auditors).
+    pub fn verify(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+    ) -> Result<crate::verify::Report, AccessError> {
+        let object = "verify the whole database".to_string();
+        let (user, _) = self.authorize(
+            now,
+            token,
+            Permission::Verify,
+            "verify the database",
+            Action::Verify,
+            &object,
+        )?;
+        let report = crate::verify::verify(&self.node)?;
+        let outcome = if report.ok() {
+            Outcome::Success
+        } else {
+            Outcome::Failed(format!("{} failures", report.failures.len()))
+        };
+        let object = format!(
+            "{object}: {} reads, {} audit events",
+            report.reads, report.audit_events
+        );
+        self.audit(now, &user, Action::Verify, object, None, outcome, &[])?;
+        Ok(report)
+    }
+
+    /// Users as an Administrator sees them (no password hashes).
+    pub fn users(&mut self, now: Timestamp, token: SessionToken) -> Result<Vec<User>, AccessError> {
+        self.authorize(
+            now,
+            token,
+            Permission::AdministerUsers,
+            "list users",
+            Action::EditUser,
+            "list users",
+        )?;
+        Ok(self
+            .policy
+            .users
+            .values()
+            .map(|u| User {
+                password_hash: String::new(),
+                ..u.clone()
+            })
+            .collect())
+    }
+}
+
+/// One change to a user.
+#[derive(Debug, Clone)]
+pub enum UserEdit {
+    Training {
+        on: Option<Timestamp>,
+        expires: Option<Timestamp>,
+    },
+    Active(bool),
+    Role(UserRole),
+    Password(String),
+}
+
+impl fmt::Display for UserEdit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UserEdit::Training { on, expires } => write!(
+                f,
+                "training completed {}, expires {}",
+                on.map_or("never".into(), |t| t.to_string()),
+                expires.map_or("never".into(), |t| t.to_string())
+            ),
+            UserEdit::Active(a) => write!(f, "{}", if *a { "activate" } else { "deactivate" }),
+            UserEdit::Role(r) => write!(f, "role {r:?}"),
+            // Never the password itself.
+            UserEdit::Password(_) => f.write_str("set password"),
+        }
+    }
+}
+
+/// A real hash to verify against for unknown user names, so a login costs
+/// the same whether or not the name exists.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| password::hash("no such user", &mut StdRng::seed_from_u64(0)))
+}

@@ -1,0 +1,380 @@
+//! Policy 206 as data: users, roles, training, login limits, retention and evidence holds.
+//!
+//! The whole policy is one document (`Policy`), stored as one value and
+//! changed only through the engine, which checks the actor's role and writes
+//! the new document together with the audit event that documents the change.
+//! It is kept in one place so that it can become the replicated (automerge)
+//! policy document when replication lands.
+
+pub mod password;
+pub mod purpose;
+
+use std::collections::BTreeMap;
+
+use alpr_protocol::{NodeId, PlateText, Timestamp};
+use serde::{Deserialize, Serialize};
+
+pub use password::PasswordError;
+pub use purpose::{Purpose, PurposeError, PurposeKind};
+
+pub const DAY_MS: i64 = 86_400_000;
+pub const MINUTE_MS: i64 = 60_000;
+/// Audit events are kept at least a year (policy IV.B and the audit clause).
+pub const AUDIT_RETENTION_DAYS_MIN: u32 = 365;
+pub const USER_NAME_LEN_MAX: usize = 64;
+
+/// Roles of policy II.A and III.A.4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum UserRole {
+    Officer,
+    Supervisor,
+    /// The Staff Services Commander and designees.
+    Administrator,
+    Auditor,
+}
+
+impl UserRole {
+    pub fn parse(text: &str) -> Option<UserRole> {
+        match text.to_ascii_lowercase().as_str() {
+            "officer" => Some(UserRole::Officer),
+            "supervisor" => Some(UserRole::Supervisor),
+            "administrator" | "admin" => Some(UserRole::Administrator),
+            "auditor" => Some(UserRole::Auditor),
+            _ => None,
+        }
+    }
+
+    /// Whether this role may do `what` at all (training and purpose are checked separately).
+    pub fn may(self, what: Permission) -> bool {
+        use Permission::*;
+        use UserRole::*;
+        match what {
+            // Auditors examine records too, but only under an audit purpose (checked by the engine).
+            SearchReads | ViewReads => true,
+            Operate => self != Auditor,
+            Verify => matches!(self, Administrator | Auditor),
+            ExportEvidence => matches!(self, Supervisor | Administrator),
+            AdministerUsers | AdministerRetention | AdministerHolds | Purge => {
+                self == Administrator
+            }
+        }
+    }
+}
+
+/// What an action needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Run the reader: capture or import reads.
+    Operate,
+    /// Check the whole database's integrity.
+    Verify,
+    SearchReads,
+    ViewReads,
+    ExportEvidence,
+    AdministerUsers,
+    AdministerRetention,
+    AdministerHolds,
+    Purge,
+}
+
+/// A person who may log in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub name: String,
+    pub role: UserRole,
+    /// Argon2id, PHC string format.
+    pub password_hash: String,
+    /// When ALPR training was completed; None until it is.
+    pub trained_on: Option<Timestamp>,
+    /// When that training stops counting, if the department sets an expiry.
+    pub training_expires: Option<Timestamp>,
+    pub active: bool,
+    pub created_by: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TrainingError {
+    #[error("user '{0}' has no recorded ALPR training (policy III.A.1)")]
+    None(String),
+    #[error("user '{user}' completes training only on {on} (policy III.A.1)")]
+    NotYet { user: String, on: Timestamp },
+    #[error("training of user '{user}' expired on {on} (policy III.A.1)")]
+    Expired { user: String, on: Timestamp },
+}
+
+impl User {
+    pub fn training_current(&self, now: Timestamp) -> Result<(), TrainingError> {
+        let Some(on) = self.trained_on else {
+            return Err(TrainingError::None(self.name.clone()));
+        };
+        if now < on {
+            return Err(TrainingError::NotYet {
+                user: self.name.clone(),
+                on,
+            });
+        }
+        match self.training_expires {
+            Some(until) if now >= until => Err(TrainingError::Expired {
+                user: self.name.clone(),
+                on: until,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A user name: 1 to 64 of a-z, 0-9, '.', '-', '_' (lower case, so names compare as people expect).
+pub fn parse_user_name(text: &str) -> Result<String, String> {
+    let name = text.trim().to_ascii_lowercase();
+    let ok = !name.is_empty()
+        && name.len() <= USER_NAME_LEN_MAX
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
+    if ok {
+        Ok(name)
+    } else {
+        Err(format!(
+            "user name '{text}' must be 1 to {USER_NAME_LEN_MAX} of a-z, 0-9, '.', '-', '_'"
+        ))
+    }
+}
+
+/// How long records are kept (policy IV.B).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retention {
+    pub reads_days: u32,
+    pub audit_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            reads_days: 365,
+            audit_days: 3 * 365,
+        }
+    }
+}
+
+impl Retention {
+    pub fn check(&self) -> Result<(), String> {
+        if self.reads_days == 0 {
+            return Err("read retention must be at least 1 day".into());
+        }
+        if self.audit_days < AUDIT_RETENTION_DAYS_MIN {
+            return Err(format!(
+                "audit events are kept at least {AUDIT_RETENTION_DAYS_MIN} days (asked for {})",
+                self.audit_days
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads captured before this are past retention at `now`.
+    pub fn reads_cutoff(&self, now: Timestamp) -> Timestamp {
+        Timestamp(
+            now.as_millis()
+                .saturating_sub(i64::from(self.reads_days) * DAY_MS),
+        )
+    }
+}
+
+/// Login limits, configurable within the CJIS Security Policy's bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginLimits {
+    /// Consecutive failures that lock an account: 1 to 5.
+    pub failures_max: u32,
+    /// How long a lockout lasts: at least 10 minutes.
+    pub lockout_minutes: u32,
+    /// Idle time after which a session locks: 1 to 30 minutes.
+    pub idle_lock_minutes: u32,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        LoginLimits {
+            failures_max: 5,
+            lockout_minutes: 10,
+            idle_lock_minutes: 30,
+        }
+    }
+}
+
+impl LoginLimits {
+    pub fn check(&self) -> Result<(), String> {
+        if !(1..=5).contains(&self.failures_max) {
+            return Err(format!(
+                "lockout after 1 to 5 failures (asked for {})",
+                self.failures_max
+            ));
+        }
+        if !(10..=7 * 24 * 60).contains(&self.lockout_minutes) {
+            return Err(format!(
+                "lockout lasts 10 minutes to 7 days (asked for {} minutes)",
+                self.lockout_minutes
+            ));
+        }
+        if !(1..=30).contains(&self.idle_lock_minutes) {
+            return Err(format!(
+                "sessions lock after 1 to 30 idle minutes (asked for {})",
+                self.idle_lock_minutes
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What an evidence hold protects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HoldScope {
+    /// These reads, by (origin, seq).
+    Reads(Vec<(NodeId, u64)>),
+    /// Every read of this plate captured in this window (both ends inclusive).
+    Plate {
+        plate: PlateText,
+        from: Timestamp,
+        to: Timestamp,
+    },
+}
+
+/// An evidence hold (policy IV.B): held reads are never purged while it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    pub id: u64,
+    pub case: String,
+    pub reason: String,
+    pub scope: HoldScope,
+    pub placed_by: String,
+    pub placed_at: Timestamp,
+    pub expires: Option<Timestamp>,
+    pub released: Option<(String, Timestamp)>,
+}
+
+impl Hold {
+    pub fn active(&self, now: Timestamp) -> bool {
+        self.released.is_none() && self.expires.is_none_or(|e| now < e)
+    }
+
+    pub fn covers(&self, origin: NodeId, seq: u64, captured_at: Timestamp, plate: &str) -> bool {
+        match &self.scope {
+            HoldScope::Reads(ids) => ids.iter().any(|(o, s)| *o == origin && *s == seq),
+            HoldScope::Plate { plate: p, from, to } => {
+                p.as_str() == plate && *from <= captured_at && captured_at <= *to
+            }
+        }
+    }
+}
+
+/// The node's policy document.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    pub users: BTreeMap<String, User>,
+    pub retention: Retention,
+    pub limits: LoginLimits,
+    pub holds: Vec<Hold>,
+}
+
+impl Policy {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // Invariant: postcard encoding of plain data into a Vec cannot fail.
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        postcard::from_bytes(bytes).map_err(|e| format!("policy document does not decode: {e}"))
+    }
+
+    /// Whether an active hold protects this read at `now`.
+    pub fn held(
+        &self,
+        now: Timestamp,
+        origin: NodeId,
+        seq: u64,
+        captured_at: Timestamp,
+        plate: &str,
+    ) -> bool {
+        self.holds
+            .iter()
+            .any(|h| h.active(now) && h.covers(origin, seq, captured_at, plate))
+    }
+
+    pub fn next_hold_id(&self) -> u64 {
+        self.holds.iter().map(|h| h.id).max().unwrap_or(0) + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(trained: Option<i64>, expires: Option<i64>) -> User {
+        User {
+            name: "jsmith".into(),
+            role: UserRole::Officer,
+            password_hash: String::new(),
+            trained_on: trained.map(Timestamp),
+            training_expires: expires.map(Timestamp),
+            active: true,
+            created_by: "admin".into(),
+            created_at: Timestamp(0),
+        }
+    }
+
+    #[test]
+    fn training_must_be_current() {
+        assert!(matches!(
+            user(None, None).training_current(Timestamp(5)),
+            Err(TrainingError::None(_))
+        ));
+        assert!(matches!(
+            user(Some(10), None).training_current(Timestamp(5)),
+            Err(TrainingError::NotYet { .. })
+        ));
+        assert!(
+            user(Some(1), Some(10))
+                .training_current(Timestamp(5))
+                .is_ok()
+        );
+        assert!(matches!(
+            user(Some(1), Some(10)).training_current(Timestamp(10)),
+            Err(TrainingError::Expired { .. })
+        ));
+    }
+
+    #[test]
+    fn limits_stay_within_cjis_bounds() {
+        assert!(LoginLimits::default().check().is_ok());
+        for bad in [
+            LoginLimits {
+                failures_max: 6,
+                ..Default::default()
+            },
+            LoginLimits {
+                lockout_minutes: 9,
+                ..Default::default()
+            },
+            LoginLimits {
+                idle_lock_minutes: 31,
+                ..Default::default()
+            },
+        ] {
+            assert!(bad.check().is_err(), "{bad:?}");
+        }
+        assert!(
+            Retention {
+                reads_days: 30,
+                audit_days: 364
+            }
+            .check()
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn user_names_are_normalized() {
+        assert_eq!(parse_user_name(" JSmith ").unwrap(), "jsmith");
+        assert!(parse_user_name("j smith").is_err());
+        assert!(parse_user_name("").is_err());
+    }
+}
