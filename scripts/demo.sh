@@ -11,9 +11,11 @@ demo=demo
 rm -rf "$demo"
 mkdir -p "$demo"
 
-# Demo passphrases; a real agency types its own at the prompt or keeps it in a 0600 file.
+# Demo secrets; a real agency types its own at the prompts or keeps them in 0600 files.
 export ALPR_AGENCY_PASSPHRASE="demo agency passphrase"
 export ALPR_PASSPHRASE="demo car passphrase"
+# The car's first Administrator, who also runs the demo's searches.
+export ALPR_USER=chief ALPR_USER_PASSWORD="staff services 2026" ALPR_NEW_PASSWORD="staff services 2026"
 
 run() {
     echo
@@ -23,7 +25,7 @@ run() {
 
 run agency init --dir "$demo/agency"
 run agency enroll --dir "$demo/agency" --name car-12 --role vehicle --out "$demo/car-12.enroll"
-run init --enroll "$demo/car-12.enroll" --data "$demo/car-12"
+run init --enroll "$demo/car-12.enroll" --data "$demo/car-12" --admin chief --admin-trained-on 2026-01-15
 
 # A shift of reads from a fixed camera, captured from now on.
 plates=(7ABC123 7ABD991 8XYZ001 4GHJ552 7ABC123 2MNP004 6TRS818 7ABX120 5KLM333 7ABC123)
@@ -35,6 +37,9 @@ for i in "${!plates[@]}"; do
         "${plates[$i]}" "$t" $(( 80 + i )) >> "$demo/shift.jsonl"
 done
 run import --data "$demo/car-12" "$demo/shift.jsonl"
-run search --data "$demo/car-12" --pattern '7AB*' --purpose "demo: wildcard"
-run search --data "$demo/car-12" --plate '7abc-123' --purpose "demo: exact plate" --case 26-0001
+run search --data "$demo/car-12" --pattern '7AB*' --purpose alert --reason "partial plate from a BOLO"
+run search --data "$demo/car-12" --plate '7abc-123' --purpose investigation --reason "stolen vehicle" --case 26-0001
+echo
+echo "# Without a purpose the node refuses, and documents the refusal:"
+run search --data "$demo/car-12" --plate '7abc-123' || true
 run verify --data "$demo/car-12"

@@ -1,0 +1,691 @@
+//! Policy 206 through the engine: for each clause, the refusal and the permitted path,
+//! and the audit event that documents both.
+
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is a failure with its message.
+
+use std::path::Path;
+
+use alpr_node::agency::{Agency, EnrollRequest};
+use alpr_node::datadir::Node;
+use alpr_node::engine::{
+    AccessError, Engine, NewHold, NewUser, PurgeActor, PurposeInput, SessionToken, UserEdit,
+};
+use alpr_node::policy::{HoldScope, LoginLimits, Retention, UserRole};
+use alpr_node::recorder::Recorder;
+use alpr_node::search::Query;
+use alpr_node::store::{RecordId, TimeRange};
+use alpr_protocol::{Action, AuditEvent, KdfParams, Outcome, PlateText, ReadBody, Role, Timestamp};
+
+const PASS: &[u8] = b"node passphrase";
+const DAY: i64 = 86_400_000;
+const MIN: i64 = 60_000;
+/// 2026-11-01T00:00:00Z: the tests' "now".
+const T0: i64 = 1_793_491_200_000;
+const ADMIN_PW: &str = "staff services 2026";
+const OFFICER_PW: &str = "patrol district 9";
+
+fn t(ms: i64) -> Timestamp {
+    Timestamp(T0 + ms)
+}
+
+fn enrolled(agency: &Agency, dir: &Path, name: &str) -> Node {
+    let bundle = agency
+        .enroll(
+            &EnrollRequest {
+                name: name.into(),
+                role: Role::Station,
+                not_before: Timestamp(T0 - 400 * DAY),
+                not_after: Timestamp(T0 + 400 * DAY),
+            },
+            PASS,
+            KdfParams::INSECURE_FAST,
+            &mut rand::rng(),
+        )
+        .unwrap();
+    let path = dir.join(format!("{name}.enroll"));
+    std::fs::write(&path, bundle.to_bytes()).unwrap();
+    Node::init(&dir.join(name), &path, PASS, &mut rand::rng()).unwrap()
+}
+
+fn agency(dir: &Path) -> Agency {
+    Agency::init(
+        &dir.join("agency"),
+        b"agency passphrase",
+        KdfParams::INSECURE_FAST,
+        &mut rand::rng(),
+    )
+    .unwrap()
+}
+
+/// An engine with an Administrator "chief" (trained) and an Officer "jsmith" (trained).
+fn engine(dir: &Path) -> Engine {
+    let a = agency(dir);
+    let mut e = Engine::open(enrolled(&a, dir, "station-1"), [7; 32]).unwrap();
+    e.bootstrap_admin(
+        t(0),
+        user("chief", UserRole::Administrator, ADMIN_PW, Some(-30 * DAY)),
+    )
+    .unwrap();
+    let admin = e.login(t(0), "chief", ADMIN_PW).unwrap();
+    e.add_user(
+        t(0),
+        admin,
+        user("jsmith", UserRole::Officer, OFFICER_PW, Some(-10 * DAY)),
+    )
+    .unwrap();
+    e.logout(t(0), admin).unwrap();
+    e
+}
+
+fn user(name: &str, role: UserRole, pw: &str, trained: Option<i64>) -> NewUser {
+    NewUser {
+        name: name.into(),
+        role,
+        password: pw.into(),
+        trained_on: trained.map(t),
+        training_expires: None,
+    }
+}
+
+fn purpose(kind: &str, reason: &str, case: Option<&str>) -> PurposeInput {
+    PurposeInput {
+        kind: Some(kind.into()),
+        reason: Some(reason.into()),
+        case: case.map(str::to_string),
+    }
+}
+
+fn body(plate: &str) -> ReadBody {
+    ReadBody {
+        plate: PlateText::parse(plate).unwrap(),
+        region: None,
+        confidence: 0.9,
+        char_confidences: vec![0.9; plate.len()],
+        camera: "front".into(),
+        location: None,
+        crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
+        overview_jpeg: None,
+    }
+}
+
+fn record(node: &Node, reads: &[(&str, i64)]) {
+    let mut rec = Recorder::load(node).unwrap();
+    rec.record_reads(
+        node,
+        reads.iter().map(|(p, at)| (t(*at), body(p))).collect(),
+        &mut rand::rng(),
+    )
+    .unwrap();
+}
+
+/// Every audit event on the node, opened and verified, in seq order.
+fn audit_log(e: &Engine) -> Vec<AuditEvent> {
+    let mut out = Vec::new();
+    e.node()
+        .store
+        .for_each_audit(|_, bytes| {
+            out.push(e.node().trust.open_audit(bytes).unwrap().event().clone())
+        })
+        .unwrap();
+    out
+}
+
+fn last_event(e: &Engine) -> AuditEvent {
+    audit_log(e).pop().unwrap()
+}
+
+#[test]
+fn iii_a_1_untrained_users_cannot_log_in_and_trained_ones_can() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let admin = e.login(t(1), "chief", ADMIN_PW).unwrap();
+    e.add_user(
+        t(1),
+        admin,
+        user("rookie", UserRole::Officer, "first day on the job", None),
+    )
+    .unwrap();
+    let err = e.login(t(2), "rookie", "first day on the job").unwrap_err();
+    assert!(matches!(err, AccessError::Training(_)), "{err}");
+    let ev = last_event(&e);
+    assert_eq!(
+        (ev.body.user.as_str(), ev.body.action),
+        ("rookie", Action::LoginFailed)
+    );
+    assert!(
+        matches!(&ev.body.outcome, Outcome::Refused(r) if r.contains("no recorded ALPR training"))
+    );
+
+    e.edit_user(
+        t(3),
+        admin,
+        "rookie",
+        UserEdit::Training {
+            on: Some(t(3)),
+            expires: Some(t(90 * DAY)),
+        },
+    )
+    .unwrap();
+    let token = e.login(t(4), "rookie", "first day on the job").unwrap();
+    assert_eq!(last_event(&e).body.action, Action::Login);
+    e.logout(t(5), token).unwrap();
+
+    // Training lapses: refused again, even mid-session.
+    let token = e
+        .login(t(90 * DAY - MIN), "rookie", "first day on the job")
+        .unwrap();
+    let err = e
+        .search(
+            t(90 * DAY),
+            token,
+            &purpose("alert", "hit follow-up", None),
+            &Query::Plate(PlateText::parse("ABC1").unwrap()),
+            TimeRange::ALL,
+            10,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("expired"), "{err}");
+    assert!(
+        e.login(t(91 * DAY), "rookie", "first day on the job")
+            .is_err()
+    );
+}
+
+#[test]
+fn iii_a_2_search_needs_a_purpose_and_investigations_a_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    record(e.node(), &[("7ABC123", 1), ("7ABC123", 2), ("8XYZ001", 3)]);
+    let token = e.login(t(10), "jsmith", OFFICER_PW).unwrap();
+    let q = Query::Plate(PlateText::parse("7ABC123").unwrap());
+
+    let err = e
+        .search(
+            t(11),
+            token,
+            &PurposeInput::default(),
+            &q,
+            TimeRange::ALL,
+            10,
+        )
+        .unwrap_err();
+    assert!(matches!(err, AccessError::Purpose(_)), "{err}");
+    let ev = last_event(&e);
+    assert_eq!(ev.body.action, Action::Search);
+    assert!(matches!(ev.body.outcome, Outcome::Refused(_)));
+
+    let err = e
+        .search(
+            t(12),
+            token,
+            &purpose("investigation", "burglary suspect", None),
+            &q,
+            TimeRange::ALL,
+            10,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("case number"), "{err}");
+
+    let found = e
+        .search(
+            t(13),
+            token,
+            &purpose("investigation", "burglary suspect", Some("26-0042")),
+            &q,
+            TimeRange::ALL,
+            10,
+        )
+        .unwrap();
+    assert_eq!(found.total, 2);
+    let ev = last_event(&e);
+    assert_eq!(
+        (ev.body.user.as_str(), ev.body.action),
+        ("jsmith", Action::Search)
+    );
+    assert_eq!(
+        ev.body.purpose.as_deref(),
+        Some("investigation: burglary suspect")
+    );
+    assert_eq!(ev.body.case.as_deref(), Some("26-0042"));
+    assert!(
+        ev.body.object.contains("plate 7ABC123"),
+        "{}",
+        ev.body.object
+    );
+    assert!(ev.body.object.contains("2 matches"), "{}", ev.body.object);
+    assert_eq!(ev.body.outcome, Outcome::Success);
+
+    // Viewing one read is documented too, with the plate.
+    let id = RecordId {
+        origin: e.node().node_key.id(),
+        seq: 3,
+    };
+    let v = e
+        .view_read(t(14), token, &purpose("alert", "hotlist hit", None), id)
+        .unwrap();
+    assert_eq!(v.read().body.plate.as_str(), "8XYZ001");
+    let ev = last_event(&e);
+    assert_eq!(ev.body.action, Action::ViewRead);
+    assert!(ev.body.object.contains("8XYZ001"));
+}
+
+#[test]
+fn v_a_2_five_failures_lock_the_account_for_ten_minutes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    for i in 0..4 {
+        assert!(matches!(
+            e.login(t(i), "jsmith", "wrong password!"),
+            Err(AccessError::BadCredentials)
+        ));
+        assert_eq!(last_event(&e).body.action, Action::LoginFailed);
+    }
+    assert!(matches!(
+        e.login(t(5), "jsmith", "wrong password!"),
+        Err(AccessError::BadCredentials)
+    ));
+    assert_eq!(last_event(&e).body.action, Action::Lockout);
+    // The right password does not help while locked, and the lock survives a restart.
+    let node = {
+        let dir_node = dir.path().join("station-1");
+        drop(e);
+        Node::open(&dir_node, PASS).unwrap()
+    };
+    let mut e = Engine::open(node, [8; 32]).unwrap();
+    let err = e.login(t(9 * MIN), "jsmith", OFFICER_PW).unwrap_err();
+    assert!(matches!(err, AccessError::LockedOut { .. }), "{err}");
+    assert!(e.login(t(10 * MIN + 6), "jsmith", OFFICER_PW).is_ok());
+    // Unknown names are refused the same way, and documented.
+    assert!(matches!(
+        e.login(t(11 * MIN), "nobody", "whatever it is"),
+        Err(AccessError::BadCredentials)
+    ));
+    assert!(matches!(&last_event(&e).body.outcome, Outcome::Refused(r) if r == "unknown user"));
+}
+
+#[test]
+fn v_a_2_idle_sessions_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let token = e.login(t(0), "jsmith", OFFICER_PW).unwrap();
+    let q = Query::Plate(PlateText::parse("ABC1").unwrap());
+    let p = purpose("alert", "hit follow-up", None);
+    assert!(
+        e.search(t(29 * MIN), token, &p, &q, TimeRange::ALL, 10)
+            .is_ok()
+    );
+    assert!(
+        e.search(t(58 * MIN), token, &p, &q, TimeRange::ALL, 10)
+            .is_ok(),
+        "activity keeps it open"
+    );
+    let err = e
+        .search(t(89 * MIN), token, &p, &q, TimeRange::ALL, 10)
+        .unwrap_err();
+    assert!(matches!(err, AccessError::SessionLocked(30)), "{err}");
+    assert!(matches!(
+        e.search(t(90 * MIN), token, &p, &q, TimeRange::ALL, 10),
+        Err(AccessError::NoSession)
+    ));
+}
+
+#[test]
+fn v_a_2_passwords_follow_the_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let admin = e.login(t(0), "chief", ADMIN_PW).unwrap();
+    for bad in ["short", "password123", "Qwerty123", "akim-secret-pw"] {
+        let err = e
+            .add_user(t(1), admin, user("akim", UserRole::Officer, bad, Some(0)))
+            .unwrap_err();
+        assert!(matches!(err, AccessError::Password(_)), "{bad}: {err}");
+        assert!(matches!(last_event(&e).body.outcome, Outcome::Refused(_)));
+    }
+    e.add_user(
+        t(2),
+        admin,
+        user("akim", UserRole::Officer, "night shift harbor", Some(0)),
+    )
+    .unwrap();
+    // Stored as Argon2id, never in clear.
+    let stored = &e.policy().users["akim"].password_hash;
+    assert!(stored.starts_with("$argon2id$") && !stored.contains("night shift"));
+}
+
+#[test]
+fn ii_a_only_administrators_change_users_retention_and_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let officer = e.login(t(0), "jsmith", OFFICER_PW).unwrap();
+    let hold = NewHold {
+        case: "26-0042".into(),
+        reason: "homicide".into(),
+        scope: HoldScope::Plate {
+            plate: PlateText::parse("ABC1").unwrap(),
+            from: t(0),
+            to: t(DAY),
+        },
+        expires: None,
+    };
+    let tries: Vec<(&str, AccessError)> = vec![
+        (
+            "add user",
+            e.add_user(
+                t(1),
+                officer,
+                user("x1", UserRole::Officer, "something long", Some(0)),
+            )
+            .unwrap_err(),
+        ),
+        (
+            "retention",
+            e.set_retention(
+                t(2),
+                officer,
+                Retention {
+                    reads_days: 1,
+                    audit_days: 400,
+                },
+            )
+            .unwrap_err(),
+        ),
+        (
+            "hold",
+            e.place_hold(t(3), officer, hold.clone()).unwrap_err(),
+        ),
+        (
+            "purge",
+            e.purge(t(4), PurgeActor::User(officer), false).unwrap_err(),
+        ),
+        (
+            "limits",
+            e.set_limits(t(5), officer, LoginLimits::default())
+                .unwrap_err(),
+        ),
+    ];
+    for (what, err) in tries {
+        assert!(
+            matches!(err, AccessError::Forbidden { .. }),
+            "{what}: {err}"
+        );
+    }
+    let refusals = audit_log(&e)
+        .iter()
+        .filter(|ev| ev.body.user == "jsmith" && matches!(ev.body.outcome, Outcome::Refused(_)))
+        .count();
+    assert_eq!(refusals, 5);
+
+    let admin = e.login(t(6), "chief", ADMIN_PW).unwrap();
+    e.set_retention(
+        t(7),
+        admin,
+        Retention {
+            reads_days: 30,
+            audit_days: 400,
+        },
+    )
+    .unwrap();
+    assert_eq!(last_event(&e).body.action, Action::EditRetention);
+    let err = e
+        .set_retention(
+            t(8),
+            admin,
+            Retention {
+                reads_days: 30,
+                audit_days: 100,
+            },
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("at least 365"), "{err}");
+    let id = e.place_hold(t(9), admin, hold).unwrap();
+    assert_eq!(last_event(&e).body.action, Action::EditHold);
+    e.release_hold(t(10), admin, id).unwrap();
+    // Policy changes persist with their audit events.
+    let node = {
+        drop(e);
+        Node::open(&dir.path().join("station-1"), PASS).unwrap()
+    };
+    let e = Engine::open(node, [9; 32]).unwrap();
+    assert_eq!(e.policy().retention.reads_days, 30);
+    assert!(e.policy().holds[0].released.is_some());
+}
+
+#[test]
+fn v_a_5_auditors_see_records_only_for_an_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let admin = e.login(t(0), "chief", ADMIN_PW).unwrap();
+    e.add_user(
+        t(0),
+        admin,
+        user("audit1", UserRole::Auditor, "quarterly review q4", Some(0)),
+    )
+    .unwrap();
+    let auditor = e.login(t(1), "audit1", "quarterly review q4").unwrap();
+    let q = Query::Plate(PlateText::parse("ABC1").unwrap());
+    let err = e
+        .search(
+            t(2),
+            auditor,
+            &purpose("alert", "curious", None),
+            &q,
+            TimeRange::ALL,
+            5,
+        )
+        .unwrap_err();
+    assert!(matches!(err, AccessError::Forbidden { .. }), "{err}");
+    assert!(
+        e.search(
+            t(3),
+            auditor,
+            &purpose("audit", "Q4 sample check", None),
+            &q,
+            TimeRange::ALL,
+            5
+        )
+        .is_ok()
+    );
+    // Auditors verify but do not import.
+    assert!(e.verify(t(4), auditor).unwrap().ok());
+    let err = e
+        .import(t(5), auditor, "x", std::iter::empty(), |_| true)
+        .unwrap_err();
+    assert!(matches!(err, AccessError::Forbidden { .. }), "{err}");
+}
+
+#[test]
+fn deactivated_users_are_refused_and_the_last_administrator_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let admin = e.login(t(0), "chief", ADMIN_PW).unwrap();
+    e.edit_user(t(1), admin, "jsmith", UserEdit::Active(false))
+        .unwrap();
+    assert!(matches!(
+        e.login(t(2), "jsmith", OFFICER_PW),
+        Err(AccessError::Inactive(_))
+    ));
+    let err = e
+        .edit_user(t(3), admin, "chief", UserEdit::Active(false))
+        .unwrap_err();
+    assert!(err.to_string().contains("no active Administrator"), "{err}");
+}
+
+fn purge_survivors(e: &mut Engine, now: Timestamp) -> Vec<String> {
+    let admin = e.login(now, "chief", ADMIN_PW).unwrap();
+    e.purge(now, PurgeActor::User(admin), false).unwrap();
+    let mut left = Vec::new();
+    e.node()
+        .store
+        .for_each_read(|r| {
+            if let alpr_node::store::StoredRead::Envelope(_, bytes) = r {
+                let v = e.node().trust.open_read(bytes).unwrap();
+                left.push(format!(
+                    "{}@{}",
+                    v.read().body.plate,
+                    v.read().captured_at.as_millis() - T0
+                ));
+            }
+        })
+        .unwrap();
+    left.sort();
+    left
+}
+
+#[test]
+fn iv_b_purge_is_deterministic_across_nodes_and_spares_held_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = agency(dir.path());
+    let car = enrolled(&a, dir.path(), "car-1");
+    let reads: Vec<(&str, i64)> = (0..40)
+        .map(|i| (["AAA111", "BBB222", "CCC333"][i % 3], i as i64 * DAY))
+        .collect();
+    record(&car, &reads);
+    let mut envelopes = Vec::new();
+    car.store
+        .for_each_read(|r| {
+            if let alpr_node::store::StoredRead::Envelope(_, bytes) = r {
+                envelopes.push(car.trust.open_read(bytes).unwrap());
+            }
+        })
+        .unwrap();
+
+    // Two stations hold the car's reads (as replication will give them) and the same policy.
+    let mut stations = Vec::new();
+    for name in ["station-1", "station-2"] {
+        let node = enrolled(&a, dir.path(), name);
+        node.store
+            .put_certificate(car.node_key.id(), car.certificate.signed())
+            .unwrap();
+        drop(node);
+        let node = Node::open(&dir.path().join(name), PASS).unwrap();
+        node.store.append_reads(&envelopes).unwrap();
+        let mut e = Engine::open(node, [1; 32]).unwrap();
+        e.bootstrap_admin(
+            t(0),
+            user("chief", UserRole::Administrator, ADMIN_PW, Some(-DAY)),
+        )
+        .unwrap();
+        let admin = e.login(t(0), "chief", ADMIN_PW).unwrap();
+        e.set_retention(
+            t(0),
+            admin,
+            Retention {
+                reads_days: 30,
+                audit_days: 365,
+            },
+        )
+        .unwrap();
+        // Hold every BBB222 read from days 0-5 and one AAA111 read by id (seq 1, day 0).
+        for scope in [
+            HoldScope::Plate {
+                plate: PlateText::parse("BBB222").unwrap(),
+                from: t(0),
+                to: t(5 * DAY),
+            },
+            HoldScope::Reads(vec![(car.node_key.id(), 1)]),
+        ] {
+            e.place_hold(
+                t(0),
+                admin,
+                NewHold {
+                    case: "26-0007".into(),
+                    reason: "robbery".into(),
+                    scope,
+                    expires: None,
+                },
+            )
+            .unwrap();
+        }
+        stations.push(e);
+    }
+    let now = t(45 * DAY);
+    let dry = {
+        let e = &mut stations[0];
+        let admin = e.login(now, "chief", ADMIN_PW).unwrap();
+        e.purge(now, PurgeActor::User(admin), true).unwrap()
+    };
+    // Days 0-14 are past 30 days at day 45: 15 reads, 3 of them held (BBB222 on days 1 and 4, seq 1).
+    assert_eq!((dry.purged, dry.held), (12, 3));
+    let left_1 = purge_survivors(&mut stations[0], now);
+    let left_2 = purge_survivors(&mut stations[1], now);
+    assert_eq!(
+        left_1, left_2,
+        "two nodes with one policy must keep the same reads"
+    );
+    assert_eq!(left_1.len(), 40 - 12);
+    assert!(left_1.contains(&"AAA111@0".to_string()), "held by id");
+    assert!(
+        left_1.contains(&"BBB222@3".to_string()) || left_1.iter().any(|s| s.starts_with("BBB222@")),
+        "held by plate"
+    );
+    for s in &left_1 {
+        let day: i64 = s.split('@').nth(1).unwrap().parse::<i64>().unwrap() / DAY;
+        assert!(
+            day >= 15 || s == "AAA111@0" || s.starts_with("BBB222@"),
+            "{s} should have gone"
+        );
+    }
+    // The purge is documented with its count, and the databases still verify.
+    for e in &mut stations {
+        let log = audit_log(e);
+        let purge = log
+            .iter()
+            .rev()
+            .find(|ev| ev.body.action == Action::Purge)
+            .unwrap();
+        assert!(
+            purge.body.object.contains("deleted 12 reads"),
+            "{}",
+            purge.body.object
+        );
+        let admin = e.login(now, "chief", ADMIN_PW).unwrap();
+        let report = e.verify(now, admin).unwrap();
+        assert!(report.ok(), "{:?}", report.failures);
+        assert_eq!(report.reads, 28);
+    }
+    // Releasing the hold lets the next purge take the reads it protected.
+    let e = &mut stations[0];
+    let admin = e.login(now, "chief", ADMIN_PW).unwrap();
+    e.release_hold(now, admin, 1).unwrap();
+    e.release_hold(now, admin, 2).unwrap();
+    let report = e.purge(now, PurgeActor::Schedule, false).unwrap();
+    assert_eq!((report.purged, report.held), (3, 0));
+    assert_eq!(last_event(e).body.user, "(schedule)");
+}
+
+#[test]
+fn every_access_is_in_a_verifiable_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let _ = e.login(t(0), "jsmith", "not my password");
+    let token: SessionToken = e.login(t(1), "jsmith", OFFICER_PW).unwrap();
+    let _ = e.search(
+        t(2),
+        token,
+        &purpose("alert", "hit follow-up", None),
+        &Query::Plate(PlateText::parse("ABC1").unwrap()),
+        TimeRange::ALL,
+        5,
+    );
+    e.logout(t(3), token).unwrap();
+    let actions: Vec<Action> = audit_log(&e).iter().map(|ev| ev.body.action).collect();
+    assert_eq!(
+        actions,
+        vec![
+            Action::EditUser, // bootstrap chief
+            Action::Login,
+            Action::EditUser, // add jsmith
+            Action::Logout,
+            Action::LoginFailed,
+            Action::Login,
+            Action::Search,
+            Action::Logout
+        ]
+    );
+    for (i, ev) in audit_log(&e).iter().enumerate() {
+        assert_eq!(ev.seq, i as u64 + 1);
+        assert_eq!(ev.origin, e.node().node_key.id());
+    }
+    let admin = e.login(t(4), "chief", ADMIN_PW).unwrap();
+    assert!(e.verify(t(5), admin).unwrap().ok());
+}
