@@ -121,6 +121,9 @@ enum Command {
     /// Evidence holds (Administrators).
     #[command(subcommand)]
     Hold(HoldCommand),
+    /// Evidence bundles for portable media: export a case, verify a bundle anywhere.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
     /// Delete reads past retention that no hold protects (Administrators).
     Purge {
         #[command(flatten)]
@@ -211,6 +214,23 @@ enum HoldCommand {
         #[arg(long)]
         id: u64,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum EvidenceCommand {
+    /// Write every read held for a case, and the case's audit trail, as a self-verifying bundle.
+    Export {
+        #[command(flatten)]
+        session: SessionArgs,
+        /// Why (an investigation of this case): --purpose investigation --reason … --case must match.
+        #[command(flatten)]
+        purpose: PurposeArgs,
+        /// A new or empty directory, e.g. on a USB drive.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Check a bundle with nothing but its own files: no database, no keys.
+    Verify { dir: PathBuf },
 }
 
 /// Who is acting: the data directory, its passphrase, and a user login.
@@ -807,6 +827,58 @@ fn run(cli: Cli) -> Result<ExitCode> {
             login.engine.release_hold(now(), login.token, id)?;
             println!("hold {id} released");
             login.logout()?;
+        }
+        Command::Evidence(EvidenceCommand::Export {
+            session,
+            purpose,
+            out,
+        }) => {
+            let case = purpose
+                .case
+                .clone()
+                .ok_or_else(|| anyhow!("give the case to export with --case"))?;
+            let mut login = Login::open(&session)?;
+            let manifest =
+                login
+                    .engine
+                    .export_evidence(now(), login.token, &purpose.input(), &case, &out)?;
+            println!(
+                "case {}: {} reads and {} audit events written to {} ({} files, signed manifest)",
+                manifest.case,
+                manifest.reads,
+                manifest.audit_events,
+                out.display(),
+                manifest.files.len() + 2
+            );
+            login.logout()?;
+        }
+        Command::Evidence(EvidenceCommand::Verify { dir }) => {
+            let report = crate::evidence::verify_dir(&dir)?;
+            for p in &report.problems {
+                println!("FAIL {p}");
+            }
+            match &report.manifest {
+                Some(m) => println!(
+                    "{} bundle of case {} exported by {} at {}: {} reads, {} audit events checked, {} problems",
+                    match m.kind {
+                        alpr_protocol::bundle::BundleKind::Evidence => "evidence",
+                        alpr_protocol::bundle::BundleKind::Release => "release",
+                    },
+                    m.case,
+                    m.exported_by,
+                    m.exported_at,
+                    report.reads,
+                    report.audit_events,
+                    report.problems.len()
+                ),
+                None => println!(
+                    "not a verifiable bundle: {} problems",
+                    report.problems.len()
+                ),
+            }
+            if !report.ok() {
+                return Ok(ExitCode::from(2));
+            }
         }
         Command::Purge { session, dry_run } => {
             let mut login = Login::open(&session)?;

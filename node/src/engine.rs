@@ -1011,6 +1011,89 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Exports the evidence of a case (policy IV.B): every read an active
+    /// hold of the case protects, and the case's audit trail, as a
+    /// self-verifying bundle in `out`. Supervisors and Administrators, for an
+    /// investigation of that case.
+    pub fn export_evidence(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        purpose: &PurposeInput,
+        case: &str,
+        out: &std::path::Path,
+    ) -> Result<alpr_protocol::bundle::Manifest, AccessError> {
+        let object = format!("export evidence of case {case} to {}", out.display());
+        let (user, purpose) = self.authorize_with_purpose(
+            now,
+            token,
+            Permission::ExportEvidence,
+            "export evidence",
+            Action::Export,
+            &object,
+            purpose,
+        )?;
+        if purpose.case() != Some(case.to_ascii_uppercase().as_str()) {
+            let err = AccessError::Invalid(format!("the purpose must name case {case}"));
+            return self.refuse(now, &user, Action::Export, object, Some(&purpose), err);
+        }
+        let case = case.to_ascii_uppercase();
+        let result = crate::evidence::case_reads(&self.node, &self.policy, &case, now)
+            .map_err(crate::evidence::EvidenceError::from)
+            .and_then(|reads| {
+                if reads.is_empty() {
+                    return Err(crate::evidence::EvidenceError::Bundle {
+                        path: out.to_path_buf(),
+                        what: format!(
+                            "no standing hold of case {case} protects any read; place a hold first"
+                        ),
+                    });
+                }
+                let request = crate::evidence::BundleRequest {
+                    kind: alpr_protocol::bundle::BundleKind::Evidence,
+                    case: case.clone(),
+                    exported_by: user.clone(),
+                    purpose: purpose.to_string(),
+                    release: None,
+                    now,
+                };
+                crate::evidence::write_bundle(&self.node, &reads, &request, out)
+            });
+        match result {
+            Ok((manifest, manifest_sha256)) => {
+                let object = format!(
+                    "{object}: {} reads, {} audit events, manifest sha256 {manifest_sha256}",
+                    manifest.reads, manifest.audit_events,
+                );
+                self.audit(
+                    now,
+                    &user,
+                    Action::Export,
+                    object,
+                    Some(&purpose),
+                    Outcome::Success,
+                    &[],
+                )?;
+                Ok(manifest)
+            }
+            Err(e) => {
+                let outcome = Outcome::Failed(e.to_string());
+                self.audit(
+                    now,
+                    &user,
+                    Action::Export,
+                    object,
+                    Some(&purpose),
+                    outcome,
+                    &[],
+                )?;
+                Err(AccessError::Invalid(e.to_string()))
+            }
+        }
+    }
+}
+
 /// One change to a user.
 #[derive(Debug, Clone)]
 pub enum UserEdit {

@@ -7,6 +7,7 @@ pub mod agency;
 pub mod cli;
 pub mod datadir;
 pub mod engine;
+pub mod evidence;
 pub mod import;
 pub mod keyfile;
 pub mod policy;

@@ -10,11 +10,17 @@
 //! 38  8  seq (u64)
 //! 46  8  time (i64 ms since the Unix epoch)
 //! 54  8  data key id
-//! 62 24  nonce
-//! 86  4  N = sealed body length, tag included
-//! 90  N  XChaCha20-Poly1305(data key, nonce, aad = bytes 0..86, postcard body)
-//! 90+N 64 ed25519 signature by origin over bytes 0..90+N
+//! 62 32  commitment: SHA-256(opening), opening = salt[32] || postcard body
+//! 94 24  nonce
+//! 118 4  N = sealed length, tag included
+//! 122 N  XChaCha20-Poly1305(data key, nonce, aad = bytes 0..118, opening)
+//! 122+N 64 ed25519 signature by origin over bytes 0..122+N
 //! ```
+//!
+//! The commitment lets an evidence bundle disclose one record's opening
+//! (its plaintext) so that anyone can check it against the origin's
+//! signature without the data key. The random salt keeps the commitment
+//! from confirming guesses about low-entropy bodies such as audit events.
 //!
 //! Invariant: a [`VerifiedRead`] or [`VerifiedAuditEvent`] exists only if its
 //! bytes passed [`Trust::open_read`] / [`Trust::open_audit`], or were made by
@@ -34,7 +40,10 @@ use crate::time::Timestamp;
 
 const MAGIC: &[u8; 4] = b"ALPR";
 pub const ENVELOPE_VERSION: u8 = 1;
-pub const HEADER_LEN: usize = 86;
+pub const HEADER_LEN: usize = 118;
+const COMMITMENT_AT: usize = 62;
+const NONCE_AT: usize = 94;
+pub const SALT_LEN: usize = 32;
 const PREFIX_LEN: usize = HEADER_LEN + 4;
 const SIGNATURE_LEN: usize = 64;
 const TAG_LEN: usize = 16;
@@ -67,6 +76,8 @@ pub struct Header {
     pub seq: u64,
     pub time: Timestamp,
     pub key_id: KeyId,
+    /// SHA-256 of the opening (salt and body); see the module docs.
+    pub commitment: [u8; 32],
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -102,6 +113,8 @@ pub enum EnvelopeError {
     SealBroken(KeyId),
     #[error("sealed body does not decode: {0}")]
     BadBody(String),
+    #[error("the opening does not match the signed commitment")]
+    CommitmentMismatch,
 }
 
 /// A structurally sound envelope, not yet verified or opened.
@@ -136,8 +149,9 @@ impl<'a> Envelope<'a> {
             seq: u64::from_be_bytes(array(&bytes[38..46])),
             time: Timestamp(i64::from_be_bytes(array(&bytes[46..54]))),
             key_id: KeyId(array(&bytes[54..62])),
+            commitment: array(&bytes[COMMITMENT_AT..NONCE_AT]),
         };
-        let sealed_len = u32::from_be_bytes(array(&bytes[86..90])) as usize;
+        let sealed_len = u32::from_be_bytes(array(&bytes[HEADER_LEN..PREFIX_LEN])) as usize;
         if sealed_len > SEALED_BODY_BYTES_MAX {
             return Err(EnvelopeError::TooLarge(sealed_len));
         }
@@ -148,7 +162,7 @@ impl<'a> Envelope<'a> {
                 needed: expected,
             });
         }
-        if bytes.len() != expected || sealed_len < TAG_LEN {
+        if bytes.len() != expected || sealed_len < TAG_LEN + SALT_LEN {
             return Err(EnvelopeError::LengthMismatch {
                 len: bytes.len(),
                 expected,
@@ -157,9 +171,16 @@ impl<'a> Envelope<'a> {
         Ok(Envelope {
             header,
             bytes,
-            nonce: array(&bytes[62..86]),
+            nonce: array(&bytes[NONCE_AT..HEADER_LEN]),
             sealed_len,
         })
+    }
+
+    /// Whether the signature verifies under the origin's key (the header's origin id).
+    pub fn signature_valid(&self) -> bool {
+        self.header
+            .origin
+            .verify(self.signed_part(), &self.signature())
     }
 
     fn signed_part(&self) -> &'a [u8] {
@@ -179,6 +200,31 @@ fn array<const N: usize>(slice: &[u8]) -> [u8; N] {
     let mut out = [0u8; N];
     out.copy_from_slice(slice);
     out
+}
+
+/// Checks an opening (salt and body) against the header's commitment.
+pub fn check_opening(header: &Header, opening: &[u8]) -> Result<(), EnvelopeError> {
+    let digest: [u8; 32] = Sha256::digest(opening).into();
+    if opening.len() < SALT_LEN || digest != header.commitment {
+        return Err(EnvelopeError::CommitmentMismatch);
+    }
+    Ok(())
+}
+
+/// Decodes the body from an opening (after its salt); total, never panics.
+pub fn decode_body<T: serde::de::DeserializeOwned>(opening: &[u8]) -> Result<T, EnvelopeError> {
+    let plain = opening
+        .get(SALT_LEN..)
+        .ok_or_else(|| EnvelopeError::BadBody("opening shorter than its salt".into()))?;
+    let (body, rest) =
+        postcard::take_from_bytes::<T>(plain).map_err(|e| EnvelopeError::BadBody(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(EnvelopeError::BadBody(format!(
+            "{} trailing bytes",
+            rest.len()
+        )));
+    }
+    Ok(body)
 }
 
 /// SHA-256 of a whole envelope: the link from an audit event to its predecessor.
@@ -283,7 +329,12 @@ impl Sealer<'_> {
     ) -> Vec<u8> {
         let mut nonce = [0u8; 24];
         rng.fill_bytes(&mut nonce);
-        let sealed_len = plain.len() + TAG_LEN;
+        let mut opening = Vec::with_capacity(SALT_LEN + plain.len());
+        opening.resize(SALT_LEN, 0);
+        rng.fill_bytes(&mut opening[..SALT_LEN]);
+        opening.extend_from_slice(plain);
+        let commitment: [u8; 32] = Sha256::digest(&opening).into();
+        let sealed_len = opening.len() + TAG_LEN;
         let mut bytes = Vec::with_capacity(PREFIX_LEN + sealed_len + SIGNATURE_LEN);
         bytes.extend_from_slice(MAGIC);
         bytes.push(ENVELOPE_VERSION);
@@ -292,6 +343,7 @@ impl Sealer<'_> {
         bytes.extend_from_slice(&seq.to_be_bytes());
         bytes.extend_from_slice(&time.as_millis().to_be_bytes());
         bytes.extend_from_slice(&self.data_key.id().0);
+        bytes.extend_from_slice(&commitment);
         bytes.extend_from_slice(&nonce);
         let cipher = XChaCha20Poly1305::new(self.data_key.as_bytes().into());
         // Invariant: XChaCha20-Poly1305 encryption only fails past 2^38 bytes,
@@ -300,7 +352,7 @@ impl Sealer<'_> {
             .encrypt(
                 &XNonce::from(nonce),
                 Payload {
-                    msg: plain,
+                    msg: &opening,
                     aad: &bytes[..HEADER_LEN],
                 },
             )
@@ -384,7 +436,7 @@ impl Trust {
             .get(&h.key_id)
             .ok_or(EnvelopeError::UnknownKeyId(h.key_id))?;
         let cipher = XChaCha20Poly1305::new(key.as_bytes().into());
-        cipher
+        let opening = cipher
             .decrypt(
                 &XNonce::from(env.nonce),
                 Payload {
@@ -392,7 +444,9 @@ impl Trust {
                     aad: &env.bytes[..HEADER_LEN],
                 },
             )
-            .map_err(|_| EnvelopeError::SealBroken(h.key_id))
+            .map_err(|_| EnvelopeError::SealBroken(h.key_id))?;
+        check_opening(&h, &opening)?;
+        Ok(opening)
     }
 
     fn open<T: serde::de::DeserializeOwned>(
@@ -407,16 +461,16 @@ impl Trust {
                 found: env.header.kind,
             });
         }
-        let plain = self.verify_and_open(&env)?;
-        let (body, rest) = postcard::take_from_bytes::<T>(&plain)
-            .map_err(|e| EnvelopeError::BadBody(e.to_string()))?;
-        if !rest.is_empty() {
-            return Err(EnvelopeError::BadBody(format!(
-                "{} trailing bytes",
-                rest.len()
-            )));
-        }
+        let opening = self.verify_and_open(&env)?;
+        let body = decode_body::<T>(&opening)?;
         Ok((env.header, body))
+    }
+
+    /// Verifies an envelope and returns its opening (salt and body), for
+    /// disclosure in an evidence bundle.
+    pub fn opening(&self, bytes: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
+        let env = Envelope::parse(bytes)?;
+        self.verify_and_open(&env)
     }
 
     pub fn open_read(&self, bytes: &[u8]) -> Result<VerifiedRead, EnvelopeError> {

@@ -6,6 +6,7 @@
 //! The byte layouts are specified in `protocol/FORMAT.md`; snapshot tests in
 //! `tests/format.rs` pin them.
 
+pub mod bundle;
 pub mod enrollment;
 pub mod envelope;
 pub mod identity;

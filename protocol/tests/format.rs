@@ -63,7 +63,7 @@ fn read_envelope_bytes_are_pinned() {
     expect![[r#"414c50520101"#]].assert_eq(&hex::encode(&bytes[..6]));
     expect![[r#"000000000000002a"#]].assert_eq(&hex::encode(&bytes[38..46]));
     expect!["000001a1ee565e00"].assert_eq(&hex::encode(&bytes[46..54]));
-    expect!["414c505201010f2d19c89c372ced756fd6314b51e407620bd9ce20556463780726e26375ba21000000000000002a000001a1ee565e0042758b4bf0d2dce5611830d3641a68f94a690dcc25d1f4b0dac948325ac18f6d0000004e59da0cee49f66f81bc1e5f9b2408a26b6d2cc38b83c613b362c57e8e21d6be43e952546b5ef63f0bf4ff957735faa07cd14c0f26a7880fec2558e13362b884146cc57d0db775a2a958840ba8eb13da72610bbf875b90428148aa660adc50d5adeb67b2c1aac82926d3755f0ef5d68652ce9cfe1fafeae247377ccdfed6bb658ddf47819165aed23731780924380b"].assert_eq(&hex::encode(&bytes));
+    expect!["414c505201010f2d19c89c372ced756fd6314b51e407620bd9ce20556463780726e26375ba21000000000000002a000001a1ee565e0042758b4bf0d2dce50a4f8ce9765741326aafaeb6bf4d8026839485ec9c3471be3484178ff7396874611830d3641a68f94a690dcc25d1f4b0dac948325ac18f6d0000006e8dc8299b1df2ae9ee968211fc64588155639163045e47ec5b10abac4b61bc5a0d16515a922c70db8cafdd6b60afaa0c3ee49296bcfe67b6c1ea7394c84b84d89eebdde2fd574b35775d8192e6748d6bbf88228c05faf2b908fb2bf50344c1a40189ebd8cac5c681d17d933d8b2a0e489d4ccf9c2be2813d6daf25d8a46a9c1b2cbfac5a55930920fcd0d255dbe07e7ec760105abcb4ca9ea7c7b5037cada5ead706b4c30c8e43d6dfdfb6ab71909"].assert_eq(&hex::encode(&bytes));
 }
 
 #[test]
@@ -81,27 +81,31 @@ fn read_envelope_checks_out_with_raw_primitives_at_documented_offsets() {
         1_795_000_000_000
     );
     assert_eq!(&bytes[54..62], &k.data.id().0);
-    let n = u32::from_be_bytes(bytes[86..90].try_into().unwrap()) as usize;
-    assert_eq!(bytes.len(), 90 + n + 64);
-    // Signature: plain Ed25519 over bytes 0..90+N, by the origin's key.
+    let n = u32::from_be_bytes(bytes[118..122].try_into().unwrap()) as usize;
+    assert_eq!(bytes.len(), 122 + n + 64);
+    // Signature: plain Ed25519 over bytes 0..122+N, by the origin's key.
     let vk = VerifyingKey::from_bytes(k.node.id().as_bytes()).unwrap();
-    let sig = Signature::from_bytes(bytes[90 + n..].try_into().unwrap());
-    vk.verify_strict(&bytes[..90 + n], &sig).unwrap();
-    // Seal: XChaCha20-Poly1305 under the data key, AAD = bytes 0..86.
-    let nonce: [u8; 24] = bytes[62..86].try_into().unwrap();
-    let plain = XChaCha20Poly1305::new(k.data.as_bytes().into())
+    let sig = Signature::from_bytes(bytes[122 + n..].try_into().unwrap());
+    vk.verify_strict(&bytes[..122 + n], &sig).unwrap();
+    // Seal: XChaCha20-Poly1305 under the data key, AAD = bytes 0..118.
+    let nonce: [u8; 24] = bytes[94..118].try_into().unwrap();
+    let opening = XChaCha20Poly1305::new(k.data.as_bytes().into())
         .decrypt(
             &XNonce::from(nonce),
             Payload {
-                msg: &bytes[90..90 + n],
-                aad: &bytes[..86],
+                msg: &bytes[122..122 + n],
+                aad: &bytes[..118],
             },
         )
         .unwrap();
-    // Body: postcard; the plate is the first field, a varint length and its bytes.
+    // Commitment: SHA-256 of the opening, at offset 62.
+    use sha2::Digest;
+    assert_eq!(&bytes[62..94], sha2::Sha256::digest(&opening).as_slice());
+    // Body after the 32-byte salt: postcard; the plate is the first field, a varint length and its bytes.
+    let plain = &opening[32..];
     assert_eq!(plain[0], 7);
     assert_eq!(&plain[1..8], b"7ABC123");
-    expect!["0737414243313233010243410000003f0000403f070000803f0000803f0000803f0000803f0000803f0000803f0000803f0566726f6e740004ffd8ffd900"].assert_eq(&hex::encode(&plain));
+    expect!["0737414243313233010243410000003f0000403f070000803f0000803f0000803f0000803f0000803f0000803f0000803f0566726f6e740004ffd8ffd900"].assert_eq(&hex::encode(plain));
 }
 
 #[test]

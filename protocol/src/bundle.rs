@@ -1,0 +1,321 @@
+//! Evidence bundles (policy IV.B, V.A.4): a directory that proves itself.
+//!
+//! ```text
+//! MANIFEST.json            what is in the bundle, with SHA-256 of every file
+//! MANIFEST.sig             hex Ed25519 signature of MANIFEST.json's bytes by the exporting node
+//! agency.pub               the agency public key, hex
+//! certs/<node>.cert        enrollment certificates: the exporting node and every origin
+//! reads/<origin>-<seq>.envelope   each read's original signed, sealed envelope
+//! reads/<origin>-<seq>.opening    its opening (salt ‖ body): checks against the signed commitment
+//! reads/<origin>-<seq>.json       the same read, readable
+//! reads/<origin>-<seq>-crop.jpg   its plate crop (and -overview.jpg, if any)
+//! audit/<origin>-<seq>.envelope|.opening|.json   the case's audit trail, the same way
+//! ```
+//!
+//! [`verify`] checks a bundle from its bytes alone — no database, no data
+//! key — and names every file that does not check out. It is pure: the
+//! caller reads the directory.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::enrollment::{SignedCertificate, VerifiedCertificate};
+use crate::envelope::{Envelope, RecordKind, check_opening, decode_body};
+use crate::identity::{AgencyId, NodeId};
+use crate::record::{AuditBody, ReadBody};
+
+pub const BUNDLE_FORMAT: &str = "alpr-evidence/1";
+pub const MANIFEST_FILE: &str = "MANIFEST.json";
+pub const SIGNATURE_FILE: &str = "MANIFEST.sig";
+pub const AGENCY_FILE: &str = "agency.pub";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BundleKind {
+    /// Evidence for a case (policy IV.B).
+    Evidence,
+    /// A release to another agency (policy V.A.4).
+    Release,
+}
+
+/// To whom and on what basis records were released.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseInfo {
+    pub agency: String,
+    pub official: String,
+    pub legal_basis: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub kind: BundleKind,
+    pub case: String,
+    pub agency: String,
+    pub exporting_node: String,
+    pub exported_by: String,
+    pub exported_at: String,
+    pub exported_at_ms: i64,
+    pub purpose: String,
+    pub release: Option<ReleaseInfo>,
+    pub reads: u64,
+    pub audit_events: u64,
+    /// Every other file of the bundle, sorted by path.
+    pub files: Vec<FileEntry>,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The file name stem of a record: 16 hex digits of the origin, then the seq.
+pub fn record_stem(origin: NodeId, seq: u64) -> String {
+    format!("{}-{seq}", origin.short())
+}
+
+/// One thing wrong with a bundle, by file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub what: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.what)
+    }
+}
+
+/// What [`verify`] found.
+#[derive(Debug, Default)]
+pub struct BundleReport {
+    pub manifest: Option<Manifest>,
+    pub reads: u64,
+    pub audit_events: u64,
+    pub problems: Vec<Problem>,
+}
+
+impl BundleReport {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty() && self.manifest.is_some()
+    }
+
+    fn problem(&mut self, path: &str, what: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.to_string(),
+            what: what.into(),
+        });
+    }
+}
+
+/// Checks a bundle given every file in it (path relative to the bundle, '/'-separated).
+pub fn verify(files: &BTreeMap<String, Vec<u8>>) -> BundleReport {
+    let mut report = BundleReport::default();
+    let Some(manifest_bytes) = files.get(MANIFEST_FILE) else {
+        report.problem(MANIFEST_FILE, "missing");
+        return report;
+    };
+    let manifest: Manifest = match serde_json::from_slice(manifest_bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            report.problem(MANIFEST_FILE, format!("does not parse: {e}"));
+            return report;
+        }
+    };
+    if manifest.format != BUNDLE_FORMAT {
+        report.problem(
+            MANIFEST_FILE,
+            format!("format '{}' is not {BUNDLE_FORMAT}", manifest.format),
+        );
+        return report;
+    }
+    let agency = files
+        .get(AGENCY_FILE)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(AgencyId::from_hex);
+    let Some(agency) = agency else {
+        report.problem(AGENCY_FILE, "missing or not a hex public key");
+        return report;
+    };
+    if agency.to_hex() != manifest.agency {
+        report.problem(AGENCY_FILE, "differs from the manifest's agency");
+    }
+
+    // Certificates, each checked against the agency key.
+    let mut certs: BTreeMap<NodeId, VerifiedCertificate> = BTreeMap::new();
+    for (path, bytes) in files
+        .range("certs/".to_string()..)
+        .take_while(|(p, _)| p.starts_with("certs/"))
+    {
+        match SignedCertificate::from_bytes(bytes.clone()).verify(agency) {
+            Ok(c) => {
+                certs.insert(c.certificate().node, c);
+            }
+            Err(e) => report.problem(path, e.to_string()),
+        }
+    }
+
+    // The manifest signature, by the exporting node.
+    let exporter = NodeId::from_hex(&manifest.exporting_node);
+    let signature = files
+        .get(SIGNATURE_FILE)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(|t| {
+            let mut sig = [0u8; 64];
+            hex::decode_to_slice(t.trim(), &mut sig).ok().map(|()| sig)
+        });
+    match (exporter, signature) {
+        (None, _) => report.problem(MANIFEST_FILE, "exporting node is not a node id"),
+        (_, None) => report.problem(SIGNATURE_FILE, "missing or not a hex signature"),
+        (Some(node), Some(sig)) => {
+            if !certs.contains_key(&node) {
+                report.problem(
+                    MANIFEST_FILE,
+                    "the exporting node has no certificate in certs/",
+                );
+            } else if !node.verify(manifest_bytes, &sig) {
+                report.problem(SIGNATURE_FILE, "does not verify: MANIFEST.json was altered or not signed by the exporting node");
+            }
+        }
+    }
+
+    // Every file hashed as listed, and nothing unlisted.
+    let mut listed = std::collections::BTreeSet::new();
+    for entry in &manifest.files {
+        listed.insert(entry.path.as_str());
+        match files.get(&entry.path) {
+            None => report.problem(&entry.path, "listed in the manifest but missing"),
+            Some(bytes)
+                if sha256_hex(bytes) != entry.sha256 || bytes.len() as u64 != entry.bytes =>
+            {
+                report.problem(
+                    &entry.path,
+                    "altered: its SHA-256 differs from the manifest",
+                )
+            }
+            Some(_) => {}
+        }
+    }
+    for path in files.keys() {
+        if path != MANIFEST_FILE && path != SIGNATURE_FILE && !listed.contains(path.as_str()) {
+            report.problem(path, "not listed in the manifest");
+        }
+    }
+
+    // Each record: origin signature, certificate window, opening, and the readable copies.
+    for (path, bytes) in files {
+        let Some(stem) = path.strip_suffix(".envelope") else {
+            continue;
+        };
+        check_record(&mut report, files, &certs, path, stem, bytes);
+    }
+    if report.reads != manifest.reads || report.audit_events != manifest.audit_events {
+        report.problem(
+            MANIFEST_FILE,
+            format!(
+                "lists {} reads and {} audit events, the bundle holds {} and {}",
+                manifest.reads, manifest.audit_events, report.reads, report.audit_events
+            ),
+        );
+    }
+    report.manifest = Some(manifest);
+    report
+}
+
+fn check_record(
+    report: &mut BundleReport,
+    files: &BTreeMap<String, Vec<u8>>,
+    certs: &BTreeMap<NodeId, VerifiedCertificate>,
+    path: &str,
+    stem: &str,
+    bytes: &[u8],
+) {
+    let env = match Envelope::parse(bytes) {
+        Ok(e) => e,
+        Err(e) => return report.problem(path, e.to_string()),
+    };
+    let h = env.header;
+    match certs.get(&h.origin) {
+        None => {
+            return report.problem(
+                path,
+                format!("origin {:?} has no certificate in certs/", h.origin),
+            );
+        }
+        Some(c) => {
+            if let Err(e) = c.check_valid_at(h.time) {
+                report.problem(path, e.to_string());
+            }
+        }
+    }
+    if !env.signature_valid() {
+        return report.problem(path, "bad signature: the envelope was altered");
+    }
+    let opening_path = format!("{stem}.opening");
+    let Some(opening) = files.get(&opening_path) else {
+        return report.problem(&opening_path, "missing");
+    };
+    if check_opening(&h, opening).is_err() {
+        return report.problem(
+            &opening_path,
+            "does not match the envelope's signed commitment",
+        );
+    }
+    let json_path = format!("{stem}.json");
+    let json: Option<serde_json::Value> = files
+        .get(&json_path)
+        .and_then(|b| serde_json::from_slice(b).ok());
+    let Some(json) = json else {
+        return report.problem(&json_path, "missing or not JSON");
+    };
+    let same_id = json["seq"] == h.seq
+        && json["origin"] == h.origin.to_hex()
+        && json["time_ms"] == h.time.as_millis();
+    if !same_id {
+        report.problem(&json_path, "origin, seq or time differ from the envelope");
+    }
+    match h.kind {
+        RecordKind::Read => {
+            report.reads += 1;
+            let body: ReadBody = match decode_body(opening) {
+                Ok(b) => b,
+                Err(e) => return report.problem(&opening_path, e.to_string()),
+            };
+            if json["plate"] != body.plate.as_str() {
+                report.problem(
+                    &json_path,
+                    format!("plate differs from the signed record ({})", body.plate),
+                );
+            }
+            let crop_path = format!("{stem}-crop.jpg");
+            if files.get(&crop_path).map(Vec::as_slice) != Some(body.crop_jpeg.as_slice()) {
+                report.problem(&crop_path, "missing or not the signed record's plate crop");
+            }
+            if let Some(overview) = &body.overview_jpeg {
+                let p = format!("{stem}-overview.jpg");
+                if files.get(&p) != Some(overview) {
+                    report.problem(&p, "missing or not the signed record's overview image");
+                }
+            }
+        }
+        RecordKind::AuditEvent => {
+            report.audit_events += 1;
+            let body: AuditBody = match decode_body(opening) {
+                Ok(b) => b,
+                Err(e) => return report.problem(&opening_path, e.to_string()),
+            };
+            if json["user"] != body.user.as_str() || json["object"] != body.object.as_str() {
+                report.problem(&json_path, "user or object differ from the signed event");
+            }
+        }
+    }
+}
