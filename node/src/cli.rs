@@ -11,8 +11,10 @@ use zeroize::Zeroizing;
 
 use crate::agency::{Agency, EnrollRequest};
 use crate::datadir::Node;
-use crate::engine::{Engine, NewHold, NewUser, PurgeActor, PurposeInput, SessionToken, UserEdit};
-use crate::policy::{HoldScope, UserRole};
+use crate::engine::{
+    Engine, NewHold, NewRelease, NewUser, PurgeActor, PurposeInput, SessionToken, UserEdit,
+};
+use crate::policy::{HoldScope, Quarter, RequestOutcome, UserRole};
 use crate::recorder::READ_BATCH_MAX;
 use crate::search::{Hit, Query};
 use crate::store::{RecordId, TimeRange};
@@ -124,6 +126,33 @@ enum Command {
     /// Evidence bundles for portable media: export a case, verify a bundle anywhere.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// Requests for ALPR data from outside law enforcement (policy V.A.1).
+    #[command(subcommand)]
+    Request(RequestCommand),
+    /// Release reads to another agency as a verifiable bundle (Administrators, policy V.A.4).
+    Release {
+        #[command(flatten)]
+        session: SessionArgs,
+        #[command(flatten)]
+        purpose: PurposeArgs,
+        /// Receiving agency.
+        #[arg(long)]
+        agency: String,
+        /// Receiving official.
+        #[arg(long)]
+        official: String,
+        /// Legal basis (subpoena, court order, agreement).
+        #[arg(long)]
+        legal_basis: String,
+        /// A read to release (ORIGIN/SEQ); repeat for more.
+        #[arg(long = "read", required = true)]
+        reads: Vec<String>,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Quarterly audits by random sampling (Auditors, policy V.A.5).
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Delete reads past retention that no hold protects (Administrators).
     Purge {
         #[command(flatten)]
@@ -231,6 +260,92 @@ enum EvidenceCommand {
     },
     /// Check a bundle with nothing but its own files: no database, no keys.
     Verify { dir: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+enum RequestCommand {
+    /// Register a request and whom it is referred to.
+    Add {
+        #[command(flatten)]
+        session: SessionArgs,
+        #[arg(long)]
+        requester: String,
+        #[arg(long)]
+        what: String,
+        #[arg(long, default_value = "Staff Services Commander")]
+        referred_to: String,
+    },
+    /// Record the decision (Staff Services Commander or designee).
+    Decide {
+        #[command(flatten)]
+        session: SessionArgs,
+        #[arg(long)]
+        id: u64,
+        /// granted, partly-granted or denied.
+        #[arg(long, value_parser = parse_request_outcome)]
+        decision: RequestOutcome,
+        #[arg(long)]
+        note: String,
+    },
+    /// List the register.
+    List {
+        #[command(flatten)]
+        session: SessionArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Draw a reproducible random sample of a quarter's access events.
+    Sample {
+        #[command(flatten)]
+        session: SessionArgs,
+        /// e.g. 2026Q4.
+        #[arg(long, value_parser = Quarter::parse)]
+        quarter: Quarter,
+        /// Seed of the draw (recorded); a random one if omitted.
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long, default_value_t = 25)]
+        size: usize,
+    },
+    /// Mark one sampled event compliant or not.
+    Mark {
+        #[command(flatten)]
+        session: SessionArgs,
+        #[arg(long)]
+        report: u64,
+        /// Item number, as `audit show` lists it.
+        #[arg(long)]
+        item: usize,
+        #[arg(
+            long,
+            conflicts_with = "not_compliant",
+            required_unless_present = "not_compliant"
+        )]
+        compliant: bool,
+        #[arg(long)]
+        not_compliant: bool,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Sign a report once every item is marked.
+    Sign {
+        #[command(flatten)]
+        session: SessionArgs,
+        #[arg(long)]
+        report: u64,
+    },
+    /// Show reports, their items, and whether an audit is overdue.
+    Show {
+        #[command(flatten)]
+        session: SessionArgs,
+    },
+}
+
+fn parse_request_outcome(s: &str) -> Result<RequestOutcome, String> {
+    RequestOutcome::parse(s)
+        .ok_or_else(|| format!("'{s}' is not a decision: use granted, partly-granted or denied"))
 }
 
 /// Who is acting: the data directory, its passphrase, and a user login.
@@ -879,6 +994,155 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if !report.ok() {
                 return Ok(ExitCode::from(2));
             }
+        }
+        Command::Request(RequestCommand::Add {
+            session,
+            requester,
+            what,
+            referred_to,
+        }) => {
+            let mut login = Login::open(&session)?;
+            let id = login.engine.register_request(
+                now(),
+                login.token,
+                &requester,
+                &what,
+                &referred_to,
+            )?;
+            println!("request {id} registered, referred to {referred_to}");
+            login.logout()?;
+        }
+        Command::Request(RequestCommand::Decide {
+            session,
+            id,
+            decision,
+            note,
+        }) => {
+            let mut login = Login::open(&session)?;
+            login
+                .engine
+                .decide_request(now(), login.token, id, decision, &note)?;
+            println!("request {id}: {decision:?}");
+            login.logout()?;
+        }
+        Command::Request(RequestCommand::List { session }) => {
+            let login = Login::open(&session)?;
+            for r in &login.engine.policy().requests {
+                let decision = r.decision.as_ref().map_or("pending".to_string(), |d| {
+                    format!("{:?} by {} at {}: {}", d.outcome, d.by, d.at, d.note)
+                });
+                println!(
+                    "request {} at {} from {}: {} (registered by {}, referred to {}) — {decision}",
+                    r.id, r.received_at, r.requester, r.what, r.registered_by, r.referred_to
+                );
+            }
+            login.logout()?;
+        }
+        Command::Release {
+            session,
+            purpose,
+            agency,
+            official,
+            legal_basis,
+            reads,
+            out,
+        } => {
+            let mut login = Login::open(&session)?;
+            let reads = reads
+                .iter()
+                .map(|r| parse_record_id(&login.engine, r))
+                .collect::<Result<Vec<_>>>()?;
+            let release = NewRelease {
+                case: purpose.case.clone().unwrap_or_default(),
+                agency,
+                official,
+                legal_basis,
+                reads,
+            };
+            let id = login
+                .engine
+                .release(now(), login.token, &purpose.input(), release, &out)?;
+            println!("release {id} written to {}", out.display());
+            login.logout()?;
+        }
+        Command::Audit(AuditCommand::Sample {
+            session,
+            quarter,
+            seed,
+            size,
+        }) => {
+            let seed = seed.unwrap_or_else(|| rand::Rng::next_u64(&mut rand::rng()));
+            let mut login = Login::open(&session)?;
+            let id = login
+                .engine
+                .draw_audit_sample(now(), login.token, quarter, seed, size)?;
+            println!("audit {id}: sample of {quarter} drawn with seed {seed}");
+            login.logout()?;
+        }
+        Command::Audit(AuditCommand::Mark {
+            session,
+            report,
+            item,
+            compliant,
+            not_compliant,
+            note,
+        }) => {
+            let mut login = Login::open(&session)?;
+            login.engine.mark_audit_item(
+                now(),
+                login.token,
+                report,
+                item,
+                compliant && !not_compliant,
+                &note,
+            )?;
+            login.logout()?;
+        }
+        Command::Audit(AuditCommand::Sign { session, report }) => {
+            let mut login = Login::open(&session)?;
+            let r = login.engine.sign_audit(now(), login.token, report)?;
+            println!(
+                "audit {} of {} signed by node {}",
+                r.id,
+                r.quarter,
+                login.engine.node().node_key.id().short()
+            );
+            login.logout()?;
+        }
+        Command::Audit(AuditCommand::Show { session }) => {
+            let login = Login::open(&session)?;
+            let policy = login.engine.policy();
+            for r in &policy.audits {
+                println!(
+                    "audit {} of {} by {} (seed {}, {} of {} access events){}",
+                    r.id,
+                    r.quarter,
+                    r.auditor,
+                    r.seed,
+                    r.items.len(),
+                    r.population,
+                    if r.signature_valid() { ", signed" } else { "" }
+                );
+                for (i, item) in r.items.iter().enumerate() {
+                    println!(
+                        "  {:>3}. {}/{} {} {}",
+                        i + 1,
+                        item.origin.short(),
+                        item.seq,
+                        match item.compliant {
+                            None => "unmarked",
+                            Some(true) => "compliant",
+                            Some(false) => "NOT COMPLIANT",
+                        },
+                        item.note
+                    );
+                }
+            }
+            match policy.audit_overdue(now()) {
+                Some(q) => println!("OVERDUE: no signed audit of {q}"),
+                None => println!("quarterly audits are up to date"),
+            }
+            login.logout()?;
         }
         Command::Purge { session, dry_run } => {
             let mut login = Login::open(&session)?;

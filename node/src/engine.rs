@@ -10,8 +10,12 @@
 //! Time and randomness are inputs: every method takes `now`, and the engine
 //! draws from a generator seeded by its driver.
 
+mod oversight;
+
 use std::collections::HashMap;
 use std::fmt;
+
+pub use oversight::{NewRelease, SAMPLE_SIZE_MAX, sample_score};
 
 use alpr_protocol::{Action, Outcome, Timestamp, VerifiedRead};
 use rand::SeedableRng;

@@ -54,9 +54,10 @@ impl UserRole {
             Operate => self != Auditor,
             Verify => matches!(self, Administrator | Auditor),
             ExportEvidence => matches!(self, Supervisor | Administrator),
-            AdministerUsers | AdministerRetention | AdministerHolds | Purge => {
-                self == Administrator
-            }
+            AdministerUsers | AdministerRetention | AdministerHolds | Purge | Release
+            | DecideRequest => self == Administrator,
+            RegisterRequest => matches!(self, Supervisor | Administrator),
+            AuditAccess => self == Auditor,
         }
     }
 }
@@ -75,6 +76,14 @@ pub enum Permission {
     AdministerRetention,
     AdministerHolds,
     Purge,
+    /// Release records to another agency (V.A.4).
+    Release,
+    /// Register a non-law-enforcement request (V.A.1).
+    RegisterRequest,
+    /// Decide one (the Staff Services Commander or designee).
+    DecideRequest,
+    /// Draw, mark and sign quarterly audit samples (V.A.5).
+    AuditAccess,
 }
 
 /// A person who may log in.
@@ -266,6 +275,167 @@ impl Hold {
     }
 }
 
+/// What became of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RequestOutcome {
+    Granted,
+    PartlyGranted,
+    Denied,
+}
+
+impl RequestOutcome {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "granted" => Some(RequestOutcome::Granted),
+            "partly-granted" | "partial" => Some(RequestOutcome::PartlyGranted),
+            "denied" => Some(RequestOutcome::Denied),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub outcome: RequestOutcome,
+    pub note: String,
+    pub by: String,
+    pub at: Timestamp,
+}
+
+/// A request for ALPR data from outside law enforcement (policy V.A.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    pub id: u64,
+    pub requester: String,
+    pub what: String,
+    /// The Staff Services Commander or the designee it was referred to.
+    pub referred_to: String,
+    pub registered_by: String,
+    pub received_at: Timestamp,
+    pub decision: Option<Decision>,
+}
+
+/// Records released to another agency (policy V.A.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Release {
+    pub id: u64,
+    pub case: String,
+    pub agency: String,
+    pub official: String,
+    pub legal_basis: String,
+    pub reads: Vec<(NodeId, u64)>,
+    pub by: String,
+    pub at: Timestamp,
+    /// SHA-256 of the release bundle's signed manifest.
+    pub manifest_sha256: String,
+}
+
+/// One sampled access event and the auditor's finding on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SampleItem {
+    pub origin: NodeId,
+    pub seq: u64,
+    pub compliant: Option<bool>,
+    pub note: String,
+}
+
+/// A quarterly audit by random sampling (policy V.A.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditReport {
+    pub id: u64,
+    pub quarter: Quarter,
+    /// The seed the sample was drawn with: the same seed draws the same sample.
+    pub seed: u64,
+    /// Access events in the quarter the sample was drawn from.
+    pub population: u64,
+    pub items: Vec<SampleItem>,
+    pub auditor: String,
+    pub drawn_at: Timestamp,
+    pub signed: Option<ReportSignature>,
+}
+
+/// The node's signature over a completed report (postcard of the report with `signed` = None).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportSignature {
+    pub node: NodeId,
+    pub at: Timestamp,
+    pub signature: Vec<u8>,
+}
+
+/// A calendar quarter in UTC, e.g. 2026Q4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Quarter {
+    pub year: i16,
+    pub q: u8,
+}
+
+impl Quarter {
+    pub fn parse(text: &str) -> Result<Quarter, String> {
+        let bad = || format!("'{text}' is not a quarter: use e.g. 2026Q4");
+        let (y, q) = text
+            .to_ascii_uppercase()
+            .split_once('Q')
+            .map(|(y, q)| (y.to_string(), q.to_string()))
+            .ok_or_else(bad)?;
+        let year: i16 = y.parse().map_err(|_| bad())?;
+        let q: u8 = q.parse().map_err(|_| bad())?;
+        if !(1..=4).contains(&q) || !(1970..=9999).contains(&year) {
+            return Err(bad());
+        }
+        Ok(Quarter { year, q })
+    }
+
+    pub fn containing(t: Timestamp) -> Quarter {
+        let (year, month) = jiff::Timestamp::from_millisecond(t.as_millis())
+            .map(|ts| {
+                let d = ts.to_zoned(jiff::tz::TimeZone::UTC).date();
+                (d.year(), d.month())
+            })
+            .unwrap_or((1970, 1));
+        Quarter {
+            year,
+            q: ((month - 1) / 3 + 1) as u8,
+        }
+    }
+
+    /// First millisecond of the quarter and first millisecond after it.
+    pub fn bounds(&self) -> (Timestamp, Timestamp) {
+        let start = |year: i16, month: i8| {
+            jiff::civil::date(year, month, 1)
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .map(|z| Timestamp(z.timestamp().as_millisecond()))
+                .unwrap_or(Timestamp(0))
+        };
+        let month = (self.q as i8 - 1) * 3 + 1;
+        let end = if self.q == 4 {
+            start(self.year + 1, 1)
+        } else {
+            start(self.year, month + 3)
+        };
+        (start(self.year, month), end)
+    }
+
+    pub fn previous(&self) -> Quarter {
+        if self.q == 1 {
+            Quarter {
+                year: self.year - 1,
+                q: 4,
+            }
+        } else {
+            Quarter {
+                year: self.year,
+                q: self.q - 1,
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Quarter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}Q{}", self.year, self.q)
+    }
+}
+
 /// The node's policy document.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
@@ -273,6 +443,9 @@ pub struct Policy {
     pub retention: Retention,
     pub limits: LoginLimits,
     pub holds: Vec<Hold>,
+    pub requests: Vec<Request>,
+    pub releases: Vec<Release>,
+    pub audits: Vec<AuditReport>,
 }
 
 impl Policy {
@@ -301,6 +474,17 @@ impl Policy {
 
     pub fn next_hold_id(&self) -> u64 {
         self.holds.iter().map(|h| h.id).max().unwrap_or(0) + 1
+    }
+
+    /// Whether the quarterly audit is overdue at `now`: the last full quarter
+    /// has no signed audit report (policy V.A.5).
+    pub fn audit_overdue(&self, now: Timestamp) -> Option<Quarter> {
+        let due = Quarter::containing(now).previous();
+        let done = self
+            .audits
+            .iter()
+            .any(|a| a.signed.is_some() && a.quarter == due);
+        (!done).then_some(due)
     }
 }
 
@@ -369,6 +553,19 @@ mod tests {
             .check()
             .is_err()
         );
+    }
+
+    #[test]
+    fn quarters() {
+        let q = Quarter::parse("2026q4").unwrap();
+        assert_eq!(q.to_string(), "2026Q4");
+        let (a, b) = q.bounds();
+        assert_eq!(a.to_string(), "2026-10-01T00:00:00Z");
+        assert_eq!(b.to_string(), "2027-01-01T00:00:00Z");
+        assert_eq!(Quarter::containing(a), q);
+        assert_eq!(Quarter::containing(Timestamp(b.as_millis() - 1)), q);
+        assert_eq!(Quarter::parse("2027Q1").unwrap().previous(), q);
+        assert!(Quarter::parse("2026Q5").is_err());
     }
 
     #[test]

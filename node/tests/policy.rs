@@ -8,9 +8,10 @@ use std::path::Path;
 use alpr_node::agency::{Agency, EnrollRequest};
 use alpr_node::datadir::Node;
 use alpr_node::engine::{
-    AccessError, Engine, NewHold, NewUser, PurgeActor, PurposeInput, SessionToken, UserEdit,
+    AccessError, Engine, NewHold, NewRelease, NewUser, PurgeActor, PurposeInput, SessionToken,
+    UserEdit,
 };
-use alpr_node::policy::{HoldScope, LoginLimits, Retention, UserRole};
+use alpr_node::policy::{HoldScope, LoginLimits, Quarter, RequestOutcome, Retention, UserRole};
 use alpr_node::recorder::Recorder;
 use alpr_node::search::Query;
 use alpr_node::store::{RecordId, TimeRange};
@@ -688,4 +689,258 @@ fn every_access_is_in_a_verifiable_chain() {
     }
     let admin = e.login(t(4), "chief", ADMIN_PW).unwrap();
     assert!(e.verify(t(5), admin).unwrap().ok());
+}
+
+#[test]
+fn v_a_1_requests_are_registered_referred_and_decided_on_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let admin = e.login(t(0), "chief", ADMIN_PW).unwrap();
+    e.add_user(
+        t(0),
+        admin,
+        user("sgt", UserRole::Supervisor, "front desk duty", Some(0)),
+    )
+    .unwrap();
+    let officer = e.login(t(1), "jsmith", OFFICER_PW).unwrap();
+    let err = e
+        .register_request(
+            t(1),
+            officer,
+            "Daily Courier",
+            "all reads on Main St",
+            "chief",
+        )
+        .unwrap_err();
+    assert!(matches!(err, AccessError::Forbidden { .. }), "{err}");
+    let sgt = e.login(t(2), "sgt", "front desk duty").unwrap();
+    let id = e
+        .register_request(
+            t(2),
+            sgt,
+            "Daily Courier (press)",
+            "all reads on Main St, May 1",
+            "Staff Services Commander",
+        )
+        .unwrap();
+    assert!(matches!(
+        e.decide_request(t(3), sgt, id, RequestOutcome::Denied, "not releasable"),
+        Err(AccessError::Forbidden { .. })
+    ));
+    e.decide_request(
+        t(4),
+        admin,
+        id,
+        RequestOutcome::Denied,
+        "ALPR data is not public (policy IV.A)",
+    )
+    .unwrap();
+    assert!(
+        e.decide_request(t(5), admin, id, RequestOutcome::Granted, "changed my mind")
+            .is_err()
+    );
+    let r = &e.policy().requests[0];
+    assert_eq!(
+        (r.registered_by.as_str(), r.referred_to.as_str()),
+        ("sgt", "Staff Services Commander")
+    );
+    let d = r.decision.as_ref().unwrap();
+    assert_eq!(
+        (d.outcome, d.by.as_str(), d.at),
+        (RequestOutcome::Denied, "chief", t(4))
+    );
+    let steps: Vec<_> = audit_log(&e)
+        .into_iter()
+        .filter(|ev| ev.body.action == Action::Request)
+        .map(|ev| (ev.body.user, matches!(ev.body.outcome, Outcome::Success)))
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            ("jsmith".into(), false),
+            ("sgt".into(), true),
+            ("sgt".into(), false),
+            ("chief".into(), true),
+            ("chief".into(), false)
+        ]
+    );
+}
+
+#[test]
+fn v_a_4_releases_are_recorded_and_exported_as_verifiable_bundles() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    record(e.node(), &[("7ABC123", 1), ("8XYZ001", 2), ("7ABC123", 3)]);
+    let me = e.node().node_key.id();
+    let release = NewRelease {
+        case: "26-0099".into(),
+        agency: "County District Attorney".into(),
+        official: "ADA R. Diaz".into(),
+        legal_basis: "subpoena 2026-SB-114".into(),
+        reads: vec![
+            RecordId { origin: me, seq: 1 },
+            RecordId { origin: me, seq: 3 },
+        ],
+    };
+    let p = purpose(
+        "investigation",
+        "prosecution of case 26-0099",
+        Some("26-0099"),
+    );
+    let officer = e.login(t(10), "jsmith", OFFICER_PW).unwrap();
+    let err = e
+        .release(t(10), officer, &p, release.clone(), &dir.path().join("x"))
+        .unwrap_err();
+    assert!(matches!(err, AccessError::Forbidden { .. }), "{err}");
+    let admin = e.login(t(11), "chief", ADMIN_PW).unwrap();
+    let out = dir.path().join("release-1");
+    let id = e.release(t(11), admin, &p, release, &out).unwrap();
+    let report = alpr_node::evidence::verify_dir(&out).unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    let m = report.manifest.unwrap();
+    assert_eq!(
+        (m.reads, m.kind),
+        (2, alpr_protocol::bundle::BundleKind::Release)
+    );
+    assert_eq!(m.release.unwrap().agency, "County District Attorney");
+    let rel = &e.policy().releases[0];
+    assert_eq!(
+        (rel.id, rel.reads.len(), rel.official.as_str()),
+        (id, 2, "ADA R. Diaz")
+    );
+    let ev = last_event(&e);
+    assert_eq!(
+        (ev.body.action, ev.body.case.as_deref()),
+        (Action::Release, Some("26-0099"))
+    );
+    assert!(
+        ev.body.object.contains("County District Attorney")
+            && ev.body.object.contains(&rel.manifest_sha256)
+    );
+}
+
+#[test]
+fn v_a_5_quarterly_audit_samples_are_reproducible_marked_and_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let admin = e.login(t(0), "chief", ADMIN_PW).unwrap();
+    e.add_user(
+        t(0),
+        admin,
+        user("audit1", UserRole::Auditor, "quarterly review q4", Some(0)),
+    )
+    .unwrap();
+    // Twenty searches this quarter (2026Q4) to sample from.
+    let officer = e.login(t(1), "jsmith", OFFICER_PW).unwrap();
+    for i in 0..20 {
+        let q = Query::Plate(PlateText::parse(&format!("ABC{i}")).unwrap());
+        e.search(
+            t(2 + i),
+            officer,
+            &purpose("alert", "hotlist hit follow-up", None),
+            &q,
+            TimeRange::ALL,
+            5,
+        )
+        .unwrap();
+    }
+    let q4 = Quarter::parse("2026Q4").unwrap();
+    assert_eq!(
+        e.policy().audit_overdue(t(100)),
+        Some(Quarter::parse("2026Q3").unwrap())
+    );
+    let officer_try = e.draw_audit_sample(t(100), officer, q4, 1, 5).unwrap_err();
+    assert!(matches!(officer_try, AccessError::Forbidden { .. }));
+    let auditor = e.login(t(100), "audit1", "quarterly review q4").unwrap();
+    let a = e
+        .draw_audit_sample(t(101), auditor, q4, 20261231, 5)
+        .unwrap();
+    let b = e
+        .draw_audit_sample(t(102), auditor, q4, 20261231, 5)
+        .unwrap();
+    let c = e.draw_audit_sample(t(103), auditor, q4, 7, 5).unwrap();
+    let items = |id: u64, e: &Engine| -> Vec<(alpr_protocol::NodeId, u64)> {
+        e.policy()
+            .audits
+            .iter()
+            .find(|r| r.id == id)
+            .unwrap()
+            .items
+            .iter()
+            .map(|i| (i.origin, i.seq))
+            .collect()
+    };
+    assert_eq!(
+        items(a, &e),
+        items(b, &e),
+        "the same seed draws the same sample"
+    );
+    assert_ne!(items(a, &e), items(c, &e), "another seed draws another");
+    let report = e.policy().audits[0].clone();
+    assert_eq!(
+        (report.population, report.items.len(), report.seed),
+        (20, 5, 20261231)
+    );
+    // The sample is exactly the five lowest SHA-256(seed, origin, seq) among the quarter's searches.
+    let mut expected: Vec<_> = audit_log(&e)
+        .into_iter()
+        .filter(|ev| ev.body.action == Action::Search)
+        .map(|ev| {
+            (
+                alpr_node::engine::sample_score(20261231, ev.origin, ev.seq),
+                ev.origin,
+                ev.seq,
+            )
+        })
+        .collect();
+    expected.sort();
+    let mut want: Vec<_> = expected
+        .into_iter()
+        .take(5)
+        .map(|(_, o, s)| (o, s))
+        .collect();
+    want.sort();
+    assert_eq!(items(a, &e), want);
+
+    assert!(e.sign_audit(t(104), auditor, a).is_err(), "unmarked items");
+    for i in 1..=5 {
+        e.mark_audit_item(
+            t(105),
+            auditor,
+            a,
+            i,
+            i != 3,
+            if i == 3 { "reason too vague" } else { "ok" },
+        )
+        .unwrap();
+    }
+    let signed = e.sign_audit(t(106), auditor, a).unwrap();
+    assert!(signed.signature_valid());
+    let ev = last_event(&e);
+    assert!(
+        ev.body.object.contains("1 not compliant"),
+        "{}",
+        ev.body.object
+    );
+    let mut forged = signed.clone();
+    forged.items[2].compliant = Some(true);
+    assert!(
+        !forged.signature_valid(),
+        "a changed finding breaks the signature"
+    );
+    assert!(matches!(
+        e.mark_audit_item(t(107), auditor, a, 1, false, "late"),
+        Err(AccessError::NotFound(_))
+    ));
+
+    // Q4's report does not cover Q3: still overdue until Q3 is audited.
+    assert_eq!(
+        e.policy().audit_overdue(t(108)),
+        Some(Quarter::parse("2026Q3").unwrap())
+    );
+    let q3 = e
+        .draw_audit_sample(t(109), auditor, Quarter::parse("2026Q3").unwrap(), 3, 10)
+        .unwrap();
+    e.sign_audit(t(110), auditor, q3).unwrap();
+    assert_eq!(e.policy().audit_overdue(t(111)), None);
 }

@@ -1,0 +1,445 @@
+//! Oversight through the engine: non-law-enforcement requests (V.A.1), releases to other
+//! agencies (V.A.4) and quarterly audits by random sampling (V.A.5).
+
+use alpr_protocol::bundle::{BundleKind, ReleaseInfo};
+use alpr_protocol::{Action, NodeId, Outcome, Timestamp};
+use sha2::{Digest, Sha256};
+
+use super::{AccessError, Engine, PurposeInput, SessionToken};
+use crate::evidence::{BundleRequest, write_bundle};
+use crate::policy::{
+    AuditReport, Decision, Permission, Quarter, Release, ReportSignature, Request, RequestOutcome,
+    SampleItem,
+};
+use crate::store::RecordId;
+
+/// The accesses a quarterly audit samples: those that touched ALPR data.
+const SAMPLED_ACTIONS: [Action; 5] = [
+    Action::Search,
+    Action::ViewRead,
+    Action::ViewImage,
+    Action::Export,
+    Action::Release,
+];
+/// Largest sample an auditor may draw.
+pub const SAMPLE_SIZE_MAX: usize = 1000;
+const REPORT_SIGNATURE_CONTEXT: &[u8] = b"ALPRAUD1";
+
+/// A release to another agency, as an Administrator enters it.
+#[derive(Debug, Clone)]
+pub struct NewRelease {
+    pub case: String,
+    pub agency: String,
+    pub official: String,
+    pub legal_basis: String,
+    pub reads: Vec<RecordId>,
+}
+
+/// The score that orders candidates for a sample: SHA-256(seed ‖ origin ‖ seq),
+/// all big-endian. The lowest scores are drawn, so anyone can redo the draw
+/// with `sha256sum` from the seed and the quarter's access events.
+pub fn sample_score(seed: u64, origin: NodeId, seq: u64) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(seed.to_be_bytes())
+        .chain_update(origin.as_bytes())
+        .chain_update(seq.to_be_bytes())
+        .finalize()
+        .into()
+}
+
+impl AuditReport {
+    /// The bytes the node signs: a context tag and the report without its signature.
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        let unsigned = AuditReport {
+            signed: None,
+            ..self.clone()
+        };
+        let mut out = REPORT_SIGNATURE_CONTEXT.to_vec();
+        // Invariant: postcard encoding of plain data into a Vec cannot fail.
+        out.extend(postcard::to_allocvec(&unsigned).unwrap_or_default());
+        out
+    }
+
+    /// Whether the report carries a valid signature by the node it names.
+    pub fn signature_valid(&self) -> bool {
+        let Some(sig) = &self.signed else {
+            return false;
+        };
+        let Ok(bytes) = <[u8; 64]>::try_from(sig.signature.as_slice()) else {
+            return false;
+        };
+        sig.node.verify(&self.signed_bytes(), &bytes)
+    }
+}
+
+fn text(field: &str, value: &str, max: usize) -> Result<String, AccessError> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+        return Err(AccessError::Invalid(format!(
+            "{field} must be 1 to {max} printable characters"
+        )));
+    }
+    Ok(v.to_string())
+}
+
+impl Engine {
+    /// Registers a request for ALPR data from outside law enforcement; returns its id.
+    pub fn register_request(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        requester: &str,
+        what: &str,
+        referred_to: &str,
+    ) -> Result<u64, AccessError> {
+        let object =
+            format!("register request from {requester}: {what}; referred to {referred_to}");
+        let (user, _) = self.authorize(
+            now,
+            token,
+            Permission::RegisterRequest,
+            "register requests",
+            Action::Request,
+            &object,
+        )?;
+        let fields = (|| {
+            Ok::<_, AccessError>((
+                text("requester", requester, 200)?,
+                text("what", what, 1000)?,
+                text("referred to", referred_to, 200)?,
+            ))
+        })();
+        let (requester, what, referred_to) = match fields {
+            Ok(f) => f,
+            Err(e) => return self.refuse(now, &user, Action::Request, object, None, e),
+        };
+        let mut policy = self.policy.clone();
+        let id = policy.requests.iter().map(|r| r.id).max().unwrap_or(0) + 1;
+        policy.requests.push(Request {
+            id,
+            requester,
+            what,
+            referred_to,
+            registered_by: user.clone(),
+            received_at: now,
+            decision: None,
+        });
+        self.commit_policy(
+            now,
+            &user,
+            Action::Request,
+            format!("request {id}: {object}"),
+            policy,
+        )?;
+        Ok(id)
+    }
+
+    /// Records the decision on a request (the Staff Services Commander or designee).
+    pub fn decide_request(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        id: u64,
+        outcome: RequestOutcome,
+        note: &str,
+    ) -> Result<(), AccessError> {
+        let object = format!("decide request {id}: {outcome:?}: {note}");
+        let (user, _) = self.authorize(
+            now,
+            token,
+            Permission::DecideRequest,
+            "decide requests",
+            Action::Request,
+            &object,
+        )?;
+        let note = match text("note", note, 1000) {
+            Ok(n) => n,
+            Err(e) => return self.refuse(now, &user, Action::Request, object, None, e),
+        };
+        let mut policy = self.policy.clone();
+        match policy.requests.iter_mut().find(|r| r.id == id) {
+            Some(r) if r.decision.is_none() => {
+                r.decision = Some(Decision {
+                    outcome,
+                    note,
+                    by: user.clone(),
+                    at: now,
+                })
+            }
+            Some(_) => {
+                let err = AccessError::Invalid(format!("request {id} is already decided"));
+                return self.refuse(now, &user, Action::Request, object, None, err);
+            }
+            None => {
+                let err = AccessError::NotFound(format!("no request {id}"));
+                return self.refuse(now, &user, Action::Request, object, None, err);
+            }
+        }
+        self.commit_policy(now, &user, Action::Request, object, policy)
+    }
+
+    /// Releases reads to another agency: writes a release bundle (the evidence
+    /// bundle format) to `out` and records the release. Administrators only.
+    pub fn release(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        purpose: &PurposeInput,
+        release: NewRelease,
+        out: &std::path::Path,
+    ) -> Result<u64, AccessError> {
+        let object = format!(
+            "release {} reads of case {} to {} ({}), basis: {}",
+            release.reads.len(),
+            release.case,
+            release.agency,
+            release.official,
+            release.legal_basis
+        );
+        let (user, purpose) = self.authorize_with_purpose(
+            now,
+            token,
+            Permission::Release,
+            "release records",
+            Action::Release,
+            &object,
+            purpose,
+        )?;
+        let info = (|| {
+            Ok::<_, AccessError>(ReleaseInfo {
+                agency: text("agency", &release.agency, 200)?,
+                official: text("receiving official", &release.official, 200)?,
+                legal_basis: text("legal basis", &release.legal_basis, 1000)?,
+            })
+        })();
+        let info = match info {
+            Ok(i) if !release.reads.is_empty() => i,
+            Ok(_) => {
+                let err = AccessError::Invalid("name at least one read to release".into());
+                return self.refuse(now, &user, Action::Release, object, Some(&purpose), err);
+            }
+            Err(e) => return self.refuse(now, &user, Action::Release, object, Some(&purpose), e),
+        };
+        let request = BundleRequest {
+            kind: BundleKind::Release,
+            case: release.case.to_ascii_uppercase(),
+            exported_by: user.clone(),
+            purpose: purpose.to_string(),
+            release: Some(info.clone()),
+            now,
+        };
+        let (_, manifest_sha256) = match write_bundle(&self.node, &release.reads, &request, out) {
+            Ok(done) => done,
+            Err(e) => {
+                let outcome = Outcome::Failed(e.to_string());
+                self.audit(
+                    now,
+                    &user,
+                    Action::Release,
+                    object,
+                    Some(&purpose),
+                    outcome,
+                    &[],
+                )?;
+                return Err(AccessError::Invalid(e.to_string()));
+            }
+        };
+        let mut policy = self.policy.clone();
+        let id = policy.releases.iter().map(|r| r.id).max().unwrap_or(0) + 1;
+        policy.releases.push(Release {
+            id,
+            case: request.case,
+            agency: info.agency,
+            official: info.official,
+            legal_basis: info.legal_basis,
+            reads: release.reads.iter().map(|r| (r.origin, r.seq)).collect(),
+            by: user.clone(),
+            at: now,
+            manifest_sha256: manifest_sha256.clone(),
+        });
+        let bytes = policy.to_bytes();
+        let object = format!("release {id}: {object}; manifest sha256 {manifest_sha256}");
+        self.audit(
+            now,
+            &user,
+            Action::Release,
+            object,
+            Some(&purpose),
+            Outcome::Success,
+            &[crate::store::Effect::Policy(&bytes)],
+        )?;
+        self.policy = policy;
+        Ok(id)
+    }
+
+    /// Draws a reproducible random sample of a quarter's access events
+    /// (Auditors); returns the report id. The seed is recorded with it.
+    pub fn draw_audit_sample(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        quarter: Quarter,
+        seed: u64,
+        size: usize,
+    ) -> Result<u64, AccessError> {
+        let object = format!("draw audit sample of {quarter}: {size} events, seed {seed}");
+        let (user, _) = self.authorize(
+            now,
+            token,
+            Permission::AuditAccess,
+            "audit access",
+            Action::AuditReview,
+            &object,
+        )?;
+        if size == 0 || size > SAMPLE_SIZE_MAX {
+            let err = AccessError::Invalid(format!("sample size must be 1 to {SAMPLE_SIZE_MAX}"));
+            return self.refuse(now, &user, Action::AuditReview, object, None, err);
+        }
+        let (from, until) = quarter.bounds();
+        let mut candidates: Vec<([u8; 32], NodeId, u64)> = Vec::new();
+        let mut bad = None;
+        self.node
+            .store
+            .for_each_audit(|id, bytes| match self.node.trust.open_audit(bytes) {
+                Ok(v) => {
+                    let e = v.event();
+                    if from <= e.time && e.time < until && SAMPLED_ACTIONS.contains(&e.body.action)
+                    {
+                        candidates.push((sample_score(seed, e.origin, e.seq), e.origin, e.seq));
+                    }
+                }
+                Err(_) => {
+                    bad.get_or_insert(id);
+                }
+            })?;
+        if let Some(id) = bad {
+            let err = AccessError::Invalid(format!(
+                "audit event {id} does not verify; run verify first"
+            ));
+            return self.refuse(now, &user, Action::AuditReview, object, None, err);
+        }
+        let population = candidates.len() as u64;
+        candidates.sort();
+        let mut items: Vec<SampleItem> = candidates
+            .into_iter()
+            .take(size)
+            .map(|(_, origin, seq)| SampleItem {
+                origin,
+                seq,
+                compliant: None,
+                note: String::new(),
+            })
+            .collect();
+        items.sort_by_key(|i| (i.origin, i.seq));
+        let mut policy = self.policy.clone();
+        let id = policy.audits.iter().map(|a| a.id).max().unwrap_or(0) + 1;
+        policy.audits.push(AuditReport {
+            id,
+            quarter,
+            seed,
+            population,
+            items,
+            auditor: user.clone(),
+            drawn_at: now,
+            signed: None,
+        });
+        let object = format!("audit {id}: {object} (of {population})");
+        self.commit_policy(now, &user, Action::AuditReview, object, policy)?;
+        Ok(id)
+    }
+
+    /// Records the auditor's finding on one sampled event (1-based item number).
+    pub fn mark_audit_item(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        report: u64,
+        item: usize,
+        compliant: bool,
+        note: &str,
+    ) -> Result<(), AccessError> {
+        let object = format!(
+            "audit {report} item {item}: {}: {note}",
+            if compliant {
+                "compliant"
+            } else {
+                "not compliant"
+            }
+        );
+        let (user, _) = self.authorize(
+            now,
+            token,
+            Permission::AuditAccess,
+            "audit access",
+            Action::AuditReview,
+            &object,
+        )?;
+        let mut policy = self.policy.clone();
+        let slot = policy
+            .audits
+            .iter_mut()
+            .find(|a| a.id == report)
+            .filter(|a| a.signed.is_none())
+            .and_then(|a| item.checked_sub(1).and_then(|i| a.items.get_mut(i)));
+        let Some(slot) = slot else {
+            let err =
+                AccessError::NotFound(format!("no item {item} in an unsigned audit {report}"));
+            return self.refuse(now, &user, Action::AuditReview, object, None, err);
+        };
+        slot.compliant = Some(compliant);
+        slot.note = note.trim().chars().take(1000).collect();
+        self.commit_policy(now, &user, Action::AuditReview, object, policy)
+    }
+
+    /// Signs a completed audit report with the node's key (every item marked).
+    pub fn sign_audit(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        report: u64,
+    ) -> Result<AuditReport, AccessError> {
+        let object = format!("sign audit {report}");
+        let (user, _) = self.authorize(
+            now,
+            token,
+            Permission::AuditAccess,
+            "audit access",
+            Action::AuditReview,
+            &object,
+        )?;
+        let mut policy = self.policy.clone();
+        let Some(r) = policy
+            .audits
+            .iter_mut()
+            .find(|a| a.id == report && a.signed.is_none())
+        else {
+            let err = AccessError::NotFound(format!("no unsigned audit {report}"));
+            return self.refuse(now, &user, Action::AuditReview, object, None, err);
+        };
+        let open = r.items.iter().filter(|i| i.compliant.is_none()).count();
+        if open > 0 {
+            let err = AccessError::Invalid(format!("{open} sampled events are not marked yet"));
+            return self.refuse(now, &user, Action::AuditReview, object, None, err);
+        }
+        let node = self.node.node_key.id();
+        let signature = self.node.node_key.sign(&r.signed_bytes()).to_vec();
+        r.signed = Some(ReportSignature {
+            node,
+            at: now,
+            signature,
+        });
+        let signed = r.clone();
+        let findings = signed
+            .items
+            .iter()
+            .filter(|i| i.compliant == Some(false))
+            .count();
+        let object = format!(
+            "{object} of {}: {} events, {findings} not compliant, by {user}",
+            signed.quarter,
+            signed.items.len()
+        );
+        self.commit_policy(now, &user, Action::AuditReview, object, policy)?;
+        Ok(signed)
+    }
+}
