@@ -27,6 +27,8 @@ pub enum RecordError {
 
 /// Upper bound on one write transaction, so memory stays bounded whatever the caller hands in.
 pub const READ_BATCH_MAX: usize = 4096;
+/// Upper bound on one audit write transaction.
+pub const AUDIT_BATCH_MAX: usize = 4096;
 
 /// Sealing threads: signing dominates ingest, and a car has a few cores.
 const SEAL_THREADS: usize = 2;
@@ -219,6 +221,50 @@ impl Recorder {
             }
             Ok(stored)
         })
+    }
+
+    /// Chains, seals and durably stores a batch of audit events in one
+    /// transaction (at most [`AUDIT_BATCH_MAX`]).
+    pub fn record_audits<R: CryptoRng + ?Sized>(
+        &mut self,
+        node: &Node,
+        now: Timestamp,
+        entries: Vec<AuditEntry>,
+        rng: &mut R,
+    ) -> Result<Vec<VerifiedAuditEvent>, StoreError> {
+        assert!(entries.len() <= AUDIT_BATCH_MAX, "audit batch of {} exceeds AUDIT_BATCH_MAX", entries.len());
+        let (mut seq, mut prev) = (self.next_audit_seq, self.prev_audit_hash);
+        let sealer = Sealer {
+            node_key: &node.node_key,
+            data_key: &node.data_key,
+        };
+        let events: Vec<VerifiedAuditEvent> = entries
+            .into_iter()
+            .map(|entry| {
+                let event = sealer.seal_audit(
+                    seq,
+                    now,
+                    AuditBody {
+                        user: entry.user,
+                        action: entry.action,
+                        object: entry.object,
+                        purpose: entry.purpose,
+                        case: entry.case,
+                        outcome: entry.outcome,
+                        prev_hash: prev,
+                    },
+                    rng,
+                );
+                seq += 1;
+                prev = event.hash();
+                event
+            })
+            .collect();
+        node.store.append_audit(&events)?;
+        if let Some(last) = events.last() {
+            self.advance_audit(last);
+        }
+        Ok(events)
     }
 
     /// Chains and seals the next audit event without storing it, for a
