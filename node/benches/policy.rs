@@ -19,7 +19,8 @@ const PASS: &[u8] = b"bench passphrase";
 const DAY: i64 = 86_400_000;
 
 fn node(dir: &std::path::Path, t0: i64, rng: &mut StdRng) -> Node {
-    let agency = Agency::init(&dir.join("agency"), PASS, KdfParams::INSECURE_FAST, rng).expect("agency");
+    let agency =
+        Agency::init(&dir.join("agency"), PASS, KdfParams::INSECURE_FAST, rng).expect("agency");
     let bundle = agency
         .enroll(
             &EnrollRequest {
@@ -44,11 +45,17 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim().to_string()
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .trim()
+        .to_string()
 }
 
 fn main() {
-    let n: u64 = std::env::var("ALPR_BENCH_READS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let n: u64 = std::env::var("ALPR_BENCH_READS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("tempdir");
     let mut rng = StdRng::seed_from_u64(11);
     let t0 = jiff::Timestamp::now().as_millisecond();
@@ -82,14 +89,18 @@ fn main() {
         (0..20)
             .map(|i| {
                 let s = Instant::now();
-                let token = engine.login(Timestamp(t0 + i), "chief", "staff services 2026").expect("login");
+                let token = engine
+                    .login(Timestamp(t0 + i), "chief", "staff services 2026")
+                    .expect("login");
                 let ms = s.elapsed().as_secs_f64() * 1e3;
                 engine.logout(Timestamp(t0 + i), token).expect("logout");
                 ms
             })
             .collect(),
     );
-    println!("login: argon2id verify {verify_ms:.1} ms median; whole login (verify + audit event + fsync) {login_ms:.1} ms median");
+    println!(
+        "login: argon2id verify {verify_ms:.1} ms median; whole login (verify + audit event + fsync) {login_ms:.1} ms median"
+    );
     drop(engine);
 
     // Audit append: chained, sealed, signed, batched 1,000 per transaction.
@@ -103,13 +114,18 @@ fn main() {
             .map(|i| AuditEntry {
                 user: "jsmith".into(),
                 action: Action::Search,
-                object: format!("search plate 7ABC{:03} ({} matches)", (b * 1000 + i) % 1000, i % 7),
+                object: format!(
+                    "search plate 7ABC{:03} ({} matches)",
+                    (b * 1000 + i) % 1000,
+                    i % 7
+                ),
                 purpose: Some("investigation: burglary series".into()),
                 case: Some("26-0042".into()),
                 outcome: Outcome::Success,
             })
             .collect();
-        rec.record_audits(&anode, Timestamp(t0 + b as i64), batch, &mut rng).expect("audit");
+        rec.record_audits(&anode, Timestamp(t0 + b as i64), batch, &mut rng)
+            .expect("audit");
     }
     let secs = s.elapsed().as_secs_f64();
     println!(
@@ -143,7 +159,8 @@ fn main() {
             })
             .collect::<Vec<_>>()
     });
-    rec.record_stream(&pnode, batches, &mut rng, |_| true).expect("ingest");
+    rec.record_stream(&pnode, batches, &mut rng, |_| true)
+        .expect("ingest");
     let mut engine = Engine::open(pnode, [4; 32]).expect("engine");
     engine
         .bootstrap_admin(
@@ -157,13 +174,24 @@ fn main() {
             },
         )
         .expect("admin");
-    let token = engine.login(Timestamp(t0), "chief", "staff services 2026").expect("login");
+    let token = engine
+        .login(Timestamp(t0), "chief", "staff services 2026")
+        .expect("login");
     engine
-        .set_retention(Timestamp(t0), token, Retention { reads_days: 30, audit_days: 365 })
+        .set_retention(
+            Timestamp(t0),
+            token,
+            Retention {
+                reads_days: 30,
+                audit_days: 365,
+            },
+        )
         .expect("retention");
     println!("purge: {n} reads stored; load: {}", load());
     let s = Instant::now();
-    let report = engine.purge(Timestamp(t0), PurgeActor::Schedule, false).expect("purge");
+    let report = engine
+        .purge(Timestamp(t0), PurgeActor::Schedule, false)
+        .expect("purge");
     let secs = s.elapsed().as_secs_f64();
     println!(
         "purge: {} reads deleted in {secs:.2} s ({:.0} reads/s, batches of {} each with its audit event)",

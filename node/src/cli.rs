@@ -10,14 +10,18 @@ use clap::{Args, Parser, Subcommand};
 use zeroize::Zeroizing;
 
 use crate::agency::{Agency, EnrollRequest};
+use crate::control::{ControlClient, Daemon, summarize, summarize_hits};
 use crate::datadir::Node;
 use crate::engine::{
     Engine, NewHold, NewRelease, NewUser, PurgeActor, PurposeInput, SessionToken, UserEdit,
 };
 use crate::policy::{HoldScope, Quarter, RequestOutcome, UserRole};
 use crate::recorder::READ_BATCH_MAX;
-use crate::search::{Hit, Query};
+use crate::search::Query;
 use crate::store::{RecordId, TimeRange};
+use alpr_protocol::control::{
+    ControlRequest, ControlResponse, Hit as WireHit, PurposeWire, QueryWire,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -153,6 +157,16 @@ enum Command {
     /// Quarterly audits by random sampling (Auditors, policy V.A.5).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Run the daemon: own the database, serve the control socket, purge on schedule.
+    Serve {
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// Minutes between scheduled purges.
+        #[arg(long, default_value_t = 60)]
+        purge_every_minutes: u64,
+        #[command(flatten)]
+        pass: NodePassphrase,
+    },
     /// Delete reads past retention that no hold protects (Administrators).
     Purge {
         #[command(flatten)]
@@ -375,6 +389,14 @@ struct PurposeArgs {
 }
 
 impl PurposeArgs {
+    fn wire(&self) -> PurposeWire {
+        PurposeWire {
+            kind: self.purpose.clone(),
+            reason: self.reason.clone(),
+            case: self.case.clone(),
+        }
+    }
+
     fn input(&self) -> PurposeInput {
         PurposeInput {
             kind: self.purpose.clone(),
@@ -537,8 +559,56 @@ struct Login {
     token: SessionToken,
 }
 
+/// A logged-in session with a running daemon, over its control socket.
+struct Remote {
+    client: ControlClient,
+    token: [u8; 32],
+}
+
+impl Remote {
+    /// Logs in through the daemon's socket if a daemon serves the data directory.
+    fn login(args: &SessionArgs) -> Result<Option<Remote>> {
+        let Some(mut client) = ControlClient::connect(&args.data) else {
+            return Ok(None);
+        };
+        let password = user_password(
+            "ALPR_USER_PASSWORD",
+            &format!("Password for {}: ", args.user),
+        )?;
+        let response = client.call(&ControlRequest::Login {
+            user: args.user.clone(),
+            password: password.to_string(),
+        })?;
+        match response {
+            ControlResponse::LoggedIn { token, .. } => Ok(Some(Remote { client, token })),
+            ControlResponse::Error { message, .. } => bail!(message),
+            other => bail!("unexpected answer from the daemon: {other:?}"),
+        }
+    }
+
+    /// Sends a request; a refusal becomes an error with the engine's message.
+    fn call(&mut self, request: ControlRequest) -> Result<ControlResponse> {
+        match self.client.call(&request)? {
+            ControlResponse::Error { message, .. } => bail!(message),
+            other => Ok(other),
+        }
+    }
+
+    fn logout(mut self) -> Result<ExitCode> {
+        let token = self.token;
+        self.call(ControlRequest::Logout { token })?;
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
 impl Login {
     fn open(args: &SessionArgs) -> Result<Login> {
+        if ControlClient::connect(&args.data).is_some() {
+            bail!(
+                "a daemon serves {}; this command does not go through its control socket yet (search, verify and purge do): stop the daemon to run it",
+                args.data.display()
+            );
+        }
         let node = Node::open(&args.data, &args.pass.get()?)?;
         let mut engine = Engine::open(node, engine_seed())?;
         let password = user_password(
@@ -738,12 +808,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 from: parse_opt_time(from.as_deref(), false)?.unwrap_or(Timestamp::MIN),
                 to: parse_opt_time(to.as_deref(), true)?.unwrap_or(Timestamp::MAX),
             };
+            if let Some(mut remote) = Remote::login(&session)? {
+                let response = remote.call(ControlRequest::Search {
+                    token: remote.token,
+                    purpose: purpose.wire(),
+                    query: match &query {
+                        Query::Plate(p) => QueryWire::Plate(p.to_string()),
+                        Query::Pattern(p) => QueryWire::Pattern(p.as_str().to_string()),
+                    },
+                    from: (range.from != Timestamp::MIN).then_some(range.from),
+                    to: (range.to != Timestamp::MAX).then_some(range.to),
+                    limit: limit.min(u32::MAX as usize) as u32,
+                })?;
+                let ControlResponse::Found { hits, total } = response else {
+                    bail!("unexpected answer from the daemon: {response:?}");
+                };
+                print_hits(&hits, json)?;
+                if !json {
+                    println!("{total} matching reads, {} shown", hits.len());
+                }
+                return remote.logout();
+            }
             let mut login = Login::open(&session)?;
             let result =
                 login
                     .engine
                     .search(now(), login.token, &purpose.input(), &query, range, limit)?;
-            print_hits(&result.hits, json)?;
+            print_hits(&summarize_hits(&result.hits), json)?;
             if !json {
                 println!(
                     "{} matching reads, {} shown",
@@ -764,7 +855,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let v = login
                 .engine
                 .view_read(now(), login.token, &purpose.input(), id)?;
-            print_hits(&[Hit::Read(v.clone())], false)?;
+            print_hits(&[WireHit::Read(summarize(&v))], false)?;
             if let Some(path) = crop_out {
                 std::fs::write(&path, &v.read().body.crop_jpeg)
                     .with_context(|| format!("writing {}", path.display()))?;
@@ -773,6 +864,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
             login.logout()?;
         }
         Command::Verify { session } => {
+            if let Some(mut remote) = Remote::login(&session)? {
+                let response = remote.call(ControlRequest::Verify {
+                    token: remote.token,
+                })?;
+                let ControlResponse::Verified {
+                    reads,
+                    audit_events,
+                    failures,
+                } = response
+                else {
+                    bail!("unexpected answer from the daemon: {response:?}");
+                };
+                for f in &failures {
+                    println!("FAIL {f}");
+                }
+                println!(
+                    "checked {reads} reads and {audit_events} audit events: {} failures",
+                    failures.len()
+                );
+                remote.logout()?;
+                return Ok(if failures.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(2)
+                });
+            }
             let mut login = Login::open(&session)?;
             let report = login.engine.verify(now(), login.token)?;
             for f in &report.failures {
@@ -1144,7 +1261,45 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             login.logout()?;
         }
+        Command::Serve {
+            data,
+            purge_every_minutes,
+            pass,
+        } => {
+            if purge_every_minutes == 0 {
+                bail!("--purge-every-minutes must be at least 1");
+            }
+            let node = Node::open(&data, &pass.get()?)?;
+            let engine = Engine::open(node, engine_seed())?;
+            let daemon = Daemon::bind(engine)?;
+            println!("serving {}", daemon.path().display());
+            std::io::stdout().flush()?;
+            daemon.run(
+                now,
+                std::time::Duration::from_secs(purge_every_minutes * 60),
+            )?;
+        }
         Command::Purge { session, dry_run } => {
+            if let Some(mut remote) = Remote::login(&session)? {
+                let response = remote.call(ControlRequest::Purge {
+                    token: remote.token,
+                    dry_run,
+                })?;
+                let ControlResponse::Purged {
+                    purged,
+                    held,
+                    cutoff,
+                    ..
+                } = response
+                else {
+                    bail!("unexpected answer from the daemon: {response:?}");
+                };
+                println!(
+                    "{} {purged} reads captured before {cutoff}; {held} held as evidence",
+                    if dry_run { "would purge" } else { "purged" }
+                );
+                return remote.logout();
+            }
             let mut login = Login::open(&session)?;
             let report = login
                 .engine
@@ -1166,24 +1321,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_hits(hits: &[Hit], json: bool) -> Result<()> {
+fn print_hits(hits: &[WireHit], json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     for hit in hits {
         match hit {
-            Hit::Read(v) => {
-                let r = v.read();
+            WireHit::Read(r) => {
                 if json {
                     let value = serde_json::json!({
                         "origin": r.origin.to_hex(),
                         "seq": r.seq,
                         "time": format_time(r.captured_at),
-                        "plate": r.body.plate.as_str(),
-                        "confidence": r.body.confidence,
-                        "region": r.body.region.as_ref().map(|g| &g.code),
-                        "camera": r.body.camera,
-                        "lat": r.body.location.map(|l| l.lat),
-                        "lon": r.body.location.map(|l| l.lon),
-                        "crop_bytes": r.body.crop_jpeg.len(),
+                        "plate": r.plate,
+                        "confidence": r.confidence,
+                        "region": r.region,
+                        "camera": r.camera,
+                        "lat": r.location.map(|l| l.0),
+                        "lon": r.location.map(|l| l.1),
+                        "crop_bytes": r.crop_bytes,
                     });
                     writeln!(out, "{value}")?;
                 } else {
@@ -1191,20 +1345,24 @@ fn print_hits(hits: &[Hit], json: bool) -> Result<()> {
                         out,
                         "{}  {:<10} {:>4.0}%  {:<4} {:<10} {}/{}",
                         format_time(r.captured_at),
-                        r.body.plate,
-                        r.body.confidence * 100.0,
-                        r.body
-                            .region
-                            .as_ref()
-                            .map(|g| g.code.as_str())
-                            .unwrap_or("-"),
-                        r.body.camera,
+                        r.plate,
+                        r.confidence * 100.0,
+                        r.region.as_deref().unwrap_or("-"),
+                        r.camera,
                         r.origin.short(),
                         r.seq
                     )?;
                 }
             }
-            Hit::Damaged { id, reason } => {
+            WireHit::Damaged {
+                origin,
+                seq,
+                reason,
+            } => {
+                let id = RecordId {
+                    origin: *origin,
+                    seq: *seq,
+                };
                 if json {
                     writeln!(
                         out,

@@ -1098,6 +1098,37 @@ impl Engine {
     }
 }
 
+/// What `status` reports to a logged-in user.
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub user: String,
+    pub role: UserRole,
+    pub retention: Retention,
+    pub standing_holds: u64,
+    pub audit_overdue: Option<crate::policy::Quarter>,
+}
+
+impl Engine {
+    /// The policy status a console shows on its front page; any logged-in user.
+    pub fn status(&mut self, now: Timestamp, token: SessionToken) -> Result<Status, AccessError> {
+        let (user, role) = self.authorize(
+            now,
+            token,
+            Permission::SearchReads,
+            "see status",
+            Action::Login,
+            "status",
+        )?;
+        Ok(Status {
+            user,
+            role,
+            retention: self.policy.retention,
+            standing_holds: self.policy.holds.iter().filter(|h| h.active(now)).count() as u64,
+            audit_overdue: self.policy.audit_overdue(now),
+        })
+    }
+}
+
 /// One change to a user.
 #[derive(Debug, Clone)]
 pub enum UserEdit {

@@ -5,6 +5,7 @@
 
 pub mod agency;
 pub mod cli;
+pub mod control;
 pub mod datadir;
 pub mod engine;
 pub mod evidence;

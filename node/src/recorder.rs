@@ -232,7 +232,11 @@ impl Recorder {
         entries: Vec<AuditEntry>,
         rng: &mut R,
     ) -> Result<Vec<VerifiedAuditEvent>, StoreError> {
-        assert!(entries.len() <= AUDIT_BATCH_MAX, "audit batch of {} exceeds AUDIT_BATCH_MAX", entries.len());
+        assert!(
+            entries.len() <= AUDIT_BATCH_MAX,
+            "audit batch of {} exceeds AUDIT_BATCH_MAX",
+            entries.len()
+        );
         let (mut seq, mut prev) = (self.next_audit_seq, self.prev_audit_hash);
         let sealer = Sealer {
             node_key: &node.node_key,

@@ -7,6 +7,7 @@
 //! `tests/format.rs` pin them.
 
 pub mod bundle;
+pub mod control;
 pub mod enrollment;
 pub mod envelope;
 pub mod identity;

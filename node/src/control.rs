@@ -1,0 +1,385 @@
+//! The control socket: the daemon serves the engine to local clients (CLI, console).
+//!
+//! A Unix domain socket `control.sock` in the data directory, mode 0600, so
+//! only the node's own account reaches it; each request is checked by the
+//! engine like any other (session token, training, role, purpose). The wire
+//! messages are `alpr_protocol::control`. Bounded: at most
+//! [`CONNECTIONS_MAX`] clients, frames of at most `FRAME_BYTES_MAX`, and an
+//! idle connection is closed after [`CONNECTION_IDLE_SECS`].
+
+use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use alpr_protocol::control::{
+    self, ControlRequest, ControlResponse, ErrorKind, FrameError, PurposeWire, QueryWire,
+    ReadSummary,
+};
+use alpr_protocol::{PlatePattern, PlateText, Timestamp, VerifiedRead};
+
+use crate::engine::{AccessError, Engine, PurgeActor, PurposeInput, SessionToken};
+use crate::search::{Hit, Query};
+use crate::store::{RecordId, TimeRange};
+
+pub const SOCKET_FILE: &str = "control.sock";
+pub const CONNECTIONS_MAX: usize = 16;
+pub const CONNECTION_IDLE_SECS: u64 = 35 * 60;
+
+pub fn socket_path(data: &Path) -> PathBuf {
+    data.join(SOCKET_FILE)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Frame(#[from] FrameError),
+    #[error("a daemon already serves {0}")]
+    AlreadyServing(PathBuf),
+    #[error("the daemon closed the connection")]
+    Closed,
+}
+
+fn read_frame<T: for<'de> serde::Deserialize<'de>>(
+    stream: &mut UnixStream,
+) -> Result<Option<T>, ControlError> {
+    let mut prefix = [0u8; 4];
+    match stream.read_exact(&mut prefix) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(source) => {
+            return Err(ControlError::Io {
+                path: PathBuf::from(SOCKET_FILE),
+                source,
+            });
+        }
+    }
+    let len = control::frame_len(prefix)?;
+    let mut body = vec![0u8; len];
+    stream
+        .read_exact(&mut body)
+        .map_err(|source| ControlError::Io {
+            path: PathBuf::from(SOCKET_FILE),
+            source,
+        })?;
+    Ok(Some(control::decode_frame(&body)?))
+}
+
+fn write_frame<T: serde::Serialize>(
+    stream: &mut UnixStream,
+    message: &T,
+) -> Result<(), ControlError> {
+    let frame = control::encode_frame(message)?;
+    stream.write_all(&frame).map_err(|source| ControlError::Io {
+        path: PathBuf::from(SOCKET_FILE),
+        source,
+    })
+}
+
+/// A client of a running daemon.
+#[derive(Debug)]
+pub struct ControlClient {
+    stream: UnixStream,
+}
+
+impl ControlClient {
+    /// Connects if a daemon serves `data`; None if none does.
+    pub fn connect(data: &Path) -> Option<ControlClient> {
+        UnixStream::connect(socket_path(data))
+            .ok()
+            .map(|stream| ControlClient { stream })
+    }
+
+    pub fn call(&mut self, request: &ControlRequest) -> Result<ControlResponse, ControlError> {
+        write_frame(&mut self.stream, request)?;
+        read_frame(&mut self.stream)?.ok_or(ControlError::Closed)
+    }
+}
+
+/// A summary of a verified read, as clients show it.
+pub fn summarize(v: &VerifiedRead) -> ReadSummary {
+    let r = v.read();
+    ReadSummary {
+        origin: r.origin,
+        seq: r.seq,
+        captured_at: r.captured_at,
+        plate: r.body.plate.to_string(),
+        confidence: r.body.confidence,
+        region: r.body.region.as_ref().map(|g| g.code.clone()),
+        camera: r.body.camera.clone(),
+        location: r.body.location.map(|l| (l.lat, l.lon)),
+        crop_bytes: r.body.crop_jpeg.len() as u64,
+    }
+}
+
+pub fn summarize_hits(hits: &[Hit]) -> Vec<control::Hit> {
+    hits.iter()
+        .map(|h| match h {
+            Hit::Read(v) => control::Hit::Read(summarize(v)),
+            Hit::Damaged { id, reason } => control::Hit::Damaged {
+                origin: id.origin,
+                seq: id.seq,
+                reason: reason.clone(),
+            },
+        })
+        .collect()
+}
+
+fn purpose(p: PurposeWire) -> PurposeInput {
+    PurposeInput {
+        kind: p.kind,
+        reason: p.reason,
+        case: p.case,
+    }
+}
+
+fn error(e: AccessError) -> ControlResponse {
+    let kind = match &e {
+        AccessError::BadCredentials
+        | AccessError::LockedOut { .. }
+        | AccessError::Inactive(_)
+        | AccessError::Training(_) => ErrorKind::Login,
+        AccessError::NoSession | AccessError::SessionLocked(_) => ErrorKind::Session,
+        AccessError::Forbidden { .. } | AccessError::Purpose(_) => ErrorKind::Refused,
+        AccessError::Password(_) | AccessError::Invalid(_) | AccessError::NotFound(_) => {
+            ErrorKind::Invalid
+        }
+        AccessError::Store(_) => ErrorKind::Failed,
+    };
+    ControlResponse::Error {
+        kind,
+        message: e.to_string(),
+    }
+}
+
+fn invalid(message: String) -> ControlResponse {
+    ControlResponse::Error {
+        kind: ErrorKind::Invalid,
+        message,
+    }
+}
+
+/// Runs one request against the engine. Pure dispatch: every check is the engine's.
+pub fn handle(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> ControlResponse {
+    let result = match request {
+        ControlRequest::Login { user, password } => {
+            engine.login(now, &user, &password).map(|token| {
+                let name = crate::policy::parse_user_name(&user).unwrap_or(user);
+                let role = engine
+                    .policy()
+                    .users
+                    .get(&name)
+                    .map(|u| format!("{:?}", u.role))
+                    .unwrap_or_default();
+                ControlResponse::LoggedIn {
+                    token: token.0,
+                    user: name,
+                    role,
+                }
+            })
+        }
+        ControlRequest::Logout { token } => engine
+            .logout(now, SessionToken(token))
+            .map(|()| ControlResponse::Done),
+        ControlRequest::Search {
+            token,
+            purpose: p,
+            query,
+            from,
+            to,
+            limit,
+        } => {
+            let query = match query {
+                QueryWire::Plate(p) => PlateText::parse(&p).map(Query::Plate),
+                QueryWire::Pattern(p) => PlatePattern::parse(&p).map(Query::Pattern),
+            };
+            let query = match query {
+                Ok(q) => q,
+                Err(e) => return invalid(e.to_string()),
+            };
+            let range = TimeRange {
+                from: from.unwrap_or(Timestamp::MIN),
+                to: to.unwrap_or(Timestamp::MAX),
+            };
+            engine
+                .search(
+                    now,
+                    SessionToken(token),
+                    &purpose(p),
+                    &query,
+                    range,
+                    limit.min(1000) as usize,
+                )
+                .map(|r| ControlResponse::Found {
+                    hits: summarize_hits(&r.hits),
+                    total: r.total,
+                })
+        }
+        ControlRequest::ViewRead {
+            token,
+            purpose: p,
+            origin,
+            seq,
+        } => engine
+            .view_read(
+                now,
+                SessionToken(token),
+                &purpose(p),
+                RecordId { origin, seq },
+            )
+            .map(|v| ControlResponse::Read {
+                read: summarize(&v),
+                crop_jpeg: v.read().body.crop_jpeg.clone(),
+            }),
+        ControlRequest::Verify { token } => {
+            engine
+                .verify(now, SessionToken(token))
+                .map(|r| ControlResponse::Verified {
+                    reads: r.reads,
+                    audit_events: r.audit_events,
+                    failures: r.failures.iter().map(|f| f.to_string()).collect(),
+                })
+        }
+        ControlRequest::Purge { token, dry_run } => engine
+            .purge(now, PurgeActor::User(SessionToken(token)), dry_run)
+            .map(|r| ControlResponse::Purged {
+                purged: r.purged,
+                held: r.held,
+                cutoff: r.cutoff.unwrap_or(now),
+                dry_run,
+            }),
+        ControlRequest::Status { token } => {
+            engine
+                .status(now, SessionToken(token))
+                .map(|s| ControlResponse::Status {
+                    user: s.user,
+                    role: format!("{:?}", s.role),
+                    reads_days: s.retention.reads_days,
+                    audit_days: s.retention.audit_days,
+                    standing_holds: s.standing_holds,
+                    audit_overdue: s.audit_overdue.map(|q| q.to_string()),
+                })
+        }
+    };
+    result.unwrap_or_else(error)
+}
+
+/// The daemon: serves the control socket and runs the purge schedule until the process ends.
+pub struct Daemon {
+    listener: UnixListener,
+    path: PathBuf,
+    engine: Arc<Mutex<Engine>>,
+}
+
+impl std::fmt::Debug for Daemon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Daemon").field("path", &self.path).finish()
+    }
+}
+
+impl Daemon {
+    /// Binds the socket (0600) in the engine's data directory.
+    pub fn bind(engine: Engine) -> Result<Daemon, ControlError> {
+        let path = socket_path(&engine.node().dir);
+        if path.exists() {
+            if UnixStream::connect(&path).is_ok() {
+                return Err(ControlError::AlreadyServing(path));
+            }
+            // A socket left by a daemon that died: nobody listens on it.
+            std::fs::remove_file(&path).map_err(|source| ControlError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        let io = |source| ControlError::Io {
+            path: path.clone(),
+            source,
+        };
+        let listener = UnixListener::bind(&path).map_err(io)?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        Ok(Daemon {
+            listener,
+            path,
+            engine: Arc::new(Mutex::new(engine)),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Serves clients forever; `clock` reads the time, `purge_every` spaces the scheduled purges.
+    pub fn run(self, clock: fn() -> Timestamp, purge_every: Duration) -> Result<(), ControlError> {
+        let engine = Arc::clone(&self.engine);
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(purge_every);
+                let Ok(mut e) = engine.lock() else { return };
+                match e.purge(clock(), PurgeActor::Schedule, false) {
+                    Ok(r) => tracing::info!(purged = r.purged, held = r.held, "scheduled purge"),
+                    Err(err) => tracing::error!(%err, "scheduled purge failed"),
+                }
+            }
+        });
+        let open = Arc::new(AtomicUsize::new(0));
+        for stream in self.listener.incoming() {
+            let mut stream = match stream {
+                Ok(s) => s,
+                Err(err) => {
+                    tracing::warn!(%err, "control socket accept failed");
+                    continue;
+                }
+            };
+            if open.fetch_add(1, Ordering::SeqCst) >= CONNECTIONS_MAX {
+                open.fetch_sub(1, Ordering::SeqCst);
+                let busy = ControlResponse::Error {
+                    kind: ErrorKind::Failed,
+                    message: format!("busy: {CONNECTIONS_MAX} clients connected"),
+                };
+                let _ = write_frame(&mut stream, &busy);
+                continue;
+            }
+            let engine = Arc::clone(&self.engine);
+            let open = Arc::clone(&open);
+            std::thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(CONNECTION_IDLE_SECS)));
+                serve_connection(&mut stream, &engine, clock);
+                open.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+        Ok(())
+    }
+}
+
+fn serve_connection(stream: &mut UnixStream, engine: &Mutex<Engine>, clock: fn() -> Timestamp) {
+    loop {
+        let request = match read_frame::<ControlRequest>(stream) {
+            Ok(Some(r)) => r,
+            Ok(None) => return,
+            Err(err) => {
+                // A malformed frame is answered once, logged, and ends this connection only.
+                tracing::warn!(%err, "bad control frame");
+                let _ = write_frame(stream, &invalid(err.to_string()));
+                return;
+            }
+        };
+        let response = match engine.lock() {
+            Ok(mut e) => handle(&mut e, clock(), request),
+            Err(_) => ControlResponse::Error {
+                kind: ErrorKind::Failed,
+                message: "the engine stopped after an internal error; restart the daemon".into(),
+            },
+        };
+        if write_frame(stream, &response).is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The daemon's control socket, end to end: a real `alpr-node serve` process and real clients.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
+use std::process::{Child, Stdio};
+
+use alpr_tests::{Fixture, alpr, ok, run};
+
+/// Kills the daemon when the test ends, pass or fail.
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(data: &str) -> Daemon {
+    let mut child = alpr(&["serve", "--data", data])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    // Waits on the daemon's own announcement, which it prints once the socket listens.
+    let line = BufReader::new(stdout)
+        .lines()
+        .next()
+        .expect("a line")
+        .expect("read");
+    assert!(line.starts_with("serving "), "{line}");
+    Daemon(child)
+}
+
+#[test]
+fn clients_go_through_the_daemon_and_bad_frames_do_not_stop_it() {
+    let f = Fixture::new("station-1");
+    let data = f.path("station-1");
+    let file = f.reads_file("reads.jsonl", 6, 200, |i| format!("D{i:04}"));
+    ok(&["import", "--data", &data, &file]);
+    let daemon = start(&data);
+
+    let socket = std::path::Path::new(&data).join("control.sock");
+    let mode = std::fs::metadata(&socket)
+        .expect("socket")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "control socket must be owner-only");
+
+    let found = ok(&[
+        "search",
+        "--data",
+        &data,
+        "--pattern",
+        "D*",
+        "--purpose",
+        "alert",
+        "--reason",
+        "bolo check",
+    ]);
+    assert!(found.contains("6 matching reads"), "{found}");
+    let refused = run(&["search", "--data", &data, "--pattern", "D*"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("a purpose is required"));
+
+    // Garbage on the socket: answered with an error, and the daemon keeps serving.
+    let mut raw = UnixStream::connect(&socket).expect("connect");
+    raw.write_all(&[0, 0, 0, 5, 0xff, 0xff, 0xff, 0xff, 0xff])
+        .expect("write");
+    let mut prefix = [0u8; 4];
+    raw.read_exact(&mut prefix).expect("an answer");
+    let mut body = vec![0u8; u32::from_be_bytes(prefix) as usize];
+    raw.read_exact(&mut body).expect("answer body");
+    let answer: alpr_protocol::control::ControlResponse =
+        alpr_protocol::control::decode_frame(&body).expect("decodes");
+    assert!(
+        matches!(
+            answer,
+            alpr_protocol::control::ControlResponse::Error { .. }
+        ),
+        "{answer:?}"
+    );
+    let mut huge = UnixStream::connect(&socket).expect("connect");
+    huge.write_all(&u32::MAX.to_be_bytes()).expect("write");
+    let verified = ok(&["verify", "--data", &data]);
+    assert!(verified.contains("checked 6 reads"), "{verified}");
+
+    // Commands that do not go through the socket yet say so instead of failing on the lock.
+    let blocked = run(&["user", "list", "--data", &data]);
+    assert!(String::from_utf8_lossy(&blocked.stderr).contains("a daemon serves"));
+
+    drop(daemon);
+    // The daemon documented what it served: searches (with the refusal) and the verify.
+    let after = ok(&["verify", "--data", &data]);
+    assert!(after.contains("0 failures"), "{after}");
+}
