@@ -35,7 +35,7 @@ use crate::store::{AuthState, Effect, RecordId, StoreError, TimeRange};
 pub const SCHEDULE_ACTOR: &str = "(schedule)";
 pub const BOOTSTRAP_ACTOR: &str = "(bootstrap)";
 /// Reads deleted per purge transaction: bounds memory and transaction size.
-pub const PURGE_BATCH_MAX: usize = 20_000;
+pub const PURGE_BATCH_MAX: usize = 100_000;
 
 /// A login session, by an unguessable token.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

@@ -676,14 +676,22 @@ impl Store {
             let origins_table = tx.open_table(ORIGINS).map_err(dberr)?;
             // Group by origin so each block is rewritten once.
             let mut by_origin: HashMap<u32, Vec<&ExpiredRead>> = HashMap::new();
+            let mut idx_of: HashMap<NodeId, u32> = HashMap::new();
             for r in reads {
-                let idx = origins_table
-                    .get(r.id.origin.0)
-                    .map_err(dberr)?
-                    .map(|v| v.value())
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!("read {} has no origin index", r.id))
-                    })?;
+                let idx = match idx_of.get(&r.id.origin) {
+                    Some(i) => *i,
+                    None => {
+                        let i = origins_table
+                            .get(r.id.origin.0)
+                            .map_err(dberr)?
+                            .map(|v| v.value())
+                            .ok_or_else(|| {
+                                StoreError::Corrupt(format!("read {} has no origin index", r.id))
+                            })?;
+                        idx_of.insert(r.id.origin, i);
+                        i
+                    }
+                };
                 by_origin.entry(idx).or_default().push(r);
             }
             drop(origins_table);
@@ -722,7 +730,8 @@ impl Store {
                 }
             }
             for r in reads {
-                let idx = Self::origin_index(&tx, r.id.origin)?;
+                // Every read's origin was looked up above.
+                let idx = idx_of.get(&r.id.origin).copied().unwrap_or_default();
                 by_time
                     .remove(time_key(r.captured_at, idx, r.id.seq))
                     .map_err(dberr)?;
