@@ -10,17 +10,15 @@ use clap::{Args, Parser, Subcommand};
 use zeroize::Zeroizing;
 
 use crate::agency::{Agency, EnrollRequest};
-use crate::control::{ControlClient, Daemon, summarize, summarize_hits};
+use crate::control::{ControlClient, Daemon};
 use crate::datadir::Node;
-use crate::engine::{
-    Engine, NewHold, NewRelease, NewUser, PurgeActor, PurposeInput, SessionToken, UserEdit,
-};
-use crate::policy::{HoldScope, Quarter, RequestOutcome, UserRole};
+use crate::engine::{Engine, NewUser};
+use crate::policy::{Quarter, RequestOutcome, UserRole};
 use crate::recorder::READ_BATCH_MAX;
-use crate::search::Query;
-use crate::store::{RecordId, TimeRange};
+use crate::store::RecordId;
 use alpr_protocol::control::{
-    ControlRequest, ControlResponse, Hit as WireHit, PurposeWire, QueryWire,
+    ControlRequest, ControlResponse, Hit as WireHit, HoldScopeWire, PurposeWire, QueryWire,
+    UserEditWire,
 };
 
 #[derive(Debug, Parser)]
@@ -396,14 +394,6 @@ impl PurposeArgs {
             case: self.case.clone(),
         }
     }
-
-    fn input(&self) -> PurposeInput {
-        PurposeInput {
-            kind: self.purpose.clone(),
-            reason: self.reason.clone(),
-            case: self.case.clone(),
-        }
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -553,104 +543,111 @@ fn engine_seed() -> [u8; 32] {
     seed
 }
 
-/// An open engine with a logged-in user; logs out (documented) when done.
-struct Login {
-    engine: Engine,
-    token: SessionToken,
+/// Where requests go: the engine in this process, or a running daemon.
+enum Backend {
+    Local(Box<Engine>),
+    Remote(ControlClient),
 }
 
-/// A logged-in session with a running daemon, over its control socket.
-struct Remote {
-    client: ControlClient,
+/// A logged-in user. Every data command is a control request, answered by
+/// the daemon when one serves the directory, else by an engine opened here:
+/// the same checks and the same audit events either way.
+struct Session {
+    backend: Backend,
     token: [u8; 32],
 }
 
-impl Remote {
-    /// Logs in through the daemon's socket if a daemon serves the data directory.
-    fn login(args: &SessionArgs) -> Result<Option<Remote>> {
-        let Some(mut client) = ControlClient::connect(&args.data) else {
-            return Ok(None);
+impl Session {
+    fn open(args: &SessionArgs) -> Result<Session> {
+        let backend = match ControlClient::connect(&args.data) {
+            Some(client) => Backend::Remote(client),
+            None => {
+                let node = Node::open(&args.data, &args.pass.get()?)?;
+                Backend::Local(Box::new(Engine::open(node, engine_seed())?))
+            }
         };
         let password = user_password(
             "ALPR_USER_PASSWORD",
             &format!("Password for {}: ", args.user),
         )?;
-        let response = client.call(&ControlRequest::Login {
+        let mut session = Session {
+            backend,
+            token: [0; 32],
+        };
+        let response = session.send(ControlRequest::Login {
             user: args.user.clone(),
             password: password.to_string(),
         })?;
-        match response {
-            ControlResponse::LoggedIn { token, .. } => Ok(Some(Remote { client, token })),
-            ControlResponse::Error { message, .. } => bail!(message),
-            other => bail!("unexpected answer from the daemon: {other:?}"),
-        }
+        let ControlResponse::LoggedIn { token, .. } = response else {
+            bail!("unexpected answer: {response:?}");
+        };
+        session.token = token;
+        Ok(session)
     }
 
     /// Sends a request; a refusal becomes an error with the engine's message.
-    fn call(&mut self, request: ControlRequest) -> Result<ControlResponse> {
-        match self.client.call(&request)? {
+    fn send(&mut self, request: ControlRequest) -> Result<ControlResponse> {
+        let response = match &mut self.backend {
+            Backend::Local(engine) => crate::control::handle(engine, now(), request),
+            Backend::Remote(client) => client.call(&request)?,
+        };
+        match response {
             ControlResponse::Error { message, .. } => bail!(message),
             other => Ok(other),
         }
     }
 
-    fn logout(mut self) -> Result<ExitCode> {
-        let token = self.token;
-        self.call(ControlRequest::Logout { token })?;
-        Ok(ExitCode::SUCCESS)
-    }
-}
-
-impl Login {
-    fn open(args: &SessionArgs) -> Result<Login> {
-        if ControlClient::connect(&args.data).is_some() {
-            bail!(
-                "a daemon serves {}; this command does not go through its control socket yet (search, verify and purge do): stop the daemon to run it",
-                args.data.display()
-            );
+    fn done(&mut self, request: ControlRequest) -> Result<()> {
+        match self.send(request)? {
+            ControlResponse::Done => Ok(()),
+            other => bail!("unexpected answer: {other:?}"),
         }
-        let node = Node::open(&args.data, &args.pass.get()?)?;
-        let mut engine = Engine::open(node, engine_seed())?;
-        let password = user_password(
-            "ALPR_USER_PASSWORD",
-            &format!("Password for {}: ", args.user),
-        )?;
-        let token = engine.login(now(), &args.user, &password)?;
-        Ok(Login { engine, token })
     }
 
     fn logout(mut self) -> Result<()> {
-        self.engine.logout(now(), self.token)?;
-        Ok(())
+        let token = self.token;
+        self.done(ControlRequest::Logout { token })
     }
+
+    /// Node ids this node knows (to resolve ORIGIN prefixes).
+    fn known_nodes(&mut self) -> Result<Vec<NodeId>> {
+        let token = self.token;
+        match self.send(ControlRequest::Status { token })? {
+            ControlResponse::Status { nodes, .. } => Ok(nodes),
+            other => bail!("unexpected answer: {other:?}"),
+        }
+    }
+
+    /// ORIGIN/SEQ, where ORIGIN is a node id or a unique prefix of one (as search prints).
+    fn record_id(&mut self, text: &str) -> Result<RecordId> {
+        let (origin, seq) = text.split_once('/').ok_or_else(|| {
+            anyhow!("'{text}' is not a read id: use ORIGIN/SEQ as search prints it")
+        })?;
+        let seq: u64 = seq
+            .parse()
+            .map_err(|_| anyhow!("'{seq}' in '{text}' is not a sequence number"))?;
+        let origin = origin.to_ascii_lowercase();
+        let matches: Vec<NodeId> = self
+            .known_nodes()?
+            .into_iter()
+            .filter(|id| id.to_hex().starts_with(&origin))
+            .collect();
+        match matches.as_slice() {
+            [one] if origin.len() >= 8 => Ok(RecordId { origin: *one, seq }),
+            [] => bail!("no known node id starts with '{origin}'"),
+            _ => bail!(
+                "'{origin}' is ambiguous or too short: give at least 8 hex characters of the node id"
+            ),
+        }
+    }
+}
+
+fn role_name(role: UserRole) -> String {
+    format!("{role:?}").to_lowercase()
 }
 
 fn parse_opt_time(text: Option<&str>, end_of_day: bool) -> Result<Option<Timestamp>> {
     text.map(|t| parse_time(t, end_of_day)).transpose()
-}
-
-/// ORIGIN/SEQ, where ORIGIN is a node id or a unique prefix of one the node knows.
-fn parse_record_id(engine: &Engine, text: &str) -> Result<RecordId> {
-    let (origin, seq) = text
-        .split_once('/')
-        .ok_or_else(|| anyhow!("'{text}' is not a read id: use ORIGIN/SEQ as search prints it"))?;
-    let seq: u64 = seq
-        .parse()
-        .map_err(|_| anyhow!("'{seq}' in '{text}' is not a sequence number"))?;
-    let origin = origin.to_ascii_lowercase();
-    let matches: Vec<NodeId> = engine
-        .node()
-        .trust
-        .nodes()
-        .filter(|id| id.to_hex().starts_with(&origin))
-        .collect();
-    match matches.as_slice() {
-        [one] if origin.len() >= 8 => Ok(RecordId { origin: *one, seq }),
-        [] => bail!("no known node id starts with '{origin}'"),
-        _ => bail!(
-            "'{origin}' is ambiguous or too short: give at least 8 hex characters of the node id"
-        ),
-    }
 }
 
 pub fn main() -> ExitCode {
@@ -759,35 +756,48 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if batch == 0 || batch > READ_BATCH_MAX {
                 bail!("--batch must be 1 to {READ_BATCH_MAX}");
             }
-            let mut login = Login::open(&session)?;
-            let cert = login.engine.node().certificate.clone();
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            let ControlResponse::Status {
+                valid_from,
+                valid_until,
+                ..
+            } = s.send(ControlRequest::Status { token })?
+            else {
+                bail!("unexpected answer");
+            };
             let reads = crate::import::parse_file(&file, |at| {
-                cert.check_valid_at(at).map_err(|e| e.to_string())
+                if valid_from <= at && at <= valid_until {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "captured at {at}, outside this node's certificate ({valid_from} to {valid_until})"
+                    ))
+                }
             })?;
+            let source = file.display().to_string();
             let mut stdout = std::io::stdout().lock();
             let mut it = reads.into_iter().peekable();
-            let batches = std::iter::from_fn(move || {
-                it.peek()?;
-                Some(it.by_ref().take(batch).collect::<Vec<_>>())
-            });
-            let source = file.display().to_string();
-            login
-                .engine
-                .import(now(), login.token, &source, batches, |stored| {
-                    let (Some(first), Some(last)) = (stored.first(), stored.last()) else {
-                        return true;
-                    };
-                    // Printed only after the commit returned: each line is an acknowledgement.
-                    writeln!(
-                        stdout,
-                        "committed reads {}..={}",
-                        first.read().seq,
-                        last.read().seq
-                    )
-                    .and_then(|()| stdout.flush())
-                    .is_ok()
+            while it.peek().is_some() {
+                let chunk: Vec<_> = it.by_ref().take(batch).collect();
+                let token = s.token;
+                let response = s.send(ControlRequest::Import {
+                    token,
+                    source: source.clone(),
+                    reads: chunk,
                 })?;
-            login.logout()?;
+                let ControlResponse::Imported {
+                    first_seq,
+                    last_seq,
+                } = response
+                else {
+                    bail!("unexpected answer: {response:?}");
+                };
+                // Printed only after the commit returned: each line is an acknowledgement.
+                writeln!(stdout, "committed reads {first_seq}..={last_seq}")?;
+                stdout.flush()?;
+            }
+            s.logout()?;
         }
         Command::Search {
             session,
@@ -800,49 +810,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
         } => {
             let query = match (plate, pattern) {
-                (Some(p), _) => Query::Plate(PlateText::parse(&p)?),
-                (None, Some(p)) => Query::Pattern(PlatePattern::parse(&p)?),
+                (Some(p), _) => QueryWire::Plate(PlateText::parse(&p)?.to_string()),
+                (None, Some(p)) => {
+                    QueryWire::Pattern(PlatePattern::parse(&p)?.as_str().to_string())
+                }
                 (None, None) => bail!("give --plate or --pattern"),
             };
-            let range = TimeRange {
-                from: parse_opt_time(from.as_deref(), false)?.unwrap_or(Timestamp::MIN),
-                to: parse_opt_time(to.as_deref(), true)?.unwrap_or(Timestamp::MAX),
+            let from = parse_opt_time(from.as_deref(), false)?;
+            let to = parse_opt_time(to.as_deref(), true)?;
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            let response = s.send(ControlRequest::Search {
+                token,
+                purpose: purpose.wire(),
+                query,
+                from,
+                to,
+                limit: limit.min(u32::MAX as usize) as u32,
+            })?;
+            let ControlResponse::Found { hits, total } = response else {
+                bail!("unexpected answer: {response:?}");
             };
-            if let Some(mut remote) = Remote::login(&session)? {
-                let response = remote.call(ControlRequest::Search {
-                    token: remote.token,
-                    purpose: purpose.wire(),
-                    query: match &query {
-                        Query::Plate(p) => QueryWire::Plate(p.to_string()),
-                        Query::Pattern(p) => QueryWire::Pattern(p.as_str().to_string()),
-                    },
-                    from: (range.from != Timestamp::MIN).then_some(range.from),
-                    to: (range.to != Timestamp::MAX).then_some(range.to),
-                    limit: limit.min(u32::MAX as usize) as u32,
-                })?;
-                let ControlResponse::Found { hits, total } = response else {
-                    bail!("unexpected answer from the daemon: {response:?}");
-                };
-                print_hits(&hits, json)?;
-                if !json {
-                    println!("{total} matching reads, {} shown", hits.len());
-                }
-                return remote.logout();
-            }
-            let mut login = Login::open(&session)?;
-            let result =
-                login
-                    .engine
-                    .search(now(), login.token, &purpose.input(), &query, range, limit)?;
-            print_hits(&summarize_hits(&result.hits), json)?;
+            print_hits(&hits, json)?;
             if !json {
-                println!(
-                    "{} matching reads, {} shown",
-                    result.total,
-                    result.hits.len()
-                );
+                println!("{total} matching reads, {} shown", hits.len());
             }
-            login.logout()?;
+            s.logout()?;
         }
         Command::View {
             session,
@@ -850,59 +843,47 @@ fn run(cli: Cli) -> Result<ExitCode> {
             read,
             crop_out,
         } => {
-            let mut login = Login::open(&session)?;
-            let id = parse_record_id(&login.engine, &read)?;
-            let v = login
-                .engine
-                .view_read(now(), login.token, &purpose.input(), id)?;
-            print_hits(&[WireHit::Read(summarize(&v))], false)?;
+            let mut s = Session::open(&session)?;
+            let id = s.record_id(&read)?;
+            let token = s.token;
+            let response = s.send(ControlRequest::ViewRead {
+                token,
+                purpose: purpose.wire(),
+                origin: id.origin,
+                seq: id.seq,
+            })?;
+            let ControlResponse::Read { read, crop_jpeg } = response else {
+                bail!("unexpected answer: {response:?}");
+            };
+            print_hits(&[WireHit::Read(read)], false)?;
             if let Some(path) = crop_out {
-                std::fs::write(&path, &v.read().body.crop_jpeg)
+                std::fs::write(&path, &crop_jpeg)
                     .with_context(|| format!("writing {}", path.display()))?;
                 println!("plate crop written to {}", path.display());
             }
-            login.logout()?;
+            s.logout()?;
         }
         Command::Verify { session } => {
-            if let Some(mut remote) = Remote::login(&session)? {
-                let response = remote.call(ControlRequest::Verify {
-                    token: remote.token,
-                })?;
-                let ControlResponse::Verified {
-                    reads,
-                    audit_events,
-                    failures,
-                } = response
-                else {
-                    bail!("unexpected answer from the daemon: {response:?}");
-                };
-                for f in &failures {
-                    println!("FAIL {f}");
-                }
-                println!(
-                    "checked {reads} reads and {audit_events} audit events: {} failures",
-                    failures.len()
-                );
-                remote.logout()?;
-                return Ok(if failures.is_empty() {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(2)
-                });
-            }
-            let mut login = Login::open(&session)?;
-            let report = login.engine.verify(now(), login.token)?;
-            for f in &report.failures {
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            let response = s.send(ControlRequest::Verify { token })?;
+            let ControlResponse::Verified {
+                reads,
+                audit_events,
+                failures,
+            } = response
+            else {
+                bail!("unexpected answer: {response:?}");
+            };
+            for f in &failures {
                 println!("FAIL {f}");
             }
             println!(
-                "checked {} reads and {} audit events: {} failures",
-                report.reads,
-                report.audit_events,
-                report.failures.len()
+                "checked {reads} reads and {audit_events} audit events: {} failures",
+                failures.len()
             );
-            login.logout()?;
-            if !report.ok() {
+            s.logout()?;
+            if !failures.is_empty() {
                 return Ok(ExitCode::from(2));
             }
         }
@@ -915,33 +896,38 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }) => {
             let trained_on = parse_opt_time(trained_on.as_deref(), false)?;
             let training_expires = parse_opt_time(training_expires.as_deref(), false)?;
-            let mut login = Login::open(&session)?;
+            let mut s = Session::open(&session)?;
             let password =
                 user_password("ALPR_NEW_PASSWORD", &format!("New password for {name}: "))?;
-            let new = NewUser {
+            let token = s.token;
+            s.done(ControlRequest::AddUser {
+                token,
                 name: name.clone(),
-                role,
+                role: role_name(role),
                 password: password.to_string(),
                 trained_on,
                 training_expires,
-            };
-            login.engine.add_user(now(), login.token, new)?;
+            })?;
             println!("user {name} ({role:?}) added");
-            login.logout()?;
+            s.logout()?;
         }
         Command::User(UserCommand::List { session }) => {
-            let mut login = Login::open(&session)?;
-            for u in login.engine.users(now(), login.token)? {
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            let ControlResponse::Users(users) = s.send(ControlRequest::ListUsers { token })? else {
+                bail!("unexpected answer");
+            };
+            for u in users {
                 println!(
                     "{:<20} {:<14} {:<8} trained {:<26} expires {}",
                     u.name,
-                    format!("{:?}", u.role),
+                    u.role,
                     if u.active { "active" } else { "inactive" },
                     u.trained_on.map_or("never".into(), |t| t.to_string()),
                     u.training_expires.map_or("-".into(), |t| t.to_string())
                 );
             }
-            login.logout()?;
+            s.logout()?;
         }
         Command::User(UserCommand::Edit {
             session,
@@ -955,50 +941,66 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }) => {
             let mut edits = Vec::new();
             if let Some(on) = trained_on {
-                edits.push(UserEdit::Training {
+                edits.push(UserEditWire::Training {
                     on: Some(parse_time(&on, false)?),
                     expires: parse_opt_time(training_expires.as_deref(), false)?,
                 });
             }
             if deactivate || activate {
-                edits.push(UserEdit::Active(activate));
+                edits.push(UserEditWire::Active(activate));
             }
             if let Some(role) = role {
-                edits.push(UserEdit::Role(role));
+                edits.push(UserEditWire::Role(role_name(role)));
             }
             if reset_password {
                 let pw = user_password("ALPR_NEW_PASSWORD", &format!("New password for {name}: "))?;
-                edits.push(UserEdit::Password(pw.to_string()));
+                edits.push(UserEditWire::Password(pw.to_string()));
             }
             if edits.is_empty() {
                 bail!(
                     "nothing to change: give --trained-on, --activate/--deactivate, --role or --reset-password"
                 );
             }
-            let mut login = Login::open(&session)?;
+            let mut s = Session::open(&session)?;
             for edit in edits {
-                println!("user {name}: {edit}");
-                login.engine.edit_user(now(), login.token, &name, edit)?;
+                let token = s.token;
+                s.done(ControlRequest::EditUser {
+                    token,
+                    name: name.clone(),
+                    edit,
+                })?;
             }
-            login.logout()?;
+            println!("user {name} changed");
+            s.logout()?;
         }
         Command::Retention {
             session,
             reads_days,
             audit_days,
         } => {
-            let mut login = Login::open(&session)?;
-            let mut retention = login.engine.policy().retention;
-            if reads_days.is_some() || audit_days.is_some() {
-                retention.reads_days = reads_days.unwrap_or(retention.reads_days);
-                retention.audit_days = audit_days.unwrap_or(retention.audit_days);
-                login.engine.set_retention(now(), login.token, retention)?;
-            }
-            println!(
-                "reads kept {} days, audit events {} days",
-                retention.reads_days, retention.audit_days
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            let ControlResponse::Status {
+                reads_days: now_reads,
+                audit_days: now_audit,
+                ..
+            } = s.send(ControlRequest::Status { token })?
+            else {
+                bail!("unexpected answer");
+            };
+            let (r, a) = (
+                reads_days.unwrap_or(now_reads),
+                audit_days.unwrap_or(now_audit),
             );
-            login.logout()?;
+            if reads_days.is_some() || audit_days.is_some() {
+                s.done(ControlRequest::SetRetention {
+                    token,
+                    reads_days: r,
+                    audit_days: a,
+                })?;
+            }
+            println!("reads kept {r} days, audit events {a} days");
+            s.logout()?;
         }
         Command::Hold(HoldCommand::Add {
             session,
@@ -1010,55 +1012,63 @@ fn run(cli: Cli) -> Result<ExitCode> {
             to,
             expires,
         }) => {
-            let mut login = Login::open(&session)?;
+            let mut s = Session::open(&session)?;
             let scope = match plate {
-                Some(p) => HoldScope::Plate {
-                    plate: PlateText::parse(&p)?,
+                Some(p) => HoldScopeWire::Plate {
+                    plate: PlateText::parse(&p)?.to_string(),
                     from: parse_time(from.as_deref().unwrap_or_default(), false)?,
                     to: parse_time(to.as_deref().unwrap_or_default(), true)?,
                 },
-                None if !reads.is_empty() => HoldScope::Reads(
+                None if !reads.is_empty() => HoldScopeWire::Reads(
                     reads
                         .iter()
-                        .map(|r| parse_record_id(&login.engine, r).map(|id| (id.origin, id.seq)))
+                        .map(|r| s.record_id(r).map(|id| (id.origin, id.seq)))
                         .collect::<Result<_>>()?,
                 ),
                 None => {
                     bail!("give --read ORIGIN/SEQ (repeatable) or --plate with --from and --to")
                 }
             };
-            let hold = NewHold {
+            let token = s.token;
+            let response = s.send(ControlRequest::PlaceHold {
+                token,
                 case,
                 reason,
                 scope,
                 expires: parse_opt_time(expires.as_deref(), true)?,
+            })?;
+            let ControlResponse::HoldPlaced { id } = response else {
+                bail!("unexpected answer: {response:?}");
             };
-            let id = login.engine.place_hold(now(), login.token, hold)?;
             println!("hold {id} placed");
-            login.logout()?;
+            s.logout()?;
         }
         Command::Hold(HoldCommand::List { session }) => {
-            let login = Login::open(&session)?;
-            let t = now();
-            for h in &login.engine.policy().holds {
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            let ControlResponse::Holds(holds) = s.send(ControlRequest::ListHolds { token })? else {
+                bail!("unexpected answer");
+            };
+            for h in holds {
                 println!(
                     "hold {:<4} case {:<12} {:<9} by {} at {}: {} — {:?}",
                     h.id,
                     h.case,
-                    if h.active(t) { "standing" } else { "lapsed" },
+                    if h.standing { "standing" } else { "lapsed" },
                     h.placed_by,
                     h.placed_at,
                     h.reason,
                     h.scope
                 );
             }
-            login.logout()?;
+            s.logout()?;
         }
         Command::Hold(HoldCommand::Release { session, id }) => {
-            let mut login = Login::open(&session)?;
-            login.engine.release_hold(now(), login.token, id)?;
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            s.done(ControlRequest::ReleaseHold { token, id })?;
             println!("hold {id} released");
-            login.logout()?;
+            s.logout()?;
         }
         Command::Evidence(EvidenceCommand::Export {
             session,
@@ -1069,20 +1079,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .case
                 .clone()
                 .ok_or_else(|| anyhow!("give the case to export with --case"))?;
-            let mut login = Login::open(&session)?;
-            let manifest =
-                login
-                    .engine
-                    .export_evidence(now(), login.token, &purpose.input(), &case, &out)?;
+            let out = std::path::absolute(&out).with_context(|| format!("{}", out.display()))?;
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            let response = s.send(ControlRequest::ExportEvidence {
+                token,
+                purpose: purpose.wire(),
+                case: case.clone(),
+                out: out.display().to_string(),
+            })?;
+            let ControlResponse::Exported {
+                reads,
+                audit_events,
+                files,
+            } = response
+            else {
+                bail!("unexpected answer: {response:?}");
+            };
             println!(
-                "case {}: {} reads and {} audit events written to {} ({} files, signed manifest)",
-                manifest.case,
-                manifest.reads,
-                manifest.audit_events,
-                out.display(),
-                manifest.files.len() + 2
+                "case {}: {reads} reads and {audit_events} audit events written to {} ({files} files, signed manifest)",
+                case.to_ascii_uppercase(),
+                out.display()
             );
-            login.logout()?;
+            s.logout()?;
         }
         Command::Evidence(EvidenceCommand::Verify { dir }) => {
             let report = crate::evidence::verify_dir(&dir)?;
@@ -1118,16 +1137,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             what,
             referred_to,
         }) => {
-            let mut login = Login::open(&session)?;
-            let id = login.engine.register_request(
-                now(),
-                login.token,
-                &requester,
-                &what,
-                &referred_to,
-            )?;
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            let response = s.send(ControlRequest::RegisterRequest {
+                token,
+                requester,
+                what,
+                referred_to: referred_to.clone(),
+            })?;
+            let ControlResponse::RequestRegistered { id } = response else {
+                bail!("unexpected answer: {response:?}");
+            };
             println!("request {id} registered, referred to {referred_to}");
-            login.logout()?;
+            s.logout()?;
         }
         Command::Request(RequestCommand::Decide {
             session,
@@ -1135,25 +1157,37 @@ fn run(cli: Cli) -> Result<ExitCode> {
             decision,
             note,
         }) => {
-            let mut login = Login::open(&session)?;
-            login
-                .engine
-                .decide_request(now(), login.token, id, decision, &note)?;
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            s.done(ControlRequest::DecideRequest {
+                token,
+                id,
+                decision: format!("{decision:?}"),
+                note,
+            })?;
             println!("request {id}: {decision:?}");
-            login.logout()?;
+            s.logout()?;
         }
         Command::Request(RequestCommand::List { session }) => {
-            let login = Login::open(&session)?;
-            for r in &login.engine.policy().requests {
-                let decision = r.decision.as_ref().map_or("pending".to_string(), |d| {
-                    format!("{:?} by {} at {}: {}", d.outcome, d.by, d.at, d.note)
-                });
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            let ControlResponse::Requests(requests) =
+                s.send(ControlRequest::ListRequests { token })?
+            else {
+                bail!("unexpected answer");
+            };
+            for r in requests {
+                let decision = r
+                    .decision
+                    .map_or("pending".to_string(), |(o, note, by, at)| {
+                        format!("{o} by {by} at {at}: {note}")
+                    });
                 println!(
                     "request {} at {} from {}: {} (registered by {}, referred to {}) — {decision}",
                     r.id, r.received_at, r.requester, r.what, r.registered_by, r.referred_to
                 );
             }
-            login.logout()?;
+            s.logout()?;
         }
         Command::Release {
             session,
@@ -1164,23 +1198,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
             reads,
             out,
         } => {
-            let mut login = Login::open(&session)?;
+            let out = std::path::absolute(&out).with_context(|| format!("{}", out.display()))?;
+            let mut s = Session::open(&session)?;
             let reads = reads
                 .iter()
-                .map(|r| parse_record_id(&login.engine, r))
+                .map(|r| s.record_id(r).map(|id| (id.origin, id.seq)))
                 .collect::<Result<Vec<_>>>()?;
-            let release = NewRelease {
-                case: purpose.case.clone().unwrap_or_default(),
+            let token = s.token;
+            let response = s.send(ControlRequest::Release {
+                token,
+                purpose: purpose.wire(),
                 agency,
                 official,
                 legal_basis,
                 reads,
+                out: out.display().to_string(),
+            })?;
+            let ControlResponse::Released { id } = response else {
+                bail!("unexpected answer: {response:?}");
             };
-            let id = login
-                .engine
-                .release(now(), login.token, &purpose.input(), release, &out)?;
             println!("release {id} written to {}", out.display());
-            login.logout()?;
+            s.logout()?;
         }
         Command::Audit(AuditCommand::Sample {
             session,
@@ -1189,12 +1227,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             size,
         }) => {
             let seed = seed.unwrap_or_else(|| rand::Rng::next_u64(&mut rand::rng()));
-            let mut login = Login::open(&session)?;
-            let id = login
-                .engine
-                .draw_audit_sample(now(), login.token, quarter, seed, size)?;
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            let response = s.send(ControlRequest::AuditSample {
+                token,
+                quarter: quarter.to_string(),
+                seed,
+                size: size.min(u32::MAX as usize) as u32,
+            })?;
+            let ControlResponse::AuditDrawn { id } = response else {
+                bail!("unexpected answer: {response:?}");
+            };
             println!("audit {id}: sample of {quarter} drawn with seed {seed}");
-            login.logout()?;
+            s.logout()?;
         }
         Command::Audit(AuditCommand::Mark {
             session,
@@ -1204,32 +1249,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
             not_compliant,
             note,
         }) => {
-            let mut login = Login::open(&session)?;
-            login.engine.mark_audit_item(
-                now(),
-                login.token,
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            s.done(ControlRequest::AuditMark {
+                token,
                 report,
-                item,
-                compliant && !not_compliant,
-                &note,
-            )?;
-            login.logout()?;
+                item: item.min(u32::MAX as usize) as u32,
+                compliant: compliant && !not_compliant,
+                note,
+            })?;
+            s.logout()?;
         }
         Command::Audit(AuditCommand::Sign { session, report }) => {
-            let mut login = Login::open(&session)?;
-            let r = login.engine.sign_audit(now(), login.token, report)?;
-            println!(
-                "audit {} of {} signed by node {}",
-                r.id,
-                r.quarter,
-                login.engine.node().node_key.id().short()
-            );
-            login.logout()?;
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            s.done(ControlRequest::AuditSign { token, report })?;
+            println!("audit {report} signed");
+            s.logout()?;
         }
         Command::Audit(AuditCommand::Show { session }) => {
-            let login = Login::open(&session)?;
-            let policy = login.engine.policy();
-            for r in &policy.audits {
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            let ControlResponse::Audits { reports, overdue } =
+                s.send(ControlRequest::ListAudits { token })?
+            else {
+                bail!("unexpected answer");
+            };
+            for r in reports {
                 println!(
                     "audit {} of {} by {} (seed {}, {} of {} access events){}",
                     r.id,
@@ -1238,28 +1284,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     r.seed,
                     r.items.len(),
                     r.population,
-                    if r.signature_valid() { ", signed" } else { "" }
+                    if r.signed { ", signed" } else { "" }
                 );
-                for (i, item) in r.items.iter().enumerate() {
+                for (i, (origin, seq, compliant, note)) in r.items.iter().enumerate() {
                     println!(
                         "  {:>3}. {}/{} {} {}",
                         i + 1,
-                        item.origin.short(),
-                        item.seq,
-                        match item.compliant {
+                        origin.short(),
+                        seq,
+                        match compliant {
                             None => "unmarked",
                             Some(true) => "compliant",
                             Some(false) => "NOT COMPLIANT",
                         },
-                        item.note
+                        note
                     );
                 }
             }
-            match policy.audit_overdue(now()) {
+            match overdue {
                 Some(q) => println!("OVERDUE: no signed audit of {q}"),
                 None => println!("quarterly audits are up to date"),
             }
-            login.logout()?;
+            s.logout()?;
         }
         Command::Serve {
             data,
@@ -1280,42 +1326,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             )?;
         }
         Command::Purge { session, dry_run } => {
-            if let Some(mut remote) = Remote::login(&session)? {
-                let response = remote.call(ControlRequest::Purge {
-                    token: remote.token,
-                    dry_run,
-                })?;
-                let ControlResponse::Purged {
-                    purged,
-                    held,
-                    cutoff,
-                    ..
-                } = response
-                else {
-                    bail!("unexpected answer from the daemon: {response:?}");
-                };
-                println!(
-                    "{} {purged} reads captured before {cutoff}; {held} held as evidence",
-                    if dry_run { "would purge" } else { "purged" }
-                );
-                return remote.logout();
-            }
-            let mut login = Login::open(&session)?;
-            let report = login
-                .engine
-                .purge(now(), PurgeActor::User(login.token), dry_run)?;
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            let response = s.send(ControlRequest::Purge { token, dry_run })?;
+            let ControlResponse::Purged {
+                purged,
+                held,
+                cutoff,
+                ..
+            } = response
+            else {
+                bail!("unexpected answer: {response:?}");
+            };
             println!(
-                "{} {} reads captured before {}{}; {} held as evidence",
-                if dry_run { "would purge" } else { "purged" },
-                report.purged,
-                report.cutoff.map(|t| t.to_string()).unwrap_or_default(),
-                match (report.oldest, report.newest) {
-                    (Some(a), Some(b)) => format!(" ({a} to {b})"),
-                    _ => String::new(),
-                },
-                report.held
+                "{} {purged} reads captured before {cutoff}; {held} held as evidence",
+                if dry_run { "would purge" } else { "purged" }
             );
-            login.logout()?;
+            s.logout()?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -21,7 +21,16 @@ use alpr_protocol::control::{
 };
 use alpr_protocol::{PlatePattern, PlateText, Timestamp, VerifiedRead};
 
-use crate::engine::{AccessError, Engine, PurgeActor, PurposeInput, SessionToken};
+use alpr_protocol::control::{
+    AuditWire, HoldScopeWire, HoldWire, RequestWire, UserEditWire, UserWire,
+};
+
+use crate::engine::{
+    AccessError, Engine, NewHold, NewRelease, NewUser, PurgeActor, PurposeInput, SessionToken,
+    UserEdit,
+};
+use crate::policy::{HoldScope, Quarter, RequestOutcome, Retention, UserRole};
+use crate::recorder::READ_BATCH_MAX;
 use crate::search::{Hit, Query};
 use crate::store::{RecordId, TimeRange};
 
@@ -266,9 +275,313 @@ pub fn handle(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> C
                     audit_days: s.retention.audit_days,
                     standing_holds: s.standing_holds,
                     audit_overdue: s.audit_overdue.map(|q| q.to_string()),
+                    nodes: engine.node().trust.nodes().collect(),
+                    valid_from: engine.node().certificate.certificate().not_before,
+                    valid_until: engine.node().certificate.certificate().not_after,
                 })
         }
+        other => return handle_admin(engine, now, other),
     };
+    result.unwrap_or_else(error)
+}
+
+fn role(text: &str) -> Result<UserRole, AccessError> {
+    UserRole::parse(text).ok_or_else(|| {
+        AccessError::Invalid(format!(
+            "'{text}' is not a role: use officer, supervisor, administrator or auditor"
+        ))
+    })
+}
+
+fn hold_scope(scope: HoldScopeWire) -> Result<HoldScope, AccessError> {
+    Ok(match scope {
+        HoldScopeWire::Reads(ids) => HoldScope::Reads(ids),
+        HoldScopeWire::Plate { plate, from, to } => HoldScope::Plate {
+            plate: PlateText::parse(&plate).map_err(|e| AccessError::Invalid(e.to_string()))?,
+            from,
+            to,
+        },
+    })
+}
+
+fn hold_scope_wire(scope: &HoldScope) -> HoldScopeWire {
+    match scope {
+        HoldScope::Reads(ids) => HoldScopeWire::Reads(ids.clone()),
+        HoldScope::Plate { plate, from, to } => HoldScopeWire::Plate {
+            plate: plate.to_string(),
+            from: *from,
+            to: *to,
+        },
+    }
+}
+
+/// Imports, administration and oversight requests.
+fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> ControlResponse {
+    let result: Result<ControlResponse, AccessError> = (|| match request {
+        ControlRequest::Import {
+            token,
+            source,
+            reads,
+        } => {
+            if reads.len() > READ_BATCH_MAX {
+                return Err(AccessError::Invalid(format!(
+                    "import batches hold at most {READ_BATCH_MAX} reads"
+                )));
+            }
+            let mut seqs = (0, 0);
+            engine.import(
+                now,
+                SessionToken(token),
+                &source,
+                std::iter::once(reads),
+                |stored| {
+                    if let (Some(a), Some(b)) = (stored.first(), stored.last()) {
+                        seqs = (a.read().seq, b.read().seq);
+                    }
+                    true
+                },
+            )?;
+            Ok(ControlResponse::Imported {
+                first_seq: seqs.0,
+                last_seq: seqs.1,
+            })
+        }
+        ControlRequest::AddUser {
+            token,
+            name,
+            role: r,
+            password,
+            trained_on,
+            training_expires,
+        } => {
+            let new = NewUser {
+                name,
+                role: role(&r)?,
+                password,
+                trained_on,
+                training_expires,
+            };
+            engine
+                .add_user(now, SessionToken(token), new)
+                .map(|()| ControlResponse::Done)
+        }
+        ControlRequest::EditUser { token, name, edit } => {
+            let edit = match edit {
+                UserEditWire::Training { on, expires } => UserEdit::Training { on, expires },
+                UserEditWire::Active(a) => UserEdit::Active(a),
+                UserEditWire::Role(r) => UserEdit::Role(role(&r)?),
+                UserEditWire::Password(p) => UserEdit::Password(p),
+            };
+            engine
+                .edit_user(now, SessionToken(token), &name, edit)
+                .map(|()| ControlResponse::Done)
+        }
+        ControlRequest::ListUsers { token } => Ok(ControlResponse::Users(
+            engine
+                .users(now, SessionToken(token))?
+                .into_iter()
+                .map(|u| UserWire {
+                    name: u.name,
+                    role: format!("{:?}", u.role),
+                    active: u.active,
+                    trained_on: u.trained_on,
+                    training_expires: u.training_expires,
+                })
+                .collect(),
+        )),
+        ControlRequest::SetRetention {
+            token,
+            reads_days,
+            audit_days,
+        } => engine
+            .set_retention(
+                now,
+                SessionToken(token),
+                Retention {
+                    reads_days,
+                    audit_days,
+                },
+            )
+            .map(|()| ControlResponse::Done),
+        ControlRequest::PlaceHold {
+            token,
+            case,
+            reason,
+            scope,
+            expires,
+        } => {
+            let hold = NewHold {
+                case,
+                reason,
+                scope: hold_scope(scope)?,
+                expires,
+            };
+            engine
+                .place_hold(now, SessionToken(token), hold)
+                .map(|id| ControlResponse::HoldPlaced { id })
+        }
+        ControlRequest::ReleaseHold { token, id } => engine
+            .release_hold(now, SessionToken(token), id)
+            .map(|()| ControlResponse::Done),
+        ControlRequest::ListHolds { token } => Ok(ControlResponse::Holds(
+            engine
+                .holds(now, SessionToken(token))?
+                .iter()
+                .map(|h| HoldWire {
+                    id: h.id,
+                    case: h.case.clone(),
+                    reason: h.reason.clone(),
+                    scope: hold_scope_wire(&h.scope),
+                    placed_by: h.placed_by.clone(),
+                    placed_at: h.placed_at,
+                    expires: h.expires,
+                    standing: h.active(now),
+                })
+                .collect(),
+        )),
+        ControlRequest::ExportEvidence {
+            token,
+            purpose: p,
+            case,
+            out,
+        } => engine
+            .export_evidence(
+                now,
+                SessionToken(token),
+                &purpose(p),
+                &case,
+                Path::new(&out),
+            )
+            .map(|m| ControlResponse::Exported {
+                reads: m.reads,
+                audit_events: m.audit_events,
+                files: m.files.len() as u64 + 2,
+            }),
+        ControlRequest::RegisterRequest {
+            token,
+            requester,
+            what,
+            referred_to,
+        } => engine
+            .register_request(now, SessionToken(token), &requester, &what, &referred_to)
+            .map(|id| ControlResponse::RequestRegistered { id }),
+        ControlRequest::DecideRequest {
+            token,
+            id,
+            decision,
+            note,
+        } => {
+            let outcome = RequestOutcome::parse(&decision).ok_or_else(|| {
+                AccessError::Invalid(format!(
+                    "'{decision}' is not a decision: use granted, partly-granted or denied"
+                ))
+            })?;
+            engine
+                .decide_request(now, SessionToken(token), id, outcome, &note)
+                .map(|()| ControlResponse::Done)
+        }
+        ControlRequest::ListRequests { token } => Ok(ControlResponse::Requests(
+            engine
+                .requests(now, SessionToken(token))?
+                .into_iter()
+                .map(|r| RequestWire {
+                    id: r.id,
+                    requester: r.requester,
+                    what: r.what,
+                    referred_to: r.referred_to,
+                    registered_by: r.registered_by,
+                    received_at: r.received_at,
+                    decision: r
+                        .decision
+                        .map(|d| (format!("{:?}", d.outcome), d.note, d.by, d.at)),
+                })
+                .collect(),
+        )),
+        ControlRequest::Release {
+            token,
+            purpose: p,
+            agency,
+            official,
+            legal_basis,
+            reads,
+            out,
+        } => {
+            let release = NewRelease {
+                case: p.case.clone().unwrap_or_default(),
+                agency,
+                official,
+                legal_basis,
+                reads: reads
+                    .into_iter()
+                    .map(|(origin, seq)| RecordId { origin, seq })
+                    .collect(),
+            };
+            engine
+                .release(
+                    now,
+                    SessionToken(token),
+                    &purpose(p),
+                    release,
+                    Path::new(&out),
+                )
+                .map(|id| ControlResponse::Released { id })
+        }
+        ControlRequest::AuditSample {
+            token,
+            quarter,
+            seed,
+            size,
+        } => {
+            let quarter = Quarter::parse(&quarter).map_err(AccessError::Invalid)?;
+            engine
+                .draw_audit_sample(now, SessionToken(token), quarter, seed, size as usize)
+                .map(|id| ControlResponse::AuditDrawn { id })
+        }
+        ControlRequest::AuditMark {
+            token,
+            report,
+            item,
+            compliant,
+            note,
+        } => engine
+            .mark_audit_item(
+                now,
+                SessionToken(token),
+                report,
+                item as usize,
+                compliant,
+                &note,
+            )
+            .map(|()| ControlResponse::Done),
+        ControlRequest::AuditSign { token, report } => engine
+            .sign_audit(now, SessionToken(token), report)
+            .map(|_| ControlResponse::Done),
+        ControlRequest::ListAudits { token } => {
+            let (reports, overdue) = engine.audits(now, SessionToken(token))?;
+            Ok(ControlResponse::Audits {
+                reports: reports
+                    .iter()
+                    .map(|r| AuditWire {
+                        id: r.id,
+                        quarter: r.quarter.to_string(),
+                        seed: r.seed,
+                        population: r.population,
+                        auditor: r.auditor.clone(),
+                        signed: r.signature_valid(),
+                        items: r
+                            .items
+                            .iter()
+                            .map(|i| (i.origin, i.seq, i.compliant, i.note.clone()))
+                            .collect(),
+                    })
+                    .collect(),
+                overdue: overdue.map(|q| q.to_string()),
+            })
+        }
+        other => Err(AccessError::Invalid(format!(
+            "not an administrative request: {other:?}"
+        ))),
+    })();
     result.unwrap_or_else(error)
 }
 

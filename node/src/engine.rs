@@ -1098,6 +1098,61 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Evidence holds (Administrators).
+    pub fn holds(&mut self, now: Timestamp, token: SessionToken) -> Result<Vec<Hold>, AccessError> {
+        self.authorize(
+            now,
+            token,
+            Permission::AdministerHolds,
+            "list holds",
+            Action::EditHold,
+            "list holds",
+        )?;
+        Ok(self.policy.holds.clone())
+    }
+
+    /// The request register (Supervisors and Administrators).
+    pub fn requests(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+    ) -> Result<Vec<crate::policy::Request>, AccessError> {
+        self.authorize(
+            now,
+            token,
+            Permission::RegisterRequest,
+            "see the request register",
+            Action::Request,
+            "list requests",
+        )?;
+        Ok(self.policy.requests.clone())
+    }
+
+    /// Audit reports and the overdue flag (Auditors and Administrators).
+    pub fn audits(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+    ) -> Result<
+        (
+            Vec<crate::policy::AuditReport>,
+            Option<crate::policy::Quarter>,
+        ),
+        AccessError,
+    > {
+        self.authorize(
+            now,
+            token,
+            Permission::ViewAudits,
+            "see audit reports",
+            Action::AuditReview,
+            "list audits",
+        )?;
+        Ok((self.policy.audits.clone(), self.policy.audit_overdue(now)))
+    }
+}
+
 /// What `status` reports to a logged-in user.
 #[derive(Debug, Clone)]
 pub struct Status {

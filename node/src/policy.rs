@@ -58,6 +58,7 @@ impl UserRole {
             | DecideRequest => self == Administrator,
             RegisterRequest => matches!(self, Supervisor | Administrator),
             AuditAccess => self == Auditor,
+            ViewAudits => matches!(self, Auditor | Administrator),
         }
     }
 }
@@ -84,6 +85,8 @@ pub enum Permission {
     DecideRequest,
     /// Draw, mark and sign quarterly audit samples (V.A.5).
     AuditAccess,
+    /// See audit reports and whether one is overdue.
+    ViewAudits,
 }
 
 /// A person who may log in.
@@ -287,7 +290,7 @@ impl RequestOutcome {
     pub fn parse(text: &str) -> Option<Self> {
         match text.to_ascii_lowercase().as_str() {
             "granted" => Some(RequestOutcome::Granted),
-            "partly-granted" | "partial" => Some(RequestOutcome::PartlyGranted),
+            "partly-granted" | "partlygranted" | "partial" => Some(RequestOutcome::PartlyGranted),
             "denied" => Some(RequestOutcome::Denied),
             _ => None,
         }

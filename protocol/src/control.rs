@@ -64,6 +64,164 @@ pub enum ControlRequest {
     Status {
         token: Token,
     },
+    /// One batch of reads recognized elsewhere (at most 4,096).
+    Import {
+        token: Token,
+        source: String,
+        reads: Vec<(Timestamp, crate::record::ReadBody)>,
+    },
+    AddUser {
+        token: Token,
+        name: String,
+        role: String,
+        password: String,
+        trained_on: Option<Timestamp>,
+        training_expires: Option<Timestamp>,
+    },
+    EditUser {
+        token: Token,
+        name: String,
+        edit: UserEditWire,
+    },
+    ListUsers {
+        token: Token,
+    },
+    SetRetention {
+        token: Token,
+        reads_days: u32,
+        audit_days: u32,
+    },
+    PlaceHold {
+        token: Token,
+        case: String,
+        reason: String,
+        scope: HoldScopeWire,
+        expires: Option<Timestamp>,
+    },
+    ReleaseHold {
+        token: Token,
+        id: u64,
+    },
+    ListHolds {
+        token: Token,
+    },
+    /// Writes the bundle to a directory on the daemon's machine.
+    ExportEvidence {
+        token: Token,
+        purpose: PurposeWire,
+        case: String,
+        out: String,
+    },
+    RegisterRequest {
+        token: Token,
+        requester: String,
+        what: String,
+        referred_to: String,
+    },
+    DecideRequest {
+        token: Token,
+        id: u64,
+        decision: String,
+        note: String,
+    },
+    ListRequests {
+        token: Token,
+    },
+    Release {
+        token: Token,
+        purpose: PurposeWire,
+        agency: String,
+        official: String,
+        legal_basis: String,
+        reads: Vec<(NodeId, u64)>,
+        out: String,
+    },
+    AuditSample {
+        token: Token,
+        quarter: String,
+        seed: u64,
+        size: u32,
+    },
+    AuditMark {
+        token: Token,
+        report: u64,
+        item: u32,
+        compliant: bool,
+        note: String,
+    },
+    AuditSign {
+        token: Token,
+        report: u64,
+    },
+    ListAudits {
+        token: Token,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserEditWire {
+    Training {
+        on: Option<Timestamp>,
+        expires: Option<Timestamp>,
+    },
+    Active(bool),
+    Role(String),
+    Password(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HoldScopeWire {
+    Reads(Vec<(NodeId, u64)>),
+    Plate {
+        plate: String,
+        from: Timestamp,
+        to: Timestamp,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserWire {
+    pub name: String,
+    pub role: String,
+    pub active: bool,
+    pub trained_on: Option<Timestamp>,
+    pub training_expires: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldWire {
+    pub id: u64,
+    pub case: String,
+    pub reason: String,
+    pub scope: HoldScopeWire,
+    pub placed_by: String,
+    pub placed_at: Timestamp,
+    pub expires: Option<Timestamp>,
+    pub standing: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestWire {
+    pub id: u64,
+    pub requester: String,
+    pub what: String,
+    pub referred_to: String,
+    pub registered_by: String,
+    pub received_at: Timestamp,
+    /// Outcome, note, by, at.
+    pub decision: Option<(String, String, String, Timestamp)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditWire {
+    pub id: u64,
+    pub quarter: String,
+    pub seed: u64,
+    pub population: u64,
+    pub auditor: String,
+    pub signed: bool,
+    /// Origin, seq, finding (None until marked), note.
+    pub items: Vec<(NodeId, u64, Option<bool>, String)>,
 }
 
 /// One read as a client shows it.
@@ -139,6 +297,39 @@ pub enum ControlResponse {
         audit_days: u32,
         standing_holds: u64,
         audit_overdue: Option<String>,
+        /// Every node this node holds a certificate of.
+        nodes: Vec<NodeId>,
+        /// This node's certificate window: it can record reads captured only within it.
+        valid_from: Timestamp,
+        valid_until: Timestamp,
+    },
+    Imported {
+        first_seq: u64,
+        last_seq: u64,
+    },
+    Users(Vec<UserWire>),
+    Holds(Vec<HoldWire>),
+    HoldPlaced {
+        id: u64,
+    },
+    Exported {
+        reads: u64,
+        audit_events: u64,
+        files: u64,
+    },
+    Requests(Vec<RequestWire>),
+    RequestRegistered {
+        id: u64,
+    },
+    Released {
+        id: u64,
+    },
+    Audits {
+        reports: Vec<AuditWire>,
+        overdue: Option<String>,
+    },
+    AuditDrawn {
+        id: u64,
     },
     Error {
         kind: ErrorKind,

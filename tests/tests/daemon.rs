@@ -88,9 +88,10 @@ fn clients_go_through_the_daemon_and_bad_frames_do_not_stop_it() {
     let verified = ok(&["verify", "--data", &data]);
     assert!(verified.contains("checked 6 reads"), "{verified}");
 
-    // Commands that do not go through the socket yet say so instead of failing on the lock.
-    let blocked = run(&["user", "list", "--data", &data]);
-    assert!(String::from_utf8_lossy(&blocked.stderr).contains("a daemon serves"));
+    // Every command goes through the daemon while it owns the database.
+    assert!(ok(&["user", "list", "--data", &data]).contains("chief"));
+    let more = f.reads_file("more.jsonl", 3, 200, |i| format!("E{i:04}"));
+    assert!(ok(&["import", "--data", &data, &more]).contains("committed reads 7..=9"));
 
     drop(daemon);
     // The daemon documented what it served: searches (with the refusal) and the verify.
