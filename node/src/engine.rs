@@ -130,6 +130,8 @@ pub struct PurgeReport {
     pub oldest: Option<Timestamp>,
     pub newest: Option<Timestamp>,
     pub cutoff: Option<Timestamp>,
+    /// Audit events past their own (longer) retention, deleted (or counted).
+    pub audit_purged: u64,
 }
 
 #[derive(Debug)]
@@ -185,6 +187,10 @@ impl Engine {
         outcome: Outcome,
         effects: &[Effect<'_>],
     ) -> Result<(), AccessError> {
+        // An event signed outside the node's certificate would never verify.
+        self.node.certificate.check_valid_at(now).map_err(|e| {
+            AccessError::Invalid(format!("this node cannot sign records: {e}; re-enroll it"))
+        })?;
         let entry = AuditEntry {
             user: user.to_string(),
             action,
@@ -850,7 +856,18 @@ impl Engine {
                 }
                 true
             })?;
-            let object = format!("{object}: {} would go, {} held", report.purged, report.held);
+            let audit_cutoff = self.policy.retention.audit_cutoff(now);
+            report.audit_purged = self
+                .node
+                .store
+                .expired_audit(audit_cutoff, usize::MAX)?
+                .iter()
+                .map(|p| p.count)
+                .sum();
+            let object = format!(
+                "{object}: {} would go, {} held; {} audit events past {} days",
+                report.purged, report.held, report.audit_purged, self.policy.retention.audit_days
+            );
             self.audit(
                 now,
                 &user,
@@ -899,7 +916,35 @@ impl Engine {
                 break;
             }
         }
-        if report.purged == 0 {
+        let audit_cutoff = self.policy.retention.audit_cutoff(now);
+        loop {
+            let prefixes = self
+                .node
+                .store
+                .expired_audit(audit_cutoff, PURGE_BATCH_MAX)?;
+            if prefixes.is_empty() {
+                break;
+            }
+            let count: u64 = prefixes.iter().map(|p| p.count).sum();
+            let entry = AuditEntry {
+                user: user.clone(),
+                action: Action::Purge,
+                object: format!(
+                    "purge audit events from before {audit_cutoff} ({} days): deleted {count} from {} nodes",
+                    self.policy.retention.audit_days,
+                    prefixes.len()
+                ),
+                purpose: None,
+                case: None,
+                outcome: Outcome::Success,
+            };
+            let event = self
+                .recorder
+                .seal_audit(&self.node, now, entry, &mut self.rng);
+            report.audit_purged += self.node.store.delete_audit_prefix(&prefixes, &event)?;
+            self.recorder.advance_audit(&event);
+        }
+        if report.purged == 0 && report.audit_purged == 0 {
             let object = format!("{object}: nothing past retention, {} held", report.held);
             self.audit(
                 now,

@@ -183,6 +183,14 @@ impl Retention {
         Ok(())
     }
 
+    /// Audit events from before this are past retention at `now`.
+    pub fn audit_cutoff(&self, now: Timestamp) -> Timestamp {
+        Timestamp(
+            now.as_millis()
+                .saturating_sub(i64::from(self.audit_days) * DAY_MS),
+        )
+    }
+
     /// Reads captured before this are past retention at `now`.
     pub fn reads_cutoff(&self, now: Timestamp) -> Timestamp {
         Timestamp(

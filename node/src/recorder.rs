@@ -5,7 +5,6 @@
 //! sequence numbers it hands out are contiguous and never reused. Counters
 //! advance only after the batch committed.
 
-use alpr_protocol::envelope::envelope_hash;
 use alpr_protocol::{
     Action, AuditBody, Outcome, ReadBody, Sealer, Timestamp, VerifiedAuditEvent, VerifiedRead,
 };
@@ -145,10 +144,7 @@ impl Recorder {
     pub fn load(node: &Node) -> Result<Self, StoreError> {
         let me = node.node_key.id();
         let last_read = node.store.last_read_seq(me)?.unwrap_or(0);
-        let (last_audit, prev_audit_hash) = match node.store.last_audit(me)? {
-            Some((seq, bytes)) => (seq, envelope_hash(&bytes)),
-            None => (0, [0; 32]),
-        };
+        let (last_audit, prev_audit_hash) = node.store.audit_head(me)?;
         Ok(Recorder {
             next_read_seq: last_read + 1,
             next_audit_seq: last_audit + 1,

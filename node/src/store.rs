@@ -14,6 +14,7 @@
 //! | `audit`      | origin index, seq                            | envelope               |
 //! | `policy`     | "document"                                   | postcard `Policy`      |
 //! | `auth`       | user name                                    | failures u32, locked until i64 |
+//! | `audit_floor`| node id                                      | last purged audit seq, its hash |
 //!
 //! Invariants:
 //! - Plates never appear in clear on disk: see [`index`] for the blind index
@@ -57,6 +58,8 @@ const READ_PLATE: TableDefinition<[u8; 36], ()> = TableDefinition::new("read_pla
 const AUDIT: TableDefinition<[u8; 12], &[u8]> = TableDefinition::new("audit");
 const POLICY: TableDefinition<&str, &[u8]> = TableDefinition::new("policy");
 const AUTH: TableDefinition<&str, [u8; 12]> = TableDefinition::new("auth");
+/// Per origin: the seq and envelope hash of the last purged audit event, where the kept chain starts.
+const AUDIT_FLOOR: TableDefinition<[u8; 32], [u8; 40]> = TableDefinition::new("audit_floor");
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -168,6 +171,17 @@ impl AuthState {
             locked_until: (until != i64::MIN).then_some(Timestamp(until)),
         }
     }
+}
+
+/// The oldest run of one origin's audit events past retention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditPrefix {
+    pub origin: NodeId,
+    /// The last seq to delete.
+    pub upto: u64,
+    /// SHA-256 of that event's envelope: the new floor of the chain.
+    pub hash: [u8; 32],
+    pub count: u64,
 }
 
 /// A read past its retention, as the purge sees it.
@@ -328,6 +342,7 @@ impl Store {
             tx.open_table(AUDIT).map_err(dberr)?;
             tx.open_table(POLICY).map_err(dberr)?;
             tx.open_table(AUTH).map_err(dberr)?;
+            tx.open_table(AUDIT_FLOOR).map_err(dberr)?;
         }
         tx.commit().map_err(dberr)?;
         Ok(Store {
@@ -929,6 +944,136 @@ impl Store {
         Ok(n)
     }
 
+    /// Where `origin`'s kept audit chain starts: the seq and envelope hash of
+    /// its last purged event, or (0, zeros) if none was purged.
+    pub fn audit_floor(&self, origin: NodeId) -> Result<(u64, [u8; 32]), StoreError> {
+        let tx = self.read_tx()?;
+        let table = tx.open_table(AUDIT_FLOOR).map_err(dberr)?;
+        Ok(match table.get(origin.0).map_err(dberr)? {
+            None => (0, [0; 32]),
+            Some(v) => split_floor(v.value()),
+        })
+    }
+
+    /// The next audit seq and prev hash for `origin`'s chain: after its last
+    /// stored event, or after its floor if every event was purged.
+    pub fn audit_head(&self, origin: NodeId) -> Result<(u64, [u8; 32]), StoreError> {
+        match self.last_audit(origin)? {
+            Some((seq, bytes)) => Ok((seq, alpr_protocol::envelope::envelope_hash(&bytes))),
+            None => self.audit_floor(origin),
+        }
+    }
+
+    /// Per origin, the oldest audit events captured before `cutoff`, as a
+    /// contiguous prefix of its chain (stopping at the first kept event), never
+    /// the origin's newest event; at most `limit` in all.
+    pub fn expired_audit(
+        &self,
+        cutoff: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<AuditPrefix>, StoreError> {
+        let tx = self.read_tx()?;
+        let origins = Self::origin_ids(&tx)?;
+        let table = tx.open_table(AUDIT).map_err(dberr)?;
+        let mut out = Vec::new();
+        let mut budget = limit;
+        for (idx, origin) in origins.iter().enumerate() {
+            let idx = idx as u32;
+            let mut last: Option<(u64, [u8; 32])> = None;
+            let mut count = 0u64;
+            let mut range = table
+                .range(read_key(idx, 0)..=read_key(idx, u64::MAX))
+                .map_err(dberr)?
+                .peekable();
+            while budget > 0 {
+                let Some(entry) = range.next() else { break };
+                let (k, v) = entry.map_err(dberr)?;
+                // The newest event stays, so the chain always has a stored head.
+                if range.peek().is_none() {
+                    break;
+                }
+                let bytes = v.value();
+                let time = alpr_protocol::envelope::Envelope::parse(bytes)
+                    .map(|e| e.header.time)
+                    .map_err(|e| {
+                        StoreError::Corrupt(format!(
+                            "audit event {}: {e}",
+                            resolve(&origins, idx, split_read_key(&k.value()).1)
+                                .map(|r| r.to_string())
+                                .unwrap_or_default()
+                        ))
+                    })?;
+                if time >= cutoff {
+                    break;
+                }
+                last = Some((
+                    split_read_key(&k.value()).1,
+                    alpr_protocol::envelope::envelope_hash(bytes),
+                ));
+                count += 1;
+                budget -= 1;
+            }
+            if let Some((upto, hash)) = last {
+                out.push(AuditPrefix {
+                    origin: *origin,
+                    upto,
+                    hash,
+                    count,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes each origin's audit events up to and including the given seq,
+    /// moves its floor there, and stores the documenting audit event, in one
+    /// durable transaction; returns how many were deleted.
+    pub fn delete_audit_prefix(
+        &self,
+        prefixes: &[AuditPrefix],
+        audit: &VerifiedAuditEvent,
+    ) -> Result<u64, StoreError> {
+        let tx = self.db.begin_write().map_err(dberr)?;
+        let mut deleted = 0;
+        {
+            let origins = tx.open_table(ORIGINS).map_err(dberr)?;
+            let mut idx_of = HashMap::new();
+            for p in prefixes {
+                if let Some(i) = origins.get(p.origin.0).map_err(dberr)? {
+                    idx_of.insert(p.origin, i.value());
+                }
+            }
+            drop(origins);
+            let mut table = tx.open_table(AUDIT).map_err(dberr)?;
+            let mut floors = tx.open_table(AUDIT_FLOOR).map_err(dberr)?;
+            for AuditPrefix {
+                origin, upto, hash, ..
+            } in prefixes
+            {
+                let Some(idx) = idx_of.get(origin).copied() else {
+                    continue;
+                };
+                let keys: Vec<[u8; 12]> = table
+                    .range(read_key(idx, 0)..=read_key(idx, *upto))
+                    .map_err(dberr)?
+                    .map(|e| e.map(|(k, _)| k.value()))
+                    .collect::<Result<_, _>>()
+                    .map_err(dberr)?;
+                for k in keys {
+                    table.remove(k).map_err(dberr)?;
+                    deleted += 1;
+                }
+                let mut floor = [0u8; 40];
+                floor[..8].copy_from_slice(&upto.to_be_bytes());
+                floor[8..].copy_from_slice(hash);
+                floors.insert(origin.0, floor).map_err(dberr)?;
+            }
+        }
+        Self::insert_audit(&tx, std::slice::from_ref(audit))?;
+        tx.commit().map_err(dberr)?;
+        Ok(deleted)
+    }
+
     /// Visits every stored audit envelope in (origin, seq) order.
     pub fn for_each_audit(&self, mut f: impl FnMut(RecordId, &[u8])) -> Result<u64, StoreError> {
         let tx = self.read_tx()?;
@@ -1088,6 +1233,14 @@ fn insert_in_place(
             .map_err(dberr)?;
     }
     Ok(true)
+}
+
+fn split_floor(v: [u8; 40]) -> (u64, [u8; 32]) {
+    let mut seq = [0u8; 8];
+    seq.copy_from_slice(&v[..8]);
+    let mut hash = [0u8; 32];
+    hash.copy_from_slice(&v[8..]);
+    (u64::from_be_bytes(seq), hash)
 }
 
 fn split_read_key(k: &[u8; 12]) -> (u32, u64) {

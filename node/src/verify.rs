@@ -111,9 +111,20 @@ fn verify_reads(node: &Node, report: &mut Report) -> Result<(), StoreError> {
 fn verify_audit(node: &Node, report: &mut Report) -> Result<(), StoreError> {
     let mut chains: HashMap<NodeId, ChainCursor> = HashMap::new();
     let mut failures = Vec::new();
+    let mut floor_error = None;
     report.audit_events = node.store.for_each_audit(|id, bytes| {
         let what = format!("audit event {id}");
-        let cursor = chains.entry(id.origin).or_default();
+        let cursor = chains.entry(id.origin).or_insert_with(|| {
+            // The kept chain starts after the last purged event (its floor).
+            let (last_seq, last_hash) = node.store.audit_floor(id.origin).unwrap_or_else(|e| {
+                floor_error.get_or_insert(e);
+                (0, [0; 32])
+            });
+            ChainCursor {
+                last_seq,
+                last_hash,
+            }
+        });
         match node.trust.open_audit(bytes) {
             Err(e) => failures.push((what, e.to_string())),
             Ok(v) => {
@@ -158,6 +169,9 @@ fn verify_audit(node: &Node, report: &mut Report) -> Result<(), StoreError> {
         }
         cursor.last_hash = envelope_hash(bytes);
     })?;
+    if let Some(e) = floor_error {
+        return Err(e);
+    }
     for (what, reason) in failures {
         report.fail(what, reason);
     }

@@ -944,3 +944,68 @@ fn v_a_5_quarterly_audit_samples_are_reproducible_marked_and_signed() {
     e.sign_audit(t(110), auditor, q3).unwrap();
     assert_eq!(e.policy().audit_overdue(t(111)), None);
 }
+
+#[test]
+fn iv_b_audit_events_outlive_reads_and_their_purge_keeps_the_chain_verifiable() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let admin = e.login(t(0), "chief", ADMIN_PW).unwrap();
+    e.set_retention(
+        t(0),
+        admin,
+        Retention {
+            reads_days: 30,
+            audit_days: 365,
+        },
+    )
+    .unwrap();
+    let officer = e.login(t(DAY), "jsmith", OFFICER_PW).unwrap();
+    let q = Query::Plate(PlateText::parse("ABC1").unwrap());
+    for i in 0..10 {
+        e.search(
+            t(DAY + i),
+            officer,
+            &purpose("alert", "hit follow-up", None),
+            &q,
+            TimeRange::ALL,
+            5,
+        )
+        .unwrap();
+    }
+    let before = audit_log(&e).len();
+    // 200 days on: the reads' retention has passed, the audit events' has not.
+    let report = e.purge(t(200 * DAY), PurgeActor::Schedule, false).unwrap();
+    assert_eq!(report.audit_purged, 0);
+    assert_eq!(audit_log(&e).len(), before + 1);
+    // 390 days on: everything from the first days goes; the chain still verifies from its floor.
+    let dry = e.purge(t(390 * DAY), PurgeActor::Schedule, true).unwrap();
+    assert_eq!(
+        dry.audit_purged, before as u64,
+        "all but the newest (day 200) event"
+    );
+    let report = e.purge(t(390 * DAY), PurgeActor::Schedule, false).unwrap();
+    assert_eq!(report.audit_purged, before as u64);
+    let left = audit_log(&e);
+    assert_eq!(
+        left.first().unwrap().seq,
+        before as u64 + 1,
+        "the day-200 purge event is the chain's new start"
+    );
+    let (floor_seq, _) = e.node().store.audit_floor(e.node().node_key.id()).unwrap();
+    assert_eq!(floor_seq, before as u64);
+    let admin = e.login(t(390 * DAY), "chief", ADMIN_PW).unwrap();
+    let verified = e.verify(t(390 * DAY), admin).unwrap();
+    assert!(verified.ok(), "{:?}", verified.failures);
+    // A restart continues the chain where it was.
+    let node = {
+        drop(e);
+        Node::open(&dir.path().join("station-1"), PASS).unwrap()
+    };
+    let mut e = Engine::open(node, [5; 32]).unwrap();
+    let admin = e.login(t(391 * DAY), "chief", ADMIN_PW).unwrap();
+    let again = e.verify(t(391 * DAY), admin).unwrap();
+    assert!(again.ok(), "{:?}", again.failures);
+    // Past its certificate the node signs nothing, and says why.
+    let err = e.login(t(401 * DAY), "chief", ADMIN_PW).unwrap_err();
+    assert!(err.to_string().contains("re-enroll"), "{err}");
+}
