@@ -200,6 +200,8 @@ pub struct Expired {
     pub kept: u64,
     /// More expired reads exist past `limit`.
     pub more: bool,
+    /// Expired index entries too damaged to act on (left for `verify`).
+    pub damaged: u64,
 }
 
 /// Facts fixed when the database was created.
@@ -652,9 +654,10 @@ impl Store {
             let id = resolve(&origins, idx, seq)?;
             let Some((plain, len)) = self.keys.open_column(&column_nonce(idx, seq), v.value())
             else {
-                return Err(StoreError::Corrupt(format!(
-                    "plate column entry of read {id} is malformed"
-                )));
+                // Left for `verify` to report; one damaged entry must not stop retention.
+                tracing::warn!(read = %id, "purge skips a malformed plate column entry");
+                out.damaged += 1;
+                continue;
             };
             let plate = std::str::from_utf8(&plain[1..1 + len]).unwrap_or("");
             if keep(id, time, plate) {
@@ -720,8 +723,26 @@ impl Store {
                         continue;
                     };
                     let origin = list[at].id.origin;
-                    let entries = block::entries(&bytes).map_err(|e| damaged_block(origin, e))?;
+                    let entries = match block::entries(&bytes) {
+                        Ok(e) => e,
+                        Err(reason) => {
+                            // A damaged block stays for `verify` to report; the purge goes on.
+                            tracing::warn!(origin = %origin.short(), first_seq, %reason, "purge skips a damaged block");
+                            while at < list.len()
+                                && block_containing(&blocks, idx, list[at].id.seq)?.map(|b| b.0)
+                                    == Some(first_seq)
+                            {
+                                at += 1;
+                            }
+                            continue;
+                        }
+                    };
                     let last_in_block = entries.last().map(|e| e.seq).unwrap_or(first_seq);
+                    if seq > last_in_block {
+                        // Indexed but not stored (index damage): nothing to delete here.
+                        at += 1;
+                        continue;
+                    }
                     let mut doomed = std::collections::HashSet::new();
                     while at < list.len() && list[at].id.seq <= last_in_block {
                         doomed.insert(list[at].id.seq);
@@ -1256,4 +1277,77 @@ fn resolve(origins: &[NodeId], idx: u32, seq: u64) -> Result<RecordId, StoreErro
         .get(idx as usize)
         .map(|&origin| RecordId { origin, seq })
         .ok_or_else(|| StoreError::Corrupt(format!("local origin index {idx} is not registered")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alpr_protocol::{AgencyKey, NodeKey, ReadBody, Sealer};
+
+    #[test]
+    fn purge_gets_past_an_index_entry_whose_read_is_missing() {
+        let mut rng = rand::rng();
+        let agency = AgencyKey::generate(&mut rng);
+        let node = NodeKey::generate(&mut rng);
+        let data = DataKey::generate(&mut rng);
+        let store = Store::in_memory(
+            StoreIdentity {
+                agency: agency.id(),
+                node: node.id(),
+            },
+            &data,
+            &mut rng,
+        )
+        .unwrap();
+        let sealer = Sealer {
+            node_key: &node,
+            data_key: &data,
+        };
+        let reads: Vec<_> = (1..=3)
+            .map(|seq| {
+                let body = ReadBody {
+                    plate: PlateText::parse("ABC1").unwrap(),
+                    region: None,
+                    confidence: 1.0,
+                    char_confidences: vec![1.0; 4],
+                    camera: "c".into(),
+                    location: None,
+                    crop_jpeg: vec![],
+                    overview_jpeg: None,
+                };
+                sealer.seal_read(seq, Timestamp(seq as i64), body, &mut rng)
+            })
+            .collect();
+        store.append_reads(&reads).unwrap();
+        // An orphan index entry: seq 9 is indexed but was never stored.
+        let tx = store.db.begin_write().unwrap();
+        {
+            let mut by_time = tx.open_table(READ_TIME).unwrap();
+            let column = store.keys.seal_column(&column_nonce(0, 9), "ABC1");
+            by_time
+                .insert(time_key(Timestamp(4), 0, 9), column.as_slice())
+                .unwrap();
+        }
+        tx.commit().unwrap();
+        let expired = store
+            .expired_reads(Timestamp(100), 100, |_, _, _| false)
+            .unwrap();
+        assert_eq!(expired.reads.len(), 4);
+        let audit = sealer.seal_audit(
+            1,
+            Timestamp(5),
+            alpr_protocol::AuditBody {
+                user: "x".into(),
+                action: alpr_protocol::Action::Purge,
+                object: "purge".into(),
+                purpose: None,
+                case: None,
+                outcome: alpr_protocol::Outcome::Success,
+                prev_hash: [0; 32],
+            },
+            &mut rng,
+        );
+        assert_eq!(store.delete_reads(&expired.reads, &audit).unwrap(), 3);
+        assert_eq!(store.index_counts().unwrap(), (0, 0));
+    }
 }
