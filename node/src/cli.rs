@@ -271,7 +271,13 @@ enum EvidenceCommand {
         out: PathBuf,
     },
     /// Check a bundle with nothing but its own files: no database, no keys.
-    Verify { dir: PathBuf },
+    Verify {
+        dir: PathBuf,
+        /// The agency public key (hex) you hold from the agency itself; checks
+        /// the bundle is that agency's, not just intact.
+        #[arg(long)]
+        agency: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -640,6 +646,12 @@ impl Session {
             ),
         }
     }
+}
+
+fn parse_agency(text: &str) -> Result<alpr_protocol::AgencyId> {
+    alpr_protocol::AgencyId::from_hex(text).ok_or_else(|| {
+        anyhow!("'{text}' is not an agency key: give the 64 hex characters of agency.pub")
+    })
 }
 
 fn role_name(role: UserRole) -> String {
@@ -1103,8 +1115,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             s.logout()?;
         }
-        Command::Evidence(EvidenceCommand::Verify { dir }) => {
-            let report = crate::evidence::verify_dir(&dir)?;
+        Command::Evidence(EvidenceCommand::Verify { dir, agency }) => {
+            let trusted = agency.as_deref().map(parse_agency).transpose()?;
+            let report = crate::evidence::verify_dir(&dir, trusted)?;
             for p in &report.problems {
                 println!("FAIL {p}");
             }
@@ -1126,6 +1139,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     "not a verifiable bundle: {} problems",
                     report.problems.len()
                 ),
+            }
+            if let Some(a) = report.agency {
+                if report.anchored {
+                    println!("agency {a}: checked against the key you gave");
+                } else {
+                    println!(
+                        "agency {a}, as the bundle itself states: compare it with your copy of the agency key, or pass --agency"
+                    );
+                }
             }
             if !report.ok() {
                 return Ok(ExitCode::from(2));

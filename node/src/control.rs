@@ -37,6 +37,7 @@ use crate::store::{RecordId, TimeRange};
 pub const SOCKET_FILE: &str = "control.sock";
 pub const CONNECTIONS_MAX: usize = 16;
 pub const CONNECTION_IDLE_SECS: u64 = 35 * 60;
+pub const WRITE_TIMEOUT_SECS: u64 = 30;
 
 pub fn socket_path(data: &Path) -> PathBuf {
     data.join(SOCKET_FILE)
@@ -635,7 +636,12 @@ impl Daemon {
         std::thread::spawn(move || {
             loop {
                 std::thread::sleep(purge_every);
-                let Ok(mut e) = engine.lock() else { return };
+                let Ok(mut e) = engine.lock() else {
+                    tracing::error!(
+                        "scheduled purges stop: the engine stopped after an internal error; restart the daemon"
+                    );
+                    return;
+                };
                 match e.purge(clock(), PurgeActor::Schedule, false) {
                     Ok(r) => tracing::info!(purged = r.purged, held = r.held, "scheduled purge"),
                     Err(err) => tracing::error!(%err, "scheduled purge failed"),
@@ -664,6 +670,8 @@ impl Daemon {
             let open = Arc::clone(&open);
             std::thread::spawn(move || {
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(CONNECTION_IDLE_SECS)));
+                // A client that stops reading must not hold a slot or the engine.
+                let _ = stream.set_write_timeout(Some(Duration::from_secs(WRITE_TIMEOUT_SECS)));
                 serve_connection(&mut stream, &engine, clock);
                 open.fetch_sub(1, Ordering::SeqCst);
             });

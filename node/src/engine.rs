@@ -34,6 +34,7 @@ use crate::store::{AuthState, Effect, RecordId, StoreError, TimeRange};
 /// Names the scheduler and bootstrap use in audit events; not valid user names.
 pub const SCHEDULE_ACTOR: &str = "(schedule)";
 pub const BOOTSTRAP_ACTOR: &str = "(bootstrap)";
+pub const NO_SESSION_ACTOR: &str = "(no session)";
 /// Reads deleted per purge transaction: bounds memory and transaction size.
 pub const PURGE_BATCH_MAX: usize = 100_000;
 
@@ -143,6 +144,21 @@ pub struct Engine {
     rng: StdRng,
 }
 
+/// How a purge event names the new start of an origin's audit chain.
+pub fn floor_label(origin: alpr_protocol::NodeId, seq: u64, hash: &[u8; 32]) -> String {
+    format!("floor {}:{seq}:{}", origin.to_hex(), hex::encode(hash))
+}
+
+/// A recording failure as an access error: storage, or a node past its certificate.
+fn cannot_sign(e: crate::recorder::RecordError) -> AccessError {
+    match e {
+        crate::recorder::RecordError::Store(s) => AccessError::Store(s),
+        crate::recorder::RecordError::OutsideCertificate { source, .. } => AccessError::Invalid(
+            format!("this node cannot sign records: {source}; re-enroll it"),
+        ),
+    }
+}
+
 fn refused(e: &AccessError) -> Outcome {
     Outcome::Refused(e.to_string())
 }
@@ -166,6 +182,40 @@ impl Engine {
         })
     }
 
+    /// Refuses early when this node could not sign the audit event an action needs.
+    fn can_sign(&self, now: Timestamp) -> Result<(), AccessError> {
+        self.node.certificate.check_valid_at(now).map_err(|e| {
+            AccessError::Invalid(format!("this node cannot sign records: {e}; re-enroll it"))
+        })
+    }
+
+    /// Cases with a standing evidence hold at `now`.
+    fn held_cases(&self, now: Timestamp) -> Vec<String> {
+        self.policy
+            .holds
+            .iter()
+            .filter(|h| h.active(now))
+            .map(|h| h.case.clone())
+            .collect()
+    }
+
+    /// Whether an audit event belongs to a held case, and so outlives its
+    /// retention with the case. One that does not open is kept for `verify`.
+    fn audit_held(&self, held_cases: &[String], bytes: &[u8]) -> bool {
+        if held_cases.is_empty() {
+            return false;
+        }
+        match self.node.trust.open_audit(bytes) {
+            Ok(v) => v
+                .event()
+                .body
+                .case
+                .as_ref()
+                .is_some_and(|c| held_cases.contains(c)),
+            Err(_) => true,
+        }
+    }
+
     pub fn node(&self) -> &Node {
         &self.node
     }
@@ -187,10 +237,6 @@ impl Engine {
         outcome: Outcome,
         effects: &[Effect<'_>],
     ) -> Result<(), AccessError> {
-        // An event signed outside the node's certificate would never verify.
-        self.node.certificate.check_valid_at(now).map_err(|e| {
-            AccessError::Invalid(format!("this node cannot sign records: {e}; re-enroll it"))
-        })?;
         let entry = AuditEntry {
             user: user.to_string(),
             action,
@@ -200,7 +246,8 @@ impl Engine {
             outcome,
         };
         self.recorder
-            .record_audit(&self.node, now, entry, effects, &mut self.rng)?;
+            .record_audit(&self.node, now, entry, effects, &mut self.rng)
+            .map_err(cannot_sign)?;
         Ok(())
     }
 
@@ -416,11 +463,17 @@ impl Engine {
         let LoginLimits {
             idle_lock_minutes, ..
         } = self.policy.limits;
-        let session = self
-            .sessions
-            .get(&token)
-            .cloned()
-            .ok_or(AccessError::NoSession)?;
+        let Some(session) = self.sessions.get(&token).cloned() else {
+            // Who it was is unknown: the token names no session (ended, locked or never issued).
+            return self.refuse(
+                now,
+                NO_SESSION_ACTOR,
+                action,
+                object.to_string(),
+                None,
+                AccessError::NoSession,
+            );
+        };
         let user = session.user;
         if now.as_millis() - session.last_active.as_millis()
             > i64::from(idle_lock_minutes) * MINUTE_MS
@@ -454,6 +507,28 @@ impl Engine {
             s.last_active = now;
         }
         Ok((user, record.role))
+    }
+
+    /// Authorizes reading policy records and documents it (Action::ViewPolicy).
+    fn authorize_view(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        perm: Permission,
+        what: &'static str,
+        object: &str,
+    ) -> Result<String, AccessError> {
+        let (user, _) = self.authorize(now, token, perm, what, Action::ViewPolicy, object)?;
+        self.audit(
+            now,
+            &user,
+            Action::ViewPolicy,
+            object.to_string(),
+            None,
+            Outcome::Success,
+            &[],
+        )?;
+        Ok(user)
     }
 
     /// Authorizes a data access that needs a purpose; an Auditor's must be an audit purpose.
@@ -509,7 +584,22 @@ impl Engine {
             &object,
             purpose,
         )?;
-        let result = search(&self.node, query, range, limit)?;
+        let result = match search(&self.node, query, range, limit) {
+            Ok(r) => r,
+            Err(e) => {
+                let outcome = Outcome::Failed(e.to_string());
+                self.audit(
+                    now,
+                    &user,
+                    Action::Search,
+                    object,
+                    Some(&purpose),
+                    outcome,
+                    &[],
+                )?;
+                return Err(e.into());
+            }
+        };
         let object = format!(
             "{object}: {} matches, {} shown",
             result.total,
@@ -857,10 +947,13 @@ impl Engine {
                 true
             })?;
             let audit_cutoff = self.policy.retention.audit_cutoff(now);
+            let held_cases = self.held_cases(now);
             report.audit_purged = self
                 .node
                 .store
-                .expired_audit(audit_cutoff, usize::MAX)?
+                .expired_audit(audit_cutoff, usize::MAX, |bytes| {
+                    self.audit_held(&held_cases, bytes)
+                })?
                 .iter()
                 .map(|p| p.count)
                 .sum();
@@ -907,7 +1000,8 @@ impl Engine {
             };
             let event = self
                 .recorder
-                .seal_audit(&self.node, now, entry, &mut self.rng);
+                .seal_audit(&self.node, now, entry, &mut self.rng)
+                .map_err(cannot_sign)?;
             report.purged += self.node.store.delete_reads(&expired.reads, &event)?;
             self.recorder.advance_audit(&event);
             report.oldest = report.oldest.min(oldest).or(oldest);
@@ -917,11 +1011,14 @@ impl Engine {
             }
         }
         let audit_cutoff = self.policy.retention.audit_cutoff(now);
+        let held_cases = self.held_cases(now);
         loop {
-            let prefixes = self
-                .node
-                .store
-                .expired_audit(audit_cutoff, PURGE_BATCH_MAX)?;
+            let prefixes =
+                self.node
+                    .store
+                    .expired_audit(audit_cutoff, PURGE_BATCH_MAX, |bytes| {
+                        self.audit_held(&held_cases, bytes)
+                    })?;
             if prefixes.is_empty() {
                 break;
             }
@@ -929,10 +1026,17 @@ impl Engine {
             let entry = AuditEntry {
                 user: user.clone(),
                 action: Action::Purge,
+                // The floors are named here, in a signed event, so `verify`
+                // can tell a purged chain start from a deleted one.
                 object: format!(
-                    "purge audit events from before {audit_cutoff} ({} days): deleted {count} from {} nodes",
+                    "purge audit events from before {audit_cutoff} ({} days): deleted {count} from {} nodes; {}",
                     self.policy.retention.audit_days,
-                    prefixes.len()
+                    prefixes.len(),
+                    prefixes
+                        .iter()
+                        .map(|p| floor_label(p.origin, p.upto, &p.hash))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 purpose: None,
                 case: None,
@@ -940,7 +1044,8 @@ impl Engine {
             };
             let event = self
                 .recorder
-                .seal_audit(&self.node, now, entry, &mut self.rng);
+                .seal_audit(&self.node, now, entry, &mut self.rng)
+                .map_err(cannot_sign)?;
             report.audit_purged += self.node.store.delete_audit_prefix(&prefixes, &event)?;
             self.recorder.advance_audit(&event);
         }
@@ -1024,7 +1129,14 @@ impl Engine {
             Action::Verify,
             &object,
         )?;
-        let report = crate::verify::verify(&self.node)?;
+        let report = match crate::verify::verify(&self.node) {
+            Ok(r) => r,
+            Err(e) => {
+                let outcome = Outcome::Failed(e.to_string());
+                self.audit(now, &user, Action::Verify, object, None, outcome, &[])?;
+                return Err(e.into());
+            }
+        };
         let outcome = if report.ok() {
             Outcome::Success
         } else {
@@ -1040,12 +1152,11 @@ impl Engine {
 
     /// Users as an Administrator sees them (no password hashes).
     pub fn users(&mut self, now: Timestamp, token: SessionToken) -> Result<Vec<User>, AccessError> {
-        self.authorize(
+        self.authorize_view(
             now,
             token,
             Permission::AdministerUsers,
             "list users",
-            Action::EditUser,
             "list users",
         )?;
         Ok(self
@@ -1087,6 +1198,7 @@ impl Engine {
             let err = AccessError::Invalid(format!("the purpose must name case {case}"));
             return self.refuse(now, &user, Action::Export, object, Some(&purpose), err);
         }
+        self.can_sign(now)?;
         let case = case.to_ascii_uppercase();
         let result = crate::evidence::case_reads(&self.node, &self.policy, &case, now)
             .map_err(crate::evidence::EvidenceError::from)
@@ -1115,7 +1227,7 @@ impl Engine {
                     "{object}: {} reads, {} audit events, manifest sha256 {manifest_sha256}",
                     manifest.reads, manifest.audit_events,
                 );
-                self.audit(
+                if let Err(e) = self.audit(
                     now,
                     &user,
                     Action::Export,
@@ -1123,7 +1235,11 @@ impl Engine {
                     Some(&purpose),
                     Outcome::Success,
                     &[],
-                )?;
+                ) {
+                    // An export that cannot be documented must not stay on the media.
+                    let _ = std::fs::remove_dir_all(out);
+                    return Err(e);
+                }
                 Ok(manifest)
             }
             Err(e) => {
@@ -1146,12 +1262,11 @@ impl Engine {
 impl Engine {
     /// Evidence holds (Administrators).
     pub fn holds(&mut self, now: Timestamp, token: SessionToken) -> Result<Vec<Hold>, AccessError> {
-        self.authorize(
+        self.authorize_view(
             now,
             token,
             Permission::AdministerHolds,
             "list holds",
-            Action::EditHold,
             "list holds",
         )?;
         Ok(self.policy.holds.clone())
@@ -1163,12 +1278,11 @@ impl Engine {
         now: Timestamp,
         token: SessionToken,
     ) -> Result<Vec<crate::policy::Request>, AccessError> {
-        self.authorize(
+        self.authorize_view(
             now,
             token,
             Permission::RegisterRequest,
             "see the request register",
-            Action::Request,
             "list requests",
         )?;
         Ok(self.policy.requests.clone())
@@ -1186,12 +1300,11 @@ impl Engine {
         ),
         AccessError,
     > {
-        self.authorize(
+        self.authorize_view(
             now,
             token,
             Permission::ViewAudits,
             "see audit reports",
-            Action::AuditReview,
             "list audits",
         )?;
         Ok((self.policy.audits.clone(), self.policy.audit_overdue(now)))

@@ -297,10 +297,18 @@ pub fn read_bundle(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, EvidenceErro
         for entry in fs::read_dir(&d).map_err(io(&d))? {
             let entry = entry.map_err(io(&d))?;
             let path = entry.path();
+            // file_type() does not follow links: only real directories and files are read.
             let kind = entry.file_type().map_err(io(&path))?;
             if kind.is_dir() {
                 stack.push(path);
                 continue;
+            }
+            if !kind.is_file() {
+                return Err(EvidenceError::Bundle {
+                    path,
+                    what: "not a regular file (a link, device or pipe); a bundle holds only files"
+                        .into(),
+                });
             }
             let rel = path
                 .strip_prefix(dir)
@@ -320,13 +328,25 @@ pub fn read_bundle(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, EvidenceErro
                     ),
                 });
             }
-            out.insert(rel, fs::read(&path).map_err(io(&path))?);
+            let mut bytes = Vec::new();
+            fs::File::open(&path)
+                .and_then(|f| {
+                    std::io::Read::read_to_end(
+                        &mut std::io::Read::take(f, BUNDLE_BYTES_MAX),
+                        &mut bytes,
+                    )
+                })
+                .map_err(io(&path))?;
+            out.insert(rel, bytes);
         }
     }
     Ok(out)
 }
 
 /// Verifies a bundle directory; see [`bundle::verify`].
-pub fn verify_dir(dir: &Path) -> Result<bundle::BundleReport, EvidenceError> {
-    Ok(bundle::verify(&read_bundle(dir)?))
+pub fn verify_dir(
+    dir: &Path,
+    trusted_agency: Option<alpr_protocol::AgencyId>,
+) -> Result<bundle::BundleReport, EvidenceError> {
+    Ok(bundle::verify(&read_bundle(dir)?, trusted_agency))
 }

@@ -15,7 +15,7 @@ use crate::store::{Effect, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    #[error("read {index} of the batch: {source}")]
+    #[error("record {index} of the batch: {source}")]
     OutsideCertificate {
         index: usize,
         source: alpr_protocol::CertificateError,
@@ -276,8 +276,12 @@ impl Recorder {
         now: Timestamp,
         entry: AuditEntry,
         rng: &mut R,
-    ) -> VerifiedAuditEvent {
-        Sealer {
+    ) -> Result<VerifiedAuditEvent, RecordError> {
+        // An event signed outside the node's certificate would never verify.
+        node.certificate
+            .check_valid_at(now)
+            .map_err(|source| RecordError::OutsideCertificate { index: 0, source })?;
+        Ok(Sealer {
             node_key: &node.node_key,
             data_key: &node.data_key,
         }
@@ -294,7 +298,7 @@ impl Recorder {
                 prev_hash: self.prev_audit_hash,
             },
             rng,
-        )
+        ))
     }
 
     /// Moves the chain past an event that was stored.
@@ -312,8 +316,8 @@ impl Recorder {
         entry: AuditEntry,
         effects: &[Effect<'_>],
         rng: &mut R,
-    ) -> Result<VerifiedAuditEvent, StoreError> {
-        let event = self.seal_audit(node, now, entry, rng);
+    ) -> Result<VerifiedAuditEvent, RecordError> {
+        let event = self.seal_audit(node, now, entry, rng)?;
         node.store
             .append_audit_with(std::slice::from_ref(&event), effects)?;
         self.advance_audit(&event);

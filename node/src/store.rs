@@ -992,6 +992,7 @@ impl Store {
         &self,
         cutoff: Timestamp,
         limit: usize,
+        mut keep: impl FnMut(&[u8]) -> bool,
     ) -> Result<Vec<AuditPrefix>, StoreError> {
         let tx = self.read_tx()?;
         let origins = Self::origin_ids(&tx)?;
@@ -1024,7 +1025,7 @@ impl Store {
                                 .unwrap_or_default()
                         ))
                     })?;
-                if time >= cutoff {
+                if time >= cutoff || keep(bytes) {
                     break;
                 }
                 last = Some((

@@ -112,6 +112,8 @@ fn verify_audit(node: &Node, report: &mut Report) -> Result<(), StoreError> {
     let mut chains: HashMap<NodeId, ChainCursor> = HashMap::new();
     let mut failures = Vec::new();
     let mut floor_error = None;
+    let mut starts: HashMap<NodeId, (u64, [u8; 32])> = HashMap::new();
+    let mut purge_objects: Vec<String> = Vec::new();
     report.audit_events = node.store.for_each_audit(|id, bytes| {
         let what = format!("audit event {id}");
         let cursor = chains.entry(id.origin).or_insert_with(|| {
@@ -120,6 +122,7 @@ fn verify_audit(node: &Node, report: &mut Report) -> Result<(), StoreError> {
                 floor_error.get_or_insert(e);
                 (0, [0; 32])
             });
+            starts.insert(id.origin, (last_seq, last_hash));
             ChainCursor {
                 last_seq,
                 last_hash,
@@ -129,6 +132,9 @@ fn verify_audit(node: &Node, report: &mut Report) -> Result<(), StoreError> {
             Err(e) => failures.push((what, e.to_string())),
             Ok(v) => {
                 let e = v.event();
+                if e.body.action == alpr_protocol::Action::Purge {
+                    purge_objects.push(e.body.object.clone());
+                }
                 if e.origin != id.origin || e.seq != id.seq {
                     failures.push((
                         what,
@@ -171,6 +177,21 @@ fn verify_audit(node: &Node, report: &mut Report) -> Result<(), StoreError> {
     })?;
     if let Some(e) = floor_error {
         return Err(e);
+    }
+    // A chain that starts above seq 1 must have been cut by a purge that
+    // signed the cut; otherwise events were deleted.
+    for (origin, start) in &starts {
+        let (seq, hash) = *start;
+        if seq == 0 {
+            continue;
+        }
+        let label = crate::engine::floor_label(*origin, seq, &hash);
+        if !purge_objects.iter().any(|o| o.contains(&label)) {
+            failures.push((
+                format!("audit chain of {}", origin.short()),
+                format!("starts after seq {seq}, but no signed purge event records that cut: events were deleted"),
+            ));
+        }
     }
     for (what, reason) in failures {
         report.fail(what, reason);

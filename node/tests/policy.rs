@@ -795,7 +795,7 @@ fn v_a_4_releases_are_recorded_and_exported_as_verifiable_bundles() {
     let admin = e.login(t(11), "chief", ADMIN_PW).unwrap();
     let out = dir.path().join("release-1");
     let id = e.release(t(11), admin, &p, release, &out).unwrap();
-    let report = alpr_node::evidence::verify_dir(&out).unwrap();
+    let report = alpr_node::evidence::verify_dir(&out, Some(e.node().trust.agency())).unwrap();
     assert!(report.ok(), "{:?}", report.problems);
     let m = report.manifest.unwrap();
     assert_eq!(
@@ -1005,6 +1005,57 @@ fn iv_b_audit_events_outlive_reads_and_their_purge_keeps_the_chain_verifiable() 
     let admin = e.login(t(391 * DAY), "chief", ADMIN_PW).unwrap();
     let again = e.verify(t(391 * DAY), admin).unwrap();
     assert!(again.ok(), "{:?}", again.failures);
+    // A cut of the chain that no signed purge event records is caught.
+    let me = e.node().node_key.id();
+    let log = audit_log(&e);
+    let cut = &log[2];
+    let bytes = {
+        let mut found = None;
+        e.node()
+            .store
+            .for_each_audit(|id, b| {
+                if id.seq == cut.seq {
+                    found = Some(b.to_vec());
+                }
+            })
+            .unwrap();
+        found.unwrap()
+    };
+    let rec = Recorder::load(e.node()).unwrap();
+    let unrelated = rec
+        .seal_audit(
+            e.node(),
+            t(391 * DAY),
+            alpr_node::recorder::AuditEntry {
+                user: "x".into(),
+                action: Action::Logout,
+                object: "logout".into(),
+                purpose: None,
+                case: None,
+                outcome: Outcome::Success,
+            },
+            &mut rand::rng(),
+        )
+        .unwrap();
+    let prefix = alpr_node::store::AuditPrefix {
+        origin: me,
+        upto: cut.seq,
+        hash: alpr_protocol::envelope::envelope_hash(&bytes),
+        count: 3,
+    };
+    e.node()
+        .store
+        .delete_audit_prefix(&[prefix], &unrelated)
+        .unwrap();
+    let tampered = alpr_node::verify::verify(e.node()).unwrap();
+    assert!(
+        tampered
+            .failures
+            .iter()
+            .any(|f| f.reason.contains("no signed purge event records that cut")),
+        "{:?}",
+        tampered.failures
+    );
     // Past its certificate the node signs nothing, and says why.
     let err = e.login(t(401 * DAY), "chief", ADMIN_PW).unwrap_err();
     assert!(err.to_string().contains("re-enroll"), "{err}");

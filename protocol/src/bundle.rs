@@ -99,6 +99,10 @@ impl std::fmt::Display for Problem {
 #[derive(Debug, Default)]
 pub struct BundleReport {
     pub manifest: Option<Manifest>,
+    /// The agency key the bundle names.
+    pub agency: Option<AgencyId>,
+    /// Whether that key was checked against one the caller trusts.
+    pub anchored: bool,
     pub reads: u64,
     pub audit_events: u64,
     pub problems: Vec<Problem>,
@@ -117,8 +121,11 @@ impl BundleReport {
     }
 }
 
-/// Checks a bundle given every file in it (path relative to the bundle, '/'-separated).
-pub fn verify(files: &BTreeMap<String, Vec<u8>>) -> BundleReport {
+/// Checks a bundle given every file in it (path relative to the bundle,
+/// '/'-separated). `trusted_agency` is the agency key the checker holds from
+/// elsewhere; without it the bundle is checked against its own `agency.pub`,
+/// which proves integrity but not who made it.
+pub fn verify(files: &BTreeMap<String, Vec<u8>>, trusted_agency: Option<AgencyId>) -> BundleReport {
     let mut report = BundleReport::default();
     let Some(manifest_bytes) = files.get(MANIFEST_FILE) else {
         report.problem(MANIFEST_FILE, "missing");
@@ -148,6 +155,16 @@ pub fn verify(files: &BTreeMap<String, Vec<u8>>) -> BundleReport {
     };
     if agency.to_hex() != manifest.agency {
         report.problem(AGENCY_FILE, "differs from the manifest's agency");
+    }
+    report.agency = Some(agency);
+    if let Some(trusted) = trusted_agency {
+        if trusted != agency {
+            report.problem(
+                AGENCY_FILE,
+                format!("is agency {agency}, not the agency you trust ({trusted}): the bundle is not that agency's"),
+            );
+        }
+        report.anchored = true;
     }
 
     // Certificates, each checked against the agency key.
@@ -277,12 +294,28 @@ fn check_record(
     let Some(json) = json else {
         return report.problem(&json_path, "missing or not JSON");
     };
+    let folder = match h.kind {
+        RecordKind::Read => "reads",
+        RecordKind::AuditEvent => "audit",
+    };
+    if stem != format!("{folder}/{}", record_stem(h.origin, h.seq)) {
+        report.problem(
+            path,
+            format!(
+                "its name does not match its header ({folder}/{})",
+                record_stem(h.origin, h.seq)
+            ),
+        );
+    }
     let same_id = json["seq"] == h.seq
         && json["origin"] == h.origin.to_hex()
-        && json["time_ms"] == h.time.as_millis();
+        && json["time_ms"] == h.time.as_millis()
+        && json["time"] == h.time.to_string();
     if !same_id {
         report.problem(&json_path, "origin, seq or time differ from the envelope");
     }
+    // serde_json writes an f32 as the f64 of the same value.
+    let num = |v: f32| serde_json::Value::from(f64::from(v));
     match h.kind {
         RecordKind::Read => {
             report.reads += 1;
@@ -294,6 +327,28 @@ fn check_record(
                 report.problem(
                     &json_path,
                     format!("plate differs from the signed record ({})", body.plate),
+                );
+            }
+            let same = json["camera"] == body.camera.as_str()
+                && json["confidence"] == num(body.confidence)
+                && json["char_confidences"]
+                    == serde_json::Value::from(
+                        body.char_confidences
+                            .iter()
+                            .map(|c| f64::from(*c))
+                            .collect::<Vec<_>>(),
+                    )
+                && json["region"] == serde_json::json!(body.region.as_ref().map(|g| &g.code))
+                && json["region_confidence"]
+                    == serde_json::json!(body.region.as_ref().map(|g| f64::from(g.confidence)))
+                && json["lat"] == serde_json::json!(body.location.map(|l| l.lat))
+                && json["lon"] == serde_json::json!(body.location.map(|l| l.lon))
+                && json["accuracy_m"]
+                    == serde_json::json!(body.location.map(|l| f64::from(l.accuracy_m)));
+            if !same {
+                report.problem(
+                    &json_path,
+                    "camera, confidence, region or location differ from the signed record",
                 );
             }
             let crop_path = format!("{stem}-crop.jpg");
@@ -313,8 +368,17 @@ fn check_record(
                 Ok(b) => b,
                 Err(e) => return report.problem(&opening_path, e.to_string()),
             };
-            if json["user"] != body.user.as_str() || json["object"] != body.object.as_str() {
-                report.problem(&json_path, "user or object differ from the signed event");
+            let same = json["user"] == body.user.as_str()
+                && json["object"] == body.object.as_str()
+                && json["action"] == format!("{:?}", body.action)
+                && json["outcome"] == format!("{:?}", body.outcome)
+                && json["purpose"] == serde_json::json!(body.purpose)
+                && json["case"] == serde_json::json!(body.case);
+            if !same {
+                report.problem(
+                    &json_path,
+                    "user, action, object, purpose, case or outcome differ from the signed event",
+                );
             }
         }
     }

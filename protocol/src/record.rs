@@ -73,6 +73,8 @@ pub enum Action {
     Enroll,
     Verify,
     Import,
+    /// Seeing policy records: users, holds, requests, audit reports.
+    ViewPolicy,
 }
 
 /// Whether the access went through.

@@ -38,7 +38,7 @@ proptest! {
         for (name, body) in names.into_iter().zip(bodies) {
             files.insert(name, body);
         }
-        let report = bundle::verify(&files);
+        let report = bundle::verify(&files, None);
         prop_assert!(!report.ok());
     }
 
@@ -56,6 +56,6 @@ proptest! {
         for p in &paths {
             files.insert(p.clone(), vec![0x41; 130]);
         }
-        prop_assert!(!bundle::verify(&files).ok());
+        prop_assert!(!bundle::verify(&files, None).ok());
     }
 }

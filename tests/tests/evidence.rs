@@ -83,6 +83,25 @@ fn a_case_exports_verifies_offline_and_names_an_altered_image() {
     assert_eq!(code, Some(0), "{report}");
     assert!(report.contains("3 reads"), "{report}");
     assert!(report.contains(", 0 problems"), "{report}");
+    // Anchored to the agency key the court holds: the right key passes, another fails.
+    let agency = std::fs::read_to_string(f.path("agency/agency.pub")).expect("agency.pub");
+    let anchored = ok(&["evidence", "verify", &out_dir, "--agency", agency.trim()]);
+    assert!(
+        anchored.contains("checked against the key you gave"),
+        "{anchored}"
+    );
+    let other = Fixture::new("car-9");
+    let other_agency =
+        std::fs::read_to_string(other.path("agency/agency.pub")).expect("agency.pub");
+    let forged = run(&[
+        "evidence",
+        "verify",
+        &out_dir,
+        "--agency",
+        other_agency.trim(),
+    ]);
+    assert_eq!(forged.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&forged.stdout).contains("not the agency you trust"));
     // The case's audit trail went along: the search, hold and export requests that named it.
     assert!(!files_under(Path::new(&out_dir), "audit", ".envelope").is_empty());
 

@@ -220,9 +220,25 @@ impl Engine {
             }
             Err(e) => return self.refuse(now, &user, Action::Release, object, Some(&purpose), e),
         };
+        self.can_sign(now)?;
+        let mut ids = release.reads.clone();
+        ids.sort();
+        ids.dedup();
+        let case = purpose.case().unwrap_or_default().to_string();
+        if !release.case.trim().eq_ignore_ascii_case(&case) {
+            let err = AccessError::Invalid(format!(
+                "the purpose must name the released case {}",
+                release.case.trim()
+            ));
+            return self.refuse(now, &user, Action::Release, object, Some(&purpose), err);
+        }
+        let release = NewRelease {
+            reads: ids,
+            ..release
+        };
         let request = BundleRequest {
             kind: BundleKind::Release,
-            case: release.case.to_ascii_uppercase(),
+            case: case.clone(),
             exported_by: user.clone(),
             purpose: purpose.to_string(),
             release: Some(info.clone()),
@@ -259,15 +275,20 @@ impl Engine {
         });
         let bytes = policy.to_bytes();
         let object = format!("release {id}: {object}; manifest sha256 {manifest_sha256}");
-        self.audit(
+        let effect = [crate::store::Effect::Policy(&bytes)];
+        if let Err(e) = self.audit(
             now,
             &user,
             Action::Release,
             object,
             Some(&purpose),
             Outcome::Success,
-            &[crate::store::Effect::Policy(&bytes)],
-        )?;
+            &effect,
+        ) {
+            // A release that cannot be documented must not stay on the media.
+            let _ = std::fs::remove_dir_all(out);
+            return Err(e);
+        }
         self.policy = policy;
         Ok(id)
     }
