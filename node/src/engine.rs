@@ -144,6 +144,33 @@ pub struct Engine {
     rng: StdRng,
 }
 
+fn make_user(
+    now: Timestamp,
+    by: &str,
+    new: NewUser,
+    rng: &mut StdRng,
+) -> Result<User, AccessError> {
+    let name = parse_user_name(&new.name).map_err(AccessError::Invalid)?;
+    password::check_strength(&name, &new.password)?;
+    if let (Some(on), Some(until)) = (new.trained_on, new.training_expires)
+        && until <= on
+    {
+        return Err(AccessError::Invalid(
+            "training expiry must be after its completion".into(),
+        ));
+    }
+    Ok(User {
+        password_hash: password::hash(&new.password, rng),
+        name,
+        role: new.role,
+        trained_on: new.trained_on,
+        training_expires: new.training_expires,
+        active: true,
+        created_by: by.to_string(),
+        created_at: now,
+    })
+}
+
 /// How a purge event names the new start of an origin's audit chain.
 pub fn floor_label(origin: alpr_protocol::NodeId, seq: u64, hash: &[u8; 32]) -> String {
     format!("floor {}:{seq}:{}", origin.to_hex(), hex::encode(hash))
@@ -288,6 +315,31 @@ impl Engine {
         Ok(())
     }
 
+    /// Authorizes a policy change, applies `change` to a copy of the policy,
+    /// and commits the copy with its audit event. A change that fails is
+    /// refused and documented, and the policy stays as it was.
+    #[allow(clippy::too_many_arguments)] // each is a distinct fact about the change
+    fn change_policy<T>(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        perm: Permission,
+        what: &'static str,
+        action: Action,
+        object: String,
+        change: impl FnOnce(&mut Policy, &str, &mut StdRng) -> Result<T, AccessError>,
+    ) -> Result<T, AccessError> {
+        let (actor, _) = self.authorize(now, token, perm, what, action, &object)?;
+        let mut policy = self.policy.clone();
+        match change(&mut policy, &actor, &mut self.rng) {
+            Err(e) => self.refuse(now, &actor, action, object, None, e),
+            Ok(value) => {
+                self.commit_policy(now, &actor, action, object, policy)?;
+                Ok(value)
+            }
+        }
+    }
+
     /// Creates the first Administrator of a node that has no users yet.
     pub fn bootstrap_admin(&mut self, now: Timestamp, new: NewUser) -> Result<(), AccessError> {
         if !self.policy.users.is_empty() {
@@ -300,33 +352,11 @@ impl Engine {
                 "the first user must be an Administrator".into(),
             ));
         }
-        let user = self.make_user(now, BOOTSTRAP_ACTOR, new)?;
+        let user = make_user(now, BOOTSTRAP_ACTOR, new, &mut self.rng)?;
         let mut policy = self.policy.clone();
         let object = format!("create user {} ({:?})", user.name, user.role);
         policy.users.insert(user.name.clone(), user);
         self.commit_policy(now, BOOTSTRAP_ACTOR, Action::EditUser, object, policy)
-    }
-
-    fn make_user(&mut self, now: Timestamp, by: &str, new: NewUser) -> Result<User, AccessError> {
-        let name = parse_user_name(&new.name).map_err(AccessError::Invalid)?;
-        password::check_strength(&name, &new.password)?;
-        if let (Some(on), Some(until)) = (new.trained_on, new.training_expires)
-            && until <= on
-        {
-            return Err(AccessError::Invalid(
-                "training expiry must be after its completion".into(),
-            ));
-        }
-        Ok(User {
-            password_hash: password::hash(&new.password, &mut self.rng),
-            name,
-            role: new.role,
-            trained_on: new.trained_on,
-            training_expires: new.training_expires,
-            active: true,
-            created_by: by.to_string(),
-            created_at: now,
-        })
     }
 
     /// Logs a user in (policy V.A.2): password, lockout, active flag, training.
@@ -681,25 +711,25 @@ impl Engine {
         new: NewUser,
     ) -> Result<(), AccessError> {
         let object = format!("create user {} ({:?})", new.name, new.role);
-        let (admin, _) = self.authorize(
+        self.change_policy(
             now,
             token,
             Permission::AdministerUsers,
             "change users",
             Action::EditUser,
-            &object,
-        )?;
-        let user = match self.make_user(now, &admin, new) {
-            Ok(u) => u,
-            Err(e) => return self.refuse(now, &admin, Action::EditUser, object, None, e),
-        };
-        if self.policy.users.contains_key(&user.name) {
-            let err = AccessError::Invalid(format!("user '{}' already exists", user.name));
-            return self.refuse(now, &admin, Action::EditUser, object, None, err);
-        }
-        let mut policy = self.policy.clone();
-        policy.users.insert(user.name.clone(), user);
-        self.commit_policy(now, &admin, Action::EditUser, object, policy)
+            object,
+            |policy, admin, rng| {
+                let user = make_user(now, admin, new, rng)?;
+                if policy.users.contains_key(&user.name) {
+                    return Err(AccessError::Invalid(format!(
+                        "user '{}' already exists",
+                        user.name
+                    )));
+                }
+                policy.users.insert(user.name.clone(), user);
+                Ok(())
+            },
+        )
     }
 
     /// Changes a user (Administrators only): training dates, active flag, role, password.
@@ -711,52 +741,42 @@ impl Engine {
         edit: UserEdit,
     ) -> Result<(), AccessError> {
         let object = format!("edit user {name}: {edit}");
-        let (admin, _) = self.authorize(
+        self.change_policy(
             now,
             token,
             Permission::AdministerUsers,
             "change users",
             Action::EditUser,
-            &object,
-        )?;
-        let mut policy = self.policy.clone();
-        let result = match policy.users.get_mut(name) {
-            None => Err(AccessError::NotFound(format!("no user '{name}'"))),
-            Some(user) => match edit {
-                UserEdit::Training { on, expires } => {
-                    user.trained_on = on;
-                    user.training_expires = expires;
-                    Ok(())
-                }
-                UserEdit::Active(active) => {
-                    user.active = active;
-                    Ok(())
-                }
-                UserEdit::Role(role) => {
-                    user.role = role;
-                    Ok(())
-                }
-                UserEdit::Password(ref pw) => match password::check_strength(name, pw) {
-                    Ok(()) => {
-                        user.password_hash = password::hash(pw, &mut self.rng);
-                        Ok(())
+            object,
+            |policy, _, rng| {
+                let user = policy
+                    .users
+                    .get_mut(name)
+                    .ok_or_else(|| AccessError::NotFound(format!("no user '{name}'")))?;
+                match edit {
+                    UserEdit::Training { on, expires } => {
+                        user.trained_on = on;
+                        user.training_expires = expires;
                     }
-                    Err(e) => Err(e.into()),
-                },
+                    UserEdit::Active(active) => user.active = active,
+                    UserEdit::Role(role) => user.role = role,
+                    UserEdit::Password(pw) => {
+                        password::check_strength(name, &pw)?;
+                        user.password_hash = password::hash(&pw, rng);
+                    }
+                }
+                let admins_left = policy
+                    .users
+                    .values()
+                    .any(|u| u.role == UserRole::Administrator && u.active);
+                if !admins_left {
+                    return Err(AccessError::Invalid(
+                        "this would leave no active Administrator".into(),
+                    ));
+                }
+                Ok(())
             },
-        };
-        if let Err(e) = result {
-            return self.refuse(now, &admin, Action::EditUser, object, None, e);
-        }
-        let admins_left = policy
-            .users
-            .values()
-            .any(|u| u.role == UserRole::Administrator && u.active);
-        if !admins_left {
-            let err = AccessError::Invalid("this would leave no active Administrator".into());
-            return self.refuse(now, &admin, Action::EditUser, object, None, err);
-        }
-        self.commit_policy(now, &admin, Action::EditUser, object, policy)
+        )
     }
 
     /// Sets retention periods (Administrators only).
@@ -770,27 +790,19 @@ impl Engine {
             "retention: reads {} days, audit {} days",
             retention.reads_days, retention.audit_days
         );
-        let (admin, _) = self.authorize(
+        self.change_policy(
             now,
             token,
             Permission::AdministerRetention,
             "change retention",
             Action::EditRetention,
-            &object,
-        )?;
-        if let Err(e) = retention.check() {
-            return self.refuse(
-                now,
-                &admin,
-                Action::EditRetention,
-                object,
-                None,
-                AccessError::Invalid(e),
-            );
-        }
-        let mut policy = self.policy.clone();
-        policy.retention = retention;
-        self.commit_policy(now, &admin, Action::EditRetention, object, policy)
+            object,
+            |policy, _, _| {
+                retention.check().map_err(AccessError::Invalid)?;
+                policy.retention = retention;
+                Ok(())
+            },
+        )
     }
 
     /// Sets login limits (Administrators only), within the CJIS bounds.
@@ -801,27 +813,19 @@ impl Engine {
         limits: LoginLimits,
     ) -> Result<(), AccessError> {
         let object = format!("login limits: {limits:?}");
-        let (admin, _) = self.authorize(
+        self.change_policy(
             now,
             token,
             Permission::AdministerUsers,
             "change login limits",
             Action::EditUser,
-            &object,
-        )?;
-        if let Err(e) = limits.check() {
-            return self.refuse(
-                now,
-                &admin,
-                Action::EditUser,
-                object,
-                None,
-                AccessError::Invalid(e),
-            );
-        }
-        let mut policy = self.policy.clone();
-        policy.limits = limits;
-        self.commit_policy(now, &admin, Action::EditUser, object, policy)
+            object,
+            |policy, _, _| {
+                limits.check().map_err(AccessError::Invalid)?;
+                policy.limits = limits;
+                Ok(())
+            },
+        )
     }
 
     /// Places an evidence hold (Administrators only); returns its id.
@@ -832,39 +836,30 @@ impl Engine {
         hold: NewHold,
     ) -> Result<u64, AccessError> {
         let object = format!("place hold for case {}: {:?}", hold.case, hold.scope);
-        let (admin, _) = self.authorize(
+        self.change_policy(
             now,
             token,
             Permission::AdministerHolds,
             "change evidence holds",
             Action::EditHold,
-            &object,
-        )?;
-        let check = Purpose::parse(Some("investigation"), Some(&hold.reason), Some(&hold.case));
-        let purpose = match check {
-            Ok(p) => p,
-            Err(e) => return self.refuse(now, &admin, Action::EditHold, object, None, e.into()),
-        };
-        let mut policy = self.policy.clone();
-        let id = policy.next_hold_id();
-        policy.holds.push(Hold {
-            id,
-            case: purpose.case().unwrap_or_default().to_string(),
-            reason: purpose.reason().to_string(),
-            scope: hold.scope,
-            placed_by: admin.clone(),
-            placed_at: now,
-            expires: hold.expires,
-            released: None,
-        });
-        self.commit_policy(
-            now,
-            &admin,
-            Action::EditHold,
-            format!("hold {id}: {object}"),
-            policy,
-        )?;
-        Ok(id)
+            object,
+            |policy, admin, _| {
+                let checked =
+                    Purpose::parse(Some("investigation"), Some(&hold.reason), Some(&hold.case))?;
+                let id = policy.next_hold_id();
+                policy.holds.push(Hold {
+                    id,
+                    case: checked.case().unwrap_or_default().to_string(),
+                    reason: checked.reason().to_string(),
+                    scope: hold.scope,
+                    placed_by: admin.to_string(),
+                    placed_at: now,
+                    expires: hold.expires,
+                    released: None,
+                });
+                Ok(id)
+            },
+        )
     }
 
     /// Releases an evidence hold (Administrators only); its reads become purgeable.
@@ -875,27 +870,23 @@ impl Engine {
         id: u64,
     ) -> Result<(), AccessError> {
         let object = format!("release hold {id}");
-        let (admin, _) = self.authorize(
+        self.change_policy(
             now,
             token,
             Permission::AdministerHolds,
             "change evidence holds",
             Action::EditHold,
-            &object,
-        )?;
-        let mut policy = self.policy.clone();
-        match policy
-            .holds
-            .iter_mut()
-            .find(|h| h.id == id && h.released.is_none())
-        {
-            Some(h) => h.released = Some((admin.clone(), now)),
-            None => {
-                let err = AccessError::NotFound(format!("no standing hold {id}"));
-                return self.refuse(now, &admin, Action::EditHold, object, None, err);
-            }
-        }
-        self.commit_policy(now, &admin, Action::EditHold, object, policy)
+            object,
+            |policy, admin, _| {
+                let hold = policy
+                    .holds
+                    .iter_mut()
+                    .find(|h| h.id == id && h.released.is_none())
+                    .ok_or_else(|| AccessError::NotFound(format!("no standing hold {id}")))?;
+                hold.released = Some((admin.to_string(), now));
+                Ok(())
+            },
+        )
     }
 
     /// Deletes reads past retention that no hold protects (policy IV.B).

@@ -94,44 +94,27 @@ impl Engine {
     ) -> Result<u64, AccessError> {
         let object =
             format!("register request from {requester}: {what}; referred to {referred_to}");
-        let (user, _) = self.authorize(
+        self.change_policy(
             now,
             token,
             Permission::RegisterRequest,
             "register requests",
             Action::Request,
-            &object,
-        )?;
-        let fields = (|| {
-            Ok::<_, AccessError>((
-                text("requester", requester, 200)?,
-                text("what", what, 1000)?,
-                text("referred to", referred_to, 200)?,
-            ))
-        })();
-        let (requester, what, referred_to) = match fields {
-            Ok(f) => f,
-            Err(e) => return self.refuse(now, &user, Action::Request, object, None, e),
-        };
-        let mut policy = self.policy.clone();
-        let id = policy.requests.iter().map(|r| r.id).max().unwrap_or(0) + 1;
-        policy.requests.push(Request {
-            id,
-            requester,
-            what,
-            referred_to,
-            registered_by: user.clone(),
-            received_at: now,
-            decision: None,
-        });
-        self.commit_policy(
-            now,
-            &user,
-            Action::Request,
-            format!("request {id}: {object}"),
-            policy,
-        )?;
-        Ok(id)
+            object,
+            |policy, user, _| {
+                let id = policy.requests.iter().map(|r| r.id).max().unwrap_or(0) + 1;
+                policy.requests.push(Request {
+                    id,
+                    requester: text("requester", requester, 200)?,
+                    what: text("what", what, 1000)?,
+                    referred_to: text("referred to", referred_to, 200)?,
+                    registered_by: user.to_string(),
+                    received_at: now,
+                    decision: None,
+                });
+                Ok(id)
+            },
+        )
     }
 
     /// Records the decision on a request (the Staff Services Commander or designee).
@@ -144,38 +127,34 @@ impl Engine {
         note: &str,
     ) -> Result<(), AccessError> {
         let object = format!("decide request {id}: {outcome:?}: {note}");
-        let (user, _) = self.authorize(
+        self.change_policy(
             now,
             token,
             Permission::DecideRequest,
             "decide requests",
             Action::Request,
-            &object,
-        )?;
-        let note = match text("note", note, 1000) {
-            Ok(n) => n,
-            Err(e) => return self.refuse(now, &user, Action::Request, object, None, e),
-        };
-        let mut policy = self.policy.clone();
-        match policy.requests.iter_mut().find(|r| r.id == id) {
-            Some(r) if r.decision.is_none() => {
-                r.decision = Some(Decision {
+            object,
+            |policy, user, _| {
+                let note = text("note", note, 1000)?;
+                let request = policy
+                    .requests
+                    .iter_mut()
+                    .find(|r| r.id == id)
+                    .ok_or_else(|| AccessError::NotFound(format!("no request {id}")))?;
+                if request.decision.is_some() {
+                    return Err(AccessError::Invalid(format!(
+                        "request {id} is already decided"
+                    )));
+                }
+                request.decision = Some(Decision {
                     outcome,
                     note,
-                    by: user.clone(),
+                    by: user.to_string(),
                     at: now,
-                })
-            }
-            Some(_) => {
-                let err = AccessError::Invalid(format!("request {id} is already decided"));
-                return self.refuse(now, &user, Action::Request, object, None, err);
-            }
-            None => {
-                let err = AccessError::NotFound(format!("no request {id}"));
-                return self.refuse(now, &user, Action::Request, object, None, err);
-            }
-        }
-        self.commit_policy(now, &user, Action::Request, object, policy)
+                });
+                Ok(())
+            },
+        )
     }
 
     /// Releases reads to another agency: writes a release bundle (the evidence
@@ -387,29 +366,30 @@ impl Engine {
                 "not compliant"
             }
         );
-        let (user, _) = self.authorize(
+        self.change_policy(
             now,
             token,
             Permission::AuditAccess,
             "audit access",
             Action::AuditReview,
-            &object,
-        )?;
-        let mut policy = self.policy.clone();
-        let slot = policy
-            .audits
-            .iter_mut()
-            .find(|a| a.id == report)
-            .filter(|a| a.signed.is_none())
-            .and_then(|a| item.checked_sub(1).and_then(|i| a.items.get_mut(i)));
-        let Some(slot) = slot else {
-            let err =
-                AccessError::NotFound(format!("no item {item} in an unsigned audit {report}"));
-            return self.refuse(now, &user, Action::AuditReview, object, None, err);
-        };
-        slot.compliant = Some(compliant);
-        slot.note = note.trim().chars().take(1000).collect();
-        self.commit_policy(now, &user, Action::AuditReview, object, policy)
+            object,
+            |policy, _, _| {
+                let slot = policy
+                    .audits
+                    .iter_mut()
+                    .find(|a| a.id == report)
+                    .filter(|a| a.signed.is_none())
+                    .and_then(|a| item.checked_sub(1).and_then(|i| a.items.get_mut(i)))
+                    .ok_or_else(|| {
+                        AccessError::NotFound(format!(
+                            "no item {item} in an unsigned audit {report}"
+                        ))
+                    })?;
+                slot.compliant = Some(compliant);
+                slot.note = note.trim().chars().take(1000).collect();
+                Ok(())
+            },
+        )
     }
 
     /// Signs a completed audit report with the node's key (every item marked).
