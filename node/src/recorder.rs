@@ -140,6 +140,21 @@ pub struct AuditEntry {
     pub outcome: Outcome,
 }
 
+impl AuditEntry {
+    /// The sealed body of this entry, chained to the event before it.
+    fn into_body(self, prev_hash: [u8; 32]) -> AuditBody {
+        AuditBody {
+            user: self.user,
+            action: self.action,
+            object: self.object,
+            purpose: self.purpose,
+            case: self.case,
+            outcome: self.outcome,
+            prev_hash,
+        }
+    }
+}
+
 impl Recorder {
     pub fn load(node: &Node) -> Result<Self, StoreError> {
         let me = node.node_key.id();
@@ -227,12 +242,15 @@ impl Recorder {
         now: Timestamp,
         entries: Vec<AuditEntry>,
         rng: &mut R,
-    ) -> Result<Vec<VerifiedAuditEvent>, StoreError> {
+    ) -> Result<Vec<VerifiedAuditEvent>, RecordError> {
         assert!(
             entries.len() <= AUDIT_BATCH_MAX,
             "audit batch of {} exceeds AUDIT_BATCH_MAX",
             entries.len()
         );
+        node.certificate
+            .check_valid_at(now)
+            .map_err(|source| RecordError::OutsideCertificate { index: 0, source })?;
         let (mut seq, mut prev) = (self.next_audit_seq, self.prev_audit_hash);
         let sealer = Sealer {
             node_key: &node.node_key,
@@ -241,20 +259,7 @@ impl Recorder {
         let events: Vec<VerifiedAuditEvent> = entries
             .into_iter()
             .map(|entry| {
-                let event = sealer.seal_audit(
-                    seq,
-                    now,
-                    AuditBody {
-                        user: entry.user,
-                        action: entry.action,
-                        object: entry.object,
-                        purpose: entry.purpose,
-                        case: entry.case,
-                        outcome: entry.outcome,
-                        prev_hash: prev,
-                    },
-                    rng,
-                );
+                let event = sealer.seal_audit(seq, now, entry.into_body(prev), rng);
                 seq += 1;
                 prev = event.hash();
                 event
@@ -288,15 +293,7 @@ impl Recorder {
         .seal_audit(
             self.next_audit_seq,
             now,
-            AuditBody {
-                user: entry.user,
-                action: entry.action,
-                object: entry.object,
-                purpose: entry.purpose,
-                case: entry.case,
-                outcome: entry.outcome,
-                prev_hash: self.prev_audit_hash,
-            },
+            entry.into_body(self.prev_audit_hash),
             rng,
         ))
     }
