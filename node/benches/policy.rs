@@ -11,7 +11,7 @@ use alpr_node::engine::{Engine, NewUser, PurgeActor};
 use alpr_node::policy::password;
 use alpr_node::policy::{Retention, UserRole};
 use alpr_node::recorder::{AuditEntry, Recorder};
-use alpr_protocol::{Action, KdfParams, Outcome, PlateText, ReadBody, Role, Timestamp};
+use alpr_protocol::{Action, Capture, KdfParams, Outcome, PlateText, Role, Timestamp};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -145,7 +145,7 @@ fn main() {
                 let plate = format!("P{:06}", k % 1_000_000);
                 (
                     Timestamp(t0 - 900 * DAY + k as i64 * 10),
-                    ReadBody {
+                    Capture {
                         char_confidences: vec![0.9; plate.len()],
                         plate: PlateText::parse(&plate).expect("plate"),
                         region: None,
@@ -183,6 +183,8 @@ fn main() {
             token,
             Retention {
                 reads_days: 30,
+                plate_images_days: 30,
+                overview_images_days: 30,
                 audit_days: 365,
             },
         )

@@ -10,7 +10,7 @@ use alpr_node::datadir::{Node, STORE_FILE};
 use alpr_node::recorder::Recorder;
 use alpr_node::search::{Hit, Query, search};
 use alpr_node::store::TimeRange;
-use alpr_protocol::{KdfParams, PlatePattern, PlateText, ReadBody, Region, Role, Timestamp};
+use alpr_protocol::{Capture, KdfParams, PlatePattern, PlateText, Region, Role, Timestamp};
 use rand::rngs::StdRng;
 use rand::{Rng, RngExt, SeedableRng};
 
@@ -95,7 +95,7 @@ fn main() {
                 let plate = plate_for(k);
                 (
                     Timestamp(t0 + 1 + k as i64 * 50),
-                    ReadBody {
+                    Capture {
                         char_confidences: vec![0.95; plate.len()],
                         plate: PlateText::parse(&plate).expect("plate"),
                         region: Some(Region {

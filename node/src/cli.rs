@@ -115,9 +115,15 @@ enum Command {
     Retention {
         #[command(flatten)]
         session: SessionArgs,
-        /// Days to keep reads; omit both to show the current periods.
+        /// Days to keep reads; omit every period to show the current ones.
         #[arg(long)]
         reads_days: Option<u32>,
+        /// Days to keep plate crops (at most the reads' period).
+        #[arg(long)]
+        plate_images_days: Option<u32>,
+        /// Days to keep overview frames (at most the reads' period).
+        #[arg(long)]
+        overview_images_days: Option<u32>,
         /// Days to keep audit events (at least 365).
         #[arg(long)]
         audit_days: Option<u32>,
@@ -988,30 +994,40 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Retention {
             session,
             reads_days,
+            plate_images_days,
+            overview_images_days,
             audit_days,
         } => {
             let mut s = Session::open(&session)?;
             let token = s.token;
             let ControlResponse::Status {
-                reads_days: now_reads,
-                audit_days: now_audit,
+                reads_days: r0,
+                plate_images_days: p0,
+                overview_images_days: o0,
+                audit_days: a0,
                 ..
             } = s.send(ControlRequest::Status { token })?
             else {
                 bail!("unexpected answer");
             };
-            let (r, a) = (
-                reads_days.unwrap_or(now_reads),
-                audit_days.unwrap_or(now_audit),
+            let (r, p, o, a) = (
+                reads_days.unwrap_or(r0),
+                plate_images_days.unwrap_or(p0),
+                overview_images_days.unwrap_or(o0),
+                audit_days.unwrap_or(a0),
             );
-            if reads_days.is_some() || audit_days.is_some() {
+            if (r, p, o, a) != (r0, p0, o0, a0) {
                 s.done(ControlRequest::SetRetention {
                     token,
                     reads_days: r,
+                    plate_images_days: p,
+                    overview_images_days: o,
                     audit_days: a,
                 })?;
             }
-            println!("reads kept {r} days, audit events {a} days");
+            println!(
+                "reads kept {r} days, plate images {p} days, overview images {o} days, audit events {a} days"
+            );
             s.logout()?;
         }
         Command::Hold(HoldCommand::Add {

@@ -126,7 +126,7 @@ pub fn summarize(v: &VerifiedRead) -> ReadSummary {
         region: r.body.region.as_ref().map(|g| g.code.clone()),
         camera: r.body.camera.clone(),
         location: r.body.location.map(|l| (l.lat, l.lon)),
-        crop_bytes: r.body.crop_jpeg.len() as u64,
+        crop_bytes: r.body.crop.map_or(0, |c| u64::from(c.bytes)),
     }
 }
 
@@ -245,9 +245,9 @@ pub fn handle(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> C
                 &purpose(p),
                 RecordId { origin, seq },
             )
-            .map(|v| ControlResponse::Read {
+            .map(|(v, crop)| ControlResponse::Read {
                 read: summarize(&v),
-                crop_jpeg: v.read().body.crop_jpeg.clone(),
+                crop_jpeg: crop.unwrap_or_default(),
             }),
         ControlRequest::Verify { token } => {
             engine
@@ -273,6 +273,8 @@ pub fn handle(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> C
                     user: s.user,
                     role: format!("{:?}", s.role),
                     reads_days: s.retention.reads_days,
+                    plate_images_days: s.retention.plate_images_days,
+                    overview_images_days: s.retention.overview_images_days,
                     audit_days: s.retention.audit_days,
                     standing_holds: s.standing_holds,
                     audit_overdue: s.audit_overdue.map(|q| q.to_string()),
@@ -393,6 +395,8 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
         ControlRequest::SetRetention {
             token,
             reads_days,
+            plate_images_days,
+            overview_images_days,
             audit_days,
         } => engine
             .set_retention(
@@ -400,6 +404,8 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
                 SessionToken(token),
                 Retention {
                     reads_days,
+                    plate_images_days,
+                    overview_images_days,
                     audit_days,
                 },
             )

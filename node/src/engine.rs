@@ -17,7 +17,7 @@ use std::fmt;
 
 pub use oversight::{NewRelease, SAMPLE_SIZE_MAX, sample_score};
 
-use alpr_protocol::{Action, Outcome, Timestamp, VerifiedRead};
+use alpr_protocol::{Action, ImageKind, Outcome, Timestamp, VerifiedRead};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -133,6 +133,8 @@ pub struct PurgeReport {
     pub cutoff: Option<Timestamp>,
     /// Audit events past their own (longer) retention, deleted (or counted).
     pub audit_purged: u64,
+    /// Plate crops and overview frames past their own retention, deleted (or counted).
+    pub images_purged: u64,
 }
 
 #[derive(Debug)]
@@ -654,7 +656,7 @@ impl Engine {
         token: SessionToken,
         purpose: &PurposeInput,
         id: RecordId,
-    ) -> Result<VerifiedRead, AccessError> {
+    ) -> Result<(VerifiedRead, Option<Vec<u8>>), AccessError> {
         let object = format!("read {id}");
         let (user, purpose) = self.authorize_with_purpose(
             now,
@@ -673,9 +675,21 @@ impl Engine {
                 .open_read(&bytes)
                 .map_err(|e| AccessError::Invalid(format!("read {id} does not verify: {e}"))),
         };
+        let opened = opened.and_then(|v| {
+            let crop = self.image_of(&v, ImageKind::PlateCrop)?;
+            Ok((v, crop))
+        });
         match opened {
-            Ok(v) => {
-                let object = format!("{object} ({})", v.read().body.plate);
+            Ok((v, crop)) => {
+                let object = format!(
+                    "{object} ({}), plate crop {}",
+                    v.read().body.plate,
+                    if crop.is_some() {
+                        "shown"
+                    } else {
+                        "past retention or none"
+                    }
+                );
                 self.audit(
                     now,
                     &user,
@@ -685,7 +699,7 @@ impl Engine {
                     Outcome::Success,
                     &[],
                 )?;
-                Ok(v)
+                Ok((v, crop))
             }
             Err(e) => {
                 let outcome = Outcome::Failed(e.to_string());
@@ -701,6 +715,39 @@ impl Engine {
                 Err(e)
             }
         }
+    }
+
+    /// A read's image of `kind`, verified against the read's commitment;
+    /// None if the read has none or it is past its retention.
+    fn image_of(
+        &self,
+        read: &VerifiedRead,
+        kind: ImageKind,
+    ) -> Result<Option<Vec<u8>>, AccessError> {
+        let r = read.read();
+        let reference = match kind {
+            ImageKind::PlateCrop => r.body.crop,
+            ImageKind::Overview => r.body.overview,
+        };
+        let Some(reference) = reference else {
+            return Ok(None);
+        };
+        let id = RecordId {
+            origin: r.origin,
+            seq: r.seq,
+        };
+        let Some(bytes) = self.node.store.read_image(id, kind)? else {
+            return Ok(None);
+        };
+        let image = self.node.trust.open_image(&bytes).map_err(|e| {
+            AccessError::Invalid(format!("image of read {id} does not verify: {e}"))
+        })?;
+        if image.seq != r.seq || image.origin != r.origin || !reference.matches(&image.jpeg) {
+            return Err(AccessError::Invalid(format!(
+                "image of read {id} is not the one the read commits to"
+            )));
+        }
+        Ok(Some(image.jpeg))
     }
 
     /// Adds a user (Administrators only).
@@ -787,8 +834,11 @@ impl Engine {
         retention: Retention,
     ) -> Result<(), AccessError> {
         let object = format!(
-            "retention: reads {} days, audit {} days",
-            retention.reads_days, retention.audit_days
+            "retention: reads {} days, plate images {} days, overview images {} days, audit {} days",
+            retention.reads_days,
+            retention.plate_images_days,
+            retention.overview_images_days,
+            retention.audit_days
         );
         self.change_policy(
             now,
@@ -937,6 +987,17 @@ impl Engine {
                 }
                 true
             })?;
+            for kind in [ImageKind::PlateCrop, ImageKind::Overview] {
+                let cutoff = self.policy.retention.images_cutoff(kind, now);
+                self.node
+                    .store
+                    .expired_images(kind, cutoff, 0, |id, at, plate| {
+                        if !policy.held(now, id.origin, id.seq, at, plate) {
+                            report.images_purged += 1;
+                        }
+                        true
+                    })?;
+            }
             let audit_cutoff = self.policy.retention.audit_cutoff(now);
             let held_cases = self.held_cases(now);
             report.audit_purged = self
@@ -949,8 +1010,12 @@ impl Engine {
                 .map(|p| p.count)
                 .sum();
             let object = format!(
-                "{object}: {} would go, {} held; {} audit events past {} days",
-                report.purged, report.held, report.audit_purged, self.policy.retention.audit_days
+                "{object}: {} would go, {} held; {} images past their periods; {} audit events past {} days",
+                report.purged,
+                report.held,
+                report.images_purged,
+                report.audit_purged,
+                self.policy.retention.audit_days
             );
             self.audit(
                 now,
@@ -1001,6 +1066,43 @@ impl Engine {
                 break;
             }
         }
+        for kind in [ImageKind::PlateCrop, ImageKind::Overview] {
+            let cutoff = self.policy.retention.images_cutoff(kind, now);
+            loop {
+                let expired = self.node.store.expired_images(
+                    kind,
+                    cutoff,
+                    PURGE_BATCH_MAX,
+                    |id, at, plate| policy.held(now, id.origin, id.seq, at, plate),
+                )?;
+                if expired.reads.is_empty() {
+                    break;
+                }
+                let entry = AuditEntry {
+                    user: user.clone(),
+                    action: Action::Purge,
+                    object: format!(
+                        "purge {kind:?} images captured before {cutoff}: deleted {}",
+                        expired.reads.len()
+                    ),
+                    purpose: None,
+                    case: None,
+                    outcome: Outcome::Success,
+                };
+                let event = self
+                    .recorder
+                    .seal_audit(&self.node, now, entry, &mut self.rng)
+                    .map_err(cannot_sign)?;
+                report.images_purged +=
+                    self.node
+                        .store
+                        .delete_images(kind, &expired.reads, &event)?;
+                self.recorder.advance_audit(&event);
+                if !expired.more {
+                    break;
+                }
+            }
+        }
         let audit_cutoff = self.policy.retention.audit_cutoff(now);
         let held_cases = self.held_cases(now);
         loop {
@@ -1040,7 +1142,7 @@ impl Engine {
             report.audit_purged += self.node.store.delete_audit_prefix(&prefixes, &event)?;
             self.recorder.advance_audit(&event);
         }
-        if report.purged == 0 && report.audit_purged == 0 {
+        if report.purged == 0 && report.audit_purged == 0 && report.images_purged == 0 {
             let object = format!("{object}: nothing past retention, {} held", report.held);
             self.audit(
                 now,
@@ -1069,7 +1171,7 @@ impl Engine {
         on_commit: F,
     ) -> Result<u64, AccessError>
     where
-        I: Iterator<Item = Vec<(Timestamp, alpr_protocol::ReadBody)>> + Send,
+        I: Iterator<Item = Vec<(Timestamp, alpr_protocol::Capture)>> + Send,
         F: FnMut(&[VerifiedRead]) -> bool,
     {
         let object = format!("import reads from {source}");

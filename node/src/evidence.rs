@@ -12,7 +12,7 @@ use alpr_protocol::bundle::{
     self, AGENCY_FILE, BUNDLE_FORMAT, BundleKind, FileEntry, MANIFEST_FILE, Manifest, ReleaseInfo,
     SIGNATURE_FILE, record_stem, sha256_hex,
 };
-use alpr_protocol::{NodeId, Timestamp};
+use alpr_protocol::{ImageKind, NodeId, Timestamp};
 
 use crate::datadir::Node;
 use crate::policy::{HoldScope, Policy};
@@ -161,12 +161,16 @@ pub fn write_bundle(
                 "lat": r.body.location.map(|l| l.lat),
                 "lon": r.body.location.map(|l| l.lon),
                 "accuracy_m": r.body.location.map(|l| l.accuracy_m),
-                "crop": format!("{}-crop.jpg", record_stem(r.origin, r.seq)),
+                "crop": r.body.crop.map(|_| format!("{}-crop.jpg", record_stem(r.origin, r.seq))),
             }),
         );
-        files.add(format!("{stem}-crop.jpg"), r.body.crop_jpeg.clone());
-        if let Some(overview) = &r.body.overview_jpeg {
-            files.add(format!("{stem}-overview.jpg"), overview.clone());
+        for (kind, suffix) in [
+            (ImageKind::PlateCrop, "crop"),
+            (ImageKind::Overview, "overview"),
+        ] {
+            if let Some(jpeg) = image_of(node, &v, kind)? {
+                files.add(format!("{stem}-{suffix}.jpg"), jpeg);
+            }
         }
         files.add(format!("{stem}.opening"), opening);
         files.add(format!("{stem}.envelope"), bytes);
@@ -286,6 +290,40 @@ pub fn write_bundle(
         }
     }
     Ok((manifest, manifest_sha256))
+}
+
+/// A read's image, verified against its commitment; None if past retention or never taken.
+fn image_of(
+    node: &Node,
+    read: &alpr_protocol::VerifiedRead,
+    kind: ImageKind,
+) -> Result<Option<Vec<u8>>, EvidenceError> {
+    let r = read.read();
+    let id = RecordId {
+        origin: r.origin,
+        seq: r.seq,
+    };
+    let reference = match kind {
+        ImageKind::PlateCrop => r.body.crop,
+        ImageKind::Overview => r.body.overview,
+    };
+    let (Some(reference), Some(bytes)) = (reference, node.store.read_image(id, kind)?) else {
+        return Ok(None);
+    };
+    let image = node
+        .trust
+        .open_image(&bytes)
+        .map_err(|e| EvidenceError::BadRecord {
+            id,
+            reason: format!("image: {e}"),
+        })?;
+    if !reference.matches(&image.jpeg) {
+        return Err(EvidenceError::BadRecord {
+            id,
+            reason: "image is not the one the read commits to".into(),
+        });
+    }
+    Ok(Some(image.jpeg))
 }
 
 /// Reads every file of a bundle directory into memory, with bounds.

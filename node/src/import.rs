@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use alpr_protocol::{Location, PlateText, ReadBody, Region, Timestamp};
+use alpr_protocol::{Capture, Location, PlateText, Region, Timestamp};
 use serde::Deserialize;
 
 /// A plate crop larger than this is refused: crops are a few kilobytes.
@@ -62,7 +62,7 @@ pub enum ImportError {
 pub fn parse_file(
     path: &Path,
     check: impl Fn(Timestamp) -> Result<(), String>,
-) -> Result<Vec<(Timestamp, ReadBody)>, ImportError> {
+) -> Result<Vec<(Timestamp, Capture)>, ImportError> {
     let text = std::fs::read_to_string(path).map_err(|source| ImportError::Io {
         path: path.to_path_buf(),
         source,
@@ -86,7 +86,7 @@ pub fn parse_file(
     Ok(out)
 }
 
-fn parse_line(line: Line, base: &Path) -> Result<(Timestamp, ReadBody), String> {
+fn parse_line(line: Line, base: &Path) -> Result<(Timestamp, Capture), String> {
     let plate = PlateText::parse(&line.plate).map_err(|e| e.to_string())?;
     let time: jiff::Timestamp = line.time.parse().map_err(|e| {
         format!(
@@ -157,7 +157,7 @@ fn parse_line(line: Line, base: &Path) -> Result<(Timestamp, ReadBody), String> 
     };
     Ok((
         Timestamp(time.as_millisecond()),
-        ReadBody {
+        Capture {
             plate,
             region,
             confidence,

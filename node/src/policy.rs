@@ -157,6 +157,10 @@ pub fn parse_user_name(text: &str) -> Result<String, String> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Retention {
     pub reads_days: u32,
+    /// Plate crops; at most as long as the reads (a read outlives its images).
+    pub plate_images_days: u32,
+    /// Overview frames; at most as long as the reads.
+    pub overview_images_days: u32,
     pub audit_days: u32,
 }
 
@@ -164,6 +168,8 @@ impl Default for Retention {
     fn default() -> Self {
         Retention {
             reads_days: 365,
+            plate_images_days: 365,
+            overview_images_days: 90,
             audit_days: 3 * 365,
         }
     }
@@ -171,8 +177,14 @@ impl Default for Retention {
 
 impl Retention {
     pub fn check(&self) -> Result<(), String> {
-        if self.reads_days == 0 {
-            return Err("read retention must be at least 1 day".into());
+        if self.reads_days == 0 || self.plate_images_days == 0 || self.overview_images_days == 0 {
+            return Err("reads and images are kept at least 1 day".into());
+        }
+        if self.plate_images_days > self.reads_days || self.overview_images_days > self.reads_days {
+            return Err(format!(
+                "images are kept no longer than their reads ({} days)",
+                self.reads_days
+            ));
         }
         if self.audit_days < AUDIT_RETENTION_DAYS_MIN {
             return Err(format!(
@@ -189,6 +201,15 @@ impl Retention {
             now.as_millis()
                 .saturating_sub(i64::from(self.audit_days) * DAY_MS),
         )
+    }
+
+    /// Images of `kind` captured before this are past retention at `now`.
+    pub fn images_cutoff(&self, kind: alpr_protocol::ImageKind, now: Timestamp) -> Timestamp {
+        let days = match kind {
+            alpr_protocol::ImageKind::PlateCrop => self.plate_images_days,
+            alpr_protocol::ImageKind::Overview => self.overview_images_days,
+        };
+        Timestamp(now.as_millis().saturating_sub(i64::from(days) * DAY_MS))
     }
 
     /// Reads captured before this are past retention at `now`.
@@ -556,10 +577,25 @@ mod tests {
         ] {
             assert!(bad.check().is_err(), "{bad:?}");
         }
+        let r = Retention {
+            reads_days: 30,
+            plate_images_days: 30,
+            overview_images_days: 7,
+            audit_days: 365,
+        };
+        assert!(r.check().is_ok());
         assert!(
             Retention {
-                reads_days: 30,
-                audit_days: 364
+                audit_days: 364,
+                ..r
+            }
+            .check()
+            .is_err()
+        );
+        assert!(
+            Retention {
+                plate_images_days: 31,
+                ..r
             }
             .check()
             .is_err()

@@ -6,7 +6,8 @@
 //! advance only after the batch committed.
 
 use alpr_protocol::{
-    Action, AuditBody, Outcome, ReadBody, Sealer, Timestamp, VerifiedAuditEvent, VerifiedRead,
+    Action, AuditBody, Capture, Outcome, SealedRead, Sealer, Timestamp, VerifiedAuditEvent,
+    VerifiedRead,
 };
 use rand::CryptoRng;
 
@@ -38,9 +39,9 @@ const SEAL_PARALLEL_MIN: usize = 64;
 fn seal_batch<R: CryptoRng + ?Sized>(
     node: &Node,
     first_seq: u64,
-    batch: Vec<(Timestamp, ReadBody)>,
+    batch: Vec<(Timestamp, Capture)>,
     rng: &mut R,
-) -> Result<Vec<VerifiedRead>, RecordError> {
+) -> Result<Vec<SealedRead>, RecordError> {
     assert!(
         batch.len() <= READ_BATCH_MAX,
         "batch of {} exceeds READ_BATCH_MAX",
@@ -61,21 +62,20 @@ fn seal_batch<R: CryptoRng + ?Sized>(
 fn seal_parallel<R: CryptoRng + ?Sized>(
     node: &Node,
     first_seq: u64,
-    batch: Vec<(Timestamp, ReadBody)>,
+    batch: Vec<(Timestamp, Capture)>,
     rng: &mut R,
-) -> Vec<VerifiedRead> {
+) -> Vec<SealedRead> {
     let sealer = Sealer {
         node_key: &node.node_key,
         data_key: &node.data_key,
     };
-    let seal_all =
-        |start: u64, items: Vec<(Timestamp, ReadBody)>, rng: &mut dyn rand::CryptoRng| {
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, (at, body))| sealer.seal_read(start + i as u64, at, body, rng))
-                .collect::<Vec<_>>()
-        };
+    let seal_all = |start: u64, items: Vec<(Timestamp, Capture)>, rng: &mut dyn rand::CryptoRng| {
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, (at, body))| sealer.seal_read(start + i as u64, at, body, rng))
+            .collect::<Vec<_>>()
+    };
     if batch.len() < SEAL_PARALLEL_MIN {
         let mut seed = [0u8; 32];
         rng.fill_bytes(&mut seed);
@@ -83,7 +83,7 @@ fn seal_parallel<R: CryptoRng + ?Sized>(
         return seal_all(first_seq, batch, &mut rng);
     }
     let chunk = batch.len().div_ceil(SEAL_THREADS);
-    let mut parts: Vec<Vec<(Timestamp, ReadBody)>> = Vec::with_capacity(SEAL_THREADS);
+    let mut parts: Vec<Vec<(Timestamp, Capture)>> = Vec::with_capacity(SEAL_THREADS);
     let mut rest = batch;
     while rest.len() > chunk {
         let tail = rest.split_off(chunk);
@@ -172,13 +172,13 @@ impl Recorder {
     pub fn record_reads<R: CryptoRng + ?Sized>(
         &mut self,
         node: &Node,
-        batch: Vec<(Timestamp, ReadBody)>,
+        batch: Vec<(Timestamp, Capture)>,
         rng: &mut R,
     ) -> Result<Vec<VerifiedRead>, RecordError> {
         let sealed = seal_batch(node, self.next_read_seq, batch, rng)?;
-        node.store.append_reads(&sealed)?;
+        node.store.append_sealed(&sealed)?;
         self.next_read_seq += sealed.len() as u64;
-        Ok(sealed)
+        Ok(sealed.into_iter().map(|s| s.read).collect())
     }
 
     /// Records a stream of batches, sealing the next batch while the previous
@@ -195,7 +195,7 @@ impl Recorder {
     ) -> Result<u64, RecordError>
     where
         R: CryptoRng + ?Sized,
-        I: Iterator<Item = Vec<(Timestamp, ReadBody)>> + Send,
+        I: Iterator<Item = Vec<(Timestamp, Capture)>> + Send,
         F: FnMut(&[VerifiedRead]) -> bool,
     {
         let mut seed = [0u8; 32];
@@ -204,8 +204,7 @@ impl Recorder {
         let mut stored = 0u64;
         std::thread::scope(|scope| {
             // One sealed batch waits while another commits: memory stays at two batches.
-            let (tx, rx) =
-                std::sync::mpsc::sync_channel::<Result<Vec<VerifiedRead>, RecordError>>(1);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<SealedRead>, RecordError>>(1);
             scope.spawn(move || {
                 let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_seed(seed);
                 let mut next = first_seq;
@@ -223,10 +222,11 @@ impl Recorder {
             });
             for sealed in rx {
                 let sealed = sealed?;
-                node.store.append_reads(&sealed)?;
+                node.store.append_sealed(&sealed)?;
                 self.next_read_seq += sealed.len() as u64;
                 stored += sealed.len() as u64;
-                if !on_commit(&sealed) {
+                let reads: Vec<VerifiedRead> = sealed.into_iter().map(|s| s.read).collect();
+                if !on_commit(&reads) {
                     break;
                 }
             }

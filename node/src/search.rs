@@ -23,7 +23,7 @@ impl std::fmt::Display for Query {
 /// One search result: an opened read, or the record that failed to open and why.
 #[derive(Debug)]
 pub enum Hit {
-    Read(VerifiedRead),
+    Read(Box<VerifiedRead>),
     Damaged { id: RecordId, reason: String },
 }
 
@@ -67,7 +67,7 @@ pub fn search(
                         v.read().body.plate
                     ),
                 },
-                Ok(v) => Hit::Read(v),
+                Ok(v) => Hit::Read(Box::new(v)),
             },
         };
         hits.push(hit);

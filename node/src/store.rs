@@ -11,6 +11,8 @@
 //! | `read_blocks`| origin index, first seq                      | block of envelopes     |
 //! | `read_time`  | capture time, origin index, seq              | sealed plate column    |
 //! | `read_plate` | blind plate (16), capture time, origin, seq  | ()                     |
+//! | `crop_blocks`, `overview_blocks` | origin index, first seq  | block of image envelopes |
+//! | `image_time` | kind (1), capture time, origin index, seq    | ()                     |
 //! | `audit`      | origin index, seq                            | envelope               |
 //! | `policy`     | "document"                                   | postcard `Policy`      |
 //! | `auth`       | user name                                    | failures u32, locked until i64 |
@@ -33,8 +35,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use alpr_protocol::{
-    AgencyId, DataKey, NodeId, PlatePattern, PlateText, SignedCertificate, Timestamp,
-    VerifiedAuditEvent, VerifiedRead,
+    AgencyId, DataKey, ImageKind, NodeId, PlatePattern, PlateText, SealedRead, SignedCertificate,
+    Timestamp, VerifiedAuditEvent, VerifiedImage, VerifiedRead,
 };
 use rand::CryptoRng;
 use redb::{
@@ -55,6 +57,10 @@ const CERTS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("certs");
 const READ_BLOCKS: TableDefinition<[u8; 12], &[u8]> = TableDefinition::new("read_blocks");
 const READ_TIME: TableDefinition<[u8; 20], &[u8]> = TableDefinition::new("read_time");
 const READ_PLATE: TableDefinition<[u8; 36], ()> = TableDefinition::new("read_plate");
+const CROP_BLOCKS: TableDefinition<[u8; 12], &[u8]> = TableDefinition::new("crop_blocks");
+const OVERVIEW_BLOCKS: TableDefinition<[u8; 12], &[u8]> = TableDefinition::new("overview_blocks");
+/// Image records by kind and capture time, for their own retention.
+const IMAGE_TIME: TableDefinition<[u8; 21], ()> = TableDefinition::new("image_time");
 const AUDIT: TableDefinition<[u8; 12], &[u8]> = TableDefinition::new("audit");
 const POLICY: TableDefinition<&str, &[u8]> = TableDefinition::new("policy");
 const AUTH: TableDefinition<&str, [u8; 12]> = TableDefinition::new("auth");
@@ -341,6 +347,9 @@ impl Store {
             tx.open_table(READ_BLOCKS).map_err(dberr)?;
             tx.open_table(READ_TIME).map_err(dberr)?;
             tx.open_table(READ_PLATE).map_err(dberr)?;
+            tx.open_table(CROP_BLOCKS).map_err(dberr)?;
+            tx.open_table(OVERVIEW_BLOCKS).map_err(dberr)?;
+            tx.open_table(IMAGE_TIME).map_err(dberr)?;
             tx.open_table(AUDIT).map_err(dberr)?;
             tx.open_table(POLICY).map_err(dberr)?;
             tx.open_table(AUTH).map_err(dberr)?;
@@ -482,58 +491,37 @@ impl Store {
 
     /// Stores reads in one durable transaction; returns how many were new.
     pub fn append_reads(&self, reads: &[VerifiedRead]) -> Result<usize, StoreError> {
+        self.append_records(reads, &[])
+    }
+
+    /// Stores sealed reads with their images in one durable transaction;
+    /// returns how many reads were new.
+    pub fn append_sealed(&self, sealed: &[SealedRead]) -> Result<usize, StoreError> {
+        let reads: Vec<VerifiedRead> = sealed.iter().map(|s| s.read.clone()).collect();
+        let images: Vec<VerifiedImage> = sealed
+            .iter()
+            .flat_map(|s| s.images.iter().cloned())
+            .collect();
+        self.append_records(&reads, &images)
+    }
+
+    /// Stores reads and image records in one durable transaction; returns how many reads were new.
+    pub fn append_records(
+        &self,
+        reads: &[VerifiedRead],
+        images: &[VerifiedImage],
+    ) -> Result<usize, StoreError> {
         let tx = self.db.begin_write().map_err(dberr)?;
         let mut added = 0;
         {
-            let mut blocks = tx.open_table(READ_BLOCKS).map_err(dberr)?;
             let mut by_time = tx.open_table(READ_TIME).map_err(dberr)?;
             let mut by_plate = tx.open_table(READ_PLATE).map_err(dberr)?;
-            let mut tails: HashMap<u32, Tail> = HashMap::new();
-            let mut origin_cache: Option<(NodeId, u32)> = None;
+            let mut origins = OriginCache::default();
+            let mut blocks = Appender::new(tx.open_table(READ_BLOCKS).map_err(dberr)?);
             for v in reads {
                 let r = v.read();
-                let idx = match origin_cache {
-                    Some((o, i)) if o == r.origin => i,
-                    _ => {
-                        let i = Self::origin_index(&tx, r.origin)?;
-                        origin_cache = Some((r.origin, i));
-                        i
-                    }
-                };
-                let tail = match tails.entry(idx) {
-                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        e.insert(load_tail(&blocks, idx, r.origin)?)
-                    }
-                };
-                let new = if tail.bytes.is_empty() || r.seq > tail.last_seq {
-                    // The common case: this origin's next read goes at the end.
-                    if !tail.bytes.is_empty()
-                        && tail.bytes.len() + block::entry_len(v.envelope()) > BLOCK_BYTES_MAX
-                    {
-                        flush_tail(&mut blocks, idx, tail)?;
-                        *tail = Tail {
-                            first_seq: r.seq,
-                            last_seq: r.seq,
-                            bytes: Vec::new(),
-                            dirty: true,
-                        };
-                    }
-                    if tail.bytes.is_empty() {
-                        tail.first_seq = r.seq;
-                    }
-                    block::push(&mut tail.bytes, r.seq, v.envelope());
-                    tail.last_seq = r.seq;
-                    tail.dirty = true;
-                    true
-                } else {
-                    // Out of order (a replicated gap being filled): write the
-                    // tail out, insert in place, reload the tail next time.
-                    flush_tail(&mut blocks, idx, tail)?;
-                    tails.remove(&idx);
-                    insert_in_place(&mut blocks, idx, r.origin, r.seq, v.envelope())?
-                };
-                if new {
+                let idx = origins.index(&tx, r.origin)?;
+                if blocks.add(idx, r.origin, r.seq, v.envelope())? {
                     let tkey = time_key(r.captured_at, idx, r.seq);
                     let column = self
                         .keys
@@ -546,12 +534,146 @@ impl Store {
                     added += 1;
                 }
             }
-            for (idx, tail) in tails.iter_mut() {
-                flush_tail(&mut blocks, *idx, tail)?;
+            blocks.finish()?;
+            let mut image_time = tx.open_table(IMAGE_TIME).map_err(dberr)?;
+            for (kind, def) in [
+                (ImageKind::PlateCrop, CROP_BLOCKS),
+                (ImageKind::Overview, OVERVIEW_BLOCKS),
+            ] {
+                let mut blocks = Appender::new(tx.open_table(def).map_err(dberr)?);
+                for image in images.iter().filter(|i| i.kind == kind) {
+                    let idx = origins.index(&tx, image.origin)?;
+                    if blocks.add(idx, image.origin, image.seq, image.envelope())? {
+                        image_time
+                            .insert(image_time_key(kind, image.captured_at, idx, image.seq), ())
+                            .map_err(dberr)?;
+                    }
+                }
+                blocks.finish()?;
             }
         }
         tx.commit().map_err(dberr)?;
         Ok(added)
+    }
+
+    /// An image record's envelope, if stored (it may be past its retention).
+    pub fn read_image(&self, id: RecordId, kind: ImageKind) -> Result<Option<Vec<u8>>, StoreError> {
+        let tx = self.read_tx()?;
+        let Some(idx) = Self::lookup_origin(&tx, id.origin)? else {
+            return Ok(None);
+        };
+        let table = tx.open_table(image_table(kind)).map_err(dberr)?;
+        lookup_in_blocks(&table, idx, id)
+    }
+
+    /// Images of `kind` captured before `cutoff`, oldest first, at most
+    /// `limit`; `keep` sees each one's read id, capture time and plate.
+    pub fn expired_images(
+        &self,
+        kind: ImageKind,
+        cutoff: Timestamp,
+        limit: usize,
+        mut keep: impl FnMut(RecordId, Timestamp, &str) -> bool,
+    ) -> Result<Expired, StoreError> {
+        let tx = self.read_tx()?;
+        let origins = Self::origin_ids(&tx)?;
+        let table = tx.open_table(IMAGE_TIME).map_err(dberr)?;
+        let by_time = tx.open_table(READ_TIME).map_err(dberr)?;
+        let mut out = Expired::default();
+        let lo = image_time_key(kind, Timestamp::MIN, 0, 0);
+        let hi = image_time_key(
+            kind,
+            Timestamp(cutoff.as_millis().saturating_sub(1)),
+            u32::MAX,
+            u64::MAX,
+        );
+        for entry in table.range(lo..=hi).map_err(dberr)? {
+            let (k, _) = entry.map_err(dberr)?;
+            let (time, idx, seq) = split_time_key(&k.value()[1..]);
+            let id = resolve(&origins, idx, seq)?;
+            // The plate comes from the read's sealed column, for plate holds.
+            let plate = match by_time.get(time_key(time, idx, seq)).map_err(dberr)? {
+                Some(v) => match self.keys.open_column(&column_nonce(idx, seq), v.value()) {
+                    Some((plain, len)) => String::from_utf8_lossy(&plain[1..1 + len]).into_owned(),
+                    None => String::new(),
+                },
+                None => String::new(),
+            };
+            if keep(id, time, &plate) {
+                out.kept += 1;
+                continue;
+            }
+            if out.reads.len() == limit {
+                out.more = true;
+                break;
+            }
+            out.reads.push(ExpiredRead {
+                id,
+                captured_at: time,
+                plate,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Deletes image records of `kind` (found by [`Store::expired_images`])
+    /// and stores the documenting audit event, in one durable transaction.
+    pub fn delete_images(
+        &self,
+        kind: ImageKind,
+        images: &[ExpiredRead],
+        audit: &VerifiedAuditEvent,
+    ) -> Result<u64, StoreError> {
+        let tx = self.db.begin_write().map_err(dberr)?;
+        let deleted = Self::remove_images(&tx, kind, images)?;
+        Self::insert_audit(&tx, std::slice::from_ref(audit))?;
+        tx.commit().map_err(dberr)?;
+        Ok(deleted)
+    }
+
+    fn remove_images(
+        tx: &WriteTransaction,
+        kind: ImageKind,
+        images: &[ExpiredRead],
+    ) -> Result<u64, StoreError> {
+        let idx_of = origin_indexes(tx, images.iter().map(|r| r.id.origin))?;
+        let mut table = tx.open_table(image_table(kind)).map_err(dberr)?;
+        let deleted = delete_from_blocks(&mut table, &idx_of, images.iter().map(|r| r.id))?;
+        let mut image_time = tx.open_table(IMAGE_TIME).map_err(dberr)?;
+        for r in images {
+            if let Some(idx) = idx_of.get(&r.id.origin) {
+                image_time
+                    .remove(image_time_key(kind, r.captured_at, *idx, r.id.seq))
+                    .map_err(dberr)?;
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// Visits every stored image record of `kind` in (origin, seq) order.
+    pub fn for_each_image(
+        &self,
+        kind: ImageKind,
+        mut f: impl FnMut(StoredRead<'_>),
+    ) -> Result<u64, StoreError> {
+        self.visit_blocks(image_table(kind), &mut f)
+    }
+
+    /// Entries in the image time index, per kind (crops, overviews).
+    pub fn image_counts(&self) -> Result<(u64, u64), StoreError> {
+        let tx = self.read_tx()?;
+        let table = tx.open_table(IMAGE_TIME).map_err(dberr)?;
+        let count = |kind| -> Result<u64, StoreError> {
+            let lo = image_time_key(kind, Timestamp::MIN, 0, 0);
+            let hi = image_time_key(kind, Timestamp::MAX, u32::MAX, u64::MAX);
+            let mut n = 0;
+            for e in table.range(lo..=hi).map_err(dberr)? {
+                e.map_err(dberr)?;
+                n += 1;
+            }
+            Ok(n)
+        };
+        Ok((count(ImageKind::PlateCrop)?, count(ImageKind::Overview)?))
     }
 
     /// Stores audit events in one durable transaction; returns how many were new.
@@ -686,88 +808,17 @@ impl Store {
         audit: &VerifiedAuditEvent,
     ) -> Result<u64, StoreError> {
         let tx = self.db.begin_write().map_err(dberr)?;
-        let mut deleted = 0u64;
+        let deleted;
         {
+            let idx_of = origin_indexes(&tx, reads.iter().map(|r| r.id.origin))?;
             let mut blocks = tx.open_table(READ_BLOCKS).map_err(dberr)?;
+            deleted = delete_from_blocks(&mut blocks, &idx_of, reads.iter().map(|r| r.id))?;
             let mut by_time = tx.open_table(READ_TIME).map_err(dberr)?;
             let mut by_plate = tx.open_table(READ_PLATE).map_err(dberr)?;
-            let origins_table = tx.open_table(ORIGINS).map_err(dberr)?;
-            // Group by origin so each block is rewritten once.
-            let mut by_origin: HashMap<u32, Vec<&ExpiredRead>> = HashMap::new();
-            let mut idx_of: HashMap<NodeId, u32> = HashMap::new();
             for r in reads {
-                let idx = match idx_of.get(&r.id.origin) {
-                    Some(i) => *i,
-                    None => {
-                        let i = origins_table
-                            .get(r.id.origin.0)
-                            .map_err(dberr)?
-                            .map(|v| v.value())
-                            .ok_or_else(|| {
-                                StoreError::Corrupt(format!("read {} has no origin index", r.id))
-                            })?;
-                        idx_of.insert(r.id.origin, i);
-                        i
-                    }
+                let Some(idx) = idx_of.get(&r.id.origin).copied() else {
+                    continue;
                 };
-                by_origin.entry(idx).or_default().push(r);
-            }
-            drop(origins_table);
-            for (idx, mut list) in by_origin {
-                list.sort_by_key(|r| r.id.seq);
-                let mut at = 0;
-                while at < list.len() {
-                    let seq = list[at].id.seq;
-                    let Some((first_seq, bytes)) = block_containing(&blocks, idx, seq)? else {
-                        at += 1;
-                        continue;
-                    };
-                    let origin = list[at].id.origin;
-                    let entries = match block::entries(&bytes) {
-                        Ok(e) => e,
-                        Err(reason) => {
-                            // A damaged block stays for `verify` to report; the purge goes on.
-                            tracing::warn!(origin = %origin.short(), first_seq, %reason, "purge skips a damaged block");
-                            while at < list.len()
-                                && block_containing(&blocks, idx, list[at].id.seq)?.map(|b| b.0)
-                                    == Some(first_seq)
-                            {
-                                at += 1;
-                            }
-                            continue;
-                        }
-                    };
-                    let last_in_block = entries.last().map(|e| e.seq).unwrap_or(first_seq);
-                    if seq > last_in_block {
-                        // Indexed but not stored (index damage): nothing to delete here.
-                        at += 1;
-                        continue;
-                    }
-                    let mut doomed = std::collections::HashSet::new();
-                    while at < list.len() && list[at].id.seq <= last_in_block {
-                        doomed.insert(list[at].id.seq);
-                        at += 1;
-                    }
-                    let kept: Vec<(u64, &[u8])> = entries
-                        .iter()
-                        .filter(|e| !doomed.contains(&e.seq))
-                        .map(|e| (e.seq, &bytes[e.start..e.end]))
-                        .collect();
-                    deleted += (entries.len() - kept.len()) as u64;
-                    blocks.remove(read_key(idx, first_seq)).map_err(dberr)?;
-                    if let Some((new_first, _)) = kept.first() {
-                        blocks
-                            .insert(
-                                read_key(idx, *new_first),
-                                block::build(kept.iter().copied()).as_slice(),
-                            )
-                            .map_err(dberr)?;
-                    }
-                }
-            }
-            for r in reads {
-                // Every read's origin was looked up above.
-                let idx = idx_of.get(&r.id.origin).copied().unwrap_or_default();
                 by_time
                     .remove(time_key(r.captured_at, idx, r.id.seq))
                     .map_err(dberr)?;
@@ -776,6 +827,10 @@ impl Store {
                     .remove(plate_key(&blind, r.captured_at, idx, r.id.seq))
                     .map_err(dberr)?;
             }
+        }
+        // A read goes with its images.
+        for kind in [ImageKind::PlateCrop, ImageKind::Overview] {
+            Self::remove_images(&tx, kind, reads)?;
         }
         Self::insert_audit(&tx, std::slice::from_ref(audit))?;
         tx.commit().map_err(dberr)?;
@@ -830,15 +885,7 @@ impl Store {
             return Ok(None);
         };
         let blocks = tx.open_table(READ_BLOCKS).map_err(dberr)?;
-        let Some(found) = block_containing(&blocks, idx, id.seq)? else {
-            return Ok(None);
-        };
-        let (_, bytes) = found;
-        let entries = block::entries(&bytes).map_err(|e| damaged_block(id.origin, e))?;
-        Ok(entries
-            .iter()
-            .find(|e| e.seq == id.seq)
-            .map(|e| bytes[e.start..e.end].to_vec()))
+        lookup_in_blocks(&blocks, idx, id)
     }
 
     /// Exact plate lookup through the blind index, newest first.
@@ -936,9 +983,17 @@ impl Store {
 
     /// Visits every stored read in (origin, seq) order; returns how many envelopes it visited.
     pub fn for_each_read(&self, mut f: impl FnMut(StoredRead<'_>)) -> Result<u64, StoreError> {
+        self.visit_blocks(READ_BLOCKS, &mut f)
+    }
+
+    fn visit_blocks(
+        &self,
+        def: TableDefinition<[u8; 12], &[u8]>,
+        f: &mut dyn FnMut(StoredRead<'_>),
+    ) -> Result<u64, StoreError> {
         let tx = self.read_tx()?;
         let origins = Self::origin_ids(&tx)?;
-        let blocks = tx.open_table(READ_BLOCKS).map_err(dberr)?;
+        let blocks = tx.open_table(def).map_err(dberr)?;
         let mut n = 0;
         for entry in blocks.iter().map_err(dberr)? {
             let (k, v) = entry.map_err(dberr)?;
@@ -1152,6 +1207,216 @@ fn column_nonce(idx: u32, seq: u64) -> [u8; 12] {
 
 type BlockTable<'t> = redb::Table<'t, [u8; 12], &'static [u8]>;
 
+fn image_table(kind: ImageKind) -> TableDefinition<'static, [u8; 12], &'static [u8]> {
+    match kind {
+        ImageKind::PlateCrop => CROP_BLOCKS,
+        ImageKind::Overview => OVERVIEW_BLOCKS,
+    }
+}
+
+fn image_time_key(kind: ImageKind, time: Timestamp, idx: u32, seq: u64) -> [u8; 21] {
+    let mut k = [0u8; 21];
+    k[0] = match kind {
+        ImageKind::PlateCrop => 1,
+        ImageKind::Overview => 2,
+    };
+    k[1..].copy_from_slice(&time_key(time, idx, seq));
+    k
+}
+
+/// Local origin indexes looked up once per write transaction.
+#[derive(Default)]
+struct OriginCache {
+    last: Option<(NodeId, u32)>,
+}
+
+impl OriginCache {
+    fn index(&mut self, tx: &WriteTransaction, origin: NodeId) -> Result<u32, StoreError> {
+        match self.last {
+            Some((o, i)) if o == origin => Ok(i),
+            _ => {
+                let i = Store::origin_index(tx, origin)?;
+                self.last = Some((origin, i));
+                Ok(i)
+            }
+        }
+    }
+}
+
+/// The local indexes of the given origins that the database knows.
+fn origin_indexes(
+    tx: &WriteTransaction,
+    origins: impl Iterator<Item = NodeId>,
+) -> Result<HashMap<NodeId, u32>, StoreError> {
+    let table = tx.open_table(ORIGINS).map_err(dberr)?;
+    let mut out = HashMap::new();
+    for origin in origins {
+        if out.contains_key(&origin) {
+            continue;
+        }
+        if let Some(i) = table.get(origin.0).map_err(dberr)? {
+            out.insert(origin, i.value());
+        }
+    }
+    Ok(out)
+}
+
+/// Appends envelopes to per-origin blocks, keeping each origin's last block in memory.
+struct Appender<'t> {
+    table: BlockTable<'t>,
+    tails: HashMap<u32, Tail>,
+}
+
+impl<'t> Appender<'t> {
+    fn new(table: BlockTable<'t>) -> Self {
+        Appender {
+            table,
+            tails: HashMap::new(),
+        }
+    }
+
+    /// Adds one envelope; returns whether it was new.
+    fn add(
+        &mut self,
+        idx: u32,
+        origin: NodeId,
+        seq: u64,
+        envelope: &[u8],
+    ) -> Result<bool, StoreError> {
+        let tail = match self.tails.entry(idx) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(load_tail(&self.table, idx, origin)?)
+            }
+        };
+        if tail.bytes.is_empty() || seq > tail.last_seq {
+            // The common case: this origin's next record goes at the end.
+            if !tail.bytes.is_empty()
+                && tail.bytes.len() + block::entry_len(envelope) > BLOCK_BYTES_MAX
+            {
+                flush_tail(&mut self.table, idx, tail)?;
+                *tail = Tail {
+                    first_seq: seq,
+                    last_seq: seq,
+                    bytes: Vec::new(),
+                    dirty: true,
+                };
+            }
+            if tail.bytes.is_empty() {
+                tail.first_seq = seq;
+            }
+            block::push(&mut tail.bytes, seq, envelope);
+            tail.last_seq = seq;
+            tail.dirty = true;
+            Ok(true)
+        } else {
+            // Out of order (a replicated gap being filled): write the tail
+            // out, insert in place, reload the tail next time.
+            flush_tail(&mut self.table, idx, tail)?;
+            self.tails.remove(&idx);
+            insert_in_place(&mut self.table, idx, origin, seq, envelope)
+        }
+    }
+
+    fn finish(mut self) -> Result<(), StoreError> {
+        for (idx, tail) in self.tails.iter_mut() {
+            flush_tail(&mut self.table, *idx, tail)?;
+        }
+        Ok(())
+    }
+}
+
+/// One record from the blocks of its origin.
+fn lookup_in_blocks(
+    blocks: &impl ReadableTable<[u8; 12], &'static [u8]>,
+    idx: u32,
+    id: RecordId,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let Some((_, bytes)) = block_containing(blocks, idx, id.seq)? else {
+        return Ok(None);
+    };
+    let entries = block::entries(&bytes).map_err(|e| damaged_block(id.origin, e))?;
+    Ok(entries
+        .iter()
+        .find(|e| e.seq == id.seq)
+        .map(|e| bytes[e.start..e.end].to_vec()))
+}
+
+/// Removes records from their blocks (rewriting each block once); returns
+/// how many were there. Ids not stored, and damaged blocks, are skipped:
+/// `verify` reports those, and retention must not stop on them.
+fn delete_from_blocks(
+    blocks: &mut BlockTable<'_>,
+    idx_of: &HashMap<NodeId, u32>,
+    ids: impl Iterator<Item = RecordId>,
+) -> Result<u64, StoreError> {
+    let mut by_origin: HashMap<u32, (NodeId, Vec<u64>)> = HashMap::new();
+    for id in ids {
+        if let Some(idx) = idx_of.get(&id.origin) {
+            by_origin
+                .entry(*idx)
+                .or_insert_with(|| (id.origin, Vec::new()))
+                .1
+                .push(id.seq);
+        }
+    }
+    let mut deleted = 0u64;
+    for (idx, (origin, mut seqs)) in by_origin {
+        seqs.sort_unstable();
+        seqs.dedup();
+        let mut at = 0;
+        while at < seqs.len() {
+            let seq = seqs[at];
+            let Some((first_seq, bytes)) = block_containing(blocks, idx, seq)? else {
+                at += 1;
+                continue;
+            };
+            let entries = match block::entries(&bytes) {
+                Ok(e) => e,
+                Err(reason) => {
+                    tracing::warn!(origin = %origin.short(), first_seq, %reason, "purge skips a damaged block");
+                    while at < seqs.len()
+                        && block_containing(blocks, idx, seqs[at])?.map(|b| b.0) == Some(first_seq)
+                    {
+                        at += 1;
+                    }
+                    continue;
+                }
+            };
+            let last_in_block = entries.last().map(|e| e.seq).unwrap_or(first_seq);
+            if seq > last_in_block {
+                // Indexed but not stored (index damage): nothing to delete here.
+                at += 1;
+                continue;
+            }
+            let mut doomed = std::collections::HashSet::new();
+            while at < seqs.len() && seqs[at] <= last_in_block {
+                doomed.insert(seqs[at]);
+                at += 1;
+            }
+            let kept: Vec<(u64, &[u8])> = entries
+                .iter()
+                .filter(|e| !doomed.contains(&e.seq))
+                .map(|e| (e.seq, &bytes[e.start..e.end]))
+                .collect();
+            if kept.len() == entries.len() {
+                continue;
+            }
+            deleted += (entries.len() - kept.len()) as u64;
+            blocks.remove(read_key(idx, first_seq)).map_err(dberr)?;
+            if let Some((new_first, _)) = kept.first() {
+                blocks
+                    .insert(
+                        read_key(idx, *new_first),
+                        block::build(kept.iter().copied()).as_slice(),
+                    )
+                    .map_err(dberr)?;
+            }
+        }
+    }
+    Ok(deleted)
+}
+
 /// The block whose seq range would hold `seq`: the last block of the origin starting at or before it.
 fn block_containing(
     blocks: &impl ReadableTable<[u8; 12], &'static [u8]>,
@@ -1283,7 +1548,7 @@ fn resolve(origins: &[NodeId], idx: u32, seq: u64) -> Result<RecordId, StoreErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alpr_protocol::{AgencyKey, NodeKey, ReadBody, Sealer};
+    use alpr_protocol::{AgencyKey, Capture, NodeKey, Sealer};
 
     #[test]
     fn purge_gets_past_an_index_entry_whose_read_is_missing() {
@@ -1306,7 +1571,7 @@ mod tests {
         };
         let reads: Vec<_> = (1..=3)
             .map(|seq| {
-                let body = ReadBody {
+                let body = Capture {
                     plate: PlateText::parse("ABC1").unwrap(),
                     region: None,
                     confidence: 1.0,
@@ -1319,7 +1584,7 @@ mod tests {
                 sealer.seal_read(seq, Timestamp(seq as i64), body, &mut rng)
             })
             .collect();
-        store.append_reads(&reads).unwrap();
+        store.append_sealed(&reads).unwrap();
         // An orphan index entry: seq 9 is indexed but was never stored.
         let tx = store.db.begin_write().unwrap();
         {

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use alpr_protocol::NodeId;
 use alpr_protocol::envelope::{Envelope, envelope_hash};
+use alpr_protocol::{ImageKind, NodeId};
 
 use crate::datadir::Node;
 use crate::store::{StoreError, StoredRead};
@@ -24,6 +24,7 @@ impl std::fmt::Display for Failure {
 #[derive(Debug, Default)]
 pub struct Report {
     pub reads: u64,
+    pub images: u64,
     pub audit_events: u64,
     pub failures: Vec<Failure>,
 }
@@ -48,6 +49,7 @@ struct ChainCursor {
 pub fn verify(node: &Node) -> Result<Report, StoreError> {
     let mut report = Report::default();
     verify_reads(node, &mut report)?;
+    verify_images(node, &mut report)?;
     verify_audit(node, &mut report)?;
     Ok(report)
 }
@@ -103,6 +105,76 @@ fn verify_reads(node: &Node, report: &mut Report) -> Result<(), StoreError> {
         report.fail(
             "indexes".into(),
             format!("{visited} reads but {by_time} time index and {by_plate} plate index entries"),
+        );
+    }
+    Ok(())
+}
+
+/// Every image record verifies and is the image its read commits to.
+fn verify_images(node: &Node, report: &mut Report) -> Result<(), StoreError> {
+    let mut counts = [0u64; 2];
+    for (slot, kind) in [ImageKind::PlateCrop, ImageKind::Overview]
+        .into_iter()
+        .enumerate()
+    {
+        let mut failures = Vec::new();
+        let mut store_error = None;
+        counts[slot] = node.store.for_each_image(kind, |stored| {
+            let (id, bytes) = match stored {
+                StoredRead::Envelope(id, bytes) => (id, bytes),
+                StoredRead::DamagedBlock {
+                    origin,
+                    first_seq,
+                    reason,
+                } => {
+                    failures.push((
+                        format!("{kind:?} image block {}/{first_seq}", origin.short()),
+                        reason,
+                    ));
+                    return;
+                }
+            };
+            let what = format!("{kind:?} image of read {id}");
+            let image = match node.trust.open_image(bytes) {
+                Ok(i) if i.kind == kind && i.origin == id.origin && i.seq == id.seq => i,
+                Ok(_) => return failures.push((what, "stored under another read or kind".into())),
+                Err(e) => return failures.push((what, e.to_string())),
+            };
+            let read = match node.store.read_envelope(id) {
+                Ok(Some(b)) => node.trust.open_read(&b).ok(),
+                Ok(None) => None,
+                Err(e) => {
+                    store_error.get_or_insert(e);
+                    return;
+                }
+            };
+            let Some(read) = read else {
+                return failures.push((what, "its read is missing or does not verify".into()));
+            };
+            let reference = match kind {
+                ImageKind::PlateCrop => read.read().body.crop,
+                ImageKind::Overview => read.read().body.overview,
+            };
+            if !reference.is_some_and(|r| r.matches(&image.jpeg)) {
+                failures.push((what, "is not the image its read commits to".into()));
+            }
+        })?;
+        if let Some(e) = store_error {
+            return Err(e);
+        }
+        for (what, reason) in failures {
+            report.fail(what, reason);
+        }
+    }
+    report.images = counts[0] + counts[1];
+    let (crop_index, overview_index) = node.store.image_counts()?;
+    if crop_index != counts[0] || overview_index != counts[1] {
+        report.fail(
+            "image index".into(),
+            format!(
+                "{} plate and {} overview images but {crop_index} and {overview_index} index entries",
+                counts[0], counts[1]
+            ),
         );
     }
     Ok(())

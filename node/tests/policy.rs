@@ -15,7 +15,7 @@ use alpr_node::policy::{HoldScope, LoginLimits, Quarter, RequestOutcome, Retenti
 use alpr_node::recorder::Recorder;
 use alpr_node::search::Query;
 use alpr_node::store::{RecordId, TimeRange};
-use alpr_protocol::{Action, AuditEvent, KdfParams, Outcome, PlateText, ReadBody, Role, Timestamp};
+use alpr_protocol::{Action, AuditEvent, Capture, KdfParams, Outcome, PlateText, Role, Timestamp};
 
 const PASS: &[u8] = b"node passphrase";
 const DAY: i64 = 86_400_000;
@@ -96,8 +96,8 @@ fn purpose(kind: &str, reason: &str, case: Option<&str>) -> PurposeInput {
     }
 }
 
-fn body(plate: &str) -> ReadBody {
-    ReadBody {
+fn body(plate: &str) -> Capture {
+    Capture {
         plate: PlateText::parse(plate).unwrap(),
         region: None,
         confidence: 0.9,
@@ -264,7 +264,13 @@ fn iii_a_2_search_needs_a_purpose_and_investigations_a_case() {
     let v = e
         .view_read(t(14), token, &purpose("alert", "hotlist hit", None), id)
         .unwrap();
+    let (v, crop) = v;
     assert_eq!(v.read().body.plate.as_str(), "8XYZ001");
+    assert_eq!(
+        crop.as_deref(),
+        Some(&[0xFF, 0xD8, 0xFF, 0xD9][..]),
+        "the plate crop comes along"
+    );
     let ev = last_event(&e);
     assert_eq!(ev.body.action, Action::ViewRead);
     assert!(ev.body.object.contains("8XYZ001"));
@@ -385,6 +391,8 @@ fn ii_a_only_administrators_change_users_retention_and_holds() {
                 officer,
                 Retention {
                     reads_days: 1,
+                    plate_images_days: 1,
+                    overview_images_days: 1,
                     audit_days: 400,
                 },
             )
@@ -422,6 +430,8 @@ fn ii_a_only_administrators_change_users_retention_and_holds() {
         admin,
         Retention {
             reads_days: 30,
+            plate_images_days: 30,
+            overview_images_days: 30,
             audit_days: 400,
         },
     )
@@ -433,6 +443,8 @@ fn ii_a_only_administrators_change_users_retention_and_holds() {
             admin,
             Retention {
                 reads_days: 30,
+                plate_images_days: 30,
+                overview_images_days: 30,
                 audit_days: 100,
             },
         )
@@ -572,6 +584,8 @@ fn iv_b_purge_is_deterministic_across_nodes_and_spares_held_reads() {
             admin,
             Retention {
                 reads_days: 30,
+                plate_images_days: 30,
+                overview_images_days: 30,
                 audit_days: 365,
             },
         )
@@ -955,6 +969,8 @@ fn iv_b_audit_events_outlive_reads_and_their_purge_keeps_the_chain_verifiable() 
         admin,
         Retention {
             reads_days: 30,
+            plate_images_days: 30,
+            overview_images_days: 30,
             audit_days: 365,
         },
     )
@@ -1059,4 +1075,110 @@ fn iv_b_audit_events_outlive_reads_and_their_purge_keeps_the_chain_verifiable() 
     // Past its certificate the node signs nothing, and says why.
     let err = e.login(t(401 * DAY), "chief", ADMIN_PW).unwrap_err();
     assert!(err.to_string().contains("re-enroll"), "{err}");
+}
+
+#[test]
+fn iv_b_images_go_on_their_own_retention_and_reads_still_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let admin = e.login(t(0), "chief", ADMIN_PW).unwrap();
+    let retention = Retention {
+        reads_days: 30,
+        plate_images_days: 10,
+        overview_images_days: 5,
+        audit_days: 365,
+    };
+    e.set_retention(t(0), admin, retention).unwrap();
+    {
+        let mut rec = Recorder::load(e.node()).unwrap();
+        let batch = (0..20)
+            .map(|d| {
+                let mut c = body(if d == 2 { "HELD01" } else { "PLAIN1" });
+                c.overview_jpeg = Some(vec![0xFF, 0xD8, 0xFF, d as u8]);
+                (t(d * DAY), c)
+            })
+            .collect();
+        rec.record_reads(e.node(), batch, &mut rand::rng()).unwrap();
+    }
+    e.place_hold(
+        t(0),
+        admin,
+        NewHold {
+            case: "26-0101".into(),
+            reason: "fraud".into(),
+            scope: HoldScope::Plate {
+                plate: PlateText::parse("HELD01").unwrap(),
+                from: t(0),
+                to: t(30 * DAY),
+            },
+            expires: None,
+        },
+    )
+    .unwrap();
+    let now = t(25 * DAY);
+    let dry = e.purge(now, PurgeActor::Schedule, true).unwrap();
+    // Crops before day 15: days 0-14 less the held one (14); overviews before day 20: 19.
+    assert_eq!((dry.purged, dry.images_purged), (0, 14 + 19));
+    let report = e.purge(now, PurgeActor::Schedule, false).unwrap();
+    assert_eq!((report.purged, report.images_purged), (0, 33));
+    assert_eq!(
+        e.node().store.image_counts().unwrap(),
+        (6, 1),
+        "crops of days 14-19 and the held one's; its overview too"
+    );
+
+    let me = e.node().node_key.id();
+    let officer = e.login(now, "jsmith", OFFICER_PW).unwrap();
+    let p = purpose("alert", "hit follow-up", None);
+    let (old, old_crop) = e
+        .view_read(now, officer, &p, RecordId { origin: me, seq: 1 })
+        .unwrap();
+    assert!(old_crop.is_none(), "past the crops' retention");
+    assert!(
+        old.read().body.crop.is_some(),
+        "the read still records which crop it had"
+    );
+    let (_, held_crop) = e
+        .view_read(now, officer, &p, RecordId { origin: me, seq: 3 })
+        .unwrap();
+    assert!(held_crop.is_some(), "held as evidence");
+    let (_, new_crop) = e
+        .view_read(
+            now,
+            officer,
+            &p,
+            RecordId {
+                origin: me,
+                seq: 20,
+            },
+        )
+        .unwrap();
+    assert!(new_crop.is_some());
+    let admin = e.login(now, "chief", ADMIN_PW).unwrap();
+    let verified = e.verify(now, admin).unwrap();
+    assert!(verified.ok(), "{:?}", verified.failures);
+    assert_eq!((verified.reads, verified.images), (20, 7));
+    // An evidence bundle of a read whose crop is gone still verifies.
+    e.place_hold(
+        now,
+        admin,
+        NewHold {
+            case: "26-0102".into(),
+            reason: "assault".into(),
+            scope: HoldScope::Reads(vec![(me, 1)]),
+            expires: None,
+        },
+    )
+    .unwrap();
+    let out = dir.path().join("bundle");
+    e.export_evidence(
+        now,
+        admin,
+        &purpose("investigation", "assault", Some("26-0102")),
+        "26-0102",
+        &out,
+    )
+    .unwrap();
+    let bundle = alpr_node::evidence::verify_dir(&out, Some(e.node().trust.agency())).unwrap();
+    assert!(bundle.ok(), "{:?}", bundle.problems);
 }

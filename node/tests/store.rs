@@ -11,7 +11,7 @@ use alpr_node::search::{Hit, Query, search};
 use alpr_node::store::{Store, StoreError, TimeRange};
 use alpr_node::verify::verify;
 use alpr_protocol::{
-    Action, KdfParams, Outcome, PlatePattern, PlateText, ReadBody, Role, Sealer, Timestamp,
+    Action, Capture, KdfParams, Outcome, PlatePattern, PlateText, Role, Sealer, Timestamp,
 };
 
 const PASS: &[u8] = b"node passphrase";
@@ -48,8 +48,8 @@ fn enroll(agency: &Agency, dir: &Path, name: &str) -> Node {
     Node::init(&dir.join(name), &path, PASS, &mut rand::rng()).unwrap()
 }
 
-fn body(plate: &str) -> ReadBody {
-    ReadBody {
+fn body(plate: &str) -> Capture {
+    Capture {
         plate: PlateText::parse(plate).unwrap(),
         region: None,
         confidence: 0.9,
@@ -168,11 +168,11 @@ fn reinserting_the_same_record_is_a_no_op_and_different_bytes_conflict() {
     };
     let mut rng = rand::rng();
     let a = sealer.seal_read(1, Timestamp(T0 + 5), body("ABC123"), &mut rng);
-    assert_eq!(n.store.append_reads(std::slice::from_ref(&a)).unwrap(), 1);
-    assert_eq!(n.store.append_reads(std::slice::from_ref(&a)).unwrap(), 0);
+    assert_eq!(n.store.append_sealed(std::slice::from_ref(&a)).unwrap(), 1);
+    assert_eq!(n.store.append_sealed(std::slice::from_ref(&a)).unwrap(), 0);
     let b = sealer.seal_read(1, Timestamp(T0 + 5), body("XYZ789"), &mut rng);
     assert!(matches!(
-        n.store.append_reads(&[b]),
+        n.store.append_sealed(&[b]),
         Err(StoreError::Conflict { seq: 1, .. })
     ));
     assert_eq!(n.store.last_read_seq(n.node_key.id()).unwrap(), Some(1));
@@ -305,7 +305,7 @@ fn in_memory_store_works_like_a_file() {
         data_key: &n.data_key,
     };
     let r = sealer.seal_read(1, Timestamp(T0 + 1), body("MEM1"), &mut rand::rng());
-    mem.append_reads(&[r]).unwrap();
+    mem.append_sealed(&[r]).unwrap();
     let m = mem
         .find_pattern(&PlatePattern::parse("MEM*").unwrap(), TimeRange::ALL, 10)
         .unwrap();
@@ -338,23 +338,31 @@ fn reads_arriving_in_any_order_are_all_stored_once() {
     let mut at = 0;
     while at < reads.len() {
         let len = rng.random_range(1..=40).min(reads.len() - at);
-        n.store.append_reads(&reads[at..at + len]).unwrap();
+        n.store.append_sealed(&reads[at..at + len]).unwrap();
         at += len;
     }
     assert_eq!(
-        n.store.append_reads(&reads).unwrap(),
+        n.store.append_sealed(&reads).unwrap(),
         0,
         "seed {seed}: duplicates were stored"
     );
     for r in &reads {
         let id = RecordId {
-            origin: r.read().origin,
-            seq: r.read().seq,
+            origin: r.read.read().origin,
+            seq: r.read.read().seq,
         };
         assert_eq!(
             n.store.read_envelope(id).unwrap().as_deref(),
-            Some(r.envelope()),
+            Some(r.read.envelope()),
             "seed {seed}: read {id} lost"
+        );
+        assert_eq!(
+            n.store
+                .read_image(id, alpr_protocol::ImageKind::PlateCrop)
+                .unwrap()
+                .as_deref(),
+            Some(r.images[0].envelope()),
+            "seed {seed}: plate crop of {id} lost"
         );
     }
     assert_eq!(n.store.last_read_seq(n.node_key.id()).unwrap(), Some(300));

@@ -297,6 +297,10 @@ fn check_record(
     let folder = match h.kind {
         RecordKind::Read => "reads",
         RecordKind::AuditEvent => "audit",
+        // Images travel as files checked against their read's commitment.
+        RecordKind::PlateImage | RecordKind::OverviewImage => {
+            return report.problem(path, "an image record: bundles hold images as .jpg files");
+        }
     };
     if stem != format!("{folder}/{}", record_stem(h.origin, h.seq)) {
         report.problem(
@@ -352,16 +356,23 @@ fn check_record(
                 );
             }
             let crop_path = format!("{stem}-crop.jpg");
-            if files.get(&crop_path).map(Vec::as_slice) != Some(body.crop_jpeg.as_slice()) {
-                report.problem(&crop_path, "missing or not the signed record's plate crop");
-            }
-            if let Some(overview) = &body.overview_jpeg {
-                let p = format!("{stem}-overview.jpg");
-                if files.get(&p) != Some(overview) {
-                    report.problem(&p, "missing or not the signed record's overview image");
+            // Images are checked against the SHA-256 the signed read commits to.
+            for (image, p) in [
+                (body.crop, crop_path),
+                (body.overview, format!("{stem}-overview.jpg")),
+            ] {
+                match (image, files.get(&p)) {
+                    (Some(r), Some(jpeg)) if r.matches(jpeg) => {}
+                    (Some(_), Some(_)) => {
+                        report.problem(&p, "not the image the signed record commits to")
+                    }
+                    // Purged under its own retention, or never taken: the read still stands.
+                    (Some(_), None) | (None, None) => {}
+                    (None, Some(_)) => report.problem(&p, "the signed record has no such image"),
                 }
             }
         }
+        RecordKind::PlateImage | RecordKind::OverviewImage => {}
         RecordKind::AuditEvent => {
             report.audit_events += 1;
             let body: AuditBody = match decode_body(opening) {

@@ -68,7 +68,7 @@ pub enum ControlRequest {
     Import {
         token: Token,
         source: String,
-        reads: Vec<(Timestamp, crate::record::ReadBody)>,
+        reads: Vec<(Timestamp, crate::record::Capture)>,
     },
     AddUser {
         token: Token,
@@ -89,6 +89,8 @@ pub enum ControlRequest {
     SetRetention {
         token: Token,
         reads_days: u32,
+        plate_images_days: u32,
+        overview_images_days: u32,
         audit_days: u32,
     },
     PlaceHold {
@@ -294,6 +296,8 @@ pub enum ControlResponse {
         user: String,
         role: String,
         reads_days: u32,
+        plate_images_days: u32,
+        overview_images_days: u32,
         audit_days: u32,
         standing_holds: u64,
         audit_overdue: Option<String>,

@@ -35,7 +35,7 @@ use sha2::{Digest, Sha256};
 
 use crate::enrollment::{CertificateError, VerifiedCertificate};
 use crate::identity::{AgencyId, DataKey, KeyId, NodeId, NodeKey};
-use crate::record::{AuditBody, AuditEvent, Read, ReadBody};
+use crate::record::{AuditBody, AuditEvent, Capture, ImageBody, ImageKind, Read, ReadBody};
 use crate::time::Timestamp;
 
 const MAGIC: &[u8; 4] = b"ALPR";
@@ -55,6 +55,8 @@ pub const SEALED_BODY_BYTES_MAX: usize = 8 * 1024 * 1024;
 pub enum RecordKind {
     Read = 1,
     AuditEvent = 2,
+    PlateImage = 3,
+    OverviewImage = 4,
 }
 
 impl RecordKind {
@@ -62,6 +64,8 @@ impl RecordKind {
         match b {
             1 => Some(RecordKind::Read),
             2 => Some(RecordKind::AuditEvent),
+            3 => Some(RecordKind::PlateImage),
+            4 => Some(RecordKind::OverviewImage),
             _ => None,
         }
     }
@@ -251,6 +255,47 @@ impl VerifiedRead {
     }
 }
 
+/// A read sealed here, with the image records it commits to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SealedRead {
+    pub read: VerifiedRead,
+    pub images: Vec<VerifiedImage>,
+}
+
+impl ImageKind {
+    pub fn record_kind(self) -> RecordKind {
+        match self {
+            ImageKind::PlateCrop => RecordKind::PlateImage,
+            ImageKind::Overview => RecordKind::OverviewImage,
+        }
+    }
+}
+
+/// An image record that was verified and opened (or sealed here).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedImage {
+    pub origin: NodeId,
+    /// The seq of the read it belongs to.
+    pub seq: u64,
+    pub captured_at: Timestamp,
+    pub kind: ImageKind,
+    pub jpeg: Vec<u8>,
+    bytes: Vec<u8>,
+}
+
+impl VerifiedImage {
+    pub fn envelope(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// [`ImageBody`] by reference: the same postcard bytes without copying the JPEG.
+#[derive(serde::Serialize)]
+struct ImageBodyRef<'a> {
+    #[serde(with = "serde_bytes")]
+    jpeg: &'a [u8],
+}
+
 /// An audit event that was verified and opened (or sealed here), with its original bytes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedAuditEvent {
@@ -279,23 +324,43 @@ pub struct Sealer<'k> {
 }
 
 impl Sealer<'_> {
+    /// Seals a captured read: the read record and one record per image, all
+    /// with the read's seq and capture time.
     pub fn seal_read<R: CryptoRng + ?Sized>(
         &self,
         seq: u64,
         captured_at: Timestamp,
-        body: ReadBody,
+        capture: Capture,
         rng: &mut R,
-    ) -> VerifiedRead {
+    ) -> SealedRead {
+        let (body, crop, overview) = capture.split();
         let plain = encode_body(&body);
         let bytes = self.seal(RecordKind::Read, seq, captured_at, &plain, rng);
-        VerifiedRead {
-            read: Read {
+        let image = |kind: ImageKind, jpeg: Vec<u8>, rng: &mut R| {
+            let plain = encode_body(&ImageBodyRef { jpeg: &jpeg });
+            let bytes = self.seal(kind.record_kind(), seq, captured_at, &plain, rng);
+            VerifiedImage {
                 origin: self.node_key.id(),
                 seq,
                 captured_at,
-                body,
+                kind,
+                jpeg,
+                bytes,
+            }
+        };
+        let crop = crop.map(|j| image(ImageKind::PlateCrop, j, rng));
+        let overview = overview.map(|j| image(ImageKind::Overview, j, rng));
+        SealedRead {
+            read: VerifiedRead {
+                read: Read {
+                    origin: self.node_key.id(),
+                    seq,
+                    captured_at,
+                    body,
+                },
+                bytes,
             },
-            bytes,
+            images: crop.into_iter().chain(overview).collect(),
         }
     }
 
@@ -482,6 +547,30 @@ impl Trust {
                 captured_at: h.time,
                 body,
             },
+            bytes: bytes.to_vec(),
+        })
+    }
+
+    /// Verifies and opens an image record of either kind.
+    pub fn open_image(&self, bytes: &[u8]) -> Result<VerifiedImage, EnvelopeError> {
+        let env = Envelope::parse(bytes)?;
+        let kind = match env.header.kind {
+            RecordKind::PlateImage => ImageKind::PlateCrop,
+            RecordKind::OverviewImage => ImageKind::Overview,
+            found => {
+                return Err(EnvelopeError::WrongKind {
+                    expected: RecordKind::PlateImage,
+                    found,
+                });
+            }
+        };
+        let (h, body) = self.open::<ImageBody>(bytes, env.header.kind)?;
+        Ok(VerifiedImage {
+            origin: h.origin,
+            seq: h.seq,
+            captured_at: h.time,
+            kind,
+            jpeg: body.jpeg,
             bytes: bytes.to_vec(),
         })
     }

@@ -21,10 +21,14 @@ pub use enrollment::{
     VerifiedCertificate,
 };
 pub use envelope::{
-    EnvelopeError, Header, RecordKind, Sealer, Trust, VerifiedAuditEvent, VerifiedRead,
+    EnvelopeError, Header, RecordKind, SealedRead, Sealer, Trust, VerifiedAuditEvent,
+    VerifiedImage, VerifiedRead,
 };
 pub use identity::{AgencyId, AgencyKey, DataKey, KeyId, NodeId, NodeKey};
 pub use keyfile::{KdfParams, KeyFileError, SecretKind, WrappedSecret};
 pub use plate::{PlateError, PlatePattern, PlateText};
-pub use record::{Action, AuditBody, AuditEvent, Location, Outcome, Read, ReadBody, Region};
+pub use record::{
+    Action, AuditBody, AuditEvent, Capture, ImageBody, ImageKind, ImageRef, Location, Outcome,
+    Read, ReadBody, Region,
+};
 pub use time::Timestamp;

@@ -33,6 +33,54 @@ pub struct Read {
     pub body: ReadBody,
 }
 
+/// A read as recognition (or an import) hands it over, images included, before sealing.
+///
+/// Sealing splits it: the read record ([`ReadBody`]) commits to each image
+/// by SHA-256, and each image is a record of its own, so images can be kept
+/// for a shorter time than the read (policy IV.B) and the read still verifies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Capture {
+    pub plate: PlateText,
+    pub region: Option<Region>,
+    pub confidence: f32,
+    pub char_confidences: Vec<f32>,
+    pub camera: String,
+    pub location: Option<Location>,
+    /// The plate crop (JPEG); empty when there is none.
+    #[serde(with = "serde_bytes")]
+    pub crop_jpeg: Vec<u8>,
+    #[serde(with = "serde_bytes")]
+    pub overview_jpeg: Option<Vec<u8>>,
+}
+
+/// Which image of a read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ImageKind {
+    PlateCrop,
+    Overview,
+}
+
+/// A read's commitment to one of its images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageRef {
+    pub sha256: [u8; 32],
+    pub bytes: u32,
+}
+
+impl ImageRef {
+    pub fn of(jpeg: &[u8]) -> ImageRef {
+        use sha2::Digest;
+        ImageRef {
+            sha256: sha2::Sha256::digest(jpeg).into(),
+            bytes: jpeg.len().min(u32::MAX as usize) as u32,
+        }
+    }
+
+    pub fn matches(&self, jpeg: &[u8]) -> bool {
+        *self == ImageRef::of(jpeg)
+    }
+}
+
 /// The sealed part of a read (postcard-encoded; field order is the format, see FORMAT.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReadBody {
@@ -44,11 +92,36 @@ pub struct ReadBody {
     pub char_confidences: Vec<f32>,
     pub camera: String,
     pub location: Option<Location>,
+    /// The plate crop this read was made from, stored as a plate-image record.
+    pub crop: Option<ImageRef>,
+    /// The overview frame, stored as an overview-image record.
+    pub overview: Option<ImageRef>,
+}
+
+/// The sealed part of an image record: the JPEG itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageBody {
     // serde_bytes writes the same postcard bytes as a sequence of u8, in one copy.
     #[serde(with = "serde_bytes")]
-    pub crop_jpeg: Vec<u8>,
-    #[serde(with = "serde_bytes")]
-    pub overview_jpeg: Option<Vec<u8>>,
+    pub jpeg: Vec<u8>,
+}
+
+impl Capture {
+    /// The read's sealed body and its images.
+    pub fn split(self) -> (ReadBody, Option<Vec<u8>>, Option<Vec<u8>>) {
+        let crop = (!self.crop_jpeg.is_empty()).then_some(self.crop_jpeg);
+        let body = ReadBody {
+            plate: self.plate,
+            region: self.region,
+            confidence: self.confidence,
+            char_confidences: self.char_confidences,
+            camera: self.camera,
+            location: self.location,
+            crop: crop.as_deref().map(ImageRef::of),
+            overview: self.overview_jpeg.as_deref().map(ImageRef::of),
+        };
+        (body, crop, self.overview_jpeg)
+    }
 }
 
 /// What a user (or the node itself) did.

@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used)] // Tests unwrap: a panic is a failure with its message.
 
 use alpr_protocol::{
-    Action, AgencyKey, AuditBody, Certificate, DataKey, EnvelopeError, NodeKey, Outcome, PlateText,
-    ReadBody, Region, Role, Sealer, Timestamp, Trust,
+    Action, AgencyKey, AuditBody, Capture, Certificate, DataKey, EnvelopeError, NodeKey, Outcome,
+    PlateText, Region, Role, Sealer, Timestamp, Trust,
 };
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -45,8 +45,8 @@ fn fleet(seed: u64) -> Fleet {
     }
 }
 
-fn body(plate: &str) -> ReadBody {
-    ReadBody {
+fn body(plate: &str) -> Capture {
+    Capture {
         plate: PlateText::parse(plate).unwrap(),
         region: Some(Region {
             code: "CA".into(),
@@ -73,6 +73,7 @@ fn sealed_read(f: &Fleet, seq: u64) -> Vec<u8> {
             body("7ABC123"),
             &mut StdRng::seed_from_u64(seq),
         )
+        .read
         .envelope()
         .to_vec()
 }
@@ -84,8 +85,44 @@ fn read_round_trips() {
     let v = f.trust.open_read(&bytes).unwrap();
     assert_eq!(v.read().seq, 3);
     assert_eq!(v.read().origin, f.node.id());
-    assert_eq!(v.read().body, body("7ABC123"));
+    assert_eq!(v.read().body, body("7ABC123").split().0);
     assert_eq!(v.envelope(), &bytes[..]);
+}
+
+#[test]
+fn images_are_records_of_their_own_that_the_read_commits_to() {
+    let f = fleet(11);
+    let sealer = Sealer {
+        node_key: &f.node,
+        data_key: &f.data,
+    };
+    let mut capture = body("7ABC123");
+    capture.overview_jpeg = Some(vec![0xFF, 0xD8, 0xFF, 0xE1, 9, 9]);
+    let sealed = sealer.seal_read(4, Timestamp(5_000), capture.clone(), &mut rand::rng());
+    assert_eq!(sealed.images.len(), 2);
+    let read = f.trust.open_read(sealed.read.envelope()).unwrap();
+    for image in &sealed.images {
+        let opened = f.trust.open_image(image.envelope()).unwrap();
+        assert_eq!((opened.seq, opened.origin), (4, f.node.id()));
+        let reference = match opened.kind {
+            alpr_protocol::ImageKind::PlateCrop => read.read().body.crop.unwrap(),
+            alpr_protocol::ImageKind::Overview => read.read().body.overview.unwrap(),
+        };
+        assert!(reference.matches(&opened.jpeg));
+        assert!(
+            f.trust.open_read(image.envelope()).is_err(),
+            "an image is not a read"
+        );
+    }
+    assert!(
+        f.trust.open_image(sealed.read.envelope()).is_err(),
+        "a read is not an image"
+    );
+    // A read without a crop commits to none and seals no image.
+    capture.crop_jpeg.clear();
+    capture.overview_jpeg = None;
+    let bare = sealer.seal_read(5, Timestamp(5_000), capture, &mut rand::rng());
+    assert!(bare.images.is_empty() && bare.read.read().body.crop.is_none());
 }
 
 #[test]
@@ -156,7 +193,7 @@ fn a_record_outside_its_certificate_window_is_refused() {
     };
     let late = sealer.seal_read(1, Timestamp(10_000_001), body("ABC"), &mut rand::rng());
     assert!(matches!(
-        f.trust.open_read(late.envelope()),
+        f.trust.open_read(late.read.envelope()),
         Err(EnvelopeError::Certificate(_))
     ));
 }

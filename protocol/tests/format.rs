@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)] // Tests unwrap: a panic is a failure with its message.
 
 use alpr_protocol::{
-    AgencyKey, Certificate, DataKey, KdfParams, NodeKey, PlateText, ReadBody, Region, Role, Sealer,
+    AgencyKey, Capture, Certificate, DataKey, KdfParams, NodeKey, PlateText, Region, Role, Sealer,
     SecretKind, Timestamp, WrappedSecret,
 };
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -30,7 +30,7 @@ fn keys() -> Keys {
 }
 
 fn read_envelope(k: &Keys) -> Vec<u8> {
-    let body = ReadBody {
+    let body = Capture {
         plate: PlateText::parse("7ABC123").unwrap(),
         region: Some(Region {
             code: "CA".into(),
@@ -53,6 +53,7 @@ fn read_envelope(k: &Keys) -> Vec<u8> {
         body,
         &mut StdRng::seed_from_u64(1),
     )
+    .read
     .envelope()
     .to_vec()
 }
@@ -63,7 +64,7 @@ fn read_envelope_bytes_are_pinned() {
     expect![[r#"414c50520101"#]].assert_eq(&hex::encode(&bytes[..6]));
     expect![[r#"000000000000002a"#]].assert_eq(&hex::encode(&bytes[38..46]));
     expect!["000001a1ee565e00"].assert_eq(&hex::encode(&bytes[46..54]));
-    expect!["414c505201010f2d19c89c372ced756fd6314b51e407620bd9ce20556463780726e26375ba21000000000000002a000001a1ee565e0042758b4bf0d2dce50a4f8ce9765741326aafaeb6bf4d8026839485ec9c3471be3484178ff7396874611830d3641a68f94a690dcc25d1f4b0dac948325ac18f6d0000006e8dc8299b1df2ae9ee968211fc64588155639163045e47ec5b10abac4b61bc5a0d16515a922c70db8cafdd6b60afaa0c3ee49296bcfe67b6c1ea7394c84b84d89eebdde2fd574b35775d8192e6748d6bbf88228c05faf2b908fb2bf50344c1a40189ebd8cac5c681d17d933d8b2a0e489d4ccf9c2be2813d6daf25d8a46a9c1b2cbfac5a55930920fcd0d255dbe07e7ec760105abcb4ca9ea7c7b5037cada5ead706b4c30c8e43d6dfdfb6ab71909"].assert_eq(&hex::encode(&bytes));
+    expect!["414c505201010f2d19c89c372ced756fd6314b51e407620bd9ce20556463780726e26375ba21000000000000002a000001a1ee565e0042758b4bf0d2dce575bf2a1439f0c22fa849fe4973471fa8534851f65a3407d8522b6cc56b2ca98c611830d3641a68f94a690dcc25d1f4b0dac948325ac18f6d0000008b8dc8299b1df2ae9ee968211fc64588155639163045e47ec5b10abac4b61bc5a0d16515a922c70db8cafdd6b60afaa0c3ee49296bcfe67b6c1ea7394c84b84d89eebdde2fd574b35775d8192e6748d6bbf88228c05faf2b908a7f21b2b69d91626ef4815267780acd7087504c43e1300ebe6b9c713c48d7ed3bddd87d1cf607215b1a8eb23376a511f02033ad6878e25657ddcc5c7bcb4a3004593a4bc0b1c2ffe58afddd719c739845679d59d17b5850df7c63ee35b5eb611305d6e2ddf81e53f738c3703fe17a561ef006"].assert_eq(&hex::encode(&bytes));
 }
 
 #[test]
@@ -105,7 +106,7 @@ fn read_envelope_checks_out_with_raw_primitives_at_documented_offsets() {
     let plain = &opening[32..];
     assert_eq!(plain[0], 7);
     assert_eq!(&plain[1..8], b"7ABC123");
-    expect!["0737414243313233010243410000003f0000403f070000803f0000803f0000803f0000803f0000803f0000803f0000803f0566726f6e740004ffd8ffd900"].assert_eq(&hex::encode(plain));
+    expect!["0737414243313233010243410000003f0000403f070000803f0000803f0000803f0000803f0000803f0000803f0000803f0566726f6e74000132461d5bd1773012acef0ba15636752949bd7c2ce50f9172159d9f56cf0dd9af0400"].assert_eq(&hex::encode(plain));
 }
 
 #[test]

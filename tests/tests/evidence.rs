@@ -124,7 +124,7 @@ fn a_case_exports_verifies_offline_and_names_an_altered_image() {
     );
     assert!(
         report.contains(&format!(
-            "FAIL reads/{name}: missing or not the signed record's plate crop"
+            "FAIL reads/{name}: not the image the signed record commits to"
         )),
         "{report}"
     );
