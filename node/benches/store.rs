@@ -116,7 +116,13 @@ fn main() {
         .record_stream(&node, batches, &mut rng, |stored| {
             envelope_bytes += stored
                 .iter()
-                .map(|r| r.envelope().len() as u64)
+                .map(|s| {
+                    s.read.envelope().len() as u64
+                        + s.images
+                            .iter()
+                            .map(|i| i.envelope().len() as u64)
+                            .sum::<u64>()
+                })
                 .sum::<u64>();
             true
         })
@@ -132,7 +138,7 @@ fn main() {
     let disk_bytes = std::os::unix::fs::MetadataExt::blocks(&meta) * 512;
     let per_read = |bytes: u64| bytes as f64 / n as f64;
     println!(
-        "disk: {:.0} bytes/read allocated on disk ({:.0} file length) vs {:.0} bytes/envelope = {:.3}x ({:.3}x of length)",
+        "disk: {:.0} bytes/read allocated on disk ({:.0} file length) vs {:.0} bytes of envelopes (read + plate image) = {:.3}x ({:.3}x of length)",
         per_read(disk_bytes),
         per_read(meta.len()),
         per_read(envelope_bytes),

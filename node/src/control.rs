@@ -339,7 +339,7 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
                 std::iter::once(reads),
                 |stored| {
                     if let (Some(a), Some(b)) = (stored.first(), stored.last()) {
-                        seqs = (a.read().seq, b.read().seq);
+                        seqs = (a.read.read().seq, b.read.read().seq);
                     }
                     true
                 },

@@ -1172,7 +1172,7 @@ impl Engine {
     ) -> Result<u64, AccessError>
     where
         I: Iterator<Item = Vec<(Timestamp, alpr_protocol::Capture)>> + Send,
-        F: FnMut(&[VerifiedRead]) -> bool,
+        F: FnMut(&[alpr_protocol::SealedRead]) -> bool,
     {
         let object = format!("import reads from {source}");
         let (user, _) = self.authorize(

@@ -196,7 +196,7 @@ impl Recorder {
     where
         R: CryptoRng + ?Sized,
         I: Iterator<Item = Vec<(Timestamp, Capture)>> + Send,
-        F: FnMut(&[VerifiedRead]) -> bool,
+        F: FnMut(&[SealedRead]) -> bool,
     {
         let mut seed = [0u8; 32];
         rng.fill_bytes(&mut seed);
@@ -225,8 +225,7 @@ impl Recorder {
                 node.store.append_sealed(&sealed)?;
                 self.next_read_seq += sealed.len() as u64;
                 stored += sealed.len() as u64;
-                let reads: Vec<VerifiedRead> = sealed.into_iter().map(|s| s.read).collect();
-                if !on_commit(&reads) {
+                if !on_commit(&sealed) {
                     break;
                 }
             }
