@@ -887,6 +887,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let response = s.send(ControlRequest::Verify { token })?;
             let ControlResponse::Verified {
                 reads,
+                images,
                 audit_events,
                 failures,
             } = response
@@ -897,7 +898,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("FAIL {f}");
             }
             println!(
-                "checked {reads} reads and {audit_events} audit events: {} failures",
+                "checked {reads} reads, {images} images and {audit_events} audit events: {} failures",
                 failures.len()
             );
             s.logout()?;

@@ -254,6 +254,7 @@ pub fn handle(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> C
                 .verify(now, SessionToken(token))
                 .map(|r| ControlResponse::Verified {
                     reads: r.reads,
+                    images: r.images,
                     audit_events: r.audit_events,
                     failures: r.failures.iter().map(|f| f.to_string()).collect(),
                 })

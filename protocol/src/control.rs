@@ -283,6 +283,7 @@ pub enum ControlResponse {
     },
     Verified {
         reads: u64,
+        images: u64,
         audit_events: u64,
         failures: Vec<String>,
     },

@@ -71,7 +71,7 @@ fn import_search_verify_round_trip() {
     // The first Administrator's creation; login, import, logout; login, search,
     // logout twice; and this verify's login.
     assert!(
-        verified.contains("checked 30 reads and 11 audit events: 0 failures"),
+        verified.contains("checked 30 reads, 30 images and 11 audit events: 0 failures"),
         "{verified}"
     );
 }
