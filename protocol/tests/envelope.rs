@@ -229,6 +229,18 @@ proptest! {
         prop_assert!(f.trust.open_read(&bytes).is_err(), "byte {} ^ {:#x} accepted", at, flip);
     }
 
+    /// Image records are not signed, but the seal covers every byte: any change is rejected.
+    #[test]
+    fn any_single_byte_change_to_an_image_is_rejected(index in any::<prop::sample::Index>(), flip in 1u8..=255) {
+        let f = fleet(10);
+        let sealer = Sealer { node_key: &f.node, data_key: &f.data };
+        let sealed = sealer.seal_read(1, Timestamp(5_000), body("7ABC123"), &mut StdRng::seed_from_u64(3));
+        let mut bytes = sealed.images[0].envelope().to_vec();
+        let at = index.index(bytes.len());
+        bytes[at] ^= flip;
+        prop_assert!(f.trust.open_image(&bytes).is_err(), "byte {} ^ {:#x} accepted", at, flip);
+    }
+
     /// Decoding arbitrary bytes never panics.
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
