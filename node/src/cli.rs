@@ -128,6 +128,20 @@ enum Command {
         #[arg(long)]
         audit_days: Option<u32>,
     },
+    /// Login limits (Administrators), within the CJIS Security Policy's bounds.
+    Limits {
+        #[command(flatten)]
+        session: SessionArgs,
+        /// Consecutive failed logins that lock an account (1 to 5).
+        #[arg(long)]
+        failures: Option<u32>,
+        /// How long a lockout lasts (at least 10 minutes).
+        #[arg(long)]
+        lockout_minutes: Option<u32>,
+        /// Idle minutes before a session locks (1 to 30).
+        #[arg(long)]
+        idle_minutes: Option<u32>,
+    },
     /// Evidence holds (Administrators).
     #[command(subcommand)]
     Hold(HoldCommand),
@@ -1070,6 +1084,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 bail!("unexpected answer: {response:?}");
             };
             println!("hold {id} placed");
+            s.logout()?;
+        }
+        Command::Limits {
+            session,
+            failures,
+            lockout_minutes,
+            idle_minutes,
+        } => {
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            s.done(ControlRequest::SetLimits {
+                token,
+                failures_max: failures,
+                lockout_minutes,
+                idle_lock_minutes: idle_minutes,
+            })?;
+            println!("login limits set");
             s.logout()?;
         }
         Command::Hold(HoldCommand::List { session }) => {

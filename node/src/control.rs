@@ -431,6 +431,22 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
         ControlRequest::ReleaseHold { token, id } => engine
             .release_hold(now, SessionToken(token), id)
             .map(|()| ControlResponse::Done),
+        ControlRequest::SetLimits {
+            token,
+            failures_max,
+            lockout_minutes,
+            idle_lock_minutes,
+        } => {
+            let now_limits = engine.policy().limits;
+            let limits = crate::policy::LoginLimits {
+                failures_max: failures_max.unwrap_or(now_limits.failures_max),
+                lockout_minutes: lockout_minutes.unwrap_or(now_limits.lockout_minutes),
+                idle_lock_minutes: idle_lock_minutes.unwrap_or(now_limits.idle_lock_minutes),
+            };
+            engine
+                .set_limits(now, SessionToken(token), limits)
+                .map(|()| ControlResponse::Done)
+        }
         ControlRequest::ListHolds { token } => Ok(ControlResponse::Holds(
             engine
                 .holds(now, SessionToken(token))?

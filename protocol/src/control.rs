@@ -104,6 +104,13 @@ pub enum ControlRequest {
         token: Token,
         id: u64,
     },
+    /// Login limits, within the CJIS bounds; None keeps a value.
+    SetLimits {
+        token: Token,
+        failures_max: Option<u32>,
+        lockout_minutes: Option<u32>,
+        idle_lock_minutes: Option<u32>,
+    },
     ListHolds {
         token: Token,
     },

@@ -234,6 +234,14 @@ fn errors_say_what_and_where() {
     ]);
     assert!(err.contains("'yesterday' is not a time"), "{err}");
 
+    // Login limits stay within the CJIS bounds.
+    let err = stderr_of(&["limits", "--data", &data, "--idle-minutes", "45"]);
+    assert!(
+        err.contains("sessions lock after 1 to 30 idle minutes"),
+        "{err}"
+    );
+    assert!(ok(&["limits", "--data", &data, "--failures", "3"]).contains("login limits set"));
+
     // The data directory of an uninitialized path.
     let err = stderr_of(&["verify", "--data", &f.path("empty")]);
     assert!(err.contains("agency.pub is missing"), "{err}");
