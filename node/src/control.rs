@@ -19,7 +19,7 @@ use alpr_protocol::control::{
     self, ControlRequest, ControlResponse, ErrorKind, FrameError, PurposeWire, QueryWire,
     ReadSummary,
 };
-use alpr_protocol::{PlatePattern, PlateText, Timestamp, VerifiedRead};
+use alpr_protocol::{Action, PlatePattern, PlateText, Timestamp, VerifiedRead};
 
 use alpr_protocol::control::{
     AuditWire, HoldScopeWire, HoldWire, RequestWire, UserEditWire, UserWire,
@@ -213,7 +213,16 @@ pub fn handle(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> C
             };
             let query = match query {
                 Ok(q) => q,
-                Err(e) => return invalid(e.to_string()),
+                Err(e) => {
+                    let err = AccessError::Invalid(e.to_string());
+                    return error(engine.refuse_malformed(
+                        now,
+                        SessionToken(token),
+                        Action::Search,
+                        "search",
+                        err,
+                    ));
+                }
             };
             let range = TimeRange {
                 from: from.unwrap_or(Timestamp::MIN),
@@ -328,9 +337,16 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
             reads,
         } => {
             if reads.len() > READ_BATCH_MAX {
-                return Err(AccessError::Invalid(format!(
+                let err = AccessError::Invalid(format!(
                     "import batches hold at most {READ_BATCH_MAX} reads"
-                )));
+                ));
+                return Err(engine.refuse_malformed(
+                    now,
+                    SessionToken(token),
+                    Action::Import,
+                    "import",
+                    err,
+                ));
             }
             let mut seqs = (0, 0);
             engine.import(
@@ -358,9 +374,12 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
             trained_on,
             training_expires,
         } => {
+            let role = role(&r).map_err(|e| {
+                engine.refuse_malformed(now, SessionToken(token), Action::EditUser, "add user", e)
+            })?;
             let new = NewUser {
                 name,
-                role: role(&r)?,
+                role,
                 password,
                 trained_on,
                 training_expires,
@@ -373,7 +392,15 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
             let edit = match edit {
                 UserEditWire::Training { on, expires } => UserEdit::Training { on, expires },
                 UserEditWire::Active(a) => UserEdit::Active(a),
-                UserEditWire::Role(r) => UserEdit::Role(role(&r)?),
+                UserEditWire::Role(r) => UserEdit::Role(role(&r).map_err(|e| {
+                    engine.refuse_malformed(
+                        now,
+                        SessionToken(token),
+                        Action::EditUser,
+                        "edit user",
+                        e,
+                    )
+                })?),
                 UserEditWire::Password(p) => UserEdit::Password(p),
             };
             engine
@@ -418,10 +445,13 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
             scope,
             expires,
         } => {
+            let scope = hold_scope(scope).map_err(|e| {
+                engine.refuse_malformed(now, SessionToken(token), Action::EditHold, "place hold", e)
+            })?;
             let hold = NewHold {
                 case,
                 reason,
-                scope: hold_scope(scope)?,
+                scope,
                 expires,
             };
             engine
@@ -495,11 +525,21 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
             decision,
             note,
         } => {
-            let outcome = RequestOutcome::parse(&decision).ok_or_else(|| {
-                AccessError::Invalid(format!(
-                    "'{decision}' is not a decision: use granted, partly-granted or denied"
-                ))
-            })?;
+            let outcome = RequestOutcome::parse(&decision)
+                .ok_or_else(|| {
+                    AccessError::Invalid(format!(
+                        "'{decision}' is not a decision: use granted, partly-granted or denied"
+                    ))
+                })
+                .map_err(|e| {
+                    engine.refuse_malformed(
+                        now,
+                        SessionToken(token),
+                        Action::Request,
+                        "decide request",
+                        e,
+                    )
+                })?;
             engine
                 .decide_request(now, SessionToken(token), id, outcome, &note)
                 .map(|()| ControlResponse::Done)
@@ -556,7 +596,15 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
             seed,
             size,
         } => {
-            let quarter = Quarter::parse(&quarter).map_err(AccessError::Invalid)?;
+            let quarter = Quarter::parse(&quarter).map_err(|e| {
+                engine.refuse_malformed(
+                    now,
+                    SessionToken(token),
+                    Action::AuditReview,
+                    "draw audit sample",
+                    AccessError::Invalid(e),
+                )
+            })?;
             engine
                 .draw_audit_sample(now, SessionToken(token), quarter, seed, size as usize)
                 .map(|id| ControlResponse::AuditDrawn { id })

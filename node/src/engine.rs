@@ -294,6 +294,35 @@ impl Engine {
         Err(err)
     }
 
+    /// Documents a request refused before it named an operation (malformed
+    /// input at the control socket) and returns the error to report.
+    pub fn refuse_malformed(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        action: Action,
+        what: &str,
+        err: AccessError,
+    ) -> AccessError {
+        let user = self
+            .sessions
+            .get(&token)
+            .map(|s| s.user.clone())
+            .unwrap_or_else(|| NO_SESSION_ACTOR.to_string());
+        match self.audit(
+            now,
+            &user,
+            action,
+            format!("{what}: malformed request"),
+            None,
+            refused(&err),
+            &[],
+        ) {
+            Ok(()) => err,
+            Err(e) => e,
+        }
+    }
+
     /// Writes a changed policy together with the audit event that documents it.
     fn commit_policy(
         &mut self,

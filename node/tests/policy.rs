@@ -1182,3 +1182,34 @@ fn iv_b_images_go_on_their_own_retention_and_reads_still_verify() {
     let bundle = alpr_node::evidence::verify_dir(&out, Some(e.node().trust.agency())).unwrap();
     assert!(bundle.ok(), "{:?}", bundle.problems);
 }
+
+#[test]
+fn v_a_2_malformed_control_requests_are_refused_on_record() {
+    use alpr_protocol::control::{ControlRequest, ControlResponse, PurposeWire, QueryWire};
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let token = e.login(t(0), "jsmith", OFFICER_PW).unwrap();
+    let response = alpr_node::control::handle(
+        &mut e,
+        t(1),
+        ControlRequest::Search {
+            token: token.0,
+            purpose: PurposeWire::default(),
+            query: QueryWire::Pattern("A%".into()),
+            from: None,
+            to: None,
+            limit: 5,
+        },
+    );
+    assert!(
+        matches!(response, ControlResponse::Error { .. }),
+        "{response:?}"
+    );
+    let ev = last_event(&e);
+    assert_eq!(
+        (ev.body.user.as_str(), ev.body.action),
+        ("jsmith", Action::Search)
+    );
+    assert!(ev.body.object.contains("malformed"), "{}", ev.body.object);
+    assert!(matches!(ev.body.outcome, Outcome::Refused(_)));
+}
