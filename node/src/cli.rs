@@ -563,6 +563,9 @@ fn user_password(env: &str, prompt: &str) -> Result<Zeroizing<String>> {
     bail!("no password: set {env} or run at a terminal");
 }
 
+/// Image bytes per import request: half a control frame, so a batch always fits.
+const IMPORT_BATCH_BYTES_MAX: usize = alpr_protocol::control::FRAME_BYTES_MAX / 2;
+
 fn engine_seed() -> [u8; 32] {
     let mut seed = [0u8; 32];
     rand::Rng::fill_bytes(&mut rand::rng(), &mut seed);
@@ -581,6 +584,18 @@ enum Backend {
 struct Session {
     backend: Backend,
     token: [u8; 32],
+    logged_out: bool,
+}
+
+/// A command that fails still ends its session, so the audit log shows the logout.
+impl Drop for Session {
+    fn drop(&mut self) {
+        if !self.logged_out {
+            self.logged_out = true;
+            let token = self.token;
+            let _ = self.send(ControlRequest::Logout { token });
+        }
+    }
 }
 
 impl Session {
@@ -599,6 +614,8 @@ impl Session {
         let mut session = Session {
             backend,
             token: [0; 32],
+            // Not logged in yet: nothing to end if the login fails.
+            logged_out: true,
         };
         let response = session.send(ControlRequest::Login {
             user: args.user.clone(),
@@ -608,6 +625,7 @@ impl Session {
             bail!("unexpected answer: {response:?}");
         };
         session.token = token;
+        session.logged_out = false;
         Ok(session)
     }
 
@@ -632,6 +650,7 @@ impl Session {
 
     fn logout(mut self) -> Result<()> {
         let token = self.token;
+        self.logged_out = true;
         self.done(ControlRequest::Logout { token })
     }
 
@@ -811,7 +830,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut stdout = std::io::stdout().lock();
             let mut it = reads.into_iter().peekable();
             while it.peek().is_some() {
-                let chunk: Vec<_> = it.by_ref().take(batch).collect();
+                // Bounded by count and by bytes, so every batch fits one control frame.
+                let mut chunk = Vec::new();
+                let mut bytes = 0usize;
+                while chunk.len() < batch && bytes < IMPORT_BATCH_BYTES_MAX {
+                    let Some((at, capture)) = it.next() else {
+                        break;
+                    };
+                    bytes += capture.crop_jpeg.len()
+                        + capture.overview_jpeg.as_ref().map_or(0, Vec::len)
+                        + 256;
+                    chunk.push((at, capture));
+                }
                 let token = s.token;
                 let response = s.send(ControlRequest::Import {
                     token,
@@ -888,10 +918,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 bail!("unexpected answer: {response:?}");
             };
             print_hits(&[WireHit::Read(read)], false)?;
-            if let Some(path) = crop_out {
-                std::fs::write(&path, &crop_jpeg)
-                    .with_context(|| format!("writing {}", path.display()))?;
-                println!("plate crop written to {}", path.display());
+            match crop_out {
+                Some(_) if crop_jpeg.is_empty() => {
+                    println!("no plate crop to write: past its retention, withheld, or never taken")
+                }
+                Some(path) => {
+                    std::fs::write(&path, &crop_jpeg)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    println!("plate crop written to {}", path.display());
+                }
+                None => {}
             }
             s.logout()?;
         }

@@ -274,6 +274,8 @@ pub fn handle(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> C
                 purged: r.purged,
                 held: r.held,
                 cutoff: r.cutoff.unwrap_or(now),
+                images: r.images_purged,
+                audit_events: r.audit_purged,
                 dry_run,
             }),
         ControlRequest::Status { token } => {

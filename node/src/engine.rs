@@ -182,6 +182,7 @@ pub fn floor_label(origin: alpr_protocol::NodeId, seq: u64, hash: &[u8; 32]) -> 
 fn cannot_sign(e: crate::recorder::RecordError) -> AccessError {
     match e {
         crate::recorder::RecordError::Store(s) => AccessError::Store(s),
+        e @ crate::recorder::RecordError::BadCapture { .. } => AccessError::Invalid(e.to_string()),
         crate::recorder::RecordError::OutsideCertificate { source, .. } => AccessError::Invalid(
             format!("this node cannot sign records: {source}; re-enroll it"),
         ),
@@ -705,20 +706,19 @@ impl Engine {
                 .map_err(|e| AccessError::Invalid(format!("read {id} does not verify: {e}"))),
         };
         let opened = opened.and_then(|v| {
-            let crop = self.image_of(&v, ImageKind::PlateCrop)?;
+            let crop = crate::search::image_of(&self.node, &v, ImageKind::PlateCrop)?;
             Ok((v, crop))
         });
         match opened {
             Ok((v, crop)) => {
-                let object = format!(
-                    "{object} ({}), plate crop {}",
-                    v.read().body.plate,
-                    if crop.is_some() {
-                        "shown"
-                    } else {
-                        "past retention or none"
+                let (crop, note) = match crop {
+                    crate::search::ImageState::Present(j) => (Some(j), "shown".to_string()),
+                    crate::search::ImageState::Absent => {
+                        (None, "past retention or none".to_string())
                     }
-                );
+                    crate::search::ImageState::Damaged(why) => (None, format!("withheld: {why}")),
+                };
+                let object = format!("{object} ({}), plate crop {note}", v.read().body.plate);
                 self.audit(
                     now,
                     &user,
@@ -744,39 +744,6 @@ impl Engine {
                 Err(e)
             }
         }
-    }
-
-    /// A read's image of `kind`, verified against the read's commitment;
-    /// None if the read has none or it is past its retention.
-    fn image_of(
-        &self,
-        read: &VerifiedRead,
-        kind: ImageKind,
-    ) -> Result<Option<Vec<u8>>, AccessError> {
-        let r = read.read();
-        let reference = match kind {
-            ImageKind::PlateCrop => r.body.crop,
-            ImageKind::Overview => r.body.overview,
-        };
-        let Some(reference) = reference else {
-            return Ok(None);
-        };
-        let id = RecordId {
-            origin: r.origin,
-            seq: r.seq,
-        };
-        let Some(bytes) = self.node.store.read_image(id, kind)? else {
-            return Ok(None);
-        };
-        let image = self.node.trust.open_image(&bytes).map_err(|e| {
-            AccessError::Invalid(format!("image of read {id} does not verify: {e}"))
-        })?;
-        if image.seq != r.seq || image.origin != r.origin || !reference.matches(&image.jpeg) {
-            return Err(AccessError::Invalid(format!(
-                "image of read {id} is not the one the read commits to"
-            )));
-        }
-        Ok(Some(image.jpeg))
     }
 
     /// Adds a user (Administrators only).
@@ -1016,12 +983,14 @@ impl Engine {
                 }
                 true
             })?;
+            let reads_cutoff = self.policy.retention.reads_cutoff(now);
             for kind in [ImageKind::PlateCrop, ImageKind::Overview] {
                 let cutoff = self.policy.retention.images_cutoff(kind, now);
                 self.node
                     .store
                     .expired_images(kind, cutoff, 0, |id, at, plate| {
-                        if !policy.held(now, id.origin, id.seq, at, plate) {
+                        // Images of reads that go anyway are counted with their reads.
+                        if at >= reads_cutoff && !policy.held(now, id.origin, id.seq, at, plate) {
                             report.images_purged += 1;
                         }
                         true

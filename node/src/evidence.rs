@@ -16,6 +16,7 @@ use alpr_protocol::{ImageKind, NodeId, Timestamp};
 
 use crate::datadir::Node;
 use crate::policy::{HoldScope, Policy};
+use crate::search::ImageState;
 use crate::store::{RecordId, StoreError, TimeRange};
 
 /// Largest bundle `evidence verify` reads into memory, and largest file in it.
@@ -145,6 +146,23 @@ pub fn write_bundle(
         let opening = node.trust.opening(&bytes).map_err(bad)?;
         let r = v.read();
         let stem = format!("reads/{}", record_stem(r.origin, r.seq));
+        let mut images = serde_json::Map::new();
+        for (kind, suffix) in [
+            (ImageKind::PlateCrop, "crop"),
+            (ImageKind::Overview, "overview"),
+        ] {
+            let name = format!("{}-{suffix}.jpg", record_stem(r.origin, r.seq));
+            let state = match crate::search::image_of(node, &v, kind)? {
+                ImageState::Present(jpeg) => {
+                    files.add(format!("reads/{name}"), jpeg);
+                    serde_json::Value::from(name)
+                }
+                // A damaged image is left out and said so; the read stands on its own signature.
+                ImageState::Damaged(why) => serde_json::Value::from(format!("withheld: {why}")),
+                ImageState::Absent => serde_json::Value::Null,
+            };
+            images.insert(suffix.to_string(), state);
+        }
         files.add_json(
             format!("{stem}.json"),
             &serde_json::json!({
@@ -161,17 +179,9 @@ pub fn write_bundle(
                 "lat": r.body.location.map(|l| l.lat),
                 "lon": r.body.location.map(|l| l.lon),
                 "accuracy_m": r.body.location.map(|l| l.accuracy_m),
-                "crop": r.body.crop.map(|_| format!("{}-crop.jpg", record_stem(r.origin, r.seq))),
+                "images": images,
             }),
         );
-        for (kind, suffix) in [
-            (ImageKind::PlateCrop, "crop"),
-            (ImageKind::Overview, "overview"),
-        ] {
-            if let Some(jpeg) = image_of(node, &v, kind)? {
-                files.add(format!("{stem}-{suffix}.jpg"), jpeg);
-            }
-        }
         files.add(format!("{stem}.opening"), opening);
         files.add(format!("{stem}.envelope"), bytes);
         origins.insert(r.origin);
@@ -290,40 +300,6 @@ pub fn write_bundle(
         }
     }
     Ok((manifest, manifest_sha256))
-}
-
-/// A read's image, verified against its commitment; None if past retention or never taken.
-fn image_of(
-    node: &Node,
-    read: &alpr_protocol::VerifiedRead,
-    kind: ImageKind,
-) -> Result<Option<Vec<u8>>, EvidenceError> {
-    let r = read.read();
-    let id = RecordId {
-        origin: r.origin,
-        seq: r.seq,
-    };
-    let reference = match kind {
-        ImageKind::PlateCrop => r.body.crop,
-        ImageKind::Overview => r.body.overview,
-    };
-    let (Some(reference), Some(bytes)) = (reference, node.store.read_image(id, kind)?) else {
-        return Ok(None);
-    };
-    let image = node
-        .trust
-        .open_image(&bytes)
-        .map_err(|e| EvidenceError::BadRecord {
-            id,
-            reason: format!("image: {e}"),
-        })?;
-    if !reference.matches(&image.jpeg) {
-        return Err(EvidenceError::BadRecord {
-            id,
-            reason: "image is not the one the read commits to".into(),
-        });
-    }
-    Ok(Some(image.jpeg))
 }
 
 /// Reads every file of a bundle directory into memory, with bounds.

@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 use alpr_protocol::{Capture, Location, PlateText, Region, Timestamp};
 use serde::Deserialize;
 
-/// A plate crop larger than this is refused: crops are a few kilobytes.
-pub const CROP_BYTES_MAX: usize = 512 * 1024;
+pub use alpr_protocol::record::CROP_BYTES_MAX;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -21,6 +21,8 @@ pub enum RecordError {
         index: usize,
         source: alpr_protocol::CertificateError,
     },
+    #[error("read {index} of the batch: {reason}")]
+    BadCapture { index: usize, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -47,12 +49,15 @@ fn seal_batch<R: CryptoRng + ?Sized>(
         "batch of {} exceeds READ_BATCH_MAX",
         batch.len()
     );
-    // A read signed outside the node's certificate window would never
-    // verify anywhere; refuse it here rather than store it.
-    for (index, (at, _)) in batch.iter().enumerate() {
+    // A read signed outside the node's certificate window, or too large to
+    // decode, would never verify anywhere; refuse it here rather than store it.
+    for (index, (at, capture)) in batch.iter().enumerate() {
         node.certificate
             .check_valid_at(*at)
             .map_err(|source| RecordError::OutsideCertificate { index, source })?;
+        capture
+            .check()
+            .map_err(|reason| RecordError::BadCapture { index, reason })?;
     }
     Ok(seal_parallel(node, first_seq, batch, rng))
 }

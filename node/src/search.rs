@@ -1,6 +1,6 @@
 //! Searches over stored reads: exact plate through the blind index, or a wildcard pattern.
 
-use alpr_protocol::{PlatePattern, PlateText, VerifiedRead};
+use alpr_protocol::{ImageKind, PlatePattern, PlateText, VerifiedRead};
 
 use crate::datadir::Node;
 use crate::store::{RecordId, StoreError, TimeRange};
@@ -84,4 +84,53 @@ fn query_matches(query: &Query, v: &VerifiedRead) -> bool {
         Query::Plate(p) => p == plate,
         Query::Pattern(p) => p.matches(plate.as_str()),
     }
+}
+
+/// What became of one image of a read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageState {
+    /// The image, verified against the read's commitment.
+    Present(Vec<u8>),
+    /// The read has none, or it is past its retention.
+    Absent,
+    /// Stored but not the image the read commits to (or does not open): the
+    /// read itself still stands.
+    Damaged(String),
+}
+
+/// A read's image of `kind`, checked against what the signed read commits to:
+/// same origin, seq and capture time, same SHA-256 and length.
+pub fn image_of(
+    node: &Node,
+    read: &VerifiedRead,
+    kind: ImageKind,
+) -> Result<ImageState, StoreError> {
+    let r = read.read();
+    let reference = match kind {
+        ImageKind::PlateCrop => r.body.crop,
+        ImageKind::Overview => r.body.overview,
+    };
+    let Some(reference) = reference else {
+        return Ok(ImageState::Absent);
+    };
+    let id = RecordId {
+        origin: r.origin,
+        seq: r.seq,
+    };
+    let Some(bytes) = node.store.read_image(id, kind)? else {
+        return Ok(ImageState::Absent);
+    };
+    Ok(match node.trust.open_image(&bytes) {
+        Err(e) => ImageState::Damaged(e.to_string()),
+        Ok(image)
+            if image.origin == r.origin
+                && image.seq == r.seq
+                && image.captured_at == r.captured_at
+                && image.kind == kind
+                && reference.matches(&image.jpeg) =>
+        {
+            ImageState::Present(image.jpeg)
+        }
+        Ok(_) => ImageState::Damaged("not the image the read commits to".into()),
+    })
 }

@@ -591,14 +591,17 @@ impl Store {
             let (k, _) = entry.map_err(dberr)?;
             let (time, idx, seq) = split_time_key(&k.value()[1..]);
             let id = resolve(&origins, idx, seq)?;
-            // The plate comes from the read's sealed column, for plate holds.
-            let plate = match by_time.get(time_key(time, idx, seq)).map_err(dberr)? {
-                Some(v) => match self.keys.open_column(&column_nonce(idx, seq), v.value()) {
-                    Some((plain, len)) => String::from_utf8_lossy(&plain[1..1 + len]).into_owned(),
-                    None => String::new(),
-                },
-                None => String::new(),
+            // The plate comes from the read's sealed column, for plate holds. Without
+            // it a hold could not be honoured, so the image is left for `verify`.
+            let column = by_time.get(time_key(time, idx, seq)).map_err(dberr)?;
+            let Some((plain, len)) =
+                column.and_then(|v| self.keys.open_column(&column_nonce(idx, seq), v.value()))
+            else {
+                tracing::warn!(read = %id, "image purge skips an image whose read index is missing");
+                out.damaged += 1;
+                continue;
             };
+            let plate = String::from_utf8_lossy(&plain[1..1 + len]).into_owned();
             if keep(id, time, &plate) {
                 out.kept += 1;
                 continue;

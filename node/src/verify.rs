@@ -155,7 +155,9 @@ fn verify_images(node: &Node, report: &mut Report) -> Result<(), StoreError> {
                 ImageKind::PlateCrop => read.read().body.crop,
                 ImageKind::Overview => read.read().body.overview,
             };
-            if !reference.is_some_and(|r| r.matches(&image.jpeg)) {
+            if !reference.is_some_and(|r| r.matches(&image.jpeg))
+                || image.captured_at != read.read().captured_at
+            {
                 failures.push((what, "is not the image its read commits to".into()));
             }
         })?;

@@ -1213,3 +1213,71 @@ fn v_a_2_malformed_control_requests_are_refused_on_record() {
     assert!(ev.body.object.contains("malformed"), "{}", ev.body.object);
     assert!(matches!(ev.body.outcome, Outcome::Refused(_)));
 }
+
+#[test]
+fn imports_are_checked_whole_and_a_damaged_image_is_withheld_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let officer = e.login(t(0), "jsmith", OFFICER_PW).unwrap();
+    // One read in the batch has an overview over the limit: nothing of the batch is stored.
+    let mut huge = body("BIG1");
+    huge.overview_jpeg = Some(vec![0; alpr_protocol::record::OVERVIEW_BYTES_MAX + 1]);
+    let err = e
+        .import(
+            t(1),
+            officer,
+            "camera",
+            std::iter::once(vec![(t(1), body("OK1")), (t(2), huge)]),
+            |_| true,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("overview frame exceeds"), "{err}");
+    assert_eq!(
+        e.node()
+            .store
+            .last_read_seq(e.node().node_key.id())
+            .unwrap(),
+        None
+    );
+    assert!(matches!(last_event(&e).body.outcome, Outcome::Failed(_)));
+
+    // A read whose stored crop is not the one it commits to: the read is shown, the crop withheld.
+    let me = e.node().node_key.id();
+    let sealer = alpr_protocol::Sealer {
+        node_key: &e.node().node_key,
+        data_key: &e.node().data_key,
+    };
+    let genuine = sealer.seal_read(1, t(5), body("DMG1"), &mut rand::rng());
+    let mut other = body("DMG1");
+    other.crop_jpeg = vec![0xFF, 0xD8, 0xFF, 0x00, 0x42];
+    let impostor = sealer.seal_read(1, t(5), other, &mut rand::rng());
+    e.node()
+        .store
+        .append_records(std::slice::from_ref(&genuine.read), &impostor.images)
+        .unwrap();
+    let (read, crop) = e
+        .view_read(
+            t(6),
+            officer,
+            &purpose("alert", "hit follow-up", None),
+            RecordId { origin: me, seq: 1 },
+        )
+        .unwrap();
+    assert_eq!(read.read().body.plate.as_str(), "DMG1");
+    assert!(crop.is_none());
+    assert!(
+        last_event(&e).body.object.contains("withheld"),
+        "{}",
+        last_event(&e).body.object
+    );
+    let admin = e.login(t(7), "chief", ADMIN_PW).unwrap();
+    let report = e.verify(t(7), admin).unwrap();
+    assert!(
+        report
+            .failures
+            .iter()
+            .any(|f| f.reason.contains("not the image its read commits to")),
+        "{:?}",
+        report.failures
+    );
+}

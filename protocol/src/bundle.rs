@@ -228,6 +228,29 @@ pub fn verify(files: &BTreeMap<String, Vec<u8>>, trusted_agency: Option<AgencyId
         }
     }
 
+    // Every record file belongs to a record the bundle holds.
+    for path in files.keys() {
+        if !(path.starts_with("reads/") || path.starts_with("audit/")) {
+            continue;
+        }
+        let stem = [
+            ".envelope",
+            ".opening",
+            ".json",
+            "-crop.jpg",
+            "-overview.jpg",
+        ]
+        .iter()
+        .find_map(|suffix| path.strip_suffix(suffix));
+        match stem {
+            None => report.problem(path, "not a record file (envelope, opening, json or image)"),
+            Some(stem) if !files.contains_key(&format!("{stem}.envelope")) => {
+                report.problem(path, "belongs to no record in the bundle")
+            }
+            Some(_) => {}
+        }
+    }
+
     // Each record: origin signature, certificate window, opening, and the readable copies.
     for (path, bytes) in files {
         let Some(stem) = path.strip_suffix(".envelope") else {

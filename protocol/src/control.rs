@@ -298,6 +298,8 @@ pub enum ControlResponse {
         purged: u64,
         held: u64,
         cutoff: Timestamp,
+        images: u64,
+        audit_events: u64,
         dry_run: bool,
     },
     Status {

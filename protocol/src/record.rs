@@ -106,7 +106,74 @@ pub struct ImageBody {
     pub jpeg: Vec<u8>,
 }
 
+/// Largest plate crop a read may carry.
+pub const CROP_BYTES_MAX: usize = 512 * 1024;
+/// Largest overview frame a read may carry.
+pub const OVERVIEW_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Longest camera name.
+pub const CAMERA_LEN_MAX: usize = 64;
+
 impl Capture {
+    /// Checks what sealing cannot: sizes within the limits every reader
+    /// enforces, confidences within 0..1, one character confidence per
+    /// plate character. A capture that fails would be stored unreadable.
+    pub fn check(&self) -> Result<(), String> {
+        let unit = |name: &str, v: f32| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{name} {v} is outside 0..1"))
+            }
+        };
+        unit("confidence", self.confidence)?;
+        for c in &self.char_confidences {
+            unit("character confidence", *c)?;
+        }
+        if self.char_confidences.len() != self.plate.as_str().len() {
+            return Err(format!(
+                "{} character confidences for the {}-character plate {}",
+                self.char_confidences.len(),
+                self.plate.as_str().len(),
+                self.plate
+            ));
+        }
+        if let Some(r) = &self.region {
+            unit("region confidence", r.confidence)?;
+            if r.code.is_empty() || r.code.len() > 8 {
+                return Err(format!(
+                    "region code '{}' must be 1 to 8 characters",
+                    r.code
+                ));
+            }
+        }
+        if self.camera.is_empty() || self.camera.chars().count() > CAMERA_LEN_MAX {
+            return Err(format!(
+                "camera name must be 1 to {CAMERA_LEN_MAX} characters"
+            ));
+        }
+        if let Some(l) = &self.location
+            && !((-90.0..=90.0).contains(&l.lat)
+                && (-180.0..=180.0).contains(&l.lon)
+                && l.accuracy_m >= 0.0)
+        {
+            return Err(format!("location {},{} is not on Earth", l.lat, l.lon));
+        }
+        if self.crop_jpeg.len() > CROP_BYTES_MAX {
+            return Err(format!(
+                "plate crop of {} bytes exceeds {CROP_BYTES_MAX}",
+                self.crop_jpeg.len()
+            ));
+        }
+        if self
+            .overview_jpeg
+            .as_ref()
+            .is_some_and(|o| o.len() > OVERVIEW_BYTES_MAX)
+        {
+            return Err(format!("overview frame exceeds {OVERVIEW_BYTES_MAX} bytes"));
+        }
+        Ok(())
+    }
+
     /// The read's sealed body and its images.
     pub fn split(self) -> (ReadBody, Option<Vec<u8>>, Option<Vec<u8>>) {
         let crop = (!self.crop_jpeg.is_empty()).then_some(self.crop_jpeg);
