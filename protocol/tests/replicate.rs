@@ -1,0 +1,228 @@
+//! The replication core's laws: order and duplicates do not matter, cuts lose
+//! at most the batch in flight, and reads only ever flow toward stations.
+
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is a failure with its message.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use alpr_protocol::replicate::{
+    BatchLimits, COLLECTIONS, Collection, Output, Received, RecordSource, SyncMessage, SyncSession,
+    VersionVector, Want, WireRecord,
+};
+use alpr_protocol::{NodeId, Role};
+use proptest::prelude::*;
+
+/// A node's records in memory, standing in for its store.
+#[derive(Default)]
+struct Node {
+    records: BTreeMap<(Collection, NodeId, u64), WireRecord>,
+    received: BTreeMap<Collection, Received>,
+    delivered: usize,
+}
+
+impl Node {
+    fn add(&mut self, c: Collection, origin: NodeId, seq: u64) {
+        let record = WireRecord {
+            origin,
+            seq,
+            envelope: vec![seq as u8; 10],
+            images: vec![vec![1; 5]],
+        };
+        self.records.insert((c, origin, seq), record);
+        self.received.entry(c).or_default().accept(origin, seq);
+    }
+
+    fn vectors(&self) -> BTreeMap<Collection, VersionVector> {
+        COLLECTIONS
+            .iter()
+            .map(|c| {
+                (
+                    *c,
+                    self.received
+                        .get(c)
+                        .map(Received::vector)
+                        .unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+}
+
+impl RecordSource for Node {
+    fn fetch(&self, c: Collection, want: Want, limits: BatchLimits) -> Vec<WireRecord> {
+        self.records
+            .range((c, want.origin, want.after + 1)..=(c, want.origin, want.upto))
+            .take(limits.records_max)
+            .map(|(_, r)| r.clone())
+            .collect()
+    }
+}
+
+fn id(n: u8) -> NodeId {
+    NodeId([n; 32])
+}
+
+/// Runs one connection until both sides are idle or `cut_after` messages were delivered.
+fn connect(
+    a: &mut Node,
+    a_role: Role,
+    b: &mut Node,
+    b_role: Role,
+    limits: BatchLimits,
+    cut_after: usize,
+) -> bool {
+    let (mut sa, hello_a) = SyncSession::start(id(1), a_role, a.vectors(), limits);
+    let (mut sb, hello_b) = SyncSession::start(id(2), b_role, b.vectors(), limits);
+    // (to_b, message)
+    let mut wire: VecDeque<(bool, SyncMessage)> = VecDeque::new();
+    for (to_b, out) in [(true, hello_a), (false, hello_b)] {
+        if let Output::Send(m) = out {
+            wire.push_back((to_b, m));
+        }
+    }
+    let mut delivered = 0;
+    while let Some((to_b, message)) = wire.pop_front() {
+        if delivered == cut_after {
+            return false;
+        }
+        delivered += 1;
+        let (session, node) = if to_b {
+            (&mut sb, &mut *b)
+        } else {
+            (&mut sa, &mut *a)
+        };
+        let mut outs = session.receive(message, node).unwrap();
+        while let Some(out) = outs.pop() {
+            match out {
+                Output::Send(m) => wire.push_back((!to_b, m)),
+                Output::Store {
+                    collection,
+                    records,
+                } => {
+                    for r in records {
+                        node.delivered += 1;
+                        node.records
+                            .insert((collection, r.origin, r.seq), r.clone());
+                        node.received
+                            .entry(collection)
+                            .or_default()
+                            .accept(r.origin, r.seq);
+                    }
+                    let v = node
+                        .received
+                        .get(&collection)
+                        .map(Received::vector)
+                        .unwrap_or_default();
+                    outs.extend(session.stored(collection, v, node));
+                }
+            }
+        }
+    }
+    sa.idle() && sb.idle()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Any order, any number of times: the same vector.
+    #[test]
+    fn accepting_is_order_free_and_idempotent(seqs in prop::collection::vec(1u64..60, 0..200), seed in any::<u64>()) {
+        let mut a = Received::default();
+        for s in &seqs {
+            a.accept(id(3), *s);
+        }
+        let mut shuffled = seqs.clone();
+        shuffled.extend(seqs.iter().take(20));
+        let n = shuffled.len();
+        if n > 1 {
+            for i in 0..n {
+                let j = (seed.wrapping_mul(i as u64 + 1) % n as u64) as usize;
+                shuffled.swap(i, j);
+            }
+        }
+        let mut b = Received::default();
+        for s in &shuffled {
+            b.accept(id(3), *s);
+        }
+        prop_assert_eq!(a.vector(), b.vector());
+        let expect = (1..).take_while(|s| seqs.contains(s)).last().unwrap_or(0);
+        prop_assert_eq!(a.vector().mark(&id(3)).contiguous, expect);
+    }
+
+    /// A car's shift reaches the station whatever the cuts; nothing is resent
+    /// but the batches in flight at each cut; the station's reads never reach the car.
+    #[test]
+    fn a_shift_survives_cuts(reads in 1u64..300, audit in 0u64..50, have in 0u64..100, cuts in prop::collection::vec(1usize..40, 0..6), batch in 1usize..50) {
+        let limits = BatchLimits { records_max: batch, bytes_max: 1 << 20 };
+        let mut car = Node::default();
+        let mut station = Node::default();
+        for s in 1..=reads {
+            car.add(Collection::Reads, id(7), s);
+        }
+        for s in 1..=audit {
+            car.add(Collection::AuditEvents, id(7), s);
+        }
+        for s in 1..=have.min(reads) {
+            station.add(Collection::Reads, id(7), s);
+        }
+        station.add(Collection::Reads, id(9), 1); // the station's own read
+        let mut rounds = 0;
+        for cut in &cuts {
+            connect(&mut car, Role::Vehicle, &mut station, Role::Station, limits, *cut);
+            rounds += 1;
+        }
+        while !connect(&mut car, Role::Vehicle, &mut station, Role::Station, limits, usize::MAX) {
+            rounds += 1;
+            prop_assert!(rounds < 100, "no convergence");
+        }
+        for s in 1..=reads {
+            prop_assert!(station.records.contains_key(&(Collection::Reads, id(7), s)), "read {} missing", s);
+        }
+        prop_assert_eq!(station.vectors()[&Collection::AuditEvents].mark(&id(7)).contiguous, audit);
+        prop_assert!(!car.records.contains_key(&(Collection::Reads, id(9), 1)), "a station's read reached a car");
+        let needed = (reads - have.min(reads) + audit) as usize;
+        prop_assert!(station.delivered <= needed + cuts.len() * 2 * batch, "resent too much: {} for {}", station.delivered, needed);
+    }
+
+    /// Two stations exchange everything each holds, in both directions.
+    #[test]
+    fn stations_converge(a_reads in 0u64..80, b_reads in 0u64..80) {
+        let limits = BatchLimits { records_max: 7, bytes_max: 1 << 20 };
+        let mut a = Node::default();
+        let mut b = Node::default();
+        for s in 1..=a_reads { a.add(Collection::Reads, id(1), s); }
+        for s in 1..=b_reads { b.add(Collection::Reads, id(2), s); }
+        prop_assert!(connect(&mut a, Role::Station, &mut b, Role::Station, limits, usize::MAX));
+        prop_assert_eq!(a.vectors(), b.vectors());
+    }
+}
+
+#[test]
+fn a_car_refuses_reads_sent_to_it() {
+    let (mut car, _) = SyncSession::start(
+        id(1),
+        Role::Vehicle,
+        BTreeMap::new(),
+        BatchLimits::default(),
+    );
+    let source = Node::default();
+    car.receive(
+        SyncMessage::Hello {
+            node: id(2),
+            role: Role::Vehicle,
+            vectors: BTreeMap::new(),
+        },
+        &source,
+    )
+    .unwrap();
+    let err = car
+        .receive(
+            SyncMessage::Batch {
+                collection: Collection::Reads,
+                records: vec![],
+            },
+            &source,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("may not receive"), "{err}");
+}
