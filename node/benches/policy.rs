@@ -39,6 +39,24 @@ fn node(dir: &std::path::Path, t0: i64, rng: &mut StdRng) -> Node {
     Node::init(&dir.join("node"), &path, PASS, rng).expect("node")
 }
 
+/// An engine over `node` with a trained Administrator "chief".
+fn with_admin(node: Node, seed: [u8; 32], t0: i64) -> Engine {
+    let mut engine = Engine::open(node, seed).expect("engine");
+    engine
+        .bootstrap_admin(
+            Timestamp(t0),
+            NewUser {
+                name: "chief".into(),
+                role: UserRole::Administrator,
+                password: "staff services 2026".into(),
+                trained_on: Some(Timestamp(t0 - DAY)),
+                training_expires: None,
+            },
+        )
+        .expect("admin");
+    engine
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -72,19 +90,7 @@ fn main() {
             })
             .collect(),
     );
-    let mut engine = Engine::open(node(dir.path(), t0, &mut rng), [3; 32]).expect("engine");
-    engine
-        .bootstrap_admin(
-            Timestamp(t0),
-            NewUser {
-                name: "chief".into(),
-                role: UserRole::Administrator,
-                password: "staff services 2026".into(),
-                trained_on: Some(Timestamp(t0 - DAY)),
-                training_expires: None,
-            },
-        )
-        .expect("admin");
+    let mut engine = with_admin(node(dir.path(), t0, &mut rng), [3; 32], t0);
     let login_ms = median(
         (0..20)
             .map(|i| {
@@ -161,19 +167,7 @@ fn main() {
     });
     rec.record_stream(&pnode, batches, &mut rng, |_| true)
         .expect("ingest");
-    let mut engine = Engine::open(pnode, [4; 32]).expect("engine");
-    engine
-        .bootstrap_admin(
-            Timestamp(t0),
-            NewUser {
-                name: "chief".into(),
-                role: UserRole::Administrator,
-                password: "staff services 2026".into(),
-                trained_on: Some(Timestamp(t0 - DAY)),
-                training_expires: None,
-            },
-        )
-        .expect("admin");
+    let mut engine = with_admin(pnode, [4; 32], t0);
     let token = engine
         .login(Timestamp(t0), "chief", "staff services 2026")
         .expect("login");

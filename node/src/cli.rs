@@ -585,6 +585,8 @@ struct Session {
     backend: Backend,
     token: [u8; 32],
     logged_out: bool,
+    /// Node ids the node knows, fetched once per command.
+    nodes: Option<Vec<NodeId>>,
 }
 
 /// A command that fails still ends its session, so the audit log shows the logout.
@@ -616,6 +618,7 @@ impl Session {
             token: [0; 32],
             // Not logged in yet: nothing to end if the login fails.
             logged_out: true,
+            nodes: None,
         };
         let response = session.send(ControlRequest::Login {
             user: args.user.clone(),
@@ -656,11 +659,16 @@ impl Session {
 
     /// Node ids this node knows (to resolve ORIGIN prefixes).
     fn known_nodes(&mut self) -> Result<Vec<NodeId>> {
-        let token = self.token;
-        match self.send(ControlRequest::Status { token })? {
-            ControlResponse::Status { nodes, .. } => Ok(nodes),
-            other => bail!("unexpected answer: {other:?}"),
+        if let Some(nodes) = &self.nodes {
+            return Ok(nodes.clone());
         }
+        let token = self.token;
+        let ControlResponse::Status { nodes, .. } = self.send(ControlRequest::Status { token })?
+        else {
+            bail!("unexpected answer from the node");
+        };
+        self.nodes = Some(nodes.clone());
+        Ok(nodes)
     }
 
     /// ORIGIN/SEQ, where ORIGIN is a node id or a unique prefix of one (as search prints).

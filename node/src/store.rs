@@ -210,6 +210,34 @@ pub struct Expired {
     pub damaged: u64,
 }
 
+impl Expired {
+    /// Counts an expired record as kept (when `keep` spares it) or collects
+    /// it; returns false once `limit` records are collected and another waits.
+    fn offer(
+        &mut self,
+        id: RecordId,
+        captured_at: Timestamp,
+        plate: &str,
+        limit: usize,
+        keep: &mut impl FnMut(RecordId, Timestamp, &str) -> bool,
+    ) -> bool {
+        if keep(id, captured_at, plate) {
+            self.kept += 1;
+            return true;
+        }
+        if self.reads.len() == limit {
+            self.more = true;
+            return false;
+        }
+        self.reads.push(ExpiredRead {
+            id,
+            captured_at,
+            plate: plate.to_string(),
+        });
+        true
+    }
+}
+
 /// Facts fixed when the database was created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreIdentity {
@@ -497,12 +525,9 @@ impl Store {
     /// Stores sealed reads with their images in one durable transaction;
     /// returns how many reads were new.
     pub fn append_sealed(&self, sealed: &[SealedRead]) -> Result<usize, StoreError> {
-        let reads: Vec<VerifiedRead> = sealed.iter().map(|s| s.read.clone()).collect();
-        let images: Vec<VerifiedImage> = sealed
-            .iter()
-            .flat_map(|s| s.images.iter().cloned())
-            .collect();
-        self.append_records(&reads, &images)
+        let reads: Vec<&VerifiedRead> = sealed.iter().map(|s| &s.read).collect();
+        let images: Vec<&VerifiedImage> = sealed.iter().flat_map(|s| &s.images).collect();
+        self.append_refs(&reads, &images)
     }
 
     /// Stores reads and image records in one durable transaction; returns how many reads were new.
@@ -510,6 +535,18 @@ impl Store {
         &self,
         reads: &[VerifiedRead],
         images: &[VerifiedImage],
+    ) -> Result<usize, StoreError> {
+        let reads: Vec<&VerifiedRead> = reads.iter().collect();
+        let images: Vec<&VerifiedImage> = images.iter().collect();
+        self.append_refs(&reads, &images)
+    }
+
+    /// The one write path for reads and images; takes references so that
+    /// images (kilobytes each) are never copied on the way to the store.
+    fn append_refs(
+        &self,
+        reads: &[&VerifiedRead],
+        images: &[&VerifiedImage],
     ) -> Result<usize, StoreError> {
         let tx = self.db.begin_write().map_err(dberr)?;
         let mut added = 0;
@@ -601,20 +638,10 @@ impl Store {
                 out.damaged += 1;
                 continue;
             };
-            let plate = String::from_utf8_lossy(&plain[1..1 + len]).into_owned();
-            if keep(id, time, &plate) {
-                out.kept += 1;
-                continue;
-            }
-            if out.reads.len() == limit {
-                out.more = true;
+            let plate = String::from_utf8_lossy(&plain[1..1 + len]);
+            if !out.offer(id, time, &plate, limit, &mut keep) {
                 break;
             }
-            out.reads.push(ExpiredRead {
-                id,
-                captured_at: time,
-                plate,
-            });
         }
         Ok(out)
     }
@@ -784,20 +811,10 @@ impl Store {
                 out.damaged += 1;
                 continue;
             };
-            let plate = std::str::from_utf8(&plain[1..1 + len]).unwrap_or("");
-            if keep(id, time, plate) {
-                out.kept += 1;
-                continue;
-            }
-            if out.reads.len() == limit {
-                out.more = true;
+            let plate = String::from_utf8_lossy(&plain[1..1 + len]);
+            if !out.offer(id, time, &plate, limit, &mut keep) {
                 break;
             }
-            out.reads.push(ExpiredRead {
-                id,
-                captured_at: time,
-                plate: plate.to_string(),
-            });
         }
         Ok(out)
     }
@@ -855,11 +872,6 @@ impl Store {
         let (_, v) = entry.map_err(dberr)?;
         let entries = block::entries(v.value()).map_err(|e| damaged_block(origin, e))?;
         Ok(entries.last().map(|e| e.seq))
-    }
-
-    /// The highest stored seq of `origin` among audit events.
-    pub fn last_audit_seq(&self, origin: NodeId) -> Result<Option<u64>, StoreError> {
-        Ok(self.last_audit(origin)?.map(|(seq, _)| seq))
     }
 
     /// The last audit event of `origin` (seq and envelope), to chain the next one to.

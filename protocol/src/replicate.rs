@@ -206,7 +206,6 @@ pub enum SyncError {
 /// it messages and acknowledgements and carries out its outputs.
 #[derive(Debug)]
 pub struct SyncSession {
-    me: NodeId,
     role: Role,
     limits: BatchLimits,
     local: BTreeMap<Collection, VersionVector>,
@@ -234,7 +233,6 @@ impl SyncSession {
         };
         (
             SyncSession {
-                me,
                 role,
                 limits,
                 local,
@@ -381,9 +379,5 @@ impl SyncSession {
         }));
         self.pump(collection, source, &mut out);
         out
-    }
-
-    pub fn node(&self) -> NodeId {
-        self.me
     }
 }
