@@ -1,13 +1,20 @@
 //! The replication core for append-only collections (reads with their images, audit events), sans-IO.
 //!
-//! Each side keeps, per origin, a [`Mark`]: the highest seq up to which it
-//! holds every record (`contiguous`) and the seq below which records were
-//! purged (`floor`). Peers exchange their [`VersionVector`]s in `Hello`; each
-//! then sends what the other lacks in bounded batches, one batch in flight per
-//! collection, and moves on when the receiver acknowledges with its new
-//! vector. A cut connection loses at most the batch in flight: the next
-//! `Hello` says exactly what arrived. Applying records is idempotent and
-//! order-free ([`Received`]), so duplicates and reordering change nothing.
+//! Each side keeps, per origin, a [`Mark`]: the seq up to which it holds
+//! every record that still exists anywhere it looked (`contiguous`) and the
+//! seq below which records were purged (`floor`). Peers exchange their
+//! [`VersionVector`]s in `Hello`; each then sends what the other lacks in
+//! bounded batches, one batch in flight per collection, and moves on when the
+//! receiver acknowledges with its new vector. A cut connection loses at most
+//! the batch in flight: the next `Hello` says exactly what arrived.
+//!
+//! A batch covers a run of one origin's seqs, `after + 1 ..= through`, and
+//! carries every record the sender holds in that run. Records the sender no
+//! longer holds (purged past retention while others in the run were held as
+//! evidence) are gaps it vouches for: the receiver moves its mark to
+//! `through` once it stored the whole batch, so it never asks for them again.
+//! Applying a batch twice, or batches in any order, ends in the same state
+//! ([`Received`]).
 //!
 //! This module decides what to send and what to store; it never verifies or
 //! stores a record itself. Its driver (QUIC in the node, the simulator) checks
@@ -18,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::enrollment::Role;
+use crate::enrollment::{Role, SignedCertificate};
 use crate::identity::NodeId;
 
 /// What a session replicates.
@@ -44,10 +51,17 @@ impl Collection {
 /// One origin's progress in one collection.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mark {
-    /// Every seq in `floor + 1 ..= contiguous` is held.
+    /// Every seq up to here is held, or was purged where it was looked for.
     pub contiguous: u64,
-    /// Seqs up to here were purged (they are not coming back).
+    /// Seqs up to here were purged as a prefix (they are not coming back).
     pub floor: u64,
+}
+
+impl Mark {
+    /// The seq after which this side still wants records.
+    pub fn wants_after(self) -> u64 {
+        self.contiguous.max(self.floor)
+    }
 }
 
 /// Per origin, how far a node holds a collection.
@@ -73,8 +87,7 @@ impl VersionVector {
         self.0
             .iter()
             .filter_map(|(origin, mine)| {
-                let theirs = peer.mark(origin);
-                let after = theirs.contiguous.max(theirs.floor).max(mine.floor);
+                let after = peer.mark(origin).wants_after().max(mine.floor);
                 (after < mine.contiguous).then_some(Want {
                     origin: *origin,
                     after,
@@ -108,14 +121,29 @@ impl Received {
     /// Records that `origin`'s `seq` is held; returns whether it was new.
     pub fn accept(&mut self, origin: NodeId, seq: u64) -> bool {
         let (mark, early) = self.marks.entry(origin).or_default();
-        if seq <= mark.contiguous.max(mark.floor) || early.contains(&seq) {
+        if seq <= mark.wants_after() || early.contains(&seq) {
             return false;
         }
         early.insert(seq);
-        while early.remove(&(mark.contiguous.max(mark.floor) + 1)) {
-            mark.contiguous = mark.contiguous.max(mark.floor) + 1;
-        }
+        Self::absorb(mark, early);
         true
+    }
+
+    /// A whole batch for `after + 1 ..= through` was stored: the run is
+    /// complete if this side held everything up to `after`.
+    pub fn cover(&mut self, origin: NodeId, after: u64, through: u64) {
+        let (mark, early) = self.marks.entry(origin).or_default();
+        if mark.wants_after() >= after && through > mark.contiguous {
+            mark.contiguous = through;
+            early.retain(|s| *s > through);
+            Self::absorb(mark, early);
+        }
+    }
+
+    fn absorb(mark: &mut Mark, early: &mut BTreeSet<u64>) {
+        while early.remove(&(mark.wants_after() + 1)) {
+            mark.contiguous = mark.wants_after() + 1;
+        }
     }
 
     pub fn vector(&self) -> VersionVector {
@@ -139,19 +167,43 @@ impl Default for BatchLimits {
     }
 }
 
+/// Largest sync frame either side accepts: a full batch plus its framing.
+pub const SYNC_FRAME_BYTES_MAX: usize = 8 * 1024 * 1024;
+
+/// Most certificates one batch may carry (it needs one: its origin's).
+const BATCH_CERTIFICATES_MAX: usize = 4;
+
 /// One record as it travels: its envelope and, for a read, its image records.
+/// The origin is the batch's; the driver checks both against the envelope header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WireRecord {
-    pub origin: NodeId,
     pub seq: u64,
+    #[serde(with = "serde_bytes")]
     pub envelope: Vec<u8>,
-    pub images: Vec<Vec<u8>>,
+    pub images: Vec<WireImage>,
 }
 
+/// An image record's envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireImage(#[serde(with = "serde_bytes")] pub Vec<u8>);
+
 impl WireRecord {
-    fn bytes(&self) -> usize {
-        self.envelope.len() + self.images.iter().map(Vec::len).sum::<usize>()
+    pub fn bytes(&self) -> usize {
+        self.envelope.len() + self.images.iter().map(|i| i.0.len()).sum::<usize>()
     }
+}
+
+/// A run of one origin's records: everything the sender holds in `after + 1 ..= through`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Batch {
+    pub collection: Collection,
+    pub origin: NodeId,
+    pub after: u64,
+    pub through: u64,
+    /// The origin's enrollment certificate, so a receiver that never met
+    /// the origin can check its signatures (it still checks the agency's).
+    pub certificates: Vec<SignedCertificate>,
+    pub records: Vec<WireRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,10 +213,7 @@ pub enum SyncMessage {
         role: Role,
         vectors: BTreeMap<Collection, VersionVector>,
     },
-    Batch {
-        collection: Collection,
-        records: Vec<WireRecord>,
-    },
+    Batch(Batch),
     /// The receiver stored a batch; its vector now.
     Ack {
         collection: Collection,
@@ -172,22 +221,38 @@ pub enum SyncMessage {
     },
 }
 
+/// What a [`RecordSource`] found for a [`Want`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fetched {
+    /// Records in seq order.
+    pub records: Vec<WireRecord>,
+    /// Whether these are all the source holds up to `want.upto`.
+    pub complete: bool,
+}
+
 /// Where a session reads the records it sends (the node's store, the simulator's).
 pub trait RecordSource {
-    /// Records of `origin` with seq in `after + 1 ..= upto`, in seq order, as
-    /// many as `limits` allow (at least one if any exists).
-    fn fetch(&self, collection: Collection, want: Want, limits: BatchLimits) -> Vec<WireRecord>;
+    /// Records of `want.origin` with seq in `after + 1 ..= upto`, in seq
+    /// order, as many as `limits` allow (at least one if any exists).
+    fn fetch(
+        &self,
+        collection: Collection,
+        want: Want,
+        limits: BatchLimits,
+    ) -> Result<Fetched, String>;
+
+    /// The origin's enrollment certificate, if known.
+    fn certificate(&self, origin: &NodeId) -> Option<SignedCertificate>;
 }
 
 /// What the driver must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
     Send(SyncMessage),
-    /// Verify these records and store the good ones, then call [`SyncSession::stored`].
-    Store {
-        collection: Collection,
-        records: Vec<WireRecord>,
-    },
+    /// Verify every record of the batch; store it whole if all are good, then
+    /// call [`SyncSession::stored`]. One bad record refuses the batch and ends
+    /// the connection.
+    Store(Batch),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -196,10 +261,27 @@ pub enum SyncError {
     NotIntroduced(&'static str),
     #[error("peer sent a second Hello")]
     SecondHello,
+    #[error(
+        "peer introduced itself as {claimed:?} {claimed_role:?}, but authenticated as {node:?} {role:?}"
+    )]
+    NotWhoItIs {
+        claimed: NodeId,
+        claimed_role: Role,
+        node: NodeId,
+        role: Role,
+    },
     #[error("peer sent {collection:?} records, which a {role:?} may not receive from it")]
     WrongDirection { collection: Collection, role: Role },
     #[error("peer sent a batch of {0} records, over the limit")]
     BatchTooLarge(usize),
+    #[error("peer sent a batch of {origin:?} that is not a run: {reason}")]
+    BadRun { origin: NodeId, reason: String },
+    #[error("peer sent a batch for {0:?} while another was being stored")]
+    Overlapping(Collection),
+    #[error("peer acknowledged {0:?}, which had no batch in flight")]
+    UnexpectedAck(Collection),
+    #[error("reading records to send failed: {0}")]
+    Source(String),
 }
 
 /// One connection's replication, both directions. Sans-IO: the driver feeds
@@ -209,20 +291,26 @@ pub struct SyncSession {
     role: Role,
     limits: BatchLimits,
     local: BTreeMap<Collection, VersionVector>,
-    peer: Option<(NodeId, Role)>,
+    /// Who the handshake authenticated; Hello must agree.
+    peer: (NodeId, Role),
+    introduced: bool,
+    /// What the peer said it holds in Hello: what it will send this side.
+    peer_hello: BTreeMap<Collection, VersionVector>,
     /// What the peer is known to hold, per collection (from Hello and Acks).
     peer_vectors: BTreeMap<Collection, VersionVector>,
-    /// Whether a batch of ours awaits the peer's Ack, per collection.
-    in_flight: BTreeMap<Collection, bool>,
+    /// Collections with a batch of ours awaiting the peer's Ack.
+    in_flight: BTreeSet<Collection>,
     /// Batches received and handed to the driver, not yet acknowledged.
     storing: VecDeque<Collection>,
 }
 
 impl SyncSession {
-    /// Starts a session; `local` is what this node holds now. Returns the Hello to send.
+    /// Starts a session with a peer the transport authenticated; `local` is
+    /// what this node holds now. Returns the Hello to send.
     pub fn start(
         me: NodeId,
         role: Role,
+        peer: (NodeId, Role),
         local: BTreeMap<Collection, VersionVector>,
         limits: BatchLimits,
     ) -> (SyncSession, Output) {
@@ -236,30 +324,45 @@ impl SyncSession {
                 role,
                 limits,
                 local,
-                peer: None,
+                peer,
+                introduced: false,
+                peer_hello: BTreeMap::new(),
                 peer_vectors: BTreeMap::new(),
-                in_flight: BTreeMap::new(),
+                in_flight: BTreeSet::new(),
                 storing: VecDeque::new(),
             },
             Output::Send(hello),
         )
     }
 
-    pub fn peer(&self) -> Option<(NodeId, Role)> {
+    pub fn peer(&self) -> (NodeId, Role) {
         self.peer
     }
 
     /// Whether nothing is left to send or store in either direction, as far as this side knows.
     pub fn idle(&self) -> bool {
-        self.peer.is_some()
+        self.introduced
             && self.storing.is_empty()
-            && self.in_flight.values().all(|f| !f)
+            && self.in_flight.is_empty()
             && COLLECTIONS.iter().all(|c| self.next_want(*c).is_none())
     }
 
+    /// Idle, and this side holds everything the peer held when it said
+    /// Hello: a one-shot sync may hang up.
+    pub fn in_sync(&self) -> bool {
+        self.idle()
+            && COLLECTIONS
+                .iter()
+                .filter(|c| c.may_send_to(self.role))
+                .all(|c| {
+                    let theirs = self.peer_hello.get(c).cloned().unwrap_or_default();
+                    let mine = self.local.get(c).cloned().unwrap_or_default();
+                    theirs.lacking(&mine).is_empty()
+                })
+    }
+
     fn next_want(&self, collection: Collection) -> Option<Want> {
-        let (_, peer_role) = self.peer?;
-        if !collection.may_send_to(peer_role) {
+        if !self.introduced || !collection.may_send_to(self.peer.1) {
             return None;
         }
         let theirs = self
@@ -273,14 +376,23 @@ impl SyncSession {
     }
 
     /// Sends the next batch of `collection` if none is in flight.
-    fn pump(&mut self, collection: Collection, source: &impl RecordSource, out: &mut Vec<Output>) {
-        if self.in_flight.get(&collection).copied().unwrap_or(false) {
-            return;
+    fn pump(
+        &mut self,
+        collection: Collection,
+        source: &impl RecordSource,
+        out: &mut Vec<Output>,
+    ) -> Result<(), SyncError> {
+        if self.in_flight.contains(&collection) {
+            return Ok(());
         }
         let Some(want) = self.next_want(collection) else {
-            return;
+            return Ok(());
         };
-        let mut records = source.fetch(collection, want, self.limits);
+        let fetched = source
+            .fetch(collection, want, self.limits)
+            .map_err(SyncError::Source)?;
+        let mut records = fetched.records;
+        records.retain(|r| r.seq > want.after && r.seq <= want.upto);
         let mut bytes = 0;
         let mut keep = 0;
         for r in &records {
@@ -292,15 +404,68 @@ impl SyncSession {
             bytes += r.bytes();
             keep += 1;
         }
+        let complete = fetched.complete && keep == records.len();
         records.truncate(keep);
-        if records.is_empty() {
-            return;
-        }
-        self.in_flight.insert(collection, true);
-        out.push(Output::Send(SyncMessage::Batch {
+        let through = match records.last() {
+            _ if complete => want.upto,
+            Some(last) => last.seq,
+            // Nothing found and not complete: the source broke its contract.
+            None => return Err(SyncError::Source("fetch returned nothing".into())),
+        };
+        self.in_flight.insert(collection);
+        out.push(Output::Send(SyncMessage::Batch(Batch {
             collection,
+            origin: want.origin,
+            after: want.after,
+            through,
+            certificates: source.certificate(&want.origin).into_iter().collect(),
             records,
-        }));
+        })));
+        Ok(())
+    }
+
+    fn check_batch(&self, batch: &Batch) -> Result<(), SyncError> {
+        if !batch.collection.may_send_to(self.role) {
+            return Err(SyncError::WrongDirection {
+                collection: batch.collection,
+                role: self.role,
+            });
+        }
+        if batch.records.len() > self.limits.records_max {
+            return Err(SyncError::BatchTooLarge(batch.records.len()));
+        }
+        let bad = |reason: String| SyncError::BadRun {
+            origin: batch.origin,
+            reason,
+        };
+        if batch.through < batch.after {
+            return Err(bad(format!(
+                "ends at {} before it starts after {}",
+                batch.through, batch.after
+            )));
+        }
+        if batch.certificates.len() > BATCH_CERTIFICATES_MAX {
+            return Err(bad(format!(
+                "{} certificates attached",
+                batch.certificates.len()
+            )));
+        }
+        let mut last = batch.after;
+        for r in &batch.records {
+            if r.seq <= last || r.seq > batch.through {
+                return Err(bad(format!(
+                    "seq {} out of order or outside {}..={}",
+                    r.seq,
+                    batch.after + 1,
+                    batch.through
+                )));
+            }
+            last = r.seq;
+        }
+        if self.storing.contains(&batch.collection) {
+            return Err(SyncError::Overlapping(batch.collection));
+        }
+        Ok(())
     }
 
     /// Handles one message from the peer.
@@ -316,58 +481,55 @@ impl SyncSession {
                 role,
                 vectors,
             } => {
-                if self.peer.is_some() {
+                if self.introduced {
                     return Err(SyncError::SecondHello);
                 }
-                self.peer = Some((node, role));
-                self.peer_vectors = vectors;
-                for c in COLLECTIONS {
-                    self.pump(c, source, &mut out);
-                }
-            }
-            SyncMessage::Batch {
-                collection,
-                records,
-            } => {
-                if self.peer.is_none() {
-                    return Err(SyncError::NotIntroduced("a batch"));
-                }
-                if !collection.may_send_to(self.role) {
-                    return Err(SyncError::WrongDirection {
-                        collection,
-                        role: self.role,
+                if (node, role) != self.peer {
+                    return Err(SyncError::NotWhoItIs {
+                        claimed: node,
+                        claimed_role: role,
+                        node: self.peer.0,
+                        role: self.peer.1,
                     });
                 }
-                if records.len() > self.limits.records_max {
-                    return Err(SyncError::BatchTooLarge(records.len()));
+                self.introduced = true;
+                self.peer_hello = vectors.clone();
+                self.peer_vectors = vectors;
+                for c in COLLECTIONS {
+                    self.pump(c, source, &mut out)?;
                 }
-                self.storing.push_back(collection);
-                out.push(Output::Store {
-                    collection,
-                    records,
-                });
+            }
+            SyncMessage::Batch(batch) => {
+                if !self.introduced {
+                    return Err(SyncError::NotIntroduced("a batch"));
+                }
+                self.check_batch(&batch)?;
+                self.storing.push_back(batch.collection);
+                out.push(Output::Store(batch));
             }
             SyncMessage::Ack { collection, vector } => {
-                if self.peer.is_none() {
+                if !self.introduced {
                     return Err(SyncError::NotIntroduced("an ack"));
                 }
-                self.in_flight.insert(collection, false);
+                if !self.in_flight.remove(&collection) {
+                    return Err(SyncError::UnexpectedAck(collection));
+                }
                 self.peer_vectors.insert(collection, vector);
-                self.pump(collection, source, &mut out);
+                self.pump(collection, source, &mut out)?;
             }
         }
         Ok(out)
     }
 
-    /// The driver stored (or refused) a batch it was handed; `local` is the
-    /// collection's vector now. Acknowledges it, and sends on if this side
-    /// now holds more than the peer.
+    /// The driver stored a batch it was handed; `local` is the collection's
+    /// vector now. Acknowledges it, and sends on if this side now holds more
+    /// than the peer.
     pub fn stored(
         &mut self,
         collection: Collection,
         local: VersionVector,
         source: &impl RecordSource,
-    ) -> Vec<Output> {
+    ) -> Result<Vec<Output>, SyncError> {
         let mut out = Vec::new();
         if let Some(at) = self.storing.iter().position(|c| *c == collection) {
             self.storing.remove(at);
@@ -377,7 +539,7 @@ impl SyncSession {
             collection,
             vector: local,
         }));
-        self.pump(collection, source, &mut out);
-        out
+        self.pump(collection, source, &mut out)?;
+        Ok(out)
     }
 }

@@ -6,10 +6,10 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use alpr_protocol::replicate::{
-    BatchLimits, COLLECTIONS, Collection, Output, Received, RecordSource, SyncMessage, SyncSession,
-    VersionVector, Want, WireRecord,
+    Batch, BatchLimits, COLLECTIONS, Collection, Fetched, Output, Received, RecordSource,
+    SyncMessage, SyncSession, VersionVector, Want, WireImage, WireRecord,
 };
-use alpr_protocol::{NodeId, Role};
+use alpr_protocol::{NodeId, Role, SignedCertificate};
 use proptest::prelude::*;
 
 /// A node's records in memory, standing in for its store.
@@ -23,13 +23,17 @@ struct Node {
 impl Node {
     fn add(&mut self, c: Collection, origin: NodeId, seq: u64) {
         let record = WireRecord {
-            origin,
             seq,
             envelope: vec![seq as u8; 10],
-            images: vec![vec![1; 5]],
+            images: vec![WireImage(vec![1; 5])],
         };
         self.records.insert((c, origin, seq), record);
         self.received.entry(c).or_default().accept(origin, seq);
+    }
+
+    /// Purges a record (as retention does, leaving a gap when later ones are held).
+    fn purge(&mut self, c: Collection, origin: NodeId, seq: u64) {
+        self.records.remove(&(c, origin, seq));
     }
 
     fn vectors(&self) -> BTreeMap<Collection, VersionVector> {
@@ -49,12 +53,22 @@ impl Node {
 }
 
 impl RecordSource for Node {
-    fn fetch(&self, c: Collection, want: Want, limits: BatchLimits) -> Vec<WireRecord> {
-        self.records
+    fn fetch(&self, c: Collection, want: Want, limits: BatchLimits) -> Result<Fetched, String> {
+        let records: Vec<WireRecord> = self
+            .records
             .range((c, want.origin, want.after + 1)..=(c, want.origin, want.upto))
-            .take(limits.records_max)
+            .take(limits.records_max + 1)
             .map(|(_, r)| r.clone())
-            .collect()
+            .collect();
+        let complete = records.len() <= limits.records_max;
+        Ok(Fetched {
+            records: records.into_iter().take(limits.records_max).collect(),
+            complete,
+        })
+    }
+
+    fn certificate(&self, _: &NodeId) -> Option<SignedCertificate> {
+        None
     }
 }
 
@@ -71,8 +85,8 @@ fn connect(
     limits: BatchLimits,
     cut_after: usize,
 ) -> bool {
-    let (mut sa, hello_a) = SyncSession::start(id(1), a_role, a.vectors(), limits);
-    let (mut sb, hello_b) = SyncSession::start(id(2), b_role, b.vectors(), limits);
+    let (mut sa, hello_a) = SyncSession::start(id(1), a_role, (id(2), b_role), a.vectors(), limits);
+    let (mut sb, hello_b) = SyncSession::start(id(2), b_role, (id(1), a_role), b.vectors(), limits);
     // (to_b, message)
     let mut wire: VecDeque<(bool, SyncMessage)> = VecDeque::new();
     for (to_b, out) in [(true, hello_a), (false, hello_b)] {
@@ -95,30 +109,22 @@ fn connect(
         while let Some(out) = outs.pop() {
             match out {
                 Output::Send(m) => wire.push_back((!to_b, m)),
-                Output::Store {
-                    collection,
-                    records,
-                } => {
-                    for r in records {
+                Output::Store(batch) => {
+                    let collection = batch.collection;
+                    let received = node.received.entry(collection).or_default();
+                    for r in batch.records {
                         node.delivered += 1;
-                        node.records
-                            .insert((collection, r.origin, r.seq), r.clone());
-                        node.received
-                            .entry(collection)
-                            .or_default()
-                            .accept(r.origin, r.seq);
+                        received.accept(batch.origin, r.seq);
+                        node.records.insert((collection, batch.origin, r.seq), r);
                     }
-                    let v = node
-                        .received
-                        .get(&collection)
-                        .map(Received::vector)
-                        .unwrap_or_default();
-                    outs.extend(session.stored(collection, v, node));
+                    received.cover(batch.origin, batch.after, batch.through);
+                    let v = received.vector();
+                    outs.extend(session.stored(collection, v, node).unwrap());
                 }
             }
         }
     }
-    sa.idle() && sb.idle()
+    sa.in_sync() && sb.in_sync()
 }
 
 proptest! {
@@ -184,6 +190,30 @@ proptest! {
         prop_assert!(station.delivered <= needed + cuts.len() * 2 * batch, "resent too much: {} for {}", station.delivered, needed);
     }
 
+    /// Records purged at the car while later ones were held leave gaps; the
+    /// station still ends in sync and never asks for them again.
+    #[test]
+    fn purge_gaps_do_not_stall(reads in 1u64..200, gaps in prop::collection::btree_set(1u64..200, 0..60), batch in 1usize..30) {
+        let limits = BatchLimits { records_max: batch, bytes_max: 1 << 20 };
+        let mut car = Node::default();
+        let mut station = Node::default();
+        for s in 1..=reads {
+            car.add(Collection::Reads, id(7), s);
+        }
+        for g in &gaps {
+            car.purge(Collection::Reads, id(7), *g);
+        }
+        prop_assert!(connect(&mut car, Role::Vehicle, &mut station, Role::Station, limits, usize::MAX));
+        prop_assert_eq!(station.vectors()[&Collection::Reads].mark(&id(7)).contiguous, reads);
+        for s in 1..=reads {
+            prop_assert_eq!(station.records.contains_key(&(Collection::Reads, id(7), s)), !gaps.contains(&s));
+        }
+        // A second meeting sends nothing.
+        let before = station.delivered;
+        prop_assert!(connect(&mut car, Role::Vehicle, &mut station, Role::Station, limits, usize::MAX));
+        prop_assert_eq!(station.delivered, before);
+    }
+
     /// Two stations exchange everything each holds, in both directions.
     #[test]
     fn stations_converge(a_reads in 0u64..80, b_reads in 0u64..80) {
@@ -202,6 +232,7 @@ fn a_car_refuses_reads_sent_to_it() {
     let (mut car, _) = SyncSession::start(
         id(1),
         Role::Vehicle,
+        (id(2), Role::Vehicle),
         BTreeMap::new(),
         BatchLimits::default(),
     );
@@ -217,12 +248,80 @@ fn a_car_refuses_reads_sent_to_it() {
     .unwrap();
     let err = car
         .receive(
-            SyncMessage::Batch {
+            SyncMessage::Batch(Batch {
                 collection: Collection::Reads,
+                origin: id(2),
+                after: 0,
+                through: 0,
+                certificates: vec![],
                 records: vec![],
-            },
+            }),
             &source,
         )
         .unwrap_err();
     assert!(err.to_string().contains("may not receive"), "{err}");
+}
+
+#[test]
+fn a_peer_must_be_who_the_handshake_said() {
+    let (mut station, _) = SyncSession::start(
+        id(1),
+        Role::Station,
+        (id(2), Role::Vehicle),
+        BTreeMap::new(),
+        BatchLimits::default(),
+    );
+    let err = station
+        .receive(
+            SyncMessage::Hello {
+                node: id(2),
+                role: Role::Station,
+                vectors: BTreeMap::new(),
+            },
+            &Node::default(),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("authenticated as"), "{err}");
+}
+
+#[test]
+fn batches_that_are_not_runs_are_refused() {
+    let start = || {
+        let (mut s, _) = SyncSession::start(
+            id(1),
+            Role::Station,
+            (id(2), Role::Vehicle),
+            BTreeMap::new(),
+            BatchLimits::default(),
+        );
+        s.receive(
+            SyncMessage::Hello {
+                node: id(2),
+                role: Role::Vehicle,
+                vectors: BTreeMap::new(),
+            },
+            &Node::default(),
+        )
+        .unwrap();
+        s
+    };
+    let record = |seq| WireRecord {
+        seq,
+        envelope: vec![],
+        images: vec![],
+    };
+    for (after, through, seqs) in [(5, 3, vec![]), (0, 10, vec![2, 2]), (0, 10, vec![11]), (4, 10, vec![4])] {
+        let batch = Batch {
+            collection: Collection::Reads,
+            origin: id(2),
+            after,
+            through,
+            certificates: vec![],
+            records: seqs.into_iter().map(record).collect(),
+        };
+        let err = start()
+            .receive(SyncMessage::Batch(batch), &Node::default())
+            .unwrap_err();
+        assert!(err.to_string().contains("not a run"), "{err}");
+    }
 }
