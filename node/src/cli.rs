@@ -15,6 +15,8 @@ use crate::datadir::Node;
 use crate::engine::{Engine, NewUser};
 use crate::policy::{Quarter, RequestOutcome, UserRole};
 use crate::recorder::READ_BATCH_MAX;
+use crate::replication;
+use alpr_protocol::replicate::Collection;
 use crate::store::RecordId;
 use alpr_protocol::control::{
     ControlRequest, ControlResponse, Hit as WireHit, HoldScopeWire, PurposeWire, QueryWire,
@@ -175,13 +177,33 @@ enum Command {
     /// Quarterly audits by random sampling (Auditors, policy V.A.5).
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// Run the daemon: own the database, serve the control socket, purge on schedule.
+    /// Run the daemon: own the database, serve the control socket, purge on
+    /// schedule, and replicate with peers over QUIC.
     Serve {
         #[arg(long, value_name = "DIR")]
         data: PathBuf,
         /// Minutes between scheduled purges.
         #[arg(long, default_value_t = 60)]
         purge_every_minutes: u64,
+        /// Accept peers on this UDP address (a station: 0.0.0.0:7447).
+        #[arg(long, value_name = "HOST:PORT")]
+        listen: Option<String>,
+        /// Keep meeting this peer (repeatable): sync, wait, sync again; back off while unreachable.
+        #[arg(long = "peer", value_name = "HOST:PORT")]
+        peers: Vec<String>,
+        /// Seconds between meetings with each configured peer.
+        #[arg(long, default_value_t = 15)]
+        sync_every_seconds: u64,
+        #[command(flatten)]
+        pass: NodePassphrase,
+    },
+    /// Sync once with a peer (QUIC): send what it lacks, take what this node
+    /// lacks, exit when both hold what the other had.
+    Sync {
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        #[arg(long, value_name = "HOST:PORT")]
+        peer: String,
         #[command(flatten)]
         pass: NodePassphrase,
     },
@@ -565,6 +587,15 @@ fn user_password(env: &str, prompt: &str) -> Result<Zeroizing<String>> {
 
 /// Image bytes per import request: half a control frame, so a batch always fits.
 const IMPORT_BATCH_BYTES_MAX: usize = alpr_protocol::control::FRAME_BYTES_MAX / 2;
+
+/// HOST:PORT to one socket address (the first the resolver gives).
+fn resolve(text: &str) -> Result<std::net::SocketAddr> {
+    use std::net::ToSocketAddrs;
+    text.to_socket_addrs()
+        .with_context(|| format!("peer address '{text}' (expected HOST:PORT)"))?
+        .next()
+        .ok_or_else(|| anyhow!("peer address '{text}' resolves to nothing"))
+}
 
 fn engine_seed() -> [u8; 32] {
     let mut seed = [0u8; 32];
@@ -1424,20 +1455,88 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve {
             data,
             purge_every_minutes,
+            listen,
+            peers,
+            sync_every_seconds,
             pass,
         } => {
             if purge_every_minutes == 0 {
                 bail!("--purge-every-minutes must be at least 1");
             }
+            let peers = peers
+                .iter()
+                .map(|p| resolve(p))
+                .collect::<Result<Vec<_>>>()?;
+            let listen = listen.as_deref().map(resolve).transpose()?;
             let node = Node::open(&data, &pass.get()?)?;
             let engine = Engine::open(node, engine_seed())?;
             let daemon = Daemon::bind(engine)?;
             println!("serving {}", daemon.path().display());
+            if listen.is_some() || !peers.is_empty() {
+                let local = replication::Local::new(daemon.engine())?;
+                // A car that only dials still needs a socket: an ephemeral one.
+                let bind = listen.unwrap_or_else(|| ([0, 0, 0, 0], 0).into());
+                let bound = replication::spawn_daemon(
+                    local,
+                    bind,
+                    peers,
+                    std::time::Duration::from_secs(sync_every_seconds.max(1)),
+                    now,
+                )?;
+                if listen.is_some() {
+                    println!("replicating on {bound}");
+                }
+            }
             std::io::stdout().flush()?;
             daemon.run(
                 now,
                 std::time::Duration::from_secs(purge_every_minutes * 60),
             )?;
+        }
+        Command::Sync { data, peer, pass } => {
+            if ControlClient::connect(&data).is_some() {
+                bail!(
+                    "a daemon serves {}: it owns the database; give the daemon `--peer {peer}` instead",
+                    data.display()
+                );
+            }
+            let addr = resolve(&peer)?;
+            let node = Node::open(&data, &pass.get()?)?;
+            let engine = Engine::open(node, engine_seed())?;
+            let mut local = replication::Local::new(std::sync::Arc::new(std::sync::Mutex::new(engine)))?;
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            let progress_bar = bar.clone();
+            local.progress = Some(std::sync::Arc::new(move |s: &replication::SyncSummary| {
+                progress_bar.set_message(format!(
+                    "sent {} records, received {}",
+                    s.sent.values().sum::<u64>(),
+                    s.received.values().sum::<u64>()
+                ));
+                progress_bar.tick();
+            }));
+            let summary = replication::sync_once(local, addr, now);
+            bar.finish_and_clear();
+            let summary = summary?;
+            let count = |m: &std::collections::BTreeMap<Collection, u64>, c| m.get(&c).copied().unwrap_or(0);
+            let (id, name) = summary.peer.clone().unwrap_or((NodeId([0; 32]), "?".into()));
+            println!("in sync with {name} ({})", id.short());
+            println!(
+                "sent {} reads and {} audit events; received {} reads ({} new) and {} audit events ({} new)",
+                count(&summary.sent, Collection::Reads),
+                count(&summary.sent, Collection::AuditEvents),
+                count(&summary.received, Collection::Reads),
+                count(&summary.stored, Collection::Reads),
+                count(&summary.received, Collection::AuditEvents),
+                count(&summary.stored, Collection::AuditEvents),
+            );
+            println!(
+                "{} bytes sent, {} received on the wire",
+                summary.wire_tx, summary.wire_rx
+            );
         }
         Command::Purge { session, dry_run } => {
             let mut s = Session::open(&session)?;

@@ -703,6 +703,11 @@ impl Daemon {
         &self.path
     }
 
+    /// The engine, shared with the daemon's replication.
+    pub fn engine(&self) -> Arc<Mutex<Engine>> {
+        Arc::clone(&self.engine)
+    }
+
     /// Serves clients forever; `clock` reads the time, `purge_every` spaces the scheduled purges.
     pub fn run(self, clock: fn() -> Timestamp, purge_every: Duration) -> Result<(), ControlError> {
         let engine = Arc::clone(&self.engine);

@@ -17,7 +17,7 @@ use std::fmt;
 
 pub use oversight::{NewRelease, SAMPLE_SIZE_MAX, sample_score};
 
-use alpr_protocol::{Action, ImageKind, Outcome, Timestamp, VerifiedRead};
+use alpr_protocol::{Action, ImageKind, Outcome, Timestamp, VerifiedCertificate, VerifiedRead};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -252,6 +252,17 @@ impl Engine {
 
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// Trusts and keeps a certificate of this agency that replication met
+    /// with a peer's records, so those records open here.
+    pub fn learn_certificate(&mut self, cert: VerifiedCertificate) -> Result<(), StoreError> {
+        let node = cert.certificate().node;
+        self.node.store.put_certificate(node, cert.signed())?;
+        self.node
+            .trust
+            .add_certificate(cert)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
     /// Records one audit event (and the changes it documents) durably.

@@ -13,6 +13,7 @@ pub mod import;
 pub mod keyfile;
 pub mod policy;
 pub mod recorder;
+pub mod replication;
 pub mod search;
 pub mod store;
 pub mod verify;

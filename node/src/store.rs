@@ -17,6 +17,7 @@
 //! | `policy`     | "document"                                   | postcard `Policy`      |
 //! | `auth`       | user name                                    | failures u32, locked until i64 |
 //! | `audit_floor`| node id                                      | last purged audit seq, its hash |
+//! | `marks`      | collection (1), node id                      | contiguous seq (see `replica`) |
 //!
 //! Invariants:
 //! - Plates never appear in clear on disk: see [`index`] for the blind index
@@ -30,10 +31,15 @@
 
 mod block;
 pub mod index;
+mod replica;
+
+pub use replica::Run;
+use replica::{MARKS, MarkWriter};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use alpr_protocol::replicate::Collection;
 use alpr_protocol::{
     AgencyId, DataKey, ImageKind, NodeId, PlatePattern, PlateText, SealedRead, SignedCertificate,
     Timestamp, VerifiedAuditEvent, VerifiedImage, VerifiedRead,
@@ -48,7 +54,7 @@ use block::BLOCK_BYTES_MAX;
 use index::{BLIND_LEN, IndexKeys};
 
 /// Bumped on any change to tables or key layouts; checked at open.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const ORIGINS: TableDefinition<[u8; 32], u32> = TableDefinition::new("origins");
@@ -382,6 +388,7 @@ impl Store {
             tx.open_table(POLICY).map_err(dberr)?;
             tx.open_table(AUTH).map_err(dberr)?;
             tx.open_table(AUDIT_FLOOR).map_err(dberr)?;
+            tx.open_table(MARKS).map_err(dberr)?;
         }
         tx.commit().map_err(dberr)?;
         Ok(Store {
@@ -418,7 +425,7 @@ impl Store {
         let schema = <[u8; 4]>::try_from(schema.as_slice())
             .map(u32::from_be_bytes)
             .map_err(|_| StoreError::Corrupt("schema version is not 4 bytes".into()))?;
-        if schema != SCHEMA_VERSION {
+        if schema != SCHEMA_VERSION && schema != 1 {
             return Err(StoreError::Schema { found: schema });
         }
         let meta_bytes = |name: &str| -> Result<Vec<u8>, StoreError> {
@@ -441,6 +448,16 @@ impl Store {
                 found: identity.agency,
                 expected: agency,
             });
+        }
+        if schema == 1 {
+            // Schema 2 added replication marks; nothing else changed.
+            let tx = db.begin_write().map_err(dberr)?;
+            replica::rebuild_marks(&tx)?;
+            tx.open_table(META)
+                .map_err(dberr)?
+                .insert("schema", SCHEMA_VERSION.to_be_bytes().as_slice())
+                .map_err(dberr)?;
+            tx.commit().map_err(dberr)?;
         }
         Ok(Store {
             db,
@@ -548,8 +565,27 @@ impl Store {
         reads: &[&VerifiedRead],
         images: &[&VerifiedImage],
     ) -> Result<usize, StoreError> {
+        self.append_refs_covering(reads, images, None)
+    }
+
+    /// Appends, moves the read marks over what was stored and, for a run
+    /// from a peer, over the whole run.
+    fn append_refs_covering(
+        &self,
+        reads: &[&VerifiedRead],
+        images: &[&VerifiedImage],
+        run: Option<Run>,
+    ) -> Result<usize, StoreError> {
         let tx = self.db.begin_write().map_err(dberr)?;
         let mut added = 0;
+        let mut marks = MarkWriter::new(Collection::Reads);
+        for v in reads {
+            marks.held(&tx, v.read().origin, v.read().seq)?;
+        }
+        if let Some(run) = run {
+            marks.cover(&tx, run)?;
+        }
+        marks.finish(&tx)?;
         {
             let mut by_time = tx.open_table(READ_TIME).map_err(dberr)?;
             let mut by_plate = tx.open_table(READ_PLATE).map_err(dberr)?;
@@ -656,7 +692,9 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let tx = self.db.begin_write().map_err(dberr)?;
         let deleted = Self::remove_images(&tx, kind, images)?;
-        Self::insert_audit(&tx, std::slice::from_ref(audit))?;
+        let mut marks = MarkWriter::new(Collection::AuditEvents);
+        Self::insert_audit(&tx, std::slice::from_ref(audit), &mut marks)?;
+        marks.finish(&tx)?;
         tx.commit().map_err(dberr)?;
         Ok(deleted)
     }
@@ -719,7 +757,9 @@ impl Store {
         effects: &[Effect<'_>],
     ) -> Result<usize, StoreError> {
         let tx = self.db.begin_write().map_err(dberr)?;
-        let added = Self::insert_audit(&tx, events)?;
+        let mut marks = MarkWriter::new(Collection::AuditEvents);
+        let added = Self::insert_audit(&tx, events, &mut marks)?;
+        marks.finish(&tx)?;
         {
             let mut policy = tx.open_table(POLICY).map_err(dberr)?;
             let mut auth = tx.open_table(AUTH).map_err(dberr)?;
@@ -741,8 +781,12 @@ impl Store {
     fn insert_audit(
         tx: &WriteTransaction,
         events: &[VerifiedAuditEvent],
+        marks: &mut MarkWriter,
     ) -> Result<usize, StoreError> {
         let mut added = 0;
+        for v in events {
+            marks.held(tx, v.event().origin, v.event().seq)?;
+        }
         let mut table = tx.open_table(AUDIT).map_err(dberr)?;
         for v in events {
             let e = v.event();
@@ -852,7 +896,9 @@ impl Store {
         for kind in [ImageKind::PlateCrop, ImageKind::Overview] {
             Self::remove_images(&tx, kind, reads)?;
         }
-        Self::insert_audit(&tx, std::slice::from_ref(audit))?;
+        let mut marks = MarkWriter::new(Collection::AuditEvents);
+        Self::insert_audit(&tx, std::slice::from_ref(audit), &mut marks)?;
+        marks.finish(&tx)?;
         tx.commit().map_err(dberr)?;
         Ok(deleted)
     }
@@ -1161,7 +1207,9 @@ impl Store {
                 floors.insert(origin.0, floor).map_err(dberr)?;
             }
         }
-        Self::insert_audit(&tx, std::slice::from_ref(audit))?;
+        let mut marks = MarkWriter::new(Collection::AuditEvents);
+        Self::insert_audit(&tx, std::slice::from_ref(audit), &mut marks)?;
+        marks.finish(&tx)?;
         tx.commit().map_err(dberr)?;
         Ok(deleted)
     }

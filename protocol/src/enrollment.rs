@@ -43,7 +43,7 @@ pub struct Certificate {
     pub not_after: Timestamp,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum CertificateError {
     #[error("certificate is truncated or malformed: {0}")]
     Malformed(String),

@@ -94,6 +94,15 @@ macro_rules! signing_key {
             pub fn sign(&self, message: &[u8]) -> [u8; 64] {
                 self.0.sign(message).to_bytes()
             }
+
+            /// The key as PKCS#8 DER, for TLS (the node's QUIC certificate).
+            pub fn to_pkcs8_der(&self) -> Vec<u8> {
+                use ed25519_dalek::pkcs8::EncodePrivateKey;
+                self.0
+                    .to_pkcs8_der()
+                    .map(|d| d.as_bytes().to_vec())
+                    .unwrap_or_default()
+            }
         }
 
         impl fmt::Debug for $name {

@@ -77,6 +77,11 @@ impl Fixture {
 
     /// Enrolls a vehicle and initializes its data directory `<name>/`.
     pub fn enroll(&self, name: &str) {
+        self.enroll_as(name, "vehicle");
+    }
+
+    /// Enrolls a node of `role` (vehicle or station) and initializes its data directory `<name>/`.
+    pub fn enroll_as(&self, name: &str, role: &str) {
         let bundle = self.path(&format!("{name}.enroll"));
         ok(&[
             "agency",
@@ -86,7 +91,7 @@ impl Fixture {
             "--name",
             name,
             "--role",
-            "vehicle",
+            role,
             "--out",
             &bundle,
         ]);
@@ -138,5 +143,60 @@ impl Fixture {
         }
         out.flush().expect("flush");
         path.to_string_lossy().into_owned()
+    }
+}
+
+/// A running `alpr-node serve`, killed when dropped (pass or fail).
+#[derive(Debug)]
+pub struct Daemon {
+    pub child: std::process::Child,
+    /// The replication address it announced, if it listens.
+    pub addr: Option<String>,
+}
+
+impl Daemon {
+    /// Starts `serve --data DIR` with `extra` arguments and waits for its announcements.
+    pub fn start(data: &str, extra: &[&str]) -> Daemon {
+        use std::io::BufRead;
+        let mut args = vec!["serve", "--data", data];
+        args.extend_from_slice(extra);
+        let mut child = alpr(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let first = lines.next().expect("a line").expect("read");
+        assert!(first.starts_with("serving "), "{first}");
+        let addr = if extra.contains(&"--listen") {
+            let line = lines.next().expect("a line").expect("read");
+            Some(
+                line.strip_prefix("replicating on ")
+                    .unwrap_or_else(|| panic!("unexpected: {line}"))
+                    .to_string(),
+            )
+        } else {
+            None
+        };
+        // Keep draining stdout so the daemon never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Daemon { child, addr }
+    }
+
+    pub fn addr(&self) -> &str {
+        self.addr.as_deref().expect("daemon listens")
+    }
+
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -1,0 +1,727 @@
+//! The replication driver: QUIC (quinn on tokio) around the sans-IO core in
+//! `alpr_protocol::replicate`.
+//!
+//! One bidirectional stream per connection carries length-prefixed postcard
+//! [`SyncMessage`]s. The loop reads one message, lets the core decide, and
+//! carries out its outputs; a batch is verified and committed before the next
+//! message is read, so a slow disk slows the peer (QUIC flow control) instead
+//! of growing a queue. Memory per connection is bounded by one batch in each
+//! direction plus a writer queue of [`WRITE_QUEUE`] messages.
+//!
+//! Every record is checked before it is stored: envelope, agency certificate
+//! of its origin (valid at the record's time, not revoked), signature, seal,
+//! that it is the seq the batch says, for a read that each image is the one
+//! it commits to, and for audit events that the hash chain links. One bad
+//! record refuses the whole batch and ends the connection, with the reason
+//! logged on this side and sent to the peer in the close frame; the node
+//! keeps serving other peers.
+
+pub mod tls;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use alpr_protocol::control::{decode_frame, encode_frame};
+use alpr_protocol::envelope::envelope_hash;
+use alpr_protocol::replicate::{
+    Batch, BatchLimits, COLLECTIONS, Collection, Fetched, Output, RecordSource,
+    SYNC_FRAME_BYTES_MAX, SyncError, SyncMessage, SyncSession, VersionVector, Want,
+};
+use alpr_protocol::{
+    ImageKind, NodeId, Role, SignedCertificate, Timestamp, Trust,
+    VerifiedAuditEvent, VerifiedImage, VerifiedRead,
+};
+
+use crate::engine::Engine;
+use crate::store::{RecordId, Run, StoreError};
+use tls::{Peer, PeerCheck, Refusal};
+
+/// Messages waiting for the network, per connection.
+const WRITE_QUEUE: usize = 4;
+
+/// Why a sync ended early.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncFailure {
+    #[error("cannot reach {addr}: {reason}")]
+    Connect { addr: SocketAddr, reason: String },
+    #[error("peer refused in the handshake: {0}")]
+    Refused(#[from] Refusal),
+    #[error("connection lost: {0}")]
+    Connection(String),
+    #[error("peer broke the protocol: {0}")]
+    Protocol(String),
+    #[error("peer sent a bad record: {0}")]
+    BadRecord(String),
+    #[error("this node's store: {0}")]
+    Store(#[from] StoreError),
+    #[error("the engine stopped after an internal error")]
+    EnginePoisoned,
+}
+
+impl From<SyncError> for SyncFailure {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::Source(m) => SyncFailure::Store(StoreError::Corrupt(m)),
+            other => SyncFailure::Protocol(other.to_string()),
+        }
+    }
+}
+
+/// What one sync moved, for logs, the CLI and benchmarks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncSummary {
+    pub peer: Option<(NodeId, String)>,
+    pub sent: BTreeMap<Collection, u64>,
+    pub received: BTreeMap<Collection, u64>,
+    /// New records stored (received minus ones already held).
+    pub stored: BTreeMap<Collection, u64>,
+    pub wire_tx: u64,
+    pub wire_rx: u64,
+}
+
+/// What the driver needs from the node, shared by every connection.
+#[derive(Clone)]
+pub struct Local {
+    pub engine: Arc<Mutex<Engine>>,
+    pub check: PeerCheck,
+    pub limits: BatchLimits,
+    /// Called with the running totals after every batch (progress bars).
+    pub progress: Option<Arc<dyn Fn(&SyncSummary) + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Local {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Local").field("limits", &self.limits).finish()
+    }
+}
+
+/// The store as the core's record source.
+struct Source<'a>(&'a Engine);
+
+impl RecordSource for Source<'_> {
+    fn fetch(
+        &self,
+        collection: Collection,
+        want: Want,
+        limits: BatchLimits,
+    ) -> Result<Fetched, String> {
+        self.0
+            .node()
+            .store
+            .fetch(collection, want, limits)
+            .map_err(|e| e.to_string())
+    }
+
+    fn certificate(&self, origin: &NodeId) -> Option<SignedCertificate> {
+        self.0
+            .node()
+            .trust
+            .certificate(origin)
+            .map(|c| c.signed().clone())
+    }
+}
+
+impl Local {
+    fn with_engine<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> Result<T, SyncFailure> {
+        let mut engine = self.engine.lock().map_err(|_| SyncFailure::EnginePoisoned)?;
+        Ok(f(&mut engine))
+    }
+
+    fn me(&self) -> Result<(NodeId, Role, SignedCertificate), SyncFailure> {
+        self.with_engine(|e| {
+            let c = &e.node().certificate;
+            (
+                c.certificate().node,
+                c.certificate().role,
+                c.signed().clone(),
+            )
+        })
+    }
+
+    fn vectors(&self) -> Result<BTreeMap<Collection, VersionVector>, SyncFailure> {
+        self.with_engine(|e| {
+            COLLECTIONS
+                .iter()
+                .map(|c| Ok((*c, e.node().store.vector(*c)?)))
+                .collect::<Result<BTreeMap<_, _>, StoreError>>()
+        })?
+        .map_err(SyncFailure::from)
+    }
+}
+
+/// A batch whose every record verified, ready to store.
+enum Checked {
+    Reads {
+        reads: Vec<VerifiedRead>,
+        images: Vec<VerifiedImage>,
+    },
+    Audit {
+        events: Vec<VerifiedAuditEvent>,
+        starts_after: Option<(u64, [u8; 32])>,
+    },
+}
+
+/// Verifies every record of a batch against `trust` (to which the batch's
+/// certificates were added if they verify), or names the first bad one.
+fn check_batch(
+    trust: &Trust,
+    me: NodeId,
+    batch: &Batch,
+    audit_link: impl Fn(u64) -> Result<Option<[u8; 32]>, StoreError>,
+    audit_empty: bool,
+) -> Result<Checked, SyncFailure> {
+    let bad = |seq: u64, reason: String| {
+        SyncFailure::BadRecord(format!(
+            "{:?} {}/{}: {reason}",
+            batch.collection,
+            batch.origin.short(),
+            seq
+        ))
+    };
+    if batch.origin == me {
+        return Err(bad(
+            batch.after + 1,
+            "this node's own records cannot come from a peer".into(),
+        ));
+    }
+    let header_ok = |seq: u64, origin: NodeId, found: u64| {
+        if origin != batch.origin || found != seq {
+            Err(bad(
+                seq,
+                format!(
+                    "envelope says {}/{found}, not the seq the batch lists",
+                    origin.short()
+                ),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    match batch.collection {
+        Collection::Reads => {
+            let mut reads = Vec::with_capacity(batch.records.len());
+            let mut images = Vec::new();
+            for r in &batch.records {
+                let read = trust
+                    .open_read(&r.envelope)
+                    .map_err(|e| bad(r.seq, e.to_string()))?;
+                header_ok(r.seq, read.read().origin, read.read().seq)?;
+                let mut seen = (false, false);
+                for bytes in &r.images {
+                    let image = trust
+                        .open_image(&bytes.0)
+                        .map_err(|e| bad(r.seq, format!("image: {e}")))?;
+                    let body = &read.read().body;
+                    let (reference, seen_kind) = match image.kind {
+                        ImageKind::PlateCrop => (body.crop, &mut seen.0),
+                        ImageKind::Overview => (body.overview, &mut seen.1),
+                    };
+                    let matches = image.origin == read.read().origin
+                        && image.seq == read.read().seq
+                        && image.captured_at == read.read().captured_at
+                        && reference.is_some_and(|rf| rf.matches(&image.jpeg));
+                    if !matches || *seen_kind {
+                        return Err(bad(
+                            r.seq,
+                            format!("{:?} image is not the one the read commits to", image.kind),
+                        ));
+                    }
+                    *seen_kind = true;
+                    images.push(image);
+                }
+                reads.push(read);
+            }
+            Ok(Checked::Reads { reads, images })
+        }
+        Collection::AuditEvents => {
+            let mut events = Vec::with_capacity(batch.records.len());
+            let mut starts_after = None;
+            let mut prev: Option<[u8; 32]> = None;
+            for r in &batch.records {
+                let event = trust
+                    .open_audit(&r.envelope)
+                    .map_err(|e| bad(r.seq, e.to_string()))?;
+                header_ok(r.seq, event.event().origin, event.event().seq)?;
+                let link = match prev {
+                    Some(h) if r.seq == events.last().map_or(0, |e: &VerifiedAuditEvent| e.event().seq) + 1 => Some(h),
+                    _ => audit_link(r.seq - 1)?,
+                };
+                match link {
+                    Some(h) if h != event.event().body.prev_hash => {
+                        return Err(bad(
+                            r.seq,
+                            "broken chain: prev_hash does not match the event before it".into(),
+                        ));
+                    }
+                    Some(_) => {}
+                    // The chain's start here: the sender purged what came before.
+                    None if events.is_empty() && audit_empty && r.seq == batch.after + 1 => {
+                        if batch.after > 0 {
+                            starts_after = Some((batch.after, event.event().body.prev_hash));
+                        }
+                    }
+                    None if r.seq == 1 => {}
+                    None => {
+                        return Err(bad(
+                            r.seq,
+                            format!("arrives without event {} to chain to", r.seq - 1),
+                        ));
+                    }
+                }
+                prev = Some(envelope_hash(&r.envelope));
+                events.push(event);
+            }
+            Ok(Checked::Audit {
+                events,
+                starts_after,
+            })
+        }
+    }
+}
+
+/// Verifies and stores one batch; returns (received, new) counts.
+fn store_batch(local: &Local, batch: &Batch) -> Result<(u64, u64), SyncFailure> {
+    let (mut trust, me, audit_empty) = local.with_engine(|e| {
+        let vector = e.node().store.vector(Collection::AuditEvents);
+        (
+            e.node().trust.clone(),
+            e.node().certificate.certificate().node,
+            vector.map(|v| v.mark(&batch.origin).wants_after() == 0),
+        )
+    })?;
+    let audit_empty = audit_empty?;
+    let revoked = local
+        .check
+        .revoked
+        .read()
+        .map(|r| r.contains(&batch.origin))
+        .unwrap_or(true);
+    if revoked {
+        return Err(SyncFailure::BadRecord(format!(
+            "records of revoked node {} are refused",
+            batch.origin.short()
+        )));
+    }
+    let mut learned = Vec::new();
+    for signed in &batch.certificates {
+        match signed.verify(trust.agency()) {
+            Ok(v) if v.certificate().node == batch.origin => {
+                if trust.certificate(&batch.origin).is_none() {
+                    learned.push(v.clone());
+                    trust
+                        .add_certificate(v)
+                        .map_err(|e| SyncFailure::BadRecord(e.to_string()))?;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                return Err(SyncFailure::BadRecord(format!(
+                    "certificate attached to {}'s records: {e}",
+                    batch.origin.short()
+                )));
+            }
+        }
+    }
+    let checked = {
+        let engine = Arc::clone(&local.engine);
+        let origin = batch.origin;
+        let link = move |seq: u64| -> Result<Option<[u8; 32]>, StoreError> {
+            if seq == 0 {
+                return Ok(None);
+            }
+            let e = engine
+                .lock()
+                .map_err(|_| StoreError::Corrupt("engine poisoned".into()))?;
+            Ok(e.node()
+                .store
+                .audit_envelope(RecordId { origin, seq })?
+                .map(|b| envelope_hash(&b)))
+        };
+        check_batch(&trust, me, batch, link, audit_empty)?
+    };
+    let run = Run {
+        origin: batch.origin,
+        after: batch.after,
+        through: batch.through,
+    };
+    let received = batch.records.len() as u64;
+    let added = local.with_engine(|e| -> Result<usize, SyncFailure> {
+        for cert in learned {
+            e.learn_certificate(cert)?;
+        }
+        let store = &e.node().store;
+        Ok(match &checked {
+            Checked::Reads { reads, images } => store.ingest_reads(reads, images, run)?,
+            Checked::Audit {
+                events,
+                starts_after,
+            } => store.ingest_audit(events, run, *starts_after)?,
+        })
+    })??;
+    Ok((received, added as u64))
+}
+
+/// Whether this side hangs up once in sync (a one-shot `sync`) or serves
+/// until the peer does (the daemon's listener).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    OneShot,
+    Serve,
+}
+
+async fn read_message(recv: &mut quinn::RecvStream) -> Result<Option<SyncMessage>, SyncFailure> {
+    let mut prefix = [0u8; 4];
+    match recv.read_exact(&mut prefix).await {
+        Ok(()) => {}
+        Err(quinn::ReadExactError::FinishedEarly(0)) => return Ok(None),
+        Err(e) => return Err(SyncFailure::Connection(e.to_string())),
+    }
+    let len = u32::from_be_bytes(prefix) as usize;
+    if len > SYNC_FRAME_BYTES_MAX {
+        return Err(SyncFailure::Protocol(format!(
+            "frame of {len} bytes exceeds the {SYNC_FRAME_BYTES_MAX}-byte limit"
+        )));
+    }
+    let mut body = vec![0u8; len];
+    recv.read_exact(&mut body)
+        .await
+        .map_err(|e| SyncFailure::Connection(e.to_string()))?;
+    decode_frame(&body)
+        .map(Some)
+        .map_err(|e| SyncFailure::Protocol(format!("malformed frame: {e}")))
+}
+
+/// Runs replication over an established, authenticated connection.
+pub async fn run_connection(
+    local: Local,
+    connection: quinn::Connection,
+    peer: Peer,
+    mode: Mode,
+    dialed: bool,
+) -> Result<SyncSummary, SyncFailure> {
+    let (mut send, mut recv) = if dialed {
+        connection.open_bi().await
+    } else {
+        connection.accept_bi().await
+    }
+    .map_err(|e| SyncFailure::Connection(e.to_string()))?;
+
+    let (me, role, _) = local.me()?;
+    let vectors = local.vectors()?;
+    let (session, hello) =
+        SyncSession::start(me, role, (peer.node, peer.role), vectors, local.limits);
+    let mut summary = SyncSummary {
+        peer: Some((peer.node, peer.name.clone())),
+        ..SyncSummary::default()
+    };
+
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<SyncMessage>(WRITE_QUEUE);
+    let writer = tokio::spawn(async move {
+        while let Some(message) = rx.recv().await {
+            let frame = encode_frame(&message).map_err(|e| e.to_string())?;
+            send.write_all(&frame).await.map_err(|e| e.to_string())?;
+        }
+        send.finish().map_err(|e| e.to_string())?;
+        // Wait until the peer has read everything we sent (or gave up).
+        let _ = send.stopped().await;
+        Ok::<(), String>(())
+    });
+
+    let result = drive(&local, session, hello, &tx, &mut recv, &mut summary, mode).await;
+    drop(tx);
+    match &result {
+        Ok(()) => {
+            let _ = tokio::time::timeout(Duration::from_secs(10), writer).await;
+            connection.close(0u32.into(), b"in sync");
+        }
+        Err(e) => {
+            writer.abort();
+            let reason = e.to_string();
+            tracing::warn!(peer = %peer.name, %reason, "sync ended");
+            let mut r = reason.into_bytes();
+            r.truncate(512);
+            connection.close(1u32.into(), &r);
+        }
+    }
+    let stats = connection.stats();
+    summary.wire_tx = stats.udp_tx.bytes;
+    summary.wire_rx = stats.udp_rx.bytes;
+    result.map(|()| summary)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn drive(
+    local: &Local,
+    mut session: SyncSession,
+    hello: Output,
+    tx: &tokio::sync::mpsc::Sender<SyncMessage>,
+    recv: &mut quinn::RecvStream,
+    summary: &mut SyncSummary,
+    mode: Mode,
+) -> Result<(), SyncFailure> {
+    let mut pending = vec![hello];
+    loop {
+        // Carry out outputs in order; storing may produce more.
+        while !pending.is_empty() {
+            for out in std::mem::take(&mut pending) {
+                match out {
+                    Output::Send(message) => {
+                        if let SyncMessage::Batch(b) = &message {
+                            *summary.sent.entry(b.collection).or_default() +=
+                                b.records.len() as u64;
+                        }
+                        tx.send(message)
+                            .await
+                            .map_err(|_| SyncFailure::Connection("writer stopped".into()))?;
+                    }
+                    Output::Store(batch) => {
+                        let collection = batch.collection;
+                        let l = local.clone();
+                        let (received, added, vector) = tokio::task::spawn_blocking(move || {
+                            let (received, added) = store_batch(&l, &batch)?;
+                            let vector =
+                                l.with_engine(|e| e.node().store.vector(collection))??;
+                            Ok::<_, SyncFailure>((received, added, vector))
+                        })
+                        .await
+                        .map_err(|e| SyncFailure::Connection(e.to_string()))??;
+                        *summary.received.entry(collection).or_default() += received;
+                        *summary.stored.entry(collection).or_default() += added;
+                        let l = local.clone();
+                        let (s, outs) = tokio::task::spawn_blocking(move || {
+                            let outs = l.with_engine(|e| session.stored(collection, vector, &Source(e)))?;
+                            Ok::<_, SyncFailure>((session, outs))
+                        })
+                        .await
+                        .map_err(|e| SyncFailure::Connection(e.to_string()))??;
+                        session = s;
+                        pending.extend(outs?);
+                    }
+                }
+            }
+            if let Some(progress) = &local.progress {
+                progress(summary);
+            }
+        }
+        if mode == Mode::OneShot && session.in_sync() {
+            return Ok(());
+        }
+        let Some(message) = read_message(recv).await? else {
+            // The peer finished its side: it is in sync, or gave up.
+            return Ok(());
+        };
+        let l = local.clone();
+        let (s, outs) = tokio::task::spawn_blocking(move || {
+            let outs = l.with_engine(|e| session.receive(message, &Source(e)))?;
+            Ok::<_, SyncFailure>((session, outs))
+        })
+        .await
+        .map_err(|e| SyncFailure::Connection(e.to_string()))??;
+        session = s;
+        pending = outs?;
+    }
+}
+
+/// Dials a peer and syncs until both hold what the other had when they met.
+pub async fn sync_with(
+    local: &Local,
+    endpoint: &quinn::Endpoint,
+    client: quinn::ClientConfig,
+    addr: SocketAddr,
+    clock: fn() -> Timestamp,
+) -> Result<SyncSummary, SyncFailure> {
+    let connect_err = |reason: String| SyncFailure::Connect { addr, reason };
+    let connection = endpoint
+        .connect_with(client, addr, "alpr-node")
+        .map_err(|e| connect_err(e.to_string()))?
+        .await
+        .map_err(|e| connect_err(e.to_string()))?;
+    let peer = tls::peer_of(&connection, &local.check, clock())?;
+    tracing::info!(peer = %peer.name, role = ?peer.role, %addr, "connected");
+    run_connection(local.clone(), connection, peer, Mode::OneShot, true).await
+}
+
+/// Accepts peers until the endpoint closes; each connection runs on its own
+/// task, at most `connections_max` at once.
+pub async fn serve(
+    local: Local,
+    endpoint: quinn::Endpoint,
+    connections_max: usize,
+    clock: fn() -> Timestamp,
+) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(connections_max));
+    while let Some(incoming) = endpoint.accept().await {
+        let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
+            tracing::warn!(remote = %incoming.remote_address(), "refused a peer: {connections_max} connected");
+            incoming.refuse();
+            continue;
+        };
+        let local = local.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let remote = incoming.remote_address();
+            let connection = match incoming.await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(%remote, err = %e, "handshake failed");
+                    return;
+                }
+            };
+            let peer = match tls::peer_of(&connection, &local.check, clock()) {
+                Ok(p) => p,
+                Err(refusal) => {
+                    tracing::warn!(%remote, %refusal, "refused a peer");
+                    connection.close(2u32.into(), refusal.to_string().as_bytes());
+                    return;
+                }
+            };
+            match run_connection(local, connection, peer.clone(), Mode::Serve, false).await {
+                Ok(s) => tracing::info!(
+                    peer = %peer.name,
+                    sent = ?s.sent,
+                    stored = ?s.stored,
+                    "sync done"
+                ),
+                Err(e) => tracing::warn!(peer = %peer.name, err = %e, "sync failed"),
+            }
+        });
+    }
+}
+
+/// Makes a QUIC endpoint bound to `bind` that both accepts and dials.
+pub fn endpoint(
+    local: &Local,
+    bind: SocketAddr,
+) -> Result<(quinn::Endpoint, quinn::ClientConfig), SyncFailure> {
+    let (key, cert) = local.with_engine(|e| {
+        (
+            e.node().node_key.clone(),
+            e.node().certificate.signed().clone(),
+        )
+    })?;
+    let (client, server) = tls::configs(&key, &cert, local.check.clone()).map_err(|e| {
+        SyncFailure::Connect {
+            addr: bind,
+            reason: format!("TLS setup: {e}"),
+        }
+    })?;
+    let endpoint = quinn::Endpoint::server(server, bind).map_err(|e| SyncFailure::Connect {
+        addr: bind,
+        reason: e.to_string(),
+    })?;
+    Ok((endpoint, client))
+}
+
+/// Keeps meeting a configured peer: sync, wait `every`, again; after a
+/// failure, back off from one second up to a minute.
+pub async fn keep_meeting(
+    local: Local,
+    endpoint: quinn::Endpoint,
+    client: quinn::ClientConfig,
+    addr: SocketAddr,
+    every: Duration,
+    clock: fn() -> Timestamp,
+) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        match sync_with(&local, &endpoint, client.clone(), addr, clock).await {
+            Ok(s) => {
+                backoff = Duration::from_secs(1);
+                tracing::info!(%addr, sent = ?s.sent, stored = ?s.stored, "met peer");
+                tokio::time::sleep(every).await;
+            }
+            Err(e) => {
+                tracing::warn!(%addr, err = %e, retry_in = ?backoff, "could not sync with peer");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(60));
+            }
+        }
+    }
+}
+
+impl Local {
+    /// Replication over an engine, checking peers against its agency.
+    pub fn new(engine: Arc<Mutex<Engine>>) -> Result<Local, SyncFailure> {
+        let agency = engine
+            .lock()
+            .map_err(|_| SyncFailure::EnginePoisoned)?
+            .node()
+            .trust
+            .agency();
+        Ok(Local {
+            engine,
+            check: PeerCheck {
+                agency,
+                revoked: Default::default(),
+            },
+            limits: BatchLimits::default(),
+            progress: None,
+        })
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, SyncFailure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| SyncFailure::Connection(format!("starting the network runtime: {e}")))
+}
+
+/// A one-shot sync with `peer` from an ephemeral port; blocks until in sync.
+pub fn sync_once(
+    local: Local,
+    peer: SocketAddr,
+    clock: fn() -> Timestamp,
+) -> Result<SyncSummary, SyncFailure> {
+    runtime()?.block_on(async move {
+        let bind: SocketAddr = if peer.is_ipv4() {
+            ([0, 0, 0, 0], 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let (endpoint, client) = endpoint(&local, bind)?;
+        let result = sync_with(&local, &endpoint, client, peer, clock).await;
+        endpoint.wait_idle().await;
+        result
+    })
+}
+
+/// The daemon's replication: listen for peers on `listen` (if given) and
+/// keep meeting each of `peers`, on a runtime thread of its own. Returns the
+/// bound address once listening.
+pub fn spawn_daemon(
+    local: Local,
+    listen: SocketAddr,
+    peers: Vec<SocketAddr>,
+    every: Duration,
+    clock: fn() -> Timestamp,
+) -> Result<SocketAddr, SyncFailure> {
+    let rt = runtime()?;
+    let (endpoint, client) = rt.block_on(async { endpoint(&local, listen) })?;
+    let bound = endpoint.local_addr().map_err(|e| SyncFailure::Connect {
+        addr: listen,
+        reason: e.to_string(),
+    })?;
+    std::thread::spawn(move || {
+        rt.block_on(async move {
+            for addr in peers {
+                tokio::spawn(keep_meeting(
+                    local.clone(),
+                    endpoint.clone(),
+                    client.clone(),
+                    addr,
+                    every,
+                    clock,
+                ));
+            }
+            serve(local, endpoint, CONNECTIONS_MAX, clock).await;
+        });
+    });
+    Ok(bound)
+}
+
+/// Peers served at once by a daemon.
+pub const CONNECTIONS_MAX: usize = 32;
