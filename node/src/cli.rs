@@ -741,11 +741,19 @@ fn parse_opt_time(text: Option<&str>, end_of_day: bool) -> Result<Option<Timesta
 }
 
 pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The daemon logs what it does (syncs, refusals, purges); one-shot
+    // commands only warnings, so their output stays readable.
+    let default = match cli.command {
+        Command::Serve { .. } => "info,quinn=warn,rustls=warn",
+        _ => "warn,quinn=error,rustls=error",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ALPR_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("ALPR_LOG"))
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -50,6 +50,8 @@ pub enum SyncFailure {
     Refused(#[from] Refusal),
     #[error("connection lost: {0}")]
     Connection(String),
+    #[error("peer ended the sync: {0}")]
+    PeerClosed(String),
     #[error("peer broke the protocol: {0}")]
     Protocol(String),
     #[error("peer sent a bad record: {0}")]
@@ -371,12 +373,23 @@ pub enum Mode {
     Serve,
 }
 
+/// A lost connection, with the peer's reason when it closed it on purpose.
+fn lost(e: quinn::ReadExactError) -> SyncFailure {
+    use quinn::{ConnectionError, ReadError, ReadExactError};
+    match e {
+        ReadExactError::ReadError(ReadError::ConnectionLost(ConnectionError::ApplicationClosed(
+            close,
+        ))) => SyncFailure::PeerClosed(String::from_utf8_lossy(&close.reason).into_owned()),
+        other => SyncFailure::Connection(other.to_string()),
+    }
+}
+
 async fn read_message(recv: &mut quinn::RecvStream) -> Result<Option<SyncMessage>, SyncFailure> {
     let mut prefix = [0u8; 4];
     match recv.read_exact(&mut prefix).await {
         Ok(()) => {}
         Err(quinn::ReadExactError::FinishedEarly(0)) => return Ok(None),
-        Err(e) => return Err(SyncFailure::Connection(e.to_string())),
+        Err(e) => return Err(lost(e)),
     }
     let len = u32::from_be_bytes(prefix) as usize;
     if len > SYNC_FRAME_BYTES_MAX {
@@ -385,9 +398,7 @@ async fn read_message(recv: &mut quinn::RecvStream) -> Result<Option<SyncMessage
         )));
     }
     let mut body = vec![0u8; len];
-    recv.read_exact(&mut body)
-        .await
-        .map_err(|e| SyncFailure::Connection(e.to_string()))?;
+    recv.read_exact(&mut body).await.map_err(lost)?;
     decode_frame(&body)
         .map(Some)
         .map_err(|e| SyncFailure::Protocol(format!("malformed frame: {e}")))

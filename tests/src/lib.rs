@@ -150,6 +150,8 @@ impl Fixture {
 #[derive(Debug)]
 pub struct Daemon {
     pub child: std::process::Child,
+    /// Where its log (stderr) goes.
+    pub log: PathBuf,
     /// The replication address it announced, if it listens.
     pub addr: Option<String>,
 }
@@ -160,9 +162,15 @@ impl Daemon {
         use std::io::BufRead;
         let mut args = vec!["serve", "--data", data];
         args.extend_from_slice(extra);
+        let log = PathBuf::from(format!("{data}.serve.log"));
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("daemon log");
         let mut child = alpr(&args)
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
+            .stderr(log_file)
             .spawn()
             .expect("spawn serve");
         let stdout = child.stdout.take().expect("stdout");
@@ -181,7 +189,24 @@ impl Daemon {
         };
         // Keep draining stdout so the daemon never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Daemon { child, addr }
+        Daemon { child, addr, log }
+    }
+
+    /// What the daemon logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits up to ten seconds for the log to mention `text`.
+    pub fn wait_log(&self, text: &str) -> String {
+        for _ in 0..100 {
+            let log = self.log();
+            if log.contains(text) {
+                return log;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("daemon never logged '{text}':\n{}", self.log());
     }
 
     pub fn addr(&self) -> &str {

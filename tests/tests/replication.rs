@@ -3,8 +3,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-use alpr_tests::{Daemon, Fixture, ok, run};
-#[allow(unused_imports)]
+use alpr_node::datadir::{Node, STORE_FILE};
+use alpr_node::replication::tls::{self, PeerCheck};
+use alpr_node::store::RecordId;
+use alpr_protocol::Role;
+use alpr_protocol::control::encode_frame;
+use alpr_protocol::replicate::SyncMessage;
+use alpr_tests::{Daemon, Fixture, NODE_PASSPHRASE, ok, run};
 
 fn search(data: &str, pattern: &str) -> String {
     ok(&[
@@ -29,7 +34,6 @@ fn a_shift_reaches_the_station_and_no_other_car() {
 
     let daemon = Daemon::start(&station, &["--listen", "127.0.0.1:0"]);
     let out = ok(&["sync", "--data", &car, "--peer", daemon.addr()]);
-    println!("{out}");
     assert!(out.contains("in sync with station-1"), "{out}");
     assert!(out.contains("sent 250 reads"), "{out}");
 
@@ -43,11 +47,134 @@ fn a_shift_reaches_the_station_and_no_other_car() {
     daemon.stop();
 
     let report = verify_line(&station);
-    println!("{report}");
     assert!(report.contains("250 reads"), "{report}");
     let found = search(&station, "SH*");
-    println!("{found}");
     assert_eq!(found.lines().filter(|l| l.contains("SH0")).count(), 50.min(250), "{found}");
     let none = search(&f.path("car-2"), "SH*");
     assert!(!none.contains("SH0"), "{none}");
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn another_agency_and_a_forged_record_are_refused_and_the_station_keeps_serving() {
+    let f = Fixture::new("car-1");
+    f.enroll_as("station-1", "station");
+    f.enroll("car-2");
+    let other = Fixture::new("car-x");
+    let station = f.path("station-1");
+    let daemon = Daemon::start(&station, &["--listen", "127.0.0.1:0"]);
+
+    // A node of another agency: each side refuses the other in the handshake.
+    let out = run(&["sync", "--data", &other.path("car-x"), "--peer", daemon.addr()]);
+    assert!(!out.status.success());
+    let err = stderr_of(&out);
+    assert!(err.contains("refused a server in the handshake"), "{err}");
+    assert!(err.contains("belongs to another agency"), "{err}");
+    daemon.wait_log("handshake failed");
+
+    // A record altered after it was signed: the whole batch is refused, with the reason.
+    let car = f.path("car-1");
+    let file = f.reads_file("reads.jsonl", 20, 300, |i| format!("FG{i:03}"));
+    ok(&["import", "--data", &car, &file]);
+    let envelope = {
+        let node = Node::open(std::path::Path::new(&car), NODE_PASSPHRASE.as_bytes()).unwrap();
+        let id = RecordId {
+            origin: node.node_key.id(),
+            seq: 7,
+        };
+        node.store.read_envelope(id).unwrap().unwrap()
+    };
+    let db_path = std::path::Path::new(&car).join(STORE_FILE);
+    let mut db = std::fs::read(&db_path).unwrap();
+    let tail = &envelope[envelope.len() - 100..];
+    let at = db.windows(tail.len()).position(|w| w == tail).unwrap();
+    db[at + 10] ^= 0x01;
+    std::fs::write(&db_path, db).unwrap();
+
+    let out = run(&["sync", "--data", &car, "--peer", daemon.addr()]);
+    assert!(!out.status.success());
+    let err = stderr_of(&out);
+    assert!(err.contains("bad signature"), "{err}");
+    assert!(err.contains("/7"), "the refusal names the record: {err}");
+    daemon.wait_log("bad signature");
+
+    // The station still serves others, and stored nothing of the bad batch.
+    let fine = ok(&["sync", "--data", &f.path("car-2"), "--peer", daemon.addr()]);
+    assert!(fine.contains("in sync with station-1"), "{fine}");
+    daemon.stop();
+    let found = search(&station, "FG*");
+    assert!(!found.contains("FG0"), "{found}");
+    let report = verify_line(&station);
+    assert!(report.contains("0 failures"), "{report}");
+}
+
+/// Sends raw frames as an enrolled car and returns the station's reason for closing.
+fn closed_for(addr: std::net::SocketAddr, car: &str, frames: Vec<Vec<u8>>) -> String {
+    let node = Node::open(std::path::Path::new(car), NODE_PASSPHRASE.as_bytes()).unwrap();
+    let check = PeerCheck {
+        agency: node.trust.agency(),
+        revoked: Default::default(),
+    };
+    let (client, _) = tls::configs(&node.node_key, node.certificate.signed(), check).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+        let conn = endpoint
+            .connect_with(client, addr, "alpr-node")
+            .unwrap()
+            .await
+            .unwrap();
+        let (mut send, _recv) = conn.open_bi().await.unwrap();
+        for frame in frames {
+            send.write_all(&frame).await.unwrap();
+        }
+        match conn.closed().await {
+            quinn::ConnectionError::ApplicationClosed(close) => {
+                String::from_utf8_lossy(&close.reason).into_owned()
+            }
+            other => other.to_string(),
+        }
+    })
+}
+
+#[test]
+fn malformed_replayed_and_impostor_messages_are_refused() {
+    let f = Fixture::new("car-1");
+    f.enroll_as("station-1", "station");
+    let car = f.path("car-1");
+    let daemon = Daemon::start(&f.path("station-1"), &["--listen", "127.0.0.1:0"]);
+    let addr: std::net::SocketAddr = daemon.addr().parse().unwrap();
+    let me = Node::open(std::path::Path::new(&car), NODE_PASSPHRASE.as_bytes())
+        .unwrap()
+        .node_key
+        .id();
+    let hello = |role| {
+        encode_frame(&SyncMessage::Hello {
+            node: me,
+            role,
+            vectors: Default::default(),
+        })
+        .unwrap()
+    };
+
+    let reason = closed_for(addr, &car, vec![vec![0, 0, 0, 3, 0xff, 0xfe, 0xfd]]);
+    assert!(reason.contains("malformed frame"), "{reason}");
+    let reason = closed_for(addr, &car, vec![vec![0xff, 0xff, 0xff, 0xff]]);
+    assert!(reason.contains("exceeds"), "{reason}");
+    // An old Hello replayed inside a session.
+    let reason = closed_for(addr, &car, vec![hello(Role::Vehicle), hello(Role::Vehicle)]);
+    assert!(reason.contains("second Hello"), "{reason}");
+    // A car that claims to be a station to receive reads.
+    let reason = closed_for(addr, &car, vec![hello(Role::Station)]);
+    assert!(reason.contains("authenticated as"), "{reason}");
+    daemon.wait_log("malformed frame");
+
+    let fine = ok(&["sync", "--data", &car, "--peer", daemon.addr()]);
+    assert!(fine.contains("in sync with station-1"), "{fine}");
 }
