@@ -113,6 +113,9 @@ enum Command {
     /// Users, roles and training (Administrators).
     #[command(subcommand)]
     User(UserCommand),
+    /// Bulk hotlists: publish a version at a station, see what this node holds.
+    #[command(subcommand)]
+    Hotlist(HotlistCommand),
     /// Retention periods (Administrators).
     Retention {
         #[command(flatten)]
@@ -214,6 +217,26 @@ enum Command {
         /// Count what would go, delete nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum HotlistCommand {
+    /// Publish a CSV extract (plate,region,category,reference) as the next
+    /// version of a list (Administrators, at a station); peers get it at
+    /// their next meeting, as a delta when they hold the version before.
+    Publish {
+        #[command(flatten)]
+        session: SessionArgs,
+        /// List name, e.g. ncic-stolen.
+        #[arg(long)]
+        list: String,
+        file: PathBuf,
+    },
+    /// The hotlist versions this node holds.
+    List {
+        #[command(flatten)]
+        session: SessionArgs,
     },
 }
 
@@ -1089,6 +1112,56 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("user {name} changed");
             s.logout()?;
         }
+        Command::Hotlist(HotlistCommand::Publish {
+            session,
+            list,
+            file,
+        }) => {
+            let entries = crate::hotlist::read_csv(&file)?;
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            let response = s.send(ControlRequest::PublishHotlist {
+                token,
+                list,
+                entries,
+            })?;
+            let ControlResponse::Hotlists(published) = response else {
+                bail!("unexpected answer: {response:?}");
+            };
+            for h in published {
+                println!(
+                    "published {} version {}: {} entries, content {}",
+                    h.list,
+                    h.version,
+                    h.entries,
+                    hex::encode(h.content)
+                );
+            }
+            s.logout()?;
+        }
+        Command::Hotlist(HotlistCommand::List { session }) => {
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            let response = s.send(ControlRequest::ListHotlists { token })?;
+            let ControlResponse::Hotlists(lists) = response else {
+                bail!("unexpected answer: {response:?}");
+            };
+            if lists.is_empty() {
+                println!("no hotlists");
+            }
+            for h in lists {
+                println!(
+                    "{}  version {}  {} entries  content {}  published {} by {}",
+                    h.list,
+                    h.version,
+                    h.entries,
+                    hex::encode(h.content),
+                    h.published_at,
+                    h.author.short()
+                );
+            }
+            s.logout()?;
+        }
         Command::Retention {
             session,
             reads_days,
@@ -1541,6 +1614,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 count(&summary.received, Collection::AuditEvents),
                 count(&summary.stored, Collection::AuditEvents),
             );
+            for list in &summary.hotlists_sent {
+                println!("sent hotlist {list}");
+            }
+            for (list, version) in &summary.hotlists_received {
+                println!("received hotlist {list} version {version}");
+            }
             println!(
                 "{} bytes sent, {} received on the wire",
                 summary.wire_tx, summary.wire_rx

@@ -22,7 +22,7 @@ use alpr_protocol::control::{
 use alpr_protocol::{Action, PlatePattern, PlateText, Timestamp, VerifiedRead};
 
 use alpr_protocol::control::{
-    AuditWire, HoldScopeWire, HoldWire, RequestWire, UserEditWire, UserWire,
+    AuditWire, HoldScopeWire, HoldWire, HotlistWire, RequestWire, UserEditWire, UserWire,
 };
 
 use crate::engine::{
@@ -419,6 +419,35 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
                     active: u.active,
                     trained_on: u.trained_on,
                     training_expires: u.training_expires,
+                })
+                .collect(),
+        )),
+        ControlRequest::PublishHotlist {
+            token,
+            list,
+            entries,
+        } => {
+            let v = engine.publish_hotlist(now, SessionToken(token), &list, entries)?;
+            Ok(ControlResponse::Hotlists(vec![HotlistWire {
+                list: v.list,
+                version: v.version,
+                entries: v.entries,
+                content: v.content,
+                published_at: v.published_at,
+                author: v.author,
+            }]))
+        }
+        ControlRequest::ListHotlists { token } => Ok(ControlResponse::Hotlists(
+            engine
+                .hotlists(now, SessionToken(token))?
+                .into_iter()
+                .map(|(held, v)| HotlistWire {
+                    list: v.list,
+                    version: held.head.version,
+                    entries: held.entries,
+                    content: held.head.content,
+                    published_at: v.published_at,
+                    author: v.author,
                 })
                 .collect(),
         )),

@@ -10,6 +10,7 @@
 //! Time and randomness are inputs: every method takes `now`, and the engine
 //! draws from a generator seeded by its driver.
 
+mod hotlists;
 mod oversight;
 
 use std::collections::HashMap;

@@ -9,6 +9,7 @@ pub mod control;
 pub mod datadir;
 pub mod engine;
 pub mod evidence;
+pub mod hotlist;
 pub mod import;
 pub mod keyfile;
 pub mod policy;

@@ -54,8 +54,9 @@ impl UserRole {
             Operate => self != Auditor,
             Verify => matches!(self, Administrator | Auditor),
             ExportEvidence => matches!(self, Supervisor | Administrator),
-            AdministerUsers | AdministerRetention | AdministerHolds | Purge | Release
-            | DecideRequest => self == Administrator,
+            AdministerUsers | AdministerRetention | AdministerHolds | AdministerHotlists
+            | Purge | Release | DecideRequest => self == Administrator,
+            ViewHotlists => true,
             RegisterRequest => matches!(self, Supervisor | Administrator),
             AuditAccess => self == Auditor,
             ViewAudits => matches!(self, Auditor | Administrator),
@@ -76,6 +77,10 @@ pub enum Permission {
     AdministerUsers,
     AdministerRetention,
     AdministerHolds,
+    /// Publish bulk hotlist versions (at a station).
+    AdministerHotlists,
+    /// See which hotlist versions a node holds.
+    ViewHotlists,
     Purge,
     /// Release records to another agency (V.A.4).
     Release,

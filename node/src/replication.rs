@@ -16,6 +16,7 @@
 //! logged on this side and sent to the peer in the close frame; the node
 //! keeps serving other peers.
 
+pub mod hotlists;
 pub mod tls;
 
 use std::collections::BTreeMap;
@@ -26,7 +27,7 @@ use std::time::Duration;
 use alpr_protocol::control::{decode_frame, encode_frame};
 use alpr_protocol::envelope::envelope_hash;
 use alpr_protocol::replicate::{
-    Batch, BatchLimits, COLLECTIONS, Collection, Fetched, Output, RecordSource,
+    Batch, BatchLimits, COLLECTIONS, Collection, Fetched, HotlistHead, Output, RecordSource,
     SYNC_FRAME_BYTES_MAX, SyncError, SyncMessage, SyncSession, VersionVector, Want,
 };
 use alpr_protocol::{
@@ -81,6 +82,9 @@ pub struct SyncSummary {
     pub stored: BTreeMap<Collection, u64>,
     pub wire_tx: u64,
     pub wire_rx: u64,
+    /// Hotlists sent and received (list name, version).
+    pub hotlists_sent: Vec<String>,
+    pub hotlists_received: Vec<(String, u64)>,
 }
 
 /// What the driver needs from the node, shared by every connection.
@@ -140,6 +144,14 @@ impl Local {
                 c.signed().clone(),
             )
         })
+    }
+
+    fn lists(&self) -> Result<BTreeMap<String, HotlistHead>, SyncFailure> {
+        Ok(self
+            .with_engine(|e| e.node().store.hotlists())??
+            .into_iter()
+            .map(|(name, held)| (name, held.head))
+            .collect())
     }
 
     fn vectors(&self) -> Result<BTreeMap<Collection, VersionVector>, SyncFailure> {
@@ -421,8 +433,9 @@ pub async fn run_connection(
 
     let (me, role, _) = local.me()?;
     let vectors = local.vectors()?;
+    let lists = local.lists()?;
     let (session, hello) =
-        SyncSession::start(me, role, (peer.node, peer.role), vectors, local.limits);
+        SyncSession::start(me, role, (peer.node, peer.role), vectors, lists, local.limits);
     let mut summary = SyncSummary {
         peer: Some((peer.node, peer.name.clone())),
         ..SyncSummary::default()
@@ -473,6 +486,7 @@ async fn drive(
     mode: Mode,
 ) -> Result<(), SyncFailure> {
     let mut pending = vec![hello];
+    let mut incoming = hotlists::Incoming::default();
     loop {
         // Carry out outputs in order; storing may produce more.
         while !pending.is_empty() {
@@ -486,6 +500,37 @@ async fn drive(
                         tx.send(message)
                             .await
                             .map_err(|_| SyncFailure::Connection("writer stopped".into()))?;
+                    }
+                    Output::SendHotlist { list, peer_has } => {
+                        let l = local.clone();
+                        let name = list.clone();
+                        let messages = tokio::task::spawn_blocking(move || {
+                            l.with_engine(|e| hotlists::outgoing(e, &name, peer_has))?
+                        })
+                        .await
+                        .map_err(|e| SyncFailure::Connection(e.to_string()))??;
+                        for m in messages {
+                            tx.send(m)
+                                .await
+                                .map_err(|_| SyncFailure::Connection("writer stopped".into()))?;
+                        }
+                        summary.hotlists_sent.push(list);
+                    }
+                    Output::StoreHotlist { list, transfer } => {
+                        let l = local.clone();
+                        let mut inc = std::mem::take(&mut incoming);
+                        let name = list.clone();
+                        let (inc, held) = tokio::task::spawn_blocking(move || {
+                            let held = inc.accept(&l, name, transfer);
+                            (inc, held)
+                        })
+                        .await
+                        .map_err(|e| SyncFailure::Connection(e.to_string()))?;
+                        incoming = inc;
+                        if let Some(head) = held? {
+                            summary.hotlists_received.push((list.clone(), head.version));
+                            pending.extend(session.hotlist_stored(list, head));
+                        }
                     }
                     Output::Store(batch) => {
                         let collection = batch.collection;

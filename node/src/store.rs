@@ -18,6 +18,7 @@
 //! | `auth`       | user name                                    | failures u32, locked until i64 |
 //! | `audit_floor`| node id                                      | last purged audit seq, its hash |
 //! | `marks`      | collection (1), node id                      | contiguous seq (see `replica`) |
+//! | `hotlists`, `hotlist_content` | list name / content hash    | see `hotlists`         |
 //!
 //! Invariants:
 //! - Plates never appear in clear on disk: see [`index`] for the blind index
@@ -31,9 +32,12 @@
 
 mod block;
 pub mod index;
+mod hotlists;
 mod replica;
 
+pub use hotlists::HeldList;
 pub use replica::Run;
+use hotlists::{HOTLIST_CONTENT, HOTLISTS};
 use replica::{MARKS, MarkWriter};
 
 use std::collections::HashMap;
@@ -150,6 +154,12 @@ pub enum Effect<'a> {
     Policy(&'a [u8]),
     /// A user's login failure state.
     Auth { user: &'a str, state: AuthState },
+    /// A hotlist version published here.
+    Hotlist {
+        signed: &'a alpr_protocol::hotlist::SignedHotlistVersion,
+        version: &'a alpr_protocol::hotlist::HotlistVersion,
+        entries: &'a [alpr_protocol::hotlist::Entry],
+    },
 }
 
 /// Consecutive failed logins and the lockout they caused, per user and node.
@@ -389,6 +399,8 @@ impl Store {
             tx.open_table(AUTH).map_err(dberr)?;
             tx.open_table(AUDIT_FLOOR).map_err(dberr)?;
             tx.open_table(MARKS).map_err(dberr)?;
+            tx.open_table(HOTLISTS).map_err(dberr)?;
+            tx.open_table(HOTLIST_CONTENT).map_err(dberr)?;
         }
         tx.commit().map_err(dberr)?;
         Ok(Store {
@@ -453,6 +465,8 @@ impl Store {
             // Schema 2 added replication marks; nothing else changed.
             let tx = db.begin_write().map_err(dberr)?;
             replica::rebuild_marks(&tx)?;
+            tx.open_table(HOTLISTS).map_err(dberr)?;
+            tx.open_table(HOTLIST_CONTENT).map_err(dberr)?;
             tx.open_table(META)
                 .map_err(dberr)?
                 .insert("schema", SCHEMA_VERSION.to_be_bytes().as_slice())
@@ -770,6 +784,13 @@ impl Store {
                     }
                     Effect::Auth { user, state } => {
                         auth.insert(*user, state.to_bytes()).map_err(dberr)?;
+                    }
+                    Effect::Hotlist {
+                        signed,
+                        version,
+                        entries,
+                    } => {
+                        hotlists::put_hotlist_in(&tx, signed, version, entries)?;
                     }
                 }
             }

@@ -86,6 +86,15 @@ pub enum ControlRequest {
     ListUsers {
         token: Token,
     },
+    /// Publish the next version of a bulk hotlist (at a station).
+    PublishHotlist {
+        token: Token,
+        list: String,
+        entries: Vec<crate::hotlist::Entry>,
+    },
+    ListHotlists {
+        token: Token,
+    },
     SetRetention {
         token: Token,
         reads_days: u32,
@@ -272,6 +281,17 @@ pub enum ErrorKind {
     Failed,
 }
 
+/// A hotlist version a node holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HotlistWire {
+    pub list: String,
+    pub version: u64,
+    pub entries: u64,
+    pub content: [u8; 32],
+    pub published_at: Timestamp,
+    pub author: NodeId,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ControlResponse {
     LoggedIn {
@@ -322,6 +342,7 @@ pub enum ControlResponse {
         last_seq: u64,
     },
     Users(Vec<UserWire>),
+    Hotlists(Vec<HotlistWire>),
     Holds(Vec<HoldWire>),
     HoldPlaced {
         id: u64,

@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod control;
 pub mod enrollment;
 pub mod envelope;
+pub mod hotlist;
 pub mod identity;
 pub mod keyfile;
 pub mod plate;

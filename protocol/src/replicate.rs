@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use crate::enrollment::{Role, SignedCertificate};
+use crate::hotlist::{Delta, Entry, SignedHotlistVersion};
 use crate::identity::NodeId;
 
 /// What a session replicates.
@@ -206,12 +207,45 @@ pub struct Batch {
     pub records: Vec<WireRecord>,
 }
 
+/// Which version of a bulk hotlist a node holds. Newer is the higher
+/// version; two stations that published the same version number break the
+/// tie by content hash, so every node settles on the same one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct HotlistHead {
+    pub version: u64,
+    pub content: [u8; 32],
+}
+
+/// Most entries in one snapshot chunk (a chunk stays well under the frame limit).
+pub const HOTLIST_CHUNK_ENTRIES: usize = 50_000;
+
+/// A hotlist version on its way: a delta from content the receiver holds,
+/// or the whole list in chunks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HotlistTransfer {
+    pub version: SignedHotlistVersion,
+    /// The publishing station's certificate, for a receiver that never met it.
+    pub certificate: SignedCertificate,
+    pub body: HotlistBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HotlistBody {
+    Delta { from: [u8; 32], delta: Delta },
+    Chunk {
+        index: u32,
+        last: bool,
+        entries: Vec<Entry>,
+    },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SyncMessage {
     Hello {
         node: NodeId,
         role: Role,
         vectors: BTreeMap<Collection, VersionVector>,
+        hotlists: BTreeMap<String, HotlistHead>,
     },
     Batch(Batch),
     /// The receiver stored a batch; its vector now.
@@ -219,6 +253,12 @@ pub enum SyncMessage {
         collection: Collection,
         vector: VersionVector,
     },
+    Hotlist {
+        list: String,
+        transfer: HotlistTransfer,
+    },
+    /// The receiver holds this version of the list now (or kept a newer one).
+    HotlistAck { list: String, head: HotlistHead },
 }
 
 /// What a [`RecordSource`] found for a [`Want`].
@@ -253,6 +293,18 @@ pub enum Output {
     /// call [`SyncSession::stored`]. One bad record refuses the batch and ends
     /// the connection.
     Store(Batch),
+    /// Send `list` to the peer: a delta from `peer_has` if this node still
+    /// holds that content, else the whole list in chunks.
+    SendHotlist {
+        list: String,
+        peer_has: Option<HotlistHead>,
+    },
+    /// Verify and keep this part of a list; once a version is whole (a
+    /// delta, or the last chunk), call [`SyncSession::hotlist_stored`].
+    StoreHotlist {
+        list: String,
+        transfer: HotlistTransfer,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -280,6 +332,8 @@ pub enum SyncError {
     Overlapping(Collection),
     #[error("peer acknowledged {0:?}, which had no batch in flight")]
     UnexpectedAck(Collection),
+    #[error("peer acknowledged hotlist '{0}', which was not sent")]
+    UnexpectedHotlistAck(String),
     #[error("reading records to send failed: {0}")]
     Source(String),
 }
@@ -302,6 +356,12 @@ pub struct SyncSession {
     in_flight: BTreeSet<Collection>,
     /// Batches received and handed to the driver, not yet acknowledged.
     storing: VecDeque<Collection>,
+    /// The hotlist versions this node holds.
+    lists: BTreeMap<String, HotlistHead>,
+    /// What the peer said it holds in Hello.
+    peer_lists: BTreeMap<String, HotlistHead>,
+    /// Lists sent and not yet acknowledged.
+    lists_in_flight: BTreeSet<String>,
 }
 
 impl SyncSession {
@@ -312,12 +372,14 @@ impl SyncSession {
         role: Role,
         peer: (NodeId, Role),
         local: BTreeMap<Collection, VersionVector>,
+        lists: BTreeMap<String, HotlistHead>,
         limits: BatchLimits,
     ) -> (SyncSession, Output) {
         let hello = SyncMessage::Hello {
             node: me,
             role,
             vectors: local.clone(),
+            hotlists: lists.clone(),
         };
         (
             SyncSession {
@@ -330,6 +392,9 @@ impl SyncSession {
                 peer_vectors: BTreeMap::new(),
                 in_flight: BTreeSet::new(),
                 storing: VecDeque::new(),
+                lists,
+                peer_lists: BTreeMap::new(),
+                lists_in_flight: BTreeSet::new(),
             },
             Output::Send(hello),
         )
@@ -344,7 +409,13 @@ impl SyncSession {
         self.introduced
             && self.storing.is_empty()
             && self.in_flight.is_empty()
+            && self.lists_in_flight.is_empty()
             && COLLECTIONS.iter().all(|c| self.next_want(*c).is_none())
+    }
+
+    /// Whether this node holds `list` at `head` or newer.
+    fn holds(&self, list: &str, head: HotlistHead) -> bool {
+        self.lists.get(list).is_some_and(|mine| *mine >= head)
     }
 
     /// Idle, and this side holds everything the peer held when it said
@@ -359,6 +430,10 @@ impl SyncSession {
                     let mine = self.local.get(c).cloned().unwrap_or_default();
                     theirs.lacking(&mine).is_empty()
                 })
+            && self
+                .peer_lists
+                .iter()
+                .all(|(list, head)| self.holds(list, *head))
     }
 
     fn next_want(&self, collection: Collection) -> Option<Want> {
@@ -480,6 +555,7 @@ impl SyncSession {
                 node,
                 role,
                 vectors,
+                hotlists,
             } => {
                 if self.introduced {
                     return Err(SyncError::SecondHello);
@@ -495,9 +571,33 @@ impl SyncSession {
                 self.introduced = true;
                 self.peer_hello = vectors.clone();
                 self.peer_vectors = vectors;
+                // Hotlists go to every peer, car to car included.
+                for (list, mine) in &self.lists {
+                    let theirs = hotlists.get(list).copied();
+                    if theirs.is_none_or(|t| t < *mine) {
+                        self.lists_in_flight.insert(list.clone());
+                        out.push(Output::SendHotlist {
+                            list: list.clone(),
+                            peer_has: theirs,
+                        });
+                    }
+                }
+                self.peer_lists = hotlists;
                 for c in COLLECTIONS {
                     self.pump(c, source, &mut out)?;
                 }
+            }
+            SyncMessage::Hotlist { list, transfer } => {
+                if !self.introduced {
+                    return Err(SyncError::NotIntroduced("a hotlist"));
+                }
+                out.push(Output::StoreHotlist { list, transfer });
+            }
+            SyncMessage::HotlistAck { list, head } => {
+                if !self.lists_in_flight.remove(&list) {
+                    return Err(SyncError::UnexpectedHotlistAck(list));
+                }
+                self.peer_lists.insert(list, head);
             }
             SyncMessage::Batch(batch) => {
                 if !self.introduced {
@@ -519,6 +619,19 @@ impl SyncSession {
             }
         }
         Ok(out)
+    }
+
+    /// The driver verified and keeps `list` at `head` (or kept a newer
+    /// version it already held): acknowledges it.
+    pub fn hotlist_stored(&mut self, list: String, head: HotlistHead) -> Vec<Output> {
+        let held = self.lists.entry(list.clone()).or_insert(head);
+        if head > *held {
+            *held = head;
+        }
+        vec![Output::Send(SyncMessage::HotlistAck {
+            list,
+            head: *held,
+        })]
     }
 
     /// The driver stored a batch it was handed; `local` is the collection's

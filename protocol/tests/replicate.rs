@@ -85,8 +85,8 @@ fn connect(
     limits: BatchLimits,
     cut_after: usize,
 ) -> bool {
-    let (mut sa, hello_a) = SyncSession::start(id(1), a_role, (id(2), b_role), a.vectors(), limits);
-    let (mut sb, hello_b) = SyncSession::start(id(2), b_role, (id(1), a_role), b.vectors(), limits);
+    let (mut sa, hello_a) = SyncSession::start(id(1), a_role, (id(2), b_role), a.vectors(), BTreeMap::new(), limits);
+    let (mut sb, hello_b) = SyncSession::start(id(2), b_role, (id(1), a_role), b.vectors(), BTreeMap::new(), limits);
     // (to_b, message)
     let mut wire: VecDeque<(bool, SyncMessage)> = VecDeque::new();
     for (to_b, out) in [(true, hello_a), (false, hello_b)] {
@@ -109,6 +109,7 @@ fn connect(
         while let Some(out) = outs.pop() {
             match out {
                 Output::Send(m) => wire.push_back((!to_b, m)),
+                Output::SendHotlist { .. } | Output::StoreHotlist { .. } => {}
                 Output::Store(batch) => {
                     let collection = batch.collection;
                     let received = node.received.entry(collection).or_default();
@@ -234,6 +235,7 @@ fn a_car_refuses_reads_sent_to_it() {
         Role::Vehicle,
         (id(2), Role::Vehicle),
         BTreeMap::new(),
+        BTreeMap::new(),
         BatchLimits::default(),
     );
     let source = Node::default();
@@ -242,6 +244,7 @@ fn a_car_refuses_reads_sent_to_it() {
             node: id(2),
             role: Role::Vehicle,
             vectors: BTreeMap::new(),
+            hotlists: BTreeMap::new(),
         },
         &source,
     )
@@ -269,6 +272,7 @@ fn a_peer_must_be_who_the_handshake_said() {
         Role::Station,
         (id(2), Role::Vehicle),
         BTreeMap::new(),
+        BTreeMap::new(),
         BatchLimits::default(),
     );
     let err = station
@@ -277,6 +281,7 @@ fn a_peer_must_be_who_the_handshake_said() {
                 node: id(2),
                 role: Role::Station,
                 vectors: BTreeMap::new(),
+                hotlists: BTreeMap::new(),
             },
             &Node::default(),
         )
@@ -292,6 +297,7 @@ fn batches_that_are_not_runs_are_refused() {
             Role::Station,
             (id(2), Role::Vehicle),
             BTreeMap::new(),
+            BTreeMap::new(),
             BatchLimits::default(),
         );
         s.receive(
@@ -299,6 +305,7 @@ fn batches_that_are_not_runs_are_refused() {
                 node: id(2),
                 role: Role::Vehicle,
                 vectors: BTreeMap::new(),
+                hotlists: BTreeMap::new(),
             },
             &Node::default(),
         )

@@ -159,6 +159,7 @@ fn malformed_replayed_and_impostor_messages_are_refused() {
             node: me,
             role,
             vectors: Default::default(),
+            hotlists: Default::default(),
         })
         .unwrap()
     };
@@ -227,4 +228,79 @@ fn a_sync_killed_at_random_points_resumes_with_nothing_lost_or_doubled() {
     let report = verify_line(&station);
     assert!(report.contains("checked 2500 reads, 2500 images"), "{report}");
     assert!(report.contains("0 failures"), "{report}");
+}
+
+fn hotlist_csv(f: &Fixture, name: &str, plates: impl Iterator<Item = String>) -> String {
+    let mut text = String::from("plate,region,category,reference\n");
+    for p in plates {
+        text.push_str(&format!("{p},CA,stolen-vehicle,V{p}\n"));
+    }
+    let path = f.path(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn hotlist_line(data: &str) -> String {
+    let out = ok(&["hotlist", "list", "--data", data]);
+    out.lines()
+        .find(|l| l.starts_with("ncic-stolen"))
+        .unwrap_or_else(|| panic!("no list at {data}: {out}"))
+        .to_string()
+}
+
+#[test]
+fn a_hotlist_goes_station_to_car_to_car_and_updates_as_a_delta() {
+    let f = Fixture::new("car-a");
+    f.enroll_as("station-1", "station");
+    f.enroll("car-b");
+    let (station, car_a, car_b) = (f.path("station-1"), f.path("car-a"), f.path("car-b"));
+
+    // A vehicle may not publish: lists come from stations.
+    let v1 = hotlist_csv(&f, "v1.csv", (0..3000).map(|i| format!("HL{i:05}")));
+    let refused = run(&["hotlist", "publish", "--data", &car_a, "--list", "ncic-stolen", &v1]);
+    assert!(!refused.status.success());
+    assert!(stderr_of(&refused).contains("published at a station"), "{}", stderr_of(&refused));
+
+    let published = ok(&["hotlist", "publish", "--data", &station, "--list", "ncic-stolen", &v1]);
+    assert!(published.contains("version 1: 3000 entries"), "{published}");
+    let station_daemon = Daemon::start(&station, &["--listen", "127.0.0.1:0"]);
+    let got = ok(&["sync", "--data", &car_a, "--peer", station_daemon.addr()]);
+    assert!(got.contains("received hotlist ncic-stolen version 1"), "{got}");
+    station_daemon.stop();
+
+    // Away from the station, car A passes the list to car B.
+    let car_a_daemon = Daemon::start(&car_a, &["--listen", "127.0.0.1:0"]);
+    let passed = ok(&["sync", "--data", &car_b, "--peer", car_a_daemon.addr()]);
+    assert!(passed.contains("received hotlist ncic-stolen version 1"), "{passed}");
+    assert!(passed.contains("received 0 reads"), "{passed}");
+    car_a_daemon.stop();
+    let station_line = hotlist_line(&station);
+    let content = station_line.split("content ").nth(1).unwrap().split(' ').next().unwrap();
+    assert!(hotlist_line(&car_b).contains(content), "car B holds the station's exact content");
+
+    // Version 2 changes 1%: car A, holding version 1, gets a delta, not the list.
+    let v2 = hotlist_csv(
+        &f,
+        "v2.csv",
+        (30..3000).map(|i| format!("HL{i:05}")).chain((0..30).map(|i| format!("NEW{i:03}"))),
+    );
+    let published = ok(&["hotlist", "publish", "--data", &station, "--list", "ncic-stolen", &v2]);
+    assert!(published.contains("version 2: 3000 entries"), "{published}");
+    let station_daemon = Daemon::start(&station, &["--listen", "127.0.0.1:0"]);
+    let got = ok(&["sync", "--data", &car_a, "--peer", station_daemon.addr()]);
+    assert!(got.contains("received hotlist ncic-stolen version 2"), "{got}");
+    let received: u64 = got
+        .lines()
+        .find_map(|l| l.split(" sent, ").nth(1))
+        .and_then(|r| r.split(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    // The whole list is about 60 KB; 30 removals and 30 additions are not.
+    assert!(received < 20_000, "{got}");
+    station_daemon.stop();
+    let v2_line = hotlist_line(&station);
+    let content = v2_line.split("content ").nth(1).unwrap().split(' ').next().unwrap();
+    assert!(hotlist_line(&car_a).contains(content));
+    assert!(hotlist_line(&car_a).contains("version 2"));
 }

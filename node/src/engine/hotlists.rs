@@ -1,0 +1,111 @@
+//! Bulk hotlists through the engine: an Administrator at a station publishes
+//! a new version (signed by the station, audited); any trained user may see
+//! which versions this node holds.
+
+use alpr_protocol::hotlist::{self, ENTRIES_MAX, Entry, HotlistVersion};
+use alpr_protocol::{Action, Outcome, Role, Timestamp};
+
+use super::{AccessError, Engine, SessionToken};
+use crate::policy::Permission;
+use crate::store::{Effect, HeldList};
+
+impl Engine {
+    /// Publishes `entries` as the next version of `list` (Administrators, at
+    /// a station: cars pass lists on but never author them).
+    pub fn publish_hotlist(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        list: &str,
+        entries: Vec<Entry>,
+    ) -> Result<HotlistVersion, AccessError> {
+        let object = format!("hotlist '{list}': {} entries", entries.len());
+        let (actor, _) = self.authorize(
+            now,
+            token,
+            Permission::AdministerHotlists,
+            "publish a hotlist",
+            Action::EditHotlist,
+            &object,
+        )?;
+        let me = self.node.certificate.certificate().clone();
+        if me.role != Role::Station {
+            let err = AccessError::Invalid(format!(
+                "hotlists are published at a station; {} is a vehicle and receives them from peers",
+                me.name
+            ));
+            return self.refuse(now, &actor, Action::EditHotlist, object, None, err);
+        }
+        if let Err(e) = hotlist::check_name(list) {
+            return self.refuse(
+                now,
+                &actor,
+                Action::EditHotlist,
+                object,
+                None,
+                AccessError::Invalid(e.to_string()),
+            );
+        }
+        if entries.len() as u64 > ENTRIES_MAX {
+            let err = AccessError::Invalid(format!("a list may hold at most {ENTRIES_MAX} entries"));
+            return self.refuse(now, &actor, Action::EditHotlist, object, None, err);
+        }
+        let entries = hotlist::canonical(entries);
+        let held = self.node.store.hotlists()?;
+        let version = HotlistVersion {
+            list: list.to_string(),
+            version: held.get(list).map_or(1, |h| h.head.version + 1),
+            entries: entries.len() as u64,
+            content: hotlist::content_hash(&entries),
+            published_at: now,
+            author: me.node,
+        };
+        let signed = version
+            .sign(&self.node.node_key)
+            .map_err(|e| AccessError::Invalid(e.to_string()))?;
+        let object = format!(
+            "hotlist '{list}' version {}: {} entries, content {}",
+            version.version,
+            version.entries,
+            hex::encode(&version.content[..8])
+        );
+        self.audit(
+            now,
+            &actor,
+            Action::EditHotlist,
+            object,
+            None,
+            Outcome::Success,
+            &[Effect::Hotlist {
+                signed: &signed,
+                version: &version,
+                entries: &entries,
+            }],
+        )?;
+        Ok(version)
+    }
+
+    /// The hotlist versions this node holds.
+    pub fn hotlists(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+    ) -> Result<Vec<(HeldList, HotlistVersion)>, AccessError> {
+        self.authorize_view(
+            now,
+            token,
+            Permission::ViewHotlists,
+            "see hotlists",
+            "hotlist versions",
+        )?;
+        let mut out = Vec::new();
+        for (_, held) in self.node.store.hotlists()? {
+            let version = held
+                .signed
+                .decode()
+                .map_err(|e| AccessError::Invalid(e.to_string()))?;
+            out.push((held, version));
+        }
+        Ok(out)
+    }
+}

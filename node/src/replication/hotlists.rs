@@ -1,0 +1,197 @@
+//! Bulk hotlists on the wire: what to send a peer (a delta from the content
+//! it holds, or the whole list in chunks) and how a received version is
+//! checked before it is kept: the publisher's certificate (a station of our
+//! agency, not revoked), its signature over the version, and the entries
+//! against the version's content hash.
+
+use std::collections::BTreeMap;
+
+use alpr_protocol::hotlist::{self, Delta, Entry, ENTRIES_MAX, SignedHotlistVersion};
+use alpr_protocol::replicate::{
+    HOTLIST_CHUNK_ENTRIES, HotlistBody, HotlistHead, HotlistTransfer, SYNC_FRAME_BYTES_MAX,
+    SyncMessage,
+};
+
+use super::{Local, SyncFailure};
+use crate::engine::Engine;
+
+fn bad(list: &str, reason: impl std::fmt::Display) -> SyncFailure {
+    SyncFailure::BadRecord(format!("hotlist '{list}': {reason}"))
+}
+
+/// The messages that bring a peer holding `peer_has` to this node's version of `list`.
+pub fn outgoing(
+    engine: &Engine,
+    list: &str,
+    peer_has: Option<HotlistHead>,
+) -> Result<Vec<SyncMessage>, SyncFailure> {
+    let store = &engine.node().store;
+    let held = store
+        .hotlists()?
+        .remove(list)
+        .ok_or_else(|| bad(list, "vanished while being sent"))?;
+    let entries = store
+        .hotlist_entries(&held.head.content)?
+        .ok_or_else(|| bad(list, "its entries are missing from the store"))?;
+    let author = held
+        .signed
+        .decode()
+        .map_err(|e| bad(list, e))?
+        .author;
+    let certificate = engine
+        .node()
+        .trust
+        .certificate(&author)
+        .ok_or_else(|| bad(list, "its publisher's certificate is not held"))?
+        .signed()
+        .clone();
+    let transfer = |body| SyncMessage::Hotlist {
+        list: list.to_string(),
+        transfer: HotlistTransfer {
+            version: held.signed.clone(),
+            certificate: certificate.clone(),
+            body,
+        },
+    };
+    if let Some(base) = peer_has
+        && let Some(old) = store.hotlist_entries(&base.content)?
+    {
+        let delta = Delta::between(&old, &entries);
+        // A delta bigger than half a frame goes as chunks instead.
+        let size = postcard::experimental::serialized_size(&delta).unwrap_or(usize::MAX);
+        if size <= SYNC_FRAME_BYTES_MAX / 2 {
+            return Ok(vec![transfer(HotlistBody::Delta {
+                from: base.content,
+                delta,
+            })]);
+        }
+    }
+    let chunks: Vec<&[Entry]> = if entries.is_empty() {
+        vec![&[]]
+    } else {
+        entries.chunks(HOTLIST_CHUNK_ENTRIES).collect()
+    };
+    let last = chunks.len() - 1;
+    Ok(chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            transfer(HotlistBody::Chunk {
+                index: i as u32,
+                last: i == last,
+                entries: c.to_vec(),
+            })
+        })
+        .collect())
+}
+
+/// A list arriving in chunks.
+#[derive(Debug)]
+struct Partial {
+    version: SignedHotlistVersion,
+    next: u32,
+    entries: Vec<Entry>,
+}
+
+/// Hotlists being received on one connection (one partial version per list).
+#[derive(Debug, Default)]
+pub struct Incoming {
+    partial: BTreeMap<String, Partial>,
+}
+
+/// How many lists one peer may have half-sent at once.
+const PARTIAL_LISTS_MAX: usize = 16;
+
+impl Incoming {
+    /// Takes one transfer; once a version is whole and checks out, keeps it
+    /// and returns the head this node holds now.
+    pub fn accept(
+        &mut self,
+        local: &Local,
+        list: String,
+        transfer: HotlistTransfer,
+    ) -> Result<Option<HotlistHead>, SyncFailure> {
+        let (agency, revoked) = (local.check.agency, local.check.revoked.clone());
+        let cert = transfer
+            .certificate
+            .verify(agency)
+            .map_err(|e| bad(&list, format!("publisher certificate: {e}")))?;
+        let version = transfer
+            .version
+            .verify(agency, Some(&cert))
+            .map_err(|e| bad(&list, e))?;
+        if version.list != list {
+            return Err(bad(&list, format!("carries list '{}'", version.list)));
+        }
+        if revoked.read().map(|r| r.contains(&version.author)).unwrap_or(true) {
+            return Err(bad(&list, "its publisher is revoked"));
+        }
+        let entries = match transfer.body {
+            HotlistBody::Delta { from, delta } => {
+                let base = local
+                    .with_engine(|e| e.node().store.hotlist_entries(&from))??
+                    .ok_or_else(|| {
+                        bad(&list, hotlist::HotlistError::WrongBase {
+                            from: hex::encode(from),
+                        })
+                    })?;
+                delta.apply(&base).map_err(|e| bad(&list, e))?
+            }
+            HotlistBody::Chunk {
+                index,
+                last,
+                entries,
+            } => {
+                if index == 0 {
+                    if !self.partial.contains_key(&list) && self.partial.len() >= PARTIAL_LISTS_MAX {
+                        return Err(bad(&list, "too many lists half-sent"));
+                    }
+                    self.partial.insert(
+                        list.clone(),
+                        Partial {
+                            version: transfer.version.clone(),
+                            next: 0,
+                            entries: Vec::new(),
+                        },
+                    );
+                }
+                let p = self
+                    .partial
+                    .get_mut(&list)
+                    .ok_or_else(|| bad(&list, format!("chunk {index} without chunk 0")))?;
+                if p.version != transfer.version || p.next != index {
+                    return Err(bad(
+                        &list,
+                        format!("chunk {index} out of order (expected {})", p.next),
+                    ));
+                }
+                if p.entries.len() + entries.len() > version.entries.min(ENTRIES_MAX) as usize {
+                    return Err(bad(&list, "more entries than its version names"));
+                }
+                p.entries.extend(entries);
+                p.next += 1;
+                if !last {
+                    return Ok(None);
+                }
+                self.partial
+                    .remove(&list)
+                    .map(|p| p.entries)
+                    .unwrap_or_default()
+            }
+        };
+        hotlist::check_content(&version, &entries).map_err(|e| bad(&list, e))?;
+        let head = local.with_engine(|e| -> Result<HotlistHead, SyncFailure> {
+            if e.node().trust.certificate(&version.author).is_none() {
+                e.learn_certificate(cert)?;
+            }
+            e.node().store.put_hotlist(&transfer.version, &version, &entries)?;
+            let held = e.node().store.hotlists()?;
+            Ok(held.get(&list).map(|h| h.head).unwrap_or(HotlistHead {
+                version: version.version,
+                content: version.content,
+            }))
+        })??;
+        tracing::info!(%list, version = version.version, entries = version.entries, "hotlist received");
+        Ok(Some(head))
+    }
+}
