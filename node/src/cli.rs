@@ -16,12 +16,12 @@ use crate::engine::{Engine, NewUser};
 use crate::policy::{Quarter, RequestOutcome, UserRole};
 use crate::recorder::READ_BATCH_MAX;
 use crate::replication;
-use alpr_protocol::replicate::Collection;
 use crate::store::RecordId;
 use alpr_protocol::control::{
     ControlRequest, ControlResponse, Hit as WireHit, HoldScopeWire, PurposeWire, QueryWire,
     UserEditWire,
 };
+use alpr_protocol::replicate::Collection;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -1584,7 +1584,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let addr = resolve(&peer)?;
             let node = Node::open(&data, &pass.get()?)?;
             let engine = Engine::open(node, engine_seed())?;
-            let mut local = replication::Local::new(std::sync::Arc::new(std::sync::Mutex::new(engine)))?;
+            let mut local =
+                replication::Local::new(std::sync::Arc::new(std::sync::Mutex::new(engine)))?;
             let bar = indicatif::ProgressBar::new_spinner();
             bar.set_style(
                 indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
@@ -1602,8 +1603,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let summary = replication::sync_once(local, addr, now);
             bar.finish_and_clear();
             let summary = summary?;
-            let count = |m: &std::collections::BTreeMap<Collection, u64>, c| m.get(&c).copied().unwrap_or(0);
-            let (id, name) = summary.peer.clone().unwrap_or((NodeId([0; 32]), "?".into()));
+            let count = |m: &std::collections::BTreeMap<Collection, u64>, c| {
+                m.get(&c).copied().unwrap_or(0)
+            };
+            let (id, name) = summary
+                .peer
+                .clone()
+                .unwrap_or((NodeId([0; 32]), "?".into()));
             println!("in sync with {name} ({})", id.short());
             println!(
                 "sent {} reads and {} audit events; received {} reads ({} new) and {} audit events ({} new)",

@@ -14,7 +14,9 @@ use alpr_protocol::hotlist::{Category, Entry, REFERENCE_LEN_MAX};
 pub enum HotlistFileError {
     #[error("{path}: {source}")]
     Read { path: PathBuf, source: csv::Error },
-    #[error("{path}: the header must name the columns plate, region, category, reference (found {found})")]
+    #[error(
+        "{path}: the header must name the columns plate, region, category, reference (found {found})"
+    )]
     Header { path: PathBuf, found: String },
     #[error("{path} line {line}: {field}: {reason}")]
     Row {
@@ -66,12 +68,22 @@ pub fn read_csv(path: &Path) -> Result<Vec<Entry>, HotlistFileError> {
             )
         })?;
         let region_text = get(region).to_ascii_uppercase();
-        if region_text.len() > 8 || !region_text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(bad("region", format!("'{region_text}' is not a state or country code")));
+        if region_text.len() > 8
+            || !region_text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(bad(
+                "region",
+                format!("'{region_text}' is not a state or country code"),
+            ));
         }
         let reference = get(reference).to_string();
         if reference.chars().count() > REFERENCE_LEN_MAX {
-            return Err(bad("reference", format!("longer than {REFERENCE_LEN_MAX} characters")));
+            return Err(bad(
+                "reference",
+                format!("longer than {REFERENCE_LEN_MAX} characters"),
+            ));
         }
         out.push(Entry {
             plate,

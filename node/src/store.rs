@@ -31,13 +31,13 @@
 //!   different bytes under an existing (origin, seq) are refused as a conflict.
 
 mod block;
-pub mod index;
 mod hotlists;
+pub mod index;
 mod replica;
 
 pub use hotlists::HeldList;
-pub use replica::Run;
 use hotlists::{HOTLIST_CONTENT, HOTLISTS};
+pub use replica::Run;
 use replica::{MARKS, MarkWriter};
 
 use std::collections::HashMap;

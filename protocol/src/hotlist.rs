@@ -105,7 +105,9 @@ pub enum HotlistError {
     BadSignature,
     #[error("hotlist '{list}' was published by {author:?}, which is not a station of this agency")]
     NotAStation { list: String, author: NodeId },
-    #[error("hotlist '{list}' names {expected} entries with hash {expected_hash}, but the entries give {found} with hash {found_hash}")]
+    #[error(
+        "hotlist '{list}' names {expected} entries with hash {expected_hash}, but the entries give {found} with hash {found_hash}"
+    )]
     ContentMismatch {
         list: String,
         expected: u64,

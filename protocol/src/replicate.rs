@@ -231,7 +231,10 @@ pub struct HotlistTransfer {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HotlistBody {
-    Delta { from: [u8; 32], delta: Delta },
+    Delta {
+        from: [u8; 32],
+        delta: Delta,
+    },
     Chunk {
         index: u32,
         last: bool,
@@ -258,7 +261,10 @@ pub enum SyncMessage {
         transfer: HotlistTransfer,
     },
     /// The receiver holds this version of the list now (or kept a newer one).
-    HotlistAck { list: String, head: HotlistHead },
+    HotlistAck {
+        list: String,
+        head: HotlistHead,
+    },
 }
 
 /// What a [`RecordSource`] found for a [`Want`].
@@ -628,10 +634,7 @@ impl SyncSession {
         if head > *held {
             *held = head;
         }
-        vec![Output::Send(SyncMessage::HotlistAck {
-            list,
-            head: *held,
-        })]
+        vec![Output::Send(SyncMessage::HotlistAck { list, head: *held })]
     }
 
     /// The driver stored a batch it was handed; `local` is the collection's

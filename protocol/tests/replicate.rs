@@ -85,8 +85,22 @@ fn connect(
     limits: BatchLimits,
     cut_after: usize,
 ) -> bool {
-    let (mut sa, hello_a) = SyncSession::start(id(1), a_role, (id(2), b_role), a.vectors(), BTreeMap::new(), limits);
-    let (mut sb, hello_b) = SyncSession::start(id(2), b_role, (id(1), a_role), b.vectors(), BTreeMap::new(), limits);
+    let (mut sa, hello_a) = SyncSession::start(
+        id(1),
+        a_role,
+        (id(2), b_role),
+        a.vectors(),
+        BTreeMap::new(),
+        limits,
+    );
+    let (mut sb, hello_b) = SyncSession::start(
+        id(2),
+        b_role,
+        (id(1), a_role),
+        b.vectors(),
+        BTreeMap::new(),
+        limits,
+    );
     // (to_b, message)
     let mut wire: VecDeque<(bool, SyncMessage)> = VecDeque::new();
     for (to_b, out) in [(true, hello_a), (false, hello_b)] {
@@ -317,7 +331,12 @@ fn batches_that_are_not_runs_are_refused() {
         envelope: vec![],
         images: vec![],
     };
-    for (after, through, seqs) in [(5, 3, vec![]), (0, 10, vec![2, 2]), (0, 10, vec![11]), (4, 10, vec![4])] {
+    for (after, through, seqs) in [
+        (5, 3, vec![]),
+        (0, 10, vec![2, 2]),
+        (0, 10, vec![11]),
+        (4, 10, vec![4]),
+    ] {
         let batch = Batch {
             collection: Collection::Reads,
             origin: id(2),

@@ -13,7 +13,15 @@ use alpr_tests::{Daemon, Fixture, NODE_PASSPHRASE, ok, run};
 
 fn search(data: &str, pattern: &str) -> String {
     ok(&[
-        "search", "--data", data, "--pattern", pattern, "--purpose", "alert", "--reason", "test",
+        "search",
+        "--data",
+        data,
+        "--pattern",
+        pattern,
+        "--purpose",
+        "alert",
+        "--reason",
+        "test",
     ])
 }
 
@@ -47,9 +55,16 @@ fn a_shift_reaches_the_station_and_no_other_car() {
     daemon.stop();
 
     let report = verify_line(&station);
-    assert!(report.contains("250 reads"), "{report}");
-    let found = search(&station, "SH*");
-    assert_eq!(found.lines().filter(|l| l.contains("SH0")).count(), 50.min(250), "{found}");
+    assert!(report.contains("checked 250 reads, 250 images"), "{report}");
+    // The first and the last read of the shift, opened and verified at the station.
+    for plate in ["SH0000", "SH0249"] {
+        let found = search(&station, plate);
+        assert_eq!(
+            found.lines().filter(|l| l.contains(plate)).count(),
+            1,
+            "{found}"
+        );
+    }
     let none = search(&f.path("car-2"), "SH*");
     assert!(!none.contains("SH0"), "{none}");
 }
@@ -68,7 +83,13 @@ fn another_agency_and_a_forged_record_are_refused_and_the_station_keeps_serving(
     let daemon = Daemon::start(&station, &["--listen", "127.0.0.1:0"]);
 
     // A node of another agency: each side refuses the other in the handshake.
-    let out = run(&["sync", "--data", &other.path("car-x"), "--peer", daemon.addr()]);
+    let out = run(&[
+        "sync",
+        "--data",
+        &other.path("car-x"),
+        "--peer",
+        daemon.addr(),
+    ]);
     assert!(!out.status.success());
     let err = stderr_of(&out);
     assert!(err.contains("refused a server in the handshake"), "{err}");
@@ -226,7 +247,10 @@ fn a_sync_killed_at_random_points_resumes_with_nothing_lost_or_doubled() {
     daemon.stop();
 
     let report = verify_line(&station);
-    assert!(report.contains("checked 2500 reads, 2500 images"), "{report}");
+    assert!(
+        report.contains("checked 2500 reads, 2500 images"),
+        "{report}"
+    );
     assert!(report.contains("0 failures"), "{report}");
 }
 
@@ -257,38 +281,86 @@ fn a_hotlist_goes_station_to_car_to_car_and_updates_as_a_delta() {
 
     // A vehicle may not publish: lists come from stations.
     let v1 = hotlist_csv(&f, "v1.csv", (0..3000).map(|i| format!("HL{i:05}")));
-    let refused = run(&["hotlist", "publish", "--data", &car_a, "--list", "ncic-stolen", &v1]);
+    let refused = run(&[
+        "hotlist",
+        "publish",
+        "--data",
+        &car_a,
+        "--list",
+        "ncic-stolen",
+        &v1,
+    ]);
     assert!(!refused.status.success());
-    assert!(stderr_of(&refused).contains("published at a station"), "{}", stderr_of(&refused));
+    assert!(
+        stderr_of(&refused).contains("published at a station"),
+        "{}",
+        stderr_of(&refused)
+    );
 
-    let published = ok(&["hotlist", "publish", "--data", &station, "--list", "ncic-stolen", &v1]);
+    let published = ok(&[
+        "hotlist",
+        "publish",
+        "--data",
+        &station,
+        "--list",
+        "ncic-stolen",
+        &v1,
+    ]);
     assert!(published.contains("version 1: 3000 entries"), "{published}");
     let station_daemon = Daemon::start(&station, &["--listen", "127.0.0.1:0"]);
     let got = ok(&["sync", "--data", &car_a, "--peer", station_daemon.addr()]);
-    assert!(got.contains("received hotlist ncic-stolen version 1"), "{got}");
+    assert!(
+        got.contains("received hotlist ncic-stolen version 1"),
+        "{got}"
+    );
     station_daemon.stop();
 
     // Away from the station, car A passes the list to car B.
     let car_a_daemon = Daemon::start(&car_a, &["--listen", "127.0.0.1:0"]);
     let passed = ok(&["sync", "--data", &car_b, "--peer", car_a_daemon.addr()]);
-    assert!(passed.contains("received hotlist ncic-stolen version 1"), "{passed}");
+    assert!(
+        passed.contains("received hotlist ncic-stolen version 1"),
+        "{passed}"
+    );
     assert!(passed.contains("received 0 reads"), "{passed}");
     car_a_daemon.stop();
     let station_line = hotlist_line(&station);
-    let content = station_line.split("content ").nth(1).unwrap().split(' ').next().unwrap();
-    assert!(hotlist_line(&car_b).contains(content), "car B holds the station's exact content");
+    let content = station_line
+        .split("content ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    assert!(
+        hotlist_line(&car_b).contains(content),
+        "car B holds the station's exact content"
+    );
 
     // Version 2 changes 1%: car A, holding version 1, gets a delta, not the list.
     let v2 = hotlist_csv(
         &f,
         "v2.csv",
-        (30..3000).map(|i| format!("HL{i:05}")).chain((0..30).map(|i| format!("NEW{i:03}"))),
+        (30..3000)
+            .map(|i| format!("HL{i:05}"))
+            .chain((0..30).map(|i| format!("NEW{i:03}"))),
     );
-    let published = ok(&["hotlist", "publish", "--data", &station, "--list", "ncic-stolen", &v2]);
+    let published = ok(&[
+        "hotlist",
+        "publish",
+        "--data",
+        &station,
+        "--list",
+        "ncic-stolen",
+        &v2,
+    ]);
     assert!(published.contains("version 2: 3000 entries"), "{published}");
     let station_daemon = Daemon::start(&station, &["--listen", "127.0.0.1:0"]);
     let got = ok(&["sync", "--data", &car_a, "--peer", station_daemon.addr()]);
-    assert!(got.contains("received hotlist ncic-stolen version 2"), "{got}");
+    assert!(
+        got.contains("received hotlist ncic-stolen version 2"),
+        "{got}"
+    );
     let received: u64 = got
         .lines()
         .find_map(|l| l.split(" sent, ").nth(1))
@@ -300,7 +372,13 @@ fn a_hotlist_goes_station_to_car_to_car_and_updates_as_a_delta() {
     assert!(received < 20_000, "{got}");
     station_daemon.stop();
     let v2_line = hotlist_line(&station);
-    let content = v2_line.split("content ").nth(1).unwrap().split(' ').next().unwrap();
+    let content = v2_line
+        .split("content ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
     assert!(hotlist_line(&car_a).contains(content));
     assert!(hotlist_line(&car_a).contains("version 2"));
 }

@@ -47,7 +47,8 @@ impl Engine {
             );
         }
         if entries.len() as u64 > ENTRIES_MAX {
-            let err = AccessError::Invalid(format!("a list may hold at most {ENTRIES_MAX} entries"));
+            let err =
+                AccessError::Invalid(format!("a list may hold at most {ENTRIES_MAX} entries"));
             return self.refuse(now, &actor, Action::EditHotlist, object, None, err);
         }
         let entries = hotlist::canonical(entries);

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use alpr_protocol::hotlist::{self, Delta, Entry, ENTRIES_MAX, SignedHotlistVersion};
+use alpr_protocol::hotlist::{self, Delta, ENTRIES_MAX, Entry, SignedHotlistVersion};
 use alpr_protocol::replicate::{
     HOTLIST_CHUNK_ENTRIES, HotlistBody, HotlistHead, HotlistTransfer, SYNC_FRAME_BYTES_MAX,
     SyncMessage,
@@ -33,11 +33,7 @@ pub fn outgoing(
     let entries = store
         .hotlist_entries(&held.head.content)?
         .ok_or_else(|| bad(list, "its entries are missing from the store"))?;
-    let author = held
-        .signed
-        .decode()
-        .map_err(|e| bad(list, e))?
-        .author;
+    let author = held.signed.decode().map_err(|e| bad(list, e))?.author;
     let certificate = engine
         .node()
         .trust
@@ -123,7 +119,11 @@ impl Incoming {
         if version.list != list {
             return Err(bad(&list, format!("carries list '{}'", version.list)));
         }
-        if revoked.read().map(|r| r.contains(&version.author)).unwrap_or(true) {
+        if revoked
+            .read()
+            .map(|r| r.contains(&version.author))
+            .unwrap_or(true)
+        {
             return Err(bad(&list, "its publisher is revoked"));
         }
         let entries = match transfer.body {
@@ -131,9 +131,12 @@ impl Incoming {
                 let base = local
                     .with_engine(|e| e.node().store.hotlist_entries(&from))??
                     .ok_or_else(|| {
-                        bad(&list, hotlist::HotlistError::WrongBase {
-                            from: hex::encode(from),
-                        })
+                        bad(
+                            &list,
+                            hotlist::HotlistError::WrongBase {
+                                from: hex::encode(from),
+                            },
+                        )
                     })?;
                 delta.apply(&base).map_err(|e| bad(&list, e))?
             }
@@ -143,7 +146,8 @@ impl Incoming {
                 entries,
             } => {
                 if index == 0 {
-                    if !self.partial.contains_key(&list) && self.partial.len() >= PARTIAL_LISTS_MAX {
+                    if !self.partial.contains_key(&list) && self.partial.len() >= PARTIAL_LISTS_MAX
+                    {
                         return Err(bad(&list, "too many lists half-sent"));
                     }
                     self.partial.insert(
@@ -184,7 +188,9 @@ impl Incoming {
             if e.node().trust.certificate(&version.author).is_none() {
                 e.learn_certificate(cert)?;
             }
-            e.node().store.put_hotlist(&transfer.version, &version, &entries)?;
+            e.node()
+                .store
+                .put_hotlist(&transfer.version, &version, &entries)?;
             let held = e.node().store.hotlists()?;
             Ok(held.get(&list).map(|h| h.head).unwrap_or(HotlistHead {
                 version: version.version,

@@ -51,7 +51,8 @@ impl Store {
         let mut out = BTreeMap::new();
         for entry in table.iter().map_err(dberr)? {
             let (k, v) = entry.map_err(dberr)?;
-            let s: StoredList = postcard::from_bytes(v.value()).map_err(|e| corrupt(k.value(), e))?;
+            let s: StoredList =
+                postcard::from_bytes(v.value()).map_err(|e| corrupt(k.value(), e))?;
             out.insert(
                 k.value().to_string(),
                 HeldList {
@@ -102,48 +103,48 @@ pub(super) fn put_hotlist_in(
     version: &HotlistVersion,
     entries: &[Entry],
 ) -> Result<bool, StoreError> {
-        let head = HotlistHead {
-            version: version.version,
-            content: version.content,
-        };
-        let newer = {
-            let mut lists = tx.open_table(HOTLISTS).map_err(dberr)?;
-            let mut content = tx.open_table(HOTLIST_CONTENT).map_err(dberr)?;
-            let held: Option<StoredList> = match lists.get(version.list.as_str()).map_err(dberr)? {
-                None => None,
-                Some(v) => Some(
-                    postcard::from_bytes(v.value()).map_err(|e| corrupt(&version.list, e))?,
-                ),
-            };
-            let newer = held.as_ref().is_none_or(|h| {
-                HotlistHead {
-                    version: h.version,
-                    content: h.content,
-                } < head
-            });
-            if newer {
-                let blob = postcard::to_allocvec(entries).map_err(|e| corrupt(&version.list, e))?;
-                content
-                    .insert(version.content, blob.as_slice())
-                    .map_err(dberr)?;
-                if let Some(old) = held.as_ref().and_then(|h| h.previous)
-                    && old != version.content
-                {
-                    content.remove(old).map_err(dberr)?;
-                }
-                let stored = StoredList {
-                    signed: signed.clone(),
-                    version: version.version,
-                    entries: version.entries,
-                    content: version.content,
-                    previous: held.map(|h| h.content).filter(|c| *c != version.content),
-                };
-                let bytes = postcard::to_allocvec(&stored).map_err(|e| corrupt(&version.list, e))?;
-                lists
-                    .insert(version.list.as_str(), bytes.as_slice())
-                    .map_err(dberr)?;
+    let head = HotlistHead {
+        version: version.version,
+        content: version.content,
+    };
+    let newer = {
+        let mut lists = tx.open_table(HOTLISTS).map_err(dberr)?;
+        let mut content = tx.open_table(HOTLIST_CONTENT).map_err(dberr)?;
+        let held: Option<StoredList> = match lists.get(version.list.as_str()).map_err(dberr)? {
+            None => None,
+            Some(v) => {
+                Some(postcard::from_bytes(v.value()).map_err(|e| corrupt(&version.list, e))?)
             }
-            newer
         };
-        Ok(newer)
+        let newer = held.as_ref().is_none_or(|h| {
+            HotlistHead {
+                version: h.version,
+                content: h.content,
+            } < head
+        });
+        if newer {
+            let blob = postcard::to_allocvec(entries).map_err(|e| corrupt(&version.list, e))?;
+            content
+                .insert(version.content, blob.as_slice())
+                .map_err(dberr)?;
+            if let Some(old) = held.as_ref().and_then(|h| h.previous)
+                && old != version.content
+            {
+                content.remove(old).map_err(dberr)?;
+            }
+            let stored = StoredList {
+                signed: signed.clone(),
+                version: version.version,
+                entries: version.entries,
+                content: version.content,
+                previous: held.map(|h| h.content).filter(|c| *c != version.content),
+            };
+            let bytes = postcard::to_allocvec(&stored).map_err(|e| corrupt(&version.list, e))?;
+            lists
+                .insert(version.list.as_str(), bytes.as_slice())
+                .map_err(dberr)?;
+        }
+        newer
+    };
+    Ok(newer)
 }

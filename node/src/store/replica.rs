@@ -244,7 +244,11 @@ impl Store {
             Collection::Reads => {
                 let blocks = tx.open_table(READ_BLOCKS).map_err(dberr)?;
                 // Start with the block holding `after + 1`, which may begin below it.
-                let start = match blocks.range(read_key(idx, 0)..=lo).map_err(dberr)?.next_back() {
+                let start = match blocks
+                    .range(read_key(idx, 0)..=lo)
+                    .map_err(dberr)?
+                    .next_back()
+                {
                     Some(e) => e.map_err(dberr)?.0.value(),
                     None => lo,
                 };
