@@ -400,7 +400,7 @@ fn open_names_a_foreign_schema_a_foreign_file_and_garbage() {
     let err = Store::open(&path, agency, &data_key).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "database schema version 99 is not supported (this build uses 1)"
+        "database schema version 99 is not supported (this build uses 2)"
     );
 
     let other = dir.path().join("other.redb");
@@ -414,4 +414,47 @@ fn open_names_a_foreign_schema_a_foreign_file_and_garbage() {
     std::fs::write(&garbage, vec![0x5a; 10_000]).unwrap();
     let err = Store::open(&garbage, agency, &data_key).unwrap_err();
     assert!(err.to_string().contains("garbage.redb"), "{err}");
+}
+
+#[test]
+fn a_schema_1_database_gains_replication_marks_on_open() {
+    use alpr_protocol::replicate::Collection;
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path(), "car-1");
+    record(&n, &[("AAA111", 1), ("BBB222", 2), ("CCC333", 3)]);
+    let (me, agency, data_key) = (n.node_key.id(), n.trust.agency(), n.data_key.clone());
+    drop(n);
+    let path = dir.path().join("car-1").join(STORE_FILE);
+    {
+        // As schema 1 left it: no marks.
+        let db = redb::Database::open(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        tx.open_table(redb::TableDefinition::<&str, &[u8]>::new("meta"))
+            .unwrap()
+            .insert("schema", 1u32.to_be_bytes().as_slice())
+            .unwrap();
+        tx.delete_table(redb::TableDefinition::<[u8; 33], u64>::new("marks"))
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    let store = Store::open(&path, agency, &data_key).unwrap();
+    assert_eq!(
+        store
+            .vector(Collection::Reads)
+            .unwrap()
+            .mark(&me)
+            .contiguous,
+        3
+    );
+    drop(store);
+    // And it is schema 2 from now on.
+    let store = Store::open(&path, agency, &data_key).unwrap();
+    assert_eq!(
+        store
+            .vector(Collection::Reads)
+            .unwrap()
+            .mark(&me)
+            .contiguous,
+        3
+    );
 }
