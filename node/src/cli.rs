@@ -116,6 +116,16 @@ enum Command {
     /// Bulk hotlists: publish a version at a station, see what this node holds.
     #[command(subcommand)]
     Hotlist(HotlistCommand),
+    /// Revoke a node (a lost or compromised car): refused as a peer from
+    /// now on, and its records refused from any peer (Administrators).
+    Revoke {
+        #[command(flatten)]
+        session: SessionArgs,
+        /// The node's name, full id, or a unique prefix of its id.
+        node: String,
+        #[arg(long)]
+        reason: String,
+    },
     /// Retention periods (Administrators).
     Retention {
         #[command(flatten)]
@@ -1160,6 +1170,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     h.author.short()
                 );
             }
+            s.logout()?;
+        }
+        Command::Revoke {
+            session,
+            node,
+            reason,
+        } => {
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            s.done(ControlRequest::RevokeNode {
+                token,
+                node: node.clone(),
+                reason,
+            })?;
+            println!("revoked {node}");
             s.logout()?;
         }
         Command::Retention {

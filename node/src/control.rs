@@ -437,6 +437,17 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
                 author: v.author,
             }]))
         }
+        ControlRequest::RevokeNode {
+            token,
+            node,
+            reason,
+        } => {
+            let id = engine.find_node(&node).map_err(|e| {
+                engine.refuse_malformed(now, SessionToken(token), Action::EditNodes, "revoke", e)
+            })?;
+            engine.revoke_node(now, SessionToken(token), id, &reason)?;
+            Ok(ControlResponse::Done)
+        }
         ControlRequest::ListHotlists { token } => Ok(ControlResponse::Hotlists(
             engine
                 .hotlists(now, SessionToken(token))?

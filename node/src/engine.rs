@@ -18,7 +18,12 @@ use std::fmt;
 
 pub use oversight::{NewRelease, SAMPLE_SIZE_MAX, sample_score};
 
-use alpr_protocol::{Action, ImageKind, Outcome, Timestamp, VerifiedCertificate, VerifiedRead};
+use alpr_protocol::{
+    Action, ImageKind, NodeId, Outcome, Timestamp, VerifiedCertificate, VerifiedRead,
+};
+
+use crate::policy::Revocation;
+use crate::replication::tls::Revoked;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -145,6 +150,13 @@ pub struct Engine {
     policy: Policy,
     sessions: HashMap<SessionToken, Session>,
     rng: StdRng,
+    /// The revoked nodes, shared with the peer verifiers so a revocation
+    /// applies to the very next handshake.
+    revoked: Revoked,
+}
+
+fn revoked_set(policy: &Policy) -> std::collections::HashSet<NodeId> {
+    policy.revoked.keys().copied().collect()
 }
 
 fn make_user(
@@ -204,12 +216,14 @@ impl Engine {
                 .map_err(|e| AccessError::Store(StoreError::Corrupt(e)))?,
             None => Policy::default(),
         };
+        let revoked = Revoked::new(std::sync::RwLock::new(revoked_set(&policy)));
         Ok(Engine {
             node,
             recorder,
             policy,
             sessions: HashMap::new(),
             rng: StdRng::from_seed(seed),
+            revoked,
         })
     }
 
@@ -355,8 +369,100 @@ impl Engine {
             Outcome::Success,
             &[Effect::Policy(&bytes)],
         )?;
+        if policy.revoked != self.policy.revoked
+            && let Ok(mut set) = self.revoked.write()
+        {
+            *set = revoked_set(&policy);
+        }
         self.policy = policy;
         Ok(())
+    }
+
+    /// The revoked nodes, kept current as policy changes.
+    pub fn revoked(&self) -> Revoked {
+        Revoked::clone(&self.revoked)
+    }
+
+    /// A node this node knows, by name, by full id or by a unique id prefix.
+    pub fn find_node(&self, text: &str) -> Result<NodeId, AccessError> {
+        let text = text.trim();
+        let known: Vec<NodeId> = self.node.trust.nodes().collect();
+        let by_name: Vec<NodeId> = known
+            .iter()
+            .copied()
+            .filter(|n| {
+                self.node
+                    .trust
+                    .certificate(n)
+                    .is_some_and(|c| c.certificate().name == text)
+            })
+            .collect();
+        let by_id: Vec<NodeId> = known
+            .iter()
+            .copied()
+            .filter(|n| text.len() >= 8 && n.to_hex().starts_with(&text.to_ascii_lowercase()))
+            .collect();
+        match (by_name.as_slice(), by_id.as_slice()) {
+            ([one], _) | ([], [one]) => Ok(*one),
+            ([], []) => match NodeId::from_hex(text) {
+                // A node never met here can be revoked by its full id.
+                Some(id) => Ok(id),
+                None => Err(AccessError::NotFound(format!(
+                    "no known node is named '{text}' or has an id starting with it"
+                ))),
+            },
+            _ => Err(AccessError::Invalid(format!(
+                "'{text}' matches more than one node; give more of its id"
+            ))),
+        }
+    }
+
+    /// Revokes a node (Administrators): from now on it is refused as a peer
+    /// and its records are refused from any peer.
+    pub fn revoke_node(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        node: NodeId,
+        reason: &str,
+    ) -> Result<(), AccessError> {
+        let name = self
+            .node
+            .trust
+            .certificate(&node)
+            .map(|c| c.certificate().name.clone())
+            .unwrap_or_else(|| node.short());
+        let object = format!("revoke node {name} ({node}): {reason}");
+        let me = self.node.certificate.certificate().node;
+        let reason = reason.trim().to_string();
+        self.change_policy(
+            now,
+            token,
+            Permission::AdministerNodes,
+            "revoke a node",
+            Action::EditNodes,
+            object,
+            |policy, actor, _| {
+                if node == me {
+                    return Err(AccessError::Invalid(
+                        "a node cannot revoke itself; revoke it from another node".into(),
+                    ));
+                }
+                if reason.is_empty() {
+                    return Err(AccessError::Invalid("a revocation needs a reason".into()));
+                }
+                policy.revoked.insert(
+                    node,
+                    Revocation {
+                        name,
+                        reason,
+                        by: actor.to_string(),
+                        at: now,
+                    },
+                );
+                Ok(())
+            },
+        )
     }
 
     /// Authorizes a policy change, applies `change` to a copy of the policy,

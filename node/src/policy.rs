@@ -55,7 +55,7 @@ impl UserRole {
             Verify => matches!(self, Administrator | Auditor),
             ExportEvidence => matches!(self, Supervisor | Administrator),
             AdministerUsers | AdministerRetention | AdministerHolds | AdministerHotlists
-            | Purge | Release | DecideRequest => self == Administrator,
+            | AdministerNodes | Purge | Release | DecideRequest => self == Administrator,
             ViewHotlists => true,
             RegisterRequest => matches!(self, Supervisor | Administrator),
             AuditAccess => self == Auditor,
@@ -81,6 +81,8 @@ pub enum Permission {
     AdministerHotlists,
     /// See which hotlist versions a node holds.
     ViewHotlists,
+    /// Revoke a node of the fleet.
+    AdministerNodes,
     Purge,
     /// Release records to another agency (V.A.4).
     Release,
@@ -483,6 +485,29 @@ pub struct Policy {
     pub requests: Vec<Request>,
     pub releases: Vec<Release>,
     pub audits: Vec<AuditReport>,
+    /// Nodes refused as peers, and their records refused, from now on.
+    pub revoked: BTreeMap<NodeId, Revocation>,
+}
+
+/// Why and by whom a node was revoked (a lost or compromised car, say).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    pub name: String,
+    pub reason: String,
+    pub by: String,
+    pub at: Timestamp,
+}
+
+/// The policy document as the first schema wrote it (before revocations).
+#[derive(Deserialize)]
+struct PolicyV1 {
+    users: BTreeMap<String, User>,
+    retention: Retention,
+    limits: LoginLimits,
+    holds: Vec<Hold>,
+    requests: Vec<Request>,
+    releases: Vec<Release>,
+    audits: Vec<AuditReport>,
 }
 
 impl Policy {
@@ -492,7 +517,23 @@ impl Policy {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        postcard::from_bytes(bytes).map_err(|e| format!("policy document does not decode: {e}"))
+        match postcard::from_bytes::<Policy>(bytes) {
+            Ok(p) => Ok(p),
+            // A document written before revocations existed reads as one with none.
+            Err(e) => match postcard::from_bytes::<PolicyV1>(bytes) {
+                Ok(v1) => Ok(Policy {
+                    users: v1.users,
+                    retention: v1.retention,
+                    limits: v1.limits,
+                    holds: v1.holds,
+                    requests: v1.requests,
+                    releases: v1.releases,
+                    audits: v1.audits,
+                    revoked: BTreeMap::new(),
+                }),
+                Err(_) => Err(format!("policy document does not decode: {e}")),
+            },
+        }
     }
 
     /// Whether an active hold protects this read at `now`.

@@ -458,6 +458,15 @@ pub async fn run_connection(
     .map_err(|e| SyncFailure::Connection(e.to_string()))?;
 
     let (me, role, _) = local.me()?;
+    // Remember who we met: their records and lists then verify here, and an
+    // Administrator can name them (to revoke one, say).
+    local.with_engine(|e| {
+        if e.node().trust.certificate(&peer.node).is_none() {
+            e.learn_certificate(peer.certificate.clone())
+        } else {
+            Ok(())
+        }
+    })??;
     let vectors = local.vectors()?;
     let lists = local.lists()?;
     let (session, hello) = SyncSession::start(
@@ -773,18 +782,13 @@ pub async fn keep_meeting(
 impl Local {
     /// Replication over an engine, checking peers against its agency.
     pub fn new(engine: Arc<Mutex<Engine>>) -> Result<Local, SyncFailure> {
-        let agency = engine
-            .lock()
-            .map_err(|_| SyncFailure::EnginePoisoned)?
-            .node()
-            .trust
-            .agency();
+        let (agency, revoked) = {
+            let e = engine.lock().map_err(|_| SyncFailure::EnginePoisoned)?;
+            (e.node().trust.agency(), e.revoked())
+        };
         Ok(Local {
             engine,
-            check: PeerCheck {
-                agency,
-                revoked: Default::default(),
-            },
+            check: PeerCheck { agency, revoked },
             limits: BatchLimits::default(),
             progress: None,
         })

@@ -95,6 +95,12 @@ pub enum ControlRequest {
     ListHotlists {
         token: Token,
     },
+    /// Revoke a node: by name, full id or unique id prefix.
+    RevokeNode {
+        token: Token,
+        node: String,
+        reason: String,
+    },
     SetRetention {
         token: Token,
         reads_days: u32,

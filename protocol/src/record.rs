@@ -215,6 +215,8 @@ pub enum Action {
     Import,
     /// Seeing policy records: users, holds, requests, audit reports.
     ViewPolicy,
+    /// Revoking a node of the fleet.
+    EditNodes,
 }
 
 /// Whether the access went through.

@@ -382,3 +382,44 @@ fn a_hotlist_goes_station_to_car_to_car_and_updates_as_a_delta() {
     assert!(hotlist_line(&car_a).contains(content));
     assert!(hotlist_line(&car_a).contains("version 2"));
 }
+
+#[test]
+fn a_revoked_car_is_refused_and_others_are_still_served() {
+    let f = Fixture::new("car-1");
+    f.enroll_as("station-1", "station");
+    f.enroll("car-2");
+    let station = f.path("station-1");
+    let daemon = Daemon::start(&station, &["--listen", "127.0.0.1:0"]);
+    ok(&["sync", "--data", &f.path("car-2"), "--peer", daemon.addr()]);
+
+    // Through the running daemon: the very next handshake is refused.
+    let out = ok(&[
+        "revoke",
+        "--data",
+        &station,
+        "car-2",
+        "--reason",
+        "stolen car",
+    ]);
+    assert!(out.contains("revoked car-2"), "{out}");
+    let refused = run(&["sync", "--data", &f.path("car-2"), "--peer", daemon.addr()]);
+    assert!(!refused.status.success());
+    daemon.wait_log("is revoked");
+    let fine = ok(&["sync", "--data", &f.path("car-1"), "--peer", daemon.addr()]);
+    assert!(fine.contains("in sync with station-1"), "{fine}");
+
+    // A node cannot revoke itself, and an unknown name is named back.
+    let own = run(&["revoke", "--data", &station, "station-1", "--reason", "x"]);
+    assert!(
+        stderr_of(&own).contains("cannot revoke itself"),
+        "{}",
+        stderr_of(&own)
+    );
+    let unknown = run(&["revoke", "--data", &station, "car-99", "--reason", "x"]);
+    assert!(
+        stderr_of(&unknown).contains("no known node is named 'car-99'"),
+        "{}",
+        stderr_of(&unknown)
+    );
+    daemon.stop();
+}
