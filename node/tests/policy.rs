@@ -411,6 +411,11 @@ fn ii_a_only_administrators_change_users_retention_and_holds() {
             e.set_limits(t(5), officer, LoginLimits::default())
                 .unwrap_err(),
         ),
+        (
+            "revoke a node",
+            e.revoke_node(t(6), officer, alpr_protocol::NodeId([9; 32]), "lost")
+                .unwrap_err(),
+        ),
     ];
     for (what, err) in tries {
         assert!(
@@ -422,9 +427,13 @@ fn ii_a_only_administrators_change_users_retention_and_holds() {
         .iter()
         .filter(|ev| ev.body.user == "jsmith" && matches!(ev.body.outcome, Outcome::Refused(_)))
         .count();
-    assert_eq!(refusals, 5);
+    assert_eq!(refusals, 6);
 
     let admin = e.login(t(6), "chief", ADMIN_PW).unwrap();
+    let lost = alpr_protocol::NodeId([9; 32]);
+    e.revoke_node(t(6), admin, lost, "car stolen").unwrap();
+    assert_eq!(last_event(&e).body.action, Action::EditNodes);
+    assert!(e.revoked().read().unwrap().contains(&lost));
     e.set_retention(
         t(7),
         admin,
@@ -461,6 +470,10 @@ fn ii_a_only_administrators_change_users_retention_and_holds() {
     let e = Engine::open(node, [9; 32]).unwrap();
     assert_eq!(e.policy().retention.reads_days, 30);
     assert!(e.policy().holds[0].released.is_some());
+    assert!(
+        e.revoked().read().unwrap().contains(&lost),
+        "revocations persist"
+    );
 }
 
 #[test]
