@@ -43,3 +43,22 @@ echo
 echo "# Without a purpose the node refuses, and documents the refusal:"
 run search --data "$demo/car-12" --plate '7abc-123' || true
 run verify --data "$demo/car-12"
+
+# A station comes within reach: the car's shift goes up over QUIC, every
+# read verified at the station, and the station's hotlist comes down.
+run agency enroll --dir "$demo/agency" --name station-1 --role station --out "$demo/station-1.enroll"
+run init --enroll "$demo/station-1.enroll" --data "$demo/station-1" --admin chief --admin-trained-on 2026-01-15
+printf 'plate,region,category,reference\n7ABC123,CA,stolen-vehicle,V2026001\n8XYZ001,CA,stolen-plate,V2026002\n' > "$demo/ncic.csv"
+run hotlist publish --data "$demo/station-1" --list ncic-stolen "$demo/ncic.csv"
+echo
+echo "\$ alpr-node serve --data $demo/station-1 --listen 127.0.0.1:0 &"
+"$bin" serve --data "$demo/station-1" --listen 127.0.0.1:0 > "$demo/station.out" 2> "$demo/station.log" &
+station=$!
+trap 'kill $station 2>/dev/null || true' EXIT
+for _ in $(seq 50); do grep -q '^replicating on ' "$demo/station.out" 2>/dev/null && break; sleep 0.1; done
+addr=$(sed -n 's/^replicating on //p' "$demo/station.out")
+run sync --data "$demo/car-12" --peer "$addr"
+run hotlist list --data "$demo/car-12"
+run search --data "$demo/station-1" --pattern '7AB*' --purpose alert --reason "the car's shift, now at the station"
+kill $station
+wait $station 2>/dev/null || true
