@@ -12,6 +12,9 @@
 
 mod hotlists;
 mod oversight;
+mod policy_sync;
+
+pub use policy_sync::PolicyPeer;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -23,6 +26,7 @@ use alpr_protocol::{
 };
 
 use crate::policy::Revocation;
+use crate::policy::document::PolicyDoc;
 use crate::replication::tls::Revoked;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -153,6 +157,12 @@ pub struct Engine {
     /// The revoked nodes, shared with the peer verifiers so a revocation
     /// applies to the very next handshake.
     revoked: Revoked,
+    /// The replicated policy (automerge); `policy` is its view.
+    doc: PolicyDoc,
+    /// A car's first Administrator, kept on the car only (cars never author users).
+    local_users: std::collections::BTreeMap<String, crate::policy::User>,
+    /// Signatures of the document's changes, to prove them to peers.
+    signatures: HashMap<[u8; 32], alpr_protocol::replicate::ChangeSignature>,
 }
 
 fn revoked_set(policy: &Policy) -> std::collections::HashSet<NodeId> {
@@ -211,11 +221,8 @@ impl Engine {
     /// engine's generator (drivers pass OS randomness, tests a fixed seed).
     pub fn open(node: Node, seed: [u8; 32]) -> Result<Engine, AccessError> {
         let recorder = Recorder::load(&node)?;
-        let policy = match node.store.policy_document()? {
-            Some(bytes) => Policy::from_bytes(&bytes)
-                .map_err(|e| AccessError::Store(StoreError::Corrupt(e)))?,
-            None => Policy::default(),
-        };
+        let (doc, local_users, signatures) = policy_sync::load(&node)?;
+        let policy = policy_sync::view(&doc, &local_users)?;
         let revoked = Revoked::new(std::sync::RwLock::new(revoked_set(&policy)));
         Ok(Engine {
             node,
@@ -224,6 +231,9 @@ impl Engine {
             sessions: HashMap::new(),
             rng: StdRng::from_seed(seed),
             revoked,
+            doc,
+            local_users,
+            signatures,
         })
     }
 
@@ -359,7 +369,7 @@ impl Engine {
         object: String,
         policy: Policy,
     ) -> Result<(), AccessError> {
-        let bytes = policy.to_bytes();
+        let staged = self.stage_policy(now, &policy)?;
         self.audit(
             now,
             user,
@@ -367,15 +377,9 @@ impl Engine {
             object,
             None,
             Outcome::Success,
-            &[Effect::Policy(&bytes)],
+            &staged.effects(),
         )?;
-        if policy.revoked != self.policy.revoked
-            && let Ok(mut set) = self.revoked.write()
-        {
-            *set = revoked_set(&policy);
-        }
-        self.policy = policy;
-        Ok(())
+        self.adopt_policy(staged)
     }
 
     /// The revoked nodes, kept current as policy changes.
@@ -480,6 +484,9 @@ impl Engine {
         change: impl FnOnce(&mut Policy, &str, &mut StdRng) -> Result<T, AccessError>,
     ) -> Result<T, AccessError> {
         let (actor, _) = self.authorize(now, token, perm, what, action, &object)?;
+        if let Err(e) = self.station_authored(perm) {
+            return self.refuse(now, &actor, action, object, None, e);
+        }
         let mut policy = self.policy.clone();
         match change(&mut policy, &actor, &mut self.rng) {
             Err(e) => self.refuse(now, &actor, action, object, None, e),

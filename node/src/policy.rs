@@ -6,6 +6,7 @@
 //! It is kept in one place so that it can become the replicated (automerge)
 //! policy document when replication lands.
 
+pub mod document;
 pub mod password;
 pub mod purpose;
 

@@ -35,7 +35,7 @@ use alpr_protocol::{
     VerifiedImage, VerifiedRead,
 };
 
-use crate::engine::Engine;
+use crate::engine::{Engine, PolicyPeer};
 use crate::store::{RecordId, Run, StoreError};
 use tls::{Peer, PeerCheck, Refusal};
 
@@ -91,6 +91,8 @@ pub struct SyncSummary {
     pub mtu_probes: u64,
     /// From the connection's start until this side was in sync (or the peer hung up).
     pub elapsed: Duration,
+    /// Whether the peer's policy changes were merged into this node's.
+    pub policy_changed: bool,
     /// Hotlists sent and received (list name, version).
     pub hotlists_sent: Vec<String>,
     pub hotlists_received: Vec<(String, u64)>,
@@ -531,8 +533,12 @@ async fn drive(
     summary: &mut SyncSummary,
     mode: Mode,
 ) -> Result<(), SyncFailure> {
+    let mut policy = PolicyPeer::default();
+    let first = local.with_engine(|e| e.policy_outgoing(&mut policy))?;
     let mut pending = vec![hello];
+    pending.extend(first.map(Output::Send));
     let mut incoming = hotlists::Incoming::default();
+    let mut policy_settled = false;
     loop {
         // Carry out outputs in order; storing may produce more.
         while !pending.is_empty() {
@@ -578,6 +584,40 @@ async fn drive(
                             pending.extend(session.hotlist_stored(list, head));
                         }
                     }
+                    Output::Policy {
+                        message,
+                        signatures,
+                        certificates,
+                    } => {
+                        let l = local.clone();
+                        let mut peer = std::mem::take(&mut policy);
+                        let (peer, result) = tokio::task::spawn_blocking(move || {
+                            let result = l.with_engine(|e| {
+                                let changed = e.policy_incoming(
+                                    &mut peer,
+                                    &message,
+                                    signatures,
+                                    certificates,
+                                )?;
+                                let reply = e.policy_outgoing(&mut peer);
+                                // Same heads: the reply (if any) only tells
+                                // the peer so; nothing more will come.
+                                let settled = e.policy_settled(&peer);
+                                Ok::<_, String>((changed, reply, settled))
+                            });
+                            (peer, result)
+                        })
+                        .await
+                        .map_err(|e| SyncFailure::Connection(e.to_string()))?;
+                        policy = peer;
+                        let (changed, reply, settled) =
+                            result?.map_err(|reason| SyncFailure::BadRecord(reason))?;
+                        if changed {
+                            summary.policy_changed = true;
+                        }
+                        policy_settled = settled;
+                        pending.extend(reply.map(Output::Send));
+                    }
                     Output::Store(batch) => {
                         let collection = batch.collection;
                         let l = local.clone();
@@ -607,7 +647,7 @@ async fn drive(
                 progress(summary);
             }
         }
-        if mode == Mode::OneShot && session.in_sync() {
+        if mode == Mode::OneShot && session.in_sync() && policy_settled {
             return Ok(());
         }
         let Some(message) = read_message(recv).await? else {

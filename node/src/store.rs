@@ -14,7 +14,8 @@
 //! | `crop_blocks`, `overview_blocks` | origin index, first seq  | block of image envelopes |
 //! | `image_time` | kind (1), capture time, origin index, seq    | ()                     |
 //! | `audit`      | origin index, seq                            | envelope               |
-//! | `policy`     | "document"                                   | postcard `Policy`      |
+//! | `policy`     | "document", "local_users"                    | automerge policy document; a car's local first Administrator |
+//! | `policy_signatures` | automerge change hash                 | postcard `ChangeSignature` |
 //! | `auth`       | user name                                    | failures u32, locked until i64 |
 //! | `audit_floor`| node id                                      | last purged audit seq, its hash |
 //! | `marks`      | collection (1), node id                      | contiguous seq (see `replica`) |
@@ -58,7 +59,7 @@ use block::BLOCK_BYTES_MAX;
 use index::{BLIND_LEN, IndexKeys};
 
 /// Bumped on any change to tables or key layouts; checked at open.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const ORIGINS: TableDefinition<[u8; 32], u32> = TableDefinition::new("origins");
@@ -76,6 +77,8 @@ const POLICY: TableDefinition<&str, &[u8]> = TableDefinition::new("policy");
 const AUTH: TableDefinition<&str, [u8; 12]> = TableDefinition::new("auth");
 /// Per origin: the seq and envelope hash of the last purged audit event, where the kept chain starts.
 const AUDIT_FLOOR: TableDefinition<[u8; 32], [u8; 40]> = TableDefinition::new("audit_floor");
+const POLICY_SIGNATURES: TableDefinition<[u8; 32], &[u8]> =
+    TableDefinition::new("policy_signatures");
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -154,6 +157,10 @@ pub enum Effect<'a> {
     Policy(&'a [u8]),
     /// A user's login failure state.
     Auth { user: &'a str, state: AuthState },
+    /// A change's signature, kept to prove the change to peers.
+    PolicySignature(&'a alpr_protocol::replicate::ChangeSignature),
+    /// A car's first Administrator, kept on the car only (postcard map of users).
+    LocalUsers(&'a [u8]),
     /// A hotlist version published here.
     Hotlist {
         signed: &'a alpr_protocol::hotlist::SignedHotlistVersion,
@@ -401,6 +408,7 @@ impl Store {
             tx.open_table(MARKS).map_err(dberr)?;
             tx.open_table(HOTLISTS).map_err(dberr)?;
             tx.open_table(HOTLIST_CONTENT).map_err(dberr)?;
+            tx.open_table(POLICY_SIGNATURES).map_err(dberr)?;
         }
         tx.commit().map_err(dberr)?;
         Ok(Store {
@@ -437,7 +445,7 @@ impl Store {
         let schema = <[u8; 4]>::try_from(schema.as_slice())
             .map(u32::from_be_bytes)
             .map_err(|_| StoreError::Corrupt("schema version is not 4 bytes".into()))?;
-        if schema != SCHEMA_VERSION && schema != 1 {
+        if schema > SCHEMA_VERSION || schema == 0 {
             return Err(StoreError::Schema { found: schema });
         }
         let meta_bytes = |name: &str| -> Result<Vec<u8>, StoreError> {
@@ -461,12 +469,18 @@ impl Store {
                 expected: agency,
             });
         }
-        if schema == 1 {
-            // Schema 2 added replication marks; nothing else changed.
+        if schema < SCHEMA_VERSION {
+            // Schema 2 added replication marks and hotlists, schema 3 policy
+            // change signatures (the policy document itself converts when
+            // the engine opens it); nothing else changed.
             let tx = db.begin_write().map_err(dberr)?;
-            replica::rebuild_marks(&tx)?;
+            if schema < 2 {
+                replica::rebuild_marks(&tx)?;
+            }
+            tx.open_table(MARKS).map_err(dberr)?;
             tx.open_table(HOTLISTS).map_err(dberr)?;
             tx.open_table(HOTLIST_CONTENT).map_err(dberr)?;
+            tx.open_table(POLICY_SIGNATURES).map_err(dberr)?;
             tx.open_table(META)
                 .map_err(dberr)?
                 .insert("schema", SCHEMA_VERSION.to_be_bytes().as_slice())
@@ -782,6 +796,15 @@ impl Store {
                     Effect::Policy(bytes) => {
                         policy.insert("document", *bytes).map_err(dberr)?;
                     }
+                    Effect::LocalUsers(bytes) => {
+                        policy.insert("local_users", *bytes).map_err(dberr)?;
+                    }
+                    Effect::PolicySignature(sig) => {
+                        let mut sigs = tx.open_table(POLICY_SIGNATURES).map_err(dberr)?;
+                        let bytes = postcard::to_allocvec(sig)
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        sigs.insert(sig.hash, bytes.as_slice()).map_err(dberr)?;
+                    }
                     Effect::Auth { user, state } => {
                         auth.insert(*user, state.to_bytes()).map_err(dberr)?;
                     }
@@ -835,6 +858,53 @@ impl Store {
             .get("document")
             .map_err(dberr)?
             .map(|v| v.value().to_vec()))
+    }
+
+    /// A car's local first Administrator(s), if any.
+    pub fn local_users(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        let tx = self.read_tx()?;
+        let table = tx.open_table(POLICY).map_err(dberr)?;
+        Ok(table
+            .get("local_users")
+            .map_err(dberr)?
+            .map(|v| v.value().to_vec()))
+    }
+
+    /// Every policy change signature held.
+    pub fn policy_signatures(
+        &self,
+    ) -> Result<HashMap<[u8; 32], alpr_protocol::replicate::ChangeSignature>, StoreError> {
+        let tx = self.read_tx()?;
+        let table = tx.open_table(POLICY_SIGNATURES).map_err(dberr)?;
+        let mut out = HashMap::new();
+        for entry in table.iter().map_err(dberr)? {
+            let (k, v) = entry.map_err(dberr)?;
+            let sig = postcard::from_bytes(v.value())
+                .map_err(|e| StoreError::Corrupt(format!("policy signature: {e}")))?;
+            out.insert(k.value(), sig);
+        }
+        Ok(out)
+    }
+
+    /// Keeps a policy document merged with a peer's, and the signatures of
+    /// the changes it gained, in one durable transaction.
+    pub fn put_policy(
+        &self,
+        document: &[u8],
+        signatures: &[alpr_protocol::replicate::ChangeSignature],
+    ) -> Result<(), StoreError> {
+        let tx = self.db.begin_write().map_err(dberr)?;
+        {
+            let mut policy = tx.open_table(POLICY).map_err(dberr)?;
+            policy.insert("document", document).map_err(dberr)?;
+            let mut sigs = tx.open_table(POLICY_SIGNATURES).map_err(dberr)?;
+            for sig in signatures {
+                let bytes =
+                    postcard::to_allocvec(sig).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                sigs.insert(sig.hash, bytes.as_slice()).map_err(dberr)?;
+            }
+        }
+        tx.commit().map_err(dberr)
     }
 
     /// A user's login failure state on this node.

@@ -242,6 +242,41 @@ pub enum HotlistBody {
     },
 }
 
+/// Context of a policy change signature (see [`ChangeSignature`]).
+pub const CHANGE_SIGNATURE_CONTEXT: &[u8; 8] = b"ALPRPCH1";
+
+/// A node's signature on one change of the policy document: Ed25519 by
+/// `author` over `ALPRPCH1` ‖ the change's automerge hash (which covers its
+/// actor, dependencies and operations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeSignature {
+    pub hash: [u8; 32],
+    pub author: NodeId,
+    #[serde(with = "serde_bytes")]
+    pub signature: [u8; 64],
+}
+
+impl ChangeSignature {
+    pub fn sign(hash: [u8; 32], key: &crate::identity::NodeKey) -> ChangeSignature {
+        let mut msg = CHANGE_SIGNATURE_CONTEXT.to_vec();
+        msg.extend_from_slice(&hash);
+        ChangeSignature {
+            hash,
+            author: key.id(),
+            signature: key.sign(&msg),
+        }
+    }
+
+    pub fn verify(&self) -> bool {
+        let mut msg = CHANGE_SIGNATURE_CONTEXT.to_vec();
+        msg.extend_from_slice(&self.hash);
+        self.author.verify(&msg, &self.signature)
+    }
+}
+
+/// Most change signatures (and certificates) one policy message may carry.
+pub const POLICY_SIGNATURES_MAX: usize = 100_000;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SyncMessage {
     Hello {
@@ -264,6 +299,14 @@ pub enum SyncMessage {
     HotlistAck {
         list: String,
         head: HotlistHead,
+    },
+    /// An automerge sync message over the policy document, with the
+    /// signatures of the changes it carries and their authors' certificates.
+    Policy {
+        #[serde(with = "serde_bytes")]
+        message: Vec<u8>,
+        signatures: Vec<ChangeSignature>,
+        certificates: Vec<SignedCertificate>,
     },
 }
 
@@ -310,6 +353,15 @@ pub enum Output {
     StoreHotlist {
         list: String,
         transfer: HotlistTransfer,
+    },
+    /// Check every change this policy sync message brings (signature by a
+    /// known node of the agency, the author's role allows what it touches)
+    /// and apply it only if all pass; then send the reply the document's
+    /// sync state calls for.
+    Policy {
+        message: Vec<u8>,
+        signatures: Vec<ChangeSignature>,
+        certificates: Vec<SignedCertificate>,
     },
 }
 
@@ -598,6 +650,25 @@ impl SyncSession {
                     return Err(SyncError::NotIntroduced("a hotlist"));
                 }
                 out.push(Output::StoreHotlist { list, transfer });
+            }
+            SyncMessage::Policy {
+                message,
+                signatures,
+                certificates,
+            } => {
+                if !self.introduced {
+                    return Err(SyncError::NotIntroduced("a policy message"));
+                }
+                if signatures.len() > POLICY_SIGNATURES_MAX
+                    || certificates.len() > POLICY_SIGNATURES_MAX
+                {
+                    return Err(SyncError::BatchTooLarge(signatures.len()));
+                }
+                out.push(Output::Policy {
+                    message,
+                    signatures,
+                    certificates,
+                });
             }
             SyncMessage::HotlistAck { list, head } => {
                 if !self.lists_in_flight.remove(&list) {

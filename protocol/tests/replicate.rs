@@ -123,7 +123,9 @@ fn connect(
         while let Some(out) = outs.pop() {
             match out {
                 Output::Send(m) => wire.push_back((!to_b, m)),
-                Output::SendHotlist { .. } | Output::StoreHotlist { .. } => {}
+                Output::SendHotlist { .. }
+                | Output::StoreHotlist { .. }
+                | Output::Policy { .. } => {}
                 Output::Store(batch) => {
                     let collection = batch.collection;
                     let received = node.received.entry(collection).or_default();

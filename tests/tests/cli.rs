@@ -234,13 +234,18 @@ fn errors_say_what_and_where() {
     ]);
     assert!(err.contains("'yesterday' is not a time"), "{err}");
 
-    // Login limits stay within the CJIS bounds.
-    let err = stderr_of(&["limits", "--data", &data, "--idle-minutes", "45"]);
+    // Login limits are set at a station, within the CJIS bounds; a car
+    // receives them.
+    let err = stderr_of(&["limits", "--data", &data, "--failures", "3"]);
+    assert!(err.contains("administered at a station"), "{err}");
+    f.enroll_as("station-1", "station");
+    let station = f.path("station-1");
+    let err = stderr_of(&["limits", "--data", &station, "--idle-minutes", "45"]);
     assert!(
         err.contains("sessions lock after 1 to 30 idle minutes"),
         "{err}"
     );
-    assert!(ok(&["limits", "--data", &data, "--failures", "3"]).contains("login limits set"));
+    assert!(ok(&["limits", "--data", &station, "--failures", "3"]).contains("login limits set"));
 
     // The data directory of an uninitialized path.
     let err = stderr_of(&["verify", "--data", &f.path("empty")]);

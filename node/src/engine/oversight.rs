@@ -252,23 +252,27 @@ impl Engine {
             at: now,
             manifest_sha256: manifest_sha256.clone(),
         });
-        let bytes = policy.to_bytes();
         let object = format!("release {id}: {object}; manifest sha256 {manifest_sha256}");
-        let effect = [crate::store::Effect::Policy(&bytes)];
-        if let Err(e) = self.audit(
-            now,
-            &user,
-            Action::Release,
-            object,
-            Some(&purpose),
-            Outcome::Success,
-            &effect,
-        ) {
-            // A release that cannot be documented must not stay on the media.
-            let _ = std::fs::remove_dir_all(out);
-            return Err(e);
+        let documented = self.stage_policy(now, &policy).and_then(|staged| {
+            self.audit(
+                now,
+                &user,
+                Action::Release,
+                object,
+                Some(&purpose),
+                Outcome::Success,
+                &staged.effects(),
+            )?;
+            Ok(staged)
+        });
+        match documented {
+            Ok(staged) => self.adopt_policy(staged)?,
+            Err(e) => {
+                // A release that cannot be documented must not stay on the media.
+                let _ = std::fs::remove_dir_all(out);
+                return Err(e);
+            }
         }
-        self.policy = policy;
         Ok(id)
     }
 
