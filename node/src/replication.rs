@@ -610,8 +610,7 @@ async fn drive(
                         .await
                         .map_err(|e| SyncFailure::Connection(e.to_string()))?;
                         policy = peer;
-                        let (changed, reply, settled) =
-                            result?.map_err(|reason| SyncFailure::BadRecord(reason))?;
+                        let (changed, reply, settled) = result?.map_err(SyncFailure::BadRecord)?;
                         if changed {
                             summary.policy_changed = true;
                         }
