@@ -1294,3 +1294,28 @@ fn imports_are_checked_whole_and_a_damaged_image_is_withheld_not_fatal() {
         report.failures
     );
 }
+
+#[test]
+fn a_policy_of_the_first_schema_converts_to_a_signed_document_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine(dir.path());
+    let legacy = e.policy().clone();
+    drop(e);
+    let node = Node::open(&dir.path().join("station-1"), PASS).unwrap();
+    // As the first schema stored it: the whole policy, postcard.
+    node.store
+        .append_audit_with(&[], &[alpr_node::store::Effect::Policy(&legacy.to_bytes())])
+        .unwrap();
+    assert!(node.store.policy_signatures().unwrap().len() >= 2);
+    let before = node.store.policy_signatures().unwrap().len();
+    let e = Engine::open(node, [9; 32]).unwrap();
+    assert_eq!(e.policy().users, legacy.users);
+    assert_eq!(
+        e.node().store.policy_signatures().unwrap().len(),
+        before + 1,
+        "the conversion is one signed change by this node"
+    );
+    let mut e = e;
+    let admin = e.login(t(1), "chief", ADMIN_PW).unwrap();
+    e.logout(t(1), admin).unwrap();
+}

@@ -436,7 +436,15 @@ fn concurrent_policy_edits_at_two_stations_merge_the_same_everywhere() {
     let (s1, s2, car) = (f.path("station-1"), f.path("station-2"), f.path("car-1"));
     let add = |data: &str, name: &str| {
         ok(&[
-            "user", "add", "--data", data, "--name", name, "--role", "officer", "--trained-on",
+            "user",
+            "add",
+            "--data",
+            data,
+            "--name",
+            name,
+            "--role",
+            "officer",
+            "--trained-on",
             "2026-01-10",
         ])
     };
@@ -445,19 +453,38 @@ fn concurrent_policy_edits_at_two_stations_merge_the_same_everywhere() {
     add(&s2, "officer-b");
     let set = |data: &str, reads: &str, images: &str| {
         ok(&[
-            "retention", "--data", data, "--reads-days", reads, "--plate-images-days", images,
-            "--overview-images-days", images,
+            "retention",
+            "--data",
+            data,
+            "--reads-days",
+            reads,
+            "--plate-images-days",
+            images,
+            "--overview-images-days",
+            images,
         ])
     };
     set(&s1, "60", "60");
     set(&s2, "45", "10");
     // A car does not author users: they come from stations.
     let refused = run(&[
-        "user", "add", "--data", &car, "--name", "officer-c", "--role", "officer", "--trained-on",
+        "user",
+        "add",
+        "--data",
+        &car,
+        "--name",
+        "officer-c",
+        "--role",
+        "officer",
+        "--trained-on",
         "2026-01-10",
     ]);
     assert!(!refused.status.success());
-    assert!(stderr_of(&refused).contains("administered at a station"), "{}", stderr_of(&refused));
+    assert!(
+        stderr_of(&refused).contains("administered at a station"),
+        "{}",
+        stderr_of(&refused)
+    );
 
     let d2 = Daemon::start(&s2, &["--listen", "127.0.0.1:0"]);
     ok(&["sync", "--data", &s1, "--peer", d2.addr()]);
@@ -467,7 +494,10 @@ fn concurrent_policy_edits_at_two_stations_merge_the_same_everywhere() {
     let users = |data: &str| ok(&["user", "list", "--data", data]);
     for data in [&s1, &s2, &car] {
         let list = users(data);
-        assert!(list.contains("officer-a") && list.contains("officer-b"), "{data}: {list}");
+        assert!(
+            list.contains("officer-a") && list.contains("officer-b"),
+            "{data}: {list}"
+        );
     }
     let r = retention_line(&s1);
     assert_eq!(r, retention_line(&s2), "stations settle on one retention");
@@ -475,11 +505,22 @@ fn concurrent_policy_edits_at_two_stations_merge_the_same_everywhere() {
     // Retention is one record: one station's whole setting wins, the same
     // everywhere (field by field could merge into a setting nobody made,
     // with images kept longer than their reads).
-    assert!(r.contains("reads kept 60 days") || r.contains("reads kept 45 days"), "{r}");
+    assert!(
+        r.contains("reads kept 60 days") || r.contains("reads kept 45 days"),
+        "{r}"
+    );
 
     // officer-a, added at station-1, logs in at the car that never met station-1.
     let search = alpr_tests::alpr(&[
-        "search", "--data", &car, "--pattern", "Z*", "--purpose", "alert", "--reason", "test",
+        "search",
+        "--data",
+        &car,
+        "--pattern",
+        "Z*",
+        "--purpose",
+        "alert",
+        "--reason",
+        "test",
     ])
     .env("ALPR_USER", "officer-a")
     .output()

@@ -274,3 +274,210 @@ pub fn check_changes(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Hold, HoldScope, User, UserRole};
+    use alpr_protocol::{AgencyKey, Certificate, NodeKey, PlateText, Timestamp};
+    use automerge::sync::SyncDoc;
+    use rand::SeedableRng;
+
+    struct Fleet {
+        trust: Trust,
+        station: NodeKey,
+        station2: NodeKey,
+        car: NodeKey,
+        stranger: NodeKey,
+    }
+
+    fn fleet() -> Fleet {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let agency = AgencyKey::generate(&mut rng);
+        let mut trust = Trust::new(agency.id());
+        let mut enroll = |name: &str, role| {
+            let key = NodeKey::generate(&mut rng);
+            let cert = Certificate {
+                agency: agency.id(),
+                node: key.id(),
+                name: name.into(),
+                role,
+                not_before: Timestamp(0),
+                not_after: Timestamp(i64::MAX),
+            }
+            .sign(&agency)
+            .unwrap()
+            .verify(agency.id())
+            .unwrap();
+            trust.add_certificate(cert).unwrap();
+            key
+        };
+        let station = enroll("station-1", Role::Station);
+        let station2 = enroll("station-2", Role::Station);
+        let car = enroll("car-1", Role::Vehicle);
+        Fleet {
+            trust,
+            station,
+            station2,
+            car,
+            stranger: NodeKey::generate(&mut rng),
+        }
+    }
+
+    fn user(name: &str) -> User {
+        User {
+            name: name.into(),
+            role: UserRole::Officer,
+            password_hash: "$argon2id$placeholder".into(),
+            trained_on: Some(Timestamp(1)),
+            training_expires: None,
+            active: true,
+            created_by: "chief".into(),
+            created_at: Timestamp(1),
+        }
+    }
+
+    fn hold(id: u64, at: i64) -> Hold {
+        Hold {
+            id,
+            case: format!("26-{at}"),
+            reason: "test".into(),
+            scope: HoldScope::Plate {
+                plate: PlateText::parse("ABC123").unwrap(),
+                from: Timestamp(0),
+                to: Timestamp(10),
+            },
+            placed_by: "chief".into(),
+            placed_at: Timestamp(at),
+            expires: None,
+            released: None,
+        }
+    }
+
+    /// One change by `key` turning `old` into `new`; returns the doc, the change and its signature.
+    fn edit(
+        key: &NodeKey,
+        base: &PolicyDoc,
+        new: impl FnOnce(&mut Policy),
+        with_users: bool,
+    ) -> (PolicyDoc, Vec<Change>, Signatures) {
+        let mut doc = base.clone();
+        doc.automerge_mut()
+            .set_actor(ActorId::from(key.id().0.as_slice()));
+        let old = doc.materialize().unwrap();
+        let mut p = old.clone();
+        new(&mut p);
+        let before = doc.heads();
+        let hash = doc.commit(&old, &p, with_users, 1000).unwrap().unwrap();
+        let changes = doc.automerge().get_changes(&before);
+        let sig = ChangeSignature::sign(hash.0, key);
+        (doc, changes, [(hash.0, sig)].into_iter().collect())
+    }
+
+    type Signatures = HashMap<[u8; 32], ChangeSignature>;
+
+    fn check(f: &Fleet, changes: &[Change], sigs: &Signatures) -> Result<(), String> {
+        check_changes(changes, sigs, &f.trust, &|_| false)
+    }
+
+    #[test]
+    fn only_stations_change_users_and_unknown_or_forged_changes_are_refused() {
+        let f = fleet();
+        let empty = PolicyDoc::new(f.station.id());
+        let add = |p: &mut Policy| {
+            p.users.insert("jsmith".into(), user("jsmith"));
+        };
+        let (_, changes, sigs) = edit(&f.station, &empty, add, true);
+        check(&f, &changes, &sigs).unwrap();
+
+        let (_, changes, sigs) = edit(&f.car, &empty, add, true);
+        let err = check(&f, &changes, &sigs).unwrap_err();
+        assert!(err.contains("car-1 (Vehicle) changes user"), "{err}");
+        // A car may place a hold.
+        let (_, changes, sigs) = edit(&f.car, &empty, |p| p.holds.push(hold(1, 5)), false);
+        check(&f, &changes, &sigs).unwrap();
+
+        let (_, changes, sigs) = edit(&f.stranger, &empty, |p| p.holds.push(hold(1, 5)), false);
+        let err = check(&f, &changes, &sigs).unwrap_err();
+        assert!(err.contains("unknown node"), "{err}");
+
+        // Signed by the station, claimed by the car's actor: refused.
+        let (_, changes, _) = edit(&f.car, &empty, |p| p.holds.push(hold(1, 5)), false);
+        let forged: Signatures = changes
+            .iter()
+            .map(|c| (c.hash().0, ChangeSignature::sign(c.hash().0, &f.station)))
+            .collect();
+        let err = check(&f, &changes, &forged).unwrap_err();
+        assert!(err.contains("bad signature"), "{err}");
+        let err = check(&f, &changes, &Signatures::new()).unwrap_err();
+        assert!(err.contains("not signed"), "{err}");
+        let err =
+            check_changes(&changes, &sigs_of(&f.car, &changes), &f.trust, &|_| true).unwrap_err();
+        assert!(err.contains("revoked"), "{err}");
+    }
+
+    fn sigs_of(key: &NodeKey, changes: &[Change]) -> Signatures {
+        changes
+            .iter()
+            .map(|c| (c.hash().0, ChangeSignature::sign(c.hash().0, key)))
+            .collect()
+    }
+
+    #[test]
+    fn concurrent_edits_merge_the_same_both_ways_and_keep_both_new_holds() {
+        let f = fleet();
+        let base = PolicyDoc::new(f.station.id());
+        // Both stations number their first hold 1 before they meet.
+        let (a, _, _) = edit(
+            &f.station,
+            &base,
+            |p| {
+                p.users.insert("a".into(), user("a"));
+                p.holds.push(hold(1, 100));
+                p.retention.reads_days = 60;
+                p.retention.plate_images_days = 60;
+            },
+            true,
+        );
+        let (b, _, _) = edit(
+            &f.station2,
+            &base,
+            |p| {
+                p.users.insert("b".into(), user("b"));
+                p.holds.push(hold(1, 200));
+                p.retention.reads_days = 45;
+                p.retention.plate_images_days = 10;
+            },
+            true,
+        );
+        let merge = |x: &PolicyDoc, y: &PolicyDoc| {
+            let mut m = x.clone();
+            let (mut s1, mut s2) = (automerge::sync::State::new(), automerge::sync::State::new());
+            let mut other = y.clone();
+            for _ in 0..10 {
+                if let Some(msg) = m.automerge().generate_sync_message(&mut s1) {
+                    other
+                        .automerge_mut()
+                        .receive_sync_message(&mut s2, msg)
+                        .unwrap();
+                }
+                if let Some(msg) = other.automerge().generate_sync_message(&mut s2) {
+                    m.automerge_mut()
+                        .receive_sync_message(&mut s1, msg)
+                        .unwrap();
+                }
+            }
+            m.materialize().unwrap()
+        };
+        let ab = merge(&a, &b);
+        let ba = merge(&b, &a);
+        assert_eq!(ab, ba);
+        assert!(ab.users.contains_key("a") && ab.users.contains_key("b"));
+        assert_eq!(ab.holds.len(), 2, "both holds survive: {:?}", ab.holds);
+        let r = ab.retention;
+        assert!(
+            r.reads_days == 60 && r.plate_images_days == 60
+                || r.reads_days == 45 && r.plate_images_days == 10
+        );
+    }
+}
