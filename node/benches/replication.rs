@@ -20,7 +20,6 @@ use alpr_protocol::{Capture, KdfParams, PlateText, Region, Role, Timestamp};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-
 const PASS: &[u8] = b"bench passphrase";
 const DAY: i64 = 86_400_000;
 
