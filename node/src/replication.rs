@@ -450,6 +450,7 @@ pub async fn run_connection(
     peer: Peer,
     mode: Mode,
     dialed: bool,
+    clock: fn() -> Timestamp,
 ) -> Result<SyncSummary, SyncFailure> {
     let started = std::time::Instant::now();
     let (mut send, mut recv) = if dialed {
@@ -472,6 +473,7 @@ pub async fn run_connection(
     let vectors = local.vectors()?;
     let lists = local.lists()?;
     let (session, hello) = SyncSession::start(
+        clock(),
         me,
         role,
         (peer.node, peer.role),
@@ -496,7 +498,17 @@ pub async fn run_connection(
         Ok::<(), String>(())
     });
 
-    let result = drive(&local, session, hello, &tx, &mut recv, &mut summary, mode).await;
+    let result = drive(
+        &local,
+        session,
+        hello,
+        &tx,
+        &mut recv,
+        &mut summary,
+        mode,
+        clock,
+    )
+    .await;
     summary.elapsed = started.elapsed();
     drop(tx);
     match &result {
@@ -532,6 +544,7 @@ async fn drive(
     recv: &mut quinn::RecvStream,
     summary: &mut SyncSummary,
     mode: Mode,
+    clock: fn() -> Timestamp,
 ) -> Result<(), SyncFailure> {
     let mut policy = PolicyPeer::default();
     let first = local.with_engine(|e| e.policy_outgoing(&mut policy))?;
@@ -649,13 +662,32 @@ async fn drive(
         if mode == Mode::OneShot && session.in_sync() && policy_settled {
             return Ok(());
         }
-        let Some(message) = read_message(recv).await? else {
+        // Wait for the peer, but not past the session's timer when the peer
+        // owes an answer (an idle, settled link is QUIC's to keep alive).
+        let read = read_message(recv);
+        let next = match session.next_timer() {
+            None => read.await?,
+            Some(at) => {
+                let wait = Duration::from_millis(u64::try_from(at.0 - clock().0).unwrap_or(0));
+                match tokio::time::timeout(wait, read).await {
+                    Ok(message) => message?,
+                    // A read cut short leaves the stream mid-frame: this
+                    // connection is over either way.
+                    Err(_) => {
+                        session.tick(clock())?;
+                        return Err(SyncError::Stalled(alpr_protocol::replicate::STALL_MS).into());
+                    }
+                }
+            }
+        };
+        let Some(message) = next else {
             // The peer finished its side: it is in sync, or gave up.
             return Ok(());
         };
+        let now = clock();
         let l = local.clone();
         let (s, outs) = tokio::task::spawn_blocking(move || {
-            let outs = l.with_engine(|e| session.receive(message, &Source(e)))?;
+            let outs = l.with_engine(|e| session.receive(now, message, &Source(e)))?;
             Ok::<_, SyncFailure>((session, outs))
         })
         .await
@@ -681,7 +713,7 @@ pub async fn sync_with(
         .map_err(|e| connect_err(e.to_string()))?;
     let peer = tls::peer_of(&connection, &local.check, clock())?;
     tracing::info!(peer = %peer.name, role = ?peer.role, %addr, "connected");
-    run_connection(local.clone(), connection, peer, Mode::OneShot, true).await
+    run_connection(local.clone(), connection, peer, Mode::OneShot, true, clock).await
 }
 
 /// Accepts peers until the endpoint closes; each connection runs on its own
@@ -718,7 +750,7 @@ pub async fn serve(
                     return;
                 }
             };
-            match run_connection(local, connection, peer.clone(), Mode::Serve, false).await {
+            match run_connection(local, connection, peer.clone(), Mode::Serve, false, clock).await {
                 Ok(s) => tracing::info!(
                     peer = %peer.name,
                     sent = ?s.sent,

@@ -28,6 +28,11 @@ use serde::{Deserialize, Serialize};
 use crate::enrollment::{Role, SignedCertificate};
 use crate::hotlist::{Delta, Entry, SignedHotlistVersion};
 use crate::identity::NodeId;
+use crate::time::Timestamp;
+
+/// How long a session waits for a peer that owes it something (its Hello,
+/// an acknowledgement) before it gives up on the connection.
+pub const STALL_MS: i64 = 30_000;
 
 /// What a session replicates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -392,6 +397,8 @@ pub enum SyncError {
     UnexpectedAck(Collection),
     #[error("peer acknowledged hotlist '{0}', which was not sent")]
     UnexpectedHotlistAck(String),
+    #[error("peer went silent for {0} ms while it owed an answer")]
+    Stalled(i64),
     #[error("reading records to send failed: {0}")]
     Source(String),
 }
@@ -420,12 +427,15 @@ pub struct SyncSession {
     peer_lists: BTreeMap<String, HotlistHead>,
     /// Lists sent and not yet acknowledged.
     lists_in_flight: BTreeSet<String>,
+    /// When the peer last said anything.
+    last_heard: Timestamp,
 }
 
 impl SyncSession {
     /// Starts a session with a peer the transport authenticated; `local` is
     /// what this node holds now. Returns the Hello to send.
     pub fn start(
+        now: Timestamp,
         me: NodeId,
         role: Role,
         peer: (NodeId, Role),
@@ -453,6 +463,7 @@ impl SyncSession {
                 lists,
                 peer_lists: BTreeMap::new(),
                 lists_in_flight: BTreeSet::new(),
+                last_heard: now,
             },
             Output::Send(hello),
         )
@@ -469,6 +480,23 @@ impl SyncSession {
             && self.in_flight.is_empty()
             && self.lists_in_flight.is_empty()
             && COLLECTIONS.iter().all(|c| self.next_want(*c).is_none())
+    }
+
+    /// When the session gives up unless the peer says something: set while
+    /// the peer owes its Hello or an acknowledgement, else None (an idle
+    /// link is the transport's to keep or close).
+    pub fn next_timer(&self) -> Option<Timestamp> {
+        let owed =
+            !self.introduced || !self.in_flight.is_empty() || !self.lists_in_flight.is_empty();
+        owed.then(|| self.last_heard.saturating_add_millis(STALL_MS))
+    }
+
+    /// Checks the timer: an error once the peer stalled past it.
+    pub fn tick(&self, now: Timestamp) -> Result<(), SyncError> {
+        match self.next_timer() {
+            Some(at) if now >= at => Err(SyncError::Stalled(now.0 - self.last_heard.0)),
+            _ => Ok(()),
+        }
     }
 
     /// Whether this node holds `list` at `head` or newer.
@@ -604,9 +632,11 @@ impl SyncSession {
     /// Handles one message from the peer.
     pub fn receive(
         &mut self,
+        now: Timestamp,
         message: SyncMessage,
         source: &impl RecordSource,
     ) -> Result<Vec<Output>, SyncError> {
+        self.last_heard = self.last_heard.max(now);
         let mut out = Vec::new();
         match message {
             SyncMessage::Hello {

@@ -9,7 +9,9 @@ use alpr_protocol::replicate::{
     Batch, BatchLimits, COLLECTIONS, Collection, Fetched, Output, Received, RecordSource,
     SyncMessage, SyncSession, VersionVector, Want, WireImage, WireRecord,
 };
-use alpr_protocol::{NodeId, Role, SignedCertificate};
+use alpr_protocol::{NodeId, Role, SignedCertificate, Timestamp};
+
+const T: Timestamp = Timestamp(1_000_000);
 use proptest::prelude::*;
 
 /// A node's records in memory, standing in for its store.
@@ -86,6 +88,7 @@ fn connect(
     cut_after: usize,
 ) -> bool {
     let (mut sa, hello_a) = SyncSession::start(
+        T,
         id(1),
         a_role,
         (id(2), b_role),
@@ -94,6 +97,7 @@ fn connect(
         limits,
     );
     let (mut sb, hello_b) = SyncSession::start(
+        T,
         id(2),
         b_role,
         (id(1), a_role),
@@ -119,7 +123,7 @@ fn connect(
         } else {
             (&mut sa, &mut *a)
         };
-        let mut outs = session.receive(message, node).unwrap();
+        let mut outs = session.receive(T, message, node).unwrap();
         while let Some(out) = outs.pop() {
             match out {
                 Output::Send(m) => wire.push_back((!to_b, m)),
@@ -247,6 +251,7 @@ proptest! {
 #[test]
 fn a_car_refuses_reads_sent_to_it() {
     let (mut car, _) = SyncSession::start(
+        T,
         id(1),
         Role::Vehicle,
         (id(2), Role::Vehicle),
@@ -256,6 +261,7 @@ fn a_car_refuses_reads_sent_to_it() {
     );
     let source = Node::default();
     car.receive(
+        T,
         SyncMessage::Hello {
             node: id(2),
             role: Role::Vehicle,
@@ -267,6 +273,7 @@ fn a_car_refuses_reads_sent_to_it() {
     .unwrap();
     let err = car
         .receive(
+            T,
             SyncMessage::Batch(Batch {
                 collection: Collection::Reads,
                 origin: id(2),
@@ -284,6 +291,7 @@ fn a_car_refuses_reads_sent_to_it() {
 #[test]
 fn a_peer_must_be_who_the_handshake_said() {
     let (mut station, _) = SyncSession::start(
+        T,
         id(1),
         Role::Station,
         (id(2), Role::Vehicle),
@@ -293,6 +301,7 @@ fn a_peer_must_be_who_the_handshake_said() {
     );
     let err = station
         .receive(
+            T,
             SyncMessage::Hello {
                 node: id(2),
                 role: Role::Station,
@@ -309,6 +318,7 @@ fn a_peer_must_be_who_the_handshake_said() {
 fn batches_that_are_not_runs_are_refused() {
     let start = || {
         let (mut s, _) = SyncSession::start(
+            T,
             id(1),
             Role::Station,
             (id(2), Role::Vehicle),
@@ -317,6 +327,7 @@ fn batches_that_are_not_runs_are_refused() {
             BatchLimits::default(),
         );
         s.receive(
+            T,
             SyncMessage::Hello {
                 node: id(2),
                 role: Role::Vehicle,
@@ -348,8 +359,51 @@ fn batches_that_are_not_runs_are_refused() {
             records: seqs.into_iter().map(record).collect(),
         };
         let err = start()
-            .receive(SyncMessage::Batch(batch), &Node::default())
+            .receive(T, SyncMessage::Batch(batch), &Node::default())
             .unwrap_err();
         assert!(err.to_string().contains("not a run"), "{err}");
     }
+}
+
+#[test]
+fn a_peer_that_owes_an_answer_and_goes_silent_stalls_the_session() {
+    let mut car = Node::default();
+    car.add(Collection::Reads, id(1), 1);
+    let (mut s, _) = SyncSession::start(
+        T,
+        id(1),
+        Role::Vehicle,
+        (id(2), Role::Station),
+        car.vectors(),
+        BTreeMap::new(),
+        BatchLimits::default(),
+    );
+    // Owed: the peer's Hello.
+    assert_eq!(
+        s.next_timer(),
+        Some(Timestamp(T.0 + alpr_protocol::replicate::STALL_MS))
+    );
+    let later = Timestamp(T.0 + 1000);
+    let out = s
+        .receive(
+            later,
+            SyncMessage::Hello {
+                node: id(2),
+                role: Role::Station,
+                vectors: BTreeMap::new(),
+                hotlists: BTreeMap::new(),
+            },
+            &car,
+        )
+        .unwrap();
+    assert!(matches!(
+        out.as_slice(),
+        [Output::Send(SyncMessage::Batch(_))]
+    ));
+    // Owed: the batch's Ack, counted from when the peer last spoke.
+    let due = s.next_timer().unwrap();
+    assert_eq!(due, Timestamp(later.0 + alpr_protocol::replicate::STALL_MS));
+    s.tick(Timestamp(due.0 - 1)).unwrap();
+    let err = s.tick(due).unwrap_err();
+    assert!(err.to_string().contains("went silent"), "{err}");
 }
