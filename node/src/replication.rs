@@ -39,6 +39,9 @@ use crate::engine::{Engine, PolicyPeer};
 use crate::store::{RecordId, Run, StoreError};
 use tls::{Peer, PeerCheck, Refusal};
 
+/// How long a dial waits for the handshake.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// UDP socket buffers asked of the kernel.
 const SOCKET_BUFFER_BYTES: usize = 4 * 1024 * 1024;
 
@@ -706,10 +709,14 @@ pub async fn sync_with(
     clock: fn() -> Timestamp,
 ) -> Result<SyncSummary, SyncFailure> {
     let connect_err = |reason: String| SyncFailure::Connect { addr, reason };
-    let connection = endpoint
+    let connecting = endpoint
         .connect_with(client, addr, "alpr-node")
-        .map_err(|e| connect_err(e.to_string()))?
+        .map_err(|e| connect_err(e.to_string()))?;
+    // Nobody listening often means no answer at all: give up well before
+    // the idle timeout so a daemon retries soon.
+    let connection = tokio::time::timeout(CONNECT_TIMEOUT, connecting)
         .await
+        .map_err(|_| connect_err(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))?
         .map_err(|e| connect_err(e.to_string()))?;
     let peer = tls::peer_of(&connection, &local.check, clock())?;
     tracing::info!(peer = %peer.name, role = ?peer.role, %addr, "connected");

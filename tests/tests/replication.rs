@@ -527,3 +527,29 @@ fn concurrent_policy_edits_at_two_stations_merge_the_same_everywhere() {
     .unwrap();
     assert!(search.status.success(), "{}", stderr_of(&search));
 }
+
+#[test]
+fn a_car_daemon_keeps_trying_and_syncs_when_a_station_appears() {
+    let f = Fixture::new("car-1");
+    f.enroll_as("station-1", "station");
+    let (car, station) = (f.path("car-1"), f.path("station-1"));
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let peer = format!("127.0.0.1:{port}");
+    let car_daemon = Daemon::start(&car, &["--peer", &peer, "--sync-every-seconds", "1"]);
+    // The car records while the station is out of reach (through its daemon).
+    let file = f.reads_file("shift.jsonl", 120, 500, |i| format!("DT{i:04}"));
+    ok(&["import", "--data", &car, &file]);
+    car_daemon.wait_log("could not sync with peer");
+
+    let station_daemon = Daemon::start(&station, &["--listen", &peer]);
+    let log = car_daemon.wait_log("met peer");
+    assert!(log.contains("Reads: 120"), "{log}");
+    car_daemon.stop();
+    station_daemon.stop();
+    let report = verify_line(&station);
+    assert!(report.contains("checked 120 reads, 120 images"), "{report}");
+}
