@@ -378,10 +378,13 @@ fn store_batch(local: &Local, batch: &Batch) -> Result<(u64, u64), SyncFailure> 
             let e = engine
                 .lock()
                 .map_err(|_| StoreError::Corrupt("engine poisoned".into()))?;
-            Ok(e.node()
-                .store
-                .audit_envelope(RecordId { origin, seq })?
-                .map(|b| envelope_hash(&b)))
+            let store = &e.node().store;
+            if let Some(b) = store.audit_envelope(RecordId { origin, seq })? {
+                return Ok(Some(envelope_hash(&b)));
+            }
+            // Purged here: the floor keeps the last purged event's hash.
+            let (floor, hash) = store.audit_floor(origin)?;
+            Ok((floor == seq).then_some(hash))
         };
         check_batch(&trust, me, batch, link, audit_empty)?
     };
