@@ -478,6 +478,7 @@ pub async fn run_connection(
     })??;
     let vectors = local.vectors()?;
     let lists = local.lists()?;
+    let policy_heads = local.with_engine(|e| e.policy_heads())?;
     let (session, hello) = SyncSession::start(
         clock(),
         me,
@@ -485,6 +486,7 @@ pub async fn run_connection(
         (peer.node, peer.role),
         vectors,
         lists,
+        policy_heads,
         local.limits,
     );
     let mut summary = SyncSummary {
@@ -553,10 +555,9 @@ async fn drive(
     clock: fn() -> Timestamp,
 ) -> Result<(), SyncFailure> {
     let mut policy = PolicyPeer::default();
-    let first = local.with_engine(|e| e.policy_outgoing(&mut policy))?;
     let mut pending = vec![hello];
-    pending.extend(first.map(Output::Send));
     let mut incoming = hotlists::Incoming::default();
+    // Settled once Hello shows equal heads, or the automerge sync ends.
     let mut policy_settled = false;
     loop {
         // Carry out outputs in order; storing may produce more.
@@ -602,6 +603,10 @@ async fn drive(
                             summary.hotlists_received.push((list.clone(), head.version));
                             pending.extend(session.hotlist_stored(list, head));
                         }
+                    }
+                    Output::StartPolicySync => {
+                        let first = local.with_engine(|e| e.policy_outgoing(&mut policy))?;
+                        pending.extend(first.map(Output::Send));
                     }
                     Output::Policy {
                         message,
@@ -664,6 +669,9 @@ async fn drive(
             if let Some(progress) = &local.progress {
                 progress(summary);
             }
+        }
+        if session.policy_matched() {
+            policy_settled = true;
         }
         if mode == Mode::OneShot && session.in_sync() && policy_settled {
             return Ok(());

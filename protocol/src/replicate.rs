@@ -289,6 +289,8 @@ pub enum SyncMessage {
         role: Role,
         vectors: BTreeMap<Collection, VersionVector>,
         hotlists: BTreeMap<String, HotlistHead>,
+        /// The heads of the policy document (automerge change hashes, sorted).
+        policy: Vec<[u8; 32]>,
     },
     Batch(Batch),
     /// The receiver stored a batch; its vector now.
@@ -359,6 +361,8 @@ pub enum Output {
         list: String,
         transfer: HotlistTransfer,
     },
+    /// The peer's policy differs: start the automerge sync (send its first message).
+    StartPolicySync,
     /// Check every change this policy sync message brings (signature by a
     /// known node of the agency, the author's role allows what it touches)
     /// and apply it only if all pass; then send the reply the document's
@@ -427,6 +431,9 @@ pub struct SyncSession {
     peer_lists: BTreeMap<String, HotlistHead>,
     /// Lists sent and not yet acknowledged.
     lists_in_flight: BTreeSet<String>,
+    /// This node's policy heads as of Hello, and whether the peer's matched.
+    policy_heads: Vec<[u8; 32]>,
+    policy_matched: bool,
     /// When the peer last said anything.
     last_heard: Timestamp,
 }
@@ -441,6 +448,7 @@ impl SyncSession {
         peer: (NodeId, Role),
         local: BTreeMap<Collection, VersionVector>,
         lists: BTreeMap<String, HotlistHead>,
+        policy_heads: Vec<[u8; 32]>,
         limits: BatchLimits,
     ) -> (SyncSession, Output) {
         let hello = SyncMessage::Hello {
@@ -448,6 +456,7 @@ impl SyncSession {
             role,
             vectors: local.clone(),
             hotlists: lists.clone(),
+            policy: policy_heads.clone(),
         };
         (
             SyncSession {
@@ -463,6 +472,8 @@ impl SyncSession {
                 lists,
                 peer_lists: BTreeMap::new(),
                 lists_in_flight: BTreeSet::new(),
+                policy_heads,
+                policy_matched: false,
                 last_heard: now,
             },
             Output::Send(hello),
@@ -480,6 +491,11 @@ impl SyncSession {
             && self.in_flight.is_empty()
             && self.lists_in_flight.is_empty()
             && COLLECTIONS.iter().all(|c| self.next_want(*c).is_none())
+    }
+
+    /// Whether the peer's Hello named the same policy heads as this node's.
+    pub fn policy_matched(&self) -> bool {
+        self.policy_matched
     }
 
     /// When the session gives up unless the peer says something: set while
@@ -644,6 +660,7 @@ impl SyncSession {
                 role,
                 vectors,
                 hotlists,
+                policy,
             } => {
                 if self.introduced {
                     return Err(SyncError::SecondHello);
@@ -671,6 +688,11 @@ impl SyncSession {
                     }
                 }
                 self.peer_lists = hotlists;
+                // Same policy heads: the documents are equal, no sync needed.
+                self.policy_matched = policy == self.policy_heads;
+                if !self.policy_matched {
+                    out.push(Output::StartPolicySync);
+                }
                 for c in COLLECTIONS {
                     self.pump(c, source, &mut out)?;
                 }

@@ -94,6 +94,7 @@ fn connect(
         (id(2), b_role),
         a.vectors(),
         BTreeMap::new(),
+        vec![],
         limits,
     );
     let (mut sb, hello_b) = SyncSession::start(
@@ -103,6 +104,7 @@ fn connect(
         (id(1), a_role),
         b.vectors(),
         BTreeMap::new(),
+        vec![],
         limits,
     );
     // (to_b, message)
@@ -129,7 +131,8 @@ fn connect(
                 Output::Send(m) => wire.push_back((!to_b, m)),
                 Output::SendHotlist { .. }
                 | Output::StoreHotlist { .. }
-                | Output::Policy { .. } => {}
+                | Output::Policy { .. }
+                | Output::StartPolicySync => {}
                 Output::Store(batch) => {
                     let collection = batch.collection;
                     let received = node.received.entry(collection).or_default();
@@ -257,6 +260,7 @@ fn a_car_refuses_reads_sent_to_it() {
         (id(2), Role::Vehicle),
         BTreeMap::new(),
         BTreeMap::new(),
+        vec![],
         BatchLimits::default(),
     );
     let source = Node::default();
@@ -267,6 +271,7 @@ fn a_car_refuses_reads_sent_to_it() {
             role: Role::Vehicle,
             vectors: BTreeMap::new(),
             hotlists: BTreeMap::new(),
+            policy: vec![],
         },
         &source,
     )
@@ -297,6 +302,7 @@ fn a_peer_must_be_who_the_handshake_said() {
         (id(2), Role::Vehicle),
         BTreeMap::new(),
         BTreeMap::new(),
+        vec![],
         BatchLimits::default(),
     );
     let err = station
@@ -307,6 +313,7 @@ fn a_peer_must_be_who_the_handshake_said() {
                 role: Role::Station,
                 vectors: BTreeMap::new(),
                 hotlists: BTreeMap::new(),
+                policy: vec![],
             },
             &Node::default(),
         )
@@ -324,6 +331,7 @@ fn batches_that_are_not_runs_are_refused() {
             (id(2), Role::Vehicle),
             BTreeMap::new(),
             BTreeMap::new(),
+            vec![],
             BatchLimits::default(),
         );
         s.receive(
@@ -333,6 +341,7 @@ fn batches_that_are_not_runs_are_refused() {
                 role: Role::Vehicle,
                 vectors: BTreeMap::new(),
                 hotlists: BTreeMap::new(),
+                policy: vec![],
             },
             &Node::default(),
         )
@@ -376,6 +385,7 @@ fn a_peer_that_owes_an_answer_and_goes_silent_stalls_the_session() {
         (id(2), Role::Station),
         car.vectors(),
         BTreeMap::new(),
+        vec![],
         BatchLimits::default(),
     );
     // Owed: the peer's Hello.
@@ -392,6 +402,7 @@ fn a_peer_that_owes_an_answer_and_goes_silent_stalls_the_session() {
                 role: Role::Station,
                 vectors: BTreeMap::new(),
                 hotlists: BTreeMap::new(),
+                policy: vec![],
             },
             &car,
         )

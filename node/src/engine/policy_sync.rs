@@ -229,6 +229,11 @@ impl Engine {
         })
     }
 
+    /// The policy document's heads, for Hello.
+    pub fn policy_heads(&self) -> Vec<[u8; 32]> {
+        self.doc.heads().iter().map(|h| h.0).collect()
+    }
+
     /// Whether this side and the peer hold the same policy, as far as the
     /// sync has shown.
     pub fn policy_settled(&self, peer: &PolicyPeer) -> bool {
