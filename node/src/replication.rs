@@ -27,8 +27,8 @@ use std::time::Duration;
 use alpr_protocol::control::{decode_frame, encode_frame};
 use alpr_protocol::envelope::envelope_hash;
 use alpr_protocol::replicate::{
-    Batch, BatchLimits, COLLECTIONS, Collection, Fetched, HotlistHead, Output, RecordSource,
-    SYNC_FRAME_BYTES_MAX, SyncError, SyncMessage, SyncSession, VersionVector, Want,
+    Batch, BatchLimits, COLLECTIONS, Collection, Fetched, Holdings, HotlistHead, Output,
+    RecordSource, SYNC_FRAME_BYTES_MAX, SyncError, SyncMessage, SyncSession, VersionVector, Want,
 };
 use alpr_protocol::{
     ImageKind, NodeId, Role, SignedCertificate, Timestamp, Trust, VerifiedAuditEvent,
@@ -484,9 +484,11 @@ pub async fn run_connection(
         me,
         role,
         (peer.node, peer.role),
-        vectors,
-        lists,
-        policy_heads,
+        Holdings {
+            vectors,
+            lists,
+            policy_heads,
+        },
         local.limits,
     );
     let mut summary = SyncSummary {

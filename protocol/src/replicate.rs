@@ -407,6 +407,15 @@ pub enum SyncError {
     Source(String),
 }
 
+/// What a node holds when a session starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Holdings {
+    pub vectors: BTreeMap<Collection, VersionVector>,
+    pub lists: BTreeMap<String, HotlistHead>,
+    /// The policy document's heads, sorted.
+    pub policy_heads: Vec<[u8; 32]>,
+}
+
 /// One connection's replication, both directions. Sans-IO: the driver feeds
 /// it messages and acknowledgements and carries out its outputs.
 #[derive(Debug)]
@@ -446,11 +455,14 @@ impl SyncSession {
         me: NodeId,
         role: Role,
         peer: (NodeId, Role),
-        local: BTreeMap<Collection, VersionVector>,
-        lists: BTreeMap<String, HotlistHead>,
-        policy_heads: Vec<[u8; 32]>,
+        holdings: Holdings,
         limits: BatchLimits,
     ) -> (SyncSession, Output) {
+        let Holdings {
+            vectors: local,
+            lists,
+            policy_heads,
+        } = holdings;
         let hello = SyncMessage::Hello {
             node: me,
             role,

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use alpr_protocol::replicate::{
-    Batch, BatchLimits, COLLECTIONS, Collection, Fetched, Output, Received, RecordSource,
+    Batch, BatchLimits, COLLECTIONS, Collection, Fetched, Holdings, Output, Received, RecordSource,
     SyncMessage, SyncSession, VersionVector, Want, WireImage, WireRecord,
 };
 use alpr_protocol::{NodeId, Role, SignedCertificate, Timestamp};
@@ -74,6 +74,13 @@ impl RecordSource for Node {
     }
 }
 
+fn holdings(vectors: BTreeMap<Collection, VersionVector>) -> Holdings {
+    Holdings {
+        vectors,
+        ..Holdings::default()
+    }
+}
+
 fn id(n: u8) -> NodeId {
     NodeId([n; 32])
 }
@@ -92,9 +99,7 @@ fn connect(
         id(1),
         a_role,
         (id(2), b_role),
-        a.vectors(),
-        BTreeMap::new(),
-        vec![],
+        holdings(a.vectors()),
         limits,
     );
     let (mut sb, hello_b) = SyncSession::start(
@@ -102,9 +107,7 @@ fn connect(
         id(2),
         b_role,
         (id(1), a_role),
-        b.vectors(),
-        BTreeMap::new(),
-        vec![],
+        holdings(b.vectors()),
         limits,
     );
     // (to_b, message)
@@ -258,9 +261,7 @@ fn a_car_refuses_reads_sent_to_it() {
         id(1),
         Role::Vehicle,
         (id(2), Role::Vehicle),
-        BTreeMap::new(),
-        BTreeMap::new(),
-        vec![],
+        Holdings::default(),
         BatchLimits::default(),
     );
     let source = Node::default();
@@ -300,9 +301,7 @@ fn a_peer_must_be_who_the_handshake_said() {
         id(1),
         Role::Station,
         (id(2), Role::Vehicle),
-        BTreeMap::new(),
-        BTreeMap::new(),
-        vec![],
+        Holdings::default(),
         BatchLimits::default(),
     );
     let err = station
@@ -329,9 +328,7 @@ fn batches_that_are_not_runs_are_refused() {
             id(1),
             Role::Station,
             (id(2), Role::Vehicle),
-            BTreeMap::new(),
-            BTreeMap::new(),
-            vec![],
+            Holdings::default(),
             BatchLimits::default(),
         );
         s.receive(
@@ -383,9 +380,7 @@ fn a_peer_that_owes_an_answer_and_goes_silent_stalls_the_session() {
         id(1),
         Role::Vehicle,
         (id(2), Role::Station),
-        car.vectors(),
-        BTreeMap::new(),
-        vec![],
+        holdings(car.vectors()),
         BatchLimits::default(),
     );
     // Owed: the peer's Hello.
