@@ -243,10 +243,33 @@ enum HotlistCommand {
         list: String,
         file: PathBuf,
     },
-    /// The hotlist versions this node holds.
+    /// The hotlist versions this node holds, and the local list.
     List {
         #[command(flatten)]
         session: SessionArgs,
+    },
+    /// Put a plate on the local hotlist (a BOLO); it reaches every node.
+    Add {
+        #[command(flatten)]
+        session: SessionArgs,
+        #[arg(long)]
+        plate: String,
+        /// State or country code.
+        #[arg(long)]
+        region: Option<String>,
+        /// stolen-vehicle, stolen-plate, wanted-person, missing-person, amber, bolo or other.
+        #[arg(long, default_value = "bolo")]
+        category: String,
+        /// What it is about: a case or report number, a description.
+        #[arg(long)]
+        reference: String,
+    },
+    /// Take an entry off the local hotlist (whoever added it, a Supervisor or an Administrator).
+    Remove {
+        #[command(flatten)]
+        session: SessionArgs,
+        #[arg(long)]
+        id: u64,
     },
 }
 
@@ -1135,7 +1158,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 list,
                 entries,
             })?;
-            let ControlResponse::Hotlists(published) = response else {
+            let ControlResponse::Hotlists {
+                lists: published, ..
+            } = response
+            else {
                 bail!("unexpected answer: {response:?}");
             };
             for h in published {
@@ -1149,15 +1175,62 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             s.logout()?;
         }
+        Command::Hotlist(HotlistCommand::Add {
+            session,
+            plate,
+            region,
+            category,
+            reference,
+        }) => {
+            let entry = alpr_protocol::hotlist::Entry {
+                plate: PlateText::parse(&plate).with_context(|| format!("plate '{plate}'"))?,
+                region: region.map(|r| r.trim().to_ascii_uppercase()).filter(|r| !r.is_empty()),
+                category: alpr_protocol::hotlist::Category::parse(&category).ok_or_else(|| {
+                    anyhow!("category '{category}' is not stolen-vehicle, stolen-plate, wanted-person, missing-person, amber, bolo or other")
+                })?,
+                reference,
+            };
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            let response = s.send(ControlRequest::AddHotlistEntry { token, entry })?;
+            let ControlResponse::HotlistEntryAdded { id } = response else {
+                bail!("unexpected answer: {response:?}");
+            };
+            println!("local hotlist entry {id} added");
+            s.logout()?;
+        }
+        Command::Hotlist(HotlistCommand::Remove { session, id }) => {
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            s.done(ControlRequest::RemoveHotlistEntry { token, id })?;
+            println!("local hotlist entry {id} removed");
+            s.logout()?;
+        }
         Command::Hotlist(HotlistCommand::List { session }) => {
             let mut s = Session::open(&session)?;
             let token = s.token;
             let response = s.send(ControlRequest::ListHotlists { token })?;
-            let ControlResponse::Hotlists(lists) = response else {
+            let ControlResponse::Hotlists { lists, local } = response else {
                 bail!("unexpected answer: {response:?}");
             };
-            if lists.is_empty() {
+            if lists.is_empty() && local.is_empty() {
                 println!("no hotlists");
+            }
+            for e in &local {
+                let state = match &e.removed {
+                    Some((by, at)) => format!("removed by {by} at {at}"),
+                    None => "in force".into(),
+                };
+                println!(
+                    "local #{}  {}  {}  {:?}  {}  added by {} at {}  {state}",
+                    e.id,
+                    e.entry.plate,
+                    e.entry.region.as_deref().unwrap_or("-"),
+                    e.entry.category,
+                    e.entry.reference,
+                    e.added_by,
+                    e.added_at
+                );
             }
             for h in lists {
                 println!(

@@ -22,7 +22,8 @@ use alpr_protocol::control::{
 use alpr_protocol::{Action, PlatePattern, PlateText, Timestamp, VerifiedRead};
 
 use alpr_protocol::control::{
-    AuditWire, HoldScopeWire, HoldWire, HotlistWire, RequestWire, UserEditWire, UserWire,
+    AuditWire, HoldScopeWire, HoldWire, HotlistWire, LocalEntryWire, RequestWire, UserEditWire,
+    UserWire,
 };
 
 use crate::engine::{
@@ -428,14 +429,17 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
             entries,
         } => {
             let v = engine.publish_hotlist(now, SessionToken(token), &list, entries)?;
-            Ok(ControlResponse::Hotlists(vec![HotlistWire {
-                list: v.list,
-                version: v.version,
-                entries: v.entries,
-                content: v.content,
-                published_at: v.published_at,
-                author: v.author,
-            }]))
+            Ok(ControlResponse::Hotlists {
+                lists: vec![HotlistWire {
+                    list: v.list,
+                    version: v.version,
+                    entries: v.entries,
+                    content: v.content,
+                    published_at: v.published_at,
+                    author: v.author,
+                }],
+                local: vec![],
+            })
         }
         ControlRequest::RevokeNode {
             token,
@@ -448,8 +452,8 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
             engine.revoke_node(now, SessionToken(token), id, &reason)?;
             Ok(ControlResponse::Done)
         }
-        ControlRequest::ListHotlists { token } => Ok(ControlResponse::Hotlists(
-            engine
+        ControlRequest::ListHotlists { token } => {
+            let lists = engine
                 .hotlists(now, SessionToken(token))?
                 .into_iter()
                 .map(|(held, v)| HotlistWire {
@@ -460,8 +464,29 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
                     published_at: v.published_at,
                     author: v.author,
                 })
-                .collect(),
-        )),
+                .collect();
+            let local = engine
+                .policy()
+                .local_hotlist
+                .iter()
+                .map(|e| LocalEntryWire {
+                    id: e.id,
+                    entry: e.entry.clone(),
+                    added_by: e.added_by.clone(),
+                    added_at: e.added_at,
+                    removed: e.removed.clone(),
+                })
+                .collect();
+            Ok(ControlResponse::Hotlists { lists, local })
+        }
+        ControlRequest::AddHotlistEntry { token, entry } => {
+            let id = engine.add_hotlist_entry(now, SessionToken(token), entry)?;
+            Ok(ControlResponse::HotlistEntryAdded { id })
+        }
+        ControlRequest::RemoveHotlistEntry { token, id } => {
+            engine.remove_hotlist_entry(now, SessionToken(token), id)?;
+            Ok(ControlResponse::Done)
+        }
         ControlRequest::SetRetention {
             token,
             reads_days,

@@ -382,6 +382,12 @@ impl Engine {
         self.adopt_policy(staged)
     }
 
+    /// The role of a session's user, if the session stands.
+    fn session_role(&self, token: SessionToken) -> Option<crate::policy::UserRole> {
+        let s = self.sessions.get(&token)?;
+        self.policy.users.get(&s.user).map(|u| u.role)
+    }
+
     /// The revoked nodes, kept current as policy changes.
     pub fn revoked(&self) -> Revoked {
         Revoked::clone(&self.revoked)

@@ -52,6 +52,8 @@ impl UserRole {
         match what {
             // Auditors examine records too, but only under an audit purpose (checked by the engine).
             SearchReads | ViewReads => true,
+            // Any officer in a car may put a plate on the local list (a BOLO).
+            AddHotlistEntry => self != Auditor,
             Operate => self != Auditor,
             Verify => matches!(self, Administrator | Auditor),
             ExportEvidence => matches!(self, Supervisor | Administrator),
@@ -84,6 +86,8 @@ pub enum Permission {
     ViewHotlists,
     /// Revoke a node of the fleet.
     AdministerNodes,
+    /// Add a plate to the local hotlist.
+    AddHotlistEntry,
     Purge,
     /// Release records to another agency (V.A.4).
     Release,
@@ -488,6 +492,19 @@ pub struct Policy {
     pub audits: Vec<AuditReport>,
     /// Nodes refused as peers, and their records refused, from now on.
     pub revoked: BTreeMap<NodeId, Revocation>,
+    /// Hotlist entries made here and there (an officer's BOLO), beside the
+    /// bulk lists: few, edited concurrently, so they live in the document.
+    pub local_hotlist: Vec<LocalEntry>,
+}
+
+/// A hotlist entry someone in the fleet added by hand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalEntry {
+    pub id: u64,
+    pub entry: alpr_protocol::hotlist::Entry,
+    pub added_by: String,
+    pub added_at: Timestamp,
+    pub removed: Option<(String, Timestamp)>,
 }
 
 /// Why and by whom a node was revoked (a lost or compromised car, say).
@@ -531,6 +548,7 @@ impl Policy {
                     releases: v1.releases,
                     audits: v1.audits,
                     revoked: BTreeMap::new(),
+                    local_hotlist: Vec::new(),
                 }),
                 Err(_) => Err(format!("policy document does not decode: {e}")),
             },

@@ -1319,3 +1319,45 @@ fn a_policy_of_the_first_schema_converts_to_a_signed_document_on_open() {
     let admin = e.login(t(1), "chief", ADMIN_PW).unwrap();
     e.logout(t(1), admin).unwrap();
 }
+
+#[test]
+fn local_hotlist_entries_are_added_by_officers_and_removed_by_them_or_supervisors() {
+    use alpr_protocol::hotlist::{Category, Entry};
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let admin = e.login(t(0), "chief", ADMIN_PW).unwrap();
+    e.add_user(
+        t(0),
+        admin,
+        user("mjones", UserRole::Officer, "another long one", Some(-DAY)),
+    )
+    .unwrap();
+    e.add_user(
+        t(0),
+        admin,
+        user("audra", UserRole::Auditor, "auditing all day", Some(-DAY)),
+    )
+    .unwrap();
+    let entry = Entry {
+        plate: PlateText::parse("BOLO77").unwrap(),
+        region: Some("CA".into()),
+        category: Category::Bolo,
+        reference: "armed robbery".into(),
+    };
+    let auditor = e.login(t(1), "audra", "auditing all day").unwrap();
+    assert!(matches!(
+        e.add_hotlist_entry(t(1), auditor, entry.clone()),
+        Err(AccessError::Forbidden { .. })
+    ));
+    let officer = e.login(t(1), "jsmith", OFFICER_PW).unwrap();
+    let id = e.add_hotlist_entry(t(2), officer, entry.clone()).unwrap();
+    assert_eq!(last_event(&e).body.action, Action::EditHotlist);
+    let other = e.login(t(3), "mjones", "another long one").unwrap();
+    let err = e.remove_hotlist_entry(t(3), other, id).unwrap_err();
+    assert!(err.to_string().contains("added by jsmith"), "{err}");
+    assert!(matches!(last_event(&e).body.outcome, Outcome::Refused(_)));
+    e.remove_hotlist_entry(t(4), officer, id).unwrap();
+    let id2 = e.add_hotlist_entry(t(5), other, entry).unwrap();
+    e.remove_hotlist_entry(t(6), admin, id2).unwrap();
+    assert!(e.policy().local_hotlist.iter().all(|x| x.removed.is_some()));
+}

@@ -95,6 +95,15 @@ pub enum ControlRequest {
     ListHotlists {
         token: Token,
     },
+    /// Put a plate on the local hotlist (a BOLO).
+    AddHotlistEntry {
+        token: Token,
+        entry: crate::hotlist::Entry,
+    },
+    RemoveHotlistEntry {
+        token: Token,
+        id: u64,
+    },
     /// Revoke a node: by name, full id or unique id prefix.
     RevokeNode {
         token: Token,
@@ -287,6 +296,16 @@ pub enum ErrorKind {
     Failed,
 }
 
+/// An entry of the local hotlist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalEntryWire {
+    pub id: u64,
+    pub entry: crate::hotlist::Entry,
+    pub added_by: String,
+    pub added_at: Timestamp,
+    pub removed: Option<(String, Timestamp)>,
+}
+
 /// A hotlist version a node holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HotlistWire {
@@ -348,7 +367,13 @@ pub enum ControlResponse {
         last_seq: u64,
     },
     Users(Vec<UserWire>),
-    Hotlists(Vec<HotlistWire>),
+    Hotlists {
+        lists: Vec<HotlistWire>,
+        local: Vec<LocalEntryWire>,
+    },
+    HotlistEntryAdded {
+        id: u64,
+    },
     Holds(Vec<HoldWire>),
     HoldPlaced {
         id: u64,

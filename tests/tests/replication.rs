@@ -316,7 +316,21 @@ fn a_hotlist_goes_station_to_car_to_car_and_updates_as_a_delta() {
     );
     station_daemon.stop();
 
-    // Away from the station, car A passes the list to car B.
+    // Away from the station, car A's officer puts a plate on the local list,
+    // and car A passes both lists to car B.
+    let added = ok(&[
+        "hotlist",
+        "add",
+        "--data",
+        &car_a,
+        "--plate",
+        "BOLO 77",
+        "--region",
+        "ca",
+        "--reference",
+        "armed robbery, blue sedan",
+    ]);
+    assert!(added.contains("local hotlist entry 1 added"), "{added}");
     let car_a_daemon = Daemon::start(&car_a, &["--listen", "127.0.0.1:0"]);
     let passed = ok(&["sync", "--data", &car_b, "--peer", car_a_daemon.addr()]);
     assert!(
@@ -336,6 +350,11 @@ fn a_hotlist_goes_station_to_car_to_car_and_updates_as_a_delta() {
     assert!(
         hotlist_line(&car_b).contains(content),
         "car B holds the station's exact content"
+    );
+    let lists = ok(&["hotlist", "list", "--data", &car_b]);
+    assert!(
+        lists.contains("local #1  BOLO77  CA  Bolo  armed robbery, blue sedan"),
+        "{lists}"
     );
 
     // Version 2 changes 1%: car A, holding version 1, gets a delta, not the list.
@@ -382,6 +401,9 @@ fn a_hotlist_goes_station_to_car_to_car_and_updates_as_a_delta() {
         .unwrap();
     assert!(hotlist_line(&car_a).contains(content));
     assert!(hotlist_line(&car_a).contains("version 2"));
+    // The car's entry reached the station at that meeting too.
+    let lists = ok(&["hotlist", "list", "--data", &station]);
+    assert!(lists.contains("local #1  BOLO77"), "{lists}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use alpr_protocol::hotlist::{self, ENTRIES_MAX, Entry, HotlistVersion};
 use alpr_protocol::{Action, Outcome, Role, Timestamp};
 
 use super::{AccessError, Engine, SessionToken};
-use crate::policy::Permission;
+use crate::policy::{LocalEntry, Permission, UserRole};
 use crate::store::{Effect, HeldList};
 
 impl Engine {
@@ -108,5 +108,83 @@ impl Engine {
             out.push((held, version));
         }
         Ok(out)
+    }
+}
+
+impl Engine {
+    /// Puts a plate on the fleet's local hotlist (any user but an Auditor,
+    /// at any node: a car's officer adds a BOLO). Returns its id.
+    pub fn add_hotlist_entry(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        entry: Entry,
+    ) -> Result<u64, AccessError> {
+        let object = format!(
+            "add local hotlist entry {} ({:?}, {})",
+            entry.plate, entry.category, entry.reference
+        );
+        self.change_policy(
+            now,
+            token,
+            Permission::AddHotlistEntry,
+            "add to the local hotlist",
+            Action::EditHotlist,
+            object,
+            |policy, user, _| {
+                if entry.reference.chars().count() > hotlist::REFERENCE_LEN_MAX {
+                    return Err(AccessError::Invalid(format!(
+                        "a reference is at most {} characters",
+                        hotlist::REFERENCE_LEN_MAX
+                    )));
+                }
+                let id = policy.local_hotlist.iter().map(|e| e.id).max().unwrap_or(0) + 1;
+                policy.local_hotlist.push(LocalEntry {
+                    id,
+                    entry,
+                    added_by: user.to_string(),
+                    added_at: now,
+                    removed: None,
+                });
+                Ok(id)
+            },
+        )
+    }
+
+    /// Takes an entry off the local hotlist: whoever added it, or a
+    /// Supervisor or Administrator. The entry stays on record as removed.
+    pub fn remove_hotlist_entry(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        id: u64,
+    ) -> Result<(), AccessError> {
+        let object = format!("remove local hotlist entry {id}");
+        let role = self.session_role(token);
+        self.change_policy(
+            now,
+            token,
+            Permission::AddHotlistEntry,
+            "edit the local hotlist",
+            Action::EditHotlist,
+            object,
+            |policy, user, _| {
+                let e = policy
+                    .local_hotlist
+                    .iter_mut()
+                    .find(|e| e.id == id && e.removed.is_none())
+                    .ok_or_else(|| AccessError::NotFound(format!("no local hotlist entry {id} in force")))?;
+                let may = e.added_by == user
+                    || matches!(role, Some(UserRole::Supervisor | UserRole::Administrator));
+                if !may {
+                    return Err(AccessError::Invalid(format!(
+                        "entry {id} was added by {}; only they, a Supervisor or an Administrator may remove it",
+                        e.added_by
+                    )));
+                }
+                e.removed = Some((user.to_string(), now));
+                Ok(())
+            },
+        )
     }
 }

@@ -12,6 +12,7 @@
 //! | `request/<received_at>-<id>`| `Request`    | any node          |
 //! | `release/<at>-<id>`         | `Release`    | any node          |
 //! | `audit/<drawn_at>-<id>`     | `AuditReport`| any node          |
+//! | `hotlist/<added_at>-<id>`   | `LocalEntry` | any node          |
 //!
 //! Flat keys, never nested objects: two nodes that each created a nested
 //! map under the same key would conflict and one map would vanish. Keys of
@@ -40,6 +41,7 @@ const HOLD: &str = "hold/";
 const REQUEST: &str = "request/";
 const RELEASE: &str = "release/";
 const AUDIT: &str = "audit/";
+const LOCAL: &str = "hotlist/";
 
 /// Whether only stations may change this key.
 fn station_only(key: &str) -> bool {
@@ -48,7 +50,7 @@ fn station_only(key: &str) -> bool {
 
 fn known(key: &str) -> bool {
     station_only(key)
-        || [HOLD, REQUEST, RELEASE, AUDIT]
+        || [HOLD, REQUEST, RELEASE, AUDIT, LOCAL]
             .iter()
             .any(|p| key.starts_with(p))
 }
@@ -86,6 +88,9 @@ fn entries(p: &Policy, with_users: bool) -> BTreeMap<String, Vec<u8>> {
     }
     for a in &p.audits {
         out.insert(format!("{AUDIT}{}-{}", a.drawn_at.0, a.id), bytes(a));
+    }
+    for e in &p.local_hotlist {
+        out.insert(format!("{LOCAL}{}-{}", e.added_at.0, e.id), bytes(e));
     }
     out
 }
@@ -161,6 +166,8 @@ impl PolicyDoc {
                 p.releases.push(postcard::from_bytes(&b).map_err(bad)?);
             } else if key.starts_with(AUDIT) {
                 p.audits.push(postcard::from_bytes(&b).map_err(bad)?);
+            } else if key.starts_with(LOCAL) {
+                p.local_hotlist.push(postcard::from_bytes(&b).map_err(bad)?);
             }
             // Unknown keys come from a newer build; they are kept, not shown.
         }
@@ -168,6 +175,7 @@ impl PolicyDoc {
         p.requests.sort_by_key(|r| (r.id, r.received_at));
         p.releases.sort_by_key(|r| (r.id, r.at));
         p.audits.sort_by_key(|a| (a.id, a.drawn_at));
+        p.local_hotlist.sort_by_key(|e| (e.id, e.added_at));
         Ok(p)
     }
 
