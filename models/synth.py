@@ -1,0 +1,261 @@
+"""Synthetic license plate crops with known text, for training the reader.
+
+Renders US-style plates (state name band, slogan band, stacked small
+characters, stickers, frames, embossing shadow, colored backgrounds, two-line
+plates) and Brazilian Mercosul/old-grey plates, then degrades them the way a
+road camera does: perspective, blur, noise, glare, night/IR looks, low
+resolution, JPEG artefacts. Only fonts installed on the machine are used
+(Debian: fonts-dejavu, and any others found), so no third-party image is
+needed or shipped.
+
+    python models/synth.py --out /tmp/synth --count 1000 --seed 1
+
+writes PNGs and labels.tsv (file, region, plate). Deterministic from --seed.
+"""
+
+import argparse
+import glob
+import io
+import math
+import os
+import random
+
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+DIGITS = "0123456789"
+CHARS = LETTERS + DIGITS
+
+US_STATES = {
+    "ak": "ALASKA", "al": "ALABAMA", "ar": "ARKANSAS", "az": "ARIZONA",
+    "ca": "California", "co": "COLORADO", "ct": "CONNECTICUT", "de": "DELAWARE",
+    "fl": "FLORIDA", "ga": "GEORGIA", "hi": "HAWAII", "ia": "IOWA",
+    "id": "IDAHO", "il": "ILLINOIS", "in": "INDIANA", "ks": "KANSAS",
+    "ky": "KENTUCKY", "la": "LOUISIANA", "ma": "MASSACHUSETTS", "md": "MARYLAND",
+    "me": "MAINE", "mi": "MICHIGAN", "mn": "MINNESOTA", "mo": "MISSOURI",
+    "ms": "MISSISSIPPI", "mt": "MONTANA", "nc": "NORTH CAROLINA", "nd": "NORTH DAKOTA",
+    "ne": "NEBRASKA", "nh": "NEW HAMPSHIRE", "nj": "NEW JERSEY", "nm": "NEW MEXICO",
+    "nv": "NEVADA", "ny": "NEW YORK", "oh": "OHIO", "ok": "OKLAHOMA",
+    "or": "OREGON", "pa": "PENNSYLVANIA", "ri": "RHODE ISLAND", "sc": "SOUTH CAROLINA",
+    "sd": "SOUTH DAKOTA", "tn": "TENNESSEE", "tx": "TEXAS", "ut": "UTAH",
+    "va": "VIRGINIA", "vt": "VERMONT", "wa": "WASHINGTON", "wi": "WISCONSIN",
+    "wv": "WEST VIRGINIA", "wy": "WYOMING", "dc": "DISTRICT OF COLUMBIA",
+}
+SLOGANS = [
+    "THE GOLDEN STATE", "LAND OF LINCOLN", "SUNSHINE STATE", "GARDEN STATE",
+    "THE EMPIRE STATE", "LIVE FREE OR DIE", "GREAT LAKES", "BIG SKY COUNTRY",
+    "FAMOUS POTATOES", "DISCOVER", "DRIVE SAFELY", "IN GOD WE TRUST",
+    "CELEBRATING STATEHOOD", "SPORTSMAN'S PARADISE", "THE OCEAN STATE",
+    "FIRST IN FLIGHT", "WILD WONDERFUL", "dmv.org", "",
+]
+US_PATTERNS = ["NLLLNNN", "LLLNNNN", "LLLNNN", "NLLNNN", "NNNLLL", "LLNNNNN",
+               "NNNNNN", "LLLLNNN", "NLLLLNN", "LNNNNN", "NNNLNN", "LLNLLN"]
+BR_PATTERNS = ["LLLNLNN", "LLLNNNN"]
+
+COLORS = [  # (background, text)
+    ((250, 250, 250), (20, 40, 120)), ((250, 250, 250), (20, 20, 20)),
+    ((245, 245, 235), (150, 20, 20)), ((250, 215, 60), (20, 20, 60)),
+    ((235, 240, 250), (30, 30, 90)), ((255, 255, 255), (10, 60, 10)),
+    ((210, 230, 245), (20, 30, 80)), ((40, 40, 40), (240, 240, 240)),
+]
+
+
+def fonts():
+    found = sorted(glob.glob("/usr/share/fonts/**/*.ttf", recursive=True))
+    # Plate fonts are bold, narrow sans: prefer those; keep the rest for bands.
+    main = [f for f in found if "Bold" in f and "Oblique" not in f and "Italic" not in f]
+    return (main or found), found
+
+
+MAIN_FONTS, ALL_FONTS = fonts()
+
+
+def pattern_text(rng, pattern):
+    return "".join(rng.choice(LETTERS if c == "L" else DIGITS) for c in pattern)
+
+
+def fit_font(path, text, box_w, box_h):
+    size = box_h
+    while size > 6:
+        font = ImageFont.truetype(path, size)
+        l, t, r, b = font.getbbox(text)
+        if r - l <= box_w and b - t <= box_h:
+            return font
+        size -= 2
+    return ImageFont.truetype(path, 6)
+
+
+def draw_text_stretched(img, text, font_path, box, color, rng, emboss):
+    """Draws text filling `box` (x0, y0, x1, y1), narrowed or stretched as plates are."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    font = ImageFont.truetype(font_path, max(8, int(h * 1.15)))
+    l, t, r, b = font.getbbox(text)
+    tw, th = max(1, r - l), max(1, b - t)
+    layer = Image.new("L", (tw + 8, th + 8), 0)
+    ImageDraw.Draw(layer).text((4 - l, 4 - t), text, font=font, fill=255)
+    scale_w = min(w, int(w * rng.uniform(0.8, 1.0)))
+    layer = layer.resize((scale_w, h), Image.BILINEAR)
+    px = x0 + (w - scale_w) // 2
+    if emboss:
+        shadow = Image.new("RGB", layer.size, (0, 0, 0))
+        img.paste(shadow, (px + 2, y0 + 2), layer.point(lambda v: v // 3))
+    solid = Image.new("RGB", layer.size, color)
+    img.paste(solid, (px, y0), layer)
+
+
+def us_plate(rng):
+    w, h = 320, 160
+    bg, fg = rng.choice(COLORS)
+    img = Image.new("RGB", (w, h), bg)
+    d = ImageDraw.Draw(img)
+    if rng.random() < 0.5:  # a gradient or graphic band behind the text
+        for y in range(h):
+            k = y / h
+            c = tuple(int(bg[i] * (1 - 0.25 * k) + rng.randint(0, 40) * k) for i in range(3))
+            d.line([(0, y), (w, y)], fill=c)
+    state = rng.choice(list(US_STATES))
+    name = US_STATES[state]
+    if rng.random() < 0.5:
+        name = name.upper()
+    band_font = rng.choice(ALL_FONTS)
+    f = fit_font(band_font, name, int(w * rng.uniform(0.45, 0.8)), int(h * 0.16))
+    l, t, r, b = f.getbbox(name)
+    d.text(((w - (r - l)) // 2 - l, int(h * 0.04) - t), name, font=f,
+           fill=rng.choice([fg, (180, 20, 20), (20, 20, 120)]))
+    slogan = rng.choice(SLOGANS)
+    if slogan:
+        f = fit_font(rng.choice(ALL_FONTS), slogan, int(w * 0.75), int(h * 0.1))
+        l, t, r, b = f.getbbox(slogan)
+        d.text(((w - (r - l)) // 2 - l, int(h * 0.86) - t), slogan, font=f, fill=fg)
+    text = pattern_text(rng, rng.choice(US_PATTERNS))
+    shown = text
+    if rng.random() < 0.3 and len(text) >= 6:  # a separator as plates print it
+        cut = rng.randint(2, len(text) - 2)
+        shown = text[:cut] + rng.choice([" ", "-", "·"]) + text[cut:]
+    left = int(w * rng.uniform(0.04, 0.1))
+    right = w - int(w * rng.uniform(0.04, 0.1))
+    if rng.random() < 0.25:  # stacked small characters at the left (a type code)
+        stack = "".join(rng.choice(LETTERS) for _ in range(2))
+        f = ImageFont.truetype(rng.choice(MAIN_FONTS), int(h * 0.17))
+        for i, ch in enumerate(stack):
+            d.text((left, int(h * 0.32) + i * int(h * 0.2)), ch, font=f, fill=fg)
+        left += int(w * 0.08)
+        # The stacked characters are part of some plates' registration, not all;
+        # readers are trained to report the main row only.
+    draw_text_stretched(img, shown, rng.choice(MAIN_FONTS),
+                        (left, int(h * 0.25), right, int(h * 0.8)), fg, rng, rng.random() < 0.6)
+    for _ in range(rng.randint(0, 2)):  # registration stickers in the corners
+        sx = rng.choice([int(w * 0.03), int(w * 0.82)])
+        sy = rng.choice([int(h * 0.04), int(h * 0.7)])
+        c = tuple(rng.randint(0, 255) for _ in range(3))
+        d.rectangle([sx, sy, sx + int(w * 0.14), sy + int(h * 0.2)], fill=c)
+        d.text((sx + 4, sy + 2), str(rng.randint(10, 29)), fill=(0, 0, 0))
+    if rng.random() < 0.7:  # frame
+        d.rectangle([2, 2, w - 3, h - 3], outline=rng.choice([(20, 20, 20), (200, 200, 200), fg]),
+                    width=rng.randint(2, 8))
+    for x in (int(w * 0.25), int(w * 0.75)):  # bolt holes
+        for y in (int(h * 0.1), int(h * 0.9)):
+            if rng.random() < 0.5:
+                d.ellipse([x - 5, y - 5, x + 5, y + 5], fill=(120, 120, 120))
+    return img, state, text
+
+
+def br_plate(rng):
+    w, h = 400, 130
+    text = pattern_text(rng, rng.choice(BR_PATTERNS))
+    mercosul = text[4] in LETTERS
+    if mercosul:
+        img = Image.new("RGB", (w, h), (250, 250, 250))
+        d = ImageDraw.Draw(img)
+        d.rectangle([0, 0, w, int(h * 0.2)], fill=(20, 50, 150))
+        f = fit_font(rng.choice(ALL_FONTS), "BRASIL", int(w * 0.3), int(h * 0.15))
+        d.text((int(w * 0.35), 2), "BRASIL", font=f, fill=(255, 255, 255))
+        shown, fg = text, (10, 10, 10)
+    else:
+        img = Image.new("RGB", (w, h), (190, 190, 190))
+        d = ImageDraw.Draw(img)
+        f = fit_font(rng.choice(ALL_FONTS), "SP - SAO PAULO", int(w * 0.5), int(h * 0.15))
+        d.text((int(w * 0.25), 2), "SP - SAO PAULO", font=f, fill=(20, 20, 20))
+        shown, fg = text[:3] + "-" + text[3:], (20, 20, 20)
+    draw_text_stretched(img, shown, rng.choice(MAIN_FONTS),
+                        (int(w * 0.05), int(h * 0.28), int(w * 0.95), int(h * 0.92)), fg, rng,
+                        rng.random() < 0.5)
+    d.rectangle([1, 1, w - 2, h - 2], outline=(30, 30, 30), width=3)
+    return img, "br", text
+
+
+def perspective(img, rng, amount):
+    w, h = img.size
+    jitter = lambda s: rng.uniform(-amount, amount) * s
+    quad = (jitter(w), jitter(h), jitter(w), h + jitter(h), w + jitter(w), h + jitter(h),
+            w + jitter(w), jitter(h))
+    return img.transform((w, h), Image.QUAD, quad, Image.BILINEAR, fillcolor=(
+        rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255)))
+
+
+def degrade(img, rng):
+    img = perspective(img, rng, rng.uniform(0.0, 0.08))
+    img = img.rotate(rng.uniform(-6, 6), resample=Image.BILINEAR, expand=False,
+                     fillcolor=tuple(rng.randint(0, 255) for _ in range(3)))
+    w, h = img.size
+    # A crop a detector would hand over: a margin of a few percent, uneven.
+    mx, my = int(w * rng.uniform(-0.03, 0.06)), int(h * rng.uniform(-0.03, 0.08))
+    img = img.crop((mx, my, w - int(w * rng.uniform(-0.03, 0.06)), h - int(h * rng.uniform(-0.03, 0.08))))
+    if rng.random() < 0.3:  # glare
+        g = Image.new("L", img.size, 0)
+        gd = ImageDraw.Draw(g)
+        cx, cy = rng.randint(0, img.width), rng.randint(0, img.height)
+        rad = rng.randint(20, 90)
+        gd.ellipse([cx - rad, cy - rad, cx + rad, cy + rad], fill=rng.randint(80, 200))
+        g = g.filter(ImageFilter.GaussianBlur(rad / 2))
+        img = Image.composite(Image.new("RGB", img.size, (255, 255, 255)), img, g)
+    if rng.random() < 0.25:  # night / IR: grey, hard contrast, dark
+        img = img.convert("L")
+        gain = rng.uniform(0.4, 1.4)
+        img = img.point(lambda v: max(0, min(255, int((v - 100) * gain * 1.5 + 90))))
+        img = img.convert("RGB")
+    small = rng.choice([1.0, 1.0, 0.5, 0.35, 0.25])  # far away: few pixels
+    if small < 1.0:
+        img = img.resize((max(16, int(img.width * small)), max(8, int(img.height * small))),
+                         Image.BILINEAR)
+    if rng.random() < 0.5:
+        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 1.6)))
+    if rng.random() < 0.4:  # motion blur, horizontal
+        k = rng.choice([3, 5])
+        img = img.filter(ImageFilter.BoxBlur(1)) if k == 3 else img.filter(ImageFilter.BoxBlur(2))
+    if rng.random() < 0.6:  # sensor noise
+        noise = Image.effect_noise(img.size, rng.uniform(5, 30)).convert("RGB")
+        img = Image.blend(img, noise, rng.uniform(0.03, 0.15))
+    if rng.random() < 0.7:  # JPEG artefacts
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=rng.randint(20, 90))
+        img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    return img
+
+
+def sample(rng, br_share=0.3):
+    plate, region, text = (br_plate if rng.random() < br_share else us_plate)(rng)
+    return degrade(plate, rng), region, text
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--br-share", type=float, default=0.3)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    rng = random.Random(args.seed)
+    with open(os.path.join(args.out, "labels.tsv"), "w") as labels:
+        labels.write("file\tregion\tplate\n")
+        for i in range(args.count):
+            img, region, text = sample(rng, args.br_share)
+            name = f"s{args.seed}-{i:07d}.png"
+            img.save(os.path.join(args.out, name))
+            labels.write(f"{name}\t{region}\t{text}\n")
+
+
+if __name__ == "__main__":
+    main()

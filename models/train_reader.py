@@ -1,0 +1,232 @@
+"""Trains the plate reader (CRNN + CTC, with a region head) and exports it to ONNX.
+
+    python models/train_reader.py --data ../shared/data --out models/out \
+        --minutes 30 --threads 1
+
+Training mixes synthetic plates rendered on the fly (models/synth.py) with
+the training part of the real crops; a fixed part of each real set, chosen
+by a hash of the file name, is held out and only ever evaluated. Prints, and
+writes to OUT/metrics.json: exact-plate and character accuracy on the
+held-out real US and BR crops and on a fixed synthetic set, and region
+accuracy on held-out US crops. Exports OUT/reader.onnx (input `image`:
+N x 1 x 32 x 128 grey in [0, 1]; outputs `chars`: T x N x C log-probabilities
+for CTC with blank 0 then CHARSET, and `region`: N x R logits over REGIONS).
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from PIL import Image
+
+import synth
+
+CHARSET = synth.CHARS  # blank is class 0, CHARSET[i] is class i + 1
+REGIONS = ["unknown", "br"] + sorted(synth.US_STATES)
+H, W = 32, 128
+HOLDOUT_PERCENT = 20
+
+
+def held_out(name):
+    return int(hashlib.sha256(name.encode()).hexdigest(), 16) % 100 < HOLDOUT_PERCENT
+
+
+def to_tensor(img):
+    a = np.asarray(img.convert("L").resize((W, H), Image.BILINEAR), dtype=np.float32) / 255.0
+    return torch.from_numpy(a)[None]
+
+
+def normalize(text):
+    return "".join(c for c in text.upper() if c in CHARSET)
+
+
+def real_set(data, folder, holdout):
+    path = os.path.join(data, folder)
+    out = []
+    with open(os.path.join(path, "labels.tsv")) as f:
+        lines = [l.rstrip("\n").split("\t") for l in f if l.strip()]
+    # The US list has a header (file, state, plate); the BR list is bare (file, plate).
+    header = lines[0] if lines and lines[0][0] == "file" else ["file", "plate"]
+    for fields in lines[1:] if header is lines[0] else lines:
+        if True:
+            row = dict(zip(header, fields))
+            if held_out(row["file"]) != holdout:
+                continue
+            region = row.get("state", "br" if "br" in folder else "unknown").lower()
+            img = Image.open(os.path.join(path, row["file"])).convert("RGB")
+            out.append((img, region if region in REGIONS else "unknown", normalize(row["plate"])))
+    return out
+
+
+class Reader(nn.Module):
+    def __init__(self):
+        super().__init__()
+
+        def block(cin, cout):
+            return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+
+        self.features = nn.Sequential(
+            *block(1, 32), nn.MaxPool2d(2),             # 16 x 64
+            *block(32, 64), nn.MaxPool2d(2),            # 8 x 32
+            *block(64, 128), *block(128, 128), nn.MaxPool2d((2, 1)),   # 4 x 32
+            *block(128, 192), *block(192, 192), nn.MaxPool2d((2, 1)),  # 2 x 32
+            nn.Conv2d(192, 256, (2, 1)), nn.BatchNorm2d(256), nn.ReLU(inplace=True),  # 1 x 32
+        )
+        self.rnn = nn.LSTM(256, 128, bidirectional=True)
+        self.chars = nn.Linear(256, len(CHARSET) + 1)
+        self.region = nn.Sequential(nn.Linear(256, 128), nn.ReLU(inplace=True),
+                                    nn.Linear(128, len(REGIONS)))
+
+    def forward(self, image):
+        f = self.features(image).squeeze(2)     # N x 256 x T
+        region = self.region(f.mean(dim=2))
+        seq = f.permute(2, 0, 1)                # T x N x 256
+        out, _ = self.rnn(seq)
+        return F.log_softmax(self.chars(out), dim=2), region
+
+
+def greedy(log_probs):
+    """Best path decoding of T x N x C log-probabilities."""
+    best = log_probs.argmax(dim=2).T.tolist()
+    texts = []
+    for row in best:
+        prev, s = 0, []
+        for k in row:
+            if k != prev and k != 0:
+                s.append(CHARSET[k - 1])
+            prev = k
+        texts.append("".join(s))
+    return texts
+
+
+def edit_distance(a, b):
+    d = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, d[0] = d[0], i
+        for j, cb in enumerate(b, 1):
+            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (ca != cb))
+    return d[-1]
+
+
+def evaluate(model, items):
+    model.eval()
+    exact = chars = total_chars = region_ok = region_n = 0
+    with torch.no_grad():
+        for i in range(0, len(items), 256):
+            part = items[i:i + 256]
+            x = torch.stack([to_tensor(img) for img, _, _ in part])
+            lp, reg = model(x)
+            for (img, region, text), got, r in zip(part, greedy(lp), reg.argmax(1).tolist()):
+                exact += got == text
+                total_chars += len(text)
+                chars += max(0, len(text) - edit_distance(got, text))
+                if region not in ("unknown",):
+                    region_n += 1
+                    region_ok += REGIONS[r] == region
+    model.train()
+    n = max(1, len(items))
+    return {"n": len(items), "exact": exact / n, "chars": chars / max(1, total_chars),
+            "region": region_ok / max(1, region_n)}
+
+
+def batch(rng, real, size, real_share):
+    items = []
+    for _ in range(size):
+        if real and rng.random() < real_share:
+            img, region, text = rng.choice(real)
+            img = synth.degrade(img, rng) if rng.random() < 0.5 else img
+        else:
+            img, region, text = synth.sample(rng)
+        items.append((img, region, text))
+    x = torch.stack([to_tensor(img) for img, _, _ in items])
+    targets = torch.tensor([CHARSET.index(c) + 1 for _, _, t in items for c in t], dtype=torch.long)
+    lengths = torch.tensor([len(t) for _, _, t in items], dtype=torch.long)
+    regions = torch.tensor([REGIONS.index(r) for _, r, _ in items], dtype=torch.long)
+    return x, targets, lengths, regions
+
+
+class Batches(torch.utils.data.IterableDataset):
+    """Endless training batches; each data-loader worker renders its own."""
+
+    def __init__(self, real, size, real_share, seed):
+        self.real, self.size, self.real_share, self.seed = real, size, real_share, seed
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        rng = random.Random(self.seed * 1000 + (info.id if info else 0))
+        while True:
+            yield batch(rng, self.real, self.size, self.real_share)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="the shared data folder (plates-real-us, plates-real-br)")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--minutes", type=float, default=30)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--real-share", type=float, default=0.3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=0,
+                    help="processes rendering synthetic batches (rendering, not the model, bounds a CPU run)")
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+
+    train_real = real_set(args.data, "plates-real-us", False) + real_set(args.data, "plates-real-br", False)
+    val = {
+        "real_us": real_set(args.data, "plates-real-us", True),
+        "real_br": real_set(args.data, "plates-real-br", True),
+        "synthetic": [synth.sample(random.Random(10_000 + i)) for i in range(1000)],
+    }
+    model = Reader().to(args.device)
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    ctc = nn.CTCLoss(blank=0, zero_infinity=True)
+    start = time.time()
+    deadline = start + args.minutes * 60
+    step = 0
+    loader = iter(torch.utils.data.DataLoader(
+        Batches(train_real, args.batch, args.real_share, args.seed), batch_size=None,
+        num_workers=args.workers, persistent_workers=args.workers > 0))
+    while time.time() < deadline:
+        x, targets, lengths, regions = next(loader)
+        x, regions = x.to(args.device), regions.to(args.device)
+        lp, reg = model(x)
+        t = torch.full((x.shape[0],), lp.shape[0], dtype=torch.long)
+        loss = ctc(lp.cpu(), targets, t, lengths) + 0.3 * F.cross_entropy(reg, regions)
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        step += 1
+        if step % 200 == 0:
+            print(f"step {step} loss {loss.item():.3f} {time.time() - start:.0f}s", flush=True)
+    model = model.cpu().eval()
+    metrics = {name: evaluate(model, items) for name, items in val.items()}
+    metrics["steps"] = step
+    metrics["minutes"] = round((time.time() - start) / 60, 1)
+    metrics["parameters"] = sum(p.numel() for p in model.parameters())
+    print(json.dumps(metrics, indent=2))
+    with open(os.path.join(args.out, "metrics.json"), "w") as f:
+        json.dump(metrics, f, indent=2)
+    torch.onnx.export(
+        model, torch.zeros(1, 1, H, W), os.path.join(args.out, "reader.onnx"),
+        input_names=["image"], output_names=["chars", "region"],
+        dynamic_axes={"image": {0: "n"}, "chars": {1: "n"}, "region": {0: "n"}},
+        opset_version=17, dynamo=False,
+    )
+    with open(os.path.join(args.out, "reader.json"), "w") as f:
+        json.dump({"charset": CHARSET, "regions": REGIONS, "height": H, "width": W}, f)
+
+
+if __name__ == "__main__":
+    main()
