@@ -279,6 +279,11 @@ impl Engine {
             .automerge_mut()
             .receive_sync_message(&mut peer.state, message)
             .map_err(|e| format!("policy sync message: {e}"))?;
+        // Changes waiting for dependencies the peer did not send would be
+        // applied later without this check: refuse them now.
+        if !automerge::ReadDoc::get_missing_deps(merged.automerge(), &[]).is_empty() {
+            return Err("policy changes arrived without the changes they depend on".into());
+        }
         let new = merged.automerge().get_changes(&before);
         if new.is_empty() {
             return Ok(false);

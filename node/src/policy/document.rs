@@ -95,6 +95,44 @@ fn entries(p: &Policy, with_users: bool) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// Decodes one record into its place in `p`; an error says why it does not fit its key.
+fn apply_record(p: &mut Policy, key: &str, b: &[u8]) -> Result<(), String> {
+    let bad = |e: postcard::Error| format!("policy key '{key}' does not hold its record: {e}");
+    if let Some(name) = key.strip_prefix(USER) {
+        let u: super::User = postcard::from_bytes(b).map_err(bad)?;
+        if u.name != name {
+            return Err(format!("policy key '{key}' holds user '{}'", u.name));
+        }
+        p.users.insert(u.name.clone(), u);
+    } else if key == RETENTION {
+        let r: super::Retention = postcard::from_bytes(b).map_err(bad)?;
+        r.check().map_err(|e| format!("policy key '{key}': {e}"))?;
+        p.retention = r;
+    } else if key == LIMITS {
+        let l: super::LoginLimits = postcard::from_bytes(b).map_err(bad)?;
+        l.check().map_err(|e| format!("policy key '{key}': {e}"))?;
+        p.limits = l;
+    } else if let Some(hex) = key.strip_prefix(REVOKED) {
+        let node =
+            NodeId::from_hex(hex).ok_or_else(|| format!("policy key '{key}' names no node"))?;
+        p.revoked
+            .insert(node, postcard::from_bytes(b).map_err(bad)?);
+    } else if key.starts_with(HOLD) {
+        p.holds.push(postcard::from_bytes(b).map_err(bad)?);
+    } else if key.starts_with(REQUEST) {
+        p.requests.push(postcard::from_bytes(b).map_err(bad)?);
+    } else if key.starts_with(RELEASE) {
+        p.releases.push(postcard::from_bytes(b).map_err(bad)?);
+    } else if key.starts_with(AUDIT) {
+        p.audits.push(postcard::from_bytes(b).map_err(bad)?);
+    } else if key.starts_with(LOCAL) {
+        p.local_hotlist.push(postcard::from_bytes(b).map_err(bad)?);
+    } else {
+        return Err(format!("unknown policy key '{key}'"));
+    }
+    Ok(())
+}
+
 /// The policy document of one node.
 #[derive(Debug, Clone)]
 pub struct PolicyDoc {
@@ -144,32 +182,12 @@ impl PolicyDoc {
                 continue;
             };
             let Some(ScalarValue::Bytes(b)) = value.as_scalar().cloned() else {
-                return Err(format!("policy key '{key}' does not hold bytes"));
+                // Never accepted from a peer (check_changes); kept out of the view.
+                continue;
             };
-            let bad = |e: postcard::Error| format!("policy key '{key}': {e}");
-            if key.starts_with(USER) {
-                let u: super::User = postcard::from_bytes(&b).map_err(bad)?;
-                p.users.insert(u.name.clone(), u);
-            } else if key == RETENTION {
-                p.retention = postcard::from_bytes(&b).map_err(bad)?;
-            } else if key == LIMITS {
-                p.limits = postcard::from_bytes(&b).map_err(bad)?;
-            } else if let Some(hex) = key.strip_prefix(REVOKED) {
-                let node = NodeId::from_hex(hex).ok_or_else(|| format!("policy key '{key}'"))?;
-                p.revoked
-                    .insert(node, postcard::from_bytes(&b).map_err(bad)?);
-            } else if key.starts_with(HOLD) {
-                p.holds.push(postcard::from_bytes(&b).map_err(bad)?);
-            } else if key.starts_with(REQUEST) {
-                p.requests.push(postcard::from_bytes(&b).map_err(bad)?);
-            } else if key.starts_with(RELEASE) {
-                p.releases.push(postcard::from_bytes(&b).map_err(bad)?);
-            } else if key.starts_with(AUDIT) {
-                p.audits.push(postcard::from_bytes(&b).map_err(bad)?);
-            } else if key.starts_with(LOCAL) {
-                p.local_hotlist.push(postcard::from_bytes(&b).map_err(bad)?);
-            }
-            // Unknown keys come from a newer build; they are kept, not shown.
+            // A value that does not decode is left out of the view, not
+            // fatal: one bad record must not stop a node from opening.
+            let _ = apply_record(&mut p, &key, &b);
         }
         p.holds.sort_by_key(|h| (h.id, h.placed_at));
         p.requests.sort_by_key(|r| (r.id, r.received_at));
@@ -253,6 +271,7 @@ pub fn check_changes(
                 c.name
             ));
         }
+        let actor = change.actor_id().clone();
         for op in change.decode().operations {
             let key = match (&op.obj, &op.key) {
                 (automerge::legacy::ObjectId::Root, automerge::legacy::Key::Map(k)) => {
@@ -277,6 +296,26 @@ pub fn check_changes(
                     "policy change {short} by {} ({:?}) changes {what}, which only stations may",
                     c.name, c.role
                 ));
+            }
+            // A car adds records and edits its own; stations edit any.
+            if c.role != Role::Station && op.pred.iter().any(|pred| pred.1 != actor) {
+                return Err(format!(
+                    "policy change {short} by {} ({:?}) edits '{key}', which another node wrote",
+                    c.name, c.role
+                ));
+            }
+            match &op.action {
+                automerge::legacy::OpType::Put(ScalarValue::Bytes(b)) => {
+                    apply_record(&mut Policy::default(), &key, b)
+                        .map_err(|e| format!("policy change {short} by {}: {e}", c.name))?;
+                }
+                automerge::legacy::OpType::Delete => {}
+                other => {
+                    return Err(format!(
+                        "policy change {short} by {} puts {other:?} at '{key}', not a record",
+                        c.name
+                    ));
+                }
             }
         }
     }
@@ -424,6 +463,50 @@ mod tests {
         assert!(err.contains("revoked"), "{err}");
     }
 
+    #[test]
+    fn values_must_be_records_and_cars_edit_only_their_own() {
+        let f = fleet();
+        let empty = PolicyDoc::new(f.station.id());
+        // Junk bytes where a hold belongs.
+        let mut doc = empty.clone();
+        doc.automerge_mut()
+            .set_actor(ActorId::from(f.car.id().0.as_slice()));
+        let before = doc.heads();
+        let mut tx = doc.automerge_mut().transaction();
+        tx.put(ROOT, "hold/1-1", ScalarValue::Bytes(vec![0xff, 0x01]))
+            .unwrap();
+        tx.commit();
+        let changes = doc.automerge().get_changes(&before);
+        let err = check(&f, &changes, &sigs_of(&f.car, &changes)).unwrap_err();
+        assert!(err.contains("does not hold its record"), "{err}");
+        // An integer, not bytes.
+        let mut doc = empty.clone();
+        doc.automerge_mut()
+            .set_actor(ActorId::from(f.car.id().0.as_slice()));
+        let before = doc.heads();
+        let mut tx = doc.automerge_mut().transaction();
+        tx.put(ROOT, "hold/1-1", ScalarValue::Int(7)).unwrap();
+        tx.commit();
+        let changes = doc.automerge().get_changes(&before);
+        let err = check(&f, &changes, &sigs_of(&f.car, &changes)).unwrap_err();
+        assert!(err.contains("not a record"), "{err}");
+        // A station's hold, released by a car: refused; by the station: fine.
+        let (placed, _, _) = edit(&f.station, &empty, |p| p.holds.push(hold(1, 5)), true);
+        let release = |p: &mut Policy| p.holds[0].released = Some(("x".into(), Timestamp(9)));
+        let (_, changes, sigs) = edit(&f.car, &placed, release, false);
+        let err = check(&f, &changes, &sigs).unwrap_err();
+        assert!(err.contains("which another node wrote"), "{err}");
+        let (_, changes, sigs) = edit(&f.station2, &placed, release, true);
+        check(&f, &changes, &sigs).unwrap();
+        // A document holding a bad value still opens; the value is left out.
+        let mut doc = empty.clone();
+        let mut tx = doc.automerge_mut().transaction();
+        tx.put(ROOT, "hold/1-1", ScalarValue::Bytes(vec![0xff]))
+            .unwrap();
+        tx.commit();
+        assert!(doc.materialize().unwrap().holds.is_empty());
+    }
+
     fn sigs_of(key: &NodeKey, changes: &[Change]) -> Signatures {
         changes
             .iter()
@@ -444,6 +527,7 @@ mod tests {
                 p.holds.push(hold(1, 100));
                 p.retention.reads_days = 60;
                 p.retention.plate_images_days = 60;
+                p.retention.overview_images_days = 60;
             },
             true,
         );
@@ -455,6 +539,7 @@ mod tests {
                 p.holds.push(hold(1, 200));
                 p.retention.reads_days = 45;
                 p.retention.plate_images_days = 10;
+                p.retention.overview_images_days = 10;
             },
             true,
         );
