@@ -176,11 +176,23 @@ impl Local {
             .collect())
     }
 
+    /// What this node holds, less revoked nodes' records: offering them
+    /// would only get each batch refused and the meeting ended.
     fn vectors(&self) -> Result<BTreeMap<Collection, VersionVector>, SyncFailure> {
+        let revoked = self
+            .check
+            .revoked
+            .read()
+            .map(|r| r.clone())
+            .unwrap_or_default();
         self.with_engine(|e| {
             COLLECTIONS
                 .iter()
-                .map(|c| Ok((*c, e.node().store.vector(*c)?)))
+                .map(|c| {
+                    let mut v = e.node().store.vector(*c)?;
+                    v.0.retain(|origin, _| !revoked.contains(origin));
+                    Ok((*c, v))
+                })
                 .collect::<Result<BTreeMap<_, _>, StoreError>>()
         })?
         .map_err(SyncFailure::from)
@@ -218,7 +230,7 @@ fn check_batch(
     };
     if batch.origin == me {
         return Err(bad(
-            batch.after + 1,
+            batch.after.saturating_add(1),
             "this node's own records cannot come from a peer".into(),
         ));
     }
@@ -290,7 +302,7 @@ fn check_batch(
                     {
                         Some(h)
                     }
-                    _ => audit_link(r.seq - 1)?,
+                    _ => audit_link(r.seq.saturating_sub(1))?,
                 };
                 match link {
                     Some(h) if h != event.event().body.prev_hash => {
@@ -301,7 +313,10 @@ fn check_batch(
                     }
                     Some(_) => {}
                     // The chain's start here: the sender purged what came before.
-                    None if events.is_empty() && audit_empty && r.seq == batch.after + 1 => {
+                    None if events.is_empty()
+                        && audit_empty
+                        && Some(r.seq) == batch.after.checked_add(1) =>
+                    {
                         if batch.after > 0 {
                             starts_after = Some((batch.after, event.event().body.prev_hash));
                         }
@@ -310,7 +325,10 @@ fn check_batch(
                     None => {
                         return Err(bad(
                             r.seq,
-                            format!("arrives without event {} to chain to", r.seq - 1),
+                            format!(
+                                "arrives without event {} to chain to",
+                                r.seq.saturating_sub(1)
+                            ),
                         ));
                     }
                 }

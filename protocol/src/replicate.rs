@@ -147,8 +147,10 @@ impl Received {
     }
 
     fn absorb(mark: &mut Mark, early: &mut BTreeSet<u64>) {
-        while early.remove(&(mark.wants_after() + 1)) {
-            mark.contiguous = mark.wants_after() + 1;
+        while let Some(next) = mark.wants_after().checked_add(1)
+            && early.remove(&next)
+        {
+            mark.contiguous = next;
         }
     }
 
@@ -639,13 +641,30 @@ impl SyncSession {
                 batch.certificates.len()
             )));
         }
+        // A car holds only its own records: it may vouch for no one else's.
+        if self.peer.1 == Role::Vehicle && batch.origin != self.peer.0 {
+            return Err(bad("a car sent another node's records".into()));
+        }
+        // A run ends where the sender said it holds up to; a claim past that
+        // would mark records as held that nobody sent.
+        let claimed = self
+            .peer_hello
+            .get(&batch.collection)
+            .map(|v| v.mark(&batch.origin).contiguous)
+            .unwrap_or(0);
+        if batch.through > claimed {
+            return Err(bad(format!(
+                "runs to {} past the {} its Hello claimed",
+                batch.through, claimed
+            )));
+        }
         let mut last = batch.after;
         for r in &batch.records {
             if r.seq <= last || r.seq > batch.through {
                 return Err(bad(format!(
                     "seq {} out of order or outside {}..={}",
                     r.seq,
-                    batch.after + 1,
+                    batch.after.saturating_add(1),
                     batch.through
                 )));
             }

@@ -190,13 +190,13 @@ proptest! {
         let mut car = Node::default();
         let mut station = Node::default();
         for s in 1..=reads {
-            car.add(Collection::Reads, id(7), s);
+            car.add(Collection::Reads, id(1), s);
         }
         for s in 1..=audit {
-            car.add(Collection::AuditEvents, id(7), s);
+            car.add(Collection::AuditEvents, id(1), s);
         }
         for s in 1..=have.min(reads) {
-            station.add(Collection::Reads, id(7), s);
+            station.add(Collection::Reads, id(1), s);
         }
         station.add(Collection::Reads, id(9), 1); // the station's own read
         let mut rounds = 0;
@@ -209,9 +209,9 @@ proptest! {
             prop_assert!(rounds < 100, "no convergence");
         }
         for s in 1..=reads {
-            prop_assert!(station.records.contains_key(&(Collection::Reads, id(7), s)), "read {} missing", s);
+            prop_assert!(station.records.contains_key(&(Collection::Reads, id(1), s)), "read {} missing", s);
         }
-        prop_assert_eq!(station.vectors()[&Collection::AuditEvents].mark(&id(7)).contiguous, audit);
+        prop_assert_eq!(station.vectors()[&Collection::AuditEvents].mark(&id(1)).contiguous, audit);
         prop_assert!(!car.records.contains_key(&(Collection::Reads, id(9), 1)), "a station's read reached a car");
         let needed = (reads - have.min(reads) + audit) as usize;
         prop_assert!(station.delivered <= needed + cuts.len() * 2 * batch, "resent too much: {} for {}", station.delivered, needed);
@@ -225,15 +225,15 @@ proptest! {
         let mut car = Node::default();
         let mut station = Node::default();
         for s in 1..=reads {
-            car.add(Collection::Reads, id(7), s);
+            car.add(Collection::Reads, id(1), s);
         }
         for g in &gaps {
-            car.purge(Collection::Reads, id(7), *g);
+            car.purge(Collection::Reads, id(1), *g);
         }
         prop_assert!(connect(&mut car, Role::Vehicle, &mut station, Role::Station, limits, usize::MAX));
-        prop_assert_eq!(station.vectors()[&Collection::Reads].mark(&id(7)).contiguous, reads);
+        prop_assert_eq!(station.vectors()[&Collection::Reads].mark(&id(1)).contiguous, reads);
         for s in 1..=reads {
-            prop_assert_eq!(station.records.contains_key(&(Collection::Reads, id(7), s)), !gaps.contains(&s));
+            prop_assert_eq!(station.records.contains_key(&(Collection::Reads, id(1), s)), !gaps.contains(&s));
         }
         // A second meeting sends nothing.
         let before = station.delivered;
@@ -412,4 +412,63 @@ fn a_peer_that_owes_an_answer_and_goes_silent_stalls_the_session() {
     s.tick(Timestamp(due.0 - 1)).unwrap();
     let err = s.tick(due).unwrap_err();
     assert!(err.to_string().contains("went silent"), "{err}");
+}
+
+#[test]
+fn a_run_may_not_claim_past_the_hello_nor_a_car_vouch_for_others() {
+    let mut vectors = BTreeMap::new();
+    let mut v = VersionVector::default();
+    v.0.insert(
+        id(2),
+        alpr_protocol::replicate::Mark {
+            contiguous: 5,
+            floor: 0,
+        },
+    );
+    vectors.insert(Collection::Reads, v);
+    let start = || {
+        let (mut s, _) = SyncSession::start(
+            T,
+            id(1),
+            Role::Station,
+            (id(2), Role::Vehicle),
+            Holdings::default(),
+            BatchLimits::default(),
+        );
+        s.receive(
+            T,
+            SyncMessage::Hello {
+                node: id(2),
+                role: Role::Vehicle,
+                vectors: vectors.clone(),
+                hotlists: BTreeMap::new(),
+                policy: vec![],
+            },
+            &Node::default(),
+        )
+        .unwrap();
+        s
+    };
+    let run = |origin, through| {
+        SyncMessage::Batch(Batch {
+            collection: Collection::Reads,
+            origin,
+            after: 0,
+            through,
+            certificates: vec![],
+            records: vec![],
+        })
+    };
+    start().receive(T, run(id(2), 5), &Node::default()).unwrap();
+    let err = start()
+        .receive(T, run(id(2), u64::MAX), &Node::default())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("past the 5 its Hello claimed"),
+        "{err}"
+    );
+    let err = start()
+        .receive(T, run(id(3), 0), &Node::default())
+        .unwrap_err();
+    assert!(err.to_string().contains("another node's records"), "{err}");
 }

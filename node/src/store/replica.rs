@@ -94,7 +94,7 @@ impl MarkWriter {
         seq: u64,
     ) -> Result<(), StoreError> {
         let mark = self.load(tx, origin)?;
-        if seq == *mark + 1 {
+        if Some(seq) == mark.checked_add(1) {
             *mark = seq;
         }
         Ok(())
@@ -215,7 +215,7 @@ impl Store {
                 complete: true,
             });
         };
-        let lo = read_key(idx, want.after + 1);
+        let lo = read_key(idx, want.after.saturating_add(1));
         let hi = read_key(idx, want.upto);
         let mut records = Vec::new();
         let mut bytes = 0usize;
