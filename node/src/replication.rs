@@ -39,6 +39,9 @@ use crate::engine::{Engine, PolicyPeer};
 use crate::store::{RecordId, Run, StoreError};
 use tls::{Peer, PeerCheck, Refusal};
 
+/// How long a served peer may stay connected without saying anything.
+const SERVE_IDLE_MS: i64 = 300_000;
+
 /// How long a dial waits for the handshake.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -699,7 +702,16 @@ async fn drive(
         // Wait for the peer, but not past the session's timer when the peer
         // owes an answer (an idle, settled link is QUIC's to keep alive).
         let read = read_message(recv);
-        let next = match session.next_timer() {
+        // A one-shot meeting not yet in sync is owed what the peer's Hello
+        // promised; a served peer owes nothing, but may not sit idle forever.
+        let deadline = session.next_timer().or_else(|| {
+            let after = match mode {
+                Mode::OneShot => alpr_protocol::replicate::STALL_MS,
+                Mode::Serve => SERVE_IDLE_MS,
+            };
+            Some(session.last_heard().saturating_add_millis(after))
+        });
+        let next = match deadline {
             None => read.await?,
             Some(at) => {
                 let wait = Duration::from_millis(u64::try_from(at.0 - clock().0).unwrap_or(0));
@@ -773,10 +785,16 @@ pub async fn serve(
         tokio::spawn(async move {
             let _permit = permit;
             let remote = incoming.remote_address();
-            let connection = match incoming.await {
-                Ok(c) => c,
-                Err(e) => {
+            // A slot is held from the first packet: a handshake that does
+            // not finish soon gives it back.
+            let connection = match tokio::time::timeout(CONNECT_TIMEOUT, incoming).await {
+                Ok(Ok(c)) => c,
+                Ok(Err(e)) => {
                     tracing::warn!(%remote, err = %e, "handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::warn!(%remote, "handshake did not finish in time");
                     return;
                 }
             };

@@ -27,8 +27,10 @@ const VERSION_FORMAT: u8 = 1;
 const VERSION_BODY_BYTES_MAX: usize = 512;
 pub const LIST_NAME_LEN_MAX: usize = 64;
 pub const REFERENCE_LEN_MAX: usize = 64;
-/// Most entries one list may hold.
-pub const ENTRIES_MAX: u64 = 5_000_000;
+/// Most entries one list may hold (NCIC extracts run to hundreds of thousands).
+pub const ENTRIES_MAX: u64 = 2_000_000;
+/// Longest region code.
+pub const REGION_LEN_MAX: usize = 8;
 
 /// Why a vehicle is on a list (NCIC file categories, roughly).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -73,6 +75,22 @@ pub struct Entry {
     pub category: Category,
     /// The source's record number (an NCIC number, a case number).
     pub reference: String,
+}
+
+/// Checks an entry's fields are within bounds (a peer's entries are checked
+/// as they arrive, before a list is whole).
+pub fn check_entry(e: &Entry) -> Result<(), HotlistError> {
+    if e.reference.chars().count() > REFERENCE_LEN_MAX {
+        return Err(HotlistError::BadReference(
+            e.reference.chars().take(80).collect(),
+        ));
+    }
+    if let Some(r) = &e.region
+        && (r.len() > REGION_LEN_MAX || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    {
+        return Err(HotlistError::BadRegion(r.chars().take(20).collect()));
+    }
+    Ok(())
 }
 
 /// The content hash of entries in canonical order.
@@ -125,6 +143,10 @@ pub enum HotlistError {
     BadReference(String),
     #[error("a list may hold at most {ENTRIES_MAX} entries")]
     TooLarge,
+    #[error("entry region '{0}' is not a state or country code")]
+    BadRegion(String),
+    #[error("entries are not in canonical order (sorted, no duplicates)")]
+    NotCanonical,
 }
 
 /// What a station signs when it publishes a list version.
@@ -287,6 +309,12 @@ impl Delta {
 
     /// Applies this delta to canonical `old`; the result is canonical.
     pub fn apply(&self, old: &[Entry]) -> Result<Vec<Entry>, HotlistError> {
+        if self.added.len() as u64 > ENTRIES_MAX {
+            return Err(HotlistError::TooLarge);
+        }
+        for e in &self.added {
+            check_entry(e)?;
+        }
         let mut keep = vec![true; old.len()];
         for &r in &self.removed {
             *keep

@@ -31,8 +31,9 @@ use crate::identity::NodeId;
 use crate::time::Timestamp;
 
 /// How long a session waits for a peer that owes it something (its Hello,
-/// an acknowledgement) before it gives up on the connection.
-pub const STALL_MS: i64 = 30_000;
+/// an acknowledgement) before it gives up on the connection: long enough
+/// for a full batch (1 MiB) on a slow link.
+pub const STALL_MS: i64 = 60_000;
 
 /// What a session replicates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -170,7 +171,9 @@ impl Default for BatchLimits {
     fn default() -> Self {
         BatchLimits {
             records_max: 1000,
-            bytes_max: 4 * 1024 * 1024,
+            // A batch crosses a slow link within the stall timer (1 MiB is
+            // 35 s at 256 kbit/s), and costs little on a fast one.
+            bytes_max: 1024 * 1024,
         }
     }
 }
@@ -521,6 +524,11 @@ impl SyncSession {
         owed.then(|| self.last_heard.saturating_add_millis(STALL_MS))
     }
 
+    /// When the peer last said anything.
+    pub fn last_heard(&self) -> Timestamp {
+        self.last_heard
+    }
+
     /// Checks the timer: an error once the peer stalled past it.
     pub fn tick(&self, now: Timestamp) -> Result<(), SyncError> {
         match self.next_timer() {
@@ -753,11 +761,13 @@ impl SyncSession {
                     certificates,
                 });
             }
-            SyncMessage::HotlistAck { list, head } => {
+            SyncMessage::HotlistAck { list, head: _ } => {
+                // The peer holds what was sent, or something newer from
+                // elsewhere; either way nothing more is owed. (Its Hello, not
+                // its ack, says what this side must hold to be in sync.)
                 if !self.lists_in_flight.remove(&list) {
                     return Err(SyncError::UnexpectedHotlistAck(list));
                 }
-                self.peer_lists.insert(list, head);
             }
             SyncMessage::Batch(batch) => {
                 if !self.introduced {

@@ -51,6 +51,10 @@ impl Engine {
                 AccessError::Invalid(format!("a list may hold at most {ENTRIES_MAX} entries"));
             return self.refuse(now, &actor, Action::EditHotlist, object, None, err);
         }
+        if let Some(err) = entries.iter().find_map(|e| hotlist::check_entry(e).err()) {
+            let err = AccessError::Invalid(err.to_string());
+            return self.refuse(now, &actor, Action::EditHotlist, object, None, err);
+        }
         let entries = hotlist::canonical(entries);
         let held = self.node.store.hotlists()?;
         let version = HotlistVersion {

@@ -172,7 +172,15 @@ impl Incoming {
                 if p.entries.len() + entries.len() > version.entries.min(ENTRIES_MAX) as usize {
                     return Err(bad(&list, "more entries than its version names"));
                 }
-                p.entries.extend(entries);
+                // Checked as they arrive: in canonical order, fields in bounds,
+                // so a list being sent never holds more than its version names.
+                for e in &entries {
+                    hotlist::check_entry(e).map_err(|err| bad(&list, err))?;
+                    if p.entries.last().is_some_and(|last| last >= e) {
+                        return Err(bad(&list, hotlist::HotlistError::NotCanonical));
+                    }
+                    p.entries.push(e.clone());
+                }
                 p.next += 1;
                 if !last {
                     return Ok(None);
