@@ -298,10 +298,7 @@ impl Engine {
             .iter()
             .filter_map(|c| known(&c.hash().0).map(|s| (s.hash, s)))
             .collect();
-        let revoked = self.revoked();
-        let is_revoked =
-            |n: &alpr_protocol::NodeId| revoked.read().map(|r| r.contains(n)).unwrap_or(true);
-        document::check_changes(&new, &all, &trust, &is_revoked)?;
+        document::check_changes(&new, &all, &trust)?;
         let sigs: Vec<ChangeSignature> = all.values().copied().collect();
         self.node
             .store
