@@ -77,6 +77,20 @@ fn load() -> String {
         .to_string()
 }
 
+/// Peak resident memory of this process so far (both nodes live in it).
+fn peak_rss_mb() -> f64 {
+    status_mb("VmHWM:")
+}
+
+fn status_mb(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 fn entry(i: u64) -> Entry {
     Entry {
         plate: PlateText::parse(&format!("{:07}", i * 7919 % 10_000_000)).expect("plate"),
@@ -125,9 +139,9 @@ fn main() {
             .map(|i| {
                 let n = b * 1000 + i;
                 (
-                    Timestamp(t0 - 3_600_000 + n as i64 * 100),
+                    Timestamp(t0 - 86_400_000 + n as i64 * 100),
                     Capture {
-                        plate: PlateText::parse(&format!("7AB{n:04}")).expect("plate"),
+                        plate: PlateText::parse(&format!("7A{n:05}")).expect("plate"),
                         region: Some(Region {
                             code: "CA".into(),
                             confidence: 0.8,
@@ -179,12 +193,16 @@ fn main() {
         let secs = s.elapsed().as_secs_f64();
         (summary, secs, label.to_string())
     };
+    let before_sync = peak_rss_mb();
     let (summary, secs, _) = sync("shift");
     println!(
-        "  in sync after {:.2} s; {} packets sent, {} lost",
+        "  in sync after {:.2} s; {} packets sent, {} lost; peak RSS {:.0} MB before the sync, {:.0} MB after, {:.0} MB now (both nodes, one process)",
         summary.elapsed.as_secs_f64(),
         summary.packets_sent,
-        summary.packets_lost
+        summary.packets_lost,
+        before_sync,
+        peak_rss_mb(),
+        status_mb("VmRSS:")
     );
     let sent = summary.sent.values().sum::<u64>();
     println!(

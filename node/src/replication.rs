@@ -925,6 +925,9 @@ impl Local {
 fn runtime() -> Result<tokio::runtime::Runtime, SyncFailure> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Verification and commits run on blocking threads; a few suffice:
+        // the store takes one writer at a time.
+        .max_blocking_threads(4)
         .enable_all()
         .build()
         .map_err(|e| SyncFailure::Connection(format!("starting the network runtime: {e}")))

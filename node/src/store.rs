@@ -58,6 +58,11 @@ use redb::{
 use block::BLOCK_BYTES_MAX;
 use index::{BLIND_LEN, IndexKeys};
 
+/// redb's page cache. Its default (1 GiB) lets a car's memory grow with
+/// every record written; 64 MiB holds the indexes' hot pages and the block
+/// tails, which is what ingest and lookups touch.
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
+
 /// Bumped on any change to tables or key layouts; checked at open.
 pub const SCHEMA_VERSION: u32 = 3;
 
@@ -350,6 +355,7 @@ impl Store {
             });
         }
         let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
             .create(path)
             .map_err(|source| StoreError::Open {
                 path: path.to_path_buf(),
@@ -432,7 +438,10 @@ impl Store {
                 )),
             )));
         }
-        let db = Database::builder().open(path).map_err(open_err)?;
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .open(path)
+            .map_err(open_err)?;
         let not_a_store = || StoreError::NotAStore {
             path: path.to_path_buf(),
         };
