@@ -43,6 +43,9 @@ const RELEASE: &str = "release/";
 const AUDIT: &str = "audit/";
 const LOCAL: &str = "hotlist/";
 
+/// The first bytes of every saved automerge document.
+const AUTOMERGE_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+
 /// Whether only stations may change this key.
 fn station_only(key: &str) -> bool {
     key.starts_with(USER) || key == RETENTION || key == LIMITS || key.starts_with(REVOKED)
@@ -147,6 +150,11 @@ impl PolicyDoc {
     }
 
     pub fn load(bytes: &[u8], me: NodeId) -> Result<Self, String> {
+        // Checked first: automerge logs an error for anything else, and a
+        // first-schema (postcard) policy is expected here once, on upgrade.
+        if !bytes.starts_with(&AUTOMERGE_MAGIC) {
+            return Err("policy document is not an automerge document".into());
+        }
         let doc = Automerge::load(bytes).map_err(|e| format!("policy document: {e}"))?;
         Ok(PolicyDoc {
             doc: doc.with_actor(ActorId::from(me.0.as_slice())),
