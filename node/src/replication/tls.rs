@@ -265,6 +265,11 @@ pub fn configs(
         .with_client_cert_verifier(verifier)
         .with_single_cert(vec![cert], private)?;
     server.alpn_protocols = vec![ALPN.to_vec()];
+    // One resumption ticket per meeting is enough: a daemon that meets the
+    // same peer again resumes (no certificates cross; each side still
+    // re-checks the other's enrollment and revocation after the handshake),
+    // and each ticket costs bytes at every meeting.
+    server.send_tls13_tickets = 1;
 
     let mut transport = quinn::TransportConfig::default();
     // Links come and go: keep a quiet link open with pings, and give up on
