@@ -160,14 +160,10 @@ impl Local {
         Ok(f(&mut engine))
     }
 
-    fn me(&self) -> Result<(NodeId, Role, SignedCertificate), SyncFailure> {
+    fn me(&self) -> Result<(NodeId, Role), SyncFailure> {
         self.with_engine(|e| {
-            let c = &e.node().certificate;
-            (
-                c.certificate().node,
-                c.certificate().role,
-                c.signed().clone(),
-            )
+            let c = e.node().certificate.certificate();
+            (c.node, c.role)
         })
     }
 
@@ -487,7 +483,7 @@ pub async fn run_connection(
     }
     .map_err(|e| SyncFailure::Connection(e.to_string()))?;
 
-    let (me, role, _) = local.me()?;
+    let (me, role) = local.me()?;
     // Remember who we met: their records and lists then verify here, and an
     // Administrator can name them (to revoke one, say).
     local.with_engine(|e| {

@@ -808,12 +808,7 @@ impl Store {
                     Effect::LocalUsers(bytes) => {
                         policy.insert("local_users", *bytes).map_err(dberr)?;
                     }
-                    Effect::PolicySignature(sig) => {
-                        let mut sigs = tx.open_table(POLICY_SIGNATURES).map_err(dberr)?;
-                        let bytes = postcard::to_allocvec(sig)
-                            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                        sigs.insert(sig.hash, bytes.as_slice()).map_err(dberr)?;
-                    }
+                    Effect::PolicySignature(sig) => put_signature(&tx, sig)?,
                     Effect::Auth { user, state } => {
                         auth.insert(*user, state.to_bytes()).map_err(dberr)?;
                     }
@@ -861,22 +856,18 @@ impl Store {
 
     /// The stored policy document, if one was ever written.
     pub fn policy_document(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.policy_value("document")
+    }
+
+    fn policy_value(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let tx = self.read_tx()?;
         let table = tx.open_table(POLICY).map_err(dberr)?;
-        Ok(table
-            .get("document")
-            .map_err(dberr)?
-            .map(|v| v.value().to_vec()))
+        Ok(table.get(name).map_err(dberr)?.map(|v| v.value().to_vec()))
     }
 
     /// A car's local first Administrator(s), if any.
     pub fn local_users(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        let tx = self.read_tx()?;
-        let table = tx.open_table(POLICY).map_err(dberr)?;
-        Ok(table
-            .get("local_users")
-            .map_err(dberr)?
-            .map(|v| v.value().to_vec()))
+        self.policy_value("local_users")
     }
 
     /// Every policy change signature held.
@@ -906,12 +897,9 @@ impl Store {
         {
             let mut policy = tx.open_table(POLICY).map_err(dberr)?;
             policy.insert("document", document).map_err(dberr)?;
-            let mut sigs = tx.open_table(POLICY_SIGNATURES).map_err(dberr)?;
-            for sig in signatures {
-                let bytes =
-                    postcard::to_allocvec(sig).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                sigs.insert(sig.hash, bytes.as_slice()).map_err(dberr)?;
-            }
+        }
+        for sig in signatures {
+            put_signature(&tx, sig)?;
         }
         tx.commit().map_err(dberr)
     }
@@ -1301,10 +1289,9 @@ impl Store {
                     table.remove(k).map_err(dberr)?;
                     deleted += 1;
                 }
-                let mut floor = [0u8; 40];
-                floor[..8].copy_from_slice(&upto.to_be_bytes());
-                floor[8..].copy_from_slice(hash);
-                floors.insert(origin.0, floor).map_err(dberr)?;
+                floors
+                    .insert(origin.0, floor_bytes(*upto, hash))
+                    .map_err(dberr)?;
             }
         }
         let mut marks = MarkWriter::new(Collection::AuditEvents);
@@ -1683,6 +1670,25 @@ fn insert_in_place(
             .map_err(dberr)?;
     }
     Ok(true)
+}
+
+fn put_signature(
+    tx: &WriteTransaction,
+    sig: &alpr_protocol::replicate::ChangeSignature,
+) -> Result<(), StoreError> {
+    let bytes = postcard::to_allocvec(sig).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    tx.open_table(POLICY_SIGNATURES)
+        .map_err(dberr)?
+        .insert(sig.hash, bytes.as_slice())
+        .map_err(dberr)?;
+    Ok(())
+}
+
+fn floor_bytes(seq: u64, hash: &[u8; 32]) -> [u8; 40] {
+    let mut floor = [0u8; 40];
+    floor[..8].copy_from_slice(&seq.to_be_bytes());
+    floor[8..].copy_from_slice(hash);
+    floor
 }
 
 fn split_floor(v: [u8; 40]) -> (u64, [u8; 32]) {

@@ -1,38 +1,10 @@
 //! The daemon's control socket, end to end: a real `alpr-node serve` process and real clients.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
-use std::process::{Child, Stdio};
 
-use alpr_tests::{Fixture, alpr, ok, run};
-
-/// Kills the daemon when the test ends, pass or fail.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(data: &str) -> Daemon {
-    let mut child = alpr(&["serve", "--data", data])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let stdout = child.stdout.take().expect("stdout");
-    // Waits on the daemon's own announcement, which it prints once the socket listens.
-    let line = BufReader::new(stdout)
-        .lines()
-        .next()
-        .expect("a line")
-        .expect("read");
-    assert!(line.starts_with("serving "), "{line}");
-    Daemon(child)
-}
+use alpr_tests::{Daemon, Fixture, ok, run};
 
 #[test]
 fn clients_go_through_the_daemon_and_bad_frames_do_not_stop_it() {
@@ -40,7 +12,7 @@ fn clients_go_through_the_daemon_and_bad_frames_do_not_stop_it() {
     let data = f.path("station-1");
     let file = f.reads_file("reads.jsonl", 6, 200, |i| format!("D{i:04}"));
     ok(&["import", "--data", &data, &file]);
-    let daemon = start(&data);
+    let daemon = Daemon::start(&data, &[]);
 
     let socket = std::path::Path::new(&data).join("control.sock");
     let mode = std::fs::metadata(&socket)

@@ -161,6 +161,31 @@ impl Verifier {
     }
 }
 
+impl Verifier {
+    fn check_peer(&self, side: &str, der: &[u8], now: UnixTime) -> Result<(), rustls::Error> {
+        self.check
+            .check(der, to_timestamp(now))
+            .map(|_| ())
+            .map_err(|r| refuse(side, &r))
+    }
+
+    fn tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+}
+
+/// QUIC is TLS 1.3 only.
+fn no_tls12() -> Result<HandshakeSignatureValid, rustls::Error> {
+    Err(rustls::Error::PeerIncompatible(
+        rustls::PeerIncompatible::Tls12NotOffered,
+    ))
+}
+
 impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
@@ -170,10 +195,8 @@ impl ServerCertVerifier for Verifier {
         _ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        self.check
-            .check(end_entity, to_timestamp(now))
-            .map(|_| ServerCertVerified::assertion())
-            .map_err(|r| refuse("server", &r))
+        self.check_peer("server", end_entity, now)
+            .map(|()| ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -182,10 +205,7 @@ impl ServerCertVerifier for Verifier {
         _cert: &CertificateDer<'_>,
         _dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        // QUIC is TLS 1.3 only.
-        Err(rustls::Error::PeerIncompatible(
-            rustls::PeerIncompatible::Tls12NotOffered,
-        ))
+        no_tls12()
     }
 
     fn verify_tls13_signature(
@@ -194,7 +214,7 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+        self.tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -213,10 +233,8 @@ impl ClientCertVerifier for Verifier {
         _intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        self.check
-            .check(end_entity, to_timestamp(now))
-            .map(|_| ClientCertVerified::assertion())
-            .map_err(|r| refuse("client", &r))
+        self.check_peer("client", end_entity, now)
+            .map(|()| ClientCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -225,9 +243,7 @@ impl ClientCertVerifier for Verifier {
         _cert: &CertificateDer<'_>,
         _dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::PeerIncompatible(
-            rustls::PeerIncompatible::Tls12NotOffered,
-        ))
+        no_tls12()
     }
 
     fn verify_tls13_signature(
@@ -236,7 +252,7 @@ impl ClientCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+        self.tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

@@ -353,10 +353,9 @@ impl Store {
         let tx = self.db.begin_write().map_err(dberr)?;
         if let Some((seq, hash)) = starts_after {
             let mut floors = tx.open_table(AUDIT_FLOOR).map_err(dberr)?;
-            let mut floor = [0u8; 40];
-            floor[..8].copy_from_slice(&seq.to_be_bytes());
-            floor[8..].copy_from_slice(&hash);
-            floors.insert(run.origin.0, floor).map_err(dberr)?;
+            floors
+                .insert(run.origin.0, super::floor_bytes(seq, &hash))
+                .map_err(dberr)?;
         }
         let mut marks = MarkWriter::new(Collection::AuditEvents);
         let added = Self::insert_audit(&tx, events, &mut marks)?;
