@@ -16,6 +16,7 @@ for CTC with blank 0 then CHARSET, and `region`: N x R logits over REGIONS).
 import argparse
 import hashlib
 import json
+import math
 import os
 import random
 import time
@@ -66,18 +67,23 @@ def real_set(data, folder, holdout):
 
 
 class Reader(nn.Module):
-    def __init__(self):
+    def __init__(self, batch_norm=True):
         super().__init__()
 
+        def norm(c):
+            # A model warm-started from exported weights has its batch norms
+            # already folded into the convolutions, so it trains without them.
+            return nn.BatchNorm2d(c) if batch_norm else nn.Identity()
+
         def block(cin, cout):
-            return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+            return [nn.Conv2d(cin, cout, 3, padding=1), norm(cout), nn.ReLU(inplace=True)]
 
         self.features = nn.Sequential(
             *block(1, 32), nn.MaxPool2d(2),             # 16 x 64
             *block(32, 64), nn.MaxPool2d(2),            # 8 x 32
             *block(64, 128), *block(128, 128), nn.MaxPool2d((2, 1)),   # 4 x 32
             *block(128, 192), *block(192, 192), nn.MaxPool2d((2, 1)),  # 2 x 32
-            nn.Conv2d(192, 256, (2, 1)), nn.BatchNorm2d(256), nn.ReLU(inplace=True),  # 1 x 32
+            nn.Conv2d(192, 256, (2, 1)), norm(256), nn.ReLU(inplace=True),  # 1 x 32
         )
         self.rnn = nn.LSTM(256, 128, bidirectional=True)
         self.chars = nn.Linear(256, len(CHARSET) + 1)
@@ -90,6 +96,45 @@ class Reader(nn.Module):
         seq = f.permute(2, 0, 1)                # T x N x 256
         out, _ = self.rnn(seq)
         return F.log_softmax(self.chars(out), dim=2), region
+
+
+def load_onnx(path):
+    """A Reader without batch norms holding the weights of an exported reader.onnx.
+
+    The exporter folds each batch norm into its convolution and stores LSTM
+    gates in ONNX order (input, output, forget, cell) where PyTorch uses
+    (input, forget, cell, output)."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(path).graph
+    weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in graph.initializer}
+    model = Reader(batch_norm=False)
+    convs = [m for m in model.features if isinstance(m, nn.Conv2d)]
+    conv_nodes = [n for n in graph.node if n.op_type == "Conv"]
+    assert len(convs) == len(conv_nodes), "reader.onnx has a different architecture"
+    for conv, node in zip(convs, conv_nodes):
+        conv.weight.data.copy_(weights[node.input[1]])
+        conv.bias.data.copy_(weights[node.input[2]])
+    lstm = next(n for n in graph.node if n.op_type == "LSTM")
+    w, r, b = (weights[name] for name in lstm.input[1:4])
+    hidden = r.shape[2]
+
+    def reorder(m):
+        i, o, f, c = m.split(hidden, dim=0)
+        return torch.cat([i, f, c, o], dim=0)
+
+    for d, suffix in enumerate(["", "_reverse"]):
+        getattr(model.rnn, "weight_ih_l0" + suffix).data.copy_(reorder(w[d]))
+        getattr(model.rnn, "weight_hh_l0" + suffix).data.copy_(reorder(r[d]))
+        getattr(model.rnn, "bias_ih_l0" + suffix).data.copy_(reorder(b[d][:4 * hidden]))
+        getattr(model.rnn, "bias_hh_l0" + suffix).data.copy_(reorder(b[d][4 * hidden:]))
+    matmul = next(n for n in graph.node if n.op_type == "MatMul")
+    model.chars.weight.data.copy_(weights[matmul.input[1]].T)
+    model.chars.bias.data.copy_(weights["chars.bias"])
+    for k in ("region.0.weight", "region.0.bias", "region.2.weight", "region.2.bias"):
+        dict(model.named_parameters())[k].data.copy_(weights[k])
+    return model
 
 
 def greedy(log_probs):
@@ -177,6 +222,8 @@ def main():
     ap.add_argument("--workers", type=int, default=0,
                     help="processes rendering synthetic batches (rendering, not the model, bounds a CPU run)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--init", help="start from a reader.onnx (weights) or a checkpoint.pt written by an earlier run")
+    ap.add_argument("--lr", type=float, default=2e-3, help="peak learning rate; decays to 1/50 of it by a cosine over the run")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -188,8 +235,19 @@ def main():
         "real_br": real_set(args.data, "plates-real-br", True),
         "synthetic": [synth.sample(random.Random(10_000 + i)) for i in range(1000)],
     }
-    model = Reader().to(args.device)
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    if args.init and args.init.endswith(".onnx"):
+        model = load_onnx(args.init)
+    elif args.init:
+        state = torch.load(args.init)
+        model = Reader(batch_norm=state["batch_norm"])
+        model.load_state_dict(state["model"])
+    else:
+        model = Reader()
+    batch_norm = any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    model = model.to(args.device)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    checkpoint = os.path.join(args.out, "checkpoint.pt")
+    saved = time.time()
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     start = time.time()
     deadline = start + args.minutes * 60
@@ -203,6 +261,10 @@ def main():
         lp, reg = model(x)
         t = torch.full((x.shape[0],), lp.shape[0], dtype=torch.long)
         loss = ctc(lp.cpu(), targets, t, lengths) + 0.3 * F.cross_entropy(reg, regions)
+        # Cosine decay over wall-clock time: a run's length is set in minutes.
+        done = min(1.0, (time.time() - start) / max(1.0, deadline - start))
+        for group in opt.param_groups:
+            group["lr"] = args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * done)))
         opt.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -210,7 +272,11 @@ def main():
         step += 1
         if step % 200 == 0:
             print(f"step {step} loss {loss.item():.3f} {time.time() - start:.0f}s", flush=True)
+        if time.time() - saved > 300:
+            torch.save({"model": model.state_dict(), "batch_norm": batch_norm, "step": step}, checkpoint)
+            saved = time.time()
     model = model.cpu().eval()
+    torch.save({"model": model.state_dict(), "batch_norm": batch_norm, "step": step}, checkpoint)
     metrics = {name: evaluate(model, items) for name, items in val.items()}
     metrics["steps"] = step
     metrics["minutes"] = round((time.time() - start) / 60, 1)

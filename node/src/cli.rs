@@ -58,6 +58,30 @@ enum Command {
         #[command(flatten)]
         pass: NodePassphrase,
     },
+    /// Read the plates in image files (PNG or JPEG) and print them; nothing is stored.
+    Recognize {
+        /// One JSON line per image: file, ms, plates (text, confidence, region, box, candidates).
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true, value_name = "IMAGE")]
+        images: Vec<PathBuf>,
+    },
+    /// Run a folder of frames (PNG or JPEG, in name order) through recognition
+    /// and tracking, and store one signed, sealed read per vehicle.
+    Replay {
+        #[command(flatten)]
+        session: SessionArgs,
+        /// The rate the frames were captured at; frame times follow from it.
+        #[arg(long, default_value_t = 10.0)]
+        fps: f64,
+        /// Capture time of the first frame (RFC 3339); by default the last frame is now.
+        #[arg(long)]
+        start: Option<String>,
+        /// The camera name stored with each read.
+        #[arg(long, default_value = "replay")]
+        camera: String,
+        folder: PathBuf,
+    },
     /// Import reads recognized elsewhere, from a JSON-lines file.
     Import {
         #[command(flatten)]
@@ -642,6 +666,66 @@ fn user_password(env: &str, prompt: &str) -> Result<Zeroizing<String>> {
 }
 
 /// Image bytes per import request: half a control frame, so a batch always fits.
+/// Reads on their way to the engine, sent in batches bounded by count and
+/// bytes (each fits one control frame); every commit is printed.
+struct ImportBatches<'a> {
+    session: &'a mut Session,
+    source: String,
+    batch: usize,
+    chunk: Vec<(Timestamp, alpr_protocol::Capture)>,
+    bytes: usize,
+}
+
+impl<'a> ImportBatches<'a> {
+    fn new(session: &'a mut Session, source: String, batch: usize) -> Self {
+        ImportBatches {
+            session,
+            source,
+            batch,
+            chunk: Vec::new(),
+            bytes: 0,
+        }
+    }
+
+    fn push(&mut self, at: Timestamp, capture: alpr_protocol::Capture) -> Result<()> {
+        let size =
+            capture.crop_jpeg.len() + capture.overview_jpeg.as_ref().map_or(0, Vec::len) + 256;
+        if !self.chunk.is_empty()
+            && (self.chunk.len() >= self.batch || self.bytes + size > IMPORT_BATCH_BYTES_MAX)
+        {
+            self.flush()?;
+        }
+        self.bytes += size;
+        self.chunk.push((at, capture));
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        let token = self.session.token;
+        let response = self.session.send(ControlRequest::Import {
+            token,
+            source: self.source.clone(),
+            reads: std::mem::take(&mut self.chunk),
+        })?;
+        self.bytes = 0;
+        let ControlResponse::Imported {
+            first_seq,
+            last_seq,
+        } = response
+        else {
+            bail!("unexpected answer: {response:?}");
+        };
+        // Printed only after the commit returned: each line is an acknowledgement.
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "committed reads {first_seq}..={last_seq}")?;
+        stdout.flush()?;
+        Ok(())
+    }
+}
+
 const IMPORT_BATCH_BYTES_MAX: usize = alpr_protocol::control::FRAME_BYTES_MAX / 2;
 
 /// HOST:PORT to one socket address (the first the resolver gives).
@@ -902,6 +986,64 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             println!("first Administrator: {admin}");
         }
+        Command::Recognize { json, images } => crate::replay::recognize_files(&images, json)?,
+        Command::Replay {
+            session,
+            fps,
+            start,
+            camera,
+            folder,
+        } => {
+            let files = crate::replay::frame_files(&folder)?;
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            let ControlResponse::Status { valid_from, .. } =
+                s.send(ControlRequest::Status { token })?
+            else {
+                bail!("unexpected answer");
+            };
+            let start = match start {
+                Some(t) => parse_time(&t, false)?,
+                // As if the folder was captured just now: its last frame is
+                // now, unless that starts before this node was enrolled.
+                None => Timestamp(
+                    (now().0 - ((files.len() - 1) as f64 * 1000.0 / fps.max(0.001)) as i64)
+                        .max(valid_from.0),
+                ),
+            };
+            let options = crate::replay::ReplayOptions { start, fps, camera };
+            let bar = indicatif::ProgressBar::new(files.len() as u64);
+            if !std::io::stderr().is_terminal() {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            let mut batches = ImportBatches::new(&mut s, folder.display().to_string(), 64);
+            let stats = crate::replay::replay(&files, &options, &bar, |at, capture| {
+                let region = capture
+                    .region
+                    .as_ref()
+                    .map(|r| format!(" {}", r.code))
+                    .unwrap_or_default();
+                bar.suspend(|| {
+                    println!(
+                        "read {} {:.0}%{region} at {}",
+                        capture.plate,
+                        capture.confidence * 100.0,
+                        format_time(at)
+                    )
+                });
+                batches.push(at, capture)
+            })?;
+            batches.flush()?;
+            bar.finish_and_clear();
+            println!(
+                "{} frames, {} plate sightings, {} reads stored; recognition {:.1} ms a frame",
+                stats.frames,
+                stats.sightings,
+                stats.reads,
+                stats.recognize_ms / stats.frames.max(1) as f64
+            );
+            s.logout()?;
+        }
         Command::Import {
             session,
             batch,
@@ -929,39 +1071,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     ))
                 }
             })?;
-            let source = file.display().to_string();
-            let mut stdout = std::io::stdout().lock();
-            let mut it = reads.into_iter().peekable();
-            while it.peek().is_some() {
-                // Bounded by count and by bytes, so every batch fits one control frame.
-                let mut chunk = Vec::new();
-                let mut bytes = 0usize;
-                while chunk.len() < batch && bytes < IMPORT_BATCH_BYTES_MAX {
-                    let Some((at, capture)) = it.next() else {
-                        break;
-                    };
-                    bytes += capture.crop_jpeg.len()
-                        + capture.overview_jpeg.as_ref().map_or(0, Vec::len)
-                        + 256;
-                    chunk.push((at, capture));
-                }
-                let token = s.token;
-                let response = s.send(ControlRequest::Import {
-                    token,
-                    source: source.clone(),
-                    reads: chunk,
-                })?;
-                let ControlResponse::Imported {
-                    first_seq,
-                    last_seq,
-                } = response
-                else {
-                    bail!("unexpected answer: {response:?}");
-                };
-                // Printed only after the commit returned: each line is an acknowledgement.
-                writeln!(stdout, "committed reads {first_seq}..={last_seq}")?;
-                stdout.flush()?;
+            let mut batches = ImportBatches::new(&mut s, file.display().to_string(), batch);
+            for (at, capture) in reads {
+                batches.push(at, capture)?;
             }
+            batches.flush()?;
             s.logout()?;
         }
         Command::Search {

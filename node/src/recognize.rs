@@ -1,0 +1,322 @@
+//! Plate recognition on one frame: locate → crop and deskew → read → rank.
+//!
+//! `locate` proposes rows of characters; each becomes a deskewed crop of the
+//! whole plate around it; the reader (`reader`) reads every crop in one
+//! batch; reads that do not look like a plate are dropped, overlapping ones
+//! keep the most confident; each plate keeps its runner-up texts as
+//! candidates for matching. Pure computation on a decoded frame: no file,
+//! no clock.
+
+pub mod locate;
+pub mod reader;
+
+use image::RgbImage;
+
+pub use locate::{Candidate, Gray, LocateConfig};
+pub use reader::{CharRead, Reader, TextRead};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecognizeError {
+    #[error("model: {0}")]
+    Model(String),
+}
+
+/// Alternatives kept per plate, the read text first.
+pub const CANDIDATES_MAX: usize = 5;
+
+/// A plate's shape around its row of characters (US plates are 12 x 6
+/// inches with characters about half the height, under a state band): the
+/// crop the reader was trained on is the whole plate.
+const PLATE_WIDTH_PER_TEXT: f32 = 1.2;
+const PLATE_HEIGHT_PER_TEXT: f32 = 2.0;
+/// Characters sit a little below the plate's centre, under the band.
+const TEXT_BELOW_CENTER: f32 = 0.04;
+
+#[derive(Debug, Clone, Copy)]
+pub struct RecognizeConfig {
+    pub locate: LocateConfig,
+    /// Plates whose weakest character is below this are not reported.
+    pub char_confidence_min: f32,
+    /// Reads shorter than this are not plates (a logo, a window).
+    pub text_len_min: usize,
+    pub text_len_max: usize,
+}
+
+impl Default for RecognizeConfig {
+    fn default() -> Self {
+        RecognizeConfig {
+            locate: LocateConfig::default(),
+            char_confidence_min: 0.6,
+            text_len_min: 4,
+            text_len_max: 9,
+        }
+    }
+}
+
+/// An alternative reading of a plate and its probability.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alternative {
+    pub text: String,
+    pub confidence: f32,
+}
+
+/// A plate found in a frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlateRead {
+    pub text: String,
+    /// The weakest character's confidence: a plate is as sure as its least
+    /// sure character.
+    pub confidence: f32,
+    pub char_confidences: Vec<f32>,
+    pub region: Option<(String, f32)>,
+    /// The plate's axis-aligned box in the frame: `[x, y, w, h]`.
+    pub bbox: [u32; 4],
+    /// The best texts, most probable first; the first is `text`.
+    pub candidates: Vec<Alternative>,
+}
+
+/// The recognizer: the shipped reader and the localizer settings.
+#[derive(Debug)]
+pub struct Recognizer {
+    reader: Reader,
+    config: RecognizeConfig,
+}
+
+impl Recognizer {
+    pub fn shipped() -> Result<Recognizer, RecognizeError> {
+        Ok(Recognizer {
+            reader: Reader::shipped()?,
+            config: RecognizeConfig::default(),
+        })
+    }
+
+    pub fn with_config(mut self, config: RecognizeConfig) -> Recognizer {
+        self.config = config;
+        self
+    }
+
+    /// Every plate in the frame, most confident first.
+    pub fn recognize(&self, frame: &RgbImage) -> Result<Vec<PlateRead>, RecognizeError> {
+        let gray = Gray::from_rgb(frame);
+        let candidates = locate::locate(&gray, &self.config.locate);
+        let (h, w) = self.reader.input_size();
+        let plates: Vec<PlateBox> = candidates.iter().map(PlateBox::around).collect();
+        let crops: Vec<Vec<f32>> = plates.iter().map(|p| p.crop(&gray, w, h)).collect();
+        let reads = self.reader.read(&crops)?;
+        let mut found: Vec<PlateRead> = plates
+            .iter()
+            .zip(reads)
+            .filter_map(|(plate, read)| self.accept(plate, read, frame.width(), frame.height()))
+            .collect();
+        found.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        // One plate can yield several candidates (its band, its characters):
+        // keep the most confident read of each place.
+        let mut kept: Vec<PlateRead> = Vec::with_capacity(found.len());
+        for p in found {
+            if kept.iter().all(|k| overlap(k.bbox, p.bbox) < 0.3) {
+                kept.push(p);
+            }
+        }
+        Ok(kept)
+    }
+
+    fn accept(&self, plate: &PlateBox, read: TextRead, fw: u32, fh: u32) -> Option<PlateRead> {
+        let n = read.chars.len();
+        if n < self.config.text_len_min || n > self.config.text_len_max {
+            return None;
+        }
+        let char_confidences: Vec<f32> = read.chars.iter().map(|c| c.confidence).collect();
+        let confidence = char_confidences.iter().copied().fold(1.0, f32::min);
+        if confidence < self.config.char_confidence_min {
+            return None;
+        }
+        Some(PlateRead {
+            text: read.text(),
+            confidence,
+            char_confidences,
+            candidates: alternatives(&read.chars, CANDIDATES_MAX),
+            region: read.region,
+            bbox: plate.bounds(fw, fh),
+        })
+    }
+
+    /// Reads one crop that is already the plate (a detector elsewhere, a
+    /// stored crop): no localization.
+    pub fn read_crop(&self, crop: &RgbImage) -> Result<TextRead, RecognizeError> {
+        let gray = Gray::from_rgb(crop);
+        let (h, w) = self.reader.input_size();
+        let plate = PlateBox {
+            cx: crop.width() as f32 / 2.0,
+            cy: crop.height() as f32 / 2.0,
+            width: crop.width() as f32,
+            height: crop.height() as f32,
+            angle: 0.0,
+        };
+        let mut reads = self.reader.read(&[plate.crop(&gray, w, h)])?;
+        reads
+            .pop()
+            .ok_or_else(|| RecognizeError::Model("the reader returned nothing".into()))
+    }
+}
+
+/// A plate's rotated rectangle in the frame.
+#[derive(Debug, Clone, Copy)]
+struct PlateBox {
+    cx: f32,
+    cy: f32,
+    width: f32,
+    height: f32,
+    angle: f32,
+}
+
+impl PlateBox {
+    fn around(c: &Candidate) -> PlateBox {
+        let width = c.width * PLATE_WIDTH_PER_TEXT;
+        let height = (c.height * PLATE_HEIGHT_PER_TEXT).max(width / 4.5);
+        // Up from the characters, along the plate's own vertical axis.
+        let up = height * TEXT_BELOW_CENTER;
+        let (s, co) = c.angle_rad.sin_cos();
+        PlateBox {
+            cx: c.cx + s * up,
+            cy: c.cy - co * up,
+            width,
+            height,
+            angle: c.angle_rad,
+        }
+    }
+
+    /// The deskewed plate as `h x w` grey values in [0, 1]. Each output pixel
+    /// averages a few samples when shrinking, as the resize in training does.
+    fn crop(&self, gray: &Gray, w: usize, h: usize) -> Vec<f32> {
+        let (s, c) = self.angle.sin_cos();
+        let step_x = self.width / w as f32;
+        let step_y = self.height / h as f32;
+        let nx = (step_x.ceil() as usize).clamp(1, 4);
+        let ny = (step_y.ceil() as usize).clamp(1, 4);
+        let mut out = Vec::with_capacity(w * h);
+        for j in 0..h {
+            for i in 0..w {
+                let mut acc = 0.0;
+                for sj in 0..ny {
+                    for si in 0..nx {
+                        // Plate coordinates from the centre, then rotated into the frame.
+                        let u =
+                            (i as f32 + (si as f32 + 0.5) / nx as f32) * step_x - self.width / 2.0;
+                        let v =
+                            (j as f32 + (sj as f32 + 0.5) / ny as f32) * step_y - self.height / 2.0;
+                        let x = self.cx + c * u - s * v - 0.5;
+                        let y = self.cy + s * u + c * v - 0.5;
+                        acc += gray.sample(x, y);
+                    }
+                }
+                out.push(acc / (nx * ny) as f32 / 255.0);
+            }
+        }
+        out
+    }
+
+    /// The axis-aligned box around the plate, clipped to the frame.
+    fn bounds(&self, fw: u32, fh: u32) -> [u32; 4] {
+        let (s, c) = self.angle.sin_cos();
+        let bw = self.width * c.abs() + self.height * s.abs();
+        let bh = self.width * s.abs() + self.height * c.abs();
+        let x0 = (self.cx - bw / 2.0).max(0.0);
+        let y0 = (self.cy - bh / 2.0).max(0.0);
+        let x1 = (self.cx + bw / 2.0).min(fw as f32);
+        let y1 = (self.cy + bh / 2.0).min(fh as f32);
+        [
+            x0 as u32,
+            y0 as u32,
+            (x1 - x0).max(1.0) as u32,
+            (y1 - y0).max(1.0) as u32,
+        ]
+    }
+}
+
+/// Intersection over the smaller box's area.
+fn overlap(a: [u32; 4], b: [u32; 4]) -> f32 {
+    let x0 = a[0].max(b[0]);
+    let y0 = a[1].max(b[1]);
+    let x1 = (a[0] + a[2]).min(b[0] + b[2]);
+    let y1 = (a[1] + a[3]).min(b[1] + b[3]);
+    if x1 <= x0 || y1 <= y0 {
+        return 0.0;
+    }
+    let inter = ((x1 - x0) * (y1 - y0)) as f32;
+    inter / ((a[2] * a[3]).min(b[2] * b[3])).max(1) as f32
+}
+
+/// The `max` most probable texts that differ from the read in at most two
+/// characters, each swapped for its runner-up; probabilities multiply.
+pub fn alternatives(chars: &[CharRead], max: usize) -> Vec<Alternative> {
+    let base: String = chars.iter().map(|c| c.ch).collect();
+    let p_base: f32 = chars.iter().map(|c| c.confidence).product();
+    let mut out = vec![Alternative {
+        text: base.clone(),
+        confidence: p_base,
+    }];
+    let swap = |text: &str, i: usize, ch: char| -> String {
+        text.chars()
+            .enumerate()
+            .map(|(k, c)| if k == i { ch } else { c })
+            .collect()
+    };
+    // The ratio by which swapping position i changes the probability.
+    let ratios: Vec<Option<(char, f32)>> = chars
+        .iter()
+        .map(|c| {
+            c.second
+                .map(|(ch, p)| (ch, p / c.confidence.max(f32::MIN_POSITIVE)))
+        })
+        .collect();
+    for i in 0..chars.len() {
+        let Some((ci, ri)) = ratios[i] else { continue };
+        out.push(Alternative {
+            text: swap(&base, i, ci),
+            confidence: p_base * ri,
+        });
+        for (j, rj) in ratios.iter().enumerate().skip(i + 1) {
+            let Some((cj, rj)) = *rj else { continue };
+            out.push(Alternative {
+                text: swap(&swap(&base, i, ci), j, cj),
+                confidence: p_base * ri * rj,
+            });
+        }
+    }
+    out[1..].sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    out.truncate(max);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ch(ch: char, confidence: f32, second: Option<(char, f32)>) -> CharRead {
+        CharRead {
+            ch,
+            confidence,
+            second,
+        }
+    }
+
+    #[test]
+    fn alternatives_rank_by_probability_and_start_with_the_read() {
+        let chars = [
+            ch('7', 0.99, Some(('T', 0.01))),
+            ch('Z', 0.6, Some(('2', 0.4))),
+            ch('O', 0.7, Some(('0', 0.3))),
+        ];
+        let alts = alternatives(&chars, 4);
+        let texts: Vec<&str> = alts.iter().map(|a| a.text.as_str()).collect();
+        assert_eq!(texts, ["7ZO", "72O", "7Z0", "720"]);
+        assert!((alts[0].confidence - 0.99 * 0.6 * 0.7).abs() < 1e-6);
+        assert!((alts[3].confidence - 0.99 * 0.4 * 0.3).abs() < 1e-6);
+    }
+
+    #[test]
+    fn overlap_is_relative_to_the_smaller_box() {
+        assert_eq!(overlap([0, 0, 10, 10], [20, 20, 5, 5]), 0.0);
+        assert_eq!(overlap([0, 0, 100, 100], [10, 10, 10, 10]), 1.0);
+    }
+}

@@ -1,0 +1,196 @@
+//! The plate reader: a CRNN run by rten, decoded by CTC, with a region head.
+//!
+//! The model and its metadata ship in the repository (`models/`) and are
+//! compiled into the binary, so a node reads plates with no file to find and
+//! nothing to download.
+
+use rten::Model;
+use rten::ctc::CtcDecoder;
+use rten_tensor::prelude::*;
+use rten_tensor::{NdTensor, NdTensorView};
+use serde::Deserialize;
+
+use super::RecognizeError;
+
+const READER_ONNX: &[u8] = include_bytes!("../../../models/reader.onnx");
+const READER_JSON: &str = include_str!("../../../models/reader.json");
+
+/// Crops read per model run, so memory stays bounded however many
+/// candidates a caller hands over.
+pub const BATCH_MAX: usize = 16;
+
+#[derive(Debug, Deserialize)]
+struct Meta {
+    charset: String,
+    regions: Vec<String>,
+    height: usize,
+    width: usize,
+}
+
+/// One character and its runner-up, as the model saw them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CharRead {
+    pub ch: char,
+    pub confidence: f32,
+    /// The most likely other character at the same place, and its probability.
+    pub second: Option<(char, f32)>,
+}
+
+/// What the reader made of one crop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextRead {
+    pub chars: Vec<CharRead>,
+    /// The region code (`CA`, `BR`, ...) and its probability; `None` when
+    /// the model's best guess is that the crop does not show it.
+    pub region: Option<(String, f32)>,
+}
+
+impl TextRead {
+    pub fn text(&self) -> String {
+        self.chars.iter().map(|c| c.ch).collect()
+    }
+}
+
+pub struct Reader {
+    model: Model,
+    meta: Meta,
+    charset: Vec<char>,
+    input: rten::NodeId,
+    chars_out: rten::NodeId,
+    region_out: rten::NodeId,
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader")
+            .field("input", &(self.meta.height, self.meta.width))
+            .field("charset", &self.meta.charset)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Reader {
+    /// The reader shipped in this binary.
+    pub fn shipped() -> Result<Reader, RecognizeError> {
+        let meta: Meta = serde_json::from_str(READER_JSON)
+            .map_err(|e| RecognizeError::Model(format!("reader.json: {e}")))?;
+        let model = Model::load_static_slice(READER_ONNX)
+            .map_err(|e| RecognizeError::Model(format!("reader.onnx: {e}")))?;
+        let id = |name: &str| {
+            model
+                .node_id(name)
+                .map_err(|e| RecognizeError::Model(format!("reader.onnx has no '{name}': {e}")))
+        };
+        Ok(Reader {
+            input: id("image")?,
+            chars_out: id("chars")?,
+            region_out: id("region")?,
+            charset: meta.charset.chars().collect(),
+            meta,
+            model,
+        })
+    }
+
+    /// The input size crops must have: (height, width).
+    pub fn input_size(&self) -> (usize, usize) {
+        (self.meta.height, self.meta.width)
+    }
+
+    /// Reads crops of `height x width` grey values in [0, 1], at most
+    /// [`BATCH_MAX`] at a time.
+    pub fn read(&self, crops: &[Vec<f32>]) -> Result<Vec<TextRead>, RecognizeError> {
+        let (h, w) = self.input_size();
+        let mut out = Vec::with_capacity(crops.len());
+        for part in crops.chunks(BATCH_MAX) {
+            let mut data = Vec::with_capacity(part.len() * h * w);
+            for crop in part {
+                if crop.len() != h * w {
+                    return Err(RecognizeError::Model(format!(
+                        "crop of {} values for a {h}x{w} reader",
+                        crop.len()
+                    )));
+                }
+                data.extend_from_slice(crop);
+            }
+            let image = NdTensor::from_data([part.len(), 1, h, w], data);
+            let [chars, region] = self
+                .model
+                .run_n(
+                    vec![(self.input, image.into())],
+                    [self.chars_out, self.region_out],
+                    None,
+                )
+                .map_err(|e| RecognizeError::Model(format!("running the reader: {e}")))?;
+            let chars: NdTensor<f32, 3> = chars
+                .try_into()
+                .map_err(|e| RecognizeError::Model(format!("reader 'chars' output: {e:?}")))?;
+            let region: NdTensor<f32, 2> = region
+                .try_into()
+                .map_err(|e| RecognizeError::Model(format!("reader 'region' output: {e:?}")))?;
+            for n in 0..part.len() {
+                // T x C log-probabilities of item n.
+                let seq = chars.slice((.., n, ..));
+                out.push(TextRead {
+                    chars: self.decode(seq),
+                    region: self.region(region.slice(n)),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn decode(&self, seq: NdTensorView<f32, 2>) -> Vec<CharRead> {
+        let path = CtcDecoder::new().decode_greedy(seq);
+        let steps = path.steps();
+        let (t_len, classes) = (seq.size(0), seq.size(1));
+        let mut out = Vec::with_capacity(steps.len());
+        for step in steps {
+            // The label holds from its first step while the argmax stays on
+            // it; its confidence is its best probability over that run.
+            let label = step.label as usize;
+            let mut best_t = step.pos as usize;
+            let mut t = best_t;
+            while t < t_len && argmax(seq.slice(t)) == label {
+                if seq[[t, label]] > seq[[best_t, label]] {
+                    best_t = t;
+                }
+                t += 1;
+            }
+            let row = seq.slice(best_t);
+            let second = (1..classes)
+                .filter(|&k| k != label)
+                .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+                .map(|k| (self.charset[k - 1], row[k].exp()));
+            out.push(CharRead {
+                ch: self.charset[label - 1],
+                confidence: row[label].exp(),
+                second,
+            });
+        }
+        out
+    }
+
+    fn region(&self, logits: NdTensorView<f32, 1>) -> Option<(String, f32)> {
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let total: f32 = logits.iter().map(|v| (v - max).exp()).sum();
+        let best = argmax(logits);
+        let name = self.meta.regions.get(best)?;
+        if name == "unknown" {
+            return None;
+        }
+        Some((
+            name.to_ascii_uppercase(),
+            (logits[best] - max).exp() / total,
+        ))
+    }
+}
+
+fn argmax(v: NdTensorView<f32, 1>) -> usize {
+    let mut best = 0;
+    for (i, x) in v.iter().enumerate() {
+        if *x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
