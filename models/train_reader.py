@@ -66,6 +66,41 @@ def real_set(data, folder, holdout):
     return out
 
 
+def backgrounds(data, holdout, max_side=800):
+    """Scenes without plates, grey and reduced, split like the crops."""
+    folder = os.path.join(data, "backgrounds")
+    out = []
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+        if held_out(name) != holdout:
+            continue
+        img = Image.open(os.path.join(folder, name))
+        img.draft("L", (max_side, max_side))
+        img = img.convert("L")
+        img.thumbnail((max_side, max_side))
+        out.append(img)
+    return out
+
+
+def negative(rng, scenes):
+    """A plate-shaped piece of a scene without plates: windows, signs, grilles,
+    text that is not a plate. The reader learns to read nothing there, which
+    is what rejects the localizer's false candidates."""
+    img = rng.choice(scenes)
+    best, best_energy = None, -1.0
+    # Half the time the most edged of a few boxes: the localizer proposes
+    # exactly such places (rows of windows, grilles, sign lettering).
+    for _ in range(8 if rng.random() < 0.5 else 1):
+        w = rng.randint(40, max(41, min(320, img.width - 1)))
+        h = min(max(8, int(w / rng.uniform(1.8, 4.5))), img.height - 1)
+        x, y = rng.randint(0, img.width - w), rng.randint(0, img.height - h)
+        crop = img.crop((x, y, x + w, y + h))
+        a = np.asarray(crop, dtype=np.float32)
+        energy = float(np.abs(np.diff(a, axis=1)).mean())
+        if energy > best_energy:
+            best, best_energy = crop, energy
+    return best.convert("RGB"), "unknown", ""
+
+
 class Reader(nn.Module):
     def __init__(self, batch_norm=True):
         super().__init__()
@@ -162,7 +197,7 @@ def edit_distance(a, b):
 
 def evaluate(model, items):
     model.eval()
-    exact = chars = total_chars = region_ok = region_n = 0
+    exact = chars = total_chars = region_ok = region_n = false_plates = 0
     with torch.no_grad():
         for i in range(0, len(items), 256):
             part = items[i:i + 256]
@@ -170,6 +205,7 @@ def evaluate(model, items):
             lp, reg = model(x)
             for (img, region, text), got, r in zip(part, greedy(lp), reg.argmax(1).tolist()):
                 exact += got == text
+                false_plates += text == "" and len(got) >= 4
                 total_chars += len(text)
                 chars += max(0, len(text) - edit_distance(got, text))
                 if region not in ("unknown",):
@@ -177,13 +213,19 @@ def evaluate(model, items):
                     region_ok += REGIONS[r] == region
     model.train()
     n = max(1, len(items))
+    if all(text == "" for _, _, text in items):
+        # Negatives: how often the reader reads a plate-length text where there is none.
+        return {"n": len(items), "read_nothing": exact / n, "false_plate": false_plates / n}
     return {"n": len(items), "exact": exact / n, "chars": chars / max(1, total_chars),
             "region": region_ok / max(1, region_n)}
 
 
-def batch(rng, real, size, real_share):
+def batch(rng, real, size, real_share, scenes=(), negative_share=0.0):
     items = []
     for _ in range(size):
+        if scenes and rng.random() < negative_share:
+            items.append(negative(rng, scenes))
+            continue
         if real and rng.random() < real_share:
             img, region, text = rng.choice(real)
             img = synth.degrade(img, rng) if rng.random() < 0.5 else img
@@ -200,14 +242,15 @@ def batch(rng, real, size, real_share):
 class Batches(torch.utils.data.IterableDataset):
     """Endless training batches; each data-loader worker renders its own."""
 
-    def __init__(self, real, size, real_share, seed):
+    def __init__(self, real, size, real_share, seed, scenes, negative_share):
         self.real, self.size, self.real_share, self.seed = real, size, real_share, seed
+        self.scenes, self.negative_share = scenes, negative_share
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
         rng = random.Random(self.seed * 1000 + (info.id if info else 0))
         while True:
-            yield batch(rng, self.real, self.size, self.real_share)
+            yield batch(rng, self.real, self.size, self.real_share, self.scenes, self.negative_share)
 
 
 def main():
@@ -219,6 +262,8 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--real-share", type=float, default=0.3)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--negative-share", type=float, default=0.1,
+                    help="share of crops cut from plate-free scenes, labelled with no text")
     ap.add_argument("--workers", type=int, default=0,
                     help="processes rendering synthetic batches (rendering, not the model, bounds a CPU run)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -235,6 +280,11 @@ def main():
         "real_br": real_set(args.data, "plates-real-br", True),
         "synthetic": [synth.sample(random.Random(10_000 + i)) for i in range(1000)],
     }
+    train_scenes = backgrounds(args.data, False)
+    val_scenes = backgrounds(args.data, True)
+    if val_scenes:
+        neg_rng = random.Random(20_000)
+        val["negatives"] = [negative(neg_rng, val_scenes) for _ in range(1000)]
     if args.init and args.init.endswith(".onnx"):
         model = load_onnx(args.init)
     elif args.init:
@@ -253,7 +303,8 @@ def main():
     deadline = start + args.minutes * 60
     step = 0
     loader = iter(torch.utils.data.DataLoader(
-        Batches(train_real, args.batch, args.real_share, args.seed), batch_size=None,
+        Batches(train_real, args.batch, args.real_share, args.seed, train_scenes, args.negative_share),
+        batch_size=None,
         num_workers=args.workers, persistent_workers=args.workers > 0))
     while time.time() < deadline:
         x, targets, lengths, regions = next(loader)

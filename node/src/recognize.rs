@@ -1,18 +1,20 @@
 //! Plate recognition on one frame: locate → crop and deskew → read → rank.
 //!
-//! `locate` proposes rows of characters; each becomes a deskewed crop of the
-//! whole plate around it; the reader (`reader`) reads every crop in one
-//! batch; reads that do not look like a plate are dropped, overlapping ones
-//! keep the most confident; each plate keeps its runner-up texts as
-//! candidates for matching. Pure computation on a decoded frame: no file,
-//! no clock.
+//! The detector (`detect`, learned) proposes plates; each becomes a crop of
+//! the plate levelled by the roll of its strokes (`gray`); the reader
+//! (`reader`) reads every crop in one batch; reads that do not look like a
+//! plate are dropped, overlapping ones keep the most confident; each plate
+//! keeps its runner-up texts as candidates for matching. Pure computation on
+//! a decoded frame: no file, no clock.
 
-pub mod locate;
+pub mod detect;
+pub mod gray;
 pub mod reader;
 
 use image::RgbImage;
 
-pub use locate::{Candidate, Gray, LocateConfig};
+pub use detect::{Candidate, DetectConfig, Detector};
+pub use gray::Gray;
 pub use reader::{CharRead, Reader, TextRead};
 
 #[derive(Debug, thiserror::Error)]
@@ -24,17 +26,13 @@ pub enum RecognizeError {
 /// Alternatives kept per plate, the read text first.
 pub const CANDIDATES_MAX: usize = 5;
 
-/// A plate's shape around its row of characters (US plates are 12 x 6
-/// inches with characters about half the height, under a state band): the
-/// crop the reader was trained on is the whole plate.
-const PLATE_WIDTH_PER_TEXT: f32 = 1.2;
-const PLATE_HEIGHT_PER_TEXT: f32 = 2.0;
-/// Characters sit a little below the plate's centre, under the band.
-const TEXT_BELOW_CENTER: f32 = 0.04;
+/// The crop around a detected plate, relative to the detector's box.
+const DETECTED_WIDTH: f32 = 1.0;
+const DETECTED_HEIGHT: f32 = 0.95;
 
 #[derive(Debug, Clone, Copy)]
 pub struct RecognizeConfig {
-    pub locate: LocateConfig,
+    pub detect: DetectConfig,
     /// Plates whose weakest character is below this are not reported.
     pub char_confidence_min: f32,
     /// Reads shorter than this are not plates (a logo, a window).
@@ -45,7 +43,7 @@ pub struct RecognizeConfig {
 impl Default for RecognizeConfig {
     fn default() -> Self {
         RecognizeConfig {
-            locate: LocateConfig::default(),
+            detect: DetectConfig::default(),
             char_confidence_min: 0.6,
             text_len_min: 4,
             text_len_max: 9,
@@ -78,6 +76,7 @@ pub struct PlateRead {
 /// The recognizer: the shipped reader and the localizer settings.
 #[derive(Debug)]
 pub struct Recognizer {
+    detector: Detector,
     reader: Reader,
     config: RecognizeConfig,
 }
@@ -85,6 +84,7 @@ pub struct Recognizer {
 impl Recognizer {
     pub fn shipped() -> Result<Recognizer, RecognizeError> {
         Ok(Recognizer {
+            detector: Detector::shipped()?,
             reader: Reader::shipped()?,
             config: RecognizeConfig::default(),
         })
@@ -98,9 +98,15 @@ impl Recognizer {
     /// Every plate in the frame, most confident first.
     pub fn recognize(&self, frame: &RgbImage) -> Result<Vec<PlateRead>, RecognizeError> {
         let gray = Gray::from_rgb(frame);
-        let candidates = locate::locate(&gray, &self.config.locate);
         let (h, w) = self.reader.input_size();
-        let plates: Vec<PlateBox> = candidates.iter().map(PlateBox::around).collect();
+        // The detector measures the plate itself (its box holds the rolled
+        // plate); the roll comes from the strokes inside.
+        let plates: Vec<PlateBox> = self
+            .detector
+            .detect(&gray, &self.config.detect)?
+            .iter()
+            .map(|c| PlateBox::detected(c, &gray))
+            .collect();
         let crops: Vec<Vec<f32>> = plates.iter().map(|p| p.crop(&gray, w, h)).collect();
         let reads = self.reader.read(&crops)?;
         let mut found: Vec<PlateRead> = plates
@@ -170,18 +176,21 @@ struct PlateBox {
 }
 
 impl PlateBox {
-    fn around(c: &Candidate) -> PlateBox {
-        let width = c.width * PLATE_WIDTH_PER_TEXT;
-        let height = (c.height * PLATE_HEIGHT_PER_TEXT).max(width / 4.5);
-        // Up from the characters, along the plate's own vertical axis.
-        let up = height * TEXT_BELOW_CENTER;
-        let (s, co) = c.angle_rad.sin_cos();
+    fn detected(c: &Candidate, gray: &Gray) -> PlateBox {
+        let angle = gray::roll_in(gray, c.cx, c.cy, c.width, c.height);
+        // The box bounds the rolled plate (W = w cos + h sin, H = w sin +
+        // h cos): the plate itself is a little smaller. |angle| <= 0.3, so
+        // cos 2a >= 0.8.
+        let (s, co) = angle.abs().sin_cos();
+        let cos2 = co * co - s * s;
+        let width = ((c.width * co - c.height * s) / cos2).max(c.width * 0.8);
+        let height = ((c.height * co - c.width * s) / cos2).max(c.height * 0.6);
         PlateBox {
-            cx: c.cx + s * up,
-            cy: c.cy - co * up,
-            width,
-            height,
-            angle: c.angle_rad,
+            cx: c.cx,
+            cy: c.cy,
+            width: width * DETECTED_WIDTH,
+            height: height * DETECTED_HEIGHT,
+            angle,
         }
     }
 

@@ -1,0 +1,310 @@
+"""Trains the plate detector (a small fully convolutional net, CenterNet style)
+on composites and exports it to ONNX.
+
+    python models/train_detector.py --data ../shared/data --out models/out \
+        --minutes 40 --threads 1
+
+The detector sees a frame reduced to 384 x 216 grey (a 1280 x 720 frame at
+0.3) and predicts, on a grid of stride 8 (48 x 27), a plate-centre heatmap,
+the plate's width and height (log of pixels at the reduced size) and the
+centre's offset within its cell. Training composites: the training part of
+the plate-free scenes (`backgrounds`) with plates pasted at the sizes a road
+camera sees them (about 60 to 270 pixels wide at 1280): the training part of
+the real US and BR crops and synthetic plates (models/synth.py), rolled,
+put in perspective, relit, blurred, noised and JPEG-compressed. Because the
+net is fully convolutional it trains on 192 x 112 windows (a quarter of the
+work) and runs on whole frames.
+
+Held out, by the same file-name hash as the reader: 20% of the scenes and of
+the real crops, for the figures in OUT/detector-metrics.json: recall of
+plates in held-out composites and false detections per held-out scene.
+Exports OUT/detector.onnx (input `image`: N x 1 x 216 x 384 in [0, 1];
+output `maps`: N x 5 x 27 x 48 = heat logit, log w, log h, dx, dy) and
+OUT/detector.json.
+"""
+
+import argparse
+import io
+import json
+import math
+import os
+import random
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from PIL import Image, ImageEnhance, ImageFilter
+
+import synth
+from train_reader import held_out
+
+H, W = 216, 384
+STRIDE = 8
+TRAIN_H, TRAIN_W = 112, 192
+
+
+def scenes(data, holdout, size=(W * 2, H * 2)):
+    folder = os.path.join(data, "backgrounds")
+    out = []
+    for name in sorted(os.listdir(folder)):
+        if held_out(name) != holdout:
+            continue
+        img = Image.open(os.path.join(folder, name))
+        img.draft("L", size)
+        out.append(img.convert("L"))
+    return out
+
+
+def real_plates(data, holdout):
+    out = []
+    for folder in ("plates-real-us", "plates-real-br"):
+        path = os.path.join(data, folder)
+        for name in sorted(os.listdir(path)):
+            if name.endswith(".png") or name.endswith(".jpg"):
+                if held_out(name) == holdout:
+                    out.append(Image.open(os.path.join(path, name)).convert("L"))
+    return out
+
+
+def plate_image(rng, reals):
+    if reals and rng.random() < 0.5:
+        return rng.choice(reals)
+    img, _, _ = (synth.br_plate if rng.random() < 0.3 else synth.us_plate)(rng)
+    return img.convert("L")
+
+
+def place(rng, canvas, plate, width):
+    """Pastes `plate` into `canvas` (L) about `width` wide; returns its box (x0, y0, x1, y1)."""
+    h = max(4, int(width * plate.height / plate.width * rng.uniform(0.85, 1.15)))
+    p = plate.resize((max(6, int(width)), h), Image.BILINEAR)
+    p = ImageEnhance.Brightness(p).enhance(rng.uniform(0.5, 1.3))
+    p = ImageEnhance.Contrast(p).enhance(rng.uniform(0.6, 1.2))
+    angle = rng.uniform(-7, 7)
+    mask = Image.new("L", p.size, 255).rotate(angle, expand=True, resample=Image.BILINEAR)
+    p = p.rotate(angle, expand=True, resample=Image.BILINEAR)
+    x = rng.randint(-p.width // 4, canvas.width - p.width * 3 // 4)
+    y = rng.randint(-p.height // 4, canvas.height - p.height * 3 // 4)
+    # A bumper or body behind the plate, as on a vehicle, some of the time.
+    if rng.random() < 0.5:
+        bw, bh = int(p.width * rng.uniform(2, 4)), int(p.height * rng.uniform(1.5, 3))
+        bx, by = x + p.width // 2 - bw // 2, y + p.height // 2 - int(bh * rng.uniform(0.3, 0.7))
+        tone = rng.randint(10, 240)
+        canvas.paste(tone, (bx, by, bx + bw, by + bh))
+    canvas.paste(p, (x, y), mask)
+    cx, cy = x + p.width / 2, y + p.height / 2
+    # The plate's own extent (before rotation grew its bounding box).
+    return cx, cy, width, h
+
+
+def composite(rng, bgs, reals, w, h, plates_max=3):
+    bg = rng.choice(bgs)
+    # A view of the scene at a random zoom, as if a frame of W x H pixels.
+    scale = rng.uniform(0.5, 1.0)
+    cw, ch = int(bg.width * scale), int(bg.width * scale * H / W)
+    ch = min(ch, bg.height)
+    x0, y0 = rng.randint(0, bg.width - cw), rng.randint(0, bg.height - ch)
+    frame_scale = W / cw  # scene pixels to detector pixels
+    view = bg.crop((x0, y0, x0 + cw, y0 + ch)).resize((W, H), Image.BILINEAR)
+    # Then the training window inside it.
+    wx, wy = rng.randint(0, W - w), rng.randint(0, H - h)
+    canvas = view.crop((wx, wy, wx + w, wy + h))
+    boxes = []
+    for _ in range(rng.choice([0, 1, 1, 1, 2, 2, 3][: plates_max + 4])):
+        width = rng.uniform(18, 80)  # 60 to 270 pixels at 1280
+        boxes.append(place(rng, canvas, plate_image(rng, reals), width))
+    if rng.random() < 0.3:
+        canvas = canvas.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0)))
+    a = np.asarray(canvas, dtype=np.float32)
+    if rng.random() < 0.5:
+        a = a + np.random.default_rng(rng.randint(0, 1 << 30)).normal(0, rng.uniform(2, 8), a.shape)
+    a = np.clip(a * rng.uniform(0.6, 1.2) + rng.uniform(-30, 30), 0, 255)
+    if rng.random() < 0.3:
+        buf = io.BytesIO()
+        Image.fromarray(a.astype(np.uint8)).save(buf, "JPEG", quality=rng.randint(30, 85))
+        a = np.asarray(Image.open(buf), dtype=np.float32)
+    return (a / 255.0).astype(np.float32), boxes
+
+
+def targets(boxes, w, h):
+    gw, gh = w // STRIDE, h // STRIDE
+    heat = np.zeros((gh, gw), np.float32)
+    reg = np.zeros((4, gh, gw), np.float32)
+    mask = np.zeros((gh, gw), np.float32)
+    ys, xs = np.mgrid[0:gh, 0:gw]
+    for cx, cy, bw, bh in boxes:
+        gx, gy = cx / STRIDE, cy / STRIDE
+        ix, iy = int(gx), int(gy)
+        if not (0 <= ix < gw and 0 <= iy < gh):
+            continue
+        sigma = max(0.5, bw / STRIDE / 6)
+        g = np.exp(-((xs - gx + 0.5) ** 2 + (ys - gy + 0.5) ** 2) / (2 * sigma * sigma))
+        heat = np.maximum(heat, g)
+        heat[iy, ix] = 1.0
+        reg[:, iy, ix] = (math.log(bw), math.log(bh), gx - ix, gy - iy)
+        mask[iy, ix] = 1.0
+    return heat, reg, mask
+
+
+class Detector(nn.Module):
+    def __init__(self):
+        super().__init__()
+
+        def conv(cin, cout, stride=1, dilation=1):
+            return [nn.Conv2d(cin, cout, 3, stride, padding=dilation, dilation=dilation),
+                    nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+
+        self.body = nn.Sequential(
+            *conv(1, 16, 2),            # /2
+            *conv(16, 32, 2),           # /4
+            *conv(32, 32),
+            *conv(32, 64, 2),           # /8
+            *conv(64, 64),
+            *conv(64, 64, dilation=2),
+            *conv(64, 64, dilation=4),  # context about a plate's width and more
+        )
+        self.head = nn.Conv2d(64, 5, 1)
+        nn.init.constant_(self.head.bias[0:1], -4.0)  # few cells hold a plate
+
+    def forward(self, image):
+        return self.head(self.body(image))
+
+
+def loss_fn(out, heat, reg, mask):
+    # CenterNet's focal loss on the heatmap, L1 on the box at plate centres.
+    p = torch.sigmoid(out[:, 0]).clamp(1e-4, 1 - 1e-4)
+    pos = (heat >= 1.0).float()
+    neg = 1 - pos
+    pos_loss = -(torch.log(p) * (1 - p) ** 2 * pos).sum()
+    neg_loss = -(torch.log(1 - p) * p ** 2 * (1 - heat) ** 4 * neg).sum()
+    n = pos.sum().clamp(min=1)
+    box = (F.l1_loss(out[:, 1:], reg, reduction="none").sum(1) * mask).sum() / n
+    return (pos_loss + neg_loss) / n + 0.5 * box
+
+
+def batch(rng, bgs, reals, size):
+    xs, hs, rs, ms = [], [], [], []
+    for _ in range(size):
+        a, boxes = composite(rng, bgs, reals, TRAIN_W, TRAIN_H)
+        heat, reg, mask = targets(boxes, TRAIN_W, TRAIN_H)
+        xs.append(a[None])
+        hs.append(heat)
+        rs.append(reg)
+        ms.append(mask)
+    return (torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(hs)),
+            torch.from_numpy(np.stack(rs)), torch.from_numpy(np.stack(ms)))
+
+
+class Batches(torch.utils.data.IterableDataset):
+    def __init__(self, bgs, reals, size, seed):
+        self.bgs, self.reals, self.size, self.seed = bgs, reals, size, seed
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        rng = random.Random(self.seed * 1000 + (info.id if info else 0))
+        while True:
+            yield batch(rng, self.bgs, self.reals, self.size)
+
+
+def detect(maps, threshold):
+    """Peaks of the heatmap above `threshold` (3 x 3 local maxima) as (cx, cy, w, h, score)."""
+    heat = torch.sigmoid(maps[0])
+    peaks = (heat == F.max_pool2d(heat[None, None], 3, 1, 1)[0, 0]) & (heat > threshold)
+    out = []
+    for iy, ix in peaks.nonzero().tolist():
+        lw, lh, dx, dy = maps[1:, iy, ix].tolist()
+        out.append(((ix + dx) * STRIDE, (iy + dy) * STRIDE, math.exp(lw), math.exp(lh),
+                    heat[iy, ix].item()))
+    return out
+
+
+def evaluate(model, val_bgs, val_reals, threshold=0.3, n=300):
+    model.eval()
+    rng = random.Random(12345)
+    found = total = false = 0
+    with torch.no_grad():
+        for i in range(n):
+            a, boxes = composite(rng, val_bgs, val_reals, W, H)
+            dets = detect(model(torch.from_numpy(a[None, None]))[0], threshold)
+            for cx, cy, bw, bh in boxes:
+                if not (0 <= cx < W and 0 <= cy < H):
+                    continue
+                total += 1
+                found += any(abs(d[0] - cx) < bw / 2 and abs(d[1] - cy) < bh / 2 for d in dets)
+            false += sum(not any(abs(d[0] - cx) < bw / 2 and abs(d[1] - cy) < bh / 2
+                                 for cx, cy, bw, bh in boxes) for d in dets)
+        scenes_false = 0
+        for bg in val_bgs:
+            a = np.asarray(bg.resize((W, H), Image.BILINEAR), dtype=np.float32) / 255.0
+            scenes_false += len(detect(model(torch.from_numpy(a[None, None]))[0], threshold))
+    model.train()
+    return {"composites": n, "plates": total, "recall": found / max(1, total),
+            "false_per_composite": false / n, "scenes": len(val_bgs),
+            "false_per_scene": scenes_false / max(1, len(val_bgs)), "threshold": threshold}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--minutes", type=float, default=30)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--init", help="start from a detector.pt written by an earlier run")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+    train_bgs, val_bgs = scenes(args.data, False), scenes(args.data, True)
+    train_reals, val_reals = real_plates(args.data, False), real_plates(args.data, True)
+    model = Detector()
+    if args.init:
+        model.load_state_dict(torch.load(args.init))
+    model = model.to(args.device)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    loader = iter(torch.utils.data.DataLoader(
+        Batches(train_bgs, train_reals, args.batch, args.seed), batch_size=None,
+        num_workers=args.workers, persistent_workers=args.workers > 0))
+    start = time.time()
+    deadline = start + args.minutes * 60
+    step = 0
+    while time.time() < deadline:
+        x, heat, reg, mask = (t.to(args.device) for t in next(loader))
+        done = min(1.0, (time.time() - start) / max(1.0, deadline - start))
+        for group in opt.param_groups:
+            group["lr"] = args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * done)))
+        loss = loss_fn(model(x), heat, reg, mask)
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        step += 1
+        if step % 100 == 0:
+            print(f"step {step} loss {loss.item():.3f} {time.time() - start:.0f}s", flush=True)
+        if step % 1000 == 0:
+            torch.save(model.state_dict(), os.path.join(args.out, "detector.pt"))
+    model = model.cpu().eval()
+    torch.save(model.state_dict(), os.path.join(args.out, "detector.pt"))
+    metrics = {t: evaluate(model, val_bgs, val_reals, t) for t in (0.2, 0.3, 0.5)}
+    metrics["steps"] = step
+    metrics["minutes"] = round((time.time() - start) / 60, 1)
+    metrics["parameters"] = sum(p.numel() for p in model.parameters())
+    print(json.dumps(metrics, indent=2))
+    with open(os.path.join(args.out, "detector-metrics.json"), "w") as f:
+        json.dump(metrics, f, indent=2)
+    torch.onnx.export(
+        model, torch.zeros(1, 1, H, W), os.path.join(args.out, "detector.onnx"),
+        input_names=["image"], output_names=["maps"],
+        dynamic_axes={"image": {0: "n"}, "maps": {0: "n"}}, opset_version=17, dynamo=False,
+    )
+    with open(os.path.join(args.out, "detector.json"), "w") as f:
+        json.dump({"height": H, "width": W, "stride": STRIDE}, f)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,321 @@
+//! Recognition figures: reader accuracy on held-out real crops, plate finding
+//! on composites and on plate-free scenes, and time per 1280x720 frame.
+//!
+//!     cargo bench -p alpr-node --bench recognition [-- DATA_DIR]
+//!
+//! DATA_DIR (default ../shared/data) holds plates-real-us, plates-real-br and
+//! backgrounds; the held-out part of each is chosen exactly as
+//! models/train_reader.py chooses it (SHA-256 of the file name, 20%), so
+//! these are figures on images no shipped model trained on. Rendered
+//! frames come from the simulator. Parts whose data is missing are skipped.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use alpr_node::recognize::{PlateRead, Recognizer};
+use alpr_sim::scene::{self, Placement, Plate};
+use image::{Rgb, RgbImage};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use sha2::{Digest, Sha256};
+
+const HOLDOUT_PERCENT: u32 = 20;
+
+fn held_out(name: &str) -> bool {
+    // int(sha256(name).hexdigest(), 16) % 100, as the training script computes it.
+    let digest = Sha256::digest(name.as_bytes());
+    let r = digest.iter().fold(0u32, |r, &b| (r * 256 + b as u32) % 100);
+    r < HOLDOUT_PERCENT
+}
+
+struct Crop {
+    file: PathBuf,
+    text: String,
+    region: Option<String>,
+}
+
+fn crops(dir: &Path, br: bool) -> Vec<Crop> {
+    let Ok(text) = std::fs::read_to_string(dir.join("labels.tsv")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.first() == Some(&"file") || f.len() < 2 {
+            continue;
+        }
+        let (file, region, plate) = if br {
+            (f[0], Some("BR".to_string()), f[1])
+        } else {
+            (f[0], f.get(1).map(|s| s.to_ascii_uppercase()), f[2])
+        };
+        if !held_out(file) {
+            continue;
+        }
+        let text: String = plate
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        out.push(Crop {
+            file: dir.join(file),
+            text,
+            region,
+        });
+    }
+    out
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(prev + (ca != *cb) as usize);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+fn reader_accuracy(recognizer: &Recognizer, name: &str, set: &[Crop]) {
+    if set.is_empty() {
+        println!("{name}: no data, skipped");
+        return;
+    }
+    let (mut exact, mut chars, mut total, mut region_ok, mut region_n) = (0, 0, 0, 0, 0);
+    for c in set {
+        let img = image::open(&c.file).expect("crop decodes").into_rgb8();
+        let read = recognizer.read_crop(&img).expect("read");
+        let got = read.text();
+        exact += (got == c.text) as usize;
+        total += c.text.len();
+        chars += c.text.len().saturating_sub(edit_distance(&got, &c.text));
+        if let Some(r) = &c.region {
+            region_n += 1;
+            region_ok += (read.region.as_ref().map(|(g, _)| g) == Some(r)) as usize;
+        }
+    }
+    println!(
+        "{name}: {} held-out crops, exact plate {:.1}%, characters {:.1}%, region {:.1}%",
+        set.len(),
+        100.0 * exact as f64 / set.len() as f64,
+        100.0 * chars as f64 / total.max(1) as f64,
+        100.0 * region_ok as f64 / region_n.max(1) as f64
+    );
+}
+
+/// Pastes `plate` into `frame` centred at `at`, rolled, with bilinear sampling.
+fn paste(frame: &mut RgbImage, plate: &RgbImage, at: Placement) {
+    let (s, c) = at.angle_deg.to_radians().sin_cos();
+    let scale = plate.width() as f32 / at.width;
+    let [bx, by, bw, bh] = at.bounds_for(plate.height() as f32 / scale);
+    for y in (by as i64).max(0)..((by + bh) as i64).min(frame.height() as i64) {
+        for x in (bx as i64).max(0)..((bx + bw) as i64).min(frame.width() as i64) {
+            let dx = x as f32 + 0.5 - at.cx;
+            let dy = y as f32 + 0.5 - at.cy;
+            let u = (c * dx + s * dy) * scale + plate.width() as f32 / 2.0;
+            let v = (-s * dx + c * dy) * scale + plate.height() as f32 / 2.0;
+            if u < 0.0
+                || v < 0.0
+                || u >= plate.width() as f32 - 1.0
+                || v >= plate.height() as f32 - 1.0
+            {
+                continue;
+            }
+            let p = plate.get_pixel(u as u32, v as u32);
+            frame.put_pixel(x as u32, y as u32, Rgb(p.0));
+        }
+    }
+}
+
+trait Bounds {
+    fn bounds_for(&self, height: f32) -> [f32; 4];
+}
+
+impl Bounds for Placement {
+    fn bounds_for(&self, height: f32) -> [f32; 4] {
+        let (s, c) = self.angle_deg.to_radians().sin_cos();
+        let bw = self.width * c.abs() + height * s.abs();
+        let bh = self.width * s.abs() + height * c.abs();
+        [self.cx - bw / 2.0, self.cy - bh / 2.0, bw, bh]
+    }
+}
+
+fn hits(found: &[PlateRead], truth: [f32; 4]) -> bool {
+    let (cx, cy) = (truth[0] + truth[2] / 2.0, truth[1] + truth[3] / 2.0);
+    found.iter().any(|p| {
+        let [x, y, w, h] = p.bbox.map(|v| v as f32);
+        x <= cx && cx <= x + w && y <= cy && cy <= y + h
+    })
+}
+
+struct Timing(Vec<f64>);
+
+impl Timing {
+    fn time<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        let t = Instant::now();
+        let out = f();
+        self.0.push(t.elapsed().as_secs_f64() * 1000.0);
+        out
+    }
+
+    fn report(&mut self, name: &str) {
+        if self.0.is_empty() {
+            return;
+        }
+        self.0.sort_by(f64::total_cmp);
+        let q = |p: f64| self.0[((self.0.len() - 1) as f64 * p).round() as usize];
+        println!(
+            "{name}: {} frames, median {:.1} ms, p95 {:.1} ms, max {:.1} ms ({:.0} frames/s at the median)",
+            self.0.len(),
+            q(0.5),
+            q(0.95),
+            q(1.0),
+            1000.0 / q(0.5)
+        );
+    }
+}
+
+fn main() {
+    let data = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("../shared/data"));
+    let data = if data.is_relative() && !data.exists() {
+        // cargo bench runs in the package directory; the default is relative to the workspace.
+        Path::new("..").join(&data)
+    } else {
+        data
+    };
+    let recognizer = Recognizer::shipped().expect("shipped models load");
+    let threads = std::env::var("RTEN_NUM_THREADS").unwrap_or_else(|_| "all cores".into());
+    println!(
+        "recognition bench; data {}; rten threads: {threads}",
+        data.display()
+    );
+
+    // 1. The reader alone on held-out real crops.
+    let us = crops(&data.join("plates-real-us"), false);
+    let br = crops(&data.join("plates-real-br"), true);
+    reader_accuracy(&recognizer, "reader, real US", &us);
+    reader_accuracy(&recognizer, "reader, real BR", &br);
+
+    frames(&recognizer, &data, &us);
+
+    // 4. Decoding a PNG frame, for the file replay path.
+    let frame = scene::frame(
+        1,
+        &Plate::new("7ABC123", "California"),
+        Placement {
+            cx: 640.0,
+            cy: 420.0,
+            width: 180.0,
+            angle_deg: 0.0,
+        },
+    );
+    let mut png = Vec::new();
+    frame
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("encode");
+    let mut decode = Timing(Vec::new());
+    for _ in 0..20 {
+        decode.time(|| image::load_from_memory(&png).expect("decode"));
+    }
+    decode.report("PNG decode of a 1280x720 frame");
+}
+
+/// Plate finding and end-to-end reading on frames, and time per frame.
+fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
+    let mut timing = Timing(Vec::new());
+    // 2. Rendered frames: vehicles at random distances and rolls.
+    let mut rng = StdRng::seed_from_u64(7);
+    let (mut found, mut exact, mut false_pos, n) = (0, 0, 0, 200);
+    for i in 0..n {
+        let text: String = (0..7)
+            .map(|k| {
+                let pool: &[u8] = if (1..4).contains(&k) {
+                    b"ABCDEFGHJKLMNPRSTUVWXYZ"
+                } else {
+                    b"0123456789"
+                };
+                pool[rng.random_range(0..pool.len())] as char
+            })
+            .collect();
+        let at = Placement {
+            cx: rng.random_range(250.0..1030.0),
+            cy: rng.random_range(330.0..600.0),
+            width: rng.random_range(90.0..260.0),
+            angle_deg: rng.random_range(-6.0..6.0),
+        };
+        let frame = scene::frame(1000 + i, &Plate::new(&text, "California"), at);
+        let plates = timing.time(|| recognizer.recognize(&frame).expect("recognize"));
+        found += hits(&plates, at.bounds()) as usize;
+        exact += plates.iter().any(|p| p.text == text) as usize;
+        false_pos += plates
+            .iter()
+            .filter(|p| !hits(std::slice::from_ref(p), at.bounds()))
+            .count();
+    }
+    println!(
+        "rendered frames: {n}, plate found {:.1}%, read exactly {:.1}%, false plates {:.3} per frame",
+        100.0 * found as f64 / n as f64,
+        100.0 * exact as f64 / n as f64,
+        false_pos as f64 / n as f64
+    );
+
+    // 3. Real held-out US crops placed on held-out real scenes, and the scenes alone.
+    let mut scenes: Vec<PathBuf> = std::fs::read_dir(data.join("backgrounds"))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    scenes.retain(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(held_out));
+    scenes.sort();
+    if scenes.is_empty() || us.is_empty() {
+        println!("composites on real scenes: no data, skipped");
+    } else {
+        let (mut found, mut exact, mut false_pos, mut bg_false) = (0, 0, 0, 0);
+        let mut n = 0;
+        for (i, path) in scenes.iter().enumerate() {
+            let bg = image::open(path).expect("scene decodes").into_rgb8();
+            let bg = image::imageops::resize(&bg, 1280, 720, image::imageops::FilterType::Triangle);
+            let alone = timing.time(|| recognizer.recognize(&bg).expect("recognize"));
+            bg_false += alone.len();
+            let crop = &us[i % us.len()];
+            let plate = image::open(&crop.file).expect("crop decodes").into_rgb8();
+            let at = Placement {
+                cx: rng.random_range(200.0..1080.0),
+                cy: rng.random_range(200.0..620.0),
+                width: rng.random_range(110.0..260.0),
+                angle_deg: rng.random_range(-5.0..5.0),
+            };
+            let mut frame = bg.clone();
+            paste(&mut frame, &plate, at);
+            let truth = at.bounds_for(at.width * plate.height() as f32 / plate.width() as f32);
+            let plates = timing.time(|| recognizer.recognize(&frame).expect("recognize"));
+            found += hits(&plates, truth) as usize;
+            exact += plates.iter().any(|p| p.text == crop.text) as usize;
+            false_pos += plates
+                .iter()
+                .filter(|p| !hits(std::slice::from_ref(p), truth))
+                .count();
+            n += 1;
+        }
+        println!(
+            "real US crops on real scenes: {n} frames, plate found {:.1}%, read exactly {:.1}%, false plates {:.3} per frame",
+            100.0 * found as f64 / n as f64,
+            100.0 * exact as f64 / n as f64,
+            false_pos as f64 / n as f64
+        );
+        println!(
+            "real scenes without plates: {n} frames, false plates {:.3} per frame",
+            bg_false as f64 / n as f64
+        );
+    }
+    timing.report("time per 1280x720 frame (recognize on a decoded frame)");
+}

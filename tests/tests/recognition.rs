@@ -1,0 +1,237 @@
+//! Recognition end to end: the shipped models read plates from frames this
+//! suite renders itself with known text; tracking turns a vehicle's frames
+//! into one read; `replay` stores those reads signed and sealed.
+
+use alpr_node::recognize::Recognizer;
+use alpr_node::track::{TrackConfig, Tracker};
+use alpr_protocol::Timestamp;
+use alpr_sim::scene::{self, Placement, Plate};
+use alpr_tests::{Fixture, ok, run};
+
+/// Plates of the common 7-character US pattern, each with a state band.
+const PLATES: [(&str, &str); 8] = [
+    ("7ABC123", "California"),
+    ("8XYZ001", "Nevada"),
+    ("5KLM333", "Oregon"),
+    ("6TRS818", "Arizona"),
+    ("2MNP004", "Texas"),
+    ("9WDE417", "Utah"),
+    ("3FUV260", "Idaho"),
+    ("AB12345", "Ohio"),
+];
+
+fn write_png(img: &image::RgbImage, path: &std::path::Path) {
+    img.save(path).expect("write PNG");
+}
+
+#[test]
+fn reads_clear_plates_exactly_in_rendered_frames() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
+    let mut placements = Vec::new();
+    for (i, (text, band)) in PLATES.iter().enumerate() {
+        // Clear: near, level within a few degrees, in a different street each.
+        let at = Placement {
+            cx: 400.0 + 60.0 * i as f32,
+            cy: 420.0 + 10.0 * i as f32,
+            width: 190.0 + 6.0 * i as f32,
+            angle_deg: -3.0 + i as f32 * 0.8,
+        };
+        let path = dir.path().join(format!("{text}.png"));
+        write_png(
+            &scene::frame(100 + i as u64, &Plate::new(text, band), at),
+            &path,
+        );
+        files.push(path.to_string_lossy().into_owned());
+        placements.push(at);
+    }
+    let mut args = vec!["recognize", "--json"];
+    args.extend(files.iter().map(String::as_str));
+    let out = ok(&args);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), PLATES.len(), "{out}");
+    for ((line, (text, _)), at) in lines.iter().zip(PLATES).zip(placements) {
+        assert!(
+            line["file"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with(&format!("{text}.png"))
+        );
+        assert!(line["ms"].as_f64().is_some_and(|ms| ms > 0.0), "{line}");
+        let plates = line["plates"].as_array().expect("plates");
+        assert_eq!(plates.len(), 1, "exactly the one plate in {text}: {line}");
+        let p = &plates[0];
+        assert_eq!(p["text"], text, "{line}");
+        let confidence = p["confidence"].as_f64().expect("confidence");
+        assert!((0.6..=1.0).contains(&confidence), "{line}");
+        assert_eq!(
+            p["candidates"][0]["text"], text,
+            "the read comes first: {line}"
+        );
+        // The box holds the plate's centre and is about its size.
+        let b: Vec<f64> = p["box"]
+            .as_array()
+            .expect("box")
+            .iter()
+            .map(|v| v.as_f64().expect("number"))
+            .collect();
+        let (cx, cy) = (at.cx as f64, at.cy as f64);
+        assert!(
+            b[0] < cx && cx < b[0] + b[2] && b[1] < cy && cy < b[1] + b[3],
+            "{line}"
+        );
+        let w = at.width as f64;
+        assert!(
+            b[2] > 0.7 * w && b[2] < 1.5 * w,
+            "box width {} for a {w}-pixel plate",
+            b[2]
+        );
+    }
+}
+
+#[test]
+fn streets_without_vehicles_read_nothing() {
+    let recognizer = Recognizer::shipped().expect("shipped models load");
+    for seed in 0..12 {
+        let plates = recognizer
+            .recognize(&scene::street(seed))
+            .expect("recognize");
+        assert!(
+            plates.is_empty(),
+            "street {seed} has no plate, yet: {plates:?}"
+        );
+    }
+}
+
+#[test]
+fn tracking_makes_one_read_per_passing_vehicle() {
+    let recognizer = Recognizer::shipped().expect("shipped models load");
+    let mut tracker: Tracker<usize> = Tracker::new(TrackConfig::default());
+    let mut reads = Vec::new();
+    let mut frame_no = 0usize;
+    // Three vehicles one after another, 10 frames each at 10 frames/s;
+    // the last quarter of each pass shows the street after it left.
+    for (v, (text, band)) in PLATES.iter().take(3).enumerate() {
+        for (img, _) in scene::pass(40 + v as u64, &Plate::new(text, band), 10) {
+            let at = Timestamp(1_000_000 + frame_no as i64 * 100);
+            let plates = recognizer.recognize(&img).expect("recognize");
+            let sightings = plates.into_iter().map(|p| (p, frame_no)).collect();
+            reads.extend(tracker.observe(at, sightings));
+            frame_no += 1;
+        }
+    }
+    reads.extend(tracker.finish());
+    let texts: Vec<&str> = reads.iter().map(|r| r.text.as_str()).collect();
+    assert_eq!(texts, ["7ABC123", "8XYZ001", "5KLM333"], "{reads:#?}");
+    for (v, r) in reads.iter().enumerate() {
+        assert!(r.sightings >= 5, "a vehicle in view for 7 frames: {r:?}");
+        // The kept frame is one of this vehicle's own frames.
+        assert!((v * 10..v * 10 + 8).contains(&r.best), "{r:?}");
+        assert!(r.first_seen <= r.at && r.at <= r.last_seen);
+        assert_eq!(r.candidates[0].text, r.text);
+    }
+}
+
+#[test]
+fn replay_stores_one_signed_read_per_vehicle() {
+    let f = Fixture::new("car-1");
+    let frames = f.path("frames");
+    std::fs::create_dir_all(&frames).expect("mkdir");
+    let mut n = 0;
+    for (v, (text, band)) in PLATES.iter().skip(3).take(3).enumerate() {
+        for (img, _) in scene::pass(70 + v as u64, &Plate::new(text, band), 10) {
+            write_png(
+                &img,
+                &std::path::Path::new(&frames).join(format!("f{n:04}.png")),
+            );
+            n += 1;
+        }
+    }
+    let data = f.path("car-1");
+    let out = ok(&["replay", "--data", &data, "--camera", "rear", &frames]);
+    assert!(out.contains("30 frames"), "{out}");
+    assert!(out.contains("3 reads stored"), "{out}");
+    assert!(out.contains("committed reads 1..=3"), "{out}");
+    let hits = ok(&[
+        "search",
+        "--data",
+        &data,
+        "--pattern",
+        "*",
+        "--json",
+        "--purpose",
+        "audit",
+        "--reason",
+        "replay test",
+    ]);
+    let mut plates: Vec<(String, serde_json::Value)> = hits
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON hit"))
+        .map(|h| (h["plate"].as_str().unwrap_or("").to_string(), h))
+        .collect();
+    plates.sort_by(|a, b| a.0.cmp(&b.0));
+    let texts: Vec<&str> = plates.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(texts, ["2MNP004", "6TRS818", "9WDE417"], "{hits}");
+    for (_, hit) in &plates {
+        assert_eq!(hit["camera"], "rear", "{hit}");
+        assert!(
+            hit["crop_bytes"].as_u64().is_some_and(|b| b > 500),
+            "a JPEG crop: {hit}"
+        );
+    }
+    let verified = ok(&["verify", "--data", &data]);
+    assert!(verified.contains("checked 3 reads, 6 images"), "{verified}");
+    assert!(verified.contains(": 0 failures"), "{verified}");
+}
+
+#[test]
+fn bad_frames_are_named_and_store_nothing() {
+    let f = Fixture::new("car-1");
+    let not_image = f.path("broken.png");
+    std::fs::write(&not_image, b"this is not a PNG").expect("write");
+    let out = run(&["recognize", &not_image]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.png"), "{err}");
+
+    let empty = f.path("empty");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let data = f.path("car-1");
+    let out = run(&["replay", "--data", &data, &empty]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no PNG or JPEG frames"), "{err}");
+
+    // A folder with a bad frame among good ones stores nothing.
+    let mixed = f.path("mixed");
+    std::fs::create_dir_all(&mixed).expect("mkdir");
+    for (i, (img, _)) in scene::pass(5, &Plate::new("7ABC123", "California"), 6)
+        .into_iter()
+        .enumerate()
+    {
+        write_png(
+            &img,
+            &std::path::Path::new(&mixed).join(format!("f{i}.png")),
+        );
+    }
+    std::fs::write(std::path::Path::new(&mixed).join("f3.png"), b"truncated").expect("write");
+    let out = run(&["replay", "--data", &data, &mixed]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("f3.png"), "{err}");
+    let hits = ok(&[
+        "search",
+        "--data",
+        &data,
+        "--pattern",
+        "*",
+        "--purpose",
+        "audit",
+        "--reason",
+        "check",
+    ]);
+    assert!(hits.contains("0 matching reads"), "{hits}");
+}
