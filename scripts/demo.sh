@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The README's first command: make an agency and a car, store a shift of
-# plate reads (signed and sealed), search them, and verify the database.
+# The README's first command: make an agency and a car, replay a folder of
+# camera frames through the car (plates found and read by the shipped
+# models, one read per passing vehicle, signed and sealed), search the
+# reads, and verify the database.
 # Everything lands in ./demo (delete it to start over).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --quiet --locked -p alpr-node
+cargo build --quiet --locked -p alpr-node -p alpr-sim
 bin=target/debug/alpr-node
+sim=target/debug/alpr-sim
 demo=demo
 rm -rf "$demo"
 mkdir -p "$demo"
@@ -27,16 +30,14 @@ run agency init --dir "$demo/agency"
 run agency enroll --dir "$demo/agency" --name car-12 --role vehicle --out "$demo/car-12.enroll"
 run init --enroll "$demo/car-12.enroll" --data "$demo/car-12" --admin chief --admin-trained-on 2026-01-15
 
-# A shift of reads from a fixed camera, captured from now on.
-plates=(7ABC123 7ABD991 8XYZ001 4GHJ552 7ABC123 2MNP004 6TRS818 7ABX120 5KLM333 7ABC123)
-start=$(( $(date -u +%s) + 2 ))
-: > "$demo/shift.jsonl"
-for i in "${!plates[@]}"; do
-    t=$(date -u -d "@$(( start + i * 37 ))" +%Y-%m-%dT%H:%M:%SZ)
-    printf '{"plate":"%s","time":"%s","camera":"front","confidence":0.%d,"region":"CA","lat":37.77,"lon":-122.41}\n' \
-        "${plates[$i]}" "$t" $(( 80 + i )) >> "$demo/shift.jsonl"
-done
-run import --data "$demo/car-12" "$demo/shift.jsonl"
+# Sample frames: the simulator renders vehicles passing a rear camera, with
+# plates of known text (no third-party image involved).
+echo
+echo "\$ alpr-sim frames --out $demo/frames --plates ..."
+"$sim" frames --out "$demo/frames" --frames-per-vehicle 10 \
+    --plates 7ABC123:California,8XYZ001:Nevada,7ABD991:California,5KLM333:Oregon,6TRS818:Arizona
+run recognize "$demo/frames/frame-00003.png"
+run replay --data "$demo/car-12" --camera rear "$demo/frames"
 run search --data "$demo/car-12" --pattern '7AB*' --purpose alert --reason "partial plate from a BOLO"
 run search --data "$demo/car-12" --plate '7abc-123' --purpose investigation --reason "stolen vehicle" --case 26-0001
 echo
