@@ -289,9 +289,11 @@ pub const POLICY_SIGNATURES_MAX: usize = 100_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SyncMessage {
+    /// The sender's identity is the one its TLS certificate proved; the
+    /// Hello only states its role (which must match) and its holdings.
     Hello {
-        node: NodeId,
         role: Role,
+        #[serde(with = "compact_vectors")]
         vectors: BTreeMap<Collection, VersionVector>,
         hotlists: BTreeMap<String, HotlistHead>,
         /// The heads of the policy document (automerge change hashes, sorted).
@@ -385,11 +387,8 @@ pub enum SyncError {
     NotIntroduced(&'static str),
     #[error("peer sent a second Hello")]
     SecondHello,
-    #[error(
-        "peer introduced itself as {claimed:?} {claimed_role:?}, but authenticated as {node:?} {role:?}"
-    )]
+    #[error("peer introduced itself as a {claimed_role:?}, but authenticated as {node:?} {role:?}")]
     NotWhoItIs {
-        claimed: NodeId,
         claimed_role: Role,
         node: NodeId,
         role: Role,
@@ -457,7 +456,6 @@ impl SyncSession {
     /// what this node holds now. Returns the Hello to send.
     pub fn start(
         now: Timestamp,
-        me: NodeId,
         role: Role,
         peer: (NodeId, Role),
         holdings: Holdings,
@@ -469,7 +467,6 @@ impl SyncSession {
             policy_heads,
         } = holdings;
         let hello = SyncMessage::Hello {
-            node: me,
             role,
             vectors: local.clone(),
             hotlists: lists.clone(),
@@ -695,7 +692,6 @@ impl SyncSession {
         let mut out = Vec::new();
         match message {
             SyncMessage::Hello {
-                node,
                 role,
                 vectors,
                 hotlists,
@@ -704,9 +700,8 @@ impl SyncSession {
                 if self.introduced {
                     return Err(SyncError::SecondHello);
                 }
-                if (node, role) != self.peer {
+                if role != self.peer.1 {
                     return Err(SyncError::NotWhoItIs {
-                        claimed: node,
                         claimed_role: role,
                         node: self.peer.0,
                         role: self.peer.1,
@@ -821,5 +816,105 @@ impl SyncSession {
         }));
         self.pump(collection, source, &mut out)?;
         Ok(out)
+    }
+}
+
+/// Version vectors on the wire: each origin once in a table, then per
+/// collection (index into the table, mark) pairs. The same origins recur
+/// across collections (a car's reads and its audit events), and a Hello is
+/// sent at every meeting, so each repeated 32-byte id saved counts.
+mod compact_vectors {
+    use super::{BTreeMap, Collection, Mark, NodeId, VersionVector};
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Wire {
+        origins: Vec<NodeId>,
+        collections: Vec<(Collection, Vec<(u32, Mark)>)>,
+    }
+
+    pub fn serialize<S: Serializer>(
+        vectors: &BTreeMap<Collection, VersionVector>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut origins: Vec<NodeId> = Vec::new();
+        let mut index = BTreeMap::new();
+        let mut collections = Vec::with_capacity(vectors.len());
+        for (collection, vector) in vectors {
+            let mut marks = Vec::with_capacity(vector.0.len());
+            for (origin, mark) in &vector.0 {
+                let i = *index.entry(*origin).or_insert_with(|| {
+                    origins.push(*origin);
+                    origins.len() as u32 - 1
+                });
+                marks.push((i, *mark));
+            }
+            collections.push((*collection, marks));
+        }
+        Wire {
+            origins,
+            collections,
+        }
+        .serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BTreeMap<Collection, VersionVector>, D::Error> {
+        let wire = Wire::deserialize(deserializer)?;
+        let mut out = BTreeMap::new();
+        for (collection, marks) in wire.collections {
+            let mut vector = VersionVector::default();
+            for (i, mark) in marks {
+                let origin = wire.origins.get(i as usize).ok_or_else(|| {
+                    D::Error::custom(format!("origin index {i} outside the table"))
+                })?;
+                vector.0.insert(*origin, mark);
+            }
+            out.insert(collection, vector);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_vectors_round_trip_and_refuse_an_index_outside_the_table() {
+        let a = NodeId([1; 32]);
+        let b = NodeId([2; 32]);
+        let mark = |n| Mark {
+            contiguous: n,
+            floor: 0,
+        };
+        let mut vectors = BTreeMap::new();
+        vectors.insert(Collection::Reads, VersionVector([(a, mark(5))].into()));
+        vectors.insert(
+            Collection::AuditEvents,
+            VersionVector([(a, mark(7)), (b, mark(9))].into()),
+        );
+        let hello = SyncMessage::Hello {
+            role: Role::Station,
+            vectors,
+            hotlists: BTreeMap::new(),
+            policy: vec![],
+        };
+        let bytes = postcard::to_allocvec(&hello).expect("encode");
+        // Each origin once: two ids, not three.
+        assert!(bytes.len() < 2 * 32 + 32, "{} bytes", bytes.len());
+        let back: SyncMessage = postcard::from_bytes(&bytes).expect("decode");
+        assert_eq!(back, hello);
+
+        // Swap the first mark's index (0) for one past the table.
+        let wire =
+            postcard::to_allocvec(&(vec![a], vec![(Collection::Reads, vec![(1u32, mark(5))])]))
+                .expect("encode");
+        // postcard reports custom errors without their text; the frame is
+        // refused as malformed either way.
+        compact_vectors::deserialize(&mut postcard::Deserializer::from_bytes(&wire))
+            .expect_err("index 1 with a one-origin table");
     }
 }

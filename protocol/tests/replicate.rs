@@ -94,22 +94,10 @@ fn connect(
     limits: BatchLimits,
     cut_after: usize,
 ) -> bool {
-    let (mut sa, hello_a) = SyncSession::start(
-        T,
-        id(1),
-        a_role,
-        (id(2), b_role),
-        holdings(a.vectors()),
-        limits,
-    );
-    let (mut sb, hello_b) = SyncSession::start(
-        T,
-        id(2),
-        b_role,
-        (id(1), a_role),
-        holdings(b.vectors()),
-        limits,
-    );
+    let (mut sa, hello_a) =
+        SyncSession::start(T, a_role, (id(2), b_role), holdings(a.vectors()), limits);
+    let (mut sb, hello_b) =
+        SyncSession::start(T, b_role, (id(1), a_role), holdings(b.vectors()), limits);
     // (to_b, message)
     let mut wire: VecDeque<(bool, SyncMessage)> = VecDeque::new();
     for (to_b, out) in [(true, hello_a), (false, hello_b)] {
@@ -258,7 +246,6 @@ proptest! {
 fn a_car_refuses_reads_sent_to_it() {
     let (mut car, _) = SyncSession::start(
         T,
-        id(1),
         Role::Vehicle,
         (id(2), Role::Vehicle),
         Holdings::default(),
@@ -268,7 +255,6 @@ fn a_car_refuses_reads_sent_to_it() {
     car.receive(
         T,
         SyncMessage::Hello {
-            node: id(2),
             role: Role::Vehicle,
             vectors: BTreeMap::new(),
             hotlists: BTreeMap::new(),
@@ -298,7 +284,6 @@ fn a_car_refuses_reads_sent_to_it() {
 fn a_peer_must_be_who_the_handshake_said() {
     let (mut station, _) = SyncSession::start(
         T,
-        id(1),
         Role::Station,
         (id(2), Role::Vehicle),
         Holdings::default(),
@@ -308,7 +293,6 @@ fn a_peer_must_be_who_the_handshake_said() {
         .receive(
             T,
             SyncMessage::Hello {
-                node: id(2),
                 role: Role::Station,
                 vectors: BTreeMap::new(),
                 hotlists: BTreeMap::new(),
@@ -325,7 +309,6 @@ fn batches_that_are_not_runs_are_refused() {
     let start = || {
         let (mut s, _) = SyncSession::start(
             T,
-            id(1),
             Role::Station,
             (id(2), Role::Vehicle),
             Holdings::default(),
@@ -334,7 +317,6 @@ fn batches_that_are_not_runs_are_refused() {
         s.receive(
             T,
             SyncMessage::Hello {
-                node: id(2),
                 role: Role::Vehicle,
                 vectors: BTreeMap::new(),
                 hotlists: BTreeMap::new(),
@@ -377,7 +359,6 @@ fn a_peer_that_owes_an_answer_and_goes_silent_stalls_the_session() {
     car.add(Collection::Reads, id(1), 1);
     let (mut s, _) = SyncSession::start(
         T,
-        id(1),
         Role::Vehicle,
         (id(2), Role::Station),
         holdings(car.vectors()),
@@ -393,7 +374,6 @@ fn a_peer_that_owes_an_answer_and_goes_silent_stalls_the_session() {
         .receive(
             later,
             SyncMessage::Hello {
-                node: id(2),
                 role: Role::Station,
                 vectors: BTreeMap::new(),
                 hotlists: BTreeMap::new(),
@@ -429,7 +409,6 @@ fn a_run_may_not_claim_past_the_hello_nor_a_car_vouch_for_others() {
     let start = || {
         let (mut s, _) = SyncSession::start(
             T,
-            id(1),
             Role::Station,
             (id(2), Role::Vehicle),
             Holdings::default(),
@@ -438,7 +417,6 @@ fn a_run_may_not_claim_past_the_hello_nor_a_car_vouch_for_others() {
         s.receive(
             T,
             SyncMessage::Hello {
-                node: id(2),
                 role: Role::Vehicle,
                 vectors: vectors.clone(),
                 hotlists: BTreeMap::new(),

@@ -177,7 +177,6 @@ fn malformed_replayed_and_impostor_messages_are_refused() {
         .id();
     let hello = |role| {
         encode_frame(&SyncMessage::Hello {
-            node: me,
             role,
             vectors: Default::default(),
             hotlists: Default::default(),
