@@ -1,139 +1,64 @@
-//! Frames from files: `recognize` on images, `replay` of a folder of frames
-//! through recognition and tracking into stored reads.
+//! Frames from files: decoding image files, and `replay` of a folder of
+//! frames through recognition and tracking into captures ready to store.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use alpr_protocol::{Capture, PlateText, Region, Timestamp};
-use anyhow::{Context, Result};
+use alpr_protocol::{Capture, PlateError, PlateText, Region, Timestamp};
 use image::RgbImage;
-use serde::Serialize;
 
-use crate::recognize::{PlateRead, Recognizer};
+use crate::recognize::{RecognizeError, Recognizer};
 use crate::track::{TrackConfig, TrackedRead, Tracker};
 
-#[derive(Debug, Serialize)]
-struct PlateJson<'a> {
-    text: &'a str,
-    confidence: f32,
-    region: Option<&'a str>,
-    region_confidence: Option<f32>,
-    #[serde(rename = "box")]
-    bbox: [u32; 4],
-    candidates: Vec<CandidateJson<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-struct CandidateJson<'a> {
-    text: &'a str,
-    confidence: f32,
-}
-
-#[derive(Debug, Serialize)]
-struct ImageJson<'a> {
-    file: String,
-    /// Recognition time on the decoded frame.
-    ms: f64,
-    /// Time to read and decode the file.
-    decode_ms: f64,
-    plates: Vec<PlateJson<'a>>,
-}
-
-fn plate_json(p: &PlateRead) -> PlateJson<'_> {
-    PlateJson {
-        text: &p.text,
-        confidence: round3(p.confidence),
-        region: p.region.as_ref().map(|(r, _)| r.as_str()),
-        region_confidence: p.region.as_ref().map(|(_, c)| round3(*c)),
-        bbox: p.bbox,
-        candidates: p
-            .candidates
-            .iter()
-            .map(|c| CandidateJson {
-                text: &c.text,
-                confidence: round3(c.confidence),
-            })
-            .collect(),
-    }
-}
-
-fn round3(v: f32) -> f32 {
-    (v * 1000.0).round() / 1000.0
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("{path}: {source}")]
+    Frame {
+        path: PathBuf,
+        source: image::ImageError,
+    },
+    #[error("{folder}: {source}")]
+    Folder {
+        folder: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{folder}: no PNG or JPEG frames")]
+    NoFrames { folder: PathBuf },
+    #[error("--fps {0} must be above 0 and at most 1000")]
+    Fps(f64),
+    #[error(transparent)]
+    Recognize(#[from] RecognizeError),
+    #[error("read '{text}': {source}")]
+    Plate { text: String, source: PlateError },
+    #[error("encoding a JPEG: {0}")]
+    Jpeg(image::ImageError),
 }
 
 /// Decodes an image file into RGB, naming the file on failure.
-pub fn load_frame(path: &Path) -> Result<image::RgbImage> {
+pub fn load_frame(path: &Path) -> Result<RgbImage, ReplayError> {
+    let frame_err = |source| ReplayError::Frame {
+        path: path.to_path_buf(),
+        source,
+    };
     let img = image::ImageReader::open(path)
-        .with_context(|| format!("{}", path.display()))?
+        .map_err(|e| frame_err(image::ImageError::IoError(e)))?
         .with_guessed_format()
-        .with_context(|| format!("{}", path.display()))?
+        .map_err(|e| frame_err(image::ImageError::IoError(e)))?
         .decode()
-        .with_context(|| format!("{}: not a PNG or JPEG image it can decode", path.display()))?;
+        .map_err(frame_err)?;
     Ok(img.into_rgb8())
 }
 
-/// `alpr-node recognize`: one line per image, JSON or for people.
-pub fn recognize_files(images: &[PathBuf], json: bool) -> Result<()> {
-    let recognizer = Recognizer::shipped()?;
-    let mut out = std::io::stdout().lock();
-    for path in images {
-        let t0 = Instant::now();
-        let frame = load_frame(path)?;
-        let t1 = Instant::now();
-        let plates = recognizer.recognize(&frame)?;
-        let ms = t1.elapsed().as_secs_f64() * 1000.0;
-        let decode_ms = (t1 - t0).as_secs_f64() * 1000.0;
-        if json {
-            let line = ImageJson {
-                file: path.display().to_string(),
-                ms: (ms * 100.0).round() / 100.0,
-                decode_ms: (decode_ms * 100.0).round() / 100.0,
-                plates: plates.iter().map(plate_json).collect(),
-            };
-            writeln!(out, "{}", serde_json::to_string(&line)?)?;
-        } else if plates.is_empty() {
-            writeln!(out, "{}: no plate ({ms:.1} ms)", path.display())?;
-        } else {
-            for p in &plates {
-                let region = p
-                    .region
-                    .as_ref()
-                    .map(|(r, c)| format!(" {r} {:.0}%", c * 100.0))
-                    .unwrap_or_default();
-                let others: Vec<&str> = p
-                    .candidates
-                    .iter()
-                    .skip(1)
-                    .map(|c| c.text.as_str())
-                    .collect();
-                writeln!(
-                    out,
-                    "{}: {} {:.0}%{region} at {:?} ({ms:.1} ms){}",
-                    path.display(),
-                    p.text,
-                    p.confidence * 100.0,
-                    p.bbox,
-                    if others.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" or {}", others.join(", "))
-                    }
-                )?;
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Frame files in a folder (PNG or JPEG), in name order: the capture order.
-pub fn frame_files(folder: &Path) -> Result<Vec<PathBuf>> {
+pub fn frame_files(folder: &Path) -> Result<Vec<PathBuf>, ReplayError> {
+    let folder_err = |source| ReplayError::Folder {
+        folder: folder.to_path_buf(),
+        source,
+    };
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(folder).with_context(|| format!("{}", folder.display()))? {
-        let path = entry
-            .with_context(|| format!("{}", folder.display()))?
-            .path();
+    for entry in std::fs::read_dir(folder).map_err(folder_err)? {
+        let path = entry.map_err(folder_err)?.path();
         let ext = path
             .extension()
             .and_then(|e| e.to_str())
@@ -144,7 +69,9 @@ pub fn frame_files(folder: &Path) -> Result<Vec<PathBuf>> {
     }
     files.sort();
     if files.is_empty() {
-        anyhow::bail!("{}: no PNG or JPEG frames", folder.display());
+        return Err(ReplayError::NoFrames {
+            folder: folder.to_path_buf(),
+        });
     }
     Ok(files)
 }
@@ -177,20 +104,21 @@ const CROP_MARGIN: f32 = 0.15;
 const OVERVIEW_WIDTH: u32 = 640;
 
 /// Runs the frames through recognition and tracking; each finished read is
-/// handed to `on_read` as a capture ready to seal, in the order vehicles left.
-pub fn replay(
+/// handed to `on_read` as a capture ready to seal, in the order vehicles
+/// left. The first error, the replay's or `on_read`'s, ends it.
+pub fn replay<E: From<ReplayError>>(
     files: &[PathBuf],
     options: &ReplayOptions,
     progress: &indicatif::ProgressBar,
-    mut on_read: impl FnMut(Timestamp, Capture) -> Result<()>,
-) -> Result<ReplayStats> {
+    mut on_read: impl FnMut(Timestamp, Capture) -> Result<(), E>,
+) -> Result<ReplayStats, E> {
     if !(options.fps > 0.0 && options.fps <= 1000.0) {
-        anyhow::bail!("--fps {} must be above 0 and at most 1000", options.fps);
+        return Err(ReplayError::Fps(options.fps).into());
     }
-    let recognizer = Recognizer::shipped()?;
+    let recognizer = Recognizer::shipped().map_err(ReplayError::from)?;
     let mut tracker: Tracker<Shot> = Tracker::new(TrackConfig::default());
     let mut stats = ReplayStats::default();
-    let mut emit = |read: TrackedRead<Shot>, stats: &mut ReplayStats| -> Result<()> {
+    let mut emit = |read: TrackedRead<Shot>, stats: &mut ReplayStats| -> Result<(), E> {
         stats.reads += 1;
         let capture = capture_of(&read, &options.camera)?;
         on_read(read.at, capture)
@@ -199,7 +127,7 @@ pub fn replay(
         let at = Timestamp(options.start.0 + (i as f64 * 1000.0 / options.fps).round() as i64);
         let frame = Arc::new(load_frame(path)?);
         let t = Instant::now();
-        let plates = recognizer.recognize(&frame)?;
+        let plates = recognizer.recognize(&frame).map_err(ReplayError::from)?;
         stats.recognize_ms += t.elapsed().as_secs_f64() * 1000.0;
         stats.frames += 1;
         stats.sightings += plates.len();
@@ -217,7 +145,7 @@ pub fn replay(
 
 /// The read as the store takes it: text, confidences, region, the plate crop
 /// and a reduced overview of the best frame, both JPEG.
-fn capture_of(read: &TrackedRead<Shot>, camera: &str) -> Result<Capture> {
+fn capture_of(read: &TrackedRead<Shot>, camera: &str) -> Result<Capture, ReplayError> {
     let frame = &read.best;
     let [x, y, w, h] = read.best_bbox;
     let mx = (w as f32 * CROP_MARGIN) as u32;
@@ -239,7 +167,10 @@ fn capture_of(read: &TrackedRead<Shot>, camera: &str) -> Result<Capture> {
         (**frame).clone()
     };
     Ok(Capture {
-        plate: PlateText::parse(&read.text)?,
+        plate: PlateText::parse(&read.text).map_err(|source| ReplayError::Plate {
+            text: read.text.clone(),
+            source,
+        })?,
         region: read.region.as_ref().map(|(code, confidence)| Region {
             code: code.clone(),
             confidence: *confidence,
@@ -253,8 +184,10 @@ fn capture_of(read: &TrackedRead<Shot>, camera: &str) -> Result<Capture> {
     })
 }
 
-fn jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>> {
+fn jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>, ReplayError> {
     let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality).encode_image(img)?;
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(img)
+        .map_err(ReplayError::Jpeg)?;
     Ok(out)
 }

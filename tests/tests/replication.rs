@@ -171,10 +171,6 @@ fn malformed_replayed_and_impostor_messages_are_refused() {
     let car = f.path("car-1");
     let daemon = Daemon::start(&f.path("station-1"), &["--listen", "127.0.0.1:0"]);
     let addr: std::net::SocketAddr = daemon.addr().parse().unwrap();
-    let me = Node::open(std::path::Path::new(&car), NODE_PASSPHRASE.as_bytes())
-        .unwrap()
-        .node_key
-        .id();
     let hello = |role| {
         encode_frame(&SyncMessage::Hello {
             role,
