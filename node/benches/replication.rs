@@ -231,11 +231,14 @@ fn main() {
         bytes.push(summary.wire_tx + summary.wire_rx);
     }
     times.sort_by(f64::total_cmp);
+    bytes.sort_unstable();
     println!(
-        "re-sync with nothing new: median {:.1} ms, max {:.1} ms (handshake included); {} bytes on the wire both ways",
+        "re-sync with nothing new, 10 meetings: median {:.1} ms, max {:.1} ms (handshake included); bytes on the wire both ways: median {}, min {}, max {}",
         times[times.len() / 2],
         times[times.len() - 1],
-        bytes[0]
+        bytes[bytes.len() / 2],
+        bytes[0],
+        bytes[bytes.len() - 1]
     );
 
     // A daemon meeting the same station again keeps its endpoint and

@@ -284,6 +284,31 @@ impl ChangeSignature {
     }
 }
 
+/// What a Hello says of the policy document: enough to tell equal documents.
+pub type PolicyDigest = [u8; 16];
+
+/// The first 16 bytes of SHA-256 over "ALPRPHD1" and the sorted heads; all
+/// zeros for a node without a policy document. Only equality is asked of it
+/// (a differing document starts automerge's own sync, which carries heads),
+/// and 16 bytes instead of 32 per head cross the link at every meeting.
+pub fn policy_digest(heads: &[[u8; 32]]) -> PolicyDigest {
+    use sha2::{Digest, Sha256};
+    if heads.is_empty() {
+        return [0; 16];
+    }
+    let mut sorted = heads.to_vec();
+    sorted.sort_unstable();
+    let mut hash = Sha256::new();
+    hash.update(b"ALPRPHD1");
+    for head in &sorted {
+        hash.update(head);
+    }
+    let full = hash.finalize();
+    let mut out = [0; 16];
+    out.copy_from_slice(&full[..16]);
+    out
+}
+
 /// Most change signatures (and certificates) one policy message may carry.
 pub const POLICY_SIGNATURES_MAX: usize = 100_000;
 
@@ -296,8 +321,9 @@ pub enum SyncMessage {
         #[serde(with = "compact_vectors")]
         vectors: BTreeMap<Collection, VersionVector>,
         hotlists: BTreeMap<String, HotlistHead>,
-        /// The heads of the policy document (automerge change hashes, sorted).
-        policy: Vec<[u8; 32]>,
+        /// A digest of the policy document's heads ([`policy_digest`]):
+        /// equal digests mean equal documents, and no `Policy` messages follow.
+        policy: PolicyDigest,
     },
     Batch(Batch),
     /// The receiver stored a batch; its vector now.
@@ -470,7 +496,7 @@ impl SyncSession {
             role,
             vectors: local.clone(),
             hotlists: lists.clone(),
-            policy: policy_heads.clone(),
+            policy: policy_digest(&policy_heads),
         };
         (
             SyncSession {
@@ -723,7 +749,7 @@ impl SyncSession {
                 }
                 self.peer_lists = hotlists;
                 // Same policy heads: the documents are equal, no sync needed.
-                self.policy_matched = policy == self.policy_heads;
+                self.policy_matched = policy == policy_digest(&self.policy_heads);
                 if !self.policy_matched {
                     out.push(Output::StartPolicySync);
                 }
@@ -883,6 +909,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn policy_digest_tells_documents_apart_in_any_head_order() {
+        let (a, b) = ([1u8; 32], [2u8; 32]);
+        assert_eq!(policy_digest(&[]), [0; 16]);
+        assert_eq!(policy_digest(&[a, b]), policy_digest(&[b, a]));
+        assert_ne!(policy_digest(&[a]), policy_digest(&[a, b]));
+        assert_ne!(policy_digest(&[a]), [0; 16]);
+    }
+
+    #[test]
     fn compact_vectors_round_trip_and_refuse_an_index_outside_the_table() {
         let a = NodeId([1; 32]);
         let b = NodeId([2; 32]);
@@ -900,11 +935,11 @@ mod tests {
             role: Role::Station,
             vectors,
             hotlists: BTreeMap::new(),
-            policy: vec![],
+            policy: [0; 16],
         };
         let bytes = postcard::to_allocvec(&hello).expect("encode");
         // Each origin once: two ids, not three.
-        assert!(bytes.len() < 2 * 32 + 32, "{} bytes", bytes.len());
+        assert!(bytes.len() < 2 * 32 + 32 + 16, "{} bytes", bytes.len());
         let back: SyncMessage = postcard::from_bytes(&bytes).expect("decode");
         assert_eq!(back, hello);
 

@@ -258,7 +258,7 @@ fn a_car_refuses_reads_sent_to_it() {
             role: Role::Vehicle,
             vectors: BTreeMap::new(),
             hotlists: BTreeMap::new(),
-            policy: vec![],
+            policy: [0; 16],
         },
         &source,
     )
@@ -296,7 +296,7 @@ fn a_peer_must_be_who_the_handshake_said() {
                 role: Role::Station,
                 vectors: BTreeMap::new(),
                 hotlists: BTreeMap::new(),
-                policy: vec![],
+                policy: [0; 16],
             },
             &Node::default(),
         )
@@ -320,7 +320,7 @@ fn batches_that_are_not_runs_are_refused() {
                 role: Role::Vehicle,
                 vectors: BTreeMap::new(),
                 hotlists: BTreeMap::new(),
-                policy: vec![],
+                policy: [0; 16],
             },
             &Node::default(),
         )
@@ -377,7 +377,7 @@ fn a_peer_that_owes_an_answer_and_goes_silent_stalls_the_session() {
                 role: Role::Station,
                 vectors: BTreeMap::new(),
                 hotlists: BTreeMap::new(),
-                policy: vec![],
+                policy: [0; 16],
             },
             &car,
         )
@@ -420,7 +420,7 @@ fn a_run_may_not_claim_past_the_hello_nor_a_car_vouch_for_others() {
                 role: Role::Vehicle,
                 vectors: vectors.clone(),
                 hotlists: BTreeMap::new(),
-                policy: vec![],
+                policy: [0; 16],
             },
             &Node::default(),
         )

@@ -176,7 +176,7 @@ fn malformed_replayed_and_impostor_messages_are_refused() {
             role,
             vectors: Default::default(),
             hotlists: Default::default(),
-            policy: vec![],
+            policy: [0; 16],
         })
         .unwrap()
     };
