@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use alpr_node::recognize::{PlateRead, Recognizer};
+use alpr_node::track::edit_distance;
 use alpr_sim::scene::{self, Placement, Plate};
 use image::{Rgb, RgbImage};
 use rand::rngs::StdRng;
@@ -66,23 +67,6 @@ fn crops(dir: &Path, br: bool) -> Vec<Crop> {
     out
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (row[j + 1] + 1)
-                .min(row[j] + 1)
-                .min(prev + (ca != *cb) as usize);
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
 fn reader_accuracy(recognizer: &Recognizer, name: &str, set: &[Crop]) {
     if set.is_empty() {
         println!("{name}: no data, skipped");
@@ -114,7 +98,7 @@ fn reader_accuracy(recognizer: &Recognizer, name: &str, set: &[Crop]) {
 fn paste(frame: &mut RgbImage, plate: &RgbImage, at: Placement) {
     let (s, c) = at.angle_deg.to_radians().sin_cos();
     let scale = plate.width() as f32 / at.width;
-    let [bx, by, bw, bh] = at.bounds_for(plate.height() as f32 / scale);
+    let [bx, by, bw, bh] = at.bounds_with_height(plate.height() as f32 / scale);
     for y in (by as i64).max(0)..((by + bh) as i64).min(frame.height() as i64) {
         for x in (bx as i64).max(0)..((bx + bw) as i64).min(frame.width() as i64) {
             let dx = x as f32 + 0.5 - at.cx;
@@ -131,19 +115,6 @@ fn paste(frame: &mut RgbImage, plate: &RgbImage, at: Placement) {
             let p = plate.get_pixel(u as u32, v as u32);
             frame.put_pixel(x as u32, y as u32, Rgb(p.0));
         }
-    }
-}
-
-trait Bounds {
-    fn bounds_for(&self, height: f32) -> [f32; 4];
-}
-
-impl Bounds for Placement {
-    fn bounds_for(&self, height: f32) -> [f32; 4] {
-        let (s, c) = self.angle_deg.to_radians().sin_cos();
-        let bw = self.width * c.abs() + height * s.abs();
-        let bh = self.width * s.abs() + height * c.abs();
-        [self.cx - bw / 2.0, self.cy - bh / 2.0, bw, bh]
     }
 }
 
@@ -296,7 +267,8 @@ fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
             };
             let mut frame = bg.clone();
             paste(&mut frame, &plate, at);
-            let truth = at.bounds_for(at.width * plate.height() as f32 / plate.width() as f32);
+            let truth =
+                at.bounds_with_height(at.width * plate.height() as f32 / plate.width() as f32);
             let plates = timing.time(|| recognizer.recognize(&frame).expect("recognize"));
             found += hits(&plates, truth) as usize;
             exact += plates.iter().any(|p| p.text == crop.text) as usize;

@@ -310,7 +310,8 @@ fn intersects(a: [u32; 4], b: [u32; 4]) -> bool {
     a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3]
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+/// Levenshtein distance between two texts (the tracker's "nearly the same plate").
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

@@ -31,7 +31,12 @@ pub struct Placement {
 impl Placement {
     /// The axis-aligned box around the placed plate: `[x, y, w, h]`.
     pub fn bounds(&self) -> [f32; 4] {
-        let (w, h) = (self.width, self.width / 2.0);
+        self.bounds_with_height(self.width / 2.0)
+    }
+
+    /// The same for a plate of another shape, `height` pixels tall.
+    pub fn bounds_with_height(&self, height: f32) -> [f32; 4] {
+        let (w, h) = (self.width, height);
         let (s, c) = self.angle_deg.to_radians().sin_cos();
         let bw = w * c.abs() + h * s.abs();
         let bh = w * s.abs() + h * c.abs();
