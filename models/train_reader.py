@@ -102,7 +102,7 @@ def negative(rng, scenes):
 
 
 class Reader(nn.Module):
-    def __init__(self, batch_norm=True):
+    def __init__(self, batch_norm=True, dropout=0.0):
         super().__init__()
 
         def norm(c):
@@ -120,6 +120,9 @@ class Reader(nn.Module):
             *block(128, 192), *block(192, 192), nn.MaxPool2d((2, 1)),  # 2 x 32
             nn.Conv2d(192, 256, (2, 1)), norm(256), nn.ReLU(inplace=True),  # 1 x 32
         )
+        # Dropout before the recurrent layer (training only; nothing is
+        # exported): the reader learns the real crops by heart otherwise.
+        self.dropout = nn.Dropout(dropout)
         self.rnn = nn.LSTM(256, 128, bidirectional=True)
         self.chars = nn.Linear(256, len(CHARSET) + 1)
         self.region = nn.Sequential(nn.Linear(256, 128), nn.ReLU(inplace=True),
@@ -128,12 +131,12 @@ class Reader(nn.Module):
     def forward(self, image):
         f = self.features(image).squeeze(2)     # N x 256 x T
         region = self.region(f.mean(dim=2))
-        seq = f.permute(2, 0, 1)                # T x N x 256
+        seq = self.dropout(f).permute(2, 0, 1)  # T x N x 256
         out, _ = self.rnn(seq)
         return F.log_softmax(self.chars(out), dim=2), region
 
 
-def load_onnx(path):
+def load_onnx(path, dropout=0.0):
     """A Reader without batch norms holding the weights of an exported reader.onnx.
 
     The exporter folds each batch norm into its convolution and stores LSTM
@@ -144,7 +147,7 @@ def load_onnx(path):
 
     graph = onnx.load(path).graph
     weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in graph.initializer}
-    model = Reader(batch_norm=False)
+    model = Reader(batch_norm=False, dropout=dropout)
     convs = [m for m in model.features if isinstance(m, nn.Conv2d)]
     conv_nodes = [n for n in graph.node if n.op_type == "Conv"]
     assert len(convs) == len(conv_nodes), "reader.onnx has a different architecture"
@@ -220,7 +223,27 @@ def evaluate(model, items):
             "region": region_ok / max(1, region_n)}
 
 
-def batch(rng, real, size, real_share, scenes=(), negative_share=0.0):
+def real_augment(img, rng, strong):
+    """A real crop seen anew: degraded as a road camera would, and (strong)
+    seen through another sensor's colour response and at another aspect,
+    with part of a band cut off, as a detector's box can."""
+    if not strong:
+        return synth.degrade(img, rng) if rng.random() < 0.5 else img
+    if rng.random() < 0.5:
+        r, g, b = (rng.uniform(0.05, 1.0) for _ in range(3))
+        total = r + g + b
+        img = img.convert("L", (r / total, g / total, b / total, 0)).convert("RGB")
+    if rng.random() < 0.5:
+        w, h = img.size
+        top, bottom = int(h * rng.uniform(0, 0.18)), int(h * rng.uniform(0, 0.15))
+        img = img.crop((0, top, w, h - bottom))
+    if rng.random() < 0.3:
+        w, h = img.size
+        img = img.resize((max(8, int(w * rng.uniform(0.7, 1.3))), h), Image.BILINEAR)
+    return synth.degrade(img, rng) if rng.random() < 0.8 else img
+
+
+def batch(rng, real, size, real_share, scenes=(), negative_share=0.0, strong=False):
     items = []
     for _ in range(size):
         if scenes and rng.random() < negative_share:
@@ -228,7 +251,7 @@ def batch(rng, real, size, real_share, scenes=(), negative_share=0.0):
             continue
         if real and rng.random() < real_share:
             img, region, text = rng.choice(real)
-            img = synth.degrade(img, rng) if rng.random() < 0.5 else img
+            img = real_augment(img, rng, strong)
         else:
             img, region, text = synth.sample(rng)
         items.append((img, region, text))
@@ -242,15 +265,16 @@ def batch(rng, real, size, real_share, scenes=(), negative_share=0.0):
 class Batches(torch.utils.data.IterableDataset):
     """Endless training batches; each data-loader worker renders its own."""
 
-    def __init__(self, real, size, real_share, seed, scenes, negative_share):
+    def __init__(self, real, size, real_share, seed, scenes, negative_share, strong):
         self.real, self.size, self.real_share, self.seed = real, size, real_share, seed
-        self.scenes, self.negative_share = scenes, negative_share
+        self.scenes, self.negative_share, self.strong = scenes, negative_share, strong
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
         rng = random.Random(self.seed * 1000 + (info.id if info else 0))
         while True:
-            yield batch(rng, self.real, self.size, self.real_share, self.scenes, self.negative_share)
+            yield batch(rng, self.real, self.size, self.real_share, self.scenes, self.negative_share,
+                        self.strong)
 
 
 def main():
@@ -269,6 +293,9 @@ def main():
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--init", help="start from a reader.onnx (weights) or a checkpoint.pt written by an earlier run")
     ap.add_argument("--lr", type=float, default=2e-3, help="peak learning rate; decays to 1/50 of it by a cosine over the run")
+    ap.add_argument("--dropout", type=float, default=0.0, help="dropout before the recurrent layer")
+    ap.add_argument("--strong-real", action="store_true",
+                    help="augment real crops harder: colour response, cut bands, aspect")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -286,13 +313,13 @@ def main():
         neg_rng = random.Random(20_000)
         val["negatives"] = [negative(neg_rng, val_scenes) for _ in range(1000)]
     if args.init and args.init.endswith(".onnx"):
-        model = load_onnx(args.init)
+        model = load_onnx(args.init, args.dropout)
     elif args.init:
         state = torch.load(args.init)
-        model = Reader(batch_norm=state["batch_norm"])
+        model = Reader(batch_norm=state["batch_norm"], dropout=args.dropout)
         model.load_state_dict(state["model"])
     else:
-        model = Reader()
+        model = Reader(dropout=args.dropout)
     batch_norm = any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
     model = model.to(args.device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
@@ -303,7 +330,8 @@ def main():
     deadline = start + args.minutes * 60
     step = 0
     loader = iter(torch.utils.data.DataLoader(
-        Batches(train_real, args.batch, args.real_share, args.seed, train_scenes, args.negative_share),
+        Batches(train_real, args.batch, args.real_share, args.seed, train_scenes, args.negative_share,
+                args.strong_real),
         batch_size=None,
         num_workers=args.workers, persistent_workers=args.workers > 0))
     while time.time() < deadline:

@@ -194,34 +194,39 @@ impl PlateBox {
         }
     }
 
-    /// The deskewed plate as `h x w` grey values in [0, 1]. Each output pixel
-    /// averages a few samples when shrinking, as the resize in training does.
+    /// The deskewed plate as `h x w` grey values in [0, 1]. The plate is
+    /// first cut out level at about its own size in the frame, then resized
+    /// with the triangle filter, whose support widens with the reduction:
+    /// the resize the reader trained with (PIL's bilinear). A plain average
+    /// of a few samples read 3 points fewer real US crops.
     fn crop(&self, gray: &Gray, w: usize, h: usize) -> Vec<f32> {
+        // At most 6x the reader's input each way (768 x 192): a plate
+        // filling a close-up frame gains nothing from more pixels, and the
+        // cut stays cheap. Road plates (up to 300 x 150) are cut whole.
+        let nw = (self.width.round() as usize).clamp(1, 6 * w);
+        let nh = (self.height.round() as usize).clamp(1, 6 * h);
         let (s, c) = self.angle.sin_cos();
-        let step_x = self.width / w as f32;
-        let step_y = self.height / h as f32;
-        let nx = (step_x.ceil() as usize).clamp(1, 4);
-        let ny = (step_y.ceil() as usize).clamp(1, 4);
-        let mut out = Vec::with_capacity(w * h);
-        for j in 0..h {
-            for i in 0..w {
-                let mut acc = 0.0;
-                for sj in 0..ny {
-                    for si in 0..nx {
-                        // Plate coordinates from the centre, then rotated into the frame.
-                        let u =
-                            (i as f32 + (si as f32 + 0.5) / nx as f32) * step_x - self.width / 2.0;
-                        let v =
-                            (j as f32 + (sj as f32 + 0.5) / ny as f32) * step_y - self.height / 2.0;
-                        let x = self.cx + c * u - s * v - 0.5;
-                        let y = self.cy + s * u + c * v - 0.5;
-                        acc += gray.sample(x, y);
-                    }
-                }
-                out.push(acc / (nx * ny) as f32 / 255.0);
-            }
+        let (step_x, step_y) = (self.width / nw as f32, self.height / nh as f32);
+        let mut level = image::GrayImage::new(nw as u32, nh as u32);
+        for (i, j, px) in level.enumerate_pixels_mut() {
+            // Plate coordinates from the centre, then rotated into the frame.
+            let u = (i as f32 + 0.5) * step_x - self.width / 2.0;
+            let v = (j as f32 + 0.5) * step_y - self.height / 2.0;
+            let x = self.cx + c * u - s * v - 0.5;
+            let y = self.cy + s * u + c * v - 0.5;
+            px.0 = [gray.sample(x, y).round() as u8];
         }
-        out
+        let sized = image::imageops::resize(
+            &level,
+            w as u32,
+            h as u32,
+            image::imageops::FilterType::Triangle,
+        );
+        sized
+            .into_raw()
+            .into_iter()
+            .map(|v| v as f32 / 255.0)
+            .collect()
     }
 
     /// The axis-aligned box around the plate, clipped to the frame.
@@ -327,5 +332,30 @@ mod tests {
     fn overlap_is_relative_to_the_smaller_box() {
         assert_eq!(overlap([0, 0, 10, 10], [20, 20, 5, 5]), 0.0);
         assert_eq!(overlap([0, 0, 100, 100], [10, 10, 10, 10]), 1.0);
+    }
+
+    #[test]
+    fn a_level_plate_is_cut_as_training_resized_it() {
+        // A 300 x 150 "plate" of stripes and a gradient: the crop of the
+        // whole image must be the triangle-filter resize of its grey.
+        let img = image::RgbImage::from_fn(300, 150, |x, y| {
+            let v = if (x / 7) % 2 == 0 { 30 } else { 220 };
+            image::Rgb([v, (y * 255 / 150) as u8, 90])
+        });
+        let gray = Gray::from_rgb(&img);
+        let level = image::GrayImage::from_raw(300, 150, gray.pixels.clone()).unwrap();
+        let want = image::imageops::resize(&level, 128, 32, image::imageops::FilterType::Triangle);
+        let plate = PlateBox {
+            cx: 150.0,
+            cy: 75.0,
+            width: 300.0,
+            height: 150.0,
+            angle: 0.0,
+        };
+        let got = plate.crop(&gray, 128, 32);
+        assert_eq!(got.len(), 128 * 32);
+        for (g, w) in got.iter().zip(want.as_raw()) {
+            assert!((g * 255.0 - *w as f32).abs() < 0.51, "{g} vs {w}");
+        }
     }
 }
