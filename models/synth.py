@@ -60,10 +60,21 @@ COLORS = [  # (background, text)
 ]
 
 
+# Narrow bold sans faces close to the plate fonts states use (Debian:
+# fonts-liberation, fonts-urw-base35, fonts-roboto-unhinted, fonts-bebas-neue,
+# fonts-opendin, fonts-croscore, fonts-freefont-ttf, fonts-league-spartan).
+PLATE_FACES = ("LiberationSansNarrow-Bold", "NimbusSansNarrow-Bold", "RobotoCondensed-Bold",
+               "BebasNeue-Bold", "OSP-DIN", "Arimo-Bold", "FreeSansBold", "LeagueSpartan-Bold",
+               "DejaVuSansCondensed-Bold", "DejaVuSans-Bold", "DejaVuSansMono-Bold")
+
+
 def fonts():
-    found = sorted(glob.glob("/usr/share/fonts/**/*.ttf", recursive=True))
-    # Plate fonts are bold, narrow sans: prefer those; keep the rest for bands.
-    main = [f for f in found if "Bold" in f and "Oblique" not in f and "Italic" not in f]
+    found = sorted(glob.glob("/usr/share/fonts/**/*.ttf", recursive=True)
+                   + glob.glob("/usr/share/fonts/**/*.otf", recursive=True))
+    # Plate fonts are bold, narrow sans: those of PLATE_FACES the machine
+    # has, else any upright bold; every font serves the bands.
+    plate = [f for f in found if os.path.basename(f).split(".")[0] in PLATE_FACES]
+    main = plate or [f for f in found if "Bold" in f and "Oblique" not in f and "Italic" not in f]
     return (main or found), found
 
 
@@ -86,7 +97,9 @@ def fit_font(path, text, box_w, box_h):
 
 
 def draw_text_stretched(img, text, font_path, box, color, rng, emboss):
-    """Draws text filling `box` (x0, y0, x1, y1), narrowed or stretched as plates are."""
+    """Draws text filling `box` (x0, y0, x1, y1), narrowed or stretched as
+    plates are. Returns the x range of a double space in the text, if any
+    (where a plate puts its logo), else None."""
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
     font = ImageFont.truetype(font_path, max(8, int(h * 1.15)))
@@ -102,9 +115,67 @@ def draw_text_stretched(img, text, font_path, box, color, rng, emboss):
         img.paste(shadow, (px + 2, y0 + 2), layer.point(lambda v: v // 3))
     solid = Image.new("RGB", layer.size, color)
     img.paste(solid, (px, y0), layer)
+    gap = text.find("  ")
+    if gap < 0:
+        return None
+    k = scale_w / (tw + 8)
+    a = 4 + font.getlength(text[:gap]) - l
+    b = 4 + font.getlength(text[:gap + 2]) - l
+    return px + int(a * k), px + int(b * k)
 
 
-def us_plate(rng):
+def logo(img, rng, x0, x1, y0, y1, art=()):
+    """A state emblem between character groups: a sun, a star, a state
+    shape or a small picture."""
+    d = ImageDraw.Draw(img)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    r = max(3, min(x1 - x0, y1 - y0) * rng.uniform(0.35, 0.55))
+    c = tuple(rng.randint(0, 255) for _ in range(3))
+    kind = rng.choice(["sun", "star", "shape", "picture" if art else "shape"])
+    if kind == "sun":
+        for k in range(8):
+            t = k * math.pi / 4
+            d.line([(cx, cy), (cx + 1.4 * r * math.cos(t), cy + 1.4 * r * math.sin(t))],
+                   fill=c, width=max(1, int(r / 4)))
+        d.ellipse([cx - r * 0.6, cy - r * 0.6, cx + r * 0.6, cy + r * 0.6],
+                  fill=tuple(rng.randint(0, 255) for _ in range(3)))
+    elif kind == "star":
+        pts = [(cx + (r if k % 2 == 0 else r * 0.45) * math.sin(k * math.pi / 5),
+                cy - (r if k % 2 == 0 else r * 0.45) * math.cos(k * math.pi / 5)) for k in range(10)]
+        d.polygon(pts, fill=c)
+    elif kind == "shape":
+        n = rng.randint(5, 9)
+        pts = [(cx + r * rng.uniform(0.6, 1.1) * math.cos(2 * math.pi * k / n),
+                cy + r * rng.uniform(0.6, 1.1) * math.sin(2 * math.pi * k / n)) for k in range(n)]
+        d.polygon(pts, fill=c)
+    else:
+        side = int(2 * r)
+        pic = rng.choice(art)
+        px, py = rng.randint(0, max(0, pic.width - side)), rng.randint(0, max(0, pic.height - side))
+        pic = pic.crop((px, py, px + side, py + side)).convert("RGB")
+        img.paste(pic, (int(cx - r), int(cy - r)))
+
+
+def art_background(img, rng, art):
+    """A scenic plate: a washed-out picture behind the characters, or in the
+    lower part only, as many states print them."""
+    w, h = img.size
+    scene = rng.choice(art)
+    sw = min(scene.width, int(scene.height * w / h))
+    sh = int(sw * h / w)
+    x, y = rng.randint(0, scene.width - sw), rng.randint(0, scene.height - sh)
+    pic = scene.crop((x, y, x + sw, y + sh)).resize((w, h), Image.BILINEAR)
+    pic = pic.filter(ImageFilter.GaussianBlur(rng.uniform(0, 2)))
+    tint = tuple(rng.randint(60, 255) for _ in range(3))
+    pic = Image.merge("RGB", [pic.point(lambda v, t=t: int(v * t / 255)) for t in tint])
+    mask = Image.new("L", (w, h), int(255 * rng.uniform(0.25, 0.6)))
+    if rng.random() < 0.5:
+        top = int(h * rng.uniform(0.4, 0.7))
+        mask.paste(0, (0, 0, w, top))
+    return Image.composite(pic, img, mask)
+
+
+def us_plate(rng, art=()):
     w, h = 320, 160
     bg, fg = rng.choice(COLORS)
     img = Image.new("RGB", (w, h), bg)
@@ -114,6 +185,9 @@ def us_plate(rng):
             k = y / h
             c = tuple(int(bg[i] * (1 - 0.25 * k) + rng.randint(0, 40) * k) for i in range(3))
             d.line([(0, y), (w, y)], fill=c)
+    if art and rng.random() < 0.45:
+        img = art_background(img, rng, art)
+        d = ImageDraw.Draw(img)
     state = rng.choice(list(US_STATES))
     name = US_STATES[state]
     if rng.random() < 0.5:
@@ -130,9 +204,9 @@ def us_plate(rng):
         d.text(((w - (r - l)) // 2 - l, int(h * 0.86) - t), slogan, font=f, fill=fg)
     text = pattern_text(rng, rng.choice(US_PATTERNS))
     shown = text
-    if rng.random() < 0.3 and len(text) >= 6:  # a separator as plates print it
+    if rng.random() < 0.5 and len(text) >= 5:  # a separator or an emblem as plates print them
         cut = rng.randint(2, len(text) - 2)
-        shown = text[:cut] + rng.choice([" ", "-", "·"]) + text[cut:]
+        shown = text[:cut] + rng.choice([" ", "-", "·", "  ", "  ", "  "]) + text[cut:]
     left = int(w * rng.uniform(0.04, 0.1))
     right = w - int(w * rng.uniform(0.04, 0.1))
     if rng.random() < 0.25:  # stacked small characters at the left (a type code)
@@ -143,8 +217,11 @@ def us_plate(rng):
         left += int(w * 0.08)
         # The stacked characters are part of some plates' registration, not all;
         # readers are trained to report the main row only.
-    draw_text_stretched(img, shown, rng.choice(MAIN_FONTS),
-                        (left, int(h * 0.25), right, int(h * 0.8)), fg, rng, rng.random() < 0.6)
+    top, bottom = int(h * rng.uniform(0.24, 0.34)), int(h * rng.uniform(0.7, 0.8))
+    gap = draw_text_stretched(img, shown, rng.choice(MAIN_FONTS),
+                              (left, top, right, bottom), fg, rng, rng.random() < 0.6)
+    if gap:
+        logo(img, rng, gap[0], gap[1], top, bottom, art)
     for _ in range(rng.randint(0, 2)):  # registration stickers in the corners
         sx = rng.choice([int(w * 0.03), int(w * 0.82)])
         sy = rng.choice([int(h * 0.04), int(h * 0.7)])
@@ -234,8 +311,10 @@ def degrade(img, rng):
     return img
 
 
-def sample(rng, br_share=0.3):
-    plate, region, text = (br_plate if rng.random() < br_share else us_plate)(rng)
+def sample(rng, br_share=0.3, art=()):
+    """A degraded synthetic crop. `art`: grey pictures (scenes without
+    plates) for scenic plate backgrounds and emblems."""
+    plate, region, text = br_plate(rng) if rng.random() < br_share else us_plate(rng, art)
     return degrade(plate, rng), region, text
 
 

@@ -253,7 +253,7 @@ def batch(rng, real, size, real_share, scenes=(), negative_share=0.0, strong=Fal
             img, region, text = rng.choice(real)
             img = real_augment(img, rng, strong)
         else:
-            img, region, text = synth.sample(rng)
+            img, region, text = synth.sample(rng, art=scenes)
         items.append((img, region, text))
     x = torch.stack([to_tensor(img) for img, _, _ in items])
     targets = torch.tensor([CHARSET.index(c) + 1 for _, _, t in items for c in t], dtype=torch.long)
