@@ -135,14 +135,10 @@ impl Recognizer {
 
     /// Reads each plate; an unsure one whose text has a plate's length is
     /// looked at twice more (see [`SECOND_LOOK_CUT`]) and the majority kept.
-    fn read_plates(
-        &self,
-        gray: &Gray,
-        plates: &[PlateBox],
-    ) -> Result<Vec<TextRead>, RecognizeError> {
+    fn read_plates(&self, gray: &Gray, plates: &[PlateBox]) -> Result<Vec<Looked>, RecognizeError> {
         let (h, w) = self.reader.input_size();
         let crops: Vec<Vec<f32>> = plates.iter().map(|p| p.crop(gray, w, h)).collect();
-        let mut reads = self.reader.read(&crops)?;
+        let reads = self.reader.read(&crops)?;
         let lengths = self.config.text_len_min..=self.config.text_len_max;
         let plausible: Vec<usize> = (0..reads.len())
             .filter(|&i| {
@@ -158,19 +154,27 @@ impl Recognizer {
             .map(|p| p.crop(gray, w, h))
             .collect();
         let again = self.reader.read(&looks)?;
+        let mut looked: Vec<Looked> = reads
+            .into_iter()
+            .map(|read| Looked { read, first: None })
+            .collect();
         for (&i, pair) in plausible.iter().zip(again.chunks_exact(2)) {
             let [a, b] = pair else { continue };
-            let (ta, tb) = (a.text(), b.text());
-            if ta == tb && ta != reads[i].text() {
-                // Of the two that agree, the surer one speaks for them.
-                let surer = if weakest(a) >= weakest(b) { a } else { b };
-                reads[i] = surer.clone();
+            let first = &looked[i].read;
+            if let Some(better) = second_opinion(first, a, b, &self.config) {
+                let text = first.text();
+                let confidence = first.chars.iter().map(|c| c.confidence).product();
+                looked[i] = Looked {
+                    read: better.clone(),
+                    first: Some(Alternative { text, confidence }),
+                };
             }
         }
-        Ok(reads)
+        Ok(looked)
     }
 
-    fn accept(&self, plate: &PlateBox, read: TextRead, fw: u32, fh: u32) -> Option<PlateRead> {
+    fn accept(&self, plate: &PlateBox, looked: Looked, fw: u32, fh: u32) -> Option<PlateRead> {
+        let read = looked.read;
         let n = read.chars.len();
         if n < self.config.text_len_min || n > self.config.text_len_max {
             return None;
@@ -180,11 +184,20 @@ impl Recognizer {
         if confidence < self.config.char_confidence_min {
             return None;
         }
+        let mut candidates = alternatives(&read.chars, CANDIDATES_MAX);
+        // An overridden first read stays a candidate (last), so a hotlist
+        // match on it is not lost.
+        if let Some(first) = looked.first
+            && candidates.iter().all(|c| c.text != first.text)
+        {
+            candidates.truncate(CANDIDATES_MAX - 1);
+            candidates.push(first);
+        }
         Some(PlateRead {
             text: read.text(),
             confidence,
             char_confidences,
-            candidates: alternatives(&read.chars, CANDIDATES_MAX),
+            candidates,
             region: read.region,
             bbox: plate.bounds(fw, fh),
         })
@@ -204,8 +217,16 @@ impl Recognizer {
         let mut reads = self.read_plates(&gray, &[plate])?;
         reads
             .pop()
+            .map(|looked| looked.read)
             .ok_or_else(|| RecognizeError::Model("the reader returned nothing".into()))
     }
+}
+
+/// A plate's read after any second looks, and the first read's text when
+/// the second looks overrode it.
+struct Looked {
+    read: TextRead,
+    first: Option<Alternative>,
 }
 
 /// A plate's rotated rectangle in the frame.
@@ -251,13 +272,29 @@ impl PlateBox {
         let (s, c) = self.angle.sin_cos();
         let (step_x, step_y) = (self.width / nw as f32, self.height / nh as f32);
         let mut level = image::GrayImage::new(nw as u32, nh as u32);
+        // Only a plate past the cap has steps over 1: each level pixel then
+        // averages a few samples rather than alias.
+        let samples = |step: f32| {
+            if step > 1.5 {
+                (step.ceil() as usize).min(4)
+            } else {
+                1
+            }
+        };
+        let (nx, ny) = (samples(step_x), samples(step_y));
         for (i, j, px) in level.enumerate_pixels_mut() {
-            // Plate coordinates from the centre, then rotated into the frame.
-            let u = (i as f32 + 0.5) * step_x - self.width / 2.0;
-            let v = (j as f32 + 0.5) * step_y - self.height / 2.0;
-            let x = self.cx + c * u - s * v - 0.5;
-            let y = self.cy + s * u + c * v - 0.5;
-            px.0 = [gray.sample(x, y).round() as u8];
+            let mut acc = 0.0;
+            for sj in 0..ny {
+                for si in 0..nx {
+                    // Plate coordinates from the centre, then rotated into the frame.
+                    let u = (i as f32 + (si as f32 + 0.5) / nx as f32) * step_x - self.width / 2.0;
+                    let v = (j as f32 + (sj as f32 + 0.5) / ny as f32) * step_y - self.height / 2.0;
+                    let x = self.cx + c * u - s * v - 0.5;
+                    let y = self.cy + s * u + c * v - 0.5;
+                    acc += gray.sample(x, y);
+                }
+            }
+            px.0 = [(acc / (nx * ny) as f32).round() as u8];
         }
         let sized = image::imageops::resize(
             &level,
@@ -303,6 +340,22 @@ impl PlateBox {
             (y1 - y0).max(1.0) as u32,
         ]
     }
+}
+
+/// What two second looks `a` and `b` say against the `first` read: the surer
+/// of them when they agree on another text, and only if that text would
+/// itself be reported (so a second look never loses a plate the first read
+/// had).
+fn second_opinion<'a>(
+    first: &TextRead,
+    a: &'a TextRead,
+    b: &'a TextRead,
+    config: &RecognizeConfig,
+) -> Option<&'a TextRead> {
+    let surer = if weakest(a) >= weakest(b) { a } else { b };
+    let reportable = (config.text_len_min..=config.text_len_max).contains(&surer.chars.len())
+        && weakest(surer) >= config.char_confidence_min;
+    (a.text() == b.text() && surer.text() != first.text() && reportable).then_some(surer)
 }
 
 /// A read's weakest character confidence (1 for no characters).
@@ -438,5 +491,64 @@ mod tests {
         let bottom = p.cut(0.0, 0.1);
         assert!((bottom.cx - 101.0).abs() < 1e-4 && (bottom.cy - 50.0).abs() < 1e-4);
         assert_eq!(bottom.width, 40.0);
+    }
+
+    fn read(text: &str, confidence: f32) -> TextRead {
+        TextRead {
+            chars: text.chars().map(|c| ch(c, confidence, None)).collect(),
+            region: None,
+        }
+    }
+
+    #[test]
+    fn second_looks_override_only_when_they_agree_on_a_reportable_text() {
+        let config = RecognizeConfig::default();
+        let first = read("355OCT", 0.7);
+        // Both looks agree on another text: the surer one wins.
+        let (a, b) = (read("3550CT", 0.8), read("3550CT", 0.9));
+        assert!(std::ptr::eq(
+            second_opinion(&first, &a, &b, &config).unwrap(),
+            &b
+        ));
+        // They disagree: the first read stands.
+        assert!(second_opinion(&first, &a, &read("355OCT", 0.9), &config).is_none());
+        // They agree on a text too short, or too unsure, to report.
+        let short = read("35", 0.95);
+        assert!(second_opinion(&first, &short, &short, &config).is_none());
+        let unsure = read("3550CT", 0.5);
+        assert!(second_opinion(&first, &unsure, &unsure, &config).is_none());
+        // They agree with the first read: nothing to change.
+        assert!(second_opinion(&first, &first, &first, &config).is_none());
+    }
+
+    #[test]
+    fn an_overridden_first_read_stays_a_candidate() {
+        let recognizer = Recognizer::shipped().unwrap();
+        let plate = PlateBox {
+            cx: 100.0,
+            cy: 100.0,
+            width: 120.0,
+            height: 60.0,
+            angle: 0.0,
+        };
+        let mut chars = read("3550CT", 0.9).chars;
+        for c in &mut chars {
+            c.second = Some(('8', 0.05));
+        }
+        let looked = Looked {
+            read: TextRead {
+                chars,
+                region: None,
+            },
+            first: Some(Alternative {
+                text: "355OCT".into(),
+                confidence: 0.1,
+            }),
+        };
+        let plate = recognizer.accept(&plate, looked, 640, 480).unwrap();
+        assert_eq!(plate.text, "3550CT");
+        assert_eq!(plate.candidates.len(), CANDIDATES_MAX);
+        assert_eq!(plate.candidates[0].text, "3550CT");
+        assert_eq!(plate.candidates.last().unwrap().text, "355OCT");
     }
 }
