@@ -139,6 +139,12 @@ fn paste(frame: &mut RgbImage, plate: &RgbImage, at: Placement) {
     }
 }
 
+/// A plate-free scene as a 1280x720 frame.
+fn scene_frame(path: &Path) -> RgbImage {
+    let bg = image::open(path).expect("scene decodes").into_rgb8();
+    image::imageops::resize(&bg, 1280, 720, image::imageops::FilterType::Triangle)
+}
+
 fn hits(found: &[PlateRead], truth: [f32; 4]) -> bool {
     let (cx, cy) = (truth[0] + truth[2] / 2.0, truth[1] + truth[3] / 2.0);
     found.iter().any(|p| {
@@ -286,8 +292,7 @@ fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
         let (mut detected, mut loose_exact) = (0, 0);
         let mut n = 0;
         for (i, path) in scenes.iter().enumerate() {
-            let bg = image::open(path).expect("scene decodes").into_rgb8();
-            let bg = image::imageops::resize(&bg, 1280, 720, image::imageops::FilterType::Triangle);
+            let bg = scene_frame(path);
             let alone = timing.time(|| recognizer.recognize(&bg).expect("recognize"));
             bg_false += alone.len();
             let crop = &us[i % us.len()];
@@ -330,15 +335,12 @@ fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
             bg_false as f64 / n as f64
         );
 
-        // 4. Each held-out US crop on a vehicle approaching through a scene:
+        // 3b. Each held-out US crop on a vehicle approaching through a scene:
         // 5 frames at 10 frames/s, 110 to 260 px wide, tracked into reads.
         let mut approaching = Timing(Vec::new());
         let (mut vehicles, mut exact, mut one_right, mut wrong) = (0, 0, 0, 0);
         for (i, crop) in us.iter().enumerate() {
-            let bg = image::open(&scenes[i % scenes.len()]).expect("scene decodes");
-            let bg = bg
-                .resize_exact(1280, 720, image::imageops::FilterType::Triangle)
-                .into_rgb8();
+            let bg = scene_frame(&scenes[i % scenes.len()]);
             let plate = image::open(&crop.file).expect("crop decodes").into_rgb8();
             let (cx, cy) = (
                 rng.random_range(300.0..980.0),
