@@ -243,14 +243,20 @@ def real_augment(img, rng, strong):
     return synth.degrade(img, rng) if rng.random() < 0.8 else img
 
 
-def batch(rng, real, size, real_share, scenes=(), negative_share=0.0, strong=False):
+def batch(rng, real, size, real_share, scenes=(), negative_share=0.0, strong=False, us_share=None):
+    """`real` is (US crops, BR crops); `us_share` is how often a real crop is
+    drawn from the US ones (None: in proportion to their numbers)."""
+    us, br = real
+    if us_share is None:
+        us_share = len(us) / max(1, len(us) + len(br))
     items = []
     for _ in range(size):
         if scenes and rng.random() < negative_share:
             items.append(negative(rng, scenes))
             continue
-        if real and rng.random() < real_share:
-            img, region, text = rng.choice(real)
+        if (us or br) and rng.random() < real_share:
+            pool = us if us and (not br or rng.random() < us_share) else br
+            img, region, text = rng.choice(pool)
             img = real_augment(img, rng, strong)
         else:
             img, region, text = synth.sample(rng, art=scenes)
@@ -265,16 +271,27 @@ def batch(rng, real, size, real_share, scenes=(), negative_share=0.0, strong=Fal
 class Batches(torch.utils.data.IterableDataset):
     """Endless training batches; each data-loader worker renders its own."""
 
-    def __init__(self, real, size, real_share, seed, scenes, negative_share, strong):
+    def __init__(self, real, size, real_share, seed, scenes, negative_share, strong, us_share):
         self.real, self.size, self.real_share, self.seed = real, size, real_share, seed
         self.scenes, self.negative_share, self.strong = scenes, negative_share, strong
+        self.us_share = us_share
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
         rng = random.Random(self.seed * 1000 + (info.id if info else 0))
         while True:
             yield batch(rng, self.real, self.size, self.real_share, self.scenes, self.negative_share,
-                        self.strong)
+                        self.strong, self.us_share)
+
+
+def save_checkpoint(path, model, ema, batch_norm, step):
+    # With averaging, the averaged weights are what a later run starts from.
+    weights = (ema.module if ema is not None else model).state_dict()
+    torch.save({"model": {k: v.cpu() for k, v in weights.items()}, "batch_norm": batch_norm,
+                "step": step}, path)
+    if ema is not None:
+        torch.save({"model": {k: v.cpu() for k, v in model.state_dict().items()},
+                    "batch_norm": batch_norm, "step": step}, path.replace(".pt", "-trained.pt"))
 
 
 def main():
@@ -296,12 +313,17 @@ def main():
     ap.add_argument("--dropout", type=float, default=0.0, help="dropout before the recurrent layer")
     ap.add_argument("--strong-real", action="store_true",
                     help="augment real crops harder: colour response, cut bands, aspect")
+    ap.add_argument("--us-share", type=float,
+                    help="how often a real crop is drawn from the US set (default: by the sets' sizes)")
+    ap.add_argument("--ema", type=float, default=0.0,
+                    help="evaluate and export an exponential moving average of the weights with this "
+                         "decay (e.g. 0.999); 0 exports the weights as trained")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
 
-    train_real = real_set(args.data, "plates-real-us", False) + real_set(args.data, "plates-real-br", False)
+    train_real = (real_set(args.data, "plates-real-us", False), real_set(args.data, "plates-real-br", False))
     val = {
         "real_us": real_set(args.data, "plates-real-us", True),
         "real_br": real_set(args.data, "plates-real-br", True),
@@ -323,6 +345,12 @@ def main():
     batch_norm = any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
     model = model.to(args.device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    # The average of the last thousand or so steps reads better than the
+    # weights of any one step: small real sets make single steps noisy.
+    ema = None
+    if args.ema > 0:
+        ema = torch.optim.swa_utils.AveragedModel(
+            model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(args.ema), use_buffers=True)
     checkpoint = os.path.join(args.out, "checkpoint.pt")
     saved = time.time()
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
@@ -331,7 +359,7 @@ def main():
     step = 0
     loader = iter(torch.utils.data.DataLoader(
         Batches(train_real, args.batch, args.real_share, args.seed, train_scenes, args.negative_share,
-                args.strong_real),
+                args.strong_real, args.us_share),
         batch_size=None,
         num_workers=args.workers, persistent_workers=args.workers > 0))
     while time.time() < deadline:
@@ -348,16 +376,26 @@ def main():
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
+        if ema is not None:
+            ema.update_parameters(model)
         step += 1
         if step % 200 == 0:
             print(f"step {step} loss {loss.item():.3f} {time.time() - start:.0f}s", flush=True)
         if time.time() - saved > 300:
-            torch.save({"model": model.state_dict(), "batch_norm": batch_norm, "step": step}, checkpoint)
+            save_checkpoint(checkpoint, model, ema, batch_norm, step)
             saved = time.time()
+    save_checkpoint(checkpoint, model, ema, batch_norm, step)
+    if ema is not None:
+        trained = model.cpu()
+        metrics_trained = {name: evaluate(trained, items) for name, items in val.items()}
+        print("as trained, before averaging:", json.dumps(metrics_trained), flush=True)
+        model = ema.module
     model = model.cpu().eval()
-    torch.save({"model": model.state_dict(), "batch_norm": batch_norm, "step": step}, checkpoint)
     metrics = {name: evaluate(model, items) for name, items in val.items()}
     metrics["steps"] = step
+    if ema is not None:
+        metrics["ema_decay"] = args.ema
+        metrics["as_trained"] = metrics_trained
     metrics["minutes"] = round((time.time() - start) / 60, 1)
     metrics["parameters"] = sum(p.numel() for p in model.parameters())
     print(json.dumps(metrics, indent=2))

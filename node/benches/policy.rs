@@ -180,6 +180,7 @@ fn main() {
                 plate_images_days: 30,
                 overview_images_days: 30,
                 audit_days: 365,
+                alerts_days: 365,
             },
         )
         .expect("retention");

@@ -169,6 +169,9 @@ enum Command {
         /// Days to keep audit events (at least 365).
         #[arg(long)]
         audit_days: Option<u32>,
+        /// Days to keep alerts: hotlist hits and their dispositions (at least 1).
+        #[arg(long)]
+        alerts_days: Option<u32>,
     },
     /// Login limits (Administrators), within the CJIS Security Policy's bounds.
     Limits {
@@ -1489,6 +1492,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             plate_images_days,
             overview_images_days,
             audit_days,
+            alerts_days,
         } => {
             let mut s = Session::open(&session)?;
             let token = s.token;
@@ -1497,28 +1501,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 plate_images_days: p0,
                 overview_images_days: o0,
                 audit_days: a0,
+                alerts_days: l0,
                 ..
             } = s.send(ControlRequest::Status { token })?
             else {
                 bail!("unexpected answer");
             };
-            let (r, p, o, a) = (
+            let (r, p, o, a, l) = (
                 reads_days.unwrap_or(r0),
                 plate_images_days.unwrap_or(p0),
                 overview_images_days.unwrap_or(o0),
                 audit_days.unwrap_or(a0),
+                alerts_days.unwrap_or(l0),
             );
-            if (r, p, o, a) != (r0, p0, o0, a0) {
+            if (r, p, o, a, l) != (r0, p0, o0, a0, l0) {
                 s.done(ControlRequest::SetRetention {
                     token,
                     reads_days: r,
                     plate_images_days: p,
                     overview_images_days: o,
                     audit_days: a,
+                    alerts_days: l,
                 })?;
             }
             println!(
-                "reads kept {r} days, plate images {p} days, overview images {o} days, audit events {a} days"
+                "reads kept {r} days, plate images {p} days, overview images {o} days, audit events {a} days, alerts {l} days"
             );
             s.logout()?;
         }

@@ -289,6 +289,7 @@ pub fn handle(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> C
                     plate_images_days: s.retention.plate_images_days,
                     overview_images_days: s.retention.overview_images_days,
                     audit_days: s.retention.audit_days,
+                    alerts_days: s.retention.alerts_days,
                     standing_holds: s.standing_holds,
                     audit_overdue: s.audit_overdue.map(|q| q.to_string()),
                     nodes: engine.node().trust.nodes().collect(),
@@ -493,6 +494,7 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
             plate_images_days,
             overview_images_days,
             audit_days,
+            alerts_days,
         } => engine
             .set_retention(
                 now,
@@ -502,6 +504,7 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
                     plate_images_days,
                     overview_images_days,
                     audit_days,
+                    alerts_days,
                 },
             )
             .map(|()| ControlResponse::Done),

@@ -961,11 +961,12 @@ impl Engine {
         retention: Retention,
     ) -> Result<(), AccessError> {
         let object = format!(
-            "retention: reads {} days, plate images {} days, overview images {} days, audit {} days",
+            "retention: reads {} days, plate images {} days, overview images {} days, audit {} days, alerts {} days",
             retention.reads_days,
             retention.plate_images_days,
             retention.overview_images_days,
-            retention.audit_days
+            retention.audit_days,
+            retention.alerts_days
         );
         self.change_policy(
             now,

@@ -174,7 +174,15 @@ pub struct Retention {
     /// Overview frames; at most as long as the reads.
     pub overview_images_days: u32,
     pub audit_days: u32,
+    /// Alerts (hotlist hits and their dispositions). Set apart from the
+    /// reads: a department may keep hits longer than the reads that were not.
+    /// Last in the record, so a record written before it existed still decodes
+    /// (see `policy::document`).
+    pub alerts_days: u32,
 }
+
+/// How long alerts are kept when the policy has never set it.
+pub const ALERTS_DAYS_DEFAULT: u32 = 365;
 
 impl Default for Retention {
     fn default() -> Self {
@@ -183,6 +191,7 @@ impl Default for Retention {
             plate_images_days: 365,
             overview_images_days: 90,
             audit_days: 3 * 365,
+            alerts_days: ALERTS_DAYS_DEFAULT,
         }
     }
 }
@@ -191,6 +200,9 @@ impl Retention {
     pub fn check(&self) -> Result<(), String> {
         if self.reads_days == 0 || self.plate_images_days == 0 || self.overview_images_days == 0 {
             return Err("reads and images are kept at least 1 day".into());
+        }
+        if self.alerts_days == 0 {
+            return Err("alerts are kept at least 1 day".into());
         }
         if self.plate_images_days > self.reads_days || self.overview_images_days > self.reads_days {
             return Err(format!(
@@ -647,8 +659,17 @@ mod tests {
             plate_images_days: 30,
             overview_images_days: 7,
             audit_days: 365,
+            alerts_days: 730,
         };
         assert!(r.check().is_ok());
+        assert!(
+            Retention {
+                alerts_days: 0,
+                ..r
+            }
+            .check()
+            .is_err()
+        );
         assert!(
             Retention {
                 audit_days: 364,

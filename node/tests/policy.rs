@@ -394,6 +394,7 @@ fn ii_a_only_administrators_change_users_retention_and_holds() {
                     plate_images_days: 1,
                     overview_images_days: 1,
                     audit_days: 400,
+                    alerts_days: 365,
                 },
             )
             .unwrap_err(),
@@ -442,10 +443,46 @@ fn ii_a_only_administrators_change_users_retention_and_holds() {
             plate_images_days: 30,
             overview_images_days: 30,
             audit_days: 400,
+            alerts_days: 365,
         },
     )
     .unwrap();
     assert_eq!(last_event(&e).body.action, Action::EditRetention);
+    // Alerts have a period of their own, audited with the others.
+    e.set_retention(
+        t(7),
+        admin,
+        Retention {
+            reads_days: 30,
+            plate_images_days: 30,
+            overview_images_days: 30,
+            audit_days: 400,
+            alerts_days: 730,
+        },
+    )
+    .unwrap();
+    assert!(
+        last_event(&e).body.object.contains("alerts 730 days"),
+        "{}",
+        last_event(&e).body.object
+    );
+    let err = e
+        .set_retention(
+            t(7),
+            admin,
+            Retention {
+                reads_days: 30,
+                plate_images_days: 30,
+                overview_images_days: 30,
+                audit_days: 400,
+                alerts_days: 0,
+            },
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("alerts are kept at least 1 day"),
+        "{err}"
+    );
     let err = e
         .set_retention(
             t(8),
@@ -455,6 +492,7 @@ fn ii_a_only_administrators_change_users_retention_and_holds() {
                 plate_images_days: 30,
                 overview_images_days: 30,
                 audit_days: 100,
+                alerts_days: 365,
             },
         )
         .unwrap_err();
@@ -469,6 +507,7 @@ fn ii_a_only_administrators_change_users_retention_and_holds() {
     };
     let e = Engine::open(node, [9; 32]).unwrap();
     assert_eq!(e.policy().retention.reads_days, 30);
+    assert_eq!(e.policy().retention.alerts_days, 730);
     assert!(e.policy().holds[0].released.is_some());
     assert!(
         e.revoked().read().unwrap().contains(&lost),
@@ -600,6 +639,7 @@ fn iv_b_purge_is_deterministic_across_nodes_and_spares_held_reads() {
                 plate_images_days: 30,
                 overview_images_days: 30,
                 audit_days: 365,
+                alerts_days: 365,
             },
         )
         .unwrap();
@@ -985,6 +1025,7 @@ fn iv_b_audit_events_outlive_reads_and_their_purge_keeps_the_chain_verifiable() 
             plate_images_days: 30,
             overview_images_days: 30,
             audit_days: 365,
+            alerts_days: 365,
         },
     )
     .unwrap();
@@ -1100,6 +1141,7 @@ fn iv_b_images_go_on_their_own_retention_and_reads_still_verify() {
         plate_images_days: 10,
         overview_images_days: 5,
         audit_days: 365,
+        alerts_days: 365,
     };
     e.set_retention(t(0), admin, retention).unwrap();
     {

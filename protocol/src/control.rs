@@ -116,6 +116,7 @@ pub enum ControlRequest {
         plate_images_days: u32,
         overview_images_days: u32,
         audit_days: u32,
+        alerts_days: u32,
     },
     PlaceHold {
         token: Token,
@@ -354,6 +355,7 @@ pub enum ControlResponse {
         plate_images_days: u32,
         overview_images_days: u32,
         audit_days: u32,
+        alerts_days: u32,
         standing_holds: u64,
         audit_overdue: Option<String>,
         /// Every node this node holds a certificate of.

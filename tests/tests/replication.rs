@@ -469,7 +469,7 @@ fn concurrent_policy_edits_at_two_stations_merge_the_same_everywhere() {
     // Apart, each station edits: a user each, and the same setting two ways.
     add(&s1, "officer-a");
     add(&s2, "officer-b");
-    let set = |data: &str, reads: &str, images: &str| {
+    let set = |data: &str, reads: &str, images: &str, alerts: &str| {
         ok(&[
             "retention",
             "--data",
@@ -480,10 +480,12 @@ fn concurrent_policy_edits_at_two_stations_merge_the_same_everywhere() {
             images,
             "--overview-images-days",
             images,
+            "--alerts-days",
+            alerts,
         ])
     };
-    set(&s1, "60", "60");
-    set(&s2, "45", "10");
+    set(&s1, "60", "60", "730");
+    set(&s2, "45", "10", "400");
     // A car does not author users: they come from stations.
     let refused = run(&[
         "user",
@@ -524,7 +526,8 @@ fn concurrent_policy_edits_at_two_stations_merge_the_same_everywhere() {
     // everywhere (field by field could merge into a setting nobody made,
     // with images kept longer than their reads).
     assert!(
-        r.contains("reads kept 60 days") || r.contains("reads kept 45 days"),
+        r.contains("reads kept 60 days") && r.contains("alerts 730 days")
+            || r.contains("reads kept 45 days") && r.contains("alerts 400 days"),
         "{r}"
     );
 

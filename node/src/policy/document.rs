@@ -29,7 +29,7 @@ use alpr_protocol::{NodeId, Role, Trust};
 use automerge::{
     ActorId, Automerge, Change, ChangeHash, ROOT, ReadDoc, ScalarValue, transaction::Transactable,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Policy;
 
@@ -98,6 +98,31 @@ fn entries(p: &Policy, with_users: bool) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// The retention record as written before alerts had a period of their own.
+#[derive(Deserialize)]
+struct RetentionBeforeAlerts {
+    reads_days: u32,
+    plate_images_days: u32,
+    overview_images_days: u32,
+    audit_days: u32,
+}
+
+/// A retention record of either layout. Policy documents outlive releases:
+/// one written before `alerts_days` existed keeps its periods and gets the
+/// default for alerts, rather than being refused (and its periods lost).
+fn decode_retention(b: &[u8]) -> Result<super::Retention, postcard::Error> {
+    postcard::from_bytes::<super::Retention>(b).or_else(|e| {
+        let old: RetentionBeforeAlerts = postcard::from_bytes(b).map_err(|_| e)?;
+        Ok(super::Retention {
+            reads_days: old.reads_days,
+            plate_images_days: old.plate_images_days,
+            overview_images_days: old.overview_images_days,
+            audit_days: old.audit_days,
+            alerts_days: super::ALERTS_DAYS_DEFAULT,
+        })
+    })
+}
+
 /// Decodes one record into its place in `p`; an error says why it does not fit its key.
 fn apply_record(p: &mut Policy, key: &str, b: &[u8]) -> Result<(), String> {
     let bad = |e: postcard::Error| format!("policy key '{key}' does not hold its record: {e}");
@@ -108,7 +133,7 @@ fn apply_record(p: &mut Policy, key: &str, b: &[u8]) -> Result<(), String> {
         }
         p.users.insert(u.name.clone(), u);
     } else if key == RETENTION {
-        let r: super::Retention = postcard::from_bytes(b).map_err(bad)?;
+        let r = decode_retention(b).map_err(bad)?;
         r.check().map_err(|e| format!("policy key '{key}': {e}"))?;
         p.retention = r;
     } else if key == LIMITS {
@@ -508,6 +533,38 @@ mod tests {
             .unwrap();
         tx.commit();
         assert!(doc.materialize().unwrap().holds.is_empty());
+    }
+
+    #[test]
+    fn a_retention_record_from_before_alert_retention_keeps_its_periods() {
+        #[derive(Serialize)]
+        struct Old(u32, u32, u32, u32);
+        let mut p = Policy::default();
+        apply_record(&mut p, RETENTION, &bytes(&Old(60, 30, 20, 400))).unwrap();
+        assert_eq!(
+            p.retention,
+            super::super::Retention {
+                reads_days: 60,
+                plate_images_days: 30,
+                overview_images_days: 20,
+                audit_days: 400,
+                alerts_days: super::super::ALERTS_DAYS_DEFAULT,
+            }
+        );
+        // The current layout round-trips, alerts included.
+        let mut now = p.retention;
+        now.alerts_days = 730;
+        apply_record(&mut p, RETENTION, &bytes(&now)).unwrap();
+        assert_eq!(p.retention, now);
+        // Neither layout: refused with the key named, the periods untouched.
+        let err = apply_record(&mut p, RETENTION, &[0x80]).unwrap_err();
+        assert!(err.contains("policy key 'retention'"), "{err}");
+        assert_eq!(p.retention, now);
+        // Alerts kept 0 days is refused like any bad period.
+        let mut zero = now;
+        zero.alerts_days = 0;
+        let err = apply_record(&mut p, RETENTION, &bytes(&zero)).unwrap_err();
+        assert!(err.contains("alerts are kept at least 1 day"), "{err}");
     }
 
     fn sigs_of(key: &NodeKey, changes: &[Change]) -> Signatures {
