@@ -21,6 +21,6 @@ python train_detector.py --data "$data" --out "$out" --minutes "$detector_minute
     --workers "$workers" --batch $(( batch / 2 ))
 python train_reader.py --data "$data" --out "$out" --minutes "$reader_minutes" \
     --workers "$workers" --batch "$batch" --lr 1e-3 --init reader.onnx \
-    --dropout 0.2 --strong-real --real-share 0.35 --us-share 0.55 --ema 0.999
+    --dropout 0.2 --strong-real --real-share 0.35
 cp "$out"/detector.onnx "$out"/detector.json "$out"/reader.onnx "$out"/reader.json .
 cat "$out"/detector-metrics.json "$out"/metrics.json
