@@ -56,13 +56,12 @@ def real_set(data, folder, holdout):
     # The US list has a header (file, state, plate); the BR list is bare (file, plate).
     header = lines[0] if lines and lines[0][0] == "file" else ["file", "plate"]
     for fields in lines[1:] if header is lines[0] else lines:
-        if True:
-            row = dict(zip(header, fields))
-            if held_out(row["file"]) != holdout:
-                continue
-            region = row.get("state", "br" if "br" in folder else "unknown").lower()
-            img = Image.open(os.path.join(path, row["file"])).convert("RGB")
-            out.append((img, region if region in REGIONS else "unknown", normalize(row["plate"])))
+        row = dict(zip(header, fields))
+        if held_out(row["file"]) != holdout:
+            continue
+        region = row.get("state", "br" if "br" in folder else "unknown").lower()
+        img = Image.open(os.path.join(path, row["file"])).convert("RGB")
+        out.append((img, region if region in REGIONS else "unknown", normalize(row["plate"])))
     return out
 
 
@@ -285,13 +284,14 @@ class Batches(torch.utils.data.IterableDataset):
 
 
 def save_checkpoint(path, model, ema, batch_norm, step):
+    def dump(m, to):
+        weights = {k: v.cpu() for k, v in m.state_dict().items()}
+        torch.save({"model": weights, "batch_norm": batch_norm, "step": step}, to)
+
     # With averaging, the averaged weights are what a later run starts from.
-    weights = (ema.module if ema is not None else model).state_dict()
-    torch.save({"model": {k: v.cpu() for k, v in weights.items()}, "batch_norm": batch_norm,
-                "step": step}, path)
+    dump(ema.module if ema is not None else model, path)
     if ema is not None:
-        torch.save({"model": {k: v.cpu() for k, v in model.state_dict().items()},
-                    "batch_norm": batch_norm, "step": step}, path.replace(".pt", "-trained.pt"))
+        dump(model, path.replace(".pt", "-trained.pt"))
 
 
 def main():

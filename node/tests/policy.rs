@@ -435,67 +435,35 @@ fn ii_a_only_administrators_change_users_retention_and_holds() {
     e.revoke_node(t(6), admin, lost, "car stolen").unwrap();
     assert_eq!(last_event(&e).body.action, Action::EditNodes);
     assert!(e.revoked().read().unwrap().contains(&lost));
-    e.set_retention(
-        t(7),
-        admin,
-        Retention {
-            reads_days: 30,
-            plate_images_days: 30,
-            overview_images_days: 30,
-            audit_days: 400,
-            alerts_days: 365,
-        },
-    )
-    .unwrap();
-    assert_eq!(last_event(&e).body.action, Action::EditRetention);
     // Alerts have a period of their own, audited with the others.
-    e.set_retention(
-        t(7),
-        admin,
-        Retention {
-            reads_days: 30,
-            plate_images_days: 30,
-            overview_images_days: 30,
-            audit_days: 400,
-            alerts_days: 730,
-        },
-    )
-    .unwrap();
+    let retention = Retention {
+        reads_days: 30,
+        plate_images_days: 30,
+        overview_images_days: 30,
+        audit_days: 400,
+        alerts_days: 730,
+    };
+    e.set_retention(t(7), admin, retention).unwrap();
+    assert_eq!(last_event(&e).body.action, Action::EditRetention);
     assert!(
         last_event(&e).body.object.contains("alerts 730 days"),
         "{}",
         last_event(&e).body.object
     );
-    let err = e
-        .set_retention(
-            t(7),
-            admin,
-            Retention {
-                reads_days: 30,
-                plate_images_days: 30,
-                overview_images_days: 30,
-                audit_days: 400,
-                alerts_days: 0,
-            },
-        )
-        .unwrap_err();
+    let no_alerts = Retention {
+        alerts_days: 0,
+        ..retention
+    };
+    let err = e.set_retention(t(7), admin, no_alerts).unwrap_err();
     assert!(
         err.to_string().contains("alerts are kept at least 1 day"),
         "{err}"
     );
-    let err = e
-        .set_retention(
-            t(8),
-            admin,
-            Retention {
-                reads_days: 30,
-                plate_images_days: 30,
-                overview_images_days: 30,
-                audit_days: 100,
-                alerts_days: 365,
-            },
-        )
-        .unwrap_err();
+    let short_audit = Retention {
+        audit_days: 100,
+        ..retention
+    };
+    let err = e.set_retention(t(8), admin, short_audit).unwrap_err();
     assert!(err.to_string().contains("at least 365"), "{err}");
     let id = e.place_hold(t(9), admin, hold).unwrap();
     assert_eq!(last_event(&e).body.action, Action::EditHold);
