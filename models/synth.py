@@ -51,6 +51,35 @@ SLOGANS = [
 US_PATTERNS = ["NLLLNNN", "LLLNNNN", "LLLNNN", "NLLNNN", "NNNLLL", "LLNNNNN",
                "NNNNNN", "LLLLNNN", "NLLLLNN", "LNNNNN", "NNNLNN", "LLNLLN"]
 BR_PATTERNS = ["LLLNLNN", "LLLNNNN"]
+# Vanity plates: words, names and slogans, with digits standing in for
+# letters. Their spelling follows no pattern, so a reader that learned only
+# the issued patterns drops or swaps letters in them.
+VANITY_WORDS = [
+    "GUILTY", "NOTGUILTY", "SQUAW", "TARHEEL", "TARHEELS", "SOXFAN", "POPPIE", "LUVMYDOG",
+    "WILDCAT", "GATORS", "GOBLUE", "ROLLTIDE", "MAMABEAR", "PAPA", "NANA", "BIGRED",
+    "WOLFPACK", "SURFER", "BEACH", "FISHON", "HOOKED", "DRWHO", "MYRIDE", "VROOM", "ZOOM",
+    "TESLA", "JEEPGRL", "KWIK", "QUIET", "WIFEY", "HUBBY", "WAWA", "EECW", "IOWA", "MOM",
+    "DAD", "LUCKY", "FLYING", "PILOT", "NURSE", "COACH", "WXYZ", "JAVA", "PYTHON", "RUST",
+]
+SUBSTITUTES = {"O": "0", "I": "1", "E": "3", "S": "5", "B": "8", "A": "4", "G": "6", "T": "7"}
+# European plates: the EU band's country letters, the issued patterns (L a
+# letter, N a digit), how the plate separates the groups, and its colours.
+EU_COUNTRIES = {
+    "d": ("D", [], "seals", "white"),  # drawn by eu_plate: district, seals, letters, digits
+    "f": ("F", ["LL-NNN-LL"], "dash", "white"),
+    "i": ("I", ["LL NNNLL"], "space", "white"),
+    "e": ("E", ["NNNN LLL"], "space", "white"),
+    "nl": ("NL", ["NN-LLL-N", "N-LLL-NN", "LL-NNN-L", "L-NNN-LL", "LLL-NN-L", "NN-LL-LL"], "dash", "yellow"),
+    "b": ("B", ["N-LLL-NNN"], "dash", "red-ink"),
+    "pl": ("PL", ["LL NNNNN", "LL NNNNL", "LLL NNNNL", "LLL LNNN"], "space", "white"),
+    "a": ("A", ["L NNNNNL", "LL NNNLL", "LL NNNL"], "space", "white"),
+    "cz": ("CZ", ["NLN NNNN"], "space", "white"),
+    "se": ("S", ["LLL NNN", "LLL NNL"], "space", "white"),
+    "p": ("P", ["LL-NN-LL", "NN-LL-NN"], "dash", "white"),
+    "ro": ("RO", ["L NNN LLL", "LL NN LLL"], "space", "white"),
+    "dk": ("DK", ["LL NN NNN"], "space", "white"),
+    "gb": ("UK", ["LLNN LLL"], "space", "white-or-yellow"),
+}
 
 COLORS = [  # (background, text)
     ((250, 250, 250), (20, 40, 120)), ((250, 250, 250), (20, 20, 20)),
@@ -82,7 +111,26 @@ MAIN_FONTS, ALL_FONTS = fonts()
 
 
 def pattern_text(rng, pattern):
-    return "".join(rng.choice(LETTERS if c == "L" else DIGITS) for c in pattern)
+    """Fills a pattern: L a letter, N a digit; anything else is kept (a
+    separator as the plate prints it)."""
+    return "".join(rng.choice(LETTERS) if c == "L" else rng.choice(DIGITS) if c == "N" else c
+                   for c in pattern)
+
+
+def vanity_text(rng):
+    """A vanity plate's text: a word, sometimes shortened, spelled with
+    digits, or with a number added; or free letters and digits."""
+    if rng.random() < 0.3:
+        return "".join(rng.choice(LETTERS if rng.random() < 0.8 else DIGITS)
+                       for _ in range(rng.randint(2, 8)))
+    word = rng.choice(VANITY_WORDS)
+    if len(word) > 4 and rng.random() < 0.3:  # vowels dropped to fit
+        word = word[0] + "".join(c for c in word[1:] if c not in "AEIOU" or rng.random() < 0.4)
+    word = "".join(SUBSTITUTES.get(c, c) if rng.random() < 0.15 else c for c in word)
+    if len(word) < 7 and rng.random() < 0.3:
+        number = str(rng.randint(1, 99))
+        word = number + word if rng.random() < 0.4 else word + number
+    return word[:8]
 
 
 def fit_font(path, text, box_w, box_h):
@@ -202,7 +250,7 @@ def us_plate(rng, art=()):
         f = fit_font(rng.choice(ALL_FONTS), slogan, int(w * 0.75), int(h * 0.1))
         l, t, r, b = f.getbbox(slogan)
         d.text(((w - (r - l)) // 2 - l, int(h * 0.86) - t), slogan, font=f, fill=fg)
-    text = pattern_text(rng, rng.choice(US_PATTERNS))
+    text = vanity_text(rng) if rng.random() < 0.15 else pattern_text(rng, rng.choice(US_PATTERNS))
     shown = text
     if rng.random() < 0.5 and len(text) >= 5:  # a separator or an emblem as plates print them
         cut = rng.randint(2, len(text) - 2)
@@ -262,6 +310,68 @@ def br_plate(rng):
     return img, "br", text
 
 
+def eu_plate(rng):
+    """A European plate (520 x 110 mm): the blue EU band at the left with
+    the ring of stars and the country letters, the registration in a DIN-like
+    face, German seals between the district and the rest, France's and
+    Italy's band at the right, Dutch and British rear plates yellow."""
+    region = rng.choice(list(EU_COUNTRIES))
+    code, patterns, separator, look = EU_COUNTRIES[region]
+    w, h = 470, 100
+    shown = pattern_text(rng, rng.choice(patterns)) if patterns else ""
+    text = "".join(c for c in shown if c in CHARS)
+    bg, fg = (250, 250, 248), (15, 15, 15)
+    if look == "yellow" or (look == "white-or-yellow" and rng.random() < 0.5):
+        bg = (250, 205, 20)
+    if look == "red-ink":
+        fg = (170, 20, 30)
+    img = Image.new("RGB", (w, h), bg)
+    d = ImageDraw.Draw(img)
+    band = int(w * 0.085)
+    blue = (20, 50, 150)
+    with_band = region != "gb" or rng.random() < 0.5
+    left = int(w * 0.03)
+    if with_band:
+        d.rectangle([0, 0, band, h], fill=blue)
+        cx, cy, r = band / 2, h * 0.3, band * 0.3
+        for k in range(12):  # the ring of stars, as dots
+            t = k * math.pi / 6
+            x, y = cx + r * math.cos(t), cy + r * math.sin(t)
+            d.ellipse([x - 2, y - 2, x + 2, y + 2], fill=(250, 210, 0))
+        f = fit_font(rng.choice(MAIN_FONTS), code, int(band * 0.8), int(h * 0.3))
+        l, t, r2, b = f.getbbox(code)
+        d.text((cx - (r2 - l) / 2 - l, h * 0.58 - t), code, font=f, fill=(255, 255, 255))
+        left = band + int(w * 0.02)
+    right = w - int(w * 0.03)
+    if region in ("f", "i"):  # the right band: a region's number, a year
+        d.rectangle([w - band, 0, w, h], fill=blue)
+        small = str(rng.randint(1, 95)).zfill(2)
+        f = fit_font(rng.choice(MAIN_FONTS), small, int(band * 0.8), int(h * 0.25))
+        d.text((w - band + 4, h * 0.6), small, font=f, fill=(255, 255, 255))
+        right = w - band - int(w * 0.02)
+    if separator == "seals":
+        # District (1-3 letters), the seals, then 1-2 letters and 1-4
+        # digits: at most 8 characters in all.
+        district = pattern_text(rng, "L" * rng.randint(1, 3))
+        letters = pattern_text(rng, "L" * rng.randint(1, 2))
+        digits = pattern_text(rng, "N" * rng.randint(1, min(4, 8 - len(district) - len(letters))))
+        shown, text = district + "   " + letters + " " + digits, district + letters + digits
+    # Characters have a fixed width: a short registration is centred with
+    # plate showing either side, not stretched across it.
+    span = min(right - left, int(len(shown) * w * rng.uniform(0.085, 0.1)))
+    left += (right - left - span) // 2
+    gap = draw_text_stretched(img, shown, rng.choice(MAIN_FONTS),
+                              (left, int(h * 0.12), left + span, int(h * 0.88)), fg, rng, False)
+    if gap and separator == "seals":
+        x0, x1 = gap
+        r = max(3, min((x1 - x0) / 2, h * 0.16))
+        cx = (x0 + x1) / 2
+        for cy, c in ((h * 0.33, tuple(rng.randint(0, 255) for _ in range(3))), (h * 0.68, (200, 200, 200))):
+            d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=c, outline=(40, 40, 40))
+    d.rectangle([1, 1, w - 2, h - 2], outline=fg if region != "dk" else (170, 20, 30), width=3)
+    return img, "eu-" + region, text
+
+
 def perspective(img, rng, amount):
     w, h = img.size
     jitter = lambda s: rng.uniform(-amount, amount) * s
@@ -311,11 +421,21 @@ def degrade(img, rng):
     return img
 
 
-def sample(rng, br_share=0.3, art=()):
+def plate(rng, br_share=0.3, eu_share=0.2, art=()):
+    """An undegraded synthetic plate: Brazilian, European or US."""
+    k = rng.random()
+    if k < br_share:
+        return br_plate(rng)
+    if k < br_share + eu_share:
+        return eu_plate(rng)
+    return us_plate(rng, art)
+
+
+def sample(rng, br_share=0.3, eu_share=0.2, art=()):
     """A degraded synthetic crop. `art`: grey pictures (scenes without
     plates) for scenic plate backgrounds and emblems."""
-    plate, region, text = br_plate(rng) if rng.random() < br_share else us_plate(rng, art)
-    return degrade(plate, rng), region, text
+    img, region, text = plate(rng, br_share, eu_share, art)
+    return degrade(img, rng), region, text
 
 
 def main():
@@ -324,13 +444,14 @@ def main():
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--br-share", type=float, default=0.3)
+    ap.add_argument("--eu-share", type=float, default=0.2)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     rng = random.Random(args.seed)
     with open(os.path.join(args.out, "labels.tsv"), "w") as labels:
         labels.write("file\tregion\tplate\n")
         for i in range(args.count):
-            img, region, text = sample(rng, args.br_share)
+            img, region, text = sample(rng, args.br_share, args.eu_share)
             name = f"s{args.seed}-{i:07d}.png"
             img.save(os.path.join(args.out, name))
             labels.write(f"{name}\t{region}\t{text}\n")

@@ -71,7 +71,7 @@ def real_plates(data, holdout):
 def plate_image(rng, reals):
     if reals and rng.random() < 0.5:
         return rng.choice(reals)
-    img, _, _ = (synth.br_plate if rng.random() < 0.3 else synth.us_plate)(rng)
+    img, _, _ = synth.plate(rng)  # Brazilian, European (long and low) or US
     return img.convert("L")
 
 

@@ -30,7 +30,9 @@ from PIL import Image
 import synth
 
 CHARSET = synth.CHARS  # blank is class 0, CHARSET[i] is class i + 1
-REGIONS = ["unknown", "br"] + sorted(synth.US_STATES)
+# New regions are only ever appended, so a reader trained before them
+# warm-starts with every earlier region's weights in place.
+REGIONS = ["unknown", "br"] + sorted(synth.US_STATES) + ["eu-" + c for c in sorted(synth.EU_COUNTRIES)]
 H, W = 32, 128
 HOLDOUT_PERCENT = 20
 
@@ -170,8 +172,23 @@ def load_onnx(path, dropout=0.0):
     model.chars.weight.data.copy_(weights[matmul.input[1]].T)
     model.chars.bias.data.copy_(weights["chars.bias"])
     for k in ("region.0.weight", "region.0.bias", "region.2.weight", "region.2.bias"):
-        dict(model.named_parameters())[k].data.copy_(weights[k])
+        copy_rows(dict(model.named_parameters())[k], weights[k])
     return model
+
+
+def copy_rows(param, value):
+    """Copies `value` into `param`; an older reader knew fewer regions, so
+    its region head fills the first rows and the new ones keep their
+    initial weights."""
+    if value.shape != param.shape and value.shape[1:] == param.shape[1:] and value.shape[0] < param.shape[0]:
+        # New regions start silent (no weight, a low bias) so the known
+        # ones keep their answers until training gives the new ones theirs.
+        param.data.zero_()
+        param.data[: value.shape[0]].copy_(value)
+        if param.dim() == 1:
+            param.data[value.shape[0]:] = value.min() - 20.0
+    else:
+        param.data.copy_(value)
 
 
 def greedy(log_probs):
@@ -327,7 +344,10 @@ def main():
     val = {
         "real_us": real_set(args.data, "plates-real-us", True),
         "real_br": real_set(args.data, "plates-real-br", True),
-        "synthetic": [synth.sample(random.Random(10_000 + i)) for i in range(1000)],
+        # US and Brazilian plates as before, and European plates apart.
+        "synthetic": [synth.sample(random.Random(10_000 + i), eu_share=0.0) for i in range(1000)],
+        "synthetic_eu": [synth.sample(random.Random(30_000 + i), br_share=0.0, eu_share=1.0)
+                         for i in range(500)],
     }
     train_scenes = backgrounds(args.data, False)
     val_scenes = backgrounds(args.data, True)
@@ -339,7 +359,9 @@ def main():
     elif args.init:
         state = torch.load(args.init)
         model = Reader(batch_norm=state["batch_norm"], dropout=args.dropout)
-        model.load_state_dict(state["model"])
+        params = dict(model.state_dict(keep_vars=True))
+        for k, v in state["model"].items():
+            copy_rows(params[k], v)
     else:
         model = Reader(dropout=args.dropout)
     batch_norm = any(isinstance(m, nn.BatchNorm2d) for m in model.modules())

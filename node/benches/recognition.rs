@@ -229,43 +229,112 @@ fn main() {
     decode.report("PNG decode of a 1280x720 frame");
 }
 
-/// Plate finding and end-to-end reading on frames, and time per frame.
-fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
-    let mut timing = Timing(Vec::new());
-    // 2. Rendered frames: vehicles at random distances and rolls.
-    let mut rng = StdRng::seed_from_u64(7);
-    let (mut found, mut exact, mut false_pos, n) = (0, 0, 0, 200);
+/// European registrations as printed (L a letter, N a digit) and the
+/// country letters in their EU band.
+const EU_LOOKS: [(&str, &str); 8] = [
+    ("LL NNNN", "D"),
+    ("L LL NNN", "D"),
+    ("LL-NNN-LL", "F"),
+    ("NNNN LLL", "E"),
+    ("LL NNNNN", "PL"),
+    ("LL NNNLL", "I"),
+    ("N-LLL-NNN", "B"),
+    ("LLL NNN", "S"),
+];
+
+/// Fills a pattern: L a letter (not I, O or Q, which plates avoid), N a
+/// digit; anything else is printed as it is.
+fn fill(rng: &mut StdRng, pattern: &str) -> String {
+    pattern
+        .chars()
+        .map(|c| {
+            let pool: &[u8] = match c {
+                'L' => b"ABCDEFGHJKLMNPRSTUVWXYZ",
+                'N' => b"0123456789",
+                _ => return c,
+            };
+            pool[rng.random_range(0..pool.len())] as char
+        })
+        .collect()
+}
+
+/// 200 rendered frames of one vehicle each: the plate found, read exactly,
+/// its region named (where `plate` gives one), and plates read elsewhere.
+fn rendered(
+    recognizer: &Recognizer,
+    timing: &mut Timing,
+    name: &str,
+    seed: u64,
+    plate: impl Fn(&mut StdRng) -> (Plate, Option<String>),
+    rng: &mut StdRng,
+) {
+    let (mut found, mut exact, mut region_ok, mut false_pos, n) = (0, 0, 0, 0, 200);
+    let mut with_region = false;
     for i in 0..n {
-        let text: String = (0..7)
-            .map(|k| {
-                let pool: &[u8] = if (1..4).contains(&k) {
-                    b"ABCDEFGHJKLMNPRSTUVWXYZ"
-                } else {
-                    b"0123456789"
-                };
-                pool[rng.random_range(0..pool.len())] as char
-            })
-            .collect();
+        let (plate, region) = plate(rng);
+        with_region |= region.is_some();
         let at = Placement {
             cx: rng.random_range(250.0..1030.0),
             cy: rng.random_range(330.0..600.0),
             width: rng.random_range(90.0..260.0),
             angle_deg: rng.random_range(-6.0..6.0),
         };
-        let frame = scene::frame(1000 + i, &Plate::new(&text, "California"), at);
+        let frame = scene::frame(seed + i, &plate, at);
         let plates = timing.time(|| recognizer.recognize(&frame).expect("recognize"));
-        found += hits(&plates, at.bounds()) as usize;
-        exact += plates.iter().any(|p| p.text == text) as usize;
+        let bounds = plate.bounds(at);
+        found += hits(&plates, bounds) as usize;
+        let read = plates.iter().find(|p| p.text == plate.registration());
+        exact += read.is_some() as usize;
+        region_ok += read
+            .is_some_and(|p| region.as_deref() == p.region.as_ref().map(|(r, _)| r.as_str()))
+            as usize;
         false_pos += plates
             .iter()
-            .filter(|p| !hits(std::slice::from_ref(p), at.bounds()))
+            .filter(|p| !hits(std::slice::from_ref(p), bounds))
             .count();
     }
+    let pct = |k: usize| 100.0 * k as f64 / n as f64;
+    let regions = if with_region {
+        format!(", read with its country {:.1}%", pct(region_ok))
+    } else {
+        String::new()
+    };
     println!(
-        "rendered frames: {n}, plate found {:.1}%, read exactly {:.1}%, false plates {:.3} per frame",
-        100.0 * found as f64 / n as f64,
-        100.0 * exact as f64 / n as f64,
+        "{name}: {n}, plate found {:.1}%, read exactly {:.1}%{regions}, false plates {:.3} per frame",
+        pct(found),
+        pct(exact),
         false_pos as f64 / n as f64
+    );
+}
+
+/// Plate finding and end-to-end reading on frames, and time per frame.
+fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
+    let mut timing = Timing(Vec::new());
+    // 2. Rendered frames: vehicles at random distances and rolls, with US
+    // plates, then European ones.
+    let mut rng = StdRng::seed_from_u64(7);
+    rendered(
+        recognizer,
+        &mut timing,
+        "rendered frames",
+        1000,
+        |rng| {
+            let text = fill(rng, "NLLLNNN");
+            (Plate::new(&text, "California"), None)
+        },
+        &mut rng,
+    );
+    rendered(
+        recognizer,
+        &mut timing,
+        "rendered European frames",
+        5000,
+        |rng| {
+            let (pattern, country) = EU_LOOKS[rng.random_range(0..EU_LOOKS.len())];
+            let plate = Plate::european(&fill(rng, pattern), country);
+            (plate, Some(format!("EU-{country}")))
+        },
+        &mut rng,
     );
 
     // 3. Real held-out US crops placed on held-out real scenes, and the scenes alone.

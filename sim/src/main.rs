@@ -20,7 +20,9 @@ enum Command {
         /// Folder to write frame-00000.png, frame-00001.png, ... into.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
-        /// Plates to show, in order, as TEXT or TEXT:STATE.
+        /// Plates to show, in order, as TEXT or TEXT:STATE (a US plate with
+        /// that state's band), or TEXT:EU-XX (a European plate with country
+        /// letters XX in its EU band). TEXT may separate groups with '-'.
         #[arg(
             long,
             value_delimiter = ',',
@@ -52,12 +54,7 @@ fn main() -> Result<()> {
                 let (text, band) = spec
                     .split_once(':')
                     .unwrap_or((spec.as_str(), "California"));
-                if text.is_empty() || !text.chars().all(|c| c.is_ascii_alphanumeric()) {
-                    bail!(
-                        "plate '{spec}': give letters and digits, e.g. 7ABC123 or 7ABC123:Nevada"
-                    );
-                }
-                let plate = Plate::new(&text.to_ascii_uppercase(), band);
+                let plate = plate(text, band).with_context(|| format!("plate '{spec}'"))?;
                 for (img, _) in pass(
                     seed.wrapping_mul(1000) + i as u64,
                     &plate,
@@ -73,4 +70,60 @@ fn main() -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A plate from the command line: letters and digits in groups, with a US
+/// state's name or `EU-` and a country's letters.
+fn plate(text: &str, band: &str) -> Result<Plate> {
+    let text = text.to_ascii_uppercase();
+    if !text.chars().any(|c| c.is_ascii_alphanumeric())
+        || !text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        bail!("give letters and digits, e.g. 7ABC123, 7ABC123:Nevada or AB-123-CD:EU-F");
+    }
+    match band
+        .get(..3)
+        .filter(|p| p.eq_ignore_ascii_case("eu-"))
+        .map(|_| &band[3..])
+    {
+        Some(country)
+            if (1..=3).contains(&country.len())
+                && country.chars().all(|c| c.is_ascii_alphabetic()) =>
+        {
+            Ok(Plate::european(
+                &text.replace('-', " "),
+                &country.to_ascii_uppercase(),
+            ))
+        }
+        Some(country) => bail!("'{country}' is not a country's letters (1 to 3, as D, NL, PL)"),
+        None => Ok(Plate::new(&text.replace('-', " "), band)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alpr_sim::scene::Layout;
+
+    #[test]
+    fn plates_on_the_command_line() {
+        let us = plate("7abc123", "Nevada").expect("a US plate");
+        assert_eq!(
+            (us.layout, us.text.as_str(), us.band.as_str()),
+            (Layout::Us, "7ABC123", "Nevada")
+        );
+        let eu = plate("ab-123-cd", "eu-f").expect("a French plate");
+        assert_eq!(eu.layout, Layout::European);
+        assert_eq!((eu.text.as_str(), eu.band.as_str()), ("AB 123 CD", "F"));
+        assert_eq!(eu.registration(), "AB123CD");
+        let err = plate("AB 12", "Ohio").expect_err("a space").to_string();
+        assert!(err.contains("letters and digits"), "{err}");
+        assert!(plate("--", "Ohio").is_err());
+        let err = plate("AB12", "EU-GERMANY")
+            .expect_err("not letters")
+            .to_string();
+        assert!(err.contains("'GERMANY'"), "{err}");
+        assert!(plate("AB12", "EU-").is_err());
+        assert!(plate("AB12", "EU-1").is_err());
+    }
 }

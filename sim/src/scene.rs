@@ -44,31 +44,78 @@ impl Placement {
     }
 }
 
+/// How a plate is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// 12 x 6 inches: the state's name in a band above the characters.
+    Us,
+    /// 520 x 110 mm: the blue EU band at the left with the ring of stars
+    /// and the country's letters, then the registration in one row.
+    European,
+}
+
 /// A plate's look.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plate {
+    /// The characters as printed, separators (spaces, dashes) included.
     pub text: String,
-    /// The state name printed in the top band.
+    /// The state's name (US) or the country's letters in the EU band.
     pub band: String,
     pub background: [u8; 3],
     pub ink: [u8; 3],
+    pub layout: Layout,
 }
 
 impl Plate {
-    /// A common look: white plate, dark blue characters, the state in red.
+    /// A common US look: white plate, dark blue characters, the state in red.
     pub fn new(text: &str, band: &str) -> Plate {
         Plate {
             text: text.to_string(),
             band: band.to_string(),
             background: [245, 245, 240],
             ink: [20, 35, 110],
+            layout: Layout::Us,
         }
     }
 
-    /// The plate itself, `width` x `width / 2` pixels.
+    /// A European plate: black characters on white, `country` (`D`, `F`,
+    /// `NL`, ...) in the EU band.
+    pub fn european(text: &str, country: &str) -> Plate {
+        Plate {
+            text: text.to_string(),
+            band: country.to_string(),
+            background: [248, 248, 246],
+            ink: [15, 15, 15],
+            layout: Layout::European,
+        }
+    }
+
+    /// The registration a reader should report: the printed characters
+    /// without separators.
+    pub fn registration(&self) -> String {
+        self.text
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect()
+    }
+
+    /// The plate's height when it is `width` pixels wide.
+    pub fn height(&self, width: u32) -> u32 {
+        match self.layout {
+            Layout::Us => (width / 2).max(8),
+            Layout::European => (width * 110 / 520).max(8),
+        }
+    }
+
+    /// The axis-aligned box around this plate placed at `at`: `[x, y, w, h]`.
+    pub fn bounds(&self, at: Placement) -> [f32; 4] {
+        at.bounds_with_height(at.width * self.height(1000) as f32 / 1000.0)
+    }
+
+    /// The plate itself, `width` pixels wide and [`Plate::height`] tall.
     pub fn render(&self, width: u32) -> RgbImage {
         let font = font();
-        let h = (width / 2).max(8);
+        let h = self.height(width);
         let mut img = RgbImage::from_pixel(width, h, Rgb(self.background));
         let border = (width / 60).max(1);
         for y in 0..h {
@@ -80,21 +127,64 @@ impl Plate {
         }
         let wf = width as f32;
         let hf = h as f32;
-        // The band: state name above the characters, smaller, in red.
-        draw_text_in(
-            &mut img,
-            &font,
-            &self.band,
-            [wf * 0.2, hf * 0.06, wf * 0.6, hf * 0.17],
-            [170, 30, 30],
-        );
-        draw_text_in(
-            &mut img,
-            &font,
-            &self.text,
-            [wf * 0.07, hf * 0.28, wf * 0.86, hf * 0.52],
-            self.ink,
-        );
+        match self.layout {
+            Layout::Us => {
+                // The band: state name above the characters, smaller, in red.
+                draw_text_in(
+                    &mut img,
+                    &font,
+                    &self.band,
+                    [wf * 0.2, hf * 0.06, wf * 0.6, hf * 0.17],
+                    [170, 30, 30],
+                );
+                draw_text_in(
+                    &mut img,
+                    &font,
+                    &self.text,
+                    [wf * 0.07, hf * 0.28, wf * 0.86, hf * 0.52],
+                    self.ink,
+                );
+            }
+            Layout::European => {
+                let band = wf * 0.085;
+                fill(&mut img, 0, 0, band as i32, h as i32, [20, 50, 150]);
+                // The ring of twelve stars, as dots, above the letters.
+                let (cx, cy, r) = (band / 2.0, hf * 0.3, band * 0.3);
+                let dot = (band / 12.0).max(1.0);
+                for k in 0..12 {
+                    let t = k as f32 * std::f32::consts::PI / 6.0;
+                    let (x, y) = (cx + r * t.cos(), cy + r * t.sin());
+                    fill(
+                        &mut img,
+                        (x - dot / 2.0) as i32,
+                        (y - dot / 2.0) as i32,
+                        dot.ceil() as i32,
+                        dot.ceil() as i32,
+                        [250, 210, 0],
+                    );
+                }
+                let code_w = band * 0.3 * self.band.chars().count() as f32;
+                draw_text_in(
+                    &mut img,
+                    &font,
+                    &self.band,
+                    [cx - code_w / 2.0, hf * 0.6, code_w, hf * 0.25],
+                    [255, 255, 255],
+                );
+                // Characters have a fixed pitch: a short registration is
+                // centred, not stretched across the plate.
+                let left = band + wf * 0.03;
+                let room = wf - left - wf * 0.03;
+                let span = room.min(self.text.chars().count() as f32 * wf * 0.09);
+                draw_text_in(
+                    &mut img,
+                    &font,
+                    &self.text,
+                    [left + (room - span) / 2.0, hf * 0.15, span, hf * 0.68],
+                    self.ink,
+                );
+            }
+        }
         img
     }
 }
@@ -261,7 +351,7 @@ pub fn frame(seed: u64, plate: &Plate, at: Placement) -> RgbImage {
 fn paste_rotated(dst: &mut RgbImage, src: &RgbImage, at: Placement) {
     let (s, c) = at.angle_deg.to_radians().sin_cos();
     let (sw, sh) = (src.width() as f32, src.height() as f32);
-    let [bx, by, bw, bh] = at.bounds();
+    let [bx, by, bw, bh] = at.bounds_with_height(sh);
     for y in (by.floor() as i64).max(0)..((by + bh).ceil() as i64).min(dst.height() as i64) {
         for x in (bx.floor() as i64).max(0)..((bx + bw).ceil() as i64).min(dst.width() as i64) {
             let dx = x as f32 + 0.5 - at.cx;
@@ -324,4 +414,60 @@ pub fn pass(seed: u64, plate: &Plate, frames: usize) -> Vec<(RgbImage, Option<Pl
             (frame(seed, plate, at), Some(at))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_european_plate_is_long_and_low_with_the_eu_band() {
+        let plate = Plate::european("M AB 1234", "D");
+        assert_eq!(plate.registration(), "MAB1234");
+        let img = plate.render(520);
+        assert_eq!((img.width(), img.height()), (520, 110));
+        // The band at the left is blue; the plate's middle is mostly white.
+        let band = img.get_pixel(20, 5).0;
+        assert!(band[2] > 120 && band[0] < 60, "{band:?}");
+        let white = (200..400)
+            .filter(|&x| img.get_pixel(x, 8).0.iter().all(|&c| c > 200))
+            .count();
+        assert!(white > 150, "{white} white pixels along the top");
+        // Its box at a placement is 4.7 times as wide as tall.
+        let at = Placement {
+            cx: 600.0,
+            cy: 400.0,
+            width: 235.0,
+            angle_deg: 0.0,
+        };
+        let [_, _, w, h] = plate.bounds(at);
+        assert!((w / h - 520.0 / 110.0).abs() < 0.05, "{w} x {h}");
+    }
+
+    #[test]
+    fn a_us_plate_keeps_its_shape() {
+        let plate = Plate::new("7ABC123", "California");
+        assert_eq!(plate.registration(), "7ABC123");
+        let img = plate.render(200);
+        assert_eq!((img.width(), img.height()), (200, 100));
+        let at = Placement {
+            cx: 600.0,
+            cy: 400.0,
+            width: 200.0,
+            angle_deg: 5.0,
+        };
+        assert_eq!(plate.bounds(at), at.bounds());
+    }
+
+    #[test]
+    fn frames_are_the_same_for_a_seed() {
+        let plate = Plate::european("AB 123 CD", "F");
+        let at = Placement {
+            cx: 640.0,
+            cy: 420.0,
+            width: 200.0,
+            angle_deg: 2.0,
+        };
+        assert_eq!(frame(9, &plate, at), frame(9, &plate, at));
+    }
 }
