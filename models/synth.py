@@ -369,7 +369,14 @@ def eu_plate(rng):
         for cy, c in ((h * 0.33, tuple(rng.randint(0, 255) for _ in range(3))), (h * 0.68, (200, 200, 200))):
             d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=c, outline=(40, 40, 40))
     d.rectangle([1, 1, w - 2, h - 2], outline=fg if region != "dk" else (170, 20, 30), width=3)
-    return img, "eu-" + region, text
+    return img, eu_region(region), text
+
+
+def eu_region(country):
+    """The region a reader reports for a European plate: EU- and the
+    letters in the plate's band; the United Kingdom, outside the EU, UK."""
+    letters = EU_COUNTRIES[country][0].lower()
+    return letters if country == "gb" else "eu-" + letters
 
 
 def perspective(img, rng, amount):

@@ -32,7 +32,7 @@ import synth
 CHARSET = synth.CHARS  # blank is class 0, CHARSET[i] is class i + 1
 # New regions are only ever appended, so a reader trained before them
 # warm-starts with every earlier region's weights in place.
-REGIONS = ["unknown", "br"] + sorted(synth.US_STATES) + ["eu-" + c for c in sorted(synth.EU_COUNTRIES)]
+REGIONS = ["unknown", "br"] + sorted(synth.US_STATES) + [synth.eu_region(c) for c in sorted(synth.EU_COUNTRIES)]
 H, W = 32, 128
 HOLDOUT_PERCENT = 20
 
