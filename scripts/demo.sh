@@ -35,7 +35,7 @@ run init --enroll "$demo/car-12.enroll" --data "$demo/car-12" --admin chief --ad
 echo
 echo "\$ alpr-sim frames --out $demo/frames --plates ..."
 "$sim" frames --out "$demo/frames" --frames-per-vehicle 10 \
-    --plates 7ABC123:California,8XYZ001:Nevada,7ABD991:California,5KLM333:Oregon,6TRS818:Arizona
+    --plates 7ABC123:California,8XYZ001:Nevada,7ABD991:California,5KLM333:Oregon,6TRS818:Arizona,AB-123-CD:EU-F
 echo
 echo "# A debug build: a release build (cargo build --release) recognizes a"
 echo "# 1280x720 frame in about 20 ms on 2 cores (models/README.md)."

@@ -92,6 +92,60 @@ fn reads_clear_plates_exactly_in_rendered_frames() {
     }
 }
 
+/// European plates as printed (groups separated) with their country's
+/// letters: the reader reports the characters alone.
+const EU_PLATES: [(&str, &str); 8] = [
+    ("M AB 1234", "D"),
+    ("AB 123 CD", "F"),
+    ("1234 BCD", "E"),
+    ("WA 12345", "PL"),
+    ("GH 482KL", "I"),
+    ("1 ABC 123", "B"),
+    ("XKC 472", "S"),
+    ("B 123 ABC", "RO"),
+];
+
+#[test]
+fn reads_european_plates_exactly_in_rendered_frames() {
+    let recognizer = Recognizer::shipped().expect("shipped models load");
+    let mut misread = Vec::new();
+    for (i, (text, country)) in EU_PLATES.iter().enumerate() {
+        let plate = Plate::european(text, country);
+        // European plates are long and low: 4.7 times as wide as tall.
+        let at = Placement {
+            cx: 420.0 + 50.0 * i as f32,
+            cy: 430.0 + 8.0 * i as f32,
+            width: 230.0 + 8.0 * i as f32,
+            angle_deg: -2.0 + i as f32 * 0.5,
+        };
+        let plates = recognizer
+            .recognize(&scene::frame(300 + i as u64, &plate, at))
+            .expect("recognize");
+        assert_eq!(plates.len(), 1, "exactly the one plate {text}: {plates:?}");
+        let p = &plates[0];
+        if p.text != plate.registration() {
+            misread.push(format!("{text} read {}", p.text));
+        }
+        // The country is not asserted: the region head names it for only
+        // about a quarter of rendered European plates (models/README.md).
+        // The box is about the plate's size, long and low (a short
+        // registration, centred, can draw it in to its characters).
+        let [_, _, w, h] = p.bbox;
+        let [_, _, bw, bh] = plate.bounds(at);
+        assert!(
+            (w as f32) > 0.7 * bw && (w as f32) < 1.3 * bw,
+            "box {w} wide for a plate {bw} wide"
+        );
+        assert!((h as f32) < 1.8 * bh, "box {h} tall for a plate {bh} tall");
+    }
+    // The shipped reader reads 87% of rendered European plates exactly
+    // (the bench), and these eight at the time of writing all but two: the
+    // Belgian 1 ABC 123 reads ABC123 (a character beside the EU band) and
+    // the Romanian B 123 ABC reads B123 (the last group lost). A third
+    // miss is a regression.
+    assert!(misread.len() <= 2, "misread: {misread:?}");
+}
+
 #[test]
 fn streets_without_vehicles_read_nothing() {
     let recognizer = Recognizer::shipped().expect("shipped models load");
