@@ -54,11 +54,13 @@ BR_PATTERNS = ["LLLNLNN", "LLLNNNN"]
 # Vanity plates: words, names and slogans, with digits standing in for
 # letters. Their spelling follows no pattern, so a reader that learned only
 # the issued patterns drops or swaps letters in them.
+# No word may come from the held-out real plates (the reader shipped in
+# November 2026 trained with five that did; models/README.md).
 VANITY_WORDS = [
-    "GUILTY", "NOTGUILTY", "SQUAW", "TARHEEL", "TARHEELS", "SOXFAN", "POPPIE", "LUVMYDOG",
+    "GOFAST", "CAMPER", "HIKER", "BIKER", "GARDEN", "OCEAN", "RANGER", "SKIER", "LUVMYDOG",
     "WILDCAT", "GATORS", "GOBLUE", "ROLLTIDE", "MAMABEAR", "PAPA", "NANA", "BIGRED",
     "WOLFPACK", "SURFER", "BEACH", "FISHON", "HOOKED", "DRWHO", "MYRIDE", "VROOM", "ZOOM",
-    "TESLA", "JEEPGRL", "KWIK", "QUIET", "WIFEY", "HUBBY", "WAWA", "EECW", "IOWA", "MOM",
+    "TESLA", "JEEPGRL", "KWIK", "QUIET", "WIFEY", "HUBBY", "WAWA", "IOWA", "MOM",
     "DAD", "LUCKY", "FLYING", "PILOT", "NURSE", "COACH", "WXYZ", "JAVA", "PYTHON", "RUST",
 ]
 SUBSTITUTES = {"O": "0", "I": "1", "E": "3", "S": "5", "B": "8", "A": "4", "G": "6", "T": "7"}
