@@ -316,7 +316,7 @@ def eu_plate(rng):
     """A European plate (520 x 110 mm): the blue EU band at the left with
     the ring of stars and the country letters, the registration in a DIN-like
     face, German seals between the district and the rest, France's and
-    Italy's band at the right, Dutch and British rear plates yellow."""
+    Italy's band at the right, Dutch plates and half of British ones yellow."""
     region = rng.choice(list(EU_COUNTRIES))
     code, patterns, separator, look = EU_COUNTRIES[region]
     w, h = 470, 100

@@ -31,8 +31,11 @@ import synth
 
 CHARSET = synth.CHARS  # blank is class 0, CHARSET[i] is class i + 1
 # New regions are only ever appended, so a reader trained before them
-# warm-starts with every earlier region's weights in place.
-REGIONS = ["unknown", "br"] + sorted(synth.US_STATES) + [synth.eu_region(c) for c in sorted(synth.EU_COUNTRIES)]
+# warm-starts with every earlier region's weights in place: a new country
+# goes at the end of EU_ORDER, never in sorted place.
+EU_ORDER = ["a", "b", "cz", "d", "dk", "e", "f", "gb", "i", "nl", "p", "pl", "ro", "se"]
+assert sorted(EU_ORDER) == sorted(synth.EU_COUNTRIES), "add the new country at the end of EU_ORDER"
+REGIONS = ["unknown", "br"] + sorted(synth.US_STATES) + [synth.eu_region(c) for c in EU_ORDER]
 H, W = 32, 128
 HOLDOUT_PERCENT = 20
 
@@ -146,6 +149,11 @@ def load_onnx(path, dropout=0.0):
     import onnx
     from onnx import numpy_helper
 
+    meta = os.path.splitext(path)[0] + ".json"
+    if os.path.exists(meta):
+        with open(meta) as f:
+            known = json.load(f)["regions"]
+        assert REGIONS[: len(known)] == known, f"{meta}: its regions are not a prefix of REGIONS"
     graph = onnx.load(path).graph
     weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in graph.initializer}
     model = Reader(batch_norm=False, dropout=dropout)
@@ -178,8 +186,7 @@ def load_onnx(path, dropout=0.0):
 
 def copy_rows(param, value):
     """Copies `value` into `param`; an older reader knew fewer regions, so
-    its region head fills the first rows and the new ones keep their
-    initial weights."""
+    its region head fills the first rows and the new ones start silent."""
     if value.shape != param.shape and value.shape[1:] == param.shape[1:] and value.shape[0] < param.shape[0]:
         # New regions start silent (no weight, a low bias) so the known
         # ones keep their answers until training gives the new ones theirs.
@@ -344,7 +351,8 @@ def main():
     val = {
         "real_us": real_set(args.data, "plates-real-us", True),
         "real_br": real_set(args.data, "plates-real-br", True),
-        # US and Brazilian plates as before, and European plates apart.
+        # US (now with vanity plates) and Brazilian plates, and European
+        # plates apart. The generator changed, so compare runs on one version.
         "synthetic": [synth.sample(random.Random(10_000 + i), eu_share=0.0) for i in range(1000)],
         "synthetic_eu": [synth.sample(random.Random(30_000 + i), br_share=0.0, eu_share=1.0)
                          for i in range(500)],
@@ -360,6 +368,8 @@ def main():
         state = torch.load(args.init)
         model = Reader(batch_norm=state["batch_norm"], dropout=args.dropout)
         params = dict(model.state_dict(keep_vars=True))
+        missing = set(params) - set(state["model"])
+        assert not missing, f"{args.init} lacks {sorted(missing)}"
         for k, v in state["model"].items():
             copy_rows(params[k], v)
     else:

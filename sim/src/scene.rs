@@ -3,7 +3,8 @@
 //! The recognition tests and the README's sample frames come from here, so
 //! the project commits no third-party image: a street (sky, buildings, road,
 //! lane marks) and a vehicle body carrying a US-style plate (state band,
-//! border, bold characters), with noise. Everything is drawn from a seed, so
+//! border, bold characters) or a European one (EU band with the country's
+//! letters), with noise. Everything is drawn from a seed, so
 //! a frame is the same on every machine.
 
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
@@ -18,8 +19,10 @@ const FONT: &[u8] = include_bytes!("../assets/DejaVuSansMono-Bold.ttf");
 pub const FRAME_WIDTH: u32 = 1280;
 pub const FRAME_HEIGHT: u32 = 720;
 
-/// Where a plate sits in a frame: its centre, width in pixels (height is half
-/// of it, as US plates are 12 x 6 inches) and its roll in degrees.
+/// Where a plate sits in a frame: its centre, width in pixels and its roll
+/// in degrees. Its height follows from the plate's layout
+/// ([`Plate::height`]); [`Placement::bounds`] assumes a US plate's (half
+/// the width, 12 x 6 inches) and [`Plate::bounds`] takes any.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Placement {
     pub cx: f32,
@@ -109,7 +112,9 @@ impl Plate {
 
     /// The axis-aligned box around this plate placed at `at`: `[x, y, w, h]`.
     pub fn bounds(&self, at: Placement) -> [f32; 4] {
-        at.bounds_with_height(at.width * self.height(1000) as f32 / 1000.0)
+        // As `frame` renders it: `at.width` rounded, at least 16 pixels.
+        let width = at.width.round().max(16.0) as u32;
+        at.bounds_with_height(self.height(width) as f32)
     }
 
     /// The plate itself, `width` pixels wide and [`Plate::height`] tall.
@@ -441,7 +446,7 @@ mod tests {
             angle_deg: 0.0,
         };
         let [_, _, w, h] = plate.bounds(at);
-        assert!((w / h - 520.0 / 110.0).abs() < 0.05, "{w} x {h}");
+        assert!((w / h - 520.0 / 110.0).abs() < 0.1, "{w} x {h}");
     }
 
     #[test]

@@ -106,7 +106,7 @@ const EU_PLATES: [(&str, &str); 8] = [
 ];
 
 #[test]
-fn reads_european_plates_exactly_in_rendered_frames() {
+fn reads_european_plates_in_rendered_frames() {
     let recognizer = Recognizer::shipped().expect("shipped models load");
     let mut misread = Vec::new();
     for (i, (text, country)) in EU_PLATES.iter().enumerate() {
@@ -124,26 +124,40 @@ fn reads_european_plates_exactly_in_rendered_frames() {
         assert_eq!(plates.len(), 1, "exactly the one plate {text}: {plates:?}");
         let p = &plates[0];
         if p.text != plate.registration() {
-            misread.push(format!("{text} read {}", p.text));
+            misread.push(*text);
         }
         // The country is not asserted: the region head names it for only
         // about a quarter of rendered European plates (models/README.md).
-        // The box is about the plate's size, long and low (a short
-        // registration, centred, can draw it in to its characters).
-        let [_, _, w, h] = p.bbox;
+        // The box holds the plate's centre and is about its size, long and
+        // low (a short registration, centred, can draw it in to its
+        // characters).
+        let [x, y, w, h] = p.bbox;
+        assert!(
+            (x as f32) < at.cx
+                && at.cx < (x + w) as f32
+                && (y as f32) < at.cy
+                && at.cy < (y + h) as f32,
+            "{p:?}"
+        );
         let [_, _, bw, bh] = plate.bounds(at);
         assert!(
             (w as f32) > 0.7 * bw && (w as f32) < 1.3 * bw,
             "box {w} wide for a plate {bw} wide"
         );
-        assert!((h as f32) < 1.8 * bh, "box {h} tall for a plate {bh} tall");
+        assert!(
+            (h as f32) > 0.6 * bh && (h as f32) < 1.8 * bh,
+            "box {h} tall for a plate {bh} tall"
+        );
     }
     // The shipped reader reads 87% of rendered European plates exactly
-    // (the bench), and these eight at the time of writing all but two: the
-    // Belgian 1 ABC 123 reads ABC123 (a character beside the EU band) and
-    // the Romanian B 123 ABC reads B123 (the last group lost). A third
-    // miss is a regression.
-    assert!(misread.len() <= 2, "misread: {misread:?}");
+    // (the bench), and these eight all but two: the Belgian 1 ABC 123 reads
+    // ABC123 (a character beside the EU band) and the Romanian B 123 ABC
+    // reads B123 (the last group lost). Any other miss is a regression.
+    let known = ["1 ABC 123", "B 123 ABC"];
+    assert!(
+        misread.iter().all(|t| known.contains(t)),
+        "misread: {misread:?}"
+    );
 }
 
 #[test]
