@@ -179,17 +179,19 @@ def load_onnx(path, dropout=0.0):
     matmul = next(n for n in graph.node if n.op_type == "MatMul")
     model.chars.weight.data.copy_(weights[matmul.input[1]].T)
     model.chars.bias.data.copy_(weights["chars.bias"])
+    params = dict(model.named_parameters())
     for k in ("region.0.weight", "region.0.bias", "region.2.weight", "region.2.bias"):
-        copy_rows(dict(model.named_parameters())[k], weights[k])
+        load_weights(params[k], k, weights[k])
     return model
 
 
-def copy_rows(param, value):
-    """Copies `value` into `param`; an older reader knew fewer regions, so
-    its region head fills the first rows and the new ones start silent."""
-    if value.shape != param.shape and value.shape[1:] == param.shape[1:] and value.shape[0] < param.shape[0]:
-        # New regions start silent (no weight, a low bias) so the known
-        # ones keep their answers until training gives the new ones theirs.
+def load_weights(param, name, value):
+    """Copies `value` into `param`. Only the region head's output may be
+    shorter: an older reader knew fewer regions, so its rows come first and
+    the new regions start silent (no weight, a low bias), keeping the known
+    ones' answers until training gives the new ones theirs. Any other shape
+    difference is an error."""
+    if name.startswith("region.2.") and value.shape[0] < param.shape[0]:
         param.data.zero_()
         param.data[: value.shape[0]].copy_(value)
         if param.dim() == 1:
@@ -371,7 +373,7 @@ def main():
         missing = set(params) - set(state["model"])
         assert not missing, f"{args.init} lacks {sorted(missing)}"
         for k, v in state["model"].items():
-            copy_rows(params[k], v)
+            load_weights(params[k], k, v)
     else:
         model = Reader(dropout=args.dropout)
     batch_norm = any(isinstance(m, nn.BatchNorm2d) for m in model.modules())

@@ -81,23 +81,16 @@ fn plate(text: &str, band: &str) -> Result<Plate> {
     {
         bail!("give letters and digits, e.g. 7ABC123, 7ABC123:Nevada or AB-123-CD:EU-F");
     }
-    match band
-        .get(..3)
-        .filter(|p| p.eq_ignore_ascii_case("eu-"))
-        .map(|_| &band[3..])
-    {
-        Some(country)
-            if (1..=3).contains(&country.len())
-                && country.chars().all(|c| c.is_ascii_alphabetic()) =>
-        {
-            Ok(Plate::european(
-                &text.replace('-', " "),
-                &country.to_ascii_uppercase(),
-            ))
-        }
-        Some(country) => bail!("'{country}' is not a country's letters (1 to 3, as D, NL, PL)"),
-        None => Ok(Plate::new(&text.replace('-', " "), band)),
+    // Plates print their groups apart.
+    let printed = text.replace('-', " ");
+    let upper = band.to_ascii_uppercase();
+    let Some(country) = upper.strip_prefix("EU-") else {
+        return Ok(Plate::new(&printed, band));
+    };
+    if !(1..=3).contains(&country.len()) || !country.chars().all(|c| c.is_ascii_alphabetic()) {
+        bail!("'{country}' is not a country's letters (1 to 3, as D, NL, PL)");
     }
+    Ok(Plate::european(&printed, country))
 }
 
 #[cfg(test)]
