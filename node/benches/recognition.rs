@@ -73,12 +73,14 @@ fn reader_accuracy(recognizer: &Recognizer, name: &str, set: &[Crop]) {
         println!("{name}: no data, skipped");
         return;
     }
-    let (mut exact, mut chars, mut total, mut region_ok, mut region_n) = (0, 0, 0, 0, 0);
+    let (mut exact, mut exact_o0, mut chars, mut total, mut region_ok, mut region_n) =
+        (0, 0, 0, 0, 0, 0);
     for c in set {
         let img = image::open(&c.file).expect("crop decodes").into_rgb8();
         let read = recognizer.read_crop(&img).expect("read");
         let got = read.text();
         exact += (got == c.text) as usize;
+        exact_o0 += same_o0(&got, &c.text) as usize;
         total += c.text.len();
         chars += c.text.len().saturating_sub(edit_distance(&got, &c.text));
         if let Some(r) = &c.region {
@@ -87,12 +89,20 @@ fn reader_accuracy(recognizer: &Recognizer, name: &str, set: &[Crop]) {
         }
     }
     println!(
-        "{name}: {} held-out crops, exact plate {:.1}%, characters {:.1}%, region {:.1}%",
+        "{name}: {} held-out crops, exact plate {:.1}% (O and 0 as one: {:.1}%), characters {:.1}%, region {:.1}%",
         set.len(),
         100.0 * exact as f64 / set.len() as f64,
+        100.0 * exact_o0 as f64 / set.len() as f64,
         100.0 * chars as f64 / total.max(1) as f64,
         100.0 * region_ok as f64 / region_n.max(1) as f64
     );
+}
+
+/// Whether two texts are one plate when O and 0 are one character: US
+/// plates mostly print them alike and the reader writes 0 for both
+/// (models/synth.py, `us_record`), while the real labels write either.
+fn same_o0(a: &str, b: &str) -> bool {
+    a.replace('O', "0") == b.replace('O', "0")
 }
 
 /// Pastes `plate` into `frame` centred at `at`, rolled. The plate is first
@@ -347,7 +357,7 @@ fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
     if scenes.is_empty() || us.is_empty() {
         println!("composites on real scenes: no data, skipped");
     } else {
-        let (mut found, mut exact, mut false_pos, mut bg_false) = (0, 0, 0, 0);
+        let (mut found, mut exact, mut exact_o0, mut false_pos, mut bg_false) = (0, 0, 0, 0, 0);
         // The same frames with every candidate the detector kept read and
         // none refused: separates what the detector misses from what the
         // reader's thresholds refuse.
@@ -380,6 +390,7 @@ fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
             let plates = timing.time(|| recognizer.recognize(&frame).expect("recognize"));
             found += hits(&plates, truth) as usize;
             exact += plates.iter().any(|p| p.text == crop.text) as usize;
+            exact_o0 += plates.iter().any(|p| same_o0(&p.text, &crop.text)) as usize;
             false_pos += plates
                 .iter()
                 .filter(|p| !hits(std::slice::from_ref(p), truth))
@@ -390,9 +401,10 @@ fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
             n += 1;
         }
         println!(
-            "real US crops on real scenes: {n} frames, plate found {:.1}%, read exactly {:.1}%, false plates {:.3} per frame",
+            "real US crops on real scenes: {n} frames, plate found {:.1}%, read exactly {:.1}% (O and 0 as one: {:.1}%), false plates {:.3} per frame",
             100.0 * found as f64 / n as f64,
             100.0 * exact as f64 / n as f64,
+            100.0 * exact_o0 as f64 / n as f64,
             false_pos as f64 / n as f64
         );
         println!(
@@ -408,7 +420,7 @@ fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
         // 3b. Each held-out US crop on a vehicle approaching through a scene:
         // 5 frames at 10 frames/s, 110 to 260 px wide, tracked into reads.
         let mut approaching = Timing(Vec::new());
-        let (mut vehicles, mut exact, mut one_right, mut wrong) = (0, 0, 0, 0);
+        let (mut vehicles, mut exact, mut exact_o0, mut one_right, mut wrong) = (0, 0, 0, 0, 0);
         for (i, crop) in us.iter().enumerate() {
             let bg = scene_frame(&scenes[i % scenes.len()]);
             let plate = image::open(&crop.file).expect("crop decodes").into_rgb8();
@@ -436,12 +448,14 @@ fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
             vehicles += 1;
             let right = done.iter().filter(|r| r.text == crop.text).count();
             exact += (right > 0) as usize;
+            exact_o0 += done.iter().any(|r| same_o0(&r.text, &crop.text)) as usize;
             one_right += (right == 1 && done.len() == 1) as usize;
             wrong += done.len() - right;
         }
         println!(
-            "real US crops on approaching vehicles: {vehicles} vehicles x 5 frames, tracked read exact {:.1}% (exactly one read, and right: {:.1}%), {:.2} wrong reads per vehicle",
+            "real US crops on approaching vehicles: {vehicles} vehicles x 5 frames, tracked read exact {:.1}% (O and 0 as one: {:.1}%; exactly one read, and right: {:.1}%), {:.2} wrong reads per vehicle",
             100.0 * exact as f64 / vehicles as f64,
+            100.0 * exact_o0 as f64 / vehicles as f64,
             100.0 * one_right as f64 / vehicles as f64,
             wrong as f64 / vehicles as f64
         );
