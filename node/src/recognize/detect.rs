@@ -87,19 +87,141 @@ impl Detector {
     }
 
     /// Plate candidates in a full-resolution grey frame, in its pixels.
+    ///
+    /// The frame is searched twice: at the detector's own scale, and at
+    /// half of it for plates too wide for the first (see [`COARSE_SCALE`]).
+    /// Where both passes find one plate, the pass whose learned range holds
+    /// its width gives the box.
     pub fn detect(
         &self,
         frame: &Gray,
         config: &DetectConfig,
     ) -> Result<Vec<Candidate>, RecognizeError> {
-        let (h, w, stride) = (self.meta.height, self.meta.width, self.meta.stride);
         if frame.width < 16 || frame.height < 16 {
             return Ok(Vec::new());
         }
-        // The whole frame, squeezed to the input if its aspect differs.
-        let sx = frame.width as f32 / w as f32;
-        let sy = frame.height as f32 / h as f32;
-        let image = NdTensor::from_data([1, 1, h, w], reduce(frame, w, h));
+        // Each pass sees the frame at its scale with the frame's aspect (a
+        // frame taller than square is squeezed to square, to bound the
+        // work). The frame is averaged down once; the coarser inputs are
+        // averaged from the first, which is the same average.
+        let stride = self.meta.stride;
+        let to_stride = |v: f32| ((v / stride as f32).round() as usize).max(2) * stride;
+        let size = |scale: f32| {
+            let w = to_stride(self.meta.width as f32 * scale);
+            (
+                w,
+                to_stride(w as f32 * frame.height as f32 / frame.width as f32).min(w),
+            )
+        };
+        let (w0, h0) = size(SCALES[0]);
+        let first = area_resize(
+            &frame.pixels,
+            frame.width,
+            frame.height,
+            w0,
+            h0,
+            1.0 / 255.0,
+        );
+        let mut all = Vec::new();
+        for (pass, &scale) in SCALES.iter().enumerate() {
+            let (w, h) = size(scale);
+            let input = if pass == 0 {
+                first.clone()
+            } else {
+                area_resize(&first, w0, h0, w, h, 1.0)
+            };
+            let (sx, sy) = (
+                frame.width as f32 / w as f32,
+                frame.height as f32 / h as f32,
+            );
+            all.extend(self.pass(input, (w, h), [0.0, 0.0, sx, sy], pass, config)?);
+        }
+        let mut found: Vec<Candidate> = all
+            .iter()
+            .filter(|c| {
+                c.in_range_below()
+                    && !all.iter().any(|o| {
+                        o.pass != c.pass && o.better_than(c) && same_plate(&o.found, &c.found)
+                    })
+            })
+            .map(|c| {
+                if c.pass == 0 && c.width < ZOOM_FROM {
+                    return Ok(c.found);
+                }
+                Ok(self.zoom(frame, &c.found, config)?.unwrap_or(c.found))
+            })
+            .collect::<Result<_, RecognizeError>>()?;
+        found.sort_by(|a, b| b.score.total_cmp(&a.score));
+        found.truncate(config.candidates_max);
+        Ok(found)
+    }
+
+    /// A coarse pass's box is as coarse as its grid: at a quarter of the
+    /// frame's scale one cell spans 32 of the first pass's pixels, and a box
+    /// off by a few of them cuts a character. The plate is looked at again
+    /// in a window around it, scaled so the plate is [`ZOOM_WIDTH`] of the
+    /// window's input pixels wide, mid-range for the net; the surest plate
+    /// there whose centre lies in the coarse box is its box.
+    fn zoom(
+        &self,
+        frame: &Gray,
+        c: &Candidate,
+        config: &DetectConfig,
+    ) -> Result<Option<Candidate>, RecognizeError> {
+        let (w, h) = ZOOM_INPUT;
+        let scale = c.width / ZOOM_WIDTH;
+        // The window in frame pixels, whole pixels, inside the frame.
+        let (ww, wh) = (w as f32 * scale, h as f32 * scale);
+        let x0 = (c.cx - ww / 2.0).round().max(0.0) as usize;
+        let y0 = (c.cy - wh / 2.0).round().max(0.0) as usize;
+        let x1 = ((c.cx + ww / 2.0).round() as usize).min(frame.width);
+        let y1 = ((c.cy + wh / 2.0).round() as usize).min(frame.height);
+        if x1 <= x0 + 1 || y1 <= y0 + 1 {
+            return Ok(None);
+        }
+        let (cw, ch) = (x1 - x0, y1 - y0);
+        let mut part = Vec::with_capacity(cw * ch);
+        for y in y0..y1 {
+            part.extend_from_slice(&frame.pixels[y * frame.width + x0..y * frame.width + x1]);
+        }
+        // The window keeps the plate's scale where the frame's edge cut it.
+        let (iw, ih) = (
+            ((cw as f32 / scale).round() as usize).clamp(16, w),
+            ((ch as f32 / scale).round() as usize).clamp(16, h),
+        );
+        let stride = self.meta.stride;
+        let (iw, ih) = (iw / stride * stride, ih / stride * stride);
+        let input = area_resize(&part, cw, ch, iw, ih, 1.0 / 255.0);
+        let frame_of = [
+            x0 as f32,
+            y0 as f32,
+            cw as f32 / iw as f32,
+            ch as f32 / ih as f32,
+        ];
+        let found = self.pass(input, (iw, ih), frame_of, 0, config)?;
+        Ok(found
+            .into_iter()
+            .map(|z| z.found)
+            .filter(|z| {
+                (z.cx - c.cx).abs() <= c.width / 2.0
+                    && (z.cy - c.cy).abs() <= c.height / 2.0
+                    && z.width <= 2.0 * c.width
+            })
+            .max_by(|a, b| a.width.total_cmp(&b.width)))
+    }
+
+    /// One run of the net on a reduced frame or part of it (`w x h` values
+    /// in [0, 1]); its pixel (u, v) is the frame's (ox + u sx, oy + v sy).
+    fn pass(
+        &self,
+        input: Vec<f32>,
+        (w, h): (usize, usize),
+        [ox, oy, sx, sy]: [f32; 4],
+        pass: usize,
+        config: &DetectConfig,
+    ) -> Result<Vec<Scaled>, RecognizeError> {
+        let stride = self.meta.stride;
+        let image = NdTensor::from_data([1, 1, h, w], input);
         let [maps] = self
             .model
             .run_n(vec![(self.input, image.into())], [self.output], None)
@@ -127,42 +249,139 @@ impl Detector {
                 let bh = maps[[0, 2, y, x]].clamp(0.0, 6.0).exp();
                 let cx = (x as f32 + maps[[0, 3, y, x]]) * stride as f32;
                 let cy = (y as f32 + maps[[0, 4, y, x]]) * stride as f32;
-                found.push(Candidate {
-                    cx: cx * sx,
-                    cy: cy * sy,
-                    width: bw * sx,
-                    height: bh * sy,
-                    score: 1.0 / (1.0 + (-v).exp()),
+                found.push(Scaled {
+                    found: Candidate {
+                        cx: ox + cx * sx,
+                        cy: oy + cy * sy,
+                        width: bw * sx,
+                        height: bh * sy,
+                        score: 1.0 / (1.0 + (-v).exp()),
+                    },
+                    pass,
+                    width: bw,
                 });
             }
         }
-        found.sort_by(|a, b| b.score.total_cmp(&a.score));
-        found.truncate(config.candidates_max);
         Ok(found)
     }
 }
 
-/// The frame reduced to `w x h` values in [0, 1], each the mean of the
-/// source pixels it covers (sampled on a small grid).
-fn reduce(frame: &Gray, w: usize, h: usize) -> Vec<f32> {
-    let fx = frame.width as f32 / w as f32;
-    let fy = frame.height as f32 / h as f32;
-    let nx = (fx.ceil() as usize).clamp(1, 4);
-    let ny = (fy.ceil() as usize).clamp(1, 4);
-    let mut out = Vec::with_capacity(w * h);
-    for j in 0..h {
-        for i in 0..w {
-            let mut acc = 0u32;
-            for sj in 0..ny {
-                let y = ((j as f32 + (sj as f32 + 0.5) / ny as f32) * fy) as usize;
-                let row = y.min(frame.height - 1) * frame.width;
-                for si in 0..nx {
-                    let x = ((i as f32 + (si as f32 + 0.5) / nx as f32) * fx) as usize;
-                    acc += frame.pixels[row + x.min(frame.width - 1)] as u32;
-                }
-            }
-            out.push(acc as f32 / (nx * ny) as f32 / 255.0);
+/// The scales the frame is searched at, from the detector's own input
+/// width down. The detector learned plates 18 to 80 of its input pixels
+/// wide, about 5 to 21% of the frame's width as a road camera sees them. A
+/// car photo shows its plate up to half the frame's width: the strokes then
+/// outgrow what the net looks at, and it finds the plate late or boxes a
+/// part of it. The coarser passes bring such plates into the learned range,
+/// for a quarter and a sixteenth of the first pass's work.
+const SCALES: [f32; 3] = [1.0, 0.5, 0.25];
+/// The zoomed look's input (w, h) and the plate's width in it.
+const ZOOM_INPUT: (usize, usize) = (160, 80);
+const ZOOM_WIDTH: f32 = 48.0;
+/// A first-pass box this wide (its input pixels) nears the learned limit,
+/// where the net boxes part of a plate as often as all of it: it is zoomed
+/// like a coarse pass's box.
+const ZOOM_FROM: f32 = 60.0;
+/// Within a pass's own input, the widths it boxes well: past the upper
+/// bound a plate nears the learned limit and the next coarser pass boxes
+/// it; under the lower bound (coarser passes only) the finer pass sees it
+/// better, and alone it is more likely a texture than a plate.
+const OWN_WIDTH: std::ops::Range<f32> = 24.0..72.0;
+
+/// A candidate, the pass that found it, and its width in that pass's input.
+struct Scaled {
+    found: Candidate,
+    pass: usize,
+    width: f32,
+}
+
+impl Scaled {
+    fn in_range_below(&self) -> bool {
+        self.pass == 0 || self.width >= OWN_WIDTH.start
+    }
+
+    fn in_range(&self) -> bool {
+        self.in_range_below() && (self.pass == SCALES.len() - 1 || self.width < OWN_WIDTH.end)
+    }
+
+    /// Whether this pass boxes the plate better than `other`'s pass: it
+    /// holds the plate in its range and the other does not. Where both do,
+    /// both boxes are read and the surer read is kept.
+    fn better_than(&self, other: &Scaled) -> bool {
+        self.in_range() && !other.in_range()
+    }
+}
+
+/// Whether two candidates box one plate: about the same size, and each
+/// centre in the other's box. A much smaller box inside a larger one is a
+/// part of it (a band, a group of characters) or a plate on a larger
+/// false find; both stay candidates and the reads decide.
+fn same_plate(a: &Candidate, b: &Candidate) -> bool {
+    let ratio = a.width / b.width.max(1.0);
+    (0.7..=1.4).contains(&ratio)
+        && (a.cx - b.cx).abs() <= a.width.min(b.width) / 2.0
+        && (a.cy - b.cy).abs() <= a.height.min(b.height) / 2.0
+}
+
+/// `src` (`sw x sh`) resized to `dw x dh`, each value the mean of the
+/// source area it covers (partly covered pixels weighed by their share),
+/// times `gain`. The detector learned from images reduced this way; point
+/// samples alias the strokes of a plate once a frame is reduced more than
+/// about four times (a large photo, a coarse pass).
+fn area_resize<T: Copy + Into<f32>>(
+    src: &[T],
+    sw: usize,
+    sh: usize,
+    dw: usize,
+    dh: usize,
+    gain: f32,
+) -> Vec<f32> {
+    // Rows first: each source row to dw columns; then the columns to dh rows.
+    let cols = spans(sw, dw);
+    let mut rows = vec![0.0f32; sh * dw];
+    for y in 0..sh {
+        let line = &src[y * sw..(y + 1) * sw];
+        for (x, span) in cols.iter().enumerate() {
+            rows[y * dw + x] = span.mean(|k| line[k].into());
+        }
+    }
+    let mut out = vec![0.0f32; dw * dh];
+    for (y, span) in spans(sh, dh).iter().enumerate() {
+        for x in 0..dw {
+            out[y * dw + x] = gain * span.mean(|k| rows[k * dw + x]);
         }
     }
     out
+}
+
+/// The source pixels one output pixel covers, and the share of each.
+struct Span {
+    first: usize,
+    weights: Vec<f32>,
+}
+
+impl Span {
+    fn mean(&self, value: impl Fn(usize) -> f32) -> f32 {
+        self.weights
+            .iter()
+            .enumerate()
+            .map(|(i, w)| w * value(self.first + i))
+            .sum()
+    }
+}
+
+/// For each of `n` outputs over `len` inputs: the inputs it covers, with
+/// weights summing to 1.
+fn spans(len: usize, n: usize) -> Vec<Span> {
+    let f = len as f64 / n as f64;
+    (0..n)
+        .map(|i| {
+            let (a, b) = (i as f64 * f, (i + 1) as f64 * f);
+            let first = (a.floor() as usize).min(len - 1);
+            let last = (b.ceil() as usize).clamp(first + 1, len);
+            let weights = (first..last)
+                .map(|k| ((b.min(k as f64 + 1.0) - a.max(k as f64)).max(0.0) / f) as f32)
+                .collect();
+            Span { first, weights }
+        })
+        .collect()
 }
