@@ -92,6 +92,37 @@ fn reads_clear_plates_exactly_in_rendered_frames() {
     }
 }
 
+/// A car photo, not a road camera's frame: the plate fills 30 to 45% of
+/// the picture's width, in a 16:9 frame and in a 4:3 photo cut from it and
+/// reduced. The detector learned plates up to about a fifth of a frame's
+/// width; the coarser passes and the zoomed look find and box these.
+#[test]
+fn reads_plates_that_fill_a_photo() {
+    let recognizer = Recognizer::shipped().expect("shipped models load");
+    let mut misread = Vec::new();
+    for (i, (text, band)) in PLATES.iter().enumerate().take(6) {
+        let at = Placement {
+            cx: 560.0 + 30.0 * i as f32,
+            cy: 380.0 + 10.0 * i as f32,
+            width: 390.0 + 36.0 * i as f32,
+            angle_deg: -2.0 + i as f32 * 0.8,
+        };
+        let frame = scene::frame(500 + i as u64, &Plate::new(text, band), at);
+        // 960 x 720 around the plate, reduced to 640 x 480.
+        let x0 = (at.cx as u32).saturating_sub(480).min(1280 - 960);
+        let cut = image::imageops::crop_imm(&frame, x0, 0, 960, 720).to_image();
+        let photo = image::imageops::resize(&cut, 640, 480, image::imageops::FilterType::Triangle);
+        for (name, img) in [("frame", &frame), ("photo", &photo)] {
+            let plates = recognizer.recognize(img).expect("recognize");
+            if !plates.iter().any(|p| p.text == *text) {
+                misread.push(format!("{text} in the {name}: {plates:?}"));
+            }
+            assert!(plates.len() <= 1, "one plate at most: {plates:?}");
+        }
+    }
+    assert!(misread.is_empty(), "{misread:#?}");
+}
+
 /// European plates as printed (groups separated) with their country's
 /// letters: the reader reports the characters alone.
 const EU_PLATES: [(&str, &str); 8] = [

@@ -1,9 +1,13 @@
 //! The learned plate detector: a small fully convolutional net run by rten.
 //!
-//! The frame is reduced to the detector's input (384 x 216 grey for a 16:9
-//! frame); the net predicts, per cell of a stride-8 grid, a plate-centre
-//! score, the plate's size and the centre's offset in the cell. Peaks of the
-//! score (3 x 3 local maxima above a threshold) are the candidates.
+//! The frame is reduced by area to the detector's input, keeping its aspect
+//! (384 x 216 grey for a 16:9 frame, 384 x 288 for a 4:3 photo); the net
+//! predicts, per cell of a stride-8 grid, a plate-centre score, the plate's
+//! size and the centre's offset in the cell. Peaks of the score (3 x 3 local
+//! maxima above a threshold) are the candidates. The frame is searched at
+//! three scales (`SCALES`) so that a plate filling a car photo is found as
+//! surely as one far down a road, and a large plate's box is redrawn from a
+//! zoomed look (`Detector::zoom`).
 
 use rten::Model;
 use rten_tensor::NdTensor;
@@ -88,10 +92,11 @@ impl Detector {
 
     /// Plate candidates in a full-resolution grey frame, in its pixels.
     ///
-    /// The frame is searched twice: at the detector's own scale, and at
-    /// half of it for plates too wide for the first (see [`COARSE_SCALE`]).
-    /// Where both passes find one plate, the pass whose learned range holds
-    /// its width gives the box.
+    /// The frame is searched at each of `SCALES`. Where two passes find
+    /// one plate and only one holds its width in the range it boxes well
+    /// (`OWN_WIDTH`), that pass gives the box; where both do, both boxes
+    /// go on and the surer read wins. Boxes from the coarser passes, and
+    /// the first pass's near its limit, are redrawn from a zoomed look.
     pub fn detect(
         &self,
         frame: &Gray,
@@ -384,4 +389,64 @@ fn spans(len: usize, n: usize) -> Vec<Span> {
             Span { first, weights }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reducing_by_area_keeps_each_region_s_mean() {
+        // 6 x 2 columns of 0, 60, 120, 180, 240, 30 halved to 3 x 1: pairs.
+        let row = [0u8, 60, 120, 180, 240, 30];
+        let src: Vec<u8> = row.iter().chain(row.iter()).copied().collect();
+        let out = area_resize(&src, 6, 2, 3, 1, 1.0);
+        assert_eq!(out, vec![30.0, 150.0, 135.0]);
+        // By 2.5: the third source pixel is shared half and half.
+        let out = area_resize(&[10u8, 20, 30, 40, 50], 5, 1, 2, 1, 1.0);
+        assert!((out[0] - (10.0 + 20.0 + 15.0) / 2.5).abs() < 1e-4, "{out:?}");
+        assert!((out[1] - (15.0 + 40.0 + 50.0) / 2.5).abs() < 1e-4, "{out:?}");
+    }
+
+    #[test]
+    fn spans_weigh_to_one_whatever_the_factor() {
+        for (len, n) in [(1280, 384), (720, 216), (2592, 384), (100, 7), (50, 128)] {
+            for span in spans(len, n) {
+                let total: f32 = span.weights.iter().sum();
+                assert!((total - 1.0).abs() < 1e-4, "{len} -> {n}: {total}");
+                assert!(span.first + span.weights.len() <= len);
+            }
+        }
+    }
+
+    #[test]
+    fn one_plate_is_two_boxes_of_about_its_size_around_it() {
+        let b = |cx, width| Candidate {
+            cx,
+            cy: 100.0,
+            width,
+            height: width / 2.0,
+            score: 0.9,
+        };
+        assert!(same_plate(&b(100.0, 200.0), &b(120.0, 180.0)));
+        // A part of the plate (a band, a group) is not the plate.
+        assert!(!same_plate(&b(100.0, 200.0), &b(60.0, 90.0)));
+        // Side by side: two plates.
+        assert!(!same_plate(&b(100.0, 200.0), &b(320.0, 200.0)));
+    }
+
+    #[test]
+    fn frames_of_any_shape_and_size_are_searched() {
+        let detector = Detector::shipped().expect("shipped detector");
+        for (w, h) in [(1280, 720), (640, 480), (480, 800), (17, 300), (4000, 40)] {
+            let frame = Gray {
+                width: w,
+                height: h,
+                pixels: (0..w * h).map(|i| (i * 7 % 251) as u8).collect(),
+            };
+            detector
+                .detect(&frame, &DetectConfig::default())
+                .unwrap_or_else(|e| panic!("{w} x {h}: {e}"));
+        }
+    }
 }
