@@ -141,7 +141,7 @@ impl Detector {
             );
             all.extend(self.pass(input, (w, h), [0.0, 0.0, sx, sy], pass, config)?);
         }
-        let mut found: Vec<Candidate> = all
+        let mut kept: Vec<&Scaled> = all
             .iter()
             .filter(|c| {
                 c.in_range_below()
@@ -149,24 +149,28 @@ impl Detector {
                         o.pass != c.pass && o.better_than(c) && same_plate(&o.found, &c.found)
                     })
             })
+            .collect();
+        kept.sort_by(|a, b| b.found.score.total_cmp(&a.found.score));
+        kept.truncate(config.candidates_max);
+        kept.into_iter()
             .map(|c| {
                 if c.pass == 0 && c.width < ZOOM_FROM {
                     return Ok(c.found);
                 }
                 Ok(self.zoom(frame, &c.found, config)?.unwrap_or(c.found))
             })
-            .collect::<Result<_, RecognizeError>>()?;
-        found.sort_by(|a, b| b.score.total_cmp(&a.score));
-        found.truncate(config.candidates_max);
-        Ok(found)
+            .collect()
     }
 
     /// A coarse pass's box is as coarse as its grid: at a quarter of the
     /// frame's scale one cell spans 32 of the first pass's pixels, and a box
     /// off by a few of them cuts a character. The plate is looked at again
     /// in a window around it, scaled so the plate is [`ZOOM_WIDTH`] of the
-    /// window's input pixels wide, mid-range for the net; the surest plate
-    /// there whose centre lies in the coarse box is its box.
+    /// window's input pixels wide, mid-range for the net. The widest plate
+    /// found there whose centre lies in the box (and at most twice its
+    /// width) is its box: near the net's limit it boxes a part of a plate
+    /// (a group of characters, the state's name) as readily as the whole,
+    /// and a part is never wider than its plate.
     fn zoom(
         &self,
         frame: &Gray,
@@ -404,8 +408,14 @@ mod tests {
         assert_eq!(out, vec![30.0, 150.0, 135.0]);
         // By 2.5: the third source pixel is shared half and half.
         let out = area_resize(&[10u8, 20, 30, 40, 50], 5, 1, 2, 1, 1.0);
-        assert!((out[0] - (10.0 + 20.0 + 15.0) / 2.5).abs() < 1e-4, "{out:?}");
-        assert!((out[1] - (15.0 + 40.0 + 50.0) / 2.5).abs() < 1e-4, "{out:?}");
+        assert!(
+            (out[0] - (10.0 + 20.0 + 15.0) / 2.5).abs() < 1e-4,
+            "{out:?}"
+        );
+        assert!(
+            (out[1] - (15.0 + 40.0 + 50.0) / 2.5).abs() < 1e-4,
+            "{out:?}"
+        );
     }
 
     #[test]
