@@ -294,7 +294,7 @@ const ZOOM_FROM: f32 = 60.0;
 /// bound a plate nears the learned limit and the next coarser pass boxes
 /// it; under the lower bound (coarser passes only) the finer pass sees it
 /// better, and alone it is more likely a texture than a plate.
-const OWN_WIDTH: std::ops::Range<f32> = 24.0..72.0;
+const OWN_WIDTH: std::ops::Range<f32> = 32.0..72.0;
 
 /// A candidate, the pass that found it, and its width in that pass's input.
 struct Scaled {
