@@ -137,11 +137,14 @@ impl Recognizer {
             .collect();
         found.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
         // One plate can yield several candidates (its band, its characters):
-        // keep the most confident read of each place.
+        // keep the most confident read of each place, unless a less
+        // confident one is the whole of which it is a part.
         let mut kept: Vec<PlateRead> = Vec::with_capacity(found.len());
         for p in found {
-            if kept.iter().all(|k| overlap(k.bbox, p.bbox) < 0.3) {
-                kept.push(p);
+            match kept.iter_mut().find(|k| overlap(k.bbox, p.bbox) >= 0.3) {
+                None => kept.push(p),
+                Some(k) if is_part_of(k, &p) => *k = p,
+                Some(_) => {}
             }
         }
         Ok(kept)
@@ -370,6 +373,21 @@ fn weakest(read: &TextRead) -> f32 {
 }
 
 /// Intersection over the smaller box's area.
+/// Whether `part` reads a part of the plate `whole` reads: its box is
+/// narrower and lies within the whole's, and its characters appear in the
+/// whole's text in order with more besides. Near the detector's limit it
+/// boxes a group of a plate's characters (1ABC of 1ABC123) as readily as
+/// the plate, and the group, being simpler, reads surer.
+fn is_part_of(part: &PlateRead, whole: &PlateRead) -> bool {
+    let [px, py, pw, ph] = part.bbox;
+    let [wx, wy, ww, wh] = whole.bbox;
+    let (cx, cy) = (px + pw / 2, py + ph / 2);
+    let inside = wx <= cx && cx <= wx + ww && wy <= cy && cy <= wy + wh;
+    let mut rest = whole.text.chars();
+    let in_order = part.text.chars().all(|c| rest.any(|w| w == c));
+    inside && pw < ww && part.text.len() < whole.text.len() && in_order
+}
+
 fn overlap(a: [u32; 4], b: [u32; 4]) -> f32 {
     let x0 = a[0].max(b[0]);
     let y0 = a[1].max(b[1]);
@@ -448,6 +466,26 @@ mod tests {
         assert_eq!(texts, ["7ZO", "72O", "7Z0", "720"]);
         assert!((alts[0].confidence - 0.99 * 0.6 * 0.7).abs() < 1e-6);
         assert!((alts[3].confidence - 0.99 * 0.4 * 0.3).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_group_of_a_plate_s_characters_gives_way_to_the_plate() {
+        let plate = |text: &str, bbox| PlateRead {
+            text: text.into(),
+            confidence: 0.9,
+            char_confidences: vec![0.9; text.len()],
+            region: None,
+            bbox,
+            candidates: Vec::new(),
+        };
+        let whole = plate("1ABC123", [100, 100, 270, 60]);
+        assert!(is_part_of(&plate("1ABC", [110, 100, 170, 60]), &whole));
+        assert!(is_part_of(&plate("BC23", [150, 100, 170, 60]), &whole));
+        // Not in order, or not inside, or as long: another read of the place.
+        assert!(!is_part_of(&plate("1ACB", [110, 100, 170, 60]), &whole));
+        assert!(!is_part_of(&plate("1ABC", [400, 100, 170, 60]), &whole));
+        assert!(!is_part_of(&plate("1ABC124", [110, 100, 170, 60]), &whole));
+        assert!(!is_part_of(&whole, &plate("1ABC", [110, 100, 170, 60])));
     }
 
     #[test]

@@ -173,7 +173,7 @@ fn reads_european_plates_in_rendered_frames() {
         let [_, _, bw, bh] = plate.bounds(at);
         assert!(
             (w as f32) > 0.7 * bw && (w as f32) < 1.3 * bw,
-            "box {w} wide for a plate {bw} wide"
+            "box {w} wide for a plate {bw} wide: {p:?}"
         );
         assert!(
             (h as f32) > 0.6 * bh && (h as f32) < 1.8 * bh,
