@@ -38,7 +38,7 @@ echo "\$ alpr-sim frames --out $demo/frames --plates ..."
     --plates 7ABC123:California,8XYZ001:Nevada,7ABD991:California,5KLM333:Oregon,6TRS818:Arizona,AB-123-CD:EU-F
 echo
 echo "# A debug build: a release build (cargo build --release) recognizes a"
-echo "# 1280x720 frame in about 20 ms on 2 cores (models/README.md)."
+echo "# 1280x720 frame in about 25 ms on 2 cores (models/README.md)."
 run recognize "$demo/frames/frame-00003.png"
 run replay --data "$demo/car-12" --camera rear "$demo/frames"
 run search --data "$demo/car-12" --pattern '7AB*' --purpose alert --reason "partial plate from a BOLO"
