@@ -271,6 +271,10 @@ impl Detector {
                 });
             }
         }
+        // Bounded before the passes are compared pairwise: a busy frame's
+        // texture can peak in many cells.
+        found.sort_by(|a, b| b.found.score.total_cmp(&a.found.score));
+        found.truncate(PEAKS_MAX);
         Ok(found)
     }
 }
@@ -283,6 +287,8 @@ impl Detector {
 /// part of it. The coarser passes bring such plates into the learned range,
 /// for a quarter and a sixteenth of the first pass's work.
 const SCALES: [f32; 3] = [1.0, 0.5, 0.25];
+/// At most this many peaks of one pass go on, the highest first.
+const PEAKS_MAX: usize = 32;
 /// The zoomed look's input (w, h) and the plate's width in it.
 const ZOOM_INPUT: (usize, usize) = (160, 80);
 const ZOOM_WIDTH: f32 = 48.0;
