@@ -300,8 +300,8 @@ def main():
     torch.onnx.export(
         model, torch.zeros(1, 1, H, W), os.path.join(args.out, "detector.onnx"),
         input_names=["image"], output_names=["maps"],
-        # Any input size: the node keeps a frame's aspect and searches it
-        # at a second, coarser scale for plates too wide for the first.
+        # Any input size: the node keeps a frame's aspect, searches it at
+        # coarser scales for plates too wide for the first, and zooms in.
         dynamic_axes={"image": {0: "n", 2: "h", 3: "w"}, "maps": {0: "n", 2: "gh", 3: "gw"}},
         opset_version=17, dynamo=False,
     )

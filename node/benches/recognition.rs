@@ -105,6 +105,43 @@ fn same_o0(a: &str, b: &str) -> bool {
     a.replace('O', "0") == b.replace('O', "0")
 }
 
+/// A row's plates placed with a known box and text: found (a read's box
+/// on the plate), read exactly, read with O and 0 as one, and reads
+/// elsewhere.
+#[derive(Default)]
+struct Tally {
+    n: usize,
+    found: usize,
+    exact: usize,
+    exact_o0: usize,
+    false_pos: usize,
+}
+
+impl Tally {
+    fn add(&mut self, plates: &[PlateRead], truth: [f32; 4], text: &str) {
+        self.n += 1;
+        self.found += hits(plates, truth) as usize;
+        self.exact += plates.iter().any(|p| p.text == text) as usize;
+        self.exact_o0 += plates.iter().any(|p| same_o0(&p.text, text)) as usize;
+        self.false_pos += plates
+            .iter()
+            .filter(|p| !hits(std::slice::from_ref(p), truth))
+            .count();
+    }
+
+    /// "plate found .., read exactly .. (O and 0 as one: ..), false plates .. per `unit`".
+    fn summary(&self, unit: &str) -> String {
+        let n = self.n.max(1) as f64;
+        format!(
+            "plate found {:.1}%, read exactly {:.1}% (O and 0 as one: {:.1}%), false plates {:.3} per {unit}",
+            100.0 * self.found as f64 / n,
+            100.0 * self.exact as f64 / n,
+            100.0 * self.exact_o0 as f64 / n,
+            self.false_pos as f64 / n
+        )
+    }
+}
+
 /// Pastes `plate` into `frame` centred at `at`, rolled. The plate is first
 /// reduced to its size in the frame with the triangle filter, as a sensor
 /// integrates light over each pixel (point-sampling a reduced plate would
@@ -342,7 +379,7 @@ fn photos(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
     let mut rng = StdRng::seed_from_u64(9);
     const SIZES: [(u32, u32); 3] = [(640, 480), (1280, 960), (2592, 1944)];
     let mut timings: Vec<Timing> = SIZES.iter().map(|_| Timing(Vec::new())).collect();
-    let (mut found, mut exact, mut exact_o0, mut false_pos) = (0, 0, 0, 0);
+    let mut tally = Tally::default();
     for (i, crop) in us.iter().enumerate() {
         let (w, h) = SIZES[i % SIZES.len()];
         let bg = image::open(&scenes[i % scenes.len()])
@@ -362,22 +399,12 @@ fn photos(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
         let truth = at.bounds_with_height(height);
         let plates =
             timings[i % SIZES.len()].time(|| recognizer.recognize(&photo).expect("recognize"));
-        found += hits(&plates, truth) as usize;
-        exact += plates.iter().any(|p| p.text == crop.text) as usize;
-        exact_o0 += plates.iter().any(|p| same_o0(&p.text, &crop.text)) as usize;
-        false_pos += plates
-            .iter()
-            .filter(|p| !hits(std::slice::from_ref(p), truth))
-            .count();
+        tally.add(&plates, truth, &crop.text);
     }
-    let n = us.len() as f64;
     println!(
-        "real US crops in car photos: {} photos, plate found {:.1}%, read exactly {:.1}% (O and 0 as one: {:.1}%), false plates {:.3} per photo",
-        us.len(),
-        100.0 * found as f64 / n,
-        100.0 * exact as f64 / n,
-        100.0 * exact_o0 as f64 / n,
-        false_pos as f64 / n
+        "real US crops in car photos: {} photos, {}",
+        tally.n,
+        tally.summary("photo")
     );
     for ((w, h), mut timing) in SIZES.into_iter().zip(timings) {
         timing.report(&format!("time per {w}x{h} car photo"));
@@ -420,7 +447,7 @@ fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
     if scenes.is_empty() || us.is_empty() {
         println!("composites on real scenes: no data, skipped");
     } else {
-        let (mut found, mut exact, mut exact_o0, mut false_pos, mut bg_false) = (0, 0, 0, 0, 0);
+        let (mut tally, mut bg_false) = (Tally::default(), 0);
         // The same frames with every candidate the detector kept read and
         // none refused: separates what the detector misses from what the
         // reader's thresholds refuse.
@@ -451,24 +478,15 @@ fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
             let truth =
                 at.bounds_with_height(at.width * plate.height() as f32 / plate.width() as f32);
             let plates = timing.time(|| recognizer.recognize(&frame).expect("recognize"));
-            found += hits(&plates, truth) as usize;
-            exact += plates.iter().any(|p| p.text == crop.text) as usize;
-            exact_o0 += plates.iter().any(|p| same_o0(&p.text, &crop.text)) as usize;
-            false_pos += plates
-                .iter()
-                .filter(|p| !hits(std::slice::from_ref(p), truth))
-                .count();
+            tally.add(&plates, truth, &crop.text);
             let all = loose.recognize(&frame).expect("recognize");
             detected += hits(&all, truth) as usize;
             loose_exact += all.iter().any(|p| p.text == crop.text) as usize;
             n += 1;
         }
         println!(
-            "real US crops on real scenes: {n} frames, plate found {:.1}%, read exactly {:.1}% (O and 0 as one: {:.1}%), false plates {:.3} per frame",
-            100.0 * found as f64 / n as f64,
-            100.0 * exact as f64 / n as f64,
-            100.0 * exact_o0 as f64 / n as f64,
-            false_pos as f64 / n as f64
+            "real US crops on real scenes: {n} frames, {}",
+            tally.summary("frame")
         );
         println!(
             "  the same with no read refused: plate detected {:.1}%, read exactly {:.1}%",

@@ -372,7 +372,6 @@ fn weakest(read: &TextRead) -> f32 {
     read.chars.iter().map(|c| c.confidence).fold(1.0, f32::min)
 }
 
-/// Intersection over the smaller box's area.
 /// Whether `part` reads a part of the plate `whole` reads: its box is
 /// narrower and lies within the whole's, and its characters appear in the
 /// whole's text in order with more besides. Near the detector's limit it
@@ -388,6 +387,7 @@ fn is_part_of(part: &PlateRead, whole: &PlateRead) -> bool {
     inside && pw < ww && part.text.len() < whole.text.len() && in_order
 }
 
+/// Intersection over the smaller box's area.
 fn overlap(a: [u32; 4], b: [u32; 4]) -> f32 {
     let x0 = a[0].max(b[0]);
     let y0 = a[1].max(b[1]);

@@ -127,19 +127,26 @@ impl Detector {
             h0,
             1.0 / 255.0,
         );
+        let coarser: Vec<_> = SCALES[1..]
+            .iter()
+            .map(|&scale| {
+                let (w, h) = size(scale);
+                (area_resize(&first, w0, h0, w, h, 1.0), (w, h))
+            })
+            .collect();
         let mut all = Vec::new();
-        for (pass, &scale) in SCALES.iter().enumerate() {
-            let (w, h) = size(scale);
-            let input = if pass == 0 {
-                first.clone()
-            } else {
-                area_resize(&first, w0, h0, w, h, 1.0)
-            };
+        let inputs = std::iter::once((first, (w0, h0))).chain(coarser);
+        for (pass, (input, (w, h))) in inputs.enumerate() {
             let (sx, sy) = (
                 frame.width as f32 / w as f32,
                 frame.height as f32 / h as f32,
             );
-            all.extend(self.pass(input, (w, h), [0.0, 0.0, sx, sy], pass, config)?);
+            let peaks = self.peaks(input, (w, h), [0.0, 0.0, sx, sy], config)?;
+            all.extend(
+                peaks
+                    .into_iter()
+                    .map(|(found, width)| Scaled { found, pass, width }),
+            );
         }
         let mut kept: Vec<&Scaled> = all
             .iter()
@@ -207,10 +214,10 @@ impl Detector {
             cw as f32 / iw as f32,
             ch as f32 / ih as f32,
         ];
-        let found = self.pass(input, (iw, ih), frame_of, 0, config)?;
+        let found = self.peaks(input, (iw, ih), frame_of, config)?;
         Ok(found
             .into_iter()
-            .map(|z| z.found)
+            .map(|(z, _)| z)
             .filter(|z| {
                 (z.cx - c.cx).abs() <= c.width / 2.0
                     && (z.cy - c.cy).abs() <= c.height / 2.0
@@ -221,14 +228,14 @@ impl Detector {
 
     /// One run of the net on a reduced frame or part of it (`w x h` values
     /// in [0, 1]); its pixel (u, v) is the frame's (ox + u sx, oy + v sy).
-    fn pass(
+    /// Each peak's plate in frame pixels, and its width in the input's.
+    fn peaks(
         &self,
         input: Vec<f32>,
         (w, h): (usize, usize),
         [ox, oy, sx, sy]: [f32; 4],
-        pass: usize,
         config: &DetectConfig,
-    ) -> Result<Vec<Scaled>, RecognizeError> {
+    ) -> Result<Vec<(Candidate, f32)>, RecognizeError> {
         let stride = self.meta.stride;
         let image = NdTensor::from_data([1, 1, h, w], input);
         let [maps] = self
@@ -258,22 +265,19 @@ impl Detector {
                 let bh = maps[[0, 2, y, x]].clamp(0.0, 6.0).exp();
                 let cx = (x as f32 + maps[[0, 3, y, x]]) * stride as f32;
                 let cy = (y as f32 + maps[[0, 4, y, x]]) * stride as f32;
-                found.push(Scaled {
-                    found: Candidate {
-                        cx: ox + cx * sx,
-                        cy: oy + cy * sy,
-                        width: bw * sx,
-                        height: bh * sy,
-                        score: 1.0 / (1.0 + (-v).exp()),
-                    },
-                    pass,
-                    width: bw,
-                });
+                let plate = Candidate {
+                    cx: ox + cx * sx,
+                    cy: oy + cy * sy,
+                    width: bw * sx,
+                    height: bh * sy,
+                    score: 1.0 / (1.0 + (-v).exp()),
+                };
+                found.push((plate, bw));
             }
         }
         // Bounded before the passes are compared pairwise: a busy frame's
         // texture can peak in many cells.
-        found.sort_by(|a, b| b.found.score.total_cmp(&a.found.score));
+        found.sort_by(|a, b| b.0.score.total_cmp(&a.0.score));
         found.truncate(PEAKS_MAX);
         Ok(found)
     }
