@@ -130,7 +130,9 @@ def us_record(text):
     reader can tell them apart from the plate, and the records we have
     mostly write it 0: of the real US training labels, 28 write 0 where a
     letter stands (CHICAG0, CUST0M, 0BX40699) and 11 write O. A reader
-    trained on both learns noise, so US plates are read with 0."""
+    trained on both learns noise, so the reader writes 0 on US plates, and
+    the node gives the letter back where the plate's format calls for one
+    (a serial plate's letter group: 355 OCT; node/src/recognize/format.rs)."""
     return text.replace("O", "0")
 
 

@@ -9,8 +9,8 @@ by a hash of the file name, is held out and only ever evaluated. Prints, and
 writes to OUT/metrics.json: exact-plate and character accuracy on the
 held-out real US and BR crops and on a fixed synthetic set, and region
 accuracy on held-out US crops. Exports OUT/reader.onnx (input `image`:
-N x 1 x 32 x 128 grey in [0, 1]; outputs `chars`: T x N x C log-probabilities
-for CTC with blank 0 then CHARSET, and `region`: N x R logits over REGIONS).
+N x 1 x H x 128 grey in [0, 1], H from --height and written to
+reader.json; outputs `chars`: T x N x C log-probabilities for CTC with blank 0 then CHARSET, and `region`: N x R logits over REGIONS).
 """
 
 import argparse
@@ -106,8 +106,10 @@ def negative(rng, scenes):
 
 
 class Reader(nn.Module):
-    def __init__(self, batch_norm=True, dropout=0.0):
+    def __init__(self, batch_norm=True, dropout=0.0, height=None):
         super().__init__()
+        height = height or H
+        assert height % 16 == 0, "the reader's input height is a multiple of 16"
 
         def norm(c):
             # A model warm-started from exported weights has its batch norms
@@ -121,7 +123,9 @@ class Reader(nn.Module):
             *block(1, 32), nn.MaxPool2d(2),             # 16 x 64
             *block(32, 64), nn.MaxPool2d(2),            # 8 x 32
             *block(64, 128), *block(128, 128), nn.MaxPool2d((2, 1)),   # 4 x 32
-            *block(128, 192), *block(192, 192), nn.MaxPool2d((2, 1)),  # 2 x 32
+            # A taller input only pools its rows harder here, so every weight
+            # carries over between heights (32: 4 rows to 2; 48: 6 to 2).
+            *block(128, 192), *block(192, 192), nn.MaxPool2d((height // 16, 1)),  # 2 x 32
             nn.Conv2d(192, 256, (2, 1)), norm(256), nn.ReLU(inplace=True),  # 1 x 32
         )
         # Dropout before the recurrent layer (training only; nothing is
@@ -315,7 +319,7 @@ class Batches(torch.utils.data.IterableDataset):
 def save_checkpoint(path, model, ema, batch_norm, step):
     def dump(m, to):
         weights = {k: v.cpu() for k, v in m.state_dict().items()}
-        torch.save({"model": weights, "batch_norm": batch_norm, "step": step}, to)
+        torch.save({"model": weights, "batch_norm": batch_norm, "step": step, "height": H}, to)
 
     # With averaging, the averaged weights are what a later run starts from.
     dump(ema.module if ema is not None else model, path)
@@ -324,6 +328,7 @@ def save_checkpoint(path, model, ema, batch_norm, step):
 
 
 def main():
+    global H
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="the shared data folder (plates-real-us, plates-real-br)")
     ap.add_argument("--out", required=True)
@@ -344,18 +349,29 @@ def main():
                     help="augment real crops harder: colour response, cut bands, aspect")
     ap.add_argument("--us-share", type=float,
                     help="how often a real crop is drawn from the US set (default: by the sets' sizes)")
+    ap.add_argument("--height", type=int, default=H,
+                    help="input height in pixels, a multiple of 16 (the width stays 128); a reader of "
+                         "another height warm-starts from this one's weights, since only a pooling differs")
+    ap.add_argument("--meta-only", action="store_true",
+                    help="only write OUT/reader.json (at --height) for a reader.onnx already there")
     ap.add_argument("--ema", type=float, default=0.0,
                     help="evaluate and export an exponential moving average of the weights with this "
                          "decay (e.g. 0.999); 0 exports the weights as trained")
     args = ap.parse_args()
+    # Set before any model or batch exists: to_tensor and Reader read it,
+    # and the rendering workers inherit it.
+    H = args.height
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
 
     # Trained as records write US plates (synth.us_record); the held-out
     # crops keep their labels, and `evaluate` reports both ways.
-    train_real = ([(img, region, synth.us_record(text))
-                   for img, region, text in real_set(args.data, "plates-real-us", False)],
+    us_train = real_set(args.data, "plates-real-us", False)
+    if args.meta_only:
+        write_meta(args.out, us_train)
+        return
+    train_real = ([(img, region, synth.us_record(text)) for img, region, text in us_train],
                   real_set(args.data, "plates-real-br", False))
     val = {
         "real_us": real_set(args.data, "plates-real-us", True),
@@ -375,7 +391,7 @@ def main():
         model = load_onnx(args.init, args.dropout)
     elif args.init:
         state = torch.load(args.init)
-        model = Reader(batch_norm=state["batch_norm"], dropout=args.dropout)
+        model = Reader(batch_norm=state["batch_norm"], dropout=args.dropout)  # at --height
         params = dict(model.state_dict(keep_vars=True))
         missing = set(params) - set(state["model"])
         assert not missing, f"{args.init} lacks {sorted(missing)}"
@@ -448,8 +464,28 @@ def main():
         dynamic_axes={"image": {0: "n"}, "chars": {1: "n"}, "region": {0: "n"}},
         opset_version=17, dynamo=False,
     )
-    with open(os.path.join(args.out, "reader.json"), "w") as f:
-        json.dump({"charset": CHARSET, "regions": REGIONS, "height": H, "width": W}, f)
+    write_meta(args.out, us_train)
+
+
+def us_formats(us_train):
+    """What the node needs to tell O from 0 on US plates: the states, and
+    how often each shape (L for a letter, D for a digit) occurs in the real
+    US training labels as labelled. The reader writes 0 (synth.us_record);
+    the node writes O where that makes a rare shape a common one, as the
+    letter group of a serial plate (355 OCT). See node/src/recognize/format.rs."""
+    shapes = {}
+    for _, _, text in us_train:
+        shape = "".join("D" if c.isdigit() else "L" for c in text)
+        shapes[shape] = shapes.get(shape, 0) + 1
+    return {"regions": sorted(synth.US_STATES), "shapes": dict(sorted(shapes.items()))}
+
+
+def write_meta(out, us_train):
+    """OUT/reader.json: what the node needs besides the weights. `us_train`
+    is the real US training set with its labels as they are."""
+    with open(os.path.join(out, "reader.json"), "w") as f:
+        json.dump({"charset": CHARSET, "regions": REGIONS, "height": H, "width": W,
+                   "us_formats": us_formats(us_train)}, f)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 //! a decoded frame: no file, no clock.
 
 pub mod detect;
+pub mod format;
 pub mod gray;
 pub mod reader;
 

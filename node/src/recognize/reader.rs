@@ -11,6 +11,7 @@ use rten_tensor::{NdTensor, NdTensorView};
 use serde::Deserialize;
 
 use super::RecognizeError;
+use super::format::{FormatsMeta, UsFormats};
 
 const READER_ONNX: &[u8] = include_bytes!("../../../models/reader.onnx");
 const READER_JSON: &str = include_str!("../../../models/reader.json");
@@ -25,6 +26,9 @@ struct Meta {
     regions: Vec<String>,
     height: usize,
     width: usize,
+    /// Absent from readers shipped before it: then no 0 becomes O.
+    #[serde(default)]
+    us_formats: FormatsMeta,
 }
 
 /// One character and its runner-up, as the model saw them.
@@ -58,6 +62,7 @@ pub struct Reader {
     input: rten::NodeId,
     chars_out: rten::NodeId,
     region_out: rten::NodeId,
+    formats: UsFormats,
 }
 
 impl std::fmt::Debug for Reader {
@@ -72,8 +77,10 @@ impl std::fmt::Debug for Reader {
 impl Reader {
     /// The reader shipped in this binary.
     pub fn shipped() -> Result<Reader, RecognizeError> {
-        let meta: Meta = serde_json::from_str(READER_JSON)
+        let mut meta: Meta = serde_json::from_str(READER_JSON)
             .map_err(|e| RecognizeError::Model(format!("reader.json: {e}")))?;
+        let formats = UsFormats::parse(std::mem::take(&mut meta.us_formats))
+            .map_err(|e| RecognizeError::Model(format!("reader.json us_formats: {e}")))?;
         let model = Model::load_static_slice(READER_ONNX)
             .map_err(|e| RecognizeError::Model(format!("reader.onnx: {e}")))?;
         let id = |name: &str| {
@@ -86,6 +93,7 @@ impl Reader {
             chars_out: id("chars")?,
             region_out: id("region")?,
             charset: meta.charset.chars().collect(),
+            formats,
             meta,
             model,
         })
@@ -130,10 +138,12 @@ impl Reader {
             for n in 0..part.len() {
                 // T x C log-probabilities of item n.
                 let seq = chars.slice((.., n, ..));
-                out.push(TextRead {
+                let mut read = TextRead {
                     chars: self.decode(seq),
                     region: self.region(region.slice(n)),
-                });
+                };
+                self.letter_os(&mut read);
+                out.push(read);
             }
         }
         Ok(out)
@@ -168,6 +178,26 @@ impl Reader {
             });
         }
         out
+    }
+
+    /// On a US plate, the zeros that are the letter O by the plate's format
+    /// (see `format`) become O; the digit takes the runner-up's place when
+    /// that was the letter, so the candidates keep the text as first read.
+    fn letter_os(&self, read: &mut TextRead) {
+        let Some((code, _)) = &read.region else {
+            return;
+        };
+        if !self.formats.is_us(code) {
+            return;
+        }
+        let text: Vec<char> = read.chars.iter().map(|c| c.ch).collect();
+        for i in self.formats.letter_os(&text) {
+            let c = &mut read.chars[i];
+            c.ch = 'O';
+            if let Some(('O', p)) = c.second {
+                c.second = Some(('0', p));
+            }
+        }
     }
 
     fn region(&self, logits: NdTensorView<f32, 1>) -> Option<(String, f32)> {
