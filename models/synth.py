@@ -49,7 +49,12 @@ SLOGANS = [
     "FIRST IN FLIGHT", "WILD WONDERFUL", "dmv.org", "",
 ]
 US_PATTERNS = ["NLLLNNN", "LLLNNNN", "LLLNNN", "NLLNNN", "NNNLLL", "LLNNNNN",
-               "NNNNNN", "LLLLNNN", "NLLLLNN", "LNNNNN", "NNNLNN", "LLNLLN"]
+               "NNNNNN", "LLLLNNN", "NLLLLNN", "LNNNNN", "NNNLNN", "LLNLLN",
+               # Every other shape that at least 7 of the real US training
+               # labels have (2 to 20 each): short all-digit plates
+               # (motorcycles, trailers, county-numbered), letter suffixes.
+               "LLNNNN", "NNNN", "LLLNNL", "NNNNLL", "NNNNNNN", "LLNNN", "NNNNN",
+               "LNNNNNN", "LLNLNNN"]
 BR_PATTERNS = ["LLLNLNN", "LLLNNNN"]
 # Vanity plates: words, names and slogans, with digits standing in for
 # letters. Their spelling follows no pattern, so a reader that learned only
@@ -271,8 +276,11 @@ def us_plate(rng, art=()):
         d.text(((w - (r - l)) // 2 - l, int(h * 0.86) - t), slogan, font=f, fill=fg)
     text = vanity_text(rng) if rng.random() < 0.15 else pattern_text(rng, rng.choice(US_PATTERNS))
     shown = text
-    if rng.random() < 0.5 and len(text) >= 5:  # a separator or an emblem as plates print them
-        cut = rng.randint(2, len(text) - 2)
+    if rng.random() < 0.5 and len(text) >= 4:  # a separator or an emblem as plates print them
+        # A leading digit set apart is a county number (Montana 4-04148A,
+        # Wyoming 4 · 475): part of the registration, and easy to drop.
+        county = text[0].isdigit() and rng.random() < 0.3
+        cut = 1 if county else rng.randint(2, max(2, len(text) - 2))
         shown = text[:cut] + rng.choice([" ", "-", "·", "  ", "  ", "  "]) + text[cut:]
     left = int(w * rng.uniform(0.04, 0.1))
     right = w - int(w * rng.uniform(0.04, 0.1))

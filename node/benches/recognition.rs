@@ -75,12 +75,16 @@ fn reader_accuracy(recognizer: &Recognizer, name: &str, set: &[Crop]) {
     }
     let (mut exact, mut exact_o0, mut chars, mut total, mut region_ok, mut region_n) =
         (0, 0, 0, 0, 0, 0);
+    let mut misread = Vec::new();
     for c in set {
         let img = image::open(&c.file).expect("crop decodes").into_rgb8();
         let read = recognizer.read_crop(&img).expect("read");
         let got = read.text();
         exact += (got == c.text) as usize;
         exact_o0 += same_o0(&got, &c.text) as usize;
+        if got != c.text {
+            misread.push(format!("{} as {got:?}", c.text));
+        }
         total += c.text.len();
         chars += c.text.len().saturating_sub(edit_distance(&got, &c.text));
         if let Some(r) = &c.region {
@@ -96,6 +100,7 @@ fn reader_accuracy(recognizer: &Recognizer, name: &str, set: &[Crop]) {
         100.0 * chars as f64 / total.max(1) as f64,
         100.0 * region_ok as f64 / region_n.max(1) as f64
     );
+    println!("  misread: {}", misread.join(", "));
 }
 
 /// Whether two texts are one plate when O and 0 are one character: US
@@ -251,6 +256,9 @@ fn main() {
     let br = crops(&data.join("plates-real-br"), true);
     reader_accuracy(&recognizer, "reader, real US", &us);
     reader_accuracy(&recognizer, "reader, real BR", &br);
+    if std::env::args().any(|a| a == "--reader-only") {
+        return;
+    }
 
     frames(&recognizer, &data, &us);
     photos(&recognizer, &data, &us);
