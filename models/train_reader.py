@@ -480,12 +480,19 @@ def us_formats(us_train):
     return {"regions": sorted(synth.US_STATES), "shapes": dict(sorted(shapes.items()))}
 
 
+def fixed_shapes():
+    """Regions whose plates all have one of a few shapes (L a letter, D a
+    digit): Brazil's old LLL NNNN and Mercosul LLL N L NN. The node puts a
+    character of the wrong kind back to its runner-up of the right kind."""
+    return {"br": ["".join("D" if c == "N" else c for c in p) for p in synth.BR_PATTERNS]}
+
+
 def write_meta(out, us_train):
     """OUT/reader.json: what the node needs besides the weights. `us_train`
     is the real US training set with its labels as they are."""
     with open(os.path.join(out, "reader.json"), "w") as f:
         json.dump({"charset": CHARSET, "regions": REGIONS, "height": H, "width": W,
-                   "us_formats": us_formats(us_train)}, f)
+                   "us_formats": us_formats(us_train), "fixed_shapes": fixed_shapes()}, f)
 
 
 if __name__ == "__main__":

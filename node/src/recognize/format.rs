@@ -9,6 +9,12 @@
 //!
 //! The shapes and their counts come from the real US training labels
 //! (`train_reader.us_formats`, shipped in reader.json).
+//!
+//! Some countries issue a few shapes only (Brazil: LLL NNNN, and Mercosul
+//! LLL N L NN). There a read of the right length whose shape is none of
+//! them has characters of the wrong kind (D for 0, 0 for O): each goes back
+//! to its runner-up when that is of the right kind
+//! (`train_reader.fixed_shapes`).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -32,6 +38,9 @@ pub struct FormatsMeta {
     shapes: BTreeMap<String, u32>,
 }
 
+/// reader.json's `fixed_shapes`: region code to the shapes its plates have.
+pub type FixedMeta = BTreeMap<String, Vec<String>>;
+
 /// Letter and digit shapes of US plates and how often each occurs.
 #[derive(Debug, Default)]
 pub struct UsFormats {
@@ -54,20 +63,24 @@ fn kind(c: char) -> Kind {
     }
 }
 
+/// A shape written with `L` and `D`.
+fn parse_shape(shape: &str) -> Result<Vec<Kind>, String> {
+    shape
+        .chars()
+        .map(|c| match c {
+            'L' => Ok(Kind::Letter),
+            'D' => Ok(Kind::Digit),
+            other => Err(format!("shape {shape:?}: {other:?} is neither L nor D")),
+        })
+        .collect()
+}
+
 impl UsFormats {
     /// Checks every shape is made of `L` and `D` only.
     pub fn parse(meta: FormatsMeta) -> Result<UsFormats, String> {
         let mut shapes = HashMap::with_capacity(meta.shapes.len());
         for (shape, count) in meta.shapes {
-            let kinds = shape
-                .chars()
-                .map(|c| match c {
-                    'L' => Ok(Kind::Letter),
-                    'D' => Ok(Kind::Digit),
-                    other => Err(format!("shape {shape:?}: {other:?} is neither L nor D")),
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            shapes.insert(kinds, count);
+            shapes.insert(parse_shape(&shape)?, count);
         }
         let regions = meta
             .regions
@@ -114,6 +127,65 @@ impl UsFormats {
         } else {
             Vec::new()
         }
+    }
+}
+
+/// The shapes of regions that issue a few shapes only.
+#[derive(Debug, Default)]
+pub struct FixedShapes {
+    /// Lower-case region code to its shapes.
+    regions: HashMap<String, Vec<Vec<Kind>>>,
+}
+
+/// One character as the reader saw it: the character, its probability and
+/// its runner-up with the runner-up's probability.
+pub type Seen = (char, f32, Option<(char, f32)>);
+
+impl FixedShapes {
+    /// Checks every shape is made of `L` and `D` only.
+    pub fn parse(meta: FixedMeta) -> Result<FixedShapes, String> {
+        let mut regions = HashMap::with_capacity(meta.len());
+        for (region, shapes) in meta {
+            let shapes = shapes
+                .iter()
+                .map(|s| parse_shape(s))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("{region}: {e}"))?;
+            regions.insert(region.to_ascii_lowercase(), shapes);
+        }
+        Ok(FixedShapes { regions })
+    }
+
+    /// The positions of `read` to put back to their runner-up so that it has
+    /// one of `region`'s shapes, the likeliest such reading (its runner-ups'
+    /// probabilities over the read's highest); empty when it already has one,
+    /// the region has no fixed shapes, or no runner-ups make one.
+    pub fn runner_ups(&self, region: &str, read: &[Seen]) -> Vec<usize> {
+        let Some(shapes) = self.regions.get(&region.to_ascii_lowercase()) else {
+            return Vec::new();
+        };
+        let as_read: Vec<Kind> = read.iter().map(|c| kind(c.0)).collect();
+        if shapes.contains(&as_read) {
+            return Vec::new();
+        }
+        let mut best: Option<(f32, Vec<usize>)> = None;
+        for shape in shapes.iter().filter(|s| s.len() == read.len()) {
+            let wrong: Vec<usize> = (0..read.len())
+                .filter(|&i| shape[i] != as_read[i])
+                .collect();
+            let odds = wrong.iter().try_fold(1.0f32, |odds, &i| match read[i].2 {
+                Some((ch, p)) if kind(ch) == shape[i] => {
+                    Some(odds * p / read[i].1.max(f32::MIN_POSITIVE))
+                }
+                _ => None,
+            });
+            if let Some(odds) = odds
+                && best.as_ref().is_none_or(|(b, _)| odds > *b)
+            {
+                best = Some((odds, wrong));
+            }
+        }
+        best.map(|(_, wrong)| wrong).unwrap_or_default()
     }
 }
 
@@ -207,6 +279,63 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.contains("\"DDX\""), "{err}");
+    }
+
+    fn brazil() -> FixedShapes {
+        FixedShapes::parse([("br".to_string(), vec!["LLLDLDD".into(), "LLLDDDD".into()])].into())
+            .unwrap()
+    }
+
+    fn seen(text: &str, runner_ups: &[(usize, char, f32)]) -> Vec<Seen> {
+        text.chars()
+            .enumerate()
+            .map(|(i, c)| {
+                let second = runner_ups.iter().find(|r| r.0 == i).map(|r| (r.1, r.2));
+                (c, 0.9, second.or(Some(('#', 0.01))))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_fixed_shape_puts_wrong_kinds_back_to_their_runner_ups() {
+        let br = brazil();
+        // GNF3490 read GNF349D, the 0 the runner-up.
+        assert_eq!(
+            br.runner_ups("BR", &seen("GNF349D", &[(6, '0', 0.09)])),
+            vec![6]
+        );
+        // ATO5694 read AT05694.
+        assert_eq!(
+            br.runner_ups("br", &seen("AT05694", &[(2, 'O', 0.07)])),
+            vec![2]
+        );
+        // Already one of the shapes (Mercosul, old): left as read.
+        assert!(br.runner_ups("br", &seen("ABC1D23", &[])).is_empty());
+        assert!(
+            br.runner_ups("br", &seen("ABC1023", &[(4, 'D', 0.2)]))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn the_likelier_shape_wins_and_no_runner_up_of_the_right_kind_changes_nothing() {
+        let br = brazil();
+        // The B must become a digit for either shape; the old shape would
+        // also need Q to become 0, which is less likely than Mercosul's
+        // letter there.
+        let read = seen("ABC1Q2B", &[(4, '0', 0.05), (6, '8', 0.3)]);
+        assert_eq!(br.runner_ups("br", &read), vec![6]);
+        // The runner-up is a letter too: nothing to do.
+        assert!(
+            br.runner_ups("br", &seen("ABC12D4", &[(5, 'O', 0.3)]))
+                .is_empty()
+        );
+        // Wrong length, or a region with no fixed shapes.
+        assert!(br.runner_ups("br", &seen("ABC12", &[])).is_empty());
+        assert!(
+            br.runner_ups("ca", &seen("GNF349D", &[(6, '0', 0.09)]))
+                .is_empty()
+        );
     }
 
     #[test]

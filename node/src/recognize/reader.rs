@@ -11,7 +11,7 @@ use rten_tensor::{NdTensor, NdTensorView};
 use serde::Deserialize;
 
 use super::RecognizeError;
-use super::format::{FormatsMeta, UsFormats};
+use super::format::{FixedMeta, FixedShapes, FormatsMeta, Seen, UsFormats};
 
 const READER_ONNX: &[u8] = include_bytes!("../../../models/reader.onnx");
 const READER_JSON: &str = include_str!("../../../models/reader.json");
@@ -29,6 +29,8 @@ struct Meta {
     /// Absent from readers shipped before it: then no 0 becomes O.
     #[serde(default)]
     us_formats: FormatsMeta,
+    #[serde(default)]
+    fixed_shapes: FixedMeta,
 }
 
 /// One character and its runner-up, as the model saw them.
@@ -63,6 +65,7 @@ pub struct Reader {
     chars_out: rten::NodeId,
     region_out: rten::NodeId,
     formats: UsFormats,
+    fixed: FixedShapes,
 }
 
 impl std::fmt::Debug for Reader {
@@ -81,6 +84,8 @@ impl Reader {
             .map_err(|e| RecognizeError::Model(format!("reader.json: {e}")))?;
         let formats = UsFormats::parse(std::mem::take(&mut meta.us_formats))
             .map_err(|e| RecognizeError::Model(format!("reader.json us_formats: {e}")))?;
+        let fixed = FixedShapes::parse(std::mem::take(&mut meta.fixed_shapes))
+            .map_err(|e| RecognizeError::Model(format!("reader.json fixed_shapes: {e}")))?;
         let model = Model::load_static_slice(READER_ONNX)
             .map_err(|e| RecognizeError::Model(format!("reader.onnx: {e}")))?;
         let id = |name: &str| {
@@ -94,6 +99,7 @@ impl Reader {
             region_out: id("region")?,
             charset: meta.charset.chars().collect(),
             formats,
+            fixed,
             meta,
             model,
         })
@@ -142,7 +148,7 @@ impl Reader {
                     chars: self.decode(seq),
                     region: self.region(region.slice(n)),
                 };
-                self.letter_os(&mut read);
+                self.apply_formats(&mut read);
                 out.push(read);
             }
         }
@@ -180,22 +186,38 @@ impl Reader {
         out
     }
 
-    /// On a US plate, the zeros that are the letter O by the plate's format
-    /// (see `format`) become O; the digit takes the runner-up's place when
-    /// that was the letter, so the candidates keep the text as first read.
-    fn letter_os(&self, read: &mut TextRead) {
+    /// Puts a read in its region's format (see `format`): on a US plate the
+    /// zeros the format calls letters become O; on a plate of a region with
+    /// fixed shapes, characters of the wrong kind go back to their
+    /// runner-ups. A changed character and its runner-up trade places, so
+    /// the candidates keep the text as first read.
+    fn apply_formats(&self, read: &mut TextRead) {
         let Some((code, _)) = &read.region else {
             return;
         };
-        if !self.formats.is_us(code) {
+        if self.formats.is_us(code) {
+            let text: Vec<char> = read.chars.iter().map(|c| c.ch).collect();
+            for i in self.formats.letter_os(&text) {
+                let c = &mut read.chars[i];
+                c.second = Some(('0', c.second.map_or(0.0, |(_, p)| p)));
+                c.ch = 'O';
+            }
             return;
         }
-        let text: Vec<char> = read.chars.iter().map(|c| c.ch).collect();
-        for i in self.formats.letter_os(&text) {
+        let seen: Vec<Seen> = read
+            .chars
+            .iter()
+            .map(|c| (c.ch, c.confidence, c.second))
+            .collect();
+        for i in self.fixed.runner_ups(code, &seen) {
             let c = &mut read.chars[i];
-            c.ch = 'O';
-            if let Some(('O', p)) = c.second {
-                c.second = Some(('0', p));
+            if let Some((ch, p)) = c.second {
+                // Its probability among characters of the right kind: at
+                // least its share of what the wrong one left.
+                let confidence = (p / (1.0 - c.confidence).max(p)).min(1.0);
+                c.second = Some((c.ch, c.confidence));
+                c.ch = ch;
+                c.confidence = confidence;
             }
         }
     }
