@@ -246,3 +246,53 @@ fn argmax(v: NdTensorView<f32, 1>) -> usize {
     }
     best
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str, region: &str, second: &[(usize, char, f32)]) -> TextRead {
+        TextRead {
+            chars: text
+                .chars()
+                .enumerate()
+                .map(|(i, ch)| CharRead {
+                    ch,
+                    confidence: 0.9,
+                    second: second.iter().find(|s| s.0 == i).map(|s| (s.1, s.2)),
+                })
+                .collect(),
+            region: Some((region.to_string(), 0.8)),
+        }
+    }
+
+    /// The shipped reader.json carries the formats: a US serial plate's
+    /// letter group gets its O, a Brazilian plate its digit back.
+    #[test]
+    fn shipped_formats_apply_by_region() {
+        let reader = Reader::shipped().unwrap();
+        let mut us = read("3550CT", "AR", &[(3, 'D', 0.05)]);
+        reader.apply_formats(&mut us);
+        assert_eq!(us.text(), "355OCT");
+        assert_eq!(
+            us.chars[3].second,
+            Some(('0', 0.05)),
+            "the first read stays a candidate"
+        );
+
+        // A Brazilian plate: its D of the wrong kind goes back to the runner-up.
+        let mut br = read("GNF349D", "BR", &[(6, '0', 0.09)]);
+        reader.apply_formats(&mut br);
+        assert_eq!(br.text(), "GNF3490");
+        assert_eq!(br.chars[6].second, Some(('D', 0.9)));
+        assert!(
+            (br.chars[6].confidence - 0.9).abs() < 1e-6,
+            "0.09 of the 0.1 left"
+        );
+
+        let mut none = read("3550CT", "AR", &[]);
+        none.region = None;
+        reader.apply_formats(&mut none);
+        assert_eq!(none.text(), "3550CT", "no region, no format");
+    }
+}
