@@ -187,10 +187,10 @@ impl Reader {
     }
 
     /// Puts a read in its region's format (see `format`): on a US plate the
-    /// zeros the format calls letters become O; on a plate of a region with
-    /// fixed shapes, characters of the wrong kind go back to their
-    /// runner-ups. A changed character and its runner-up trade places, so
-    /// the candidates keep the text as first read.
+    /// zeros the format calls letters become O, the digit taking the
+    /// runner-up's place (and probability); on a plate of a region with
+    /// fixed shapes, characters of the wrong kind trade places with their
+    /// runner-ups. Either way the candidates keep the text as first read.
     fn apply_formats(&self, read: &mut TextRead) {
         let Some((code, _)) = &read.region else {
             return;
