@@ -20,6 +20,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
+use super::reader::CharRead;
+
 /// How much more often the shape with letters must occur than the shape as
 /// read. Chosen on the training labels, each left out of the counts in turn:
 /// at 5 the rule gives 9 of them the right letter O and 5 a wrong one (four
@@ -30,6 +32,13 @@ const MORE_COMMON: u32 = 5;
 
 /// Zeros considered per read: 2^4 - 1 readings at most.
 const ZEROS_MAX: usize = 4;
+
+/// The least probability a runner-up needs to replace a character of the
+/// wrong kind in a fixed-shape region. Only an unsure character is bent into
+/// the shape: a European plate the region head takes for a Mercosul one
+/// (both have a blue band) reads its characters surely, while the held-out
+/// Brazilian misreads this mends have runner-ups of 7% and 9%.
+const RUNNER_UP_MIN: f32 = 0.02;
 
 /// reader.json's `us_formats`, as written.
 #[derive(Debug, Default, Deserialize)]
@@ -44,7 +53,7 @@ pub type FixedMeta = BTreeMap<String, Vec<String>>;
 /// Letter and digit shapes of US plates and how often each occurs.
 #[derive(Debug, Default)]
 pub struct UsFormats {
-    /// Lower-case state codes, as the reader's regions name them.
+    /// State codes, as the reader's regions name them.
     regions: Vec<String>,
     shapes: HashMap<Vec<Kind>, u32>,
 }
@@ -82,12 +91,10 @@ impl UsFormats {
         for (shape, count) in meta.shapes {
             shapes.insert(parse_shape(&shape)?, count);
         }
-        let regions = meta
-            .regions
-            .iter()
-            .map(|r| r.to_ascii_lowercase())
-            .collect();
-        Ok(UsFormats { regions, shapes })
+        Ok(UsFormats {
+            regions: meta.regions,
+            shapes,
+        })
     }
 
     /// Whether a region code (`CA`, `ne`) is a US state.
@@ -137,10 +144,6 @@ pub struct FixedShapes {
     regions: HashMap<String, Vec<Vec<Kind>>>,
 }
 
-/// One character as the reader saw it: the character, its probability and
-/// its runner-up with the runner-up's probability.
-pub type Seen = (char, f32, Option<(char, f32)>);
-
 impl FixedShapes {
     /// Checks every shape is made of `L` and `D` only.
     pub fn parse(meta: FixedMeta) -> Result<FixedShapes, String> {
@@ -159,12 +162,13 @@ impl FixedShapes {
     /// The positions of `read` to put back to their runner-up so that it has
     /// one of `region`'s shapes, the likeliest such reading (its runner-ups'
     /// probabilities over the read's highest); empty when it already has one,
-    /// the region has no fixed shapes, or no runner-ups make one.
-    pub fn runner_ups(&self, region: &str, read: &[Seen]) -> Vec<usize> {
+    /// the region has no fixed shapes, or no runner-ups of at least
+    /// [`RUNNER_UP_MIN`] make one.
+    pub fn runner_ups(&self, region: &str, read: &[CharRead]) -> Vec<usize> {
         let Some(shapes) = self.regions.get(&region.to_ascii_lowercase()) else {
             return Vec::new();
         };
-        let as_read: Vec<Kind> = read.iter().map(|c| kind(c.0)).collect();
+        let as_read: Vec<Kind> = read.iter().map(|c| kind(c.ch)).collect();
         if shapes.contains(&as_read) {
             return Vec::new();
         }
@@ -173,12 +177,14 @@ impl FixedShapes {
             let wrong: Vec<usize> = (0..read.len())
                 .filter(|&i| shape[i] != as_read[i])
                 .collect();
-            let odds = wrong.iter().try_fold(1.0f32, |odds, &i| match read[i].2 {
-                Some((ch, p)) if kind(ch) == shape[i] => {
-                    Some(odds * p / read[i].1.max(f32::MIN_POSITIVE))
-                }
-                _ => None,
-            });
+            let odds = wrong
+                .iter()
+                .try_fold(1.0f32, |odds, &i| match read[i].second {
+                    Some((ch, p)) if kind(ch) == shape[i] && p >= RUNNER_UP_MIN => {
+                        Some(odds * p / read[i].confidence.max(f32::MIN_POSITIVE))
+                    }
+                    _ => None,
+                });
             if let Some(odds) = odds
                 && best.as_ref().is_none_or(|(b, _)| odds > *b)
             {
@@ -286,12 +292,16 @@ mod tests {
             .unwrap()
     }
 
-    fn seen(text: &str, runner_ups: &[(usize, char, f32)]) -> Vec<Seen> {
+    fn seen(text: &str, runner_ups: &[(usize, char, f32)]) -> Vec<CharRead> {
         text.chars()
             .enumerate()
-            .map(|(i, c)| {
+            .map(|(i, ch)| {
                 let second = runner_ups.iter().find(|r| r.0 == i).map(|r| (r.1, r.2));
-                (c, 0.9, second.or(Some(('#', 0.01))))
+                CharRead {
+                    ch,
+                    confidence: 0.9,
+                    second: second.or(Some(('#', 0.01))),
+                }
             })
             .collect()
     }
@@ -318,7 +328,7 @@ mod tests {
     }
 
     #[test]
-    fn the_likelier_shape_wins_and_no_runner_up_of_the_right_kind_changes_nothing() {
+    fn the_likelier_shape_wins_and_no_sure_runner_up_of_the_right_kind_changes_nothing() {
         let br = brazil();
         // The B must become a digit for either shape; the old shape would
         // also need Q to become 0, which is less likely than Mercosul's
@@ -328,6 +338,12 @@ mod tests {
         // The runner-up is a letter too: nothing to do.
         assert!(
             br.runner_ups("br", &seen("ABC12D4", &[(5, 'O', 0.3)]))
+                .is_empty()
+        );
+        // A sure character stays, shape or not: its runner-up is below
+        // RUNNER_UP_MIN.
+        assert!(
+            br.runner_ups("br", &seen("GNF349D", &[(6, '0', 0.01)]))
                 .is_empty()
         );
         // Wrong length, or a region with no fixed shapes.

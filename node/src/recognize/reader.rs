@@ -11,7 +11,7 @@ use rten_tensor::{NdTensor, NdTensorView};
 use serde::Deserialize;
 
 use super::RecognizeError;
-use super::format::{FixedMeta, FixedShapes, FormatsMeta, Seen, UsFormats};
+use super::format::{FixedMeta, FixedShapes, FormatsMeta, UsFormats};
 
 const READER_ONNX: &[u8] = include_bytes!("../../../models/reader.onnx");
 const READER_JSON: &str = include_str!("../../../models/reader.json");
@@ -32,11 +32,6 @@ struct Meta {
     #[serde(default)]
     fixed_shapes: FixedMeta,
 }
-
-/// The least probability a runner-up needs to replace a character of the
-/// wrong kind in a fixed-shape region (the held-out Brazilian misreads it
-/// mends have 7% and 9%).
-const RUNNER_UP_MIN: f32 = 0.02;
 
 /// One character and its runner-up, as the model saw them.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -209,21 +204,7 @@ impl Reader {
             }
             return;
         }
-        let seen: Vec<Seen> = read
-            .chars
-            .iter()
-            // Only an unsure character is bent into the region's shape: a
-            // European plate the head takes for a Mercosul one (both have a
-            // blue band) reads its characters surely.
-            .map(|c| {
-                (
-                    c.ch,
-                    c.confidence,
-                    c.second.filter(|s| s.1 >= RUNNER_UP_MIN),
-                )
-            })
-            .collect();
-        for i in self.fixed.runner_ups(code, &seen) {
+        for i in self.fixed.runner_ups(code, &read.chars) {
             let c = &mut read.chars[i];
             if let Some((ch, p)) = c.second {
                 // Its probability among characters of the right kind: at
