@@ -120,13 +120,25 @@ struct Tally {
     exact: usize,
     exact_o0: usize,
     false_pos: usize,
+    /// "TEXT as READ | READ" for each plate not read exactly ("nothing" when no read).
+    misread: Vec<String>,
 }
 
 impl Tally {
     fn add(&mut self, plates: &[PlateRead], truth: [f32; 4], text: &str) {
         self.n += 1;
         self.found += hits(plates, truth) as usize;
-        self.exact += plates.iter().any(|p| p.text == text) as usize;
+        let exact = plates.iter().any(|p| p.text == text);
+        self.exact += exact as usize;
+        if !exact {
+            let reads: Vec<&str> = plates.iter().map(|p| p.text.as_str()).collect();
+            let reads = if reads.is_empty() {
+                "nothing".to_string()
+            } else {
+                reads.join(" | ")
+            };
+            self.misread.push(format!("{text} as {reads}"));
+        }
         self.exact_o0 += plates.iter().any(|p| same_o0(&p.text, text)) as usize;
         self.false_pos += plates
             .iter()
@@ -414,6 +426,7 @@ fn photos(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
         tally.n,
         tally.summary("photo")
     );
+    println!("  misread: {}", tally.misread.join(", "));
     for ((w, h), mut timing) in SIZES.into_iter().zip(timings) {
         timing.report(&format!("time per {w}x{h} car photo"));
     }
@@ -496,6 +509,7 @@ fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
             "real US crops on real scenes: {n} frames, {}",
             tally.summary("frame")
         );
+        println!("  misread: {}", tally.misread.join(", "));
         println!(
             "  the same with no read refused: plate detected {:.1}%, read exactly {:.1}%",
             100.0 * detected as f64 / n as f64,
