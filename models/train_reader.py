@@ -258,8 +258,8 @@ def evaluate(model, items):
 def in_context(img, rng, scenes):
     """The crop with a margin of scene around it, as a detector's box that
     is a little loose cuts it: the labelled crops end at the plate's edge,
-    and a reader that only saw those read 5 points fewer of them with a 5%
-    margin on each side."""
+    and readers that only saw those read 5 to 12 points fewer of them with
+    a 5% margin on each side (models/margins.py)."""
     w, h = img.size
     left, right = (int(w * rng.uniform(0, 0.07)) for _ in range(2))
     top, bottom = (int(h * rng.uniform(0, 0.12)) for _ in range(2))

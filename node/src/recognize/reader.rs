@@ -257,7 +257,7 @@ mod tests {
                     second: second.iter().find(|s| s.0 == i).map(|s| (s.1, s.2)),
                 })
                 .collect(),
-            region: Some((region.to_string(), 0.95)),
+            region: Some((region.to_string(), 0.8)),
         }
     }
 
