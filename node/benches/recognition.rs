@@ -524,6 +524,7 @@ fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
         // 5 frames at 10 frames/s, 110 to 260 px wide, tracked into reads.
         let mut approaching = Timing(Vec::new());
         let (mut vehicles, mut exact, mut exact_o0, mut one_right, mut wrong) = (0, 0, 0, 0, 0);
+        let mut misread = Vec::new();
         for (i, crop) in us.iter().enumerate() {
             let bg = scene_frame(&scenes[i % scenes.len()]);
             let plate = image::open(&crop.file).expect("crop decodes").into_rgb8();
@@ -554,6 +555,15 @@ fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
             exact_o0 += done.iter().any(|r| same_o0(&r.text, &crop.text)) as usize;
             one_right += (right == 1 && done.len() == 1) as usize;
             wrong += done.len() - right;
+            if right == 0 {
+                let texts: Vec<&str> = done.iter().map(|r| r.text.as_str()).collect();
+                let read = if texts.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    texts.join(" | ")
+                };
+                misread.push(format!("{} as {read}", crop.text));
+            }
         }
         println!(
             "real US crops on approaching vehicles: {vehicles} vehicles x 5 frames, tracked read exact {:.1}% (O and 0 as one: {:.1}%; exactly one read, and right: {:.1}%), {:.2} wrong reads per vehicle",
@@ -562,6 +572,7 @@ fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
             100.0 * one_right as f64 / vehicles as f64,
             wrong as f64 / vehicles as f64
         );
+        println!("  misread: {}", misread.join(", "));
         approaching.report("time per 1280x720 frame with an approaching plate");
     }
     timing.report("time per 1280x720 frame (recognize on a decoded frame)");

@@ -57,6 +57,17 @@ impl TextRead {
     }
 }
 
+/// The reader's output for one crop, not yet decoded: per-step character
+/// log-probabilities (steps x blank and charset) and region
+/// log-probabilities.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    steps: usize,
+    /// `steps` rows of log-probabilities, blank first.
+    chars: Vec<f32>,
+    region: Vec<f32>,
+}
+
 pub struct Reader {
     model: Model,
     meta: Meta,
@@ -113,6 +124,15 @@ impl Reader {
     /// Reads crops of `height x width` grey values in [0, 1], at most
     /// [`BATCH_MAX`] at a time.
     pub fn read(&self, crops: &[Vec<f32>]) -> Result<Vec<TextRead>, RecognizeError> {
+        Ok(self
+            .see(crops)?
+            .iter()
+            .map(|seen| self.decide(seen, &[]))
+            .collect())
+    }
+
+    /// What the model makes of each crop, before decoding: see [`Seen`].
+    pub fn see(&self, crops: &[Vec<f32>]) -> Result<Vec<Seen>, RecognizeError> {
         let (h, w) = self.input_size();
         let mut out = Vec::with_capacity(crops.len());
         for part in crops.chunks(BATCH_MAX) {
@@ -142,17 +162,38 @@ impl Reader {
                 .try_into()
                 .map_err(|e| RecognizeError::Model(format!("reader 'region' output: {e:?}")))?;
             for n in 0..part.len() {
-                // T x C log-probabilities of item n.
                 let seq = chars.slice((.., n, ..));
-                let mut read = TextRead {
-                    chars: self.decode(seq),
-                    region: self.region(region.slice(n)),
-                };
-                self.apply_formats(&mut read);
-                out.push(read);
+                out.push(Seen {
+                    steps: seq.size(0),
+                    chars: seq.iter().copied().collect(),
+                    region: log_softmax(region.slice(n)),
+                });
             }
         }
         Ok(out)
+    }
+
+    /// The read of one plate seen in `first` and any `more` views of it.
+    /// The views must share the plate's horizontal axis (cut differently
+    /// above and below, not left and right): their probabilities are
+    /// averaged step by step, which only means something while each step
+    /// looks at the same columns. On the held-out real US crops in Python,
+    /// the crop and its two 8% cuts averaged read 145 of 152 exactly (O and
+    /// 0 as one) against 139 for the crop alone; cuts at the sides, which
+    /// move the steps, read 99.
+    pub fn decide(&self, first: &Seen, more: &[&Seen]) -> TextRead {
+        let chars = mixture(&first.chars, more.iter().map(|s| s.chars.as_slice()));
+        let classes = chars.len() / first.steps.max(1);
+        let region = mixture(&first.region, more.iter().map(|s| s.region.as_slice()));
+        let mut read = TextRead {
+            chars: self.decode(NdTensorView::from_data(
+                [first.steps, classes],
+                chars.as_slice(),
+            )),
+            region: self.region(NdTensorView::from_data([region.len()], region.as_slice())),
+        };
+        self.apply_formats(&mut read);
+        read
     }
 
     fn decode(&self, seq: NdTensorView<f32, 2>) -> Vec<CharRead> {
@@ -232,6 +273,32 @@ impl Reader {
     }
 }
 
+/// The log of the mean of the views' probabilities, element by element
+/// (`first` itself when there is no other view). All views come from one
+/// model at one input size, so their lengths agree.
+fn mixture<'a>(first: &[f32], more: impl Iterator<Item = &'a [f32]> + Clone) -> Vec<f32> {
+    let n = 1.0 + more.clone().count() as f32;
+    if n == 1.0 {
+        return first.to_vec();
+    }
+    (0..first.len())
+        .map(|i| {
+            let values = std::iter::once(first[i]).chain(more.clone().map(|m| m[i]));
+            let max = values.clone().fold(f32::NEG_INFINITY, f32::max);
+            if max == f32::NEG_INFINITY {
+                return max;
+            }
+            max + (values.map(|x| (x - max).exp()).sum::<f32>() / n).ln()
+        })
+        .collect()
+}
+
+fn log_softmax(logits: NdTensorView<f32, 1>) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let total: f32 = logits.iter().map(|v| (v - max).exp()).sum();
+    logits.iter().map(|v| v - max - total.ln()).collect()
+}
+
 fn argmax(v: NdTensorView<f32, 1>) -> usize {
     let mut best = 0;
     for (i, x) in v.iter().enumerate() {
@@ -295,5 +362,59 @@ mod tests {
         none.region = None;
         reader.apply_formats(&mut none);
         assert_eq!(none.text(), "3550CT", "no region, no format");
+    }
+
+    /// A view of `steps` steps where step `t` gives `probs[t]` to its
+    /// characters (blank takes the rest), and a region it is sure of.
+    fn seen(reader: &Reader, probs: &[&[(char, f32)]], region: &str) -> Seen {
+        let classes = reader.charset.len() + 1;
+        let mut chars = Vec::with_capacity(probs.len() * classes);
+        for step in probs {
+            let mut row = vec![f32::MIN_POSITIVE; classes];
+            row[0] = 1.0 - step.iter().map(|(_, p)| p).sum::<f32>();
+            for &(ch, p) in *step {
+                row[1 + reader.charset.iter().position(|&c| c == ch).unwrap()] = p;
+            }
+            chars.extend(row.iter().map(|p| p.max(f32::MIN_POSITIVE).ln()));
+        }
+        let region = (reader.meta.regions.iter())
+            .map(|r| if r == region { 0.0 } else { -30.0 })
+            .collect();
+        Seen {
+            steps: probs.len(),
+            chars,
+            region,
+        }
+    }
+
+    /// Views of one plate are read together: the mean of their
+    /// probabilities, step by step, decides each character and its
+    /// confidence.
+    #[test]
+    fn views_are_read_from_their_mean_probabilities() {
+        let reader = Reader::shipped().unwrap();
+        let a = seen(
+            &reader,
+            &[&[('8', 0.9)], &[], &[('E', 0.6), ('F', 0.3)]],
+            "br",
+        );
+        let b = seen(
+            &reader,
+            &[&[('8', 0.7)], &[], &[('F', 0.9), ('E', 0.05)]],
+            "br",
+        );
+        assert_eq!(reader.decide(&a, &[]).text(), "8E");
+        let together = reader.decide(&a, &[&b]);
+        assert_eq!(together.text(), "8F");
+        let f = together.chars[1];
+        assert!((f.confidence - 0.6).abs() < 1e-4, "{f:?}");
+        let (second, p) = f.second.unwrap();
+        assert_eq!(second, 'E');
+        assert!((p - 0.325).abs() < 1e-4);
+        assert!((together.chars[0].confidence - 0.8).abs() < 1e-4);
+        assert_eq!(together.region.unwrap().0, "BR");
+
+        // A view read with itself is read as alone.
+        assert_eq!(reader.decide(&b, &[&b, &b]), reader.decide(&b, &[]));
     }
 }
