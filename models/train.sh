@@ -20,7 +20,7 @@ batch=64
 python train_detector.py --data "$data" --out "$out" --minutes "$detector_minutes" \
     --workers "$workers" --batch $(( batch / 2 ))
 python train_reader.py --data "$data" --out "$out" --minutes "$reader_minutes" \
-    --workers "$workers" --batch "$batch" --lr 1e-3 --init reader.onnx \
-    --dropout 0.2 --strong-real --real-share 0.35
+    --workers "$workers" --batch "$batch" --lr 3e-4 --init reader.onnx \
+    --dropout 0.2 --strong-real --real-share 0.5 --ema 0.999
 cp "$out"/detector.onnx "$out"/detector.json "$out"/reader.onnx "$out"/reader.json .
 cat "$out"/detector-metrics.json "$out"/metrics.json

@@ -30,7 +30,7 @@ pub const CANDIDATES_MAX: usize = 5;
 /// Second looks at an unsure plate-length read: the plate cut again with
 /// this share of its height off the top, then off the bottom, and the three
 /// looks read together (`Reader::decide`: their probabilities averaged step
-/// by step). On the held-out crops in the node with the shipped reader:
+/// by step). On the held-out crops in the node with the previous reader:
 /// real US 92.8% → 94.1% exact, BR 93.6% either way; the rule before it
 /// (both second looks agreeing on another text override the first read)
 /// changed nothing for this reader. Reads whose weakest character is at
