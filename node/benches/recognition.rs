@@ -124,6 +124,16 @@ struct Tally {
     misread: Vec<String>,
 }
 
+/// "TEXT as READ | READ" ("nothing" when no read).
+fn misread_as<'a>(text: &str, reads: impl Iterator<Item = &'a str>) -> String {
+    let reads: Vec<&str> = reads.collect();
+    if reads.is_empty() {
+        format!("{text} as nothing")
+    } else {
+        format!("{text} as {}", reads.join(" | "))
+    }
+}
+
 impl Tally {
     fn add(&mut self, plates: &[PlateRead], truth: [f32; 4], text: &str) {
         self.n += 1;
@@ -131,13 +141,8 @@ impl Tally {
         let exact = plates.iter().any(|p| p.text == text);
         self.exact += exact as usize;
         if !exact {
-            let reads: Vec<&str> = plates.iter().map(|p| p.text.as_str()).collect();
-            let reads = if reads.is_empty() {
-                "nothing".to_string()
-            } else {
-                reads.join(" | ")
-            };
-            self.misread.push(format!("{text} as {reads}"));
+            self.misread
+                .push(misread_as(text, plates.iter().map(|p| p.text.as_str())));
         }
         self.exact_o0 += plates.iter().any(|p| same_o0(&p.text, text)) as usize;
         self.false_pos += plates
@@ -556,13 +561,7 @@ fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
             one_right += (right == 1 && done.len() == 1) as usize;
             wrong += done.len() - right;
             if right == 0 {
-                let texts: Vec<&str> = done.iter().map(|r| r.text.as_str()).collect();
-                let read = if texts.is_empty() {
-                    "nothing".to_string()
-                } else {
-                    texts.join(" | ")
-                };
-                misread.push(format!("{} as {read}", crop.text));
+                misread.push(misread_as(&crop.text, done.iter().map(|r| r.text.as_str())));
             }
         }
         println!(

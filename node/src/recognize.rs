@@ -163,14 +163,7 @@ impl Recognizer {
         let seen = self.reader.see(&crops)?;
         let mut looked: Vec<Looked> = seen
             .iter()
-            .map(|s| {
-                let read = self.reader.decide(s, &[]);
-                Looked {
-                    plate: self.config.reportable(&read),
-                    read,
-                    first: None,
-                }
-            })
+            .map(|s| Looked::alone(self.reader.decide(s, &[]), &self.config))
             .collect();
         let unsure: Vec<usize> = (0..looked.len())
             .filter(|&i| {
@@ -189,16 +182,7 @@ impl Recognizer {
         let again = self.reader.see(&looks)?;
         for (&i, pair) in unsure.iter().zip(again.chunks_exact(2)) {
             let together = self.reader.decide(&seen[i], &[&pair[0], &pair[1]]);
-            let first = &looked[i].read;
-            let text = first.text();
-            let moved = together.text() != text;
-            let confidence = first.chars.iter().map(|c| c.confidence).product();
-            let plate = self.config.reportable(first) || self.config.reportable(&together);
-            looked[i] = Looked {
-                plate,
-                read: together,
-                first: moved.then_some(Alternative { text, confidence }),
-            };
+            looked[i] = Looked::together(&looked[i].read, together, &self.config);
         }
         Ok(looked)
     }
@@ -258,6 +242,29 @@ struct Looked {
     /// together are surer of the text, not always of each character: a
     /// plate the first read had is not lost to them.
     plate: bool,
+}
+
+impl Looked {
+    fn alone(read: TextRead, config: &RecognizeConfig) -> Looked {
+        Looked {
+            plate: config.reportable(&read),
+            read,
+            first: None,
+        }
+    }
+
+    /// The read of a plate's three looks `together` in place of its
+    /// `first` read.
+    fn together(first: &TextRead, together: TextRead, config: &RecognizeConfig) -> Looked {
+        let text = first.text();
+        let moved = together.text() != text;
+        let confidence = first.chars.iter().map(|c| c.confidence).product();
+        Looked {
+            plate: config.reportable(first) || config.reportable(&together),
+            read: together,
+            first: moved.then_some(Alternative { text, confidence }),
+        }
+    }
 }
 
 /// A plate's rotated rectangle in the frame.
@@ -548,6 +555,34 @@ mod tests {
             chars: text.chars().map(|c| ch(c, confidence, None)).collect(),
             region: None,
         }
+    }
+
+    #[test]
+    fn the_looks_together_replace_the_first_read_and_keep_its_plate() {
+        let config = RecognizeConfig::default();
+        let first = read("WXE7388", 0.7);
+        // Surer of the text, but one character under the reporting floor:
+        // the plate the first read had is still reported, with the new text.
+        let mut together = read("WXF7388", 0.9);
+        together.chars[2].confidence = 0.5;
+        let looked = Looked::together(&first, together, &config);
+        assert!(looked.plate);
+        assert_eq!(looked.read.text(), "WXF7388");
+        let kept = looked.first.unwrap();
+        assert_eq!(kept.text, "WXE7388");
+        assert!((kept.confidence - 0.7f32.powi(7)).abs() < 1e-6);
+
+        // The same text: no first read to keep.
+        let same = Looked::together(&first, read("WXE7388", 0.95), &config);
+        assert!(same.plate && same.first.is_none());
+
+        // Neither reportable (too short): no plate.
+        let short = Looked::together(&read("WX7", 0.7), read("WX7", 0.5), &config);
+        assert!(!short.plate);
+        // The looks make a plate of an unsure first read.
+        let made = Looked::together(&read("WXE7388", 0.4), read("WXF7388", 0.8), &config);
+        assert!(made.plate);
+        assert!(!Looked::alone(read("WXE7388", 0.4), &config).plate);
     }
 
     #[test]
