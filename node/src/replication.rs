@@ -441,9 +441,23 @@ fn lost(e: quinn::ReadExactError) -> SyncFailure {
     match e {
         ReadExactError::ReadError(ReadError::ConnectionLost(
             ConnectionError::ApplicationClosed(close),
-        )) => SyncFailure::PeerClosed(String::from_utf8_lossy(&close.reason).into_owned()),
+        )) => closed_by_peer(&close),
         other => SyncFailure::Connection(other.to_string()),
     }
+}
+
+/// The peer's reason when it closed the connection on purpose, waiting a
+/// moment for its close to arrive.
+async fn peer_reason(connection: &quinn::Connection) -> Option<SyncFailure> {
+    let closed = tokio::time::timeout(Duration::from_secs(2), connection.closed()).await;
+    match closed {
+        Ok(quinn::ConnectionError::ApplicationClosed(close)) => Some(closed_by_peer(&close)),
+        _ => None,
+    }
+}
+
+fn closed_by_peer(close: &quinn::ApplicationClose) -> SyncFailure {
+    SyncFailure::PeerClosed(String::from_utf8_lossy(&close.reason).into_owned())
 }
 
 async fn read_message(recv: &mut quinn::RecvStream) -> Result<Option<SyncMessage>, SyncFailure> {
@@ -535,6 +549,14 @@ pub async fn run_connection(
         clock,
     )
     .await;
+    // A write can fail on the peer's close before the read that would carry
+    // its reason (the station refusing a forged batch): the close says why.
+    let result = match result {
+        Err(SyncFailure::Connection(e)) => Err(peer_reason(&connection)
+            .await
+            .unwrap_or(SyncFailure::Connection(e))),
+        other => other,
+    };
     summary.elapsed = started.elapsed();
     drop(tx);
     match &result {
