@@ -163,25 +163,9 @@ pub fn write_bundle(
             };
             images.insert(suffix.to_string(), state);
         }
-        files.add_json(
-            format!("{stem}.json"),
-            &serde_json::json!({
-                "origin": r.origin.to_hex(),
-                "seq": r.seq,
-                "time": r.captured_at.to_string(),
-                "time_ms": r.captured_at.as_millis(),
-                "plate": r.body.plate.as_str(),
-                "confidence": r.body.confidence,
-                "char_confidences": r.body.char_confidences,
-                "region": r.body.region.as_ref().map(|g| &g.code),
-                "region_confidence": r.body.region.as_ref().map(|g| g.confidence),
-                "camera": r.body.camera,
-                "lat": r.body.location.map(|l| l.lat),
-                "lon": r.body.location.map(|l| l.lon),
-                "accuracy_m": r.body.location.map(|l| l.accuracy_m),
-                "images": images,
-            }),
-        );
+        let mut doc = bundle::read_document(r);
+        doc.insert("images".into(), images.into());
+        files.add_json(format!("{stem}.json"), &doc.into());
         files.add(format!("{stem}.opening"), opening);
         files.add(format!("{stem}.envelope"), bytes);
         origins.insert(r.origin);
@@ -199,21 +183,7 @@ pub fn write_bundle(
             return;
         }
         let stem = format!("audit/{}", record_stem(e.origin, e.seq));
-        files.add_json(
-            format!("{stem}.json"),
-            &serde_json::json!({
-                "origin": e.origin.to_hex(),
-                "seq": e.seq,
-                "time": e.time.to_string(),
-                "time_ms": e.time.as_millis(),
-                "user": e.body.user,
-                "action": format!("{:?}", e.body.action),
-                "object": e.body.object,
-                "purpose": e.body.purpose,
-                "case": e.body.case,
-                "outcome": format!("{:?}", e.body.outcome),
-            }),
-        );
+        files.add_json(format!("{stem}.json"), &bundle::audit_document(e));
         files.add(format!("{stem}.opening"), opening);
         files.add(format!("{stem}.envelope"), bytes.to_vec());
         origins.insert(e.origin);

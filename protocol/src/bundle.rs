@@ -24,7 +24,8 @@ use sha2::{Digest, Sha256};
 use crate::enrollment::{SignedCertificate, VerifiedCertificate};
 use crate::envelope::{Envelope, RecordKind, check_opening, decode_body};
 use crate::identity::{AgencyId, NodeId};
-use crate::record::{AuditBody, ReadBody};
+use crate::record::Outcome;
+use crate::record::{AuditBody, AuditEvent, Read, ReadBody};
 
 pub const BUNDLE_FORMAT: &str = "alpr-evidence/1";
 pub const MANIFEST_FILE: &str = "MANIFEST.json";
@@ -80,6 +81,68 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// The file name stem of a record: 16 hex digits of the origin, then the seq.
 pub fn record_stem(origin: NodeId, seq: u64) -> String {
     format!("{}-{seq}", origin.short())
+}
+
+/// The readable copy of a read, as `reads/<stem>.json` holds it, less its
+/// `images` entry (what the exporting node held of the images, which the
+/// writer adds). Export writes it and [`verify`] rebuilds it from the
+/// signed record, so the two can never disagree on how a field is written.
+pub fn read_document(read: &Read) -> serde_json::Map<String, serde_json::Value> {
+    let b = &read.body;
+    let doc = serde_json::json!({
+        "origin": read.origin.to_hex(),
+        "seq": read.seq,
+        "time": read.captured_at.to_string(),
+        "time_ms": read.captured_at.as_millis(),
+        "plate": b.plate.as_str(),
+        "confidence": b.confidence,
+        "char_confidences": b.char_confidences,
+        "region": b.region.as_ref().map(|g| &g.code),
+        "region_confidence": b.region.as_ref().map(|g| g.confidence),
+        "camera": b.camera,
+        "lat": b.location.map(|l| l.lat),
+        "lon": b.location.map(|l| l.lon),
+        "accuracy_m": b.location.map(|l| l.accuracy_m),
+    });
+    match doc {
+        serde_json::Value::Object(map) => map,
+        _ => unreachable!("json! of an object literal is an object"),
+    }
+}
+
+/// The readable copy of an audit event, as `audit/<stem>.json` holds it.
+pub fn audit_document(event: &AuditEvent) -> serde_json::Value {
+    let b = &event.body;
+    let (outcome, reason) = match &b.outcome {
+        Outcome::Success => ("success", None),
+        Outcome::Refused(why) => ("refused", Some(why)),
+        Outcome::Failed(why) => ("failed", Some(why)),
+    };
+    serde_json::json!({
+        "origin": event.origin.to_hex(),
+        "seq": event.seq,
+        "time": event.time.to_string(),
+        "time_ms": event.time.as_millis(),
+        "user": b.user,
+        "action": b.action.to_string(),
+        "object": b.object,
+        "purpose": b.purpose,
+        "case": b.case,
+        "outcome": outcome,
+        "reason": reason,
+    })
+}
+
+/// A document as a reader of its file gets it: written, then parsed.
+///
+/// Floats are compared this way because text is what the file holds: an
+/// f32 is written in its shortest form, which parses back to an f64 that is
+/// not the f32's own value, and an f64's parse may differ from it in the
+/// last place. The same value written the same way parses the same, so a
+/// genuine copy always compares equal, and an altered number does not.
+fn as_parsed(doc: impl Into<serde_json::Value>) -> serde_json::Value {
+    let text = serde_json::to_vec(&doc.into()).unwrap_or_default();
+    serde_json::from_slice(&text).unwrap_or_default()
 }
 
 /// One thing wrong with a bundle, by file.
@@ -334,15 +397,6 @@ fn check_record(
             ),
         );
     }
-    let same_id = json["seq"] == h.seq
-        && json["origin"] == h.origin.to_hex()
-        && json["time_ms"] == h.time.as_millis()
-        && json["time"] == h.time.to_string();
-    if !same_id {
-        report.problem(&json_path, "origin, seq or time differ from the envelope");
-    }
-    // serde_json writes an f32 as the f64 of the same value.
-    let num = |v: f32| serde_json::Value::from(f64::from(v));
     match h.kind {
         RecordKind::Read => {
             report.reads += 1;
@@ -350,34 +404,28 @@ fn check_record(
                 Ok(b) => b,
                 Err(e) => return report.problem(&opening_path, e.to_string()),
             };
-            if json["plate"] != body.plate.as_str() {
+            let signed = Read {
+                origin: h.origin,
+                seq: h.seq,
+                captured_at: h.time,
+                body,
+            };
+            let mut readable = json;
+            // What the exporting node held of the images is its own statement;
+            // the images themselves are checked against the commitments below.
+            if let Some(map) = readable.as_object_mut() {
+                map.remove("images");
+            }
+            if readable != as_parsed(read_document(&signed)) {
                 report.problem(
                     &json_path,
-                    format!("plate differs from the signed record ({})", body.plate),
+                    format!(
+                        "differs from the signed record (plate {}, camera, confidences, region, location, origin, seq or time)",
+                        signed.body.plate
+                    ),
                 );
             }
-            let same = json["camera"] == body.camera.as_str()
-                && json["confidence"] == num(body.confidence)
-                && json["char_confidences"]
-                    == serde_json::Value::from(
-                        body.char_confidences
-                            .iter()
-                            .map(|c| f64::from(*c))
-                            .collect::<Vec<_>>(),
-                    )
-                && json["region"] == serde_json::json!(body.region.as_ref().map(|g| &g.code))
-                && json["region_confidence"]
-                    == serde_json::json!(body.region.as_ref().map(|g| f64::from(g.confidence)))
-                && json["lat"] == serde_json::json!(body.location.map(|l| l.lat))
-                && json["lon"] == serde_json::json!(body.location.map(|l| l.lon))
-                && json["accuracy_m"]
-                    == serde_json::json!(body.location.map(|l| f64::from(l.accuracy_m)));
-            if !same {
-                report.problem(
-                    &json_path,
-                    "camera, confidence, region or location differ from the signed record",
-                );
-            }
+            let body = signed.body;
             let crop_path = format!("{stem}-crop.jpg");
             // Images are checked against the SHA-256 the signed read commits to.
             for (image, p) in [
@@ -402,16 +450,16 @@ fn check_record(
                 Ok(b) => b,
                 Err(e) => return report.problem(&opening_path, e.to_string()),
             };
-            let same = json["user"] == body.user.as_str()
-                && json["object"] == body.object.as_str()
-                && json["action"] == format!("{:?}", body.action)
-                && json["outcome"] == format!("{:?}", body.outcome)
-                && json["purpose"] == serde_json::json!(body.purpose)
-                && json["case"] == serde_json::json!(body.case);
-            if !same {
+            let signed = AuditEvent {
+                origin: h.origin,
+                seq: h.seq,
+                time: h.time,
+                body,
+            };
+            if json != as_parsed(audit_document(&signed)) {
                 report.problem(
                     &json_path,
-                    "user, action, object, purpose, case or outcome differ from the signed event",
+                    "differs from the signed event (user, action, object, purpose, case, outcome, origin, seq or time)",
                 );
             }
         }

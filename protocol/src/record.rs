@@ -219,6 +219,51 @@ pub enum Action {
     EditNodes,
 }
 
+impl Action {
+    /// The action in words, as people and bundles read it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Login => "login",
+            Action::LoginFailed => "login failed",
+            Action::Lockout => "lockout",
+            Action::Logout => "logout",
+            Action::Search => "search",
+            Action::ViewRead => "view read",
+            Action::ViewImage => "view image",
+            Action::Export => "export",
+            Action::EditUser => "edit user",
+            Action::EditHotlist => "edit hotlist",
+            Action::EditRetention => "edit retention",
+            Action::EditHold => "edit hold",
+            Action::Purge => "purge",
+            Action::Release => "release",
+            Action::Request => "request",
+            Action::AuditReview => "audit review",
+            Action::Enroll => "enroll",
+            Action::Verify => "verify",
+            Action::Import => "import",
+            Action::ViewPolicy => "view policy",
+            Action::EditNodes => "edit nodes",
+        }
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Success => f.write_str("success"),
+            Outcome::Refused(why) => write!(f, "refused: {why}"),
+            Outcome::Failed(why) => write!(f, "failed: {why}"),
+        }
+    }
+}
+
 /// Whether the access went through.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {

@@ -1,0 +1,238 @@
+//! Evidence bundles over arbitrary reads and audit events: whatever a node
+//! stores, a bundle it writes passes its own offline check, and a bundle
+//! with a readable copy altered does not.
+
+#![allow(clippy::unwrap_used)] // Tests unwrap: a panic is a failure with its message.
+
+use std::path::Path;
+
+use alpr_node::agency::{Agency, EnrollRequest};
+use alpr_node::datadir::Node;
+use alpr_node::evidence::{BundleRequest, read_bundle, verify_dir, write_bundle};
+use alpr_node::recorder::{AuditEntry, Recorder};
+use alpr_node::store::RecordId;
+use alpr_protocol::bundle::{
+    self, BundleKind, MANIFEST_FILE, Manifest, SIGNATURE_FILE, sha256_hex,
+};
+use alpr_protocol::{
+    Action, Capture, KdfParams, Location, Outcome, PlateText, Region, Role, Timestamp,
+};
+use proptest::prelude::*;
+
+const DAY: i64 = 86_400_000;
+/// 2026-11-01T00:00:00Z.
+const T0: i64 = 1_793_491_200_000;
+const CASE: &str = "26-0042";
+
+fn node(dir: &Path) -> Node {
+    let agency = Agency::init(
+        &dir.join("agency"),
+        b"agency passphrase",
+        KdfParams::INSECURE_FAST,
+        &mut rand::rng(),
+    )
+    .unwrap();
+    let bundle = agency
+        .enroll(
+            &EnrollRequest {
+                name: "car-1".into(),
+                role: Role::Vehicle,
+                not_before: Timestamp(T0 - 400 * DAY),
+                not_after: Timestamp(T0 + 400 * DAY),
+            },
+            b"node passphrase",
+            KdfParams::INSECURE_FAST,
+            &mut rand::rng(),
+        )
+        .unwrap();
+    let path = dir.join("car-1.enroll");
+    std::fs::write(&path, bundle.to_bytes()).unwrap();
+    Node::init(
+        &dir.join("car-1"),
+        &path,
+        b"node passphrase",
+        &mut rand::rng(),
+    )
+    .unwrap()
+}
+
+/// Any f32 a confidence may be: the whole of 0..=1, not round values.
+fn unit() -> impl Strategy<Value = f32> {
+    prop_oneof![
+        (0u32..=0x3F80_0000).prop_map(f32::from_bits),
+        Just(0.0f32),
+        Just(1.0f32),
+        Just(-0.0f32),
+        Just(f32::MIN_POSITIVE),
+    ]
+}
+
+fn capture() -> impl Strategy<Value = Capture> {
+    let plate = "[A-Z0-9]{1,10}";
+    (
+        plate,
+        unit(),
+        proptest::option::of(("[A-Z]{1,8}", unit())),
+        "\\PC{1,64}",
+        proptest::option::of((
+            -90.0f64..=90.0,
+            -180.0f64..=180.0,
+            prop_oneof![
+                (0u32..0x7F80_0000).prop_map(f32::from_bits),
+                Just(f32::INFINITY)
+            ],
+        )),
+        proptest::collection::vec(any::<u8>(), 0..300),
+        proptest::option::of(proptest::collection::vec(any::<u8>(), 1..300)),
+    )
+        .prop_flat_map(|(plate, conf, region, camera, loc, crop, overview)| {
+            let n = plate.len();
+            (
+                Just((plate, conf, region, camera, loc, crop, overview)),
+                proptest::collection::vec(unit(), n),
+            )
+        })
+        .prop_map(
+            |((plate, confidence, region, camera, loc, crop, overview), chars)| Capture {
+                plate: PlateText::parse(&plate).unwrap(),
+                region: region.map(|(code, confidence)| Region { code, confidence }),
+                confidence,
+                char_confidences: chars,
+                camera: camera.chars().take(64).collect(),
+                location: loc.map(|(lat, lon, accuracy_m)| Location {
+                    lat,
+                    lon,
+                    accuracy_m,
+                }),
+                crop_jpeg: crop,
+                overview_jpeg: overview,
+            },
+        )
+}
+
+fn audit_entry() -> impl Strategy<Value = AuditEntry> {
+    (
+        "\\PC{0,40}",
+        "\\PC{0,200}",
+        proptest::option::of("\\PC{0,80}"),
+        prop_oneof![
+            Just(Outcome::Success),
+            "\\PC{0,80}".prop_map(Outcome::Refused),
+            "\\PC{0,80}".prop_map(Outcome::Failed),
+        ],
+    )
+        .prop_map(|(user, object, purpose, outcome)| AuditEntry {
+            user,
+            action: Action::Search,
+            object,
+            purpose,
+            case: Some(CASE.into()),
+            outcome,
+        })
+}
+
+fn request() -> BundleRequest {
+    BundleRequest {
+        kind: BundleKind::Evidence,
+        case: CASE.into(),
+        exported_by: "chief".into(),
+        purpose: "investigation".into(),
+        release: None,
+        now: Timestamp(T0),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_bundle_written_passes_its_own_check(
+        captures in proptest::collection::vec(capture(), 1..12),
+        audits in proptest::collection::vec(audit_entry(), 0..6),
+        offset in 0i64..(300 * DAY),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let node = node(dir.path());
+        let mut rec = Recorder::load(&node).unwrap();
+        let at = Timestamp(T0 - offset);
+        let stored = rec
+            .record_reads(
+                &node,
+                captures.into_iter().enumerate().map(|(i, c)| (Timestamp(at.0 + i as i64), c)).collect(),
+                &mut rand::rng(),
+            )
+            .unwrap();
+        if !audits.is_empty() {
+            rec.record_audits(&node, Timestamp(T0), audits, &mut rand::rng()).unwrap();
+        }
+        let ids: Vec<RecordId> = stored
+            .iter()
+            .map(|r| RecordId { origin: r.read().origin, seq: r.read().seq })
+            .collect();
+        let out = dir.path().join("usb");
+        write_bundle(&node, &ids, &request(), &out).unwrap();
+        let report = verify_dir(&out, Some(node.trust.agency())).unwrap();
+        prop_assert!(report.ok(), "problems: {:?}", report.problems);
+        prop_assert_eq!(report.reads, ids.len() as u64);
+    }
+}
+
+/// The readable copy is held to the signed record: a confidence one ULP
+/// off, written back with a valid manifest hash, is still named.
+#[test]
+fn a_readable_copy_one_ulp_off_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = node(dir.path());
+    let mut rec = Recorder::load(&node).unwrap();
+    let mut c = Capture {
+        plate: PlateText::parse("4GHJ552").unwrap(),
+        region: None,
+        confidence: 0.9,
+        char_confidences: vec![0.93; 7],
+        camera: "front".into(),
+        location: None,
+        crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
+        overview_jpeg: None,
+    };
+    c.confidence = 0.912_345_7;
+    let stored = rec
+        .record_reads(&node, vec![(Timestamp(T0), c)], &mut rand::rng())
+        .unwrap();
+    let id = RecordId {
+        origin: stored[0].read().origin,
+        seq: stored[0].read().seq,
+    };
+    let out = dir.path().join("usb");
+    write_bundle(&node, &[id], &request(), &out).unwrap();
+    let mut files = read_bundle(&out).unwrap();
+    let rel = files
+        .keys()
+        .find(|p| p.starts_with("reads/") && p.ends_with(".json"))
+        .unwrap()
+        .clone();
+    let mut doc: serde_json::Value = serde_json::from_slice(&files[&rel]).unwrap();
+    let genuine = f64::from(0.912_345_7f32);
+    doc["confidence"] = serde_json::Value::from(f64::from_bits(genuine.to_bits() + 1));
+    let altered = serde_json::to_vec_pretty(&doc).unwrap();
+    // A dishonest exporter re-signs the manifest over the altered copy.
+    let mut manifest: Manifest = serde_json::from_slice(&files[MANIFEST_FILE]).unwrap();
+    for entry in &mut manifest.files {
+        if entry.path == rel {
+            entry.sha256 = sha256_hex(&altered);
+            entry.bytes = altered.len() as u64;
+        }
+    }
+    files.insert(rel.clone(), altered);
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest).unwrap();
+    let signature = node.node_key.sign(&manifest_bytes);
+    files.insert(MANIFEST_FILE.into(), manifest_bytes);
+    files.insert(SIGNATURE_FILE.into(), hex::encode(signature).into_bytes());
+    let report = bundle::verify(&files, Some(node.trust.agency()));
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert_eq!(report.problems[0].path, rel);
+    assert!(
+        report.problems[0]
+            .what
+            .contains("differs from the signed record")
+    );
+}
