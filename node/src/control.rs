@@ -180,6 +180,10 @@ fn invalid(message: String) -> ControlResponse {
 
 /// Runs one request against the engine. Pure dispatch: every check is the engine's.
 pub fn handle(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> ControlResponse {
+    // Bounded before anything of it reaches the engine or its audit log.
+    if let Err(e) = request.check_sizes() {
+        return invalid(e.to_string());
+    }
     let result = match request {
         ControlRequest::Login { user, password } => {
             engine.login(now, &user, &password).map(|token| {

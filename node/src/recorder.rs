@@ -157,6 +157,7 @@ impl AuditEntry {
             outcome: self.outcome,
             prev_hash,
         }
+        .bounded()
     }
 }
 

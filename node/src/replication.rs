@@ -557,16 +557,35 @@ pub async fn run_connection(
             .unwrap_or(SyncFailure::Connection(e))),
         other => other,
     };
-    summary.elapsed = started.elapsed();
     drop(tx);
+    // In sync only once everything queued reached the peer: a message that
+    // could not be written (too large to frame, a reset stream) fails the
+    // meeting, or a node would report "in sync" while its records never leave.
+    let result = match result {
+        Ok(()) => match tokio::time::timeout(Duration::from_secs(10), writer).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => Err(SyncFailure::Connection(format!(
+                "sending to the peer failed: {e}"
+            ))),
+            Ok(Err(e)) => Err(SyncFailure::Connection(format!(
+                "sending to the peer failed: {e}"
+            ))),
+            Err(_) => Err(SyncFailure::Connection(
+                "the peer did not take what was sent within 10 s".into(),
+            )),
+        },
+        Err(e) => {
+            writer.abort();
+            Err(e)
+        }
+    };
+    summary.elapsed = started.elapsed();
     match &result {
         Ok(()) => {
-            let _ = tokio::time::timeout(Duration::from_secs(10), writer).await;
             // Code 0 is "in sync"; no reason text, it would cross the link at every meeting.
             connection.close(0u32.into(), b"");
         }
         Err(e) => {
-            writer.abort();
             let reason = e.to_string();
             tracing::warn!(peer = %peer.name, %reason, "sync ended");
             let mut r = reason.into_bytes();

@@ -236,3 +236,38 @@ fn a_readable_copy_one_ulp_off_is_named() {
             .contains("differs from the signed record")
     );
 }
+
+/// An audit event is bounded whatever it was handed: a 100 MB object and a
+/// 9 MiB user name are kept cut, with a marker, so the chain still verifies
+/// and the case still exports.
+#[test]
+fn a_huge_audit_entry_is_kept_cut_and_the_case_still_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = node(dir.path());
+    let mut rec = Recorder::load(&node).unwrap();
+    let entry = AuditEntry {
+        user: "u".repeat(9 * 1024 * 1024),
+        action: Action::Import,
+        object: format!("import line 1: region {}", "R".repeat(100_000_000)),
+        purpose: Some("p".repeat(5_000_000)),
+        case: Some(CASE.into()),
+        outcome: Outcome::Failed("e".repeat(1_000_000)),
+    };
+    let stored = rec
+        .record_audits(&node, Timestamp(T0), vec![entry], &mut rand::rng())
+        .unwrap();
+    let body = &stored[0].event().body;
+    assert!(body.user.len() <= alpr_protocol::AUDIT_USER_BYTES_MAX);
+    assert!(body.object.len() <= alpr_protocol::AUDIT_TEXT_BYTES_MAX);
+    assert!(body.object.starts_with("import line 1: region RRR"));
+    assert!(
+        body.object.ends_with("[cut: 100000022 bytes in all]"),
+        "{}",
+        &body.object[4000..]
+    );
+    assert!(alpr_node::verify::verify(&node).unwrap().ok());
+    let out = dir.path().join("usb");
+    let (manifest, _) = write_bundle(&node, &[], &request(), &out).unwrap();
+    assert_eq!(manifest.audit_events, 1);
+    assert!(verify_dir(&out, None).unwrap().ok());
+}

@@ -405,6 +405,230 @@ pub enum ControlResponse {
     },
 }
 
+/// Longest name a request may carry (a user, list, node, role, source),
+/// before the engine's own, tighter rules.
+pub const NAME_BYTES_MAX: usize = 256;
+/// Longest password or free text (a reason, note, legal basis, path).
+pub const TEXT_BYTES_MAX: usize = 4096;
+/// Most records one request may name (reads to hold or release).
+pub const RECORDS_MAX: usize = 100_000;
+/// Most reads one import request may carry.
+pub const IMPORT_BATCH_MAX: usize = 4096;
+
+/// A request field over its bound: which request, which field, how large.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("{request}: {field} is {len} long, over the limit of {max}")]
+pub struct FieldTooLarge {
+    pub request: &'static str,
+    pub field: &'static str,
+    pub len: usize,
+    pub max: usize,
+}
+
+struct Sizes {
+    request: &'static str,
+    first: Option<FieldTooLarge>,
+}
+
+impl Sizes {
+    fn len(&mut self, field: &'static str, len: usize, max: usize) -> &mut Self {
+        if len > max && self.first.is_none() {
+            self.first = Some(FieldTooLarge {
+                request: self.request,
+                field,
+                len,
+                max,
+            });
+        }
+        self
+    }
+    fn name(&mut self, field: &'static str, v: &str) -> &mut Self {
+        self.len(field, v.len(), NAME_BYTES_MAX)
+    }
+    fn text(&mut self, field: &'static str, v: &str) -> &mut Self {
+        self.len(field, v.len(), TEXT_BYTES_MAX)
+    }
+    fn purpose(&mut self, p: &PurposeWire) -> &mut Self {
+        self.name("purpose kind", p.kind.as_deref().unwrap_or(""))
+            .text("purpose reason", p.reason.as_deref().unwrap_or(""))
+            .name("purpose case", p.case.as_deref().unwrap_or(""))
+    }
+    fn entry(&mut self, e: &crate::hotlist::Entry) -> &mut Self {
+        self.name("entry region", e.region.as_deref().unwrap_or(""))
+            .name("entry reference", &e.reference)
+    }
+}
+
+impl ControlRequest {
+    /// Checks every field a person or a client put in the request against a
+    /// bound, before any of it reaches the engine or an audit event. The
+    /// engine's own rules are tighter; these keep an unauthenticated or
+    /// hostile request from carrying megabytes into a log.
+    pub fn check_sizes(&self) -> Result<(), FieldTooLarge> {
+        use ControlRequest as R;
+        let mut s = Sizes {
+            request: self.name(),
+            first: None,
+        };
+        match self {
+            R::Login { user, password } => {
+                s.name("user", user).text("password", password);
+            }
+            R::Search { purpose, query, .. } => {
+                let (QueryWire::Plate(q) | QueryWire::Pattern(q)) = query;
+                s.purpose(purpose).name("query", q);
+            }
+            R::ViewRead { purpose, .. } => {
+                s.purpose(purpose);
+            }
+            R::Import { source, reads, .. } => {
+                s.name("source", source)
+                    .len("reads", reads.len(), IMPORT_BATCH_MAX);
+                for (_, c) in reads {
+                    s.name("camera", &c.camera);
+                    if let Some(r) = &c.region {
+                        s.name("region", &r.code);
+                    }
+                }
+            }
+            R::AddUser {
+                name,
+                role,
+                password,
+                ..
+            } => {
+                s.name("name", name)
+                    .name("role", role)
+                    .text("password", password);
+            }
+            R::EditUser { name, edit, .. } => {
+                s.name("name", name);
+                match edit {
+                    UserEditWire::Role(r) => s.name("role", r),
+                    UserEditWire::Password(p) => s.text("password", p),
+                    UserEditWire::Training { .. } | UserEditWire::Active(_) => &mut s,
+                };
+            }
+            R::PublishHotlist { list, entries, .. } => {
+                s.name("list", list);
+                for e in entries {
+                    s.entry(e);
+                }
+            }
+            R::AddHotlistEntry { entry, .. } => {
+                s.entry(entry);
+            }
+            R::RevokeNode { node, reason, .. } => {
+                s.name("node", node).text("reason", reason);
+            }
+            R::PlaceHold {
+                case,
+                reason,
+                scope,
+                ..
+            } => {
+                s.name("case", case).text("reason", reason);
+                match scope {
+                    HoldScopeWire::Reads(ids) => s.len("reads", ids.len(), RECORDS_MAX),
+                    HoldScopeWire::Plate { plate, .. } => s.name("plate", plate),
+                };
+            }
+            R::ExportEvidence {
+                purpose, case, out, ..
+            } => {
+                s.purpose(purpose).name("case", case).text("out", out);
+            }
+            R::RegisterRequest {
+                requester,
+                what,
+                referred_to,
+                ..
+            } => {
+                s.text("requester", requester)
+                    .text("what", what)
+                    .text("referred to", referred_to);
+            }
+            R::DecideRequest { decision, note, .. } => {
+                s.name("decision", decision).text("note", note);
+            }
+            R::Release {
+                purpose,
+                agency,
+                official,
+                legal_basis,
+                reads,
+                out,
+                ..
+            } => {
+                s.purpose(purpose)
+                    .text("agency", agency)
+                    .text("official", official)
+                    .text("legal basis", legal_basis)
+                    .len("reads", reads.len(), RECORDS_MAX)
+                    .text("out", out);
+            }
+            R::AuditSample { quarter, .. } => {
+                s.name("quarter", quarter);
+            }
+            R::AuditMark { note, .. } => {
+                s.text("note", note);
+            }
+            R::Logout { .. }
+            | R::Verify { .. }
+            | R::Purge { .. }
+            | R::Status { .. }
+            | R::ListUsers { .. }
+            | R::ListHotlists { .. }
+            | R::RemoveHotlistEntry { .. }
+            | R::SetRetention { .. }
+            | R::ReleaseHold { .. }
+            | R::SetLimits { .. }
+            | R::ListHolds { .. }
+            | R::ListRequests { .. }
+            | R::AuditSign { .. }
+            | R::ListAudits { .. } => {}
+        }
+        s.first.map_or(Ok(()), Err)
+    }
+
+    /// The request's name, for errors and logs.
+    pub fn name(&self) -> &'static str {
+        use ControlRequest as R;
+        match self {
+            R::Login { .. } => "login",
+            R::Logout { .. } => "logout",
+            R::Search { .. } => "search",
+            R::ViewRead { .. } => "view read",
+            R::Verify { .. } => "verify",
+            R::Purge { .. } => "purge",
+            R::Status { .. } => "status",
+            R::Import { .. } => "import",
+            R::AddUser { .. } => "add user",
+            R::EditUser { .. } => "edit user",
+            R::ListUsers { .. } => "list users",
+            R::PublishHotlist { .. } => "publish hotlist",
+            R::ListHotlists { .. } => "list hotlists",
+            R::AddHotlistEntry { .. } => "add hotlist entry",
+            R::RemoveHotlistEntry { .. } => "remove hotlist entry",
+            R::RevokeNode { .. } => "revoke node",
+            R::SetRetention { .. } => "set retention",
+            R::PlaceHold { .. } => "place hold",
+            R::ReleaseHold { .. } => "release hold",
+            R::SetLimits { .. } => "set limits",
+            R::ListHolds { .. } => "list holds",
+            R::ExportEvidence { .. } => "export evidence",
+            R::RegisterRequest { .. } => "register request",
+            R::DecideRequest { .. } => "decide request",
+            R::ListRequests { .. } => "list requests",
+            R::Release { .. } => "release",
+            R::AuditSample { .. } => "audit sample",
+            R::AuditMark { .. } => "audit mark",
+            R::AuditSign { .. } => "audit sign",
+            R::ListAudits { .. } => "list audits",
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FrameError {
     #[error("frame of {0} bytes exceeds the {FRAME_BYTES_MAX}-byte limit")]
@@ -473,5 +697,29 @@ mod tests {
             frame_len([0xff; 4]),
             Err(FrameError::TooLarge(u32::MAX as usize))
         );
+    }
+
+    #[test]
+    fn an_oversized_field_is_named_before_the_engine_sees_it() {
+        let req = ControlRequest::Login {
+            user: "x".repeat(9 * 1024 * 1024),
+            password: "pw".into(),
+        };
+        let err = req.check_sizes().unwrap_err();
+        assert_eq!(
+            (err.request, err.field, err.max),
+            ("login", "user", NAME_BYTES_MAX)
+        );
+        assert!(err.to_string().contains("login: user is 9437184 long"));
+        let hold = ControlRequest::PlaceHold {
+            token: [0; 32],
+            case: "26-1".into(),
+            reason: "r".repeat(TEXT_BYTES_MAX + 1),
+            scope: HoldScopeWire::Reads(vec![]),
+            expires: None,
+        };
+        assert_eq!(hold.check_sizes().unwrap_err().field, "reason");
+        let fine = ControlRequest::Logout { token: [0; 32] };
+        assert_eq!(fine.check_sizes(), Ok(()));
     }
 }

@@ -30,7 +30,7 @@ pub use identity::{AgencyId, AgencyKey, DataKey, KeyId, NodeId, NodeKey};
 pub use keyfile::{KdfParams, KeyFileError, SecretKind, WrappedSecret};
 pub use plate::{PlateError, PlatePattern, PlateText};
 pub use record::{
-    Action, AuditBody, AuditEvent, Capture, ImageBody, ImageKind, ImageRef, Location, Outcome,
-    Read, ReadBody, Region,
+    AUDIT_TEXT_BYTES_MAX, AUDIT_USER_BYTES_MAX, Action, AuditBody, AuditEvent, Capture, ImageBody,
+    ImageKind, ImageRef, Location, Outcome, Read, ReadBody, Region, bounded_text,
 };
 pub use time::Timestamp;

@@ -283,6 +283,51 @@ pub struct AuditEvent {
     pub body: AuditBody,
 }
 
+/// Longest user name an audit event keeps, in bytes.
+pub const AUDIT_USER_BYTES_MAX: usize = 256;
+/// Longest object, purpose, case or outcome reason an audit event keeps, in bytes.
+/// An event stays far below the envelope limit, so it always stores,
+/// verifies and replicates, whatever a request carried.
+pub const AUDIT_TEXT_BYTES_MAX: usize = 4096;
+
+/// Cuts `text` to at most `max` bytes on a character boundary, saying so
+/// and how long it was: an audit log never refuses an event, and never
+/// stores one unbounded.
+pub fn bounded_text(text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let marker = format!("… [cut: {} bytes in all]", text.len());
+    let mut end = max.saturating_sub(marker.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = text;
+    out.truncate(end);
+    out.push_str(&marker);
+    out
+}
+
+impl AuditBody {
+    /// The body with every text field within its bound (see [`bounded_text`]).
+    pub fn bounded(self) -> AuditBody {
+        let text = |t: String| bounded_text(t, AUDIT_TEXT_BYTES_MAX);
+        AuditBody {
+            user: bounded_text(self.user, AUDIT_USER_BYTES_MAX),
+            action: self.action,
+            object: text(self.object),
+            purpose: self.purpose.map(text),
+            case: self.case.map(text),
+            outcome: match self.outcome {
+                Outcome::Success => Outcome::Success,
+                Outcome::Refused(why) => Outcome::Refused(text(why)),
+                Outcome::Failed(why) => Outcome::Failed(text(why)),
+            },
+            prev_hash: self.prev_hash,
+        }
+    }
+}
+
 /// The sealed part of an audit event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditBody {
@@ -296,4 +341,37 @@ pub struct AuditBody {
     /// SHA-256 of the previous event's whole envelope from the same origin;
     /// all zeros for the first event.
     pub prev_hash: [u8; 32],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_text_is_cut_on_a_character_boundary_with_a_marker() {
+        assert_eq!(bounded_text("short".into(), 16), "short");
+        let long = "é".repeat(5000);
+        let cut = bounded_text(long.clone(), AUDIT_TEXT_BYTES_MAX);
+        assert!(cut.len() <= AUDIT_TEXT_BYTES_MAX, "{}", cut.len());
+        assert!(cut.ends_with("… [cut: 10000 bytes in all]"));
+        assert!(cut.starts_with("éé"));
+        let body = AuditBody {
+            user: "u".repeat(9 * 1024 * 1024),
+            action: Action::LoginFailed,
+            object: "o".repeat(100_000_000),
+            purpose: Some("p".repeat(5000)),
+            case: Some("c".into()),
+            outcome: Outcome::Refused("r".repeat(5000)),
+            prev_hash: [0; 32],
+        }
+        .bounded();
+        assert!(body.user.len() <= AUDIT_USER_BYTES_MAX);
+        assert!(body.object.len() <= AUDIT_TEXT_BYTES_MAX);
+        assert!(body.purpose.unwrap().len() <= AUDIT_TEXT_BYTES_MAX);
+        assert_eq!(body.case.as_deref(), Some("c"));
+        let Outcome::Refused(why) = body.outcome else {
+            panic!()
+        };
+        assert!(why.len() <= AUDIT_TEXT_BYTES_MAX);
+    }
 }

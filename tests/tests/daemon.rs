@@ -70,3 +70,56 @@ fn clients_go_through_the_daemon_and_bad_frames_do_not_stop_it() {
     let after = ok(&["verify", "--data", &data]);
     assert!(after.contains("0 failures"), "{after}");
 }
+
+fn call_raw(
+    socket: &std::path::Path,
+    request: &alpr_protocol::control::ControlRequest,
+) -> alpr_protocol::control::ControlResponse {
+    let mut raw = UnixStream::connect(socket).expect("connect");
+    raw.write_all(&alpr_protocol::control::encode_frame(request).expect("frames"))
+        .expect("write");
+    let mut prefix = [0u8; 4];
+    raw.read_exact(&mut prefix).expect("an answer");
+    let mut body = vec![0u8; u32::from_be_bytes(prefix) as usize];
+    raw.read_exact(&mut body).expect("answer body");
+    alpr_protocol::control::decode_frame(&body).expect("decodes")
+}
+
+#[test]
+fn a_forged_token_with_a_9_mib_field_is_refused_by_name_and_the_log_stays_whole() {
+    use alpr_protocol::control::{ControlRequest, ControlResponse, ErrorKind, HoldScopeWire};
+    let f = Fixture::new("station-1");
+    let data = f.path("station-1");
+    let daemon = Daemon::start(&data, &[]);
+    let socket = std::path::Path::new(&data).join("control.sock");
+    let huge = "x".repeat(9 * 1024 * 1024);
+    let answer = call_raw(
+        &socket,
+        &ControlRequest::Login {
+            user: huge.clone(),
+            password: "pw".into(),
+        },
+    );
+    let ControlResponse::Error { kind, message } = answer else {
+        panic!("{answer:?}")
+    };
+    assert_eq!(kind, ErrorKind::Invalid);
+    assert!(message.contains("login: user is 9437184 long"), "{message}");
+    let answer = call_raw(
+        &socket,
+        &ControlRequest::PlaceHold {
+            token: [7; 32],
+            case: huge,
+            reason: "r".into(),
+            scope: HoldScopeWire::Reads(vec![]),
+            expires: None,
+        },
+    );
+    assert!(
+        matches!(&answer, ControlResponse::Error { message, .. } if message.contains("place hold: case")),
+        "{answer:?}"
+    );
+    let verified = ok(&["verify", "--data", &data]);
+    assert!(verified.contains("0 failures"), "{verified}");
+    drop(daemon);
+}
