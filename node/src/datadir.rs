@@ -8,6 +8,7 @@
 //! DIR/store.redb    the database
 //! ```
 
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use alpr_protocol::{
@@ -84,6 +85,17 @@ fn existing_agency(dir: &Path) -> Option<AgencyId> {
     agency::read_agency_pub(&dir.join(AGENCY_PUB_FILE)).ok()
 }
 
+/// The data directory is the node account's alone (an earlier build left
+/// it 0755): nobody else lists it or reaches its socket.
+fn owner_only_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700))?;
+    }
+    Ok(())
+}
+
 impl Node {
     /// Initializes a data directory from an enrollment bundle. The bundle's
     /// passphrase becomes the node passphrase: it is checked here, before
@@ -135,10 +147,15 @@ impl Node {
                 path: bundle_path.to_path_buf(),
             });
         }
-        std::fs::create_dir_all(dir).map_err(|source| DataDirError::Create {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .and_then(|()| owner_only_dir(dir))
+            .map_err(|source| DataDirError::Create {
+                path: dir.to_path_buf(),
+                source,
+            })?;
         let store_path = dir.join(STORE_FILE);
         let store = Store::create(
             &store_path,
@@ -187,6 +204,10 @@ impl Node {
 
     /// Opens an initialized data directory with the node passphrase.
     pub fn open(dir: &Path, passphrase: &[u8]) -> Result<Node, DataDirError> {
+        owner_only_dir(dir).map_err(|source| DataDirError::Create {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let agency = agency::read_agency_pub(&dir.join(AGENCY_PUB_FILE))?;
         let node_key = NodeKey::from_secret(&unwrap(
             &dir.join(NODE_KEY_FILE),

@@ -31,6 +31,7 @@
 //! - Records are immutable: re-inserting identical bytes is a no-op, and
 //!   different bytes under an existing (origin, seq) are refused as a conflict.
 
+mod at_rest;
 mod block;
 mod hotlists;
 pub mod index;
@@ -42,6 +43,7 @@ pub use replica::Run;
 use replica::{MARKS, MarkWriter};
 
 use std::collections::HashMap;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use alpr_protocol::replicate::Collection;
@@ -52,7 +54,7 @@ use alpr_protocol::{
 use rand::CryptoRng;
 use redb::{
     Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata,
-    TableDefinition, WriteTransaction,
+    TableDefinition, TableHandle, WriteTransaction,
 };
 
 use block::BLOCK_BYTES_MAX;
@@ -64,7 +66,7 @@ use index::{BLIND_LEN, IndexKeys};
 const CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Bumped on any change to tables or key layouts; checked at open.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const ORIGINS: TableDefinition<[u8; 32], u32> = TableDefinition::new("origins");
@@ -79,7 +81,10 @@ const OVERVIEW_BLOCKS: TableDefinition<[u8; 12], &[u8]> = TableDefinition::new("
 const IMAGE_TIME: TableDefinition<[u8; 21], ()> = TableDefinition::new("image_time");
 const AUDIT: TableDefinition<[u8; 12], &[u8]> = TableDefinition::new("audit");
 const POLICY: TableDefinition<&str, &[u8]> = TableDefinition::new("policy");
-const AUTH: TableDefinition<&str, [u8; 12]> = TableDefinition::new("auth");
+/// Schema 3 and before: login state keyed by the user name in the clear.
+const AUTH_CLEAR: TableDefinition<&str, [u8; 12]> = TableDefinition::new("auth");
+/// Login state keyed by an HMAC of the user name (see `at_rest`).
+const LOGINS: TableDefinition<[u8; 16], [u8; 12]> = TableDefinition::new("logins");
 /// Per origin: the seq and envelope hash of the last purged audit event, where the kept chain starts.
 const AUDIT_FLOOR: TableDefinition<[u8; 32], [u8; 40]> = TableDefinition::new("audit_floor");
 const POLICY_SIGNATURES: TableDefinition<[u8; 32], &[u8]> =
@@ -276,6 +281,7 @@ pub struct StoreIdentity {
 pub struct Store {
     db: Database,
     keys: IndexKeys,
+    rest: at_rest::AtRest,
     identity: StoreIdentity,
 }
 
@@ -354,6 +360,17 @@ impl Store {
                 path: path.to_path_buf(),
             });
         }
+        let open_err = |e: std::io::Error| StoreError::Open {
+            path: path.to_path_buf(),
+            source: redb::DatabaseError::Storage(redb::StorageError::Io(e)),
+        };
+        // Owner-only from its first byte: redb would create it world-readable.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(open_err)?;
         let db = Database::builder()
             .set_cache_size(CACHE_BYTES)
             .create(path)
@@ -409,7 +426,7 @@ impl Store {
             tx.open_table(IMAGE_TIME).map_err(dberr)?;
             tx.open_table(AUDIT).map_err(dberr)?;
             tx.open_table(POLICY).map_err(dberr)?;
-            tx.open_table(AUTH).map_err(dberr)?;
+            tx.open_table(LOGINS).map_err(dberr)?;
             tx.open_table(AUDIT_FLOOR).map_err(dberr)?;
             tx.open_table(MARKS).map_err(dberr)?;
             tx.open_table(HOTLISTS).map_err(dberr)?;
@@ -420,6 +437,7 @@ impl Store {
         Ok(Store {
             db,
             keys: IndexKeys::new(data_key, &salt),
+            rest: at_rest::AtRest::new(data_key, &salt),
             identity,
         })
     }
@@ -438,7 +456,9 @@ impl Store {
                 )),
             )));
         }
-        let db = Database::builder()
+        owner_only(path)
+            .map_err(|e| open_err(redb::DatabaseError::Storage(redb::StorageError::Io(e))))?;
+        let mut db = Database::builder()
             .set_cache_size(CACHE_BYTES)
             .open(path)
             .map_err(open_err)?;
@@ -478,10 +498,12 @@ impl Store {
                 expected: agency,
             });
         }
+        let rest = at_rest::AtRest::new(data_key, &salt);
         if schema < SCHEMA_VERSION {
             // Schema 2 added replication marks and hotlists, schema 3 policy
             // change signatures (the policy document itself converts when
-            // the engine opens it); nothing else changed.
+            // the engine opens it), schema 4 sealed policy, login and hotlist
+            // values at rest; nothing else changed.
             let tx = db.begin_write().map_err(dberr)?;
             if schema < 2 {
                 replica::rebuild_marks(&tx)?;
@@ -490,15 +512,24 @@ impl Store {
             tx.open_table(HOTLISTS).map_err(dberr)?;
             tx.open_table(HOTLIST_CONTENT).map_err(dberr)?;
             tx.open_table(POLICY_SIGNATURES).map_err(dberr)?;
+            if schema < 4 {
+                seal_clear_values(&rest, &tx)?;
+            }
             tx.open_table(META)
                 .map_err(dberr)?
                 .insert("schema", SCHEMA_VERSION.to_be_bytes().as_slice())
                 .map_err(dberr)?;
             tx.commit().map_err(dberr)?;
+            if schema < 4 {
+                // The clear values' old pages are freed, not yet overwritten:
+                // compaction rewrites the file without them.
+                db.compact().map_err(|e| dberr(redb::Error::from(e)))?;
+            }
         }
         Ok(Store {
             db,
             keys: IndexKeys::new(data_key, &salt),
+            rest,
             identity,
         })
     }
@@ -797,28 +828,23 @@ impl Store {
         let mut marks = MarkWriter::new(Collection::AuditEvents);
         let added = Self::insert_audit(&tx, events, &mut marks)?;
         marks.finish(&tx)?;
-        {
-            let mut policy = tx.open_table(POLICY).map_err(dberr)?;
-            let mut auth = tx.open_table(AUTH).map_err(dberr)?;
-            for effect in effects {
-                match effect {
-                    Effect::Policy(bytes) => {
-                        policy.insert("document", *bytes).map_err(dberr)?;
-                    }
-                    Effect::LocalUsers(bytes) => {
-                        policy.insert("local_users", *bytes).map_err(dberr)?;
-                    }
-                    Effect::PolicySignature(sig) => put_signature(&tx, sig)?,
-                    Effect::Auth { user, state } => {
-                        auth.insert(*user, state.to_bytes()).map_err(dberr)?;
-                    }
-                    Effect::Hotlist {
-                        signed,
-                        version,
-                        entries,
-                    } => {
-                        hotlists::put_hotlist_in(&tx, signed, version, entries)?;
-                    }
+        for effect in effects {
+            match effect {
+                Effect::Policy(bytes) => self.put_policy_value(&tx, "document", bytes)?,
+                Effect::LocalUsers(bytes) => self.put_policy_value(&tx, "local_users", bytes)?,
+                Effect::PolicySignature(sig) => put_signature(&tx, sig)?,
+                Effect::Auth { user, state } => {
+                    tx.open_table(LOGINS)
+                        .map_err(dberr)?
+                        .insert(self.rest.user_key(user), state.to_bytes())
+                        .map_err(dberr)?;
+                }
+                Effect::Hotlist {
+                    signed,
+                    version,
+                    entries,
+                } => {
+                    hotlists::put_hotlist_in(&self.rest, &tx, signed, version, entries)?;
                 }
             }
         }
@@ -862,7 +888,25 @@ impl Store {
     fn policy_value(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let tx = self.read_tx()?;
         let table = tx.open_table(POLICY).map_err(dberr)?;
-        Ok(table.get(name).map_err(dberr)?.map(|v| v.value().to_vec()))
+        table
+            .get(name)
+            .map_err(dberr)?
+            .map(|v| self.rest.open(POLICY.name(), name.as_bytes(), v.value()))
+            .transpose()
+    }
+
+    fn put_policy_value(
+        &self,
+        tx: &WriteTransaction,
+        name: &str,
+        value: &[u8],
+    ) -> Result<(), StoreError> {
+        let sealed = self.rest.seal(tx, POLICY.name(), name.as_bytes(), value)?;
+        tx.open_table(POLICY)
+            .map_err(dberr)?
+            .insert(name, sealed.as_slice())
+            .map_err(dberr)?;
+        Ok(())
     }
 
     /// A car's local first Administrator(s), if any.
@@ -894,10 +938,7 @@ impl Store {
         signatures: &[alpr_protocol::replicate::ChangeSignature],
     ) -> Result<(), StoreError> {
         let tx = self.db.begin_write().map_err(dberr)?;
-        {
-            let mut policy = tx.open_table(POLICY).map_err(dberr)?;
-            policy.insert("document", document).map_err(dberr)?;
-        }
+        self.put_policy_value(&tx, "document", document)?;
         for sig in signatures {
             put_signature(&tx, sig)?;
         }
@@ -907,9 +948,9 @@ impl Store {
     /// A user's login failure state on this node.
     pub fn auth_state(&self, user: &str) -> Result<AuthState, StoreError> {
         let tx = self.read_tx()?;
-        let table = tx.open_table(AUTH).map_err(dberr)?;
+        let table = tx.open_table(LOGINS).map_err(dberr)?;
         Ok(table
-            .get(user)
+            .get(self.rest.user_key(user))
             .map_err(dberr)?
             .map(|v| AuthState::from_bytes(v.value()))
             .unwrap_or_default())
@@ -1346,6 +1387,41 @@ impl Store {
     }
 }
 
+/// Takes group and other access away from a database an earlier build
+/// created readable by all.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
+    }
+    Ok(())
+}
+
+/// Schema 4: seals what earlier schemas kept in the clear (policy, login
+/// state by user name, hotlists), in the caller's transaction.
+fn seal_clear_values(rest: &at_rest::AtRest, tx: &WriteTransaction) -> Result<(), StoreError> {
+    at_rest::seal_str_table(rest, tx, POLICY)?;
+    at_rest::seal_str_table(rest, tx, HOTLISTS)?;
+    at_rest::seal_hash_table(rest, tx, HOTLIST_CONTENT)?;
+    let logins: Vec<(String, [u8; 12])> = match tx.open_table(AUTH_CLEAR) {
+        Ok(table) => table
+            .iter()
+            .map_err(dberr)?
+            .map(|e| e.map(|(k, v)| (k.value().to_string(), v.value())))
+            .collect::<Result<_, _>>()
+            .map_err(dberr)?,
+        Err(e) => return Err(dberr(e)),
+    };
+    let mut table = tx.open_table(LOGINS).map_err(dberr)?;
+    for (user, state) in logins {
+        table.insert(rest.user_key(&user), state).map_err(dberr)?;
+    }
+    drop(table);
+    tx.delete_table(AUTH_CLEAR).map_err(dberr)?;
+    Ok(())
+}
+
 fn damaged_block(origin: NodeId, reason: String) -> StoreError {
     StoreError::Corrupt(format!("read block of origin {origin:?}: {reason}"))
 }
@@ -1718,6 +1794,77 @@ fn resolve(origins: &[NodeId], idx: u32, seq: u64) -> Result<RecordId, StoreErro
 mod tests {
     use super::*;
     use alpr_protocol::{AgencyKey, Capture, NodeKey, Sealer};
+
+    #[test]
+    fn a_schema_3_file_is_sealed_on_open_and_its_clear_values_are_gone() {
+        let mut rng = rand::rng();
+        let agency = AgencyKey::generate(&mut rng);
+        let node = NodeKey::generate(&mut rng);
+        let data = DataKey::generate(&mut rng);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let identity = StoreIdentity {
+            agency: agency.id(),
+            node: node.id(),
+        };
+        drop(Store::create(&path, identity, &data, &mut rng).unwrap());
+        // As schema 3 wrote it: values in the clear, login state by name.
+        {
+            let db = Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.open_table(META)
+                .unwrap()
+                .insert("schema", 3u32.to_be_bytes().as_slice())
+                .unwrap();
+            tx.open_table(POLICY)
+                .unwrap()
+                .insert("document", b"HOLD CASE 26-7781 PLATE 7QXZ412".as_slice())
+                .unwrap();
+            tx.open_table(AUTH_CLEAR)
+                .unwrap()
+                .insert(
+                    "mrodriguez",
+                    AuthState {
+                        failures: 2,
+                        locked_until: None,
+                    }
+                    .to_bytes(),
+                )
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let store = Store::open(&path, agency.id(), &data).unwrap();
+        assert_eq!(
+            store.policy_document().unwrap().as_deref(),
+            Some(b"HOLD CASE 26-7781 PLATE 7QXZ412".as_slice())
+        );
+        assert_eq!(store.auth_state("mrodriguez").unwrap().failures, 2);
+        drop(store);
+        let bytes = std::fs::read(&path).unwrap();
+        for clear in ["7QXZ412", "26-7781", "mrodriguez"] {
+            assert!(
+                !bytes.windows(clear.len()).any(|w| w == clear.as_bytes()),
+                "{clear} is still in the file"
+            );
+        }
+        // A sealed value moved to another key does not open.
+        let store = Store::open(&path, agency.id(), &data).unwrap();
+        let tx = store.db.begin_write().unwrap();
+        let sealed = tx
+            .open_table(POLICY)
+            .unwrap()
+            .get("document")
+            .unwrap()
+            .unwrap()
+            .value()
+            .to_vec();
+        tx.open_table(POLICY)
+            .unwrap()
+            .insert("local_users", sealed.as_slice())
+            .unwrap();
+        tx.commit().unwrap();
+        assert!(matches!(store.local_users(), Err(StoreError::Corrupt(_))));
+    }
 
     #[test]
     fn purge_gets_past_an_index_entry_whose_read_is_missing() {

@@ -4,16 +4,20 @@
 //!
 //! | table             | key            | value                                   |
 //! |-------------------|----------------|-----------------------------------------|
-//! | `hotlists`        | list name      | postcard `StoredList`                   |
-//! | `hotlist_content` | content hash   | postcard `Vec<Entry>` (canonical order) |
+//! | `hotlists`        | list name      | sealed postcard `StoredList`            |
+//! | `hotlist_content` | content hash   | sealed postcard `Vec<Entry>` (canonical order) |
+//!
+//! Values are sealed at rest (`at_rest`): the plates and references of a
+//! list are not readable in the file.
 
 use std::collections::BTreeMap;
 
 use alpr_protocol::hotlist::{Entry, HotlistVersion, SignedHotlistVersion};
 use alpr_protocol::replicate::HotlistHead;
-use redb::{ReadableTable, TableDefinition};
+use redb::{ReadableTable, TableDefinition, TableHandle};
 use serde::{Deserialize, Serialize};
 
+use super::at_rest::AtRest;
 use super::{Store, StoreError, dberr};
 
 pub(super) const HOTLISTS: TableDefinition<&str, &[u8]> = TableDefinition::new("hotlists");
@@ -51,8 +55,7 @@ impl Store {
         let mut out = BTreeMap::new();
         for entry in table.iter().map_err(dberr)? {
             let (k, v) = entry.map_err(dberr)?;
-            let s: StoredList =
-                postcard::from_bytes(v.value()).map_err(|e| corrupt(k.value(), e))?;
+            let s = open_list(&self.rest, k.value(), v.value())?;
             out.insert(
                 k.value().to_string(),
                 HeldList {
@@ -74,9 +77,12 @@ impl Store {
         let table = tx.open_table(HOTLIST_CONTENT).map_err(dberr)?;
         match table.get(content).map_err(dberr)? {
             None => Ok(None),
-            Some(v) => postcard::from_bytes(v.value())
-                .map(Some)
-                .map_err(|e| corrupt(&hex::encode(content), e)),
+            Some(v) => {
+                let plain = self.rest.open(HOTLIST_CONTENT.name(), content, v.value())?;
+                postcard::from_bytes(&plain)
+                    .map(Some)
+                    .map_err(|e| corrupt(&hex::encode(content), e))
+            }
         }
     }
 
@@ -90,14 +96,20 @@ impl Store {
         entries: &[Entry],
     ) -> Result<bool, StoreError> {
         let tx = self.db.begin_write().map_err(dberr)?;
-        let newer = put_hotlist_in(&tx, signed, version, entries)?;
+        let newer = put_hotlist_in(&self.rest, &tx, signed, version, entries)?;
         tx.commit().map_err(dberr)?;
         Ok(newer)
     }
 }
 
 /// The version before stays for deltas; older content is dropped.
+fn open_list(rest: &AtRest, list: &str, value: &[u8]) -> Result<StoredList, StoreError> {
+    let plain = rest.open(HOTLISTS.name(), list.as_bytes(), value)?;
+    postcard::from_bytes(&plain).map_err(|e| corrupt(list, e))
+}
+
 pub(super) fn put_hotlist_in(
+    rest: &AtRest,
     tx: &redb::WriteTransaction,
     signed: &SignedHotlistVersion,
     version: &HotlistVersion,
@@ -112,9 +124,7 @@ pub(super) fn put_hotlist_in(
         let mut content = tx.open_table(HOTLIST_CONTENT).map_err(dberr)?;
         let held: Option<StoredList> = match lists.get(version.list.as_str()).map_err(dberr)? {
             None => None,
-            Some(v) => {
-                Some(postcard::from_bytes(v.value()).map_err(|e| corrupt(&version.list, e))?)
-            }
+            Some(v) => Some(open_list(rest, &version.list, v.value())?),
         };
         let newer = held.as_ref().is_none_or(|h| {
             HotlistHead {
@@ -124,6 +134,7 @@ pub(super) fn put_hotlist_in(
         });
         if newer {
             let blob = postcard::to_allocvec(entries).map_err(|e| corrupt(&version.list, e))?;
+            let blob = rest.seal(tx, HOTLIST_CONTENT.name(), &version.content, &blob)?;
             content
                 .insert(version.content, blob.as_slice())
                 .map_err(dberr)?;
@@ -140,6 +151,7 @@ pub(super) fn put_hotlist_in(
                 previous: held.map(|h| h.content).filter(|c| *c != version.content),
             };
             let bytes = postcard::to_allocvec(&stored).map_err(|e| corrupt(&version.list, e))?;
+            let bytes = rest.seal(tx, HOTLISTS.name(), version.list.as_bytes(), &bytes)?;
             lists
                 .insert(version.list.as_str(), bytes.as_slice())
                 .map_err(dberr)?;
