@@ -992,6 +992,23 @@ fn parse_opt_time(text: Option<&str>, end_of_day: bool) -> Result<Option<Timesta
     text.map(|t| parse_time(t, end_of_day)).transpose()
 }
 
+/// Standard error for the log, where a failed write is dropped: the log is
+/// best effort (the audit chain is the record), and a log on a full disk
+/// must not stop the daemon.
+struct LossyStderr;
+
+impl std::io::Write for LossyStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // The daemon logs what it does (syncs, refusals, purges); one-shot
@@ -1004,7 +1021,9 @@ pub fn main() -> ExitCode {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| LossyStderr)
+        // Colour only on a terminal: a log file gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match run(cli) {
         Ok(code) => code,

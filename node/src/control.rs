@@ -178,8 +178,27 @@ fn invalid(message: String) -> ControlResponse {
     }
 }
 
-/// Runs one request against the engine. Pure dispatch: every check is the engine's.
+/// Runs one request against the engine. Pure dispatch: every check is the
+/// engine's. A request the node failed (storage) is followed by a check of
+/// the store, which is reopened if an I/O error stopped it (a full disk):
+/// the next request is served once space is freed, without a restart.
 pub fn handle(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> ControlResponse {
+    let response = dispatch(engine, now, request);
+    if let ControlResponse::Error {
+        kind: ErrorKind::Failed,
+        ..
+    } = &response
+    {
+        match engine.recover_storage() {
+            Ok(true) => tracing::warn!("database reopened after a failed request"),
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "database could not be reopened yet"),
+        }
+    }
+    response
+}
+
+fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> ControlResponse {
     // Bounded before anything of it reaches the engine or its audit log.
     if let Err(e) = request.check_sizes() {
         return invalid(e.to_string());

@@ -204,11 +204,11 @@ impl Node {
 
     /// Opens an initialized data directory with the node passphrase.
     pub fn open(dir: &Path, passphrase: &[u8]) -> Result<Node, DataDirError> {
+        let agency = agency::read_agency_pub(&dir.join(AGENCY_PUB_FILE))?;
         owner_only_dir(dir).map_err(|source| DataDirError::Create {
             path: dir.to_path_buf(),
             source,
         })?;
-        let agency = agency::read_agency_pub(&dir.join(AGENCY_PUB_FILE))?;
         let node_key = NodeKey::from_secret(&unwrap(
             &dir.join(NODE_KEY_FILE),
             SecretKind::NodeKey,

@@ -47,6 +47,9 @@ pub const BOOTSTRAP_ACTOR: &str = "(bootstrap)";
 pub const NO_SESSION_ACTOR: &str = "(no session)";
 /// Reads deleted per purge transaction: bounds memory and transaction size.
 pub const PURGE_BATCH_MAX: usize = 100_000;
+/// Free disk below which new reads are refused, so audit events, logins,
+/// searches and the purge that frees space still have room.
+pub const CAPTURE_RESERVE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// A login session, by an unguessable token.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -235,6 +238,25 @@ impl Engine {
             local_users,
             signatures,
         })
+    }
+
+    /// Reopens the store if an I/O error stopped it (a full disk), and
+    /// reloads what the engine holds of it: the recorder's counters and the
+    /// policy, as last committed. Sessions stay. Returns whether it reopened.
+    pub fn recover_storage(&mut self) -> Result<bool, AccessError> {
+        if !self.node.store.recover()? {
+            return Ok(false);
+        }
+        self.recorder = Recorder::load(&self.node)?;
+        let (doc, local_users, signatures) = policy_sync::load(&self.node)?;
+        self.policy = policy_sync::view(&doc, &local_users)?;
+        if let Ok(mut set) = self.revoked.write() {
+            *set = revoked_set(&self.policy);
+        }
+        self.doc = doc;
+        self.local_users = local_users;
+        self.signatures = signatures;
+        Ok(true)
     }
 
     /// Refuses early when this node could not sign the audit event an action needs.
@@ -1313,6 +1335,18 @@ impl Engine {
             Action::Import,
             &object,
         )?;
+        if let Some(free) = self.node.store.disk_free()
+            && free < CAPTURE_RESERVE_BYTES
+        {
+            // The last of the disk is kept for what must never be refused:
+            // audit events, logins, searches, and the purge that frees space.
+            let err = AccessError::Store(StoreError::DiskLow {
+                free,
+                reserve: CAPTURE_RESERVE_BYTES,
+            });
+            tracing::error!(free_bytes = free, "disk nearly full: new reads are refused");
+            return self.refuse(now, &user, Action::Import, object, None, err);
+        }
         let result = self
             .recorder
             .record_stream(&self.node, batches, &mut self.rng, on_commit);
@@ -1332,7 +1366,10 @@ impl Engine {
             Err(e) => {
                 let outcome = Outcome::Failed(e.to_string());
                 self.audit(now, &user, Action::Import, object, None, outcome, &[])?;
-                Err(AccessError::Invalid(e.to_string()))
+                Err(match e {
+                    crate::recorder::RecordError::Store(s) => AccessError::Store(s),
+                    e => AccessError::Invalid(e.to_string()),
+                })
             }
         }
     }

@@ -109,12 +109,45 @@ pub enum StoreError {
     Conflict { origin: NodeId, seq: u64 },
     #[error("database is damaged: {0}")]
     Corrupt(String),
+    #[error(
+        "no space left on the disk that holds the database: nothing more is stored until space is freed (purge, or free the disk); nothing already stored was lost"
+    )]
+    DiskFull,
+    #[error(
+        "disk nearly full: {} MiB free, below the {} MiB kept for audit events and purges; new reads are refused until space is freed (purge, or free the disk)",
+        free / (1024 * 1024),
+        reserve / (1024 * 1024)
+    )]
+    DiskLow { free: u64, reserve: u64 },
+    #[error(
+        "the database stopped after an I/O error and is reopened at the next request; nothing already stored was lost"
+    )]
+    NeedsReopen,
     #[error("database error: {0}")]
     Db(#[from] redb::Error),
 }
 
+impl StoreError {
+    /// Whether the database must be reopened before it serves again.
+    pub fn needs_reopen(&self) -> bool {
+        matches!(self, StoreError::DiskFull | StoreError::NeedsReopen)
+            || matches!(self, StoreError::Db(redb::Error::Io(_)))
+    }
+}
+
 fn dberr<E: Into<redb::Error>>(e: E) -> StoreError {
-    StoreError::Db(e.into())
+    match e.into() {
+        redb::Error::Io(io) if is_disk_full(&io) => StoreError::DiskFull,
+        redb::Error::PreviousIo | redb::Error::DatabaseClosed => StoreError::NeedsReopen,
+        other => StoreError::Db(other),
+    }
+}
+
+fn is_disk_full(e: &std::io::Error) -> bool {
+    // ENOSPC, and EDQUOT for a user over quota.
+    e.kind() == std::io::ErrorKind::StorageFull
+        || e.kind() == std::io::ErrorKind::QuotaExceeded
+        || e.raw_os_error() == Some(28)
 }
 
 /// Where a record lives: its origin and per-origin sequence number.
@@ -279,7 +312,10 @@ pub struct StoreIdentity {
 }
 
 pub struct Store {
-    db: Database,
+    /// None only while a reopen after an I/O error has not yet succeeded.
+    db: Option<Database>,
+    /// The file, to reopen it; None for an in-memory store.
+    path: Option<PathBuf>,
     keys: IndexKeys,
     rest: at_rest::AtRest,
     identity: StoreIdentity,
@@ -378,7 +414,7 @@ impl Store {
                 path: path.to_path_buf(),
                 source,
             })?;
-        Self::init(db, identity, data_key, rng)
+        Self::init(db, Some(path.to_path_buf()), identity, data_key, rng)
     }
 
     /// An in-memory database (redb's in-memory backend), for the simulator and tests.
@@ -393,11 +429,12 @@ impl Store {
                 path: PathBuf::from("(memory)"),
                 source,
             })?;
-        Self::init(db, identity, data_key, rng)
+        Self::init(db, None, identity, data_key, rng)
     }
 
     fn init<R: CryptoRng + ?Sized>(
         db: Database,
+        path: Option<PathBuf>,
         identity: StoreIdentity,
         data_key: &DataKey,
         rng: &mut R,
@@ -435,7 +472,8 @@ impl Store {
         }
         tx.commit().map_err(dberr)?;
         Ok(Store {
-            db,
+            db: Some(db),
+            path,
             keys: IndexKeys::new(data_key, &salt),
             rest: at_rest::AtRest::new(data_key, &salt),
             identity,
@@ -527,7 +565,8 @@ impl Store {
             }
         }
         Ok(Store {
-            db,
+            db: Some(db),
+            path: Some(path.to_path_buf()),
             keys: IndexKeys::new(data_key, &salt),
             rest,
             identity,
@@ -538,12 +577,58 @@ impl Store {
         self.identity
     }
 
+    fn db(&self) -> Result<&Database, StoreError> {
+        self.db.as_ref().ok_or(StoreError::NeedsReopen)
+    }
+
+    /// Reopens the database if an I/O error (a full disk, say) stopped it:
+    /// redb refuses every later transaction until then, even once space is
+    /// freed. Returns whether it reopened. Reopening runs redb's repair
+    /// when the file was left mid-commit; a reopen that fails (the disk
+    /// still full) leaves the store closed, and the next call tries again.
+    pub fn recover(&mut self) -> Result<bool, StoreError> {
+        let Some(path) = self.path.clone() else {
+            return Ok(false);
+        };
+        if let Some(db) = &self.db {
+            match db.try_begin_write() {
+                Ok(tx) => {
+                    tx.abort().map_err(dberr)?;
+                    return Ok(false);
+                }
+                Err(redb::TransactionError::WouldBlock) => return Ok(false),
+                Err(e) => {
+                    if !dberr(e).needs_reopen() {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+        // The old handle must be gone first: redb locks the file.
+        drop(self.db.take());
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .open(&path)
+            .map_err(dberr)?;
+        self.db = Some(db);
+        tracing::warn!(path = %path.display(), "database reopened after an I/O error");
+        Ok(true)
+    }
+
+    /// Bytes free to this process on the disk that holds the database
+    /// (None for an in-memory store or where the system cannot say).
+    pub fn disk_free(&self) -> Option<u64> {
+        let path = self.path.as_ref()?;
+        let stat = rustix::fs::statvfs(path).ok()?;
+        Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+    }
+
     pub fn put_certificate(
         &self,
         node: NodeId,
         cert: &SignedCertificate,
     ) -> Result<(), StoreError> {
-        let tx = self.db.begin_write().map_err(dberr)?;
+        let tx = self.db()?.begin_write().map_err(dberr)?;
         tx.open_table(CERTS)
             .map_err(dberr)?
             .insert(node.0, cert.as_bytes())
@@ -563,7 +648,7 @@ impl Store {
     }
 
     fn read_tx(&self) -> Result<ReadTransaction, StoreError> {
-        self.db.begin_read().map_err(dberr)
+        self.db()?.begin_read().map_err(dberr)
     }
 
     fn origin_index(tx: &WriteTransaction, origin: NodeId) -> Result<u32, StoreError> {
@@ -644,7 +729,7 @@ impl Store {
         images: &[&VerifiedImage],
         run: Option<Run>,
     ) -> Result<usize, StoreError> {
-        let tx = self.db.begin_write().map_err(dberr)?;
+        let tx = self.db()?.begin_write().map_err(dberr)?;
         let mut added = 0;
         let mut marks = MarkWriter::new(Collection::Reads);
         for v in reads {
@@ -758,7 +843,7 @@ impl Store {
         images: &[ExpiredRead],
         audit: &VerifiedAuditEvent,
     ) -> Result<u64, StoreError> {
-        let tx = self.db.begin_write().map_err(dberr)?;
+        let tx = self.db()?.begin_write().map_err(dberr)?;
         let deleted = Self::remove_images(&tx, kind, images)?;
         let mut marks = MarkWriter::new(Collection::AuditEvents);
         Self::insert_audit(&tx, std::slice::from_ref(audit), &mut marks)?;
@@ -824,7 +909,7 @@ impl Store {
         events: &[VerifiedAuditEvent],
         effects: &[Effect<'_>],
     ) -> Result<usize, StoreError> {
-        let tx = self.db.begin_write().map_err(dberr)?;
+        let tx = self.db()?.begin_write().map_err(dberr)?;
         let mut marks = MarkWriter::new(Collection::AuditEvents);
         let added = Self::insert_audit(&tx, events, &mut marks)?;
         marks.finish(&tx)?;
@@ -937,7 +1022,7 @@ impl Store {
         document: &[u8],
         signatures: &[alpr_protocol::replicate::ChangeSignature],
     ) -> Result<(), StoreError> {
-        let tx = self.db.begin_write().map_err(dberr)?;
+        let tx = self.db()?.begin_write().map_err(dberr)?;
         self.put_policy_value(&tx, "document", document)?;
         for sig in signatures {
             put_signature(&tx, sig)?;
@@ -1000,7 +1085,7 @@ impl Store {
         reads: &[ExpiredRead],
         audit: &VerifiedAuditEvent,
     ) -> Result<u64, StoreError> {
-        let tx = self.db.begin_write().map_err(dberr)?;
+        let tx = self.db()?.begin_write().map_err(dberr)?;
         let deleted;
         {
             let idx_of = origin_indexes(&tx, reads.iter().map(|r| r.id.origin))?;
@@ -1300,7 +1385,7 @@ impl Store {
         prefixes: &[AuditPrefix],
         audit: &VerifiedAuditEvent,
     ) -> Result<u64, StoreError> {
-        let tx = self.db.begin_write().map_err(dberr)?;
+        let tx = self.db()?.begin_write().map_err(dberr)?;
         let mut deleted = 0;
         {
             let origins = tx.open_table(ORIGINS).map_err(dberr)?;
@@ -1359,7 +1444,7 @@ impl Store {
 
     /// Space use as redb accounts it, for benchmarks and status displays.
     pub fn space(&self) -> Result<SpaceStats, StoreError> {
-        let tx = self.db.begin_write().map_err(dberr)?;
+        let tx = self.db()?.begin_write().map_err(dberr)?;
         let stats = tx.stats().map_err(dberr)?;
         let out = SpaceStats {
             allocated_bytes: stats.allocated_pages() * stats.page_size() as u64,
@@ -1849,7 +1934,7 @@ mod tests {
         }
         // A sealed value moved to another key does not open.
         let store = Store::open(&path, agency.id(), &data).unwrap();
-        let tx = store.db.begin_write().unwrap();
+        let tx = store.db().unwrap().begin_write().unwrap();
         let sealed = tx
             .open_table(POLICY)
             .unwrap()
@@ -1902,7 +1987,7 @@ mod tests {
             .collect();
         store.append_sealed(&reads).unwrap();
         // An orphan index entry: seq 9 is indexed but was never stored.
-        let tx = store.db.begin_write().unwrap();
+        let tx = store.db().unwrap().begin_write().unwrap();
         {
             let mut by_time = tx.open_table(READ_TIME).unwrap();
             let column = store.keys.seal_column(&column_nonce(0, 9), "ABC1");

@@ -230,10 +230,9 @@ fn a_readable_copy_one_ulp_off_is_named() {
     let report = bundle::verify(&files, Some(node.trust.agency()));
     assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
     assert_eq!(report.problems[0].path, rel);
-    assert!(
-        report.problems[0]
-            .what
-            .contains("differs from the signed record")
+    assert_eq!(
+        report.problems[0].what,
+        "confidence differs from the signed record (4GHJ552)"
     );
 }
 

@@ -95,7 +95,7 @@ impl Store {
         version: &HotlistVersion,
         entries: &[Entry],
     ) -> Result<bool, StoreError> {
-        let tx = self.db.begin_write().map_err(dberr)?;
+        let tx = self.db()?.begin_write().map_err(dberr)?;
         let newer = put_hotlist_in(&self.rest, &tx, signed, version, entries)?;
         tx.commit().map_err(dberr)?;
         Ok(newer)

@@ -350,7 +350,7 @@ impl Store {
         run: Run,
         starts_after: Option<(u64, [u8; 32])>,
     ) -> Result<usize, StoreError> {
-        let tx = self.db.begin_write().map_err(dberr)?;
+        let tx = self.db()?.begin_write().map_err(dberr)?;
         if let Some((seq, hash)) = starts_after {
             let mut floors = tx.open_table(AUDIT_FLOOR).map_err(dberr)?;
             floors
