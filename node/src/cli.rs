@@ -680,6 +680,8 @@ struct ImportBatches<'a> {
     batch: usize,
     chunk: Vec<(Timestamp, alpr_protocol::Capture)>,
     bytes: usize,
+    /// Reads the node already held, over every batch so far.
+    skipped: u64,
 }
 
 impl<'a> ImportBatches<'a> {
@@ -690,6 +692,7 @@ impl<'a> ImportBatches<'a> {
             batch,
             chunk: Vec::new(),
             bytes: 0,
+            skipped: 0,
         }
     }
 
@@ -703,6 +706,18 @@ impl<'a> ImportBatches<'a> {
         }
         self.bytes += size;
         self.chunk.push((at, capture));
+        Ok(())
+    }
+
+    /// Says how many reads were skipped as already stored, once at the end.
+    fn finish(mut self) -> Result<()> {
+        self.flush()?;
+        if self.skipped > 0 {
+            println!(
+                "{} reads already stored here, skipped (the same plate, time, camera and crop)",
+                self.skipped
+            );
+        }
         Ok(())
     }
 
@@ -720,13 +735,17 @@ impl<'a> ImportBatches<'a> {
         let ControlResponse::Imported {
             first_seq,
             last_seq,
+            already_stored,
         } = response
         else {
             bail!("unexpected answer: {response:?}");
         };
         // Printed only after the commit returned: each line is an acknowledgement.
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "committed reads {first_seq}..={last_seq}")?;
+        if first_seq > 0 {
+            writeln!(stdout, "committed reads {first_seq}..={last_seq}")?;
+        }
+        self.skipped += already_stored;
         stdout.flush()?;
         Ok(())
     }
@@ -1164,7 +1183,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 });
                 batches.push(at, capture)
             })?;
-            batches.flush()?;
+            batches.finish()?;
             bar.finish_and_clear();
             println!(
                 "{} frames, {} plate sightings, {} reads stored; recognition {:.1} ms a frame",
@@ -1206,7 +1225,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             for (at, capture) in reads {
                 batches.push(at, capture)?;
             }
-            batches.flush()?;
+            batches.finish()?;
             s.logout()?;
         }
         Command::Search {

@@ -375,8 +375,9 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
                     err,
                 ));
             }
+            let offered = reads.len() as u64;
             let mut seqs = (0, 0);
-            engine.import(
+            let stored = engine.import(
                 now,
                 SessionToken(token),
                 &source,
@@ -391,6 +392,7 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
             Ok(ControlResponse::Imported {
                 first_seq: seqs.0,
                 last_seq: seqs.1,
+                already_stored: offered.saturating_sub(stored),
             })
         }
         ControlRequest::AddUser {

@@ -204,6 +204,29 @@ pub fn floor_label(origin: alpr_protocol::NodeId, seq: u64, hash: &[u8; 32]) -> 
     format!("floor {}:{seq}:{}", origin.to_hex(), hex::encode(hash))
 }
 
+/// Whether this node already stores its own read of `capture` at `at`
+/// (found by the blind plate index, then compared body to body).
+fn already_stored(node: &Node, at: Timestamp, capture: &alpr_protocol::Capture) -> bool {
+    let Ok(found) = node
+        .store
+        .find_plate(&capture.plate, TimeRange { from: at, to: at }, 64)
+    else {
+        return false;
+    };
+    let (body, _, _) = capture.clone().split();
+    let me = node.node_key.id();
+    found.ids.iter().any(|(_, id)| {
+        id.origin == me
+            && node
+                .store
+                .read_envelope(*id)
+                .ok()
+                .flatten()
+                .and_then(|bytes| node.trust.open_read(&bytes).ok())
+                .is_some_and(|v| v.read().body == body)
+    })
+}
+
 /// A recording failure as an access error: storage, or a node past its certificate.
 fn cannot_sign(e: crate::recorder::RecordError) -> AccessError {
     match e {
@@ -1347,9 +1370,19 @@ impl Engine {
             tracing::error!(free_bytes = free, "disk nearly full: new reads are refused");
             return self.refuse(now, &user, Action::Import, object, None, err);
         }
+        // A file imported twice stores nothing new: a read this node already
+        // holds (the same plate, time, camera, confidences, region, place and
+        // crop) is skipped.
+        let node = &self.node;
+        let fresh = batches.map(move |batch| {
+            batch
+                .into_iter()
+                .filter(|(at, capture)| !already_stored(node, *at, capture))
+                .collect::<Vec<_>>()
+        });
         let result = self
             .recorder
-            .record_stream(&self.node, batches, &mut self.rng, on_commit);
+            .record_stream(&self.node, fresh, &mut self.rng, on_commit);
         match result {
             Ok(n) => {
                 self.audit(

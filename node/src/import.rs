@@ -14,6 +14,11 @@ use serde::Deserialize;
 
 pub use alpr_protocol::record::CROP_BYTES_MAX;
 
+/// Largest import file: about a million reads' lines.
+pub const FILE_BYTES_MAX: u64 = 512 * 1024 * 1024;
+/// Longest line: one read's fields (its crop is a path, not bytes).
+pub const LINE_BYTES_MAX: usize = 64 * 1024;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Line {
@@ -62,10 +67,29 @@ pub fn parse_file(
     path: &Path,
     check: impl Fn(Timestamp) -> Result<(), String>,
 ) -> Result<Vec<(Timestamp, Capture)>, ImportError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ImportError::Io {
+    let io = |source| ImportError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    // A pipe, a device or /dev/zero would hang or fill memory: only a
+    // regular file, and at most FILE_BYTES_MAX of it.
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a pipe, device or directory); give a JSON-lines file",
+        )));
+    }
+    if meta.len() > FILE_BYTES_MAX {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "{} bytes, over the {FILE_BYTES_MAX}-byte limit of one import file; split it",
+                meta.len()
+            ),
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(io)?;
     let base = path.parent().unwrap_or(Path::new("."));
     let mut out = Vec::new();
     for (i, raw) in text.lines().enumerate() {
@@ -77,9 +101,18 @@ pub fn parse_file(
             line: i + 1,
             reason,
         };
+        if raw.len() > LINE_BYTES_MAX {
+            return Err(err(format!(
+                "{} bytes, over the {LINE_BYTES_MAX}-byte limit of one read",
+                raw.len()
+            )));
+        }
         let line: Line = serde_json::from_str(raw).map_err(|e| err(e.to_string()))?;
         let (at, body) = parse_line(line, base).map_err(err)?;
         check(at).map_err(err)?;
+        // Every limit sealing would enforce, checked here, so a bad line
+        // stores nothing and is named by its line, not its batch.
+        body.check().map_err(err)?;
         out.push((at, body));
     }
     Ok(out)

@@ -364,9 +364,12 @@ pub enum ControlResponse {
         valid_from: Timestamp,
         valid_until: Timestamp,
     },
+    /// The seqs this batch stored (0, 0 when none), and how many of its
+    /// reads were already stored here (an import run twice).
     Imported {
         first_seq: u64,
         last_seq: u64,
+        already_stored: u64,
     },
     Users(Vec<UserWire>),
     Hotlists {

@@ -251,3 +251,66 @@ fn errors_say_what_and_where() {
     let err = stderr_of(&["verify", "--data", &f.path("empty")]);
     assert!(err.contains("agency.pub is missing"), "{err}");
 }
+
+#[test]
+fn an_import_is_checked_whole_by_line_and_a_second_run_stores_nothing_new() {
+    let f = Fixture::new("car-1");
+    let data = f.path("car-1");
+    let good = f.reads_file("good.jsonl", 3000, 100, |i| format!("IMP{i:04}"));
+    // Line 2,500 names a camera longer than any record may carry; line 2,800
+    // carries a 1 MB region.
+    let text = std::fs::read_to_string(&good).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[2499] = lines[2499].replace(
+        "\"camera\":\"front\"",
+        &format!("\"camera\":\"{}\"", "c".repeat(100)),
+    );
+    lines[2799] = lines[2799].replace(
+        "\"camera\":\"front\"",
+        &format!(
+            "\"camera\":\"front\",\"region\":\"{}\"",
+            "R".repeat(1_000_000)
+        ),
+    );
+    let bad = f.path("bad.jsonl");
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let out = run(&["import", "--data", &data, &bad]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.jsonl line 2500: camera name must be 1 to 64 characters"),
+        "{err}"
+    );
+    assert!(ok(&["verify", "--data", &data]).contains("checked 0 reads"));
+    lines[2499] = text.lines().nth(2499).unwrap().to_string();
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let err = String::from_utf8_lossy(&run(&["import", "--data", &data, &bad]).stderr).into_owned();
+    assert!(err.contains("bad.jsonl line 2800: 1000"), "{err}");
+    assert!(
+        err.contains("over the 65536-byte limit of one read"),
+        "{err}"
+    );
+
+    // A FIFO is refused at once, not waited on.
+    let fifo = f.path("reads.fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let err =
+        String::from_utf8_lossy(&run(&["import", "--data", &data, &fifo]).stderr).into_owned();
+    assert!(err.contains("not a regular file"), "{err}");
+
+    let first = ok(&["import", "--data", &data, &good]);
+    assert!(first.contains("committed reads 1..="), "{first}");
+    let again = ok(&["import", "--data", &data, &good]);
+    assert!(!again.contains("committed reads"), "{again}");
+    assert!(
+        again.contains("3000 reads already stored here, skipped"),
+        "{again}"
+    );
+    assert!(ok(&["verify", "--data", &data]).contains("checked 3000 reads"));
+}
