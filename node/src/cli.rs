@@ -271,6 +271,11 @@ enum HotlistCommand {
         /// List name, e.g. ncic-stolen.
         #[arg(long)]
         list: String,
+        /// Accept quoted fields that span lines (refused by default: a
+        /// stray quote would merge the rows after it into one).
+        #[arg(long)]
+        allow_multiline: bool,
+        /// The CSV extract: plate,region,category,reference with a header row.
         file: PathBuf,
     },
     /// The hotlist versions this node holds, and the local list.
@@ -1412,9 +1417,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Hotlist(HotlistCommand::Publish {
             session,
             list,
+            allow_multiline,
             file,
         }) => {
-            let entries = crate::hotlist::read_csv(&file)?;
+            let crate::hotlist::Extract { entries, rows } =
+                crate::hotlist::read_csv(&file, allow_multiline)?;
             let mut s = Session::open(&session)?;
             let token = s.token;
             let response = s.send(ControlRequest::PublishHotlist {
@@ -1435,6 +1442,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     h.version,
                     h.entries,
                     hex::encode(h.content)
+                );
+                let merged = rows.saturating_sub(h.entries);
+                println!(
+                    "{rows} rows read, {} entries published{}",
+                    h.entries,
+                    if merged > 0 {
+                        format!(" ({merged} duplicate rows merged)")
+                    } else {
+                        String::new()
+                    }
                 );
             }
             s.logout()?;

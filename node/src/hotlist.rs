@@ -4,6 +4,10 @@
 //! may be empty; `category` is one of stolen-vehicle, stolen-plate,
 //! wanted-person, missing-person, amber, bolo, other. Any bad row stops the
 //! import with its line and field; nothing is published from a bad file.
+//!
+//! A field may not span lines unless the caller allows it: one stray quote
+//! in an extract otherwise swallows every row up to the next quote into one
+//! reference, and a stolen car silently leaves the list.
 
 use std::path::{Path, PathBuf};
 
@@ -27,12 +31,31 @@ pub enum HotlistFileError {
     },
 }
 
-/// Reads every entry of a CSV extract.
-pub fn read_csv(path: &Path) -> Result<Vec<Entry>, HotlistFileError> {
+/// Largest extract read: far above a national list's few million rows.
+pub const FILE_BYTES_MAX: u64 = 1024 * 1024 * 1024;
+
+/// What an extract held: its entries, and how many data rows they came from.
+#[derive(Debug)]
+pub struct Extract {
+    pub entries: Vec<Entry>,
+    pub rows: u64,
+}
+
+/// Reads every entry of a CSV extract; `allow_multiline` accepts quoted
+/// fields that span lines.
+pub fn read_csv(path: &Path, allow_multiline: bool) -> Result<Extract, HotlistFileError> {
     let read_err = |source| HotlistFileError::Read {
         path: path.to_path_buf(),
         source,
     };
+    let io_err = |e: std::io::Error| read_err(csv::Error::from(e));
+    let meta = std::fs::metadata(path).map_err(io_err)?;
+    if !meta.is_file() || meta.len() > FILE_BYTES_MAX {
+        return Err(io_err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("not a regular file of at most {FILE_BYTES_MAX} bytes"),
+        )));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_path(path)
@@ -56,6 +79,22 @@ pub fn read_csv(path: &Path) -> Result<Vec<Entry>, HotlistFileError> {
             field,
             reason,
         };
+        if !allow_multiline
+            && let Some((i, _)) = row
+                .iter()
+                .enumerate()
+                .find(|(_, f)| f.contains(['\n', '\r']))
+        {
+            let name = header.get(i).unwrap_or("a field").to_string();
+            return Err(HotlistFileError::Row {
+                path: path.to_path_buf(),
+                line,
+                field: "quoting",
+                reason: format!(
+                    "the {name} field runs over several lines (a stray quote?); fix the file, or pass --allow-multiline if such fields are meant"
+                ),
+            });
+        }
         let get = |i: Option<usize>| i.and_then(|i| row.get(i)).unwrap_or("");
         let plate_text = get(Some(plate));
         let plate = PlateText::parse(plate_text)
@@ -92,5 +131,8 @@ pub fn read_csv(path: &Path) -> Result<Vec<Entry>, HotlistFileError> {
             reference,
         });
     }
-    Ok(out)
+    Ok(Extract {
+        rows: out.len() as u64,
+        entries: out,
+    })
 }

@@ -1371,3 +1371,41 @@ fn local_hotlist_entries_are_added_by_officers_and_removed_by_them_or_supervisor
     e.remove_hotlist_entry(t(6), admin, id2).unwrap();
     assert!(e.policy().local_hotlist.iter().all(|x| x.removed.is_some()));
 }
+
+#[test]
+fn local_hotlist_entries_are_held_to_the_bounds_of_published_ones() {
+    use alpr_protocol::hotlist::{Category, Entry};
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let officer = e.login(t(1), "jsmith", OFFICER_PW).unwrap();
+    let entry = |region: &str, reference: &str| Entry {
+        plate: PlateText::parse("BOLO77").unwrap(),
+        region: Some(region.into()),
+        category: Category::Bolo,
+        reference: reference.into(),
+    };
+    let err = e
+        .add_hotlist_entry(t(2), officer, entry(&"X".repeat(131_000), "ok"))
+        .unwrap_err();
+    assert!(matches!(err, AccessError::Invalid(_)), "{err}");
+    assert!(
+        err.to_string().contains("is not a state or country code"),
+        "{err}"
+    );
+    let err = e
+        .add_hotlist_entry(t(2), officer, entry("C A", "ok"))
+        .unwrap_err();
+    assert!(err.to_string().contains("'C A'"), "{err}");
+    let err = e
+        .add_hotlist_entry(t(2), officer, entry("CA", &"r".repeat(65)))
+        .unwrap_err();
+    assert!(err.to_string().contains("longer than 64"), "{err}");
+    assert!(e.policy().local_hotlist.is_empty());
+    assert!(matches!(last_event(&e).body.outcome, Outcome::Refused(_)));
+    e.add_hotlist_entry(t(3), officer, entry("ca", "armed robbery"))
+        .unwrap();
+    assert_eq!(
+        e.policy().local_hotlist[0].entry.region.as_deref(),
+        Some("CA")
+    );
+}

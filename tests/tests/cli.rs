@@ -314,3 +314,44 @@ fn an_import_is_checked_whole_by_line_and_a_second_run_stores_nothing_new() {
     );
     assert!(ok(&["verify", "--data", &data]).contains("checked 3000 reads"));
 }
+
+#[test]
+fn a_stray_quote_in_a_hotlist_extract_is_refused_by_line_and_rows_are_counted() {
+    let f = Fixture::new("car-1");
+    f.enroll_as("station-1", "station");
+    let station = f.path("station-1");
+    let csv = f.path("ncic.csv");
+    std::fs::write(
+        &csv,
+        "plate,region,category,reference\n\
+         AAA111,CA,stolen-vehicle,\"NIC/V1 unterminated\n\
+         BBB222,CA,stolen-vehicle,NIC/V2\n\
+         AMB999,NV,amber,NIC/A3\n\
+         CCC333,CA,stolen-plate,\"NIC/V4\"\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "hotlist", "publish", "--data", &station, "--list", "ncic", &csv,
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ncic.csv line 2: quoting: the reference field runs over several lines"),
+        "{err}"
+    );
+    assert!(err.contains("--allow-multiline"), "{err}");
+
+    let fixed = "plate,region,category,reference\n\
+                 AAA111,CA,stolen-vehicle,NIC/V1\n\
+                 BBB222,CA,stolen-vehicle,NIC/V2\n\
+                 BBB222,CA,stolen-vehicle,NIC/V2\n\
+                 AMB999,NV,amber,\"NIC/A3, child\"\n";
+    std::fs::write(&csv, fixed).unwrap();
+    let done = ok(&[
+        "hotlist", "publish", "--data", &station, "--list", "ncic", &csv,
+    ]);
+    assert!(
+        done.contains("4 rows read, 3 entries published (1 duplicate rows merged)"),
+        "{done}"
+    );
+}

@@ -136,12 +136,10 @@ impl Engine {
             Action::EditHotlist,
             object,
             |policy, user, _| {
-                if entry.reference.chars().count() > hotlist::REFERENCE_LEN_MAX {
-                    return Err(AccessError::Invalid(format!(
-                        "a reference is at most {} characters",
-                        hotlist::REFERENCE_LEN_MAX
-                    )));
-                }
+                // Exactly the bounds of a published list's entries.
+                let mut entry = entry;
+                entry.region = entry.region.map(|r| r.to_ascii_uppercase());
+                hotlist::check_entry(&entry).map_err(|e| AccessError::Invalid(e.to_string()))?;
                 let id = policy.local_hotlist.iter().map(|e| e.id).max().unwrap_or(0) + 1;
                 policy.local_hotlist.push(LocalEntry {
                     id,

@@ -299,6 +299,19 @@ impl Engine {
             .filter_map(|c| known(&c.hash().0).map(|s| (s.hash, s)))
             .collect();
         document::check_changes(&new, &all, &trust)?;
+        // A peer's local hotlist entries are held to the bounds this node
+        // holds its own to (an older build let any region through). Entries
+        // already held are not re-judged, so one bad old entry never blocks
+        // every later meeting.
+        let merged_view = view(&merged, &self.local_users).map_err(|e| e.to_string())?;
+        for e in &merged_view.local_hotlist {
+            if self.policy.local_hotlist.contains(e) {
+                continue;
+            }
+            alpr_protocol::hotlist::check_entry(&e.entry).map_err(|err| {
+                format!("a peer's local hotlist entry {} is refused: {err}", e.id)
+            })?;
+        }
         let sigs: Vec<ChangeSignature> = all.values().copied().collect();
         self.node
             .store
