@@ -106,10 +106,10 @@ enum Command {
         /// Wildcard: '?' one character, '*' any run, e.g. '7AB*' or 'AB?1*'.
         #[arg(long)]
         pattern: Option<String>,
-        /// Earliest capture time (RFC 3339, or a date for its start in UTC).
+        /// Earliest capture time: 2026-11-28T10:00:00Z, a local 2026-11-28 10:00, or a date (its start).
         #[arg(long)]
         from: Option<String>,
-        /// Latest capture time (RFC 3339, or a date for its end in UTC).
+        /// Latest capture time: 2026-11-28T10:00:00Z, a local 2026-11-28 10:00, or a date (its end).
         #[arg(long)]
         to: Option<String>,
         /// Reads to show, newest first.
@@ -642,25 +642,48 @@ fn format_time(t: Timestamp) -> String {
     t.to_string()
 }
 
-/// RFC 3339, or a bare date meaning its first (or last) millisecond in UTC.
+/// A time as a person types it, to the millisecond: RFC 3339 with an
+/// offset (`2026-11-28T10:00:00Z`, `…-08:00`); a local date and time
+/// without one (`2026-11-28T23:00`, `2026-11-28 23:00:30`), in this
+/// machine's time zone (TZ); or a bare date, meaning its first (or, with
+/// `end_of_day`, last) millisecond in that zone. Anything else, or a date
+/// with something after it that is not a time, is refused: a time never
+/// silently becomes midnight.
 fn parse_time(text: &str, end_of_day: bool) -> Result<Timestamp> {
+    parse_time_in(text, end_of_day, &jiff::tz::TimeZone::system())
+}
+
+fn parse_time_in(text: &str, end_of_day: bool, zone: &jiff::tz::TimeZone) -> Result<Timestamp> {
+    let text = text.trim();
+    let refuse = || {
+        anyhow!(
+            "'{text}' is not a time: use 2026-11-28T10:00:00Z (or an offset such as -08:00), a local time 2026-11-28 10:00 (in this machine's time zone, {}), or a date 2026-11-28",
+            zone.iana_name().unwrap_or("the system zone")
+        )
+    };
     if let Ok(t) = text.parse::<jiff::Timestamp>() {
         return Ok(Timestamp(t.as_millisecond()));
     }
-    let date: jiff::civil::Date = text.parse().map_err(|_| {
-        anyhow!(
-            "'{text}' is not a time: use RFC 3339 (2026-11-28T10:00:00Z) or a date (2026-11-28)"
-        )
-    })?;
-    let start = date
-        .to_zoned(jiff::tz::TimeZone::UTC)?
-        .timestamp()
-        .as_millisecond();
-    Ok(Timestamp(if end_of_day {
-        start + 86_400_000 - 1
+    let is_date = text.len() == 10 && !text.contains(['T', 't', ' ']);
+    let ms = if is_date {
+        let date: jiff::civil::Date = text.parse().map_err(|_| refuse())?;
+        let start = date.to_zoned(zone.clone())?.timestamp().as_millisecond();
+        if end_of_day {
+            let next = date
+                .tomorrow()
+                .map_err(|_| refuse())?
+                .to_zoned(zone.clone())?
+                .timestamp()
+                .as_millisecond();
+            next - 1
+        } else {
+            start
+        }
     } else {
-        start
-    }))
+        let local: jiff::civil::DateTime = text.parse().map_err(|_| refuse())?;
+        local.to_zoned(zone.clone())?.timestamp().as_millisecond()
+    };
+    Ok(Timestamp(ms))
 }
 
 /// A user's password: ALPR_USER_PASSWORD (for scripts), else a prompt.
@@ -2092,4 +2115,31 @@ fn print_hits(hits: &[WireHit], json: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_time_without_an_offset_is_local_and_never_midnight() {
+        // A fixed UTC-8 zone (Pacific standard time), needing no tz database.
+        let la = jiff::tz::TimeZone::fixed(jiff::tz::offset(-8));
+        let utc = jiff::tz::TimeZone::UTC;
+        let at = |t: &str, z: &jiff::tz::TimeZone| parse_time_in(t, false, z).unwrap();
+        let z = |t: &str| Timestamp(t.parse::<jiff::Timestamp>().unwrap().as_millisecond());
+        assert_eq!(at("2026-12-01T23:00:00", &utc), z("2026-12-01T23:00:00Z"));
+        assert_eq!(at("2026-12-01 23:00", &utc), z("2026-12-01T23:00:00Z"));
+        assert_eq!(at("2026-12-01T23:00:00", &la), z("2026-12-02T07:00:00Z"));
+        assert_eq!(at("2026-12-01T23:00:00-05:00", &la), z("2026-12-02T04:00:00Z"));
+        assert_eq!(at("2026-12-01", &la), z("2026-12-01T08:00:00Z"));
+        assert_eq!(
+            parse_time_in("2026-12-01", true, &la).unwrap(),
+            Timestamp(z("2026-12-02T08:00:00Z").0 - 1)
+        );
+        for bad in ["2026-12-01 junk", "yesterday", "2026-13-01", "2026-12-01T25:00"] {
+            let err = parse_time_in(bad, false, &utc).unwrap_err().to_string();
+            assert!(err.contains("is not a time"), "{bad}: {err}");
+        }
+    }
 }
