@@ -2131,13 +2131,21 @@ mod tests {
         assert_eq!(at("2026-12-01T23:00:00", &utc), z("2026-12-01T23:00:00Z"));
         assert_eq!(at("2026-12-01 23:00", &utc), z("2026-12-01T23:00:00Z"));
         assert_eq!(at("2026-12-01T23:00:00", &la), z("2026-12-02T07:00:00Z"));
-        assert_eq!(at("2026-12-01T23:00:00-05:00", &la), z("2026-12-02T04:00:00Z"));
+        assert_eq!(
+            at("2026-12-01T23:00:00-05:00", &la),
+            z("2026-12-02T04:00:00Z")
+        );
         assert_eq!(at("2026-12-01", &la), z("2026-12-01T08:00:00Z"));
         assert_eq!(
             parse_time_in("2026-12-01", true, &la).unwrap(),
             Timestamp(z("2026-12-02T08:00:00Z").0 - 1)
         );
-        for bad in ["2026-12-01 junk", "yesterday", "2026-13-01", "2026-12-01T25:00"] {
+        for bad in [
+            "2026-12-01 junk",
+            "yesterday",
+            "2026-13-01",
+            "2026-12-01T25:00",
+        ] {
             let err = parse_time_in(bad, false, &utc).unwrap_err().to_string();
             assert!(err.contains("is not a time"), "{bad}: {err}");
         }

@@ -4,8 +4,11 @@
 //! only the node's own account reaches it; each request is checked by the
 //! engine like any other (session token, training, role, purpose). The wire
 //! messages are `alpr_protocol::control`. Bounded: at most
-//! [`CONNECTIONS_MAX`] clients, frames of at most `FRAME_BYTES_MAX`, and an
-//! idle connection is closed after [`CONNECTION_IDLE_SECS`].
+//! [`CONNECTIONS_MAX`] clients, the last place kept for an Administrator;
+//! a client arriving when all are taken waits up to [`QUEUE_SECS`]; a
+//! client that has not logged in is dropped after
+//! [`UNAUTHENTICATED_IDLE_SECS`] of silence, a logged-in one after
+//! [`CONNECTION_IDLE_SECS`]; frames of at most `FRAME_BYTES_MAX`.
 
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -37,7 +40,13 @@ use crate::store::{RecordId, TimeRange};
 
 pub const SOCKET_FILE: &str = "control.sock";
 pub const CONNECTIONS_MAX: usize = 16;
+/// A logged-in client may think between requests this long.
 pub const CONNECTION_IDLE_SECS: u64 = 35 * 60;
+/// A client that has not logged in must speak within this: silent
+/// connections cannot hold the slots.
+pub const UNAUTHENTICATED_IDLE_SECS: u64 = 5;
+/// A client finding every slot taken waits this long for one to free.
+pub const QUEUE_SECS: u64 = 10;
 pub const WRITE_TIMEOUT_SECS: u64 = 30;
 
 pub fn socket_path(data: &Path) -> PathBuf {
@@ -752,6 +761,15 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
     result.unwrap_or_else(error)
 }
 
+fn busy_but_for_administrators() -> ControlResponse {
+    ControlResponse::Error {
+        kind: ErrorKind::Failed,
+        message: format!(
+            "busy: {CONNECTIONS_MAX} clients connected; the last place is kept for an Administrator"
+        ),
+    }
+}
+
 /// The daemon: serves the control socket and runs the purge schedule until the process ends.
 pub struct Daemon {
     listener: UnixListener,
@@ -828,22 +846,39 @@ impl Daemon {
                     continue;
                 }
             };
-            if open.fetch_add(1, Ordering::SeqCst) >= CONNECTIONS_MAX {
+            // Every slot taken: wait briefly for one (clients come and go
+            // in a burst; silent ones are dropped within seconds).
+            let waited = std::time::Instant::now();
+            let slot = loop {
+                let n = open.fetch_add(1, Ordering::SeqCst);
+                if n < CONNECTIONS_MAX {
+                    break Some(n);
+                }
                 open.fetch_sub(1, Ordering::SeqCst);
+                if waited.elapsed() >= Duration::from_secs(QUEUE_SECS) {
+                    break None;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            let Some(slot) = slot else {
                 let busy = ControlResponse::Error {
                     kind: ErrorKind::Failed,
-                    message: format!("busy: {CONNECTIONS_MAX} clients connected"),
+                    message: format!(
+                        "busy: {CONNECTIONS_MAX} clients connected for {QUEUE_SECS} s; try again"
+                    ),
                 };
                 let _ = write_frame(&mut stream, &busy);
                 continue;
-            }
+            };
+            // The last slot is an Administrator's, so a node flooded with
+            // clients can still be administered.
+            let reserved = slot == CONNECTIONS_MAX - 1;
             let engine = Arc::clone(&self.engine);
             let open = Arc::clone(&open);
             std::thread::spawn(move || {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(CONNECTION_IDLE_SECS)));
                 // A client that stops reading must not hold a slot or the engine.
                 let _ = stream.set_write_timeout(Some(Duration::from_secs(WRITE_TIMEOUT_SECS)));
-                serve_connection(&mut stream, &engine, clock);
+                serve_connection(&mut stream, &engine, clock, reserved);
                 open.fetch_sub(1, Ordering::SeqCst);
             });
         }
@@ -851,8 +886,20 @@ impl Daemon {
     }
 }
 
-fn serve_connection(stream: &mut UnixStream, engine: &Mutex<Engine>, clock: fn() -> Timestamp) {
+fn serve_connection(
+    stream: &mut UnixStream,
+    engine: &Mutex<Engine>,
+    clock: fn() -> Timestamp,
+    reserved: bool,
+) {
+    let mut logged_in = false;
     loop {
+        let idle = if logged_in {
+            CONNECTION_IDLE_SECS
+        } else {
+            UNAUTHENTICATED_IDLE_SECS
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(idle)));
         let request = match read_frame::<ControlRequest>(stream) {
             Ok(Some(r)) => r,
             Ok(None) => return,
@@ -863,13 +910,33 @@ fn serve_connection(stream: &mut UnixStream, engine: &Mutex<Engine>, clock: fn()
                 return;
             }
         };
+        let is_login = matches!(request, ControlRequest::Login { .. });
+        if reserved && !logged_in && !is_login {
+            let _ = write_frame(stream, &busy_but_for_administrators());
+            return;
+        }
         let response = match engine.lock() {
-            Ok(mut e) => handle(&mut e, clock(), request),
+            Ok(mut e) => {
+                let response = handle(&mut e, clock(), request);
+                if let ControlResponse::LoggedIn { token, role, .. } = &response
+                    && reserved
+                    && role != "Administrator"
+                {
+                    // Not the Administrator the slot is kept for: the
+                    // session just made is closed, and so is the connection.
+                    let _ = handle(&mut e, clock(), ControlRequest::Logout { token: *token });
+                    drop(e);
+                    let _ = write_frame(stream, &busy_but_for_administrators());
+                    return;
+                }
+                response
+            }
             Err(_) => ControlResponse::Error {
                 kind: ErrorKind::Failed,
                 message: "the engine stopped after an internal error; restart the daemon".into(),
             },
         };
+        logged_in |= matches!(response, ControlResponse::LoggedIn { .. });
         if write_frame(stream, &response).is_err() {
             return;
         }

@@ -123,3 +123,46 @@ fn a_forged_token_with_a_9_mib_field_is_refused_by_name_and_the_log_stays_whole(
     assert!(verified.contains("0 failures"), "{verified}");
     drop(daemon);
 }
+
+#[test]
+fn sixteen_silent_connections_do_not_lock_anyone_out() {
+    let f = Fixture::new("station-1");
+    let data = f.path("station-1");
+    let daemon = Daemon::start(&data, &[]);
+    let socket = std::path::Path::new(&data).join("control.sock");
+    let silent: Vec<UnixStream> = (0..16)
+        .map(|_| UnixStream::connect(&socket).expect("connect"))
+        .collect();
+    // Served once the silent ones are dropped (seconds), not 35 minutes.
+    let started = std::time::Instant::now();
+    let listed = ok(&["user", "list", "--data", &data]);
+    assert!(listed.contains("chief"), "{listed}");
+    let waited = started.elapsed();
+    // Every silent connection was closed by the daemon.
+    for mut s in silent {
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut rest = Vec::new();
+        assert!(
+            s.read_to_end(&mut rest).is_ok(),
+            "a silent connection is still open"
+        );
+    }
+    eprintln!("served after {waited:?} with 16 silent connections open");
+    // A burst of more clients than slots is queued, not refused.
+    let burst: Vec<_> = (0..24)
+        .map(|_| {
+            let data = data.clone();
+            std::thread::spawn(move || run(&["user", "list", "--data", &data]))
+        })
+        .collect();
+    for b in burst {
+        let out = b.join().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    drop(daemon);
+}
