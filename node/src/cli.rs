@@ -1141,22 +1141,43 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let trained_on = parse_time(&admin_trained_on, false)?;
             let expires = parse_opt_time(admin_training_expires.as_deref(), false)?;
+            // Everything about the Administrator is checked before anything
+            // is written: a refused password leaves no half-made directory.
+            let name =
+                crate::policy::parse_user_name(&admin).map_err(|e| anyhow!("--admin: {e}"))?;
+            if trained_on > now() {
+                bail!(
+                    "--admin-trained-on {}: training cannot be completed in the future",
+                    format_time(trained_on)
+                );
+            }
             let password =
                 user_password("ALPR_NEW_PASSWORD", &format!("New password for {admin}: "))?;
+            crate::policy::password::check_strength(&name, &password)
+                .map_err(|e| anyhow!("the Administrator's password: {e}"))?;
+            let existed = data.exists();
             let node = Node::init(&data, &enroll, &pass.get()?, &mut rng)?;
             let cert = node.certificate.certificate().clone();
             let id = node.node_key.id();
-            let mut engine = Engine::open(node, engine_seed())?;
-            engine.bootstrap_admin(
-                now(),
-                NewUser {
-                    name: admin.clone(),
-                    role: UserRole::Administrator,
-                    password: password.to_string(),
-                    trained_on: Some(trained_on),
-                    training_expires: expires,
-                },
-            )?;
+            let made = Engine::open(node, engine_seed()).and_then(|mut engine| {
+                engine.bootstrap_admin(
+                    now(),
+                    NewUser {
+                        name: admin.clone(),
+                        role: UserRole::Administrator,
+                        password: password.to_string(),
+                        trained_on: Some(trained_on),
+                        training_expires: expires,
+                    },
+                )
+            });
+            if let Err(e) = made {
+                // A directory without its Administrator could never be used.
+                if !existed {
+                    let _ = std::fs::remove_dir_all(&data);
+                }
+                return Err(e.into());
+            }
             println!(
                 "node {} ({id}) initialized in {}",
                 cert.name,

@@ -180,6 +180,13 @@ fn make_user(
 ) -> Result<User, AccessError> {
     let name = parse_user_name(&new.name).map_err(AccessError::Invalid)?;
     password::check_strength(&name, &new.password)?;
+    if let Some(on) = new.trained_on
+        && on > now
+    {
+        return Err(AccessError::Invalid(format!(
+            "training completed {on} is in the future; give the date it was completed"
+        )));
+    }
     if let (Some(on), Some(until)) = (new.trained_on, new.training_expires)
         && until <= on
     {

@@ -355,3 +355,61 @@ fn a_stray_quote_in_a_hotlist_extract_is_refused_by_line_and_rows_are_counted() 
         "{done}"
     );
 }
+
+#[test]
+fn init_checks_the_administrator_first_and_leaves_nothing_behind() {
+    let f = Fixture::new("car-0");
+    let bundle = f.path("car-1.enroll");
+    ok(&[
+        "agency",
+        "enroll",
+        "--dir",
+        &f.path("agency"),
+        "--name",
+        "car-1",
+        "--role",
+        "vehicle",
+        "--out",
+        &bundle,
+    ]);
+    let data = f.path("car-1");
+    let init = |pw: &str, trained: &str| {
+        alpr_tests::alpr(&[
+            "init",
+            "--enroll",
+            &bundle,
+            "--data",
+            &data,
+            "--admin",
+            "chief",
+            "--admin-trained-on",
+            trained,
+        ])
+        .env("ALPR_NEW_PASSWORD", pw)
+        .output()
+        .unwrap()
+    };
+    let banned = init("password", "2026-01-15");
+    assert!(!banned.status.success());
+    let err = String::from_utf8_lossy(&banned.stderr);
+    assert!(err.contains("the Administrator's password"), "{err}");
+    assert!(
+        !std::path::Path::new(&data).exists(),
+        "a refused init left {data}"
+    );
+    let future = init("staff services 2026", "2099-01-01");
+    let err = String::from_utf8_lossy(&future.stderr);
+    assert!(
+        err.contains("training cannot be completed in the future"),
+        "{err}"
+    );
+    assert!(!std::path::Path::new(&data).exists());
+    // Then it is usable, first time.
+    let done = init("staff services 2026", "2026-01-15");
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(ok(&["verify", "--data", &data]).contains("0 failures"));
+}
