@@ -598,8 +598,10 @@ const PASSPHRASE_LEN_MIN: usize = 8;
 
 fn passphrase(file: Option<&Path>, env: &str, prompt: &str) -> Result<Zeroizing<Vec<u8>>> {
     let text = if let Some(file) = file {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("reading passphrase file {}", file.display()))?;
+        // Held to the rules of a key file: owner-only, a regular file, small.
+        let bytes = Zeroizing::new(crate::keyfile::read_private(file, "passphrase file")?);
+        let text = std::str::from_utf8(&bytes)
+            .with_context(|| format!("passphrase file {} is not UTF-8", file.display()))?;
         Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_string())
     } else if let Ok(text) = std::env::var(env) {
         Zeroizing::new(text)

@@ -18,6 +18,42 @@ pub enum KeyFileIoError {
     Exists { path: PathBuf },
     #[error("{path} has mode {mode:o}: others could read it; run chmod 600 on it")]
     TooOpen { path: PathBuf, mode: u32 },
+    #[error("{path} cannot be the {what}: not a regular file, or over {KEY_FILE_BYTES_MAX} bytes")]
+    NotAKeyFile { path: PathBuf, what: &'static str },
+}
+
+/// Largest key, certificate, bundle or passphrase file read: all are far
+/// smaller, and `/dev/zero` or a pipe must not fill memory or hang.
+pub const KEY_FILE_BYTES_MAX: u64 = 1024 * 1024;
+
+/// Reads a regular file of at most [`KEY_FILE_BYTES_MAX`] bytes.
+fn read_bounded(
+    path: &Path,
+    what: &'static str,
+    meta: &fs::Metadata,
+) -> Result<Vec<u8>, KeyFileIoError> {
+    if !meta.is_file() || meta.len() > KEY_FILE_BYTES_MAX {
+        return Err(KeyFileIoError::NotAKeyFile {
+            path: path.to_path_buf(),
+            what,
+        });
+    }
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|f| {
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(f, KEY_FILE_BYTES_MAX + 1),
+                &mut bytes,
+            )
+        })
+        .map_err(io(path))?;
+    if bytes.len() as u64 > KEY_FILE_BYTES_MAX {
+        return Err(KeyFileIoError::NotAKeyFile {
+            path: path.to_path_buf(),
+            what,
+        });
+    }
+    Ok(bytes)
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyFileIoError + '_ {
@@ -72,11 +108,12 @@ pub fn read_private(path: &Path, what: &'static str) -> Result<Vec<u8>, KeyFileI
             mode,
         });
     }
-    fs::read(path).map_err(io(path))
+    read_bounded(path, what, &meta)
 }
 
 pub fn read_public(path: &Path, what: &'static str) -> Result<Vec<u8>, KeyFileIoError> {
-    fs::read(path).map_err(|e| missing_or_io(path, what, e))
+    let meta = fs::metadata(path).map_err(|e| missing_or_io(path, what, e))?;
+    read_bounded(path, what, &meta)
 }
 
 fn missing_or_io(path: &Path, what: &'static str, e: std::io::Error) -> KeyFileIoError {

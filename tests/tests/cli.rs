@@ -413,3 +413,47 @@ fn init_checks_the_administrator_first_and_leaves_nothing_behind() {
     );
     assert!(ok(&["verify", "--data", &data]).contains("0 failures"));
 }
+
+#[test]
+fn secrets_and_bundles_from_files_are_bounded_and_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new("car-1");
+    let data = f.path("car-1");
+    let pass = f.path("pass.txt");
+    std::fs::write(&pass, "node passphrase for tests\n").unwrap();
+    std::fs::set_permissions(&pass, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = alpr_tests::alpr(&["verify", "--data", &data, "--passphrase-file", &pass])
+        .env_remove("ALPR_PASSPHRASE")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("others could read it"), "{err}");
+    std::fs::set_permissions(&pass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = alpr_tests::alpr(&["verify", "--data", &data, "--passphrase-file", &pass])
+        .env_remove("ALPR_PASSPHRASE")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // /dev/zero as an enrollment bundle: refused at once, not read forever.
+    let out = run(&[
+        "init",
+        "--enroll",
+        "/dev/zero",
+        "--data",
+        &f.path("car-2"),
+        "--admin",
+        "chief",
+        "--admin-trained-on",
+        "2026-01-15",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/dev/zero cannot be the enrollment bundle"),
+        "{err}"
+    );
+}
