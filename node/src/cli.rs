@@ -1208,7 +1208,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 // As if the folder was captured just now: its last frame is
                 // now, unless that starts before this node was enrolled.
                 None => Timestamp(
-                    (now().0 - ((files.len() - 1) as f64 * 1000.0 / fps.max(0.001)) as i64)
+                    now()
+                        .0
+                        .saturating_sub(((files.len() - 1) as f64 * 1000.0 / fps.max(0.001)) as i64)
                         .max(valid_from.0),
                 ),
             };

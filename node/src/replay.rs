@@ -25,7 +25,7 @@ pub enum ReplayError {
     },
     #[error("{folder}: no PNG or JPEG frames")]
     NoFrames { folder: PathBuf },
-    #[error("--fps {0} must be above 0 and at most 1000")]
+    #[error("--fps {0} must be from 0.001 (a frame each 1000 s) to 1000")]
     Fps(f64),
     #[error(transparent)]
     Recognize(#[from] RecognizeError),
@@ -112,7 +112,7 @@ pub fn replay<E: From<ReplayError>>(
     progress: &indicatif::ProgressBar,
     mut on_read: impl FnMut(Timestamp, Capture) -> Result<(), E>,
 ) -> Result<ReplayStats, E> {
-    if !(options.fps > 0.0 && options.fps <= 1000.0) {
+    if !(0.001..=1000.0).contains(&options.fps) {
         return Err(ReplayError::Fps(options.fps).into());
     }
     let recognizer = Recognizer::shipped().map_err(ReplayError::from)?;
@@ -124,7 +124,10 @@ pub fn replay<E: From<ReplayError>>(
         on_read(read.at, capture)
     };
     for (i, path) in files.iter().enumerate() {
-        let at = Timestamp(options.start.0 + (i as f64 * 1000.0 / options.fps).round() as i64);
+        // Saturating: a start near the end of time stays a time.
+        let at = options
+            .start
+            .saturating_add_millis((i as f64 * 1000.0 / options.fps).round() as i64);
         let frame = Arc::new(load_frame(path)?);
         let t = Instant::now();
         let plates = recognizer.recognize(&frame).map_err(ReplayError::from)?;

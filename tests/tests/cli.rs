@@ -457,3 +457,24 @@ fn secrets_and_bundles_from_files_are_bounded_and_owner_only() {
         "{err}"
     );
 }
+
+#[test]
+fn replay_refuses_a_rate_that_would_run_past_the_end_of_time() {
+    let f = Fixture::new("car-1");
+    let data = f.path("car-1");
+    let frames = f.root.path().join("frames");
+    std::fs::create_dir_all(&frames).unwrap();
+    for i in 0..2 {
+        image::GrayImage::new(64, 32)
+            .save(frames.join(format!("f{i}.png")))
+            .unwrap();
+    }
+    let frames = frames.to_string_lossy().into_owned();
+    for fps in ["1e-300", "0", "-1", "1e9"] {
+        let rate = format!("--fps={fps}");
+        let out = run(&["replay", "--data", &data, &rate, &frames]);
+        assert!(!out.status.success(), "--fps {fps} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("must be from 0.001"), "--fps {fps}: {err}");
+    }
+}
