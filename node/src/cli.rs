@@ -1472,10 +1472,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 crate::hotlist::read_csv(&file, allow_multiline)?;
             let mut s = Session::open(&session)?;
             let token = s.token;
+            // In parts a frame holds: all but the last are staged by the
+            // daemon, the last publishes the whole list.
+            let mut parts: Vec<Vec<alpr_protocol::hotlist::Entry>> = Vec::new();
+            let mut entries = entries.into_iter().peekable();
+            while entries.peek().is_some() {
+                parts.push(
+                    entries
+                        .by_ref()
+                        .take(alpr_protocol::control::HOTLIST_PART_MAX)
+                        .collect(),
+                );
+            }
+            let last = parts.pop().unwrap_or_default();
+            for part in parts {
+                let response = s.send(ControlRequest::StageHotlist {
+                    token,
+                    list: list.clone(),
+                    entries: part,
+                })?;
+                if !matches!(response, ControlResponse::Done) {
+                    bail!("unexpected answer: {response:?}");
+                }
+            }
             let response = s.send(ControlRequest::PublishHotlist {
                 token,
                 list,
-                entries,
+                entries: last,
             })?;
             let ControlResponse::Hotlists {
                 lists: published, ..

@@ -458,6 +458,13 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
                 })
                 .collect(),
         )),
+        ControlRequest::StageHotlist {
+            token,
+            list,
+            entries,
+        } => engine
+            .stage_hotlist(now, SessionToken(token), &list, entries)
+            .map(|()| ControlResponse::Done),
         ControlRequest::PublishHotlist {
             token,
             list,

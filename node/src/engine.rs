@@ -166,6 +166,9 @@ pub struct Engine {
     local_users: std::collections::BTreeMap<String, crate::policy::User>,
     /// Signatures of the document's changes, to prove them to peers.
     signatures: HashMap<[u8; 32], alpr_protocol::replicate::ChangeSignature>,
+    /// Parts of a large hotlist an Administrator is publishing, per session
+    /// (list name, entries so far); at most `ENTRIES_MAX` entries in all.
+    staged: HashMap<SessionToken, (String, Vec<alpr_protocol::hotlist::Entry>)>,
 }
 
 fn revoked_set(policy: &Policy) -> std::collections::HashSet<NodeId> {
@@ -267,6 +270,7 @@ impl Engine {
             doc,
             local_users,
             signatures,
+            staged: HashMap::new(),
         })
     }
 
@@ -684,6 +688,7 @@ impl Engine {
 
     pub fn logout(&mut self, now: Timestamp, token: SessionToken) -> Result<(), AccessError> {
         let session = self.sessions.remove(&token).ok_or(AccessError::NoSession)?;
+        self.staged.remove(&token);
         self.audit(
             now,
             &session.user,

@@ -636,15 +636,32 @@ async fn drive(
                     Output::SendHotlist { list, peer_has } => {
                         let l = local.clone();
                         let name = list.clone();
-                        let messages = tokio::task::spawn_blocking(move || {
+                        let plan = tokio::task::spawn_blocking(move || {
                             l.with_engine(|e| hotlists::outgoing(e, &name, peer_has))?
                         })
                         .await
                         .map_err(|e| SyncFailure::Connection(e.to_string()))??;
-                        for m in messages {
-                            tx.send(m)
+                        match plan {
+                            hotlists::Plan::Delta(m) => tx
+                                .send(*m)
                                 .await
-                                .map_err(|_| SyncFailure::Connection("writer stopped".into()))?;
+                                .map_err(|_| SyncFailure::Connection("writer stopped".into()))?,
+                            hotlists::Plan::Chunks(plan) => {
+                                // One chunk read at a time; the bounded writer
+                                // queue holds back the next read.
+                                let plan = std::sync::Arc::new(*plan);
+                                for index in 0..plan.chunks {
+                                    let (l, p) = (local.clone(), std::sync::Arc::clone(&plan));
+                                    let m = tokio::task::spawn_blocking(move || {
+                                        l.with_engine(|e| hotlists::chunk(e, &p, index))?
+                                    })
+                                    .await
+                                    .map_err(|e| SyncFailure::Connection(e.to_string()))??;
+                                    tx.send(m).await.map_err(|_| {
+                                        SyncFailure::Connection("writer stopped".into())
+                                    })?;
+                                }
+                            }
                         }
                         summary.hotlists_sent.push(list);
                     }

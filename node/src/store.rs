@@ -38,7 +38,7 @@ pub mod index;
 mod replica;
 
 pub use hotlists::HeldList;
-use hotlists::{HOTLIST_CONTENT, HOTLISTS};
+use hotlists::{HOTLIST_CHUNKS, HOTLIST_CONTENT, HOTLISTS};
 pub use replica::Run;
 use replica::{MARKS, MarkWriter};
 
@@ -467,7 +467,7 @@ impl Store {
             tx.open_table(AUDIT_FLOOR).map_err(dberr)?;
             tx.open_table(MARKS).map_err(dberr)?;
             tx.open_table(HOTLISTS).map_err(dberr)?;
-            tx.open_table(HOTLIST_CONTENT).map_err(dberr)?;
+            tx.open_table(HOTLIST_CHUNKS).map_err(dberr)?;
             tx.open_table(POLICY_SIGNATURES).map_err(dberr)?;
         }
         tx.commit().map_err(dberr)?;
@@ -1488,7 +1488,7 @@ fn owner_only(path: &Path) -> std::io::Result<()> {
 fn seal_clear_values(rest: &at_rest::AtRest, tx: &WriteTransaction) -> Result<(), StoreError> {
     at_rest::seal_str_table(rest, tx, POLICY)?;
     at_rest::seal_str_table(rest, tx, HOTLISTS)?;
-    at_rest::seal_hash_table(rest, tx, HOTLIST_CONTENT)?;
+    hotlists::chunk_clear_content(rest, tx)?;
     let logins: Vec<(String, [u8; 12])> = match tx.open_table(AUTH_CLEAR) {
         Ok(table) => table
             .iter()
@@ -1916,6 +1916,19 @@ mod tests {
                     .to_bytes(),
                 )
                 .unwrap();
+            let entries = vec![alpr_protocol::hotlist::Entry {
+                plate: PlateText::parse("NCIC777").unwrap(),
+                region: Some("CA".into()),
+                category: alpr_protocol::hotlist::Category::StolenVehicle,
+                reference: "NIC-V0042".into(),
+            }];
+            tx.open_table(HOTLIST_CONTENT)
+                .unwrap()
+                .insert(
+                    [9u8; 32],
+                    postcard::to_allocvec(&entries).unwrap().as_slice(),
+                )
+                .unwrap();
             tx.commit().unwrap();
         }
         let store = Store::open(&path, agency.id(), &data).unwrap();
@@ -1924,9 +1937,13 @@ mod tests {
             Some(b"HOLD CASE 26-7781 PLATE 7QXZ412".as_slice())
         );
         assert_eq!(store.auth_state("mrodriguez").unwrap().failures, 2);
+        let held = store.hotlist_entries(&[9u8; 32]).unwrap().unwrap();
+        assert_eq!(held[0].reference, "NIC-V0042");
+        assert_eq!(store.hotlist_chunk(&[9u8; 32], 0).unwrap().unwrap(), held);
+        assert!(store.hotlist_chunk(&[9u8; 32], 1).unwrap().is_none());
         drop(store);
         let bytes = std::fs::read(&path).unwrap();
-        for clear in ["7QXZ412", "26-7781", "mrodriguez"] {
+        for clear in ["7QXZ412", "26-7781", "mrodriguez", "NCIC777", "NIC-V0042"] {
             assert!(
                 !bytes.windows(clear.len()).any(|w| w == clear.as_bytes()),
                 "{clear} is still in the file"

@@ -86,7 +86,15 @@ pub enum ControlRequest {
     ListUsers {
         token: Token,
     },
-    /// Publish the next version of a bulk hotlist (at a station).
+    /// Part of a list too large for one frame, held by the daemon for this
+    /// session until `PublishHotlist` of the same list publishes it whole.
+    StageHotlist {
+        token: Token,
+        list: String,
+        entries: Vec<crate::hotlist::Entry>,
+    },
+    /// Publish the next version of a bulk hotlist (at a station): the
+    /// entries staged for it in this session, and these.
     PublishHotlist {
         token: Token,
         list: String,
@@ -417,6 +425,8 @@ pub const TEXT_BYTES_MAX: usize = 4096;
 pub const RECORDS_MAX: usize = 100_000;
 /// Most reads one import request may carry.
 pub const IMPORT_BATCH_MAX: usize = 4096;
+/// Most hotlist entries one request may carry (a larger list is staged in parts).
+pub const HOTLIST_PART_MAX: usize = 100_000;
 
 /// A request field over its bound: which request, which field, how large.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -512,8 +522,9 @@ impl ControlRequest {
                     UserEditWire::Training { .. } | UserEditWire::Active(_) => &mut s,
                 };
             }
-            R::PublishHotlist { list, entries, .. } => {
-                s.name("list", list);
+            R::PublishHotlist { list, entries, .. } | R::StageHotlist { list, entries, .. } => {
+                s.name("list", list)
+                    .len("entries", entries.len(), HOTLIST_PART_MAX);
                 for e in entries {
                     s.entry(e);
                 }
@@ -610,6 +621,7 @@ impl ControlRequest {
             R::EditUser { .. } => "edit user",
             R::ListUsers { .. } => "list users",
             R::PublishHotlist { .. } => "publish hotlist",
+            R::StageHotlist { .. } => "stage hotlist",
             R::ListHotlists { .. } => "list hotlists",
             R::AddHotlistEntry { .. } => "add hotlist entry",
             R::RemoveHotlistEntry { .. } => "remove hotlist entry",

@@ -10,6 +10,57 @@ use crate::policy::{LocalEntry, Permission, UserRole};
 use crate::store::{Effect, HeldList};
 
 impl Engine {
+    /// Holds part of a list too large for one request until
+    /// [`Engine::publish_hotlist`] of the same list in this session
+    /// publishes it whole. Checked as a publish is (role, station, name,
+    /// every entry); staging another list drops what was staged before.
+    pub fn stage_hotlist(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        list: &str,
+        entries: Vec<Entry>,
+    ) -> Result<(), AccessError> {
+        let object = format!("hotlist '{list}': stage {} entries", entries.len());
+        let (actor, _) = self.authorize(
+            now,
+            token,
+            Permission::AdministerHotlists,
+            "publish a hotlist",
+            Action::EditHotlist,
+            &object,
+        )?;
+        if let Err(e) = hotlist::check_name(list) {
+            let err = AccessError::Invalid(e.to_string());
+            return self.refuse(now, &actor, Action::EditHotlist, object, None, err);
+        }
+        if let Some(err) = entries.iter().find_map(|e| hotlist::check_entry(e).err()) {
+            let err = AccessError::Invalid(err.to_string());
+            return self.refuse(now, &actor, Action::EditHotlist, object, None, err);
+        }
+        let elsewhere: usize = self
+            .staged
+            .iter()
+            .filter(|(t, _)| **t != token)
+            .map(|(_, (_, e))| e.len())
+            .sum();
+        let slot = self
+            .staged
+            .entry(token)
+            .or_insert_with(|| (list.to_string(), Vec::new()));
+        if slot.0 != list {
+            *slot = (list.to_string(), Vec::new());
+        }
+        if (elsewhere + slot.1.len() + entries.len()) as u64 > ENTRIES_MAX {
+            self.staged.remove(&token);
+            let err =
+                AccessError::Invalid(format!("a list may hold at most {ENTRIES_MAX} entries"));
+            return self.refuse(now, &actor, Action::EditHotlist, object, None, err);
+        }
+        slot.1.extend(entries);
+        Ok(())
+    }
+
     /// Publishes `entries` as the next version of `list` (Administrators, at
     /// a station: cars pass lists on but never author them).
     pub fn publish_hotlist(
@@ -19,6 +70,13 @@ impl Engine {
         list: &str,
         entries: Vec<Entry>,
     ) -> Result<HotlistVersion, AccessError> {
+        let entries = match self.staged.remove(&token) {
+            Some((staged_list, mut staged)) if staged_list == list => {
+                staged.extend(entries);
+                staged
+            }
+            _ => entries,
+        };
         let object = format!("hotlist '{list}': {} entries", entries.len());
         let (actor, _) = self.authorize(
             now,

@@ -19,20 +19,38 @@ fn bad(list: &str, reason: impl std::fmt::Display) -> SyncFailure {
     SyncFailure::BadRecord(format!("hotlist '{list}': {reason}"))
 }
 
-/// The messages that bring a peer holding `peer_has` to this node's version of `list`.
+/// How a peer holding some version of a list is brought to this node's.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    /// One delta message from the version the peer holds.
+    Delta(Box<SyncMessage>),
+    /// The whole list, chunk by chunk: each is read from the store only
+    /// when it is sent ([`chunk`]), so a peer costs a chunk of memory, not
+    /// the list.
+    Chunks(Box<ChunkPlan>),
+}
+
+/// What every chunk message of one transfer carries.
+#[derive(Debug, Clone)]
+pub struct ChunkPlan {
+    list: String,
+    version: SignedHotlistVersion,
+    certificate: alpr_protocol::SignedCertificate,
+    content: [u8; 32],
+    pub chunks: u32,
+}
+
+/// Plans what brings a peer holding `peer_has` to this node's version of `list`.
 pub fn outgoing(
     engine: &Engine,
     list: &str,
     peer_has: Option<HotlistHead>,
-) -> Result<Vec<SyncMessage>, SyncFailure> {
+) -> Result<Plan, SyncFailure> {
     let store = &engine.node().store;
     let held = store
         .hotlists()?
         .remove(list)
         .ok_or_else(|| bad(list, "vanished while being sent"))?;
-    let entries = store
-        .hotlist_entries(&held.head.content)?
-        .ok_or_else(|| bad(list, "its entries are missing from the store"))?;
     let author = held.signed.decode().map_err(|e| bad(list, e))?.author;
     let certificate = engine
         .node()
@@ -41,44 +59,64 @@ pub fn outgoing(
         .ok_or_else(|| bad(list, "its publisher's certificate is not held"))?
         .signed()
         .clone();
-    let transfer = |body| SyncMessage::Hotlist {
-        list: list.to_string(),
-        transfer: HotlistTransfer {
-            version: held.signed.clone(),
-            certificate: certificate.clone(),
-            body,
-        },
-    };
     if let Some(base) = peer_has
         && let Some(old) = store.hotlist_entries(&base.content)?
     {
+        let entries = store
+            .hotlist_entries(&held.head.content)?
+            .ok_or_else(|| bad(list, "its entries are missing from the store"))?;
         let delta = Delta::between(&old, &entries);
         // A delta bigger than half a frame goes as chunks instead.
         let size = postcard::experimental::serialized_size(&delta).unwrap_or(usize::MAX);
         if size <= SYNC_FRAME_BYTES_MAX / 2 {
-            return Ok(vec![transfer(HotlistBody::Delta {
-                from: base.content,
-                delta,
-            })]);
+            return Ok(Plan::Delta(Box::new(SyncMessage::Hotlist {
+                list: list.to_string(),
+                transfer: HotlistTransfer {
+                    version: held.signed.clone(),
+                    certificate,
+                    body: HotlistBody::Delta {
+                        from: base.content,
+                        delta,
+                    },
+                },
+            })));
         }
     }
-    let chunks: Vec<&[Entry]> = if entries.is_empty() {
-        vec![&[]]
-    } else {
-        entries.chunks(HOTLIST_CHUNK_ENTRIES).collect()
-    };
-    let last = chunks.len() - 1;
-    Ok(chunks
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| {
-            transfer(HotlistBody::Chunk {
-                index: i as u32,
-                last: i == last,
-                entries: c.to_vec(),
-            })
-        })
-        .collect())
+    let chunks = u32::try_from(held.entries.div_ceil(HOTLIST_CHUNK_ENTRIES as u64).max(1))
+        .map_err(|_| bad(list, "too many entries"))?;
+    Ok(Plan::Chunks(Box::new(ChunkPlan {
+        list: list.to_string(),
+        version: held.signed,
+        certificate,
+        content: held.head.content,
+        chunks,
+    })))
+}
+
+/// Chunk `index` of a planned transfer, read from the store now.
+pub fn chunk(engine: &Engine, plan: &ChunkPlan, index: u32) -> Result<SyncMessage, SyncFailure> {
+    let entries = engine
+        .node()
+        .store
+        .hotlist_chunk(&plan.content, index)?
+        .ok_or_else(|| {
+            bad(
+                &plan.list,
+                "a newer version replaced it while it was being sent",
+            )
+        })?;
+    Ok(SyncMessage::Hotlist {
+        list: plan.list.clone(),
+        transfer: HotlistTransfer {
+            version: plan.version.clone(),
+            certificate: plan.certificate.clone(),
+            body: HotlistBody::Chunk {
+                index,
+                last: index + 1 == plan.chunks,
+                entries,
+            },
+        },
+    })
 }
 
 /// A list arriving in chunks.

@@ -165,29 +165,3 @@ pub(super) fn seal_str_table(
     }
     Ok(())
 }
-
-/// The same for a table keyed by 32 bytes.
-pub(super) fn seal_hash_table(
-    rest: &AtRest,
-    tx: &WriteTransaction,
-    def: TableDefinition<[u8; 32], &[u8]>,
-) -> Result<(), StoreError> {
-    let name = def.name().to_string();
-    let rows: Vec<([u8; 32], Vec<u8>)> = {
-        let table = tx.open_table(def).map_err(dberr)?;
-        table
-            .iter()
-            .map_err(dberr)?
-            .map(|e| e.map(|(k, v)| (k.value(), v.value().to_vec())))
-            .collect::<Result<_, _>>()
-            .map_err(dberr)?
-    };
-    for (k, v) in rows {
-        let sealed = rest.seal(tx, &name, &k, &v)?;
-        tx.open_table(def)
-            .map_err(dberr)?
-            .insert(k, sealed.as_slice())
-            .map_err(dberr)?;
-    }
-    Ok(())
-}
