@@ -574,3 +574,42 @@ fn a_car_daemon_keeps_trying_and_syncs_when_a_station_appears() {
     let report = verify_line(&station);
     assert!(report.contains("checked 120 reads, 120 images"), "{report}");
 }
+
+#[test]
+fn a_list_larger_than_a_frame_is_published_through_the_daemon_and_sent_in_chunks() {
+    let f = Fixture::new("car-a");
+    f.enroll_as("station-1", "station");
+    let (station, car) = (f.path("station-1"), f.path("car-a"));
+    // Three 50,000-entry chunks on the wire; two parts through the control socket.
+    let rows = 120_001;
+    let csv = hotlist_csv(&f, "big.csv", (0..rows).map(|i| format!("B{i:06}")));
+    let daemon = Daemon::start(&station, &["--listen", "127.0.0.1:0"]);
+    let published = ok(&[
+        "hotlist",
+        "publish",
+        "--data",
+        &station,
+        "--list",
+        "ncic-stolen",
+        &csv,
+    ]);
+    assert!(
+        published.contains(&format!("version 1: {rows} entries")),
+        "{published}"
+    );
+    assert!(
+        published.contains(&format!("{rows} rows read, {rows} entries published")),
+        "{published}"
+    );
+    let got = ok(&["sync", "--data", &car, "--peer", daemon.addr()]);
+    assert!(
+        got.contains("received hotlist ncic-stolen version 1"),
+        "{got}"
+    );
+    daemon.stop();
+    assert!(
+        hotlist_line(&car).contains(&format!("{rows} entries")),
+        "{}",
+        hotlist_line(&car)
+    );
+}
