@@ -1315,7 +1315,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             print_hits(&hits, json)?;
             if !json {
-                println!("{total} matching reads, {} shown", hits.len());
+                let noun = if total == 1 { "read" } else { "reads" };
+                println!("{total} matching {noun}, {} shown", hits.len());
             }
             s.logout()?;
         }
@@ -1574,11 +1575,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     None => "in force".into(),
                 };
                 println!(
-                    "local #{}  {}  {}  {:?}  {}  added by {} at {}  {state}",
+                    "local #{}  {}  {}  {}  {}  added by {} at {}  {state}",
                     e.id,
                     e.entry.plate,
                     e.entry.region.as_deref().unwrap_or("-"),
-                    e.entry.category,
+                    e.entry.category.name(),
                     e.entry.reference,
                     e.added_by,
                     e.added_at
@@ -1719,16 +1720,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let ControlResponse::Holds(holds) = s.send(ControlRequest::ListHolds { token })? else {
                 bail!("unexpected answer");
             };
+            if holds.is_empty() {
+                println!("no holds");
+            }
             for h in holds {
+                let scope = match crate::control::hold_scope(h.scope.clone()) {
+                    Ok(scope) => scope.to_string(),
+                    Err(_) => "a scope this build cannot read".into(),
+                };
                 println!(
-                    "hold {:<4} case {:<12} {:<9} by {} at {}: {} — {:?}",
+                    "hold {:<4} case {:<12} {:<9} by {} at {}: {} — {scope}",
                     h.id,
                     h.case,
                     if h.standing { "standing" } else { "lapsed" },
                     h.placed_by,
-                    h.placed_at,
+                    format_time(h.placed_at),
                     h.reason,
-                    h.scope
                 );
             }
             s.logout()?;

@@ -342,7 +342,7 @@ fn role(text: &str) -> Result<UserRole, AccessError> {
     })
 }
 
-fn hold_scope(scope: HoldScopeWire) -> Result<HoldScope, AccessError> {
+pub fn hold_scope(scope: HoldScopeWire) -> Result<HoldScope, AccessError> {
     Ok(match scope {
         HoldScopeWire::Reads(ids) => HoldScope::Reads(ids),
         HoldScopeWire::Plate { plate, from, to } => HoldScope::Plate {

@@ -824,7 +824,11 @@ impl Engine {
         range: TimeRange,
         limit: usize,
     ) -> Result<SearchResult, AccessError> {
-        let object = format!("search {query} from {} to {}", range.from, range.to);
+        let object = format!(
+            "search {query} from {} to {}",
+            crate::policy::time_bound(range.from),
+            crate::policy::time_bound(range.to)
+        );
         let (user, purpose) = self.authorize_with_purpose(
             now,
             token,
@@ -1070,7 +1074,7 @@ impl Engine {
         token: SessionToken,
         hold: NewHold,
     ) -> Result<u64, AccessError> {
-        let object = format!("place hold for case {}: {:?}", hold.case, hold.scope);
+        let object = format!("place hold for case {}: {}", hold.case, hold.scope);
         self.change_policy(
             now,
             token,

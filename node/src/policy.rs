@@ -303,6 +303,46 @@ pub enum HoldScope {
     },
 }
 
+/// A time bound in words: the open ends of a window read as such, not as
+/// the extreme millisecond they are stored as.
+pub fn time_bound(t: Timestamp) -> String {
+    if t == Timestamp::MIN {
+        "the first read".into()
+    } else if t == Timestamp::MAX {
+        "the last read".into()
+    } else {
+        t.to_string()
+    }
+}
+
+impl std::fmt::Display for HoldScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HoldScope::Reads(ids) => {
+                write!(f, "{} reads", ids.len())?;
+                for (i, (origin, seq)) in ids.iter().enumerate().take(8) {
+                    write!(
+                        f,
+                        "{} {}/{seq}",
+                        if i == 0 { ":" } else { "," },
+                        origin.short()
+                    )?;
+                }
+                if ids.len() > 8 {
+                    write!(f, ", …")?;
+                }
+                Ok(())
+            }
+            HoldScope::Plate { plate, from, to } => write!(
+                f,
+                "plate {plate} from {} to {}",
+                time_bound(*from),
+                time_bound(*to)
+            ),
+        }
+    }
+}
+
 /// An evidence hold (policy IV.B): held reads are never purged while it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hold {

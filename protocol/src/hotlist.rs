@@ -45,6 +45,19 @@ pub enum Category {
 }
 
 impl Category {
+    /// The category as extracts and people write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::StolenVehicle => "stolen-vehicle",
+            Category::StolenPlate => "stolen-plate",
+            Category::WantedPerson => "wanted-person",
+            Category::MissingPerson => "missing-person",
+            Category::Amber => "amber",
+            Category::Bolo => "bolo",
+            Category::Other => "other",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Category> {
         Some(
             match text

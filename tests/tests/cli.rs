@@ -478,3 +478,104 @@ fn replay_refuses_a_rate_that_would_run_past_the_end_of_time() {
         assert!(err.contains("must be from 0.001"), "--fps {fps}: {err}");
     }
 }
+
+#[test]
+fn holds_and_local_entries_print_in_words_not_debug_values() {
+    let f = Fixture::new("car-1");
+    let data = f.path("car-1");
+    assert!(ok(&["hold", "list", "--data", &data]).contains("no holds"));
+    let secs = jiff::Timestamp::now().as_second();
+    let from = jiff::Timestamp::from_second(secs - 3600)
+        .unwrap()
+        .to_string();
+    let to = jiff::Timestamp::from_second(secs + 3600)
+        .unwrap()
+        .to_string();
+    ok(&[
+        "hold",
+        "add",
+        "--data",
+        &data,
+        "--case",
+        "26-0042",
+        "--reason",
+        "robbery suspect",
+        "--plate",
+        "4GHJ552",
+        "--from",
+        &from,
+        "--to",
+        &to,
+    ]);
+    let listed = ok(&["hold", "list", "--data", &data]);
+    assert!(
+        listed.contains(&format!("plate 4GHJ552 from {from} to {to}")),
+        "{listed}"
+    );
+    for debug in ["Plate {", "Timestamp(", "-9223372036854775808", "PlateText"] {
+        assert!(!listed.contains(debug), "{listed}");
+    }
+    ok(&[
+        "hotlist",
+        "add",
+        "--data",
+        &data,
+        "--plate",
+        "BOLO77",
+        "--category",
+        "stolen-vehicle",
+        "--reference",
+        "blue sedan",
+    ]);
+    let lists = ok(&["hotlist", "list", "--data", &data]);
+    assert!(
+        lists.contains("BOLO77  -  stolen-vehicle  blue sedan"),
+        "{lists}"
+    );
+    let one = f.reads_file("one.jsonl", 1, 100, |_| "4GHJ552".into());
+    ok(&["import", "--data", &data, &one]);
+    let found = ok(&[
+        "search",
+        "--data",
+        &data,
+        "--plate",
+        "4GHJ552",
+        "--purpose",
+        "investigation",
+        "--reason",
+        "robbery suspect",
+        "--case",
+        "26-0042",
+    ]);
+    assert!(found.contains("1 matching read, 1 shown"), "{found}");
+    // The search's audit event names an open window in words, as the
+    // case's bundle will carry it.
+    let out = f.path("usb");
+    ok(&[
+        "evidence",
+        "export",
+        "--data",
+        &data,
+        "--out",
+        &out,
+        "--purpose",
+        "investigation",
+        "--reason",
+        "robbery suspect",
+        "--case",
+        "26-0042",
+    ]);
+    let mut objects = String::new();
+    for e in std::fs::read_dir(format!("{out}/audit")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "json") {
+            objects.push_str(&std::fs::read_to_string(p).unwrap());
+        }
+    }
+    assert!(
+        objects.contains("from the first read to the last read"),
+        "{objects}"
+    );
+    assert!(!objects.contains("-9223372036854775808"), "{objects}");
+    assert!(objects.contains("\"action\": \"search\""), "{objects}");
+}

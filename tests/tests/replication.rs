@@ -348,7 +348,7 @@ fn a_hotlist_goes_station_to_car_to_car_and_updates_as_a_delta() {
     );
     let lists = ok(&["hotlist", "list", "--data", &car_b]);
     assert!(
-        lists.contains("local #1  BOLO77  CA  Bolo  armed robbery, blue sedan"),
+        lists.contains("local #1  BOLO77  CA  bolo  armed robbery, blue sedan"),
         "{lists}"
     );
 

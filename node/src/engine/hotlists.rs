@@ -183,8 +183,10 @@ impl Engine {
         entry: Entry,
     ) -> Result<u64, AccessError> {
         let object = format!(
-            "add local hotlist entry {} ({:?}, {})",
-            entry.plate, entry.category, entry.reference
+            "add local hotlist entry {} ({}, {})",
+            entry.plate,
+            entry.category.name(),
+            entry.reference
         );
         self.change_policy(
             now,
