@@ -1041,6 +1041,41 @@ fn parse_opt_time(text: Option<&str>, end_of_day: bool) -> Result<Option<Timesta
     text.map(|t| parse_time(t, end_of_day)).transpose()
 }
 
+/// Stops the daemon on SIGTERM or SIGINT: waits for the request or sync
+/// step in hand (it holds the engine), closes the database cleanly,
+/// removes the control socket, and exits 0. Commits are durable as they
+/// happen, so nothing acknowledged waits on this.
+fn stop_on_signal(engine: std::sync::Arc<std::sync::Mutex<Engine>>, socket: PathBuf) -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .context("signal handling")?;
+    let (mut term, mut int) = runtime.block_on(async {
+        Ok::<_, std::io::Error>((
+            signal(SignalKind::terminate())?,
+            signal(SignalKind::interrupt())?,
+        ))
+    })?;
+    std::thread::spawn(move || {
+        let name = runtime.block_on(async {
+            tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            }
+        });
+        tracing::info!(signal = name, "stopping");
+        // Held until exit: no request or sync step starts after this.
+        let mut guard = engine.lock();
+        if let Ok(e) = guard.as_mut() {
+            e.close_storage();
+        }
+        let _ = std::fs::remove_file(&socket);
+        std::process::exit(0);
+    });
+    Ok(())
+}
+
 /// Standard error for the log, where a failed write is dropped: the log is
 /// best effort (the audit chain is the record), and a log on a full disk
 /// must not stop the daemon.
@@ -2030,6 +2065,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             std::io::stdout().flush()?;
+            stop_on_signal(daemon.engine(), daemon.path().to_path_buf())?;
             daemon.run(
                 now,
                 std::time::Duration::from_secs(purge_every_minutes * 60),

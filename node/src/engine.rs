@@ -274,6 +274,11 @@ impl Engine {
         })
     }
 
+    /// Closes the store cleanly; the engine serves nothing after this.
+    pub fn close_storage(&mut self) {
+        self.node.store.close();
+    }
+
     /// Reopens the store if an I/O error stopped it (a full disk), and
     /// reloads what the engine holds of it: the recorder's counters and the
     /// policy, as last committed. Sessions stay. Returns whether it reopened.

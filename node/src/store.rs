@@ -615,6 +615,12 @@ impl Store {
         Ok(true)
     }
 
+    /// Closes the database cleanly (redb marks the file as shut down), for
+    /// a daemon stopping on a signal; every later call fails as closed.
+    pub fn close(&mut self) {
+        drop(self.db.take());
+    }
+
     /// Bytes free to this process on the disk that holds the database
     /// (None for an in-memory store or where the system cannot say).
     pub fn disk_free(&self) -> Option<u64> {

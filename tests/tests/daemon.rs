@@ -166,3 +166,33 @@ fn sixteen_silent_connections_do_not_lock_anyone_out() {
     }
     drop(daemon);
 }
+
+#[test]
+fn sigterm_stops_the_daemon_cleanly_and_removes_its_socket() {
+    let f = Fixture::new("station-1");
+    let data = f.path("station-1");
+    let file = f.reads_file("reads.jsonl", 4, 200, |i| format!("T{i:04}"));
+    for signal in ["-TERM", "-INT"] {
+        let mut daemon = Daemon::start(&data, &[]);
+        ok(&["import", "--data", &data, &file]);
+        let socket = std::path::Path::new(&data).join("control.sock");
+        assert!(socket.exists());
+        let sent = std::process::Command::new("kill")
+            .args([signal, &daemon.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = daemon.child.wait().unwrap();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{signal}: {status}\n{}",
+            daemon.log()
+        );
+        assert!(!socket.exists(), "{signal} left {}", socket.display());
+        assert!(daemon.log().contains("stopping"), "{}", daemon.log());
+    }
+    let verified = ok(&["verify", "--data", &data]);
+    assert!(verified.contains("checked 4 reads"), "{verified}");
+    assert!(verified.contains("0 failures"), "{verified}");
+}
