@@ -330,6 +330,14 @@ enum UserCommand {
         #[command(flatten)]
         session: SessionArgs,
     },
+    /// Clear a locked-out user's failed logins on this node.
+    Unlock {
+        #[command(flatten)]
+        session: SessionArgs,
+        /// The user to unlock.
+        #[arg(long)]
+        name: String,
+    },
     /// Change one thing about a user.
     Edit {
         #[command(flatten)]
@@ -1434,6 +1442,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 training_expires,
             })?;
             println!("user {name} ({role:?}) added");
+            s.logout()?;
+        }
+        Command::User(UserCommand::Unlock { session, name }) => {
+            let mut s = Session::open(&session)?;
+            let token = s.token;
+            let response = s.send(ControlRequest::UnlockUser {
+                token,
+                name: name.clone(),
+            })?;
+            if !matches!(response, ControlResponse::Done) {
+                bail!("unexpected answer: {response:?}");
+            }
+            println!("{name} unlocked: failed logins cleared on this node");
             s.logout()?;
         }
         Command::User(UserCommand::List { session }) => {

@@ -458,6 +458,9 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
                 })
                 .collect(),
         )),
+        ControlRequest::UnlockUser { token, name } => engine
+            .unlock_user(now, SessionToken(token), &name)
+            .map(|_| ControlResponse::Done),
         ControlRequest::StageHotlist {
             token,
             list,

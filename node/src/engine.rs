@@ -1019,6 +1019,44 @@ impl Engine {
         )
     }
 
+    /// Clears a user's failed logins and lockout on this node (lockouts are
+    /// per node, so this works at a car too); returns how many failures
+    /// there were. Administrators only; documented like any user change.
+    pub fn unlock_user(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        name: &str,
+    ) -> Result<u32, AccessError> {
+        let object = format!("unlock user {name}");
+        let (actor, _) = self.authorize(
+            now,
+            token,
+            Permission::AdministerUsers,
+            "change users",
+            Action::EditUser,
+            &object,
+        )?;
+        if !self.policy.users.contains_key(name) {
+            let err = AccessError::NotFound(format!("no user '{name}'"));
+            return self.refuse(now, &actor, Action::EditUser, object, None, err);
+        }
+        let before = self.node.store.auth_state(name)?;
+        self.audit(
+            now,
+            &actor,
+            Action::EditUser,
+            format!("{object}: {} failed logins cleared", before.failures),
+            None,
+            Outcome::Success,
+            &[Effect::Auth {
+                user: name,
+                state: AuthState::default(),
+            }],
+        )?;
+        Ok(before.failures)
+    }
+
     /// Sets retention periods (Administrators only).
     pub fn set_retention(
         &mut self,

@@ -1409,3 +1409,46 @@ fn local_hotlist_entries_are_held_to_the_bounds_of_published_ones() {
         Some("CA")
     );
 }
+
+#[test]
+fn v_a_2_an_administrator_unlocks_a_locked_out_user_on_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    for i in 0..5 {
+        let _ = e.login(t(i), "jsmith", "wrong password!");
+    }
+    assert!(matches!(
+        e.login(t(10), "jsmith", OFFICER_PW),
+        Err(AccessError::LockedOut { .. })
+    ));
+    // An officer may not unlock anyone, and the refusal is documented.
+    let other = {
+        let admin = e.login(t(11), "chief", ADMIN_PW).unwrap();
+        e.add_user(
+            t(11),
+            admin,
+            user("mjones", UserRole::Officer, "another long one", Some(-DAY)),
+        )
+        .unwrap();
+        e.login(t(12), "mjones", "another long one").unwrap()
+    };
+    assert!(matches!(
+        e.unlock_user(t(13), other, "jsmith"),
+        Err(AccessError::Forbidden { .. })
+    ));
+    let admin = e.login(t(14), "chief", ADMIN_PW).unwrap();
+    assert!(matches!(
+        e.unlock_user(t(14), admin, "nobody"),
+        Err(AccessError::NotFound(_))
+    ));
+    assert_eq!(e.unlock_user(t(15), admin, "jsmith").unwrap(), 5);
+    let ev = last_event(&e);
+    assert_eq!(ev.body.action, Action::EditUser);
+    assert_eq!(ev.body.user, "chief");
+    assert!(
+        ev.body
+            .object
+            .contains("unlock user jsmith: 5 failed logins cleared")
+    );
+    assert!(e.login(t(16), "jsmith", OFFICER_PW).is_ok());
+}

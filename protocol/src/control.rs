@@ -86,6 +86,11 @@ pub enum ControlRequest {
     ListUsers {
         token: Token,
     },
+    /// Clear a user's failed logins and lockout on this node.
+    UnlockUser {
+        token: Token,
+        name: String,
+    },
     /// Part of a list too large for one frame, held by the daemon for this
     /// session until `PublishHotlist` of the same list publishes it whole.
     StageHotlist {
@@ -514,6 +519,9 @@ impl ControlRequest {
                     .name("role", role)
                     .text("password", password);
             }
+            R::UnlockUser { name, .. } => {
+                s.name("name", name);
+            }
             R::EditUser { name, edit, .. } => {
                 s.name("name", name);
                 match edit {
@@ -620,6 +628,7 @@ impl ControlRequest {
             R::AddUser { .. } => "add user",
             R::EditUser { .. } => "edit user",
             R::ListUsers { .. } => "list users",
+            R::UnlockUser { .. } => "unlock user",
             R::PublishHotlist { .. } => "publish hotlist",
             R::StageHotlist { .. } => "stage hotlist",
             R::ListHotlists { .. } => "list hotlists",

@@ -579,3 +579,65 @@ fn holds_and_local_entries_print_in_words_not_debug_values() {
     assert!(!objects.contains("-9223372036854775808"), "{objects}");
     assert!(objects.contains("\"action\": \"search\""), "{objects}");
 }
+
+#[test]
+fn user_unlock_clears_a_lockout_on_this_node() {
+    let f = Fixture::new("car-1");
+    f.enroll_as("station-1", "station");
+    let data = f.path("station-1");
+    let added = alpr_tests::alpr(&[
+        "user",
+        "add",
+        "--data",
+        &data,
+        "--name",
+        "mrodriguez",
+        "--role",
+        "officer",
+        "--trained-on",
+        "2026-01-15",
+    ])
+    .env("ALPR_NEW_PASSWORD", "night shift district 4")
+    .output()
+    .unwrap();
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let search_as = |pw: &str| {
+        alpr_tests::alpr(&[
+            "search",
+            "--data",
+            &data,
+            "--user",
+            "mrodriguez",
+            "--pattern",
+            "A*",
+            "--purpose",
+            "alert",
+            "--reason",
+            "hit follow-up",
+        ])
+        .env("ALPR_USER_PASSWORD", pw)
+        .output()
+        .unwrap()
+    };
+    for _ in 0..5 {
+        assert!(!search_as("wrong password here").status.success());
+    }
+    let locked = search_as("night shift district 4");
+    assert!(
+        String::from_utf8_lossy(&locked.stderr).contains("locked"),
+        "{}",
+        String::from_utf8_lossy(&locked.stderr)
+    );
+    let unlocked = ok(&["user", "unlock", "--data", &data, "--name", "mrodriguez"]);
+    assert!(unlocked.contains("mrodriguez unlocked"), "{unlocked}");
+    let served = search_as("night shift district 4");
+    assert!(
+        served.status.success(),
+        "{}",
+        String::from_utf8_lossy(&served.stderr)
+    );
+}
