@@ -22,22 +22,7 @@ impl Engine {
         entries: Vec<Entry>,
     ) -> Result<(), AccessError> {
         let object = format!("hotlist '{list}': stage {} entries", entries.len());
-        let (actor, _) = self.authorize(
-            now,
-            token,
-            Permission::AdministerHotlists,
-            "publish a hotlist",
-            Action::EditHotlist,
-            &object,
-        )?;
-        if let Err(e) = hotlist::check_name(list) {
-            let err = AccessError::Invalid(e.to_string());
-            return self.refuse(now, &actor, Action::EditHotlist, object, None, err);
-        }
-        if let Some(err) = entries.iter().find_map(|e| hotlist::check_entry(e).err()) {
-            let err = AccessError::Invalid(err.to_string());
-            return self.refuse(now, &actor, Action::EditHotlist, object, None, err);
-        }
+        let actor = self.check_publishable(now, token, list, &entries, &object)?;
         let elsewhere: usize = self
             .staged
             .iter()
@@ -61,6 +46,54 @@ impl Engine {
         Ok(())
     }
 
+    /// What publishing (or staging part of) a list requires: an
+    /// Administrator, at a station, a valid name, at most `ENTRIES_MAX`
+    /// entries each within bounds. Refusals are documented; returns the actor.
+    fn check_publishable(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        list: &str,
+        entries: &[Entry],
+        object: &str,
+    ) -> Result<String, AccessError> {
+        let (actor, _) = self.authorize(
+            now,
+            token,
+            Permission::AdministerHotlists,
+            "publish a hotlist",
+            Action::EditHotlist,
+            object,
+        )?;
+        let me = self.node.certificate.certificate().clone();
+        let problem = if me.role != Role::Station {
+            Some(format!(
+                "hotlists are published at a station; {} is a vehicle and receives them from peers",
+                me.name
+            ))
+        } else if let Err(e) = hotlist::check_name(list) {
+            Some(e.to_string())
+        } else if entries.len() as u64 > ENTRIES_MAX {
+            Some(format!("a list may hold at most {ENTRIES_MAX} entries"))
+        } else {
+            entries
+                .iter()
+                .find_map(|e| hotlist::check_entry(e).err())
+                .map(|e| e.to_string())
+        };
+        match problem {
+            None => Ok(actor),
+            Some(why) => self.refuse(
+                now,
+                &actor,
+                Action::EditHotlist,
+                object.to_string(),
+                None,
+                AccessError::Invalid(why),
+            ),
+        }
+    }
+
     /// Publishes `entries` as the next version of `list` (Administrators, at
     /// a station: cars pass lists on but never author them).
     pub fn publish_hotlist(
@@ -78,41 +111,7 @@ impl Engine {
             _ => entries,
         };
         let object = format!("hotlist '{list}': {} entries", entries.len());
-        let (actor, _) = self.authorize(
-            now,
-            token,
-            Permission::AdministerHotlists,
-            "publish a hotlist",
-            Action::EditHotlist,
-            &object,
-        )?;
-        let me = self.node.certificate.certificate().clone();
-        if me.role != Role::Station {
-            let err = AccessError::Invalid(format!(
-                "hotlists are published at a station; {} is a vehicle and receives them from peers",
-                me.name
-            ));
-            return self.refuse(now, &actor, Action::EditHotlist, object, None, err);
-        }
-        if let Err(e) = hotlist::check_name(list) {
-            return self.refuse(
-                now,
-                &actor,
-                Action::EditHotlist,
-                object,
-                None,
-                AccessError::Invalid(e.to_string()),
-            );
-        }
-        if entries.len() as u64 > ENTRIES_MAX {
-            let err =
-                AccessError::Invalid(format!("a list may hold at most {ENTRIES_MAX} entries"));
-            return self.refuse(now, &actor, Action::EditHotlist, object, None, err);
-        }
-        if let Some(err) = entries.iter().find_map(|e| hotlist::check_entry(e).err()) {
-            let err = AccessError::Invalid(err.to_string());
-            return self.refuse(now, &actor, Action::EditHotlist, object, None, err);
-        }
+        let actor = self.check_publishable(now, token, list, &entries, &object)?;
         let entries = hotlist::canonical(entries);
         let held = self.node.store.hotlists()?;
         let version = HotlistVersion {
@@ -121,7 +120,7 @@ impl Engine {
             entries: entries.len() as u64,
             content: hotlist::content_hash(&entries),
             published_at: now,
-            author: me.node,
+            author: self.node.node_key.id(),
         };
         let signed = version
             .sign(&self.node.node_key)
