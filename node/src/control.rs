@@ -841,6 +841,11 @@ impl Daemon {
                     );
                     return;
                 };
+                // A store an I/O error stopped is reopened before the purge
+                // that may be what frees the disk.
+                if let Err(err) = e.recover_storage() {
+                    tracing::error!(%err, "database could not be reopened yet");
+                }
                 match e.purge(clock(), PurgeActor::Schedule, false) {
                     Ok(r) => tracing::info!(purged = r.purged, held = r.held, "scheduled purge"),
                     Err(err) => tracing::error!(%err, "scheduled purge failed"),

@@ -980,6 +980,17 @@ pub async fn keep_meeting(
             }
             Err(e) => {
                 tracing::warn!(%addr, err = %e, retry_in = ?backoff, "could not sync with peer");
+                // A store stopped by an I/O error (a full disk) is reopened
+                // here too: a car that only syncs sends no control requests.
+                let l = local.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    l.with_engine(|e| match e.recover_storage() {
+                        Ok(true) => tracing::warn!("database reopened after a failed sync"),
+                        Ok(false) => {}
+                        Err(err) => tracing::error!(%err, "database could not be reopened yet"),
+                    })
+                })
+                .await;
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(60));
             }
