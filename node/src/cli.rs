@@ -648,8 +648,13 @@ fn now() -> Timestamp {
     Timestamp(jiff::Timestamp::now().as_millisecond())
 }
 
+/// A time as tables show it: always 24 characters, to the millisecond, in
+/// UTC (`2026-12-01T22:46:05.220Z`), so columns line up.
 fn format_time(t: Timestamp) -> String {
-    t.to_string()
+    match jiff::Timestamp::from_millisecond(t.0) {
+        Ok(ts) => ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        Err(_) => t.to_string(),
+    }
 }
 
 /// A time as a person types it, to the millisecond: RFC 3339 with an
