@@ -947,17 +947,29 @@ impl Drop for Session {
 
 impl Session {
     fn open(args: &SessionArgs) -> Result<Session> {
-        let backend = match ControlClient::connect(&args.data) {
-            Some(client) => Backend::Remote(client),
-            None => {
-                let node = Node::open(&args.data, &args.pass.get()?)?;
-                Backend::Local(Box::new(Engine::open(node, engine_seed())?))
-            }
+        let ask = || {
+            user_password(
+                "ALPR_USER_PASSWORD",
+                &format!("Password for {}: ", args.user),
+            )
         };
-        let password = user_password(
-            "ALPR_USER_PASSWORD",
-            &format!("Password for {}: ", args.user),
-        )?;
+        let local = || -> Result<Backend> {
+            let node = Node::open(&args.data, &args.pass.get()?)?;
+            Ok(Backend::Local(Box::new(Engine::open(node, engine_seed())?)))
+        };
+        // With a daemon, the password is asked before connecting: the
+        // daemon drops a client that has not logged in within seconds, and
+        // a person takes longer than that to type.
+        let (backend, password) = if crate::control::socket_path(&args.data).exists() {
+            let password = ask()?;
+            match ControlClient::connect(&args.data) {
+                Some(client) => (Backend::Remote(client), password),
+                None => (local()?, password),
+            }
+        } else {
+            let backend = local()?;
+            (backend, ask()?)
+        };
         let mut session = Session {
             backend,
             token: [0; 32],
@@ -1079,10 +1091,11 @@ fn stop_on_signal(engine: std::sync::Arc<std::sync::Mutex<Engine>>, socket: Path
         });
         tracing::info!(signal = name, "stopping");
         // Held until exit: no request or sync step starts after this.
-        let mut guard = engine.lock();
-        if let Ok(e) = guard.as_mut() {
-            e.close_storage();
-        }
+        // Even after a panic elsewhere, the database is closed cleanly.
+        let mut guard = engine
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.close_storage();
         let _ = std::fs::remove_file(&socket);
         std::process::exit(0);
     });

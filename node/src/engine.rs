@@ -169,6 +169,8 @@ pub struct Engine {
     /// Parts of a large hotlist an Administrator is publishing, per session
     /// (list name, entries so far); at most `ENTRIES_MAX` entries in all.
     staged: HashMap<SessionToken, (String, Vec<alpr_protocol::hotlist::Entry>)>,
+    /// The store was reopened but the engine's view of it not yet reloaded.
+    reload_pending: bool,
 }
 
 fn revoked_set(policy: &Policy) -> std::collections::HashSet<NodeId> {
@@ -271,6 +273,7 @@ impl Engine {
             local_users,
             signatures,
             staged: HashMap::new(),
+            reload_pending: false,
         })
     }
 
@@ -283,9 +286,11 @@ impl Engine {
     /// reloads what the engine holds of it: the recorder's counters and the
     /// policy, as last committed. Sessions stay. Returns whether it reopened.
     pub fn recover_storage(&mut self) -> Result<bool, AccessError> {
-        if !self.node.store.recover()? {
+        if !self.node.store.recover()? && !self.reload_pending {
             return Ok(false);
         }
+        // Until the reload below completes, every call retries it.
+        self.reload_pending = true;
         self.recorder = Recorder::load(&self.node)?;
         let (doc, local_users, signatures) = policy_sync::load(&self.node)?;
         self.policy = policy_sync::view(&doc, &local_users)?;
@@ -295,6 +300,7 @@ impl Engine {
         self.doc = doc;
         self.local_users = local_users;
         self.signatures = signatures;
+        self.reload_pending = false;
         Ok(true)
     }
 

@@ -606,10 +606,30 @@ impl Store {
         }
         // The old handle must be gone first: redb locks the file.
         drop(self.db.take());
+        owner_only(&path).map_err(|e| dberr(redb::Error::Io(e)))?;
         let db = Database::builder()
             .set_cache_size(CACHE_BYTES)
             .open(&path)
             .map_err(dberr)?;
+        // The same database, not whatever file now lies at the path (a
+        // restored backup of another node, an older schema).
+        {
+            let tx = db.begin_read().map_err(dberr)?;
+            let meta = tx.open_table(META).map_err(dberr)?;
+            let get = |name: &str| -> Result<Option<Vec<u8>>, StoreError> {
+                Ok(meta.get(name).map_err(dberr)?.map(|v| v.value().to_vec()))
+            };
+            let same = get("agency")?.as_deref()
+                == Some(self.identity.agency.as_bytes().as_slice())
+                && get("node")?.as_deref() == Some(self.identity.node.as_bytes().as_slice())
+                && get("schema")?.as_deref() == Some(SCHEMA_VERSION.to_be_bytes().as_slice());
+            if !same {
+                return Err(StoreError::Corrupt(format!(
+                    "{} is no longer this node's database (another node, agency or schema); restart the daemon",
+                    path.display()
+                )));
+            }
+        }
         self.db = Some(db);
         tracing::warn!(path = %path.display(), "database reopened after an I/O error");
         Ok(true)

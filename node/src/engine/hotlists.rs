@@ -23,6 +23,17 @@ impl Engine {
     ) -> Result<(), AccessError> {
         let object = format!("hotlist '{list}': stage {} entries", entries.len());
         let actor = self.check_publishable(now, token, list, &entries, &object)?;
+        // Parts of sessions that ended without a logout (a killed client, an
+        // idle lock) are dropped here, so they cannot hold memory or the
+        // limit for the next Administrator.
+        let idle = i64::from(self.policy.limits.idle_lock_minutes) * super::MINUTE_MS;
+        let sessions = &self.sessions;
+        self.staged.retain(|t, _| {
+            *t == token
+                || sessions
+                    .get(t)
+                    .is_some_and(|s| now.as_millis() - s.last_active.as_millis() <= idle)
+        });
         let elsewhere: usize = self
             .staged
             .iter()

@@ -4,13 +4,14 @@
 //! Each value is XChaCha20-Poly1305 under a per-database key (HKDF of the
 //! data key and the database's random salt), with the table name and the
 //! value's key as associated data: a value moved to another key or table
-//! does not open. The nonce is a counter kept in the `meta` table and
-//! advanced in the same write transaction as the value it seals, so it is
-//! used once per key even across crashes (an aborted transaction leaves
-//! neither the value nor the counter behind). Records (reads, images, audit
-//! events) are sealed envelopes already and need none of this.
+//! does not open. The 24-byte nonce is a counter kept in the `meta` table
+//! (advanced in the same write transaction as the value it seals, so it is
+//! never reused across crashes) followed by 16 random bytes, so a file
+//! rolled back to a backup or snapshot, whose counter rolls back with it,
+//! still never repeats a nonce. Records (reads, images, audit events) are
+//! sealed envelopes already and need none of this.
 //!
-//! Value layout: `0xA1 ‖ counter u64 BE ‖ ciphertext ‖ tag`.
+//! Value layout: `0xA1 ‖ nonce (counter u64 BE ‖ 16 random bytes) ‖ ciphertext ‖ tag`.
 //!
 //! Users' login failure state is keyed by an HMAC of the user name (as the
 //! plate index is), so the name itself is never a key on disk.
@@ -25,7 +26,7 @@ use sha2::Sha256;
 use super::{StoreError, dberr};
 
 const TAG: u8 = 0xA1;
-const HEADER: usize = 1 + 8;
+const HEADER: usize = 1 + 24;
 /// The meta row holding the next nonce counter.
 const COUNTER: &str = "at_rest_counter";
 
@@ -79,10 +80,15 @@ impl AtRest {
             .ok_or_else(|| StoreError::Corrupt("at-rest nonce counter exhausted".into()))?;
         meta.insert(COUNTER, next.to_be_bytes().as_slice())
             .map_err(dberr)?;
+        let mut nonce = [0u8; 24];
+        nonce[..8].copy_from_slice(&counter.to_be_bytes());
+        // The thread's CSPRNG, seeded by the OS: the store has no generator
+        // passed in, and these bytes only keep a rolled-back file's nonces apart.
+        rand::Rng::fill_bytes(&mut rand::rng(), &mut nonce[8..]);
         let sealed = self
             .cipher
             .encrypt(
-                &nonce(counter),
+                &XNonce::from(nonce),
                 Payload {
                     msg: plain,
                     aad: &aad(table, key),
@@ -91,7 +97,7 @@ impl AtRest {
             .map_err(|_| StoreError::Corrupt("sealing a value failed".into()))?;
         let mut out = Vec::with_capacity(HEADER + sealed.len());
         out.push(TAG);
-        out.extend_from_slice(&counter.to_be_bytes());
+        out.extend_from_slice(&nonce);
         out.extend(sealed);
         Ok(out)
     }
@@ -111,11 +117,11 @@ impl AtRest {
         if value.len() < HEADER || value[0] != TAG {
             return Err(damaged());
         }
-        let mut counter = [0u8; 8];
-        counter.copy_from_slice(&value[1..HEADER]);
+        let mut nonce = [0u8; 24];
+        nonce.copy_from_slice(&value[1..HEADER]);
         self.cipher
             .decrypt(
-                &nonce(u64::from_be_bytes(counter)),
+                &XNonce::from(nonce),
                 Payload {
                     msg: &value[HEADER..],
                     aad: &aad(table, key),
@@ -123,12 +129,6 @@ impl AtRest {
             )
             .map_err(|_| damaged())
     }
-}
-
-fn nonce(counter: u64) -> XNonce {
-    let mut n = [0u8; 24];
-    n[..8].copy_from_slice(&counter.to_be_bytes());
-    n.into()
 }
 
 fn aad(table: &str, key: &[u8]) -> Vec<u8> {
