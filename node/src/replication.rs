@@ -558,9 +558,9 @@ pub async fn run_connection(
         other => other,
     };
     drop(tx);
-    // In sync only once everything queued reached the peer: a message that
-    // could not be written (too large to frame, a reset stream) fails the
-    // meeting, or a node would report "in sync" while its records never leave.
+    // A message that could not be written (too large to frame, a reset
+    // stream) fails the meeting, or a node would report "in sync" while its
+    // records never leave. A slow final acknowledgement does not.
     let result = match result {
         Ok(()) => match tokio::time::timeout(Duration::from_secs(10), writer).await {
             Ok(Ok(Ok(()))) => Ok(()),
@@ -570,9 +570,12 @@ pub async fn run_connection(
             Ok(Err(e)) => Err(SyncFailure::Connection(format!(
                 "sending to the peer failed: {e}"
             ))),
-            Err(_) => Err(SyncFailure::Connection(
-                "the peer did not take what was sent within 10 s".into(),
-            )),
+            // Everything was queued and the peer said it was in sync; only
+            // the transport's last acknowledgement is slow (a lossy link).
+            Err(_) => {
+                tracing::warn!(peer = %peer.name, "the last frames were not acknowledged within 10 s");
+                Ok(())
+            }
         },
         Err(e) => {
             writer.abort();
