@@ -68,8 +68,31 @@ pub enum ControlError {
     Closed,
 }
 
+/// A stream read against one absolute deadline: each read gets only the
+/// time left, so a client dripping a byte at a time cannot outlast it.
+struct ByDeadline<'a> {
+    stream: &'a mut UnixStream,
+    until: std::time::Instant,
+}
+
+impl Read for ByDeadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self
+            .until
+            .saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no login within the time allowed",
+            ));
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buf)
+    }
+}
+
 fn read_frame<T: for<'de> serde::Deserialize<'de>>(
-    stream: &mut UnixStream,
+    stream: &mut impl Read,
 ) -> Result<Option<T>, ControlError> {
     let mut prefix = [0u8; 4];
     match stream.read_exact(&mut prefix) {
@@ -908,14 +931,21 @@ fn serve_connection(
     reserved: bool,
 ) {
     let mut logged_in = false;
+    // Before login, one deadline for the whole connection, however the
+    // bytes arrive; after it, an idle limit between requests.
+    let login_by = std::time::Instant::now() + Duration::from_secs(UNAUTHENTICATED_IDLE_SECS);
+    let mut logins = 0u32;
     loop {
-        let idle = if logged_in {
-            CONNECTION_IDLE_SECS
+        let read = if logged_in {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(CONNECTION_IDLE_SECS)));
+            read_frame::<ControlRequest>(stream)
         } else {
-            UNAUTHENTICATED_IDLE_SECS
+            read_frame::<ControlRequest>(&mut ByDeadline {
+                stream,
+                until: login_by,
+            })
         };
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(idle)));
-        let request = match read_frame::<ControlRequest>(stream) {
+        let request = match read {
             Ok(Some(r)) => r,
             Ok(None) => return,
             Err(err) => {
@@ -926,7 +956,9 @@ fn serve_connection(
             }
         };
         let is_login = matches!(request, ControlRequest::Login { .. });
-        if reserved && !logged_in && !is_login {
+        logins += u32::from(is_login && !logged_in);
+        // The reserved place allows two tries, then goes back to the pool.
+        if reserved && !logged_in && (!is_login || logins > 2) {
             let _ = write_frame(stream, &busy_but_for_administrators());
             return;
         }

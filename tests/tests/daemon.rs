@@ -196,3 +196,41 @@ fn sigterm_stops_the_daemon_cleanly_and_removes_its_socket() {
     assert!(verified.contains("checked 4 reads"), "{verified}");
     assert!(verified.contains("0 failures"), "{verified}");
 }
+
+#[test]
+fn a_client_dripping_bytes_is_dropped_at_the_login_deadline() {
+    let f = Fixture::new("station-1");
+    let data = f.path("station-1");
+    let daemon = Daemon::start(&data, &[]);
+    let socket = std::path::Path::new(&data).join("control.sock");
+    let mut drip = UnixStream::connect(&socket).expect("connect");
+    let mut writer = drip.try_clone().unwrap();
+    let started = std::time::Instant::now();
+    // A frame's prefix and body, one byte a second: each read is quick, the
+    // request never completes.
+    std::thread::spawn(move || {
+        for b in [0u8, 0, 0, 200]
+            .into_iter()
+            .chain(std::iter::repeat(7).take(20))
+        {
+            if writer.write_all(&[b]).is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+    });
+    drip.set_read_timeout(Some(std::time::Duration::from_secs(12)))
+        .unwrap();
+    let mut rest = Vec::new();
+    assert!(
+        drip.read_to_end(&mut rest).is_ok(),
+        "still open after {:?}",
+        started.elapsed()
+    );
+    let closed_after = started.elapsed();
+    assert!(
+        closed_after < std::time::Duration::from_secs(9),
+        "{closed_after:?}"
+    );
+    drop(daemon);
+}
