@@ -211,7 +211,7 @@ fn a_client_dripping_bytes_is_dropped_at_the_login_deadline() {
     std::thread::spawn(move || {
         for b in [0u8, 0, 0, 200]
             .into_iter()
-            .chain(std::iter::repeat(7).take(20))
+            .chain(std::iter::repeat_n(7, 20))
         {
             if writer.write_all(&[b]).is_err() {
                 return;
