@@ -34,7 +34,6 @@ use crate::engine::{
     UserEdit,
 };
 use crate::policy::{HoldScope, Quarter, RequestOutcome, Retention, UserRole};
-use crate::recorder::READ_BATCH_MAX;
 use crate::search::{Hit, Query};
 use crate::store::{RecordId, TimeRange};
 
@@ -395,18 +394,7 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
             source,
             reads,
         } => {
-            if reads.len() > READ_BATCH_MAX {
-                let err = AccessError::Invalid(format!(
-                    "import batches hold at most {READ_BATCH_MAX} reads"
-                ));
-                return Err(engine.refuse_malformed(
-                    now,
-                    SessionToken(token),
-                    Action::Import,
-                    "import",
-                    err,
-                ));
-            }
+            // At most IMPORT_BATCH_MAX reads: check_sizes refused more.
             let offered = reads.len() as u64;
             let mut seqs = (0, 0);
             let stored = engine.import(

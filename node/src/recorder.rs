@@ -29,6 +29,8 @@ pub enum RecordError {
 
 /// Upper bound on one write transaction, so memory stays bounded whatever the caller hands in.
 pub const READ_BATCH_MAX: usize = 4096;
+// An import request is stored as one batch.
+const _: () = assert!(READ_BATCH_MAX == alpr_protocol::control::IMPORT_BATCH_MAX);
 /// Upper bound on one audit write transaction.
 pub const AUDIT_BATCH_MAX: usize = 4096;
 

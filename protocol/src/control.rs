@@ -428,7 +428,8 @@ pub const NAME_BYTES_MAX: usize = 256;
 pub const TEXT_BYTES_MAX: usize = 4096;
 /// Most records one request may name (reads to hold or release).
 pub const RECORDS_MAX: usize = 100_000;
-/// Most reads one import request may carry.
+/// Most reads one import request may carry: one recorder batch
+/// (`READ_BATCH_MAX` in the node, asserted equal there).
 pub const IMPORT_BATCH_MAX: usize = 4096;
 /// Most hotlist entries one request may carry (a larger list is staged in parts).
 pub const HOTLIST_PART_MAX: usize = 100_000;

@@ -82,6 +82,23 @@ impl Fixture {
 
     /// Enrolls a node of `role` (vehicle or station) and initializes its data directory `<name>/`.
     pub fn enroll_as(&self, name: &str, role: &str) {
+        let bundle = self.bundle(name, role);
+        ok(&[
+            "init",
+            "--enroll",
+            &bundle,
+            "--data",
+            &self.path(name),
+            "--admin",
+            ADMIN,
+            "--admin-trained-on",
+            "2026-01-15",
+        ]);
+    }
+
+    /// Enrolls a node of `role` at the agency and returns its bundle's path,
+    /// for a test that initializes the data directory itself.
+    pub fn bundle(&self, name: &str, role: &str) -> String {
         let bundle = self.path(&format!("{name}.enroll"));
         ok(&[
             "agency",
@@ -95,17 +112,31 @@ impl Fixture {
             "--out",
             &bundle,
         ]);
-        ok(&[
-            "init",
-            "--enroll",
-            &bundle,
+        bundle
+    }
+
+    /// Adds a trained user through the CLI, as the fixture's Administrator.
+    pub fn add_user(&self, data: &str, name: &str, role: &str, password: &str) {
+        let out = alpr(&[
+            "user",
+            "add",
             "--data",
-            &self.path(name),
-            "--admin",
-            ADMIN,
-            "--admin-trained-on",
+            data,
+            "--name",
+            name,
+            "--role",
+            role,
+            "--trained-on",
             "2026-01-15",
-        ]);
+        ])
+        .env("ALPR_NEW_PASSWORD", password)
+        .output()
+        .expect("run alpr-node");
+        assert!(
+            out.status.success(),
+            "user add {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// Writes a JSON-lines import file of `count` reads with `crop_bytes`-byte crops,

@@ -74,26 +74,7 @@ fn the_database_file_shows_no_plate_case_reference_or_name_in_the_clear() {
         "--what",
         "reads of plate 7QXZ412 on 2026-11-03",
     ]);
-    let added = alpr(&[
-        "user",
-        "add",
-        "--data",
-        &station,
-        "--name",
-        "mrodriguez",
-        "--role",
-        "officer",
-        "--trained-on",
-        "2026-01-15",
-    ])
-    .env("ALPR_NEW_PASSWORD", "night shift district 4")
-    .output()
-    .unwrap();
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
+    f.add_user(&station, "mrodriguez", "officer", "night shift district 4");
     // A failed login leaves login state for a name.
     let failed = alpr(&["user", "list", "--data", &station, "--user", "wrongname77"])
         .output()

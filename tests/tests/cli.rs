@@ -359,19 +359,7 @@ fn a_stray_quote_in_a_hotlist_extract_is_refused_by_line_and_rows_are_counted() 
 #[test]
 fn init_checks_the_administrator_first_and_leaves_nothing_behind() {
     let f = Fixture::new("car-0");
-    let bundle = f.path("car-1.enroll");
-    ok(&[
-        "agency",
-        "enroll",
-        "--dir",
-        &f.path("agency"),
-        "--name",
-        "car-1",
-        "--role",
-        "vehicle",
-        "--out",
-        &bundle,
-    ]);
+    let bundle = f.bundle("car-1", "vehicle");
     let data = f.path("car-1");
     let init = |pw: &str, trained: &str| {
         alpr_tests::alpr(&[
@@ -585,26 +573,7 @@ fn user_unlock_clears_a_lockout_on_this_node() {
     let f = Fixture::new("car-1");
     f.enroll_as("station-1", "station");
     let data = f.path("station-1");
-    let added = alpr_tests::alpr(&[
-        "user",
-        "add",
-        "--data",
-        &data,
-        "--name",
-        "mrodriguez",
-        "--role",
-        "officer",
-        "--trained-on",
-        "2026-01-15",
-    ])
-    .env("ALPR_NEW_PASSWORD", "night shift district 4")
-    .output()
-    .unwrap();
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
+    f.add_user(&data, "mrodriguez", "officer", "night shift district 4");
     let search_as = |pw: &str| {
         alpr_tests::alpr(&[
             "search",

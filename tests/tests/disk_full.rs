@@ -110,19 +110,7 @@ fn inner_scenario_on_a_small_tmpfs() {
         .status()
         .expect("mount");
     assert!(mounted.success(), "mount tmpfs at {disk}");
-    let bundle = f.path("car-1.enroll");
-    ok(&[
-        "agency",
-        "enroll",
-        "--dir",
-        &f.path("agency"),
-        "--name",
-        "car-1",
-        "--role",
-        "vehicle",
-        "--out",
-        &bundle,
-    ]);
+    let bundle = f.bundle("car-1", "vehicle");
     let data = format!("{disk}/car-1");
     ok(&[
         "init",
