@@ -242,7 +242,7 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
                     .policy()
                     .users
                     .get(&name)
-                    .map(|u| format!("{:?}", u.role))
+                    .map(|u| u.role.name().to_string())
                     .unwrap_or_default();
                 ControlResponse::LoggedIn {
                     token: token.0,
@@ -338,7 +338,7 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
                 .status(now, SessionToken(token))
                 .map(|s| ControlResponse::Status {
                     user: s.user,
-                    role: format!("{:?}", s.role),
+                    role: s.role.name().to_string(),
                     reads_days: s.retention.reads_days,
                     plate_images_days: s.retention.plate_images_days,
                     overview_images_days: s.retention.overview_images_days,
@@ -462,7 +462,7 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
                 .into_iter()
                 .map(|u| UserWire {
                     name: u.name,
-                    role: format!("{:?}", u.role),
+                    role: u.role.name().to_string(),
                     active: u.active,
                     trained_on: u.trained_on,
                     training_expires: u.training_expires,
@@ -682,7 +682,7 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
                     received_at: r.received_at,
                     decision: r
                         .decision
-                        .map(|d| (format!("{:?}", d.outcome), d.note, d.by, d.at)),
+                        .map(|d| (d.outcome.name().to_string(), d.note, d.by, d.at)),
                 })
                 .collect(),
         )),

@@ -40,9 +40,9 @@ pub enum DataDirError {
     },
     #[error(transparent)]
     Agency(#[from] AgencyError),
-    #[error("{path} is already a node data directory (of {agency:?}); use another directory")]
+    #[error("{path} is already a node data directory (of agency {agency}); use another directory")]
     AlreadyInitialized { path: PathBuf, agency: AgencyId },
-    #[error("{path} holds data of agency {found:?}, but this bundle is for {expected:?}")]
+    #[error("{path} holds data of agency {found}, but this bundle is for {expected}")]
     OtherAgency {
         path: PathBuf,
         found: AgencyId,

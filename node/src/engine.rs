@@ -81,7 +81,7 @@ pub enum AccessError {
     NoSession,
     #[error("session locked after {0} idle minutes; log in again")]
     SessionLocked(u32),
-    #[error("user '{user}' ({role:?}) may not {what}")]
+    #[error("user '{user}' ({role}) may not {what}")]
     Forbidden {
         user: String,
         role: UserRole,
@@ -584,7 +584,7 @@ impl Engine {
         }
         let user = make_user(now, BOOTSTRAP_ACTOR, new, &mut self.rng)?;
         let mut policy = self.policy.clone();
-        let object = format!("create user {} ({:?})", user.name, user.role);
+        let object = format!("create user {} ({})", user.name, user.role);
         policy.users.insert(user.name.clone(), user);
         self.commit_policy(now, BOOTSTRAP_ACTOR, Action::EditUser, object, policy)
     }
@@ -956,7 +956,7 @@ impl Engine {
         token: SessionToken,
         new: NewUser,
     ) -> Result<(), AccessError> {
-        let object = format!("create user {} ({:?})", new.name, new.role);
+        let object = format!("create user {} ({})", new.name, new.role);
         self.change_policy(
             now,
             token,
@@ -1100,7 +1100,7 @@ impl Engine {
         token: SessionToken,
         limits: LoginLimits,
     ) -> Result<(), AccessError> {
-        let object = format!("login limits: {limits:?}");
+        let object = format!("login limits: {limits}");
         self.change_policy(
             now,
             token,
@@ -1322,7 +1322,7 @@ impl Engine {
                     user: user.clone(),
                     action: Action::Purge,
                     object: format!(
-                        "purge {kind:?} images captured before {cutoff}: deleted {}",
+                        "purge {kind} images captured before {cutoff}: deleted {}",
                         expired.reads.len()
                     ),
                     purpose: None,
@@ -1722,7 +1722,7 @@ impl fmt::Display for UserEdit {
                 expires.map_or("never".into(), |t| t.to_string())
             ),
             UserEdit::Active(a) => write!(f, "{}", if *a { "activate" } else { "deactivate" }),
-            UserEdit::Role(r) => write!(f, "role {r:?}"),
+            UserEdit::Role(r) => write!(f, "role {r}"),
             // Never the password itself.
             UserEdit::Password(_) => f.write_str("set password"),
         }

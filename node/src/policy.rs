@@ -45,6 +45,16 @@ impl UserRole {
         }
     }
 
+    /// The role in words, as people type and read it.
+    pub fn name(self) -> &'static str {
+        match self {
+            UserRole::Officer => "officer",
+            UserRole::Supervisor => "supervisor",
+            UserRole::Administrator => "administrator",
+            UserRole::Auditor => "auditor",
+        }
+    }
+
     /// Whether this role may do `what` at all (training and purpose are checked separately).
     pub fn may(self, what: Permission) -> bool {
         use Permission::*;
@@ -387,6 +397,37 @@ impl RequestOutcome {
             "denied" => Some(RequestOutcome::Denied),
             _ => None,
         }
+    }
+
+    /// The decision in words, as people type and read it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RequestOutcome::Granted => "granted",
+            RequestOutcome::PartlyGranted => "partly-granted",
+            RequestOutcome::Denied => "denied",
+        }
+    }
+}
+
+impl std::fmt::Display for RequestOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::fmt::Display for UserRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::fmt::Display for LoginLimits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} failed logins lock an account for {} minutes; sessions lock after {} idle minutes",
+            self.failures_max, self.lockout_minutes, self.idle_lock_minutes
+        )
     }
 }
 

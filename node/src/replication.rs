@@ -221,8 +221,8 @@ fn check_batch(
 ) -> Result<Checked, SyncFailure> {
     let bad = |seq: u64, reason: String| {
         SyncFailure::BadRecord(format!(
-            "{:?} {}/{}: {reason}",
-            batch.collection,
+            "{} {}/{}: {reason}",
+            batch.collection.name(),
             batch.origin.short(),
             seq
         ))
@@ -272,7 +272,7 @@ fn check_batch(
                     if !matches || *seen_kind {
                         return Err(bad(
                             r.seq,
-                            format!("{:?} image is not the one the read commits to", image.kind),
+                            format!("{} image is not the one the read commits to", image.kind),
                         ));
                     }
                     *seen_kind = true;

@@ -103,9 +103,9 @@ pub enum StoreError {
     NotAStore { path: PathBuf },
     #[error("database schema version {found} is not supported (this build uses {SCHEMA_VERSION})")]
     Schema { found: u32 },
-    #[error("database belongs to agency {found:?}, not {expected:?}")]
+    #[error("database belongs to agency {found}, not {expected}")]
     WrongAgency { found: AgencyId, expected: AgencyId },
-    #[error("record conflict: origin {origin:?} seq {seq} is already stored with different bytes")]
+    #[error("record conflict: origin {origin} seq {seq} is already stored with different bytes")]
     Conflict { origin: NodeId, seq: u64 },
     #[error("database is damaged: {0}")]
     Corrupt(String),
@@ -1534,7 +1534,7 @@ fn seal_clear_values(rest: &at_rest::AtRest, tx: &WriteTransaction) -> Result<()
 }
 
 fn damaged_block(origin: NodeId, reason: String) -> StoreError {
-    StoreError::Corrupt(format!("read block of origin {origin:?}: {reason}"))
+    StoreError::Corrupt(format!("read block of origin {origin}: {reason}"))
 }
 
 /// The column's nonce: (origin index, seq), unique within one database.

@@ -128,13 +128,13 @@ fn verify_images(node: &Node, report: &mut Report) -> Result<(), StoreError> {
                     reason,
                 } => {
                     failures.push((
-                        format!("{kind:?} image block {}/{first_seq}", origin.short()),
+                        format!("{kind} image block {}/{first_seq}", origin.short()),
                         reason,
                     ));
                     return;
                 }
             };
-            let what = format!("{kind:?} image of read {id}");
+            let what = format!("{kind} image of read {id}");
             let image = match node.trust.open_image(bytes) {
                 Ok(i) if i.kind == kind && i.origin == id.origin && i.seq == id.seq => i,
                 Ok(_) => return failures.push((what, "stored under another read or kind".into())),

@@ -30,6 +30,20 @@ impl Role {
             _ => None,
         }
     }
+
+    /// The role in words, as people type and read it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Vehicle => "vehicle",
+            Role::Station => "station",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// The certified facts about a node.

@@ -60,6 +60,22 @@ pub enum ImageKind {
     Overview,
 }
 
+impl ImageKind {
+    /// The image in words, as reports name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ImageKind::PlateCrop => "plate crop",
+            ImageKind::Overview => "overview",
+        }
+    }
+}
+
+impl std::fmt::Display for ImageKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A read's commitment to one of its images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageRef {

@@ -46,6 +46,14 @@ pub enum Collection {
 pub const COLLECTIONS: [Collection; 2] = [Collection::Reads, Collection::AuditEvents];
 
 impl Collection {
+    /// The collection in words, as errors and reports name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Collection::Reads => "read",
+            Collection::AuditEvents => "audit event",
+        }
+    }
+
     /// Direction is policy: reads and audit events flow only toward stations,
     /// never to another car.
     pub fn may_send_to(self, peer: Role) -> bool {

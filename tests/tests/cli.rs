@@ -114,7 +114,7 @@ fn verify_names_a_record_altered_in_the_database_file() {
     // Its plate crop, a record of its own, is flagged too: its read no longer vouches for it.
     assert!(
         stdout.contains(&format!(
-            "FAIL PlateCrop image of read {short}/7: its read is missing or does not verify"
+            "FAIL plate crop image of read {short}/7: its read is missing or does not verify"
         )),
         "{stdout}"
     );

@@ -126,7 +126,7 @@ impl Engine {
         outcome: RequestOutcome,
         note: &str,
     ) -> Result<(), AccessError> {
-        let object = format!("decide request {id}: {outcome:?}: {note}");
+        let object = format!("decide request {id}: {outcome}: {note}");
         self.change_policy(
             now,
             token,

@@ -324,14 +324,14 @@ pub fn check_changes(
             if station_only(&key) && c.role != Role::Station {
                 let what = key.split('/').next().unwrap_or(&key);
                 return Err(format!(
-                    "policy change {short} by {} ({:?}) changes {what}, which only stations may",
+                    "policy change {short} by {} ({}) changes {what}, which only stations may",
                     c.name, c.role
                 ));
             }
             // A car adds records and edits its own; stations edit any.
             if c.role != Role::Station && op.pred.iter().any(|pred| pred.1 != actor) {
                 return Err(format!(
-                    "policy change {short} by {} ({:?}) edits '{key}', which another node wrote",
+                    "policy change {short} by {} ({}) edits '{key}', which another node wrote",
                     c.name, c.role
                 ));
             }
