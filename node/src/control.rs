@@ -265,6 +265,7 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
             let query = match query {
                 QueryWire::Plate(p) => PlateText::parse(&p).map(Query::Plate),
                 QueryWire::Pattern(p) => PlatePattern::parse(&p).map(Query::Pattern),
+                QueryWire::LookAlike(p) => PlateText::parse(&p).map(Query::LookAlike),
             };
             let query = match query {
                 Ok(q) => q,
@@ -313,6 +314,23 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
                 read: summarize(&v),
                 crop_jpeg: crop.unwrap_or_default(),
             }),
+        ControlRequest::ViewImage {
+            token,
+            purpose: p,
+            origin,
+            seq,
+            kind,
+        } => engine
+            .view_image(
+                now,
+                SessionToken(token),
+                &purpose(p),
+                RecordId { origin, seq },
+                kind,
+            )
+            .map(|jpeg| ControlResponse::Image {
+                jpeg: jpeg.unwrap_or_default(),
+            }),
         ControlRequest::Verify { token } => {
             engine
                 .verify(now, SessionToken(token))
@@ -349,6 +367,14 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
                     nodes: engine.node().trust.nodes().collect(),
                     valid_from: engine.node().certificate.certificate().not_before,
                     valid_until: engine.node().certificate.certificate().not_after,
+                    node_name: engine.node().certificate.certificate().name.clone(),
+                    node_id: engine.node().node_key.id(),
+                    node_role: engine.node().certificate.certificate().role,
+                    agency: engine.node().certificate.certificate().agency,
+                    reads: s.reads,
+                    meetings: s.meetings,
+                    hotlists: s.hotlists,
+                    disk_free: s.disk_free,
                 })
         }
         other => return handle_admin(engine, now, other),
@@ -753,6 +779,40 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
         ControlRequest::AuditSign { token, report } => engine
             .sign_audit(now, SessionToken(token), report)
             .map(|_| ControlResponse::Done),
+        ControlRequest::AuditLog {
+            token,
+            filter,
+            limit,
+        } => {
+            let filter = crate::engine::AuditFilter {
+                user: filter.user,
+                action: filter.action,
+                contains: filter.contains,
+                case: filter.case,
+                from: filter.from,
+                to: filter.to,
+            };
+            let log = engine.audit_log(now, SessionToken(token), &filter, limit as usize)?;
+            Ok(ControlResponse::AuditLog {
+                events: log
+                    .events
+                    .into_iter()
+                    .map(|e| alpr_protocol::control::AuditEventWire {
+                        origin: e.origin,
+                        seq: e.seq,
+                        time: e.time,
+                        user: e.body.user,
+                        action: e.body.action,
+                        object: e.body.object,
+                        purpose: e.body.purpose,
+                        case: e.body.case,
+                        outcome: e.body.outcome,
+                    })
+                    .collect(),
+                total: log.total,
+                damaged: log.damaged,
+            })
+        }
         ControlRequest::ListAudits { token } => {
             let (reports, overdue) = engine.audits(now, SessionToken(token))?;
             Ok(ControlResponse::Audits {

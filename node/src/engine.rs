@@ -19,7 +19,9 @@ pub use policy_sync::PolicyPeer;
 use std::collections::HashMap;
 use std::fmt;
 
-pub use oversight::{NewRelease, SAMPLE_SIZE_MAX, sample_score};
+pub use oversight::{
+    AUDIT_LOG_LIMIT_MAX, AuditFilter, AuditLog, NewRelease, SAMPLE_SIZE_MAX, sample_score,
+};
 
 use alpr_protocol::{
     Action, ImageKind, NodeId, Outcome, Timestamp, VerifiedCertificate, VerifiedRead,
@@ -436,13 +438,27 @@ impl Engine {
         object: String,
         policy: Policy,
     ) -> Result<(), AccessError> {
+        self.commit_policy_for(now, user, action, object, policy, None)
+    }
+
+    /// Commits a policy change documented under a purpose: a hold's event
+    /// names its case, so the case's evidence trail includes it.
+    fn commit_policy_for(
+        &mut self,
+        now: Timestamp,
+        user: &str,
+        action: Action,
+        object: String,
+        policy: Policy,
+        purpose: Option<&Purpose>,
+    ) -> Result<(), AccessError> {
         let staged = self.stage_policy(now, &policy)?;
         self.audit(
             now,
             user,
             action,
             object,
-            None,
+            purpose,
             Outcome::Success,
             &staged.effects(),
         )?;
@@ -556,6 +572,24 @@ impl Engine {
         object: String,
         change: impl FnOnce(&mut Policy, &str, &mut StdRng) -> Result<T, AccessError>,
     ) -> Result<T, AccessError> {
+        self.change_policy_for(now, token, perm, what, action, object, |p, actor, rng| {
+            change(p, actor, rng).map(|value| (value, None))
+        })
+    }
+
+    /// As [`Engine::change_policy`], the change naming the purpose its audit event records.
+    // Each argument is a distinct fact about the change being authorized.
+    #[allow(clippy::too_many_arguments)]
+    fn change_policy_for<T>(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        perm: Permission,
+        what: &'static str,
+        action: Action,
+        object: String,
+        change: impl FnOnce(&mut Policy, &str, &mut StdRng) -> Result<(T, Option<Purpose>), AccessError>,
+    ) -> Result<T, AccessError> {
         let (actor, _) = self.authorize(now, token, perm, what, action, &object)?;
         if let Err(e) = self.station_authored(perm) {
             return self.refuse(now, &actor, action, object, None, e);
@@ -563,8 +597,8 @@ impl Engine {
         let mut policy = self.policy.clone();
         match change(&mut policy, &actor, &mut self.rng) {
             Err(e) => self.refuse(now, &actor, action, object, None, e),
-            Ok(value) => {
-                self.commit_policy(now, &actor, action, object, policy)?;
+            Ok((value, purpose)) => {
+                self.commit_policy_for(now, &actor, action, object, policy, purpose.as_ref())?;
                 Ok(value)
             }
         }
@@ -949,6 +983,73 @@ impl Engine {
         }
     }
 
+    /// Opens one image of a read (the overview frame, or the plate crop) with
+    /// a stated purpose: an access of its own in the audit log. None when the
+    /// read has no such image, it is past its retention, or it is damaged
+    /// (the audit event says which).
+    pub fn view_image(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        purpose: &PurposeInput,
+        id: RecordId,
+        kind: ImageKind,
+    ) -> Result<Option<Vec<u8>>, AccessError> {
+        let object = format!("{kind} image of read {id}");
+        let (user, purpose) = self.authorize_with_purpose(
+            now,
+            token,
+            Permission::ViewReads,
+            "view reads",
+            Action::ViewImage,
+            &object,
+            purpose,
+        )?;
+        let opened = match self.node.store.read_envelope(id)? {
+            None => Err(AccessError::NotFound(format!("no read {id}"))),
+            Some(bytes) => self
+                .node
+                .trust
+                .open_read(&bytes)
+                .map_err(|e| AccessError::Invalid(format!("read {id} does not verify: {e}"))),
+        };
+        let opened = opened.and_then(|v| Ok(crate::search::image_of(&self.node, &v, kind)?));
+        let (outcome, result) = match opened {
+            Ok(crate::search::ImageState::Present(jpeg)) => {
+                (format!("{object}: shown"), Ok(Some(jpeg)))
+            }
+            Ok(crate::search::ImageState::Absent) => {
+                (format!("{object}: past retention or none"), Ok(None))
+            }
+            Ok(crate::search::ImageState::Damaged(why)) => {
+                (format!("{object}: withheld: {why}"), Ok(None))
+            }
+            Err(e) => {
+                let outcome = Outcome::Failed(e.to_string());
+                self.audit(
+                    now,
+                    &user,
+                    Action::ViewImage,
+                    object,
+                    Some(&purpose),
+                    outcome,
+                    &[],
+                )?;
+                return Err(e);
+            }
+        };
+        self.audit(
+            now,
+            &user,
+            Action::ViewImage,
+            outcome,
+            Some(&purpose),
+            Outcome::Success,
+            &[],
+        )?;
+        result
+    }
+
     /// Adds a user (Administrators only).
     pub fn add_user(
         &mut self,
@@ -1124,7 +1225,7 @@ impl Engine {
         hold: NewHold,
     ) -> Result<u64, AccessError> {
         let object = format!("place hold for case {}: {}", hold.case, hold.scope);
-        self.change_policy(
+        self.change_policy_for(
             now,
             token,
             Permission::AdministerHolds,
@@ -1145,7 +1246,7 @@ impl Engine {
                     expires: hold.expires,
                     released: None,
                 });
-                Ok(id)
+                Ok((id, Some(checked)))
             },
         )
     }
@@ -1158,7 +1259,7 @@ impl Engine {
         id: u64,
     ) -> Result<(), AccessError> {
         let object = format!("release hold {id}");
-        self.change_policy(
+        self.change_policy_for(
             now,
             token,
             Permission::AdministerHolds,
@@ -1172,7 +1273,11 @@ impl Engine {
                     .find(|h| h.id == id && h.released.is_none())
                     .ok_or_else(|| AccessError::NotFound(format!("no standing hold {id}")))?;
                 hold.released = Some((admin.to_string(), now));
-                Ok(())
+                // The release belongs to the case's trail as its placing does.
+                let purpose =
+                    Purpose::parse(Some("investigation"), Some(&hold.reason), Some(&hold.case))
+                        .ok();
+                Ok(((), purpose))
             },
         )
     }
@@ -1552,8 +1657,13 @@ impl Engine {
             &object,
             purpose,
         )?;
-        if purpose.case() != Some(case.to_ascii_uppercase().as_str()) {
-            let err = AccessError::Invalid(format!("the purpose must name case {case}"));
+        if purpose.kind() != PurposeKind::Investigation
+            || purpose.case() != Some(case.to_ascii_uppercase().as_str())
+        {
+            // Evidence leaves the node only for the investigation of its case (policy V.A.3).
+            let err = AccessError::Invalid(format!(
+                "evidence is exported only for an investigation: give --purpose investigation --case {case}"
+            ));
             return self.refuse(now, &user, Action::Export, object, Some(&purpose), err);
         }
         self.can_sign(now)?;
@@ -1677,6 +1787,14 @@ pub struct Status {
     pub retention: Retention,
     pub standing_holds: u64,
     pub audit_overdue: Option<crate::policy::Quarter>,
+    /// Reads stored here, of every origin.
+    pub reads: u64,
+    /// The last meeting in sync with each peer: id, name (if known), when.
+    pub meetings: Vec<(alpr_protocol::NodeId, Option<String>, Timestamp)>,
+    /// Each bulk hotlist held: name, version, when it was published.
+    pub hotlists: Vec<(String, u64, Timestamp)>,
+    /// Bytes free on the database's disk, where the system says.
+    pub disk_free: Option<u64>,
 }
 
 impl Engine {
@@ -1690,12 +1808,38 @@ impl Engine {
             Action::Login,
             "status",
         )?;
+        let store = &self.node.store;
+        let (reads, _) = store.index_counts()?;
+        let meetings = store
+            .meetings()?
+            .into_iter()
+            .map(|(id, at)| {
+                let name = self
+                    .node
+                    .trust
+                    .certificate(&id)
+                    .map(|c| c.certificate().name.clone());
+                (id, name, at)
+            })
+            .collect();
+        let mut hotlists = Vec::new();
+        for (name, held) in store.hotlists()? {
+            let version = held
+                .signed
+                .decode()
+                .map_err(|e| AccessError::Invalid(format!("hotlist {name}: {e}")))?;
+            hotlists.push((name, version.version, version.published_at));
+        }
         Ok(Status {
             user,
             role,
             retention: self.policy.retention,
             standing_holds: self.policy.holds.iter().filter(|h| h.active(now)).count() as u64,
             audit_overdue: self.policy.audit_overdue(now),
+            reads,
+            meetings,
+            hotlists,
+            disk_free: store.disk_free(),
         })
     }
 }

@@ -50,7 +50,8 @@ pub fn load_frame(path: &Path) -> Result<RgbImage, ReplayError> {
     Ok(img.into_rgb8())
 }
 
-/// Frame files in a folder (PNG or JPEG), in name order: the capture order.
+/// Frame files in a folder (PNG or JPEG), in natural name order (`img9`
+/// before `img10`, as cameras number them): the capture order.
 pub fn frame_files(folder: &Path) -> Result<Vec<PathBuf>, ReplayError> {
     let folder_err = |source| ReplayError::Folder {
         folder: folder.to_path_buf(),
@@ -67,13 +68,47 @@ pub fn frame_files(folder: &Path) -> Result<Vec<PathBuf>, ReplayError> {
             files.push(path);
         }
     }
-    files.sort();
+    files.sort_by(|a, b| natural_order(&a.to_string_lossy(), &b.to_string_lossy()));
     if files.is_empty() {
         return Err(ReplayError::NoFrames {
             folder: folder.to_path_buf(),
         });
     }
     Ok(files)
+}
+
+/// Compares names with runs of digits taken as numbers: `f9 < f10 < f010b`.
+/// Equal numbers with more leading zeros sort after, so the order is total.
+pub fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut a, mut b) = (a, b);
+    loop {
+        match (a.chars().next(), b.chars().next()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let da = a.len() - a.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+                let db = b.len() - b.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+                let (na, nb) = (&a[..da], &b[..db]);
+                let (ta, tb) = (na.trim_start_matches('0'), nb.trim_start_matches('0'));
+                let by_value = ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb));
+                let order = by_value.then_with(|| na.len().cmp(&nb.len()));
+                if order != Ordering::Equal {
+                    return order;
+                }
+                a = &a[da..];
+                b = &b[db..];
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(&y);
+                }
+                a = &a[x.len_utf8()..];
+                b = &b[y.len_utf8()..];
+            }
+        }
+    }
 }
 
 /// How a folder of frames maps to capture times and a camera.
@@ -83,6 +118,8 @@ pub struct ReplayOptions {
     pub start: Timestamp,
     pub fps: f64,
     pub camera: String,
+    /// Where a fixed camera stands, stored with every read.
+    pub location: Option<alpr_protocol::record::Location>,
 }
 
 /// What a replay saw.
@@ -120,7 +157,7 @@ pub fn replay<E: From<ReplayError>>(
     let mut stats = ReplayStats::default();
     let mut emit = |read: TrackedRead<Shot>, stats: &mut ReplayStats| -> Result<(), E> {
         stats.reads += 1;
-        let capture = capture_of(&read, &options.camera)?;
+        let capture = capture_of(&read, options)?;
         on_read(read.at, capture)
     };
     for (i, path) in files.iter().enumerate() {
@@ -148,7 +185,7 @@ pub fn replay<E: From<ReplayError>>(
 
 /// The read as the store takes it: text, confidences, region, the plate crop
 /// and a reduced overview of the best frame, both JPEG.
-fn capture_of(read: &TrackedRead<Shot>, camera: &str) -> Result<Capture, ReplayError> {
+fn capture_of(read: &TrackedRead<Shot>, options: &ReplayOptions) -> Result<Capture, ReplayError> {
     let frame = &read.best;
     let [x, y, w, h] = read.best_bbox;
     let mx = (w as f32 * CROP_MARGIN) as u32;
@@ -180,8 +217,8 @@ fn capture_of(read: &TrackedRead<Shot>, camera: &str) -> Result<Capture, ReplayE
         }),
         confidence: read.confidence,
         char_confidences: read.char_confidences.clone(),
-        camera: camera.to_string(),
-        location: None,
+        camera: options.camera.clone(),
+        location: options.location,
         crop_jpeg: jpeg(&crop, 90)?,
         overview_jpeg: Some(jpeg(&overview, 80)?),
     })
@@ -193,4 +230,35 @@ fn jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>, ReplayError> {
         .encode_image(img)
         .map_err(ReplayError::Jpeg)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_sort_as_cameras_number_them() {
+        let mut names = vec![
+            "img10.png",
+            "img9.png",
+            "img010.png",
+            "img1.png",
+            "b.png",
+            "a2.png",
+        ];
+        names.sort_by(|a, b| natural_order(a, b));
+        assert_eq!(
+            names,
+            [
+                "a2.png",
+                "b.png",
+                "img1.png",
+                "img9.png",
+                "img10.png",
+                "img010.png"
+            ]
+        );
+        assert_eq!(natural_order("x", "x"), std::cmp::Ordering::Equal);
+        assert_eq!(natural_order("é2", "é10"), std::cmp::Ordering::Less);
+    }
 }

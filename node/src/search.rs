@@ -8,13 +8,49 @@ use crate::store::{RecordId, StoreError, TimeRange};
 #[derive(Debug, Clone)]
 pub enum Query {
     Plate(PlateText),
+    /// A plate with the letter O and the digit 0 taken as one: US plates
+    /// use them interchangeably, and a reader or a witness may give either.
+    LookAlike(PlateText),
     Pattern(PlatePattern),
+}
+
+/// The letter O and the digit 0 as one character.
+fn fold_o(plate: &str) -> String {
+    plate.replace('O', "0")
+}
+
+/// Every spelling of `plate` with each O or 0 either way (at most 2^10:
+/// a plate is at most 10 characters).
+fn look_alikes(plate: &PlateText) -> Vec<PlateText> {
+    let mut spellings = vec![String::new()];
+    for c in plate.as_str().chars() {
+        let choices: &[char] = if c == 'O' || c == '0' {
+            &['0', 'O']
+        } else {
+            &[c]
+        };
+        spellings = spellings
+            .iter()
+            .flat_map(|s| {
+                choices.iter().map(move |c| {
+                    let mut next = s.clone();
+                    next.push(*c);
+                    next
+                })
+            })
+            .collect();
+    }
+    spellings
+        .iter()
+        .filter_map(|s| PlateText::parse(s).ok())
+        .collect()
 }
 
 impl std::fmt::Display for Query {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Query::Plate(p) => write!(f, "plate {p}"),
+            Query::LookAlike(p) => write!(f, "plate {p} (O and 0 alike)"),
             Query::Pattern(p) => write!(f, "pattern {}", p.as_str()),
         }
     }
@@ -46,6 +82,21 @@ pub fn search(
 ) -> Result<SearchResult, StoreError> {
     let matches = match query {
         Query::Plate(p) => node.store.find_plate(p, range, limit)?,
+        Query::LookAlike(p) => {
+            let mut all = crate::store::Matches {
+                ids: Vec::new(),
+                total: 0,
+            };
+            for spelling in look_alikes(p) {
+                let m = node.store.find_plate(&spelling, range, limit)?;
+                all.total += m.total;
+                all.ids.extend(m.ids);
+            }
+            // Newest first across spellings, as each spelling's own list is.
+            all.ids.sort_by(|a, b| b.cmp(a));
+            all.ids.truncate(limit);
+            all
+        }
         Query::Pattern(p) => node.store.find_pattern(p, range, limit)?,
     };
     let mut hits = Vec::with_capacity(matches.ids.len());
@@ -82,6 +133,7 @@ fn query_matches(query: &Query, v: &VerifiedRead) -> bool {
     let plate = &v.read().body.plate;
     match query {
         Query::Plate(p) => p == plate,
+        Query::LookAlike(p) => fold_o(p.as_str()) == fold_o(plate.as_str()),
         Query::Pattern(p) => p.matches(plate.as_str()),
     }
 }
@@ -133,4 +185,20 @@ pub fn image_of(
         }
         Ok(_) => ImageState::Damaged("not the image the read commits to".into()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn o_and_zero_spell_a_plate_every_way() {
+        let p = PlateText::parse("O0A1").unwrap();
+        let mut all: Vec<String> = look_alikes(&p).iter().map(|p| p.to_string()).collect();
+        all.sort();
+        assert_eq!(all, ["00A1", "0OA1", "O0A1", "OOA1"]);
+        let none = PlateText::parse("ABC123").unwrap();
+        assert_eq!(look_alikes(&none).len(), 1);
+        assert_eq!(fold_o("7OB0"), "70B0");
+    }
 }

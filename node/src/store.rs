@@ -87,6 +87,10 @@ const AUTH_CLEAR: TableDefinition<&str, [u8; 12]> = TableDefinition::new("auth")
 const LOGINS: TableDefinition<[u8; 16], [u8; 12]> = TableDefinition::new("logins");
 /// Per origin: the seq and envelope hash of the last purged audit event, where the kept chain starts.
 const AUDIT_FLOOR: TableDefinition<[u8; 32], [u8; 40]> = TableDefinition::new("audit_floor");
+/// When this node last finished a meeting with each peer: one sealed
+/// value (postcard of `(node id, millis)` pairs); when a car met a station
+/// says where it was.
+const MEETINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("meetings");
 const POLICY_SIGNATURES: TableDefinition<[u8; 32], &[u8]> =
     TableDefinition::new("policy_signatures");
 
@@ -1054,6 +1058,46 @@ impl Store {
             put_signature(&tx, sig)?;
         }
         tx.commit().map_err(dberr)
+    }
+
+    /// Records that a meeting with `peer` ended in sync at `at`.
+    pub fn note_meeting(&self, peer: NodeId, at: Timestamp) -> Result<(), StoreError> {
+        let mut all = self.meetings()?;
+        match all.iter_mut().find(|(id, _)| *id == peer) {
+            Some(entry) => entry.1 = entry.1.max(at),
+            None => all.push((peer, at)),
+        }
+        let plain: Vec<([u8; 32], i64)> = all.iter().map(|(id, t)| (id.0, t.0)).collect();
+        let plain = postcard::to_allocvec(&plain)
+            .map_err(|e| StoreError::Corrupt(format!("encoding meetings: {e}")))?;
+        let tx = self.db()?.begin_write().map_err(dberr)?;
+        let sealed = self.rest.seal(&tx, "meetings", b"all", &plain)?;
+        tx.open_table(MEETINGS)
+            .map_err(dberr)?
+            .insert("all", sealed.as_slice())
+            .map_err(dberr)?;
+        tx.commit().map_err(dberr)
+    }
+
+    /// The last meeting in sync with each peer, as [`Store::note_meeting`] kept them.
+    pub fn meetings(&self) -> Result<Vec<(NodeId, Timestamp)>, StoreError> {
+        let tx = self.read_tx()?;
+        let table = match tx.open_table(MEETINGS) {
+            Ok(t) => t,
+            // A database from before meetings were kept: none yet.
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(dberr(e)),
+        };
+        let Some(value) = table.get("all").map_err(dberr)? else {
+            return Ok(Vec::new());
+        };
+        let plain = self.rest.open("meetings", b"all", value.value())?;
+        let pairs: Vec<([u8; 32], i64)> = postcard::from_bytes(&plain)
+            .map_err(|e| StoreError::Corrupt(format!("meetings: {e}")))?;
+        Ok(pairs
+            .into_iter()
+            .map(|(id, t)| (NodeId(id), Timestamp(t)))
+            .collect())
     }
 
     /// A user's login failure state on this node.

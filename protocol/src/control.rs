@@ -28,6 +28,8 @@ pub struct PurposeWire {
 pub enum QueryWire {
     Plate(String),
     Pattern(String),
+    /// A plate with the letter O and the digit 0 taken as one.
+    LookAlike(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +54,14 @@ pub enum ControlRequest {
         purpose: PurposeWire,
         origin: NodeId,
         seq: u64,
+    },
+    /// One image of a read (an access of its own): the overview frame or the plate crop.
+    ViewImage {
+        token: Token,
+        purpose: PurposeWire,
+        origin: NodeId,
+        seq: u64,
+        kind: crate::record::ImageKind,
     },
     Verify {
         token: Token,
@@ -203,6 +213,40 @@ pub enum ControlRequest {
     ListAudits {
         token: Token,
     },
+    /// Audit events that match every filter given, newest first (Auditors
+    /// and Administrators): who searched a plate, what a user did.
+    AuditLog {
+        token: Token,
+        filter: AuditFilterWire,
+        limit: u32,
+    },
+}
+
+/// What an audit-log query matches; None matches anything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilterWire {
+    /// The acting user, exactly (case-insensitive).
+    pub user: Option<String>,
+    pub action: Option<crate::record::Action>,
+    /// Text the event's object contains (case-insensitive): a plate, a record id, a list.
+    pub contains: Option<String>,
+    pub case: Option<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+/// One audit event as a client shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEventWire {
+    pub origin: NodeId,
+    pub seq: u64,
+    pub time: Timestamp,
+    pub user: String,
+    pub action: crate::record::Action,
+    pub object: String,
+    pub purpose: Option<String>,
+    pub case: Option<String>,
+    pub outcome: crate::record::Outcome,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -347,6 +391,10 @@ pub enum ControlResponse {
         read: ReadSummary,
         crop_jpeg: Vec<u8>,
     },
+    /// The image asked for; empty when there is none to show.
+    Image {
+        jpeg: Vec<u8>,
+    },
     Verified {
         reads: u64,
         images: u64,
@@ -376,6 +424,17 @@ pub enum ControlResponse {
         /// This node's certificate window: it can record reads captured only within it.
         valid_from: Timestamp,
         valid_until: Timestamp,
+        /// This node: name, id, role, agency.
+        node_name: String,
+        node_id: NodeId,
+        node_role: crate::enrollment::Role,
+        agency: crate::identity::AgencyId,
+        reads: u64,
+        /// The last meeting in sync with each peer: id, name if known, when.
+        meetings: Vec<(NodeId, Option<String>, Timestamp)>,
+        /// Each bulk hotlist held: name, version, when published.
+        hotlists: Vec<(String, u64, Timestamp)>,
+        disk_free: Option<u64>,
     },
     /// The seqs this batch stored (0, 0 when none), and how many of its
     /// reads were already stored here (an import run twice).
@@ -414,6 +473,13 @@ pub enum ControlResponse {
     },
     AuditDrawn {
         id: u64,
+    },
+    /// Matching events (at most the limit asked), how many matched in all,
+    /// and how many stored events did not verify (and were not searched).
+    AuditLog {
+        events: Vec<AuditEventWire>,
+        total: u64,
+        damaged: u64,
     },
     Error {
         kind: ErrorKind,
@@ -494,10 +560,10 @@ impl ControlRequest {
                 s.name("user", user).text("password", password);
             }
             R::Search { purpose, query, .. } => {
-                let (QueryWire::Plate(q) | QueryWire::Pattern(q)) = query;
+                let (QueryWire::Plate(q) | QueryWire::Pattern(q) | QueryWire::LookAlike(q)) = query;
                 s.purpose(purpose).name("query", q);
             }
-            R::ViewRead { purpose, .. } => {
+            R::ViewRead { purpose, .. } | R::ViewImage { purpose, .. } => {
                 s.purpose(purpose);
             }
             R::Import { source, reads, .. } => {
@@ -540,6 +606,11 @@ impl ControlRequest {
             }
             R::AddHotlistEntry { entry, .. } => {
                 s.entry(entry);
+            }
+            R::AuditLog { filter, .. } => {
+                s.name("user", filter.user.as_deref().unwrap_or(""))
+                    .text("contains", filter.contains.as_deref().unwrap_or(""))
+                    .name("case", filter.case.as_deref().unwrap_or(""));
             }
             R::RevokeNode { node, reason, .. } => {
                 s.name("node", node).text("reason", reason);
@@ -621,7 +692,9 @@ impl ControlRequest {
             R::Login { .. } => "login",
             R::Logout { .. } => "logout",
             R::Search { .. } => "search",
+            R::AuditLog { .. } => "audit log",
             R::ViewRead { .. } => "view read",
+            R::ViewImage { .. } => "view image",
             R::Verify { .. } => "verify",
             R::Purge { .. } => "purge",
             R::Status { .. } => "status",

@@ -261,11 +261,43 @@ fn hotlist_csv(f: &Fixture, name: &str, plates: impl Iterator<Item = String>) ->
 }
 
 fn hotlist_line(data: &str) -> String {
-    let out = ok(&["hotlist", "list", "--data", data]);
-    out.lines()
-        .find(|l| l.starts_with("ncic-stolen"))
-        .unwrap_or_else(|| panic!("no list at {data}: {out}"))
-        .to_string()
+    let out = ok(&["hotlist", "list", "--data", data, "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("hotlist list --json");
+    assert_eq!(doc["schema"], "alpr-node.hotlists");
+    let list = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["list"] == "ncic-stolen")
+        .unwrap_or_else(|| panic!("no list at {data}: {out}"));
+    format!(
+        "ncic-stolen version {} {} entries content {} published {}",
+        list["version"],
+        list["entries"],
+        list["content"].as_str().unwrap(),
+        list["published_at"]
+    )
+}
+
+/// The local hotlist as `id plate region category reference` lines, from `hotlist list --json`.
+fn local_entries(data: &str) -> String {
+    let out = ok(&["hotlist", "list", "--data", data, "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("hotlist list --json");
+    doc["local"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {} {} {}\n",
+                e["id"],
+                e["plate"].as_str().unwrap(),
+                e["region"].as_str().unwrap_or("-"),
+                e["category"].as_str().unwrap(),
+                e["reference"].as_str().unwrap()
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -346,9 +378,9 @@ fn a_hotlist_goes_station_to_car_to_car_and_updates_as_a_delta() {
         hotlist_line(&car_b).contains(content),
         "car B holds the station's exact content"
     );
-    let lists = ok(&["hotlist", "list", "--data", &car_b]);
+    let lists = local_entries(&car_b);
     assert!(
-        lists.contains("local #1  BOLO77  CA  bolo  armed robbery, blue sedan"),
+        lists.contains("1 BOLO77 CA bolo armed robbery, blue sedan"),
         "{lists}"
     );
 
@@ -397,8 +429,8 @@ fn a_hotlist_goes_station_to_car_to_car_and_updates_as_a_delta() {
     assert!(hotlist_line(&car_a).contains(content));
     assert!(hotlist_line(&car_a).contains("version 2"));
     // The car's entry reached the station at that meeting too.
-    let lists = ok(&["hotlist", "list", "--data", &station]);
-    assert!(lists.contains("local #1  BOLO77"), "{lists}");
+    let lists = local_entries(&station);
+    assert!(lists.contains("1 BOLO77"), "{lists}");
 }
 
 #[test]

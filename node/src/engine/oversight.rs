@@ -300,6 +300,12 @@ impl Engine {
             return self.refuse(now, &user, Action::AuditReview, object, None, err);
         }
         let (from, until) = quarter.bounds();
+        if from > now {
+            let err = AccessError::Invalid(format!(
+                "{quarter} has not begun: a quarter is audited once its accesses exist"
+            ));
+            return self.refuse(now, &user, Action::AuditReview, object, None, err);
+        }
         let mut candidates: Vec<([u8; 32], NodeId, u64)> = Vec::new();
         let mut bad = None;
         self.node
@@ -421,6 +427,12 @@ impl Engine {
             let err = AccessError::NotFound(format!("no unsigned audit {report}"));
             return self.refuse(now, &user, Action::AuditReview, object, None, err);
         };
+        if r.items.is_empty() {
+            let err = AccessError::Invalid(format!(
+                "audit {report} sampled no access events: there is nothing to attest"
+            ));
+            return self.refuse(now, &user, Action::AuditReview, object, None, err);
+        }
         let open = r.items.iter().filter(|i| i.compliant.is_none()).count();
         if open > 0 {
             let err = AccessError::Invalid(format!("{open} sampled events are not marked yet"));
@@ -446,5 +458,139 @@ impl Engine {
         );
         self.commit_policy(now, &user, Action::AuditReview, object, policy)?;
         Ok(signed)
+    }
+}
+
+/// What an audit-log query matches; None matches anything.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub user: Option<String>,
+    pub action: Option<Action>,
+    pub contains: Option<String>,
+    pub case: Option<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+impl AuditFilter {
+    fn matches(&self, e: &alpr_protocol::AuditEvent) -> bool {
+        let b = &e.body;
+        self.user
+            .as_ref()
+            .is_none_or(|u| b.user.eq_ignore_ascii_case(u))
+            && self.action.is_none_or(|a| b.action == a)
+            && self.contains.as_ref().is_none_or(|t| {
+                b.object
+                    .to_ascii_lowercase()
+                    .contains(&t.to_ascii_lowercase())
+            })
+            && self.case.as_ref().is_none_or(|c| {
+                b.case
+                    .as_deref()
+                    .is_some_and(|bc| bc.eq_ignore_ascii_case(c))
+            })
+            && self.from.is_none_or(|t| e.time >= t)
+            && self.to.is_none_or(|t| e.time <= t)
+    }
+}
+
+impl std::fmt::Display for AuditFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(u) = &self.user {
+            parts.push(format!("user {u}"));
+        }
+        if let Some(a) = self.action {
+            parts.push(format!("action {a}"));
+        }
+        if let Some(t) = &self.contains {
+            parts.push(format!("object containing '{t}'"));
+        }
+        if let Some(c) = &self.case {
+            parts.push(format!("case {c}"));
+        }
+        parts.push(format!(
+            "from {} to {}",
+            crate::policy::time_bound(self.from.unwrap_or(Timestamp::MIN)),
+            crate::policy::time_bound(self.to.unwrap_or(Timestamp::MAX))
+        ));
+        f.write_str(&parts.join(", "))
+    }
+}
+
+/// Most events one audit-log query returns.
+pub const AUDIT_LOG_LIMIT_MAX: usize = 10_000;
+
+/// An audit-log query's answer: newest first.
+#[derive(Debug)]
+pub struct AuditLog {
+    pub events: Vec<alpr_protocol::AuditEvent>,
+    pub total: u64,
+    pub damaged: u64,
+}
+
+impl Engine {
+    /// Audit events matching a filter, newest first (Auditors and
+    /// Administrators): who searched a plate, what a user did. The query is
+    /// itself an audit event.
+    pub fn audit_log(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        filter: &AuditFilter,
+        limit: usize,
+    ) -> Result<AuditLog, AccessError> {
+        let object = format!("audit log query: {filter}");
+        let (user, _) = self.authorize(
+            now,
+            token,
+            Permission::ViewAudits,
+            "query the audit log",
+            Action::AuditReview,
+            &object,
+        )?;
+        let limit = limit.clamp(1, AUDIT_LOG_LIMIT_MAX);
+        // Kept bounded: the newest `limit` matches, in a heap by time.
+        let mut newest: std::collections::BinaryHeap<std::cmp::Reverse<(Timestamp, NodeId, u64)>> =
+            std::collections::BinaryHeap::new();
+        let mut kept: std::collections::HashMap<(NodeId, u64), alpr_protocol::AuditEvent> =
+            std::collections::HashMap::new();
+        let (mut total, mut damaged) = (0u64, 0u64);
+        self.node
+            .store
+            .for_each_audit(|_, bytes| match self.node.trust.open_audit(bytes) {
+                Ok(v) => {
+                    let e = v.event();
+                    if !filter.matches(e) {
+                        return;
+                    }
+                    total += 1;
+                    newest.push(std::cmp::Reverse((e.time, e.origin, e.seq)));
+                    kept.insert((e.origin, e.seq), e.clone());
+                    if newest.len() > limit
+                        && let Some(std::cmp::Reverse((_, o, s))) = newest.pop()
+                    {
+                        kept.remove(&(o, s));
+                    }
+                }
+                Err(_) => damaged += 1,
+            })?;
+        let mut events: Vec<alpr_protocol::AuditEvent> = kept.into_values().collect();
+        events.sort_by_key(|e| std::cmp::Reverse((e.time, e.origin, e.seq)));
+        let object = format!("{object}: {total} matches, {} shown", events.len());
+        self.audit(
+            now,
+            &user,
+            Action::AuditReview,
+            object,
+            None,
+            Outcome::Success,
+            &[],
+        )?;
+        Ok(AuditLog {
+            events,
+            total,
+            damaged,
+        })
     }
 }

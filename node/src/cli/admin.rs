@@ -1,0 +1,327 @@
+//! Running a node: its status, retention, login limits, purges and revoking a lost car.
+
+use alpr_protocol::control::{ControlRequest, ControlResponse};
+use anyhow::Result;
+use clap::Args;
+
+use super::Outcome;
+use super::args::SessionArgs;
+use super::output::{Table, document, print_json};
+use super::session::{Session, unexpected};
+use super::time::{format_time, now};
+
+/// `status`: this node, its peers and lists, its certificate and disk.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    session: SessionArgs,
+    /// One JSON document (schema alpr-node.status) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Days, hours or minutes since `t`, as a person says it.
+fn age(t: alpr_protocol::Timestamp, now: alpr_protocol::Timestamp) -> String {
+    let minutes = (now.0.saturating_sub(t.0) / 60_000).max(0);
+    match minutes {
+        m if m < 60 => format!("{m} min ago"),
+        m if m < 48 * 60 => format!("{} h ago", m / 60),
+        m => format!("{} days ago", m / (24 * 60)),
+    }
+}
+
+fn bytes(n: u64) -> String {
+    const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+    if n as f64 >= GIB {
+        format!("{:.1} GiB", n as f64 / GIB)
+    } else {
+        format!("{:.0} MiB", n as f64 / (1024.0 * 1024.0))
+    }
+}
+
+pub fn status(args: StatusArgs) -> Result<Outcome> {
+    let mut s = Session::open(&args.session)?;
+    let token = s.token;
+    let response = s.send(ControlRequest::Status { token })?;
+    let ControlResponse::Status {
+        user,
+        role,
+        reads_days,
+        plate_images_days,
+        overview_images_days,
+        audit_days,
+        alerts_days,
+        standing_holds,
+        audit_overdue,
+        nodes,
+        valid_from,
+        valid_until,
+        node_name,
+        node_id,
+        node_role,
+        agency,
+        reads,
+        meetings,
+        hotlists,
+        disk_free,
+    } = response
+    else {
+        return Err(unexpected(&response));
+    };
+    s.logout()?;
+    let now = now();
+    let expires_in_days = (valid_until.0.saturating_sub(now.0)) / 86_400_000;
+    if args.json {
+        print_json(&document(
+            "status",
+            serde_json::json!({
+                "node": { "name": node_name, "id": node_id.to_hex(), "role": node_role.name(), "agency": agency.to_hex() },
+                "user": { "name": user, "role": role },
+                "certificate": { "valid_from": format_time(valid_from), "valid_until": format_time(valid_until), "expires_in_days": expires_in_days },
+                "reads": reads,
+                "known_nodes": nodes.len(),
+                "peers": meetings.iter().map(|(id, name, at)| serde_json::json!({
+                    "id": id.to_hex(), "name": name, "last_sync": format_time(*at),
+                })).collect::<Vec<_>>(),
+                "hotlists": hotlists.iter().map(|(list, version, at)| serde_json::json!({
+                    "list": list, "version": version, "published_at": format_time(*at),
+                })).collect::<Vec<_>>(),
+                "retention_days": { "reads": reads_days, "plate_images": plate_images_days, "overview_images": overview_images_days, "audit": audit_days, "alerts": alerts_days },
+                "standing_holds": standing_holds,
+                "audit_overdue": audit_overdue,
+                "disk_free_bytes": disk_free,
+            }),
+        ))?;
+        return Ok(Outcome::Done);
+    }
+    println!("node         {node_name} ({node_role}) {node_id}");
+    println!("agency       {agency}");
+    println!("logged in    {user} ({role})");
+    println!(
+        "certificate  valid {} to {} ({})",
+        format_time(valid_from),
+        format_time(valid_until),
+        if valid_until < now {
+            "EXPIRED: this node can record and sync nothing new".to_string()
+        } else if expires_in_days < 30 {
+            format!("EXPIRES in {expires_in_days} days: enroll again")
+        } else {
+            format!("{expires_in_days} days left")
+        }
+    );
+    println!("reads        {reads} stored; {} nodes known", nodes.len());
+    println!(
+        "retention    reads {reads_days} days, plate images {plate_images_days}, overview images {overview_images_days}, audit {audit_days}, alerts {alerts_days}; {standing_holds} standing holds"
+    );
+    match audit_overdue {
+        Some(q) => println!("audits       OVERDUE: no signed audit of {q}"),
+        None => println!("audits       up to date"),
+    }
+    match disk_free {
+        Some(free) if free < 1024 * 1024 * 1024 => {
+            println!("disk         LOW: {} free", bytes(free))
+        }
+        Some(free) => println!("disk         {} free", bytes(free)),
+        None => println!("disk         free space unknown"),
+    }
+    let mut out = std::io::stdout().lock();
+    println!();
+    if meetings.is_empty() {
+        println!("no peer met in sync yet");
+    } else {
+        let mut table = Table::new(&["PEER", "ID", "LAST SYNC", "AGE"]);
+        for (id, name, at) in &meetings {
+            table.row(vec![
+                name.clone().unwrap_or_else(|| "?".into()),
+                id.short(),
+                format_time(*at),
+                age(*at, now),
+            ]);
+        }
+        table.print(&mut out)?;
+    }
+    println!();
+    if hotlists.is_empty() {
+        println!("no bulk hotlists held");
+    } else {
+        let mut table = Table::new(&["HOTLIST", "VERSION", "PUBLISHED", "AGE"]).right(&["VERSION"]);
+        for (list, version, at) in &hotlists {
+            table.row(vec![
+                list.clone(),
+                version.to_string(),
+                format_time(*at),
+                age(*at, now),
+            ]);
+        }
+        table.print(&mut out)?;
+    }
+    Ok(Outcome::Done)
+}
+
+/// `revoke`: a lost or compromised car, refused as a peer and its records refused.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    #[command(flatten)]
+    session: SessionArgs,
+    /// The node's name, full id, or a unique prefix of its id.
+    node: String,
+    /// Why, in words (recorded and replicated).
+    #[arg(long)]
+    reason: String,
+}
+
+pub fn revoke(args: RevokeArgs) -> Result<Outcome> {
+    let mut s = Session::open(&args.session)?;
+    let token = s.token;
+    s.done(ControlRequest::RevokeNode {
+        token,
+        node: args.node.clone(),
+        reason: args.reason,
+    })?;
+    println!("revoked {}", args.node);
+    s.logout()?;
+    Ok(Outcome::Done)
+}
+
+/// `retention`: how long reads, images, audit events and alerts are kept.
+#[derive(Debug, Args)]
+pub struct RetentionArgs {
+    #[command(flatten)]
+    session: SessionArgs,
+    /// Days to keep reads; omit every period to show the current ones.
+    #[arg(long)]
+    reads_days: Option<u32>,
+    /// Days to keep plate crops (at most the reads' period).
+    #[arg(long)]
+    plate_images_days: Option<u32>,
+    /// Days to keep overview images (at most the reads' period).
+    #[arg(long)]
+    overview_images_days: Option<u32>,
+    /// Days to keep audit events (at least 365).
+    #[arg(long)]
+    audit_days: Option<u32>,
+    /// Days to keep alerts: hotlist hits and their dispositions (at least 1).
+    #[arg(long)]
+    alerts_days: Option<u32>,
+    /// One JSON document (schema alpr-node.retention) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn retention(args: RetentionArgs) -> Result<Outcome> {
+    let mut s = Session::open(&args.session)?;
+    let token = s.token;
+    let response = s.send(ControlRequest::Status { token })?;
+    let ControlResponse::Status {
+        reads_days: r0,
+        plate_images_days: p0,
+        overview_images_days: o0,
+        audit_days: a0,
+        alerts_days: l0,
+        ..
+    } = response
+    else {
+        return Err(unexpected(&response));
+    };
+    let (r, p, o, a, l) = (
+        args.reads_days.unwrap_or(r0),
+        args.plate_images_days.unwrap_or(p0),
+        args.overview_images_days.unwrap_or(o0),
+        args.audit_days.unwrap_or(a0),
+        args.alerts_days.unwrap_or(l0),
+    );
+    if (r, p, o, a, l) != (r0, p0, o0, a0, l0) {
+        s.done(ControlRequest::SetRetention {
+            token,
+            reads_days: r,
+            plate_images_days: p,
+            overview_images_days: o,
+            audit_days: a,
+            alerts_days: l,
+        })?;
+    }
+    if args.json {
+        print_json(&document(
+            "retention",
+            serde_json::json!({
+                "reads_days": r, "plate_images_days": p, "overview_images_days": o,
+                "audit_days": a, "alerts_days": l,
+            }),
+        ))?;
+    } else {
+        println!(
+            "reads kept {r} days, plate images {p} days, overview images {o} days, audit events {a} days, alerts {l} days"
+        );
+    }
+    s.logout()?;
+    Ok(Outcome::Done)
+}
+
+/// `limits`: login limits, within the CJIS Security Policy's bounds.
+#[derive(Debug, Args)]
+pub struct LimitsArgs {
+    #[command(flatten)]
+    session: SessionArgs,
+    /// Consecutive failed logins that lock an account (1 to 5).
+    #[arg(long)]
+    failures: Option<u32>,
+    /// How long a lockout lasts (at least 10 minutes).
+    #[arg(long)]
+    lockout_minutes: Option<u32>,
+    /// Idle minutes before a session locks (1 to 30).
+    #[arg(long)]
+    idle_minutes: Option<u32>,
+}
+
+pub fn limits(args: LimitsArgs) -> Result<Outcome> {
+    let mut s = Session::open(&args.session)?;
+    let token = s.token;
+    s.done(ControlRequest::SetLimits {
+        token,
+        failures_max: args.failures,
+        lockout_minutes: args.lockout_minutes,
+        idle_lock_minutes: args.idle_minutes,
+    })?;
+    println!("login limits set");
+    s.logout()?;
+    Ok(Outcome::Done)
+}
+
+/// `purge`: reads past retention that no hold protects.
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    #[command(flatten)]
+    session: SessionArgs,
+    /// Count what would go, delete nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+pub fn purge(args: PurgeArgs) -> Result<Outcome> {
+    let mut s = Session::open(&args.session)?;
+    let token = s.token;
+    let response = s.send(ControlRequest::Purge {
+        token,
+        dry_run: args.dry_run,
+    })?;
+    let ControlResponse::Purged {
+        purged,
+        held,
+        cutoff,
+        ..
+    } = response
+    else {
+        return Err(unexpected(&response));
+    };
+    println!(
+        "{} {purged} reads captured before {}; {held} held as evidence",
+        if args.dry_run {
+            "would purge"
+        } else {
+            "purged"
+        },
+        format_time(cutoff)
+    );
+    s.logout()?;
+    Ok(Outcome::Done)
+}
