@@ -1015,7 +1015,7 @@ fn serve_connection(
                 let response = handle(&mut e, clock(), request);
                 if let ControlResponse::LoggedIn { token, role, .. } = &response
                     && reserved
-                    && role != "Administrator"
+                    && role != crate::policy::UserRole::Administrator.name()
                 {
                     // Not the Administrator the slot is kept for: the
                     // session just made is closed, and so is the connection.

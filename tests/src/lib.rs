@@ -56,6 +56,31 @@ pub fn ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Runs a query that may match nothing: exit 0 (found) or 1 (nothing
+/// found) both pass; returns its stdout.
+pub fn found(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "alpr-node {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A search's reads, from its `--json` document (schema `alpr-node.search`).
+pub fn search_items(args: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = args.to_vec();
+    args.push("--json");
+    let out = found(&args);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("search --json document");
+    assert_eq!(doc["schema"], "alpr-node.search", "{out}");
+    assert_eq!(doc["version"], 1, "{out}");
+    doc["items"].as_array().cloned().unwrap_or_default()
+}
+
 /// An agency and one enrolled node, made through the CLI in a temporary directory.
 #[derive(Debug)]
 pub struct Fixture {

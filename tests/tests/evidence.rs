@@ -137,7 +137,7 @@ fn a_rewritten_manifest_and_an_extra_file_are_caught() {
     let data = f.path("car-1");
     let file = f.reads_file("reads.jsonl", 3, 300, |_| "8XYZ001".into());
     ok(&["import", "--data", &data, &file]);
-    let listed = ok(&[
+    let listed = alpr_tests::search_items(&[
         "search",
         "--data",
         &data,
@@ -148,14 +148,7 @@ fn a_rewritten_manifest_and_an_extra_file_are_caught() {
         "--reason",
         "bolo hit",
     ]);
-    let id = listed
-        .lines()
-        .next()
-        .expect("a read")
-        .split_whitespace()
-        .last()
-        .expect("id")
-        .to_string();
+    let id = listed[0]["id"].as_str().expect("a read's id").to_string();
     ok(&[
         "hold",
         "add",

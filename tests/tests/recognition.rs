@@ -248,26 +248,24 @@ fn replay_stores_one_signed_read_per_vehicle() {
     assert!(out.contains("30 frames"), "{out}");
     assert!(out.contains("3 reads stored"), "{out}");
     assert!(out.contains("committed reads 1..=3"), "{out}");
-    let hits = ok(&[
+    let hits = alpr_tests::search_items(&[
         "search",
         "--data",
         &data,
         "--pattern",
         "*",
-        "--json",
         "--purpose",
         "audit",
         "--reason",
         "replay test",
     ]);
     let mut plates: Vec<(String, serde_json::Value)> = hits
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON hit"))
-        .map(|h| (h["plate"].as_str().unwrap_or("").to_string(), h))
+        .iter()
+        .map(|h| (h["plate"].as_str().unwrap_or("").to_string(), h.clone()))
         .collect();
     plates.sort_by(|a, b| a.0.cmp(&b.0));
     let texts: Vec<&str> = plates.iter().map(|(t, _)| t.as_str()).collect();
-    assert_eq!(texts, ["2MNP004", "6TRS818", "9WDE417"], "{hits}");
+    assert_eq!(texts, ["2MNP004", "6TRS818", "9WDE417"], "{hits:?}");
     for (_, hit) in &plates {
         assert_eq!(hit["camera"], "rear", "{hit}");
         assert!(
@@ -315,7 +313,7 @@ fn bad_frames_are_named_and_store_nothing() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("f3.png"), "{err}");
-    let hits = ok(&[
+    let hits = alpr_tests::found(&[
         "search",
         "--data",
         &data,

@@ -9,10 +9,10 @@ use alpr_node::store::RecordId;
 use alpr_protocol::Role;
 use alpr_protocol::control::encode_frame;
 use alpr_protocol::replicate::SyncMessage;
-use alpr_tests::{Daemon, Fixture, NODE_PASSPHRASE, ok, run};
+use alpr_tests::{Daemon, Fixture, NODE_PASSPHRASE, found, ok, run};
 
 fn search(data: &str, pattern: &str) -> String {
-    ok(&[
+    found(&[
         "search",
         "--data",
         data,

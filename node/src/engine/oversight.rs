@@ -427,9 +427,13 @@ impl Engine {
             let err = AccessError::NotFound(format!("no unsigned audit {report}"));
             return self.refuse(now, &user, Action::AuditReview, object, None, err);
         };
-        if r.items.is_empty() {
+        // An empty sample attests that a quarter had no accesses: true only
+        // once the quarter is over (a sample drawn early would clear the
+        // overdue flag for accesses still to come).
+        if r.items.is_empty() && r.quarter.bounds().1 > now {
             let err = AccessError::Invalid(format!(
-                "audit {report} sampled no access events: there is nothing to attest"
+                "audit {report} sampled no access events of {}, which has not ended: there is nothing to attest yet",
+                r.quarter
             ));
             return self.refuse(now, &user, Action::AuditReview, object, None, err);
         }

@@ -470,7 +470,7 @@ mod tests {
 
         let (_, changes, sigs) = edit(&f.car, &empty, add, true);
         let err = check(&f, &changes, &sigs).unwrap_err();
-        assert!(err.contains("car-1 (Vehicle) changes user"), "{err}");
+        assert!(err.contains("car-1 (vehicle) changes user"), "{err}");
         // A car may place a hold.
         let (_, changes, sigs) = edit(&f.car, &empty, |p| p.holds.push(hold(1, 5)), false);
         check(&f, &changes, &sigs).unwrap();
