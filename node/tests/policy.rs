@@ -1452,3 +1452,33 @@ fn v_a_2_an_administrator_unlocks_a_locked_out_user_on_record() {
     );
     assert!(e.login(t(16), "jsmith", OFFICER_PW).is_ok());
 }
+
+#[test]
+fn v_a_5_no_sample_of_a_quarter_not_begun_and_no_signing_an_empty_one_early() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let admin = e.login(t(0), "chief", ADMIN_PW).unwrap();
+    e.add_user(
+        t(0),
+        admin,
+        user("audit1", UserRole::Auditor, "quarterly review q4", Some(0)),
+    )
+    .unwrap();
+    let auditor = e.login(t(1), "audit1", "quarterly review q4").unwrap();
+    // T0 is in 2026Q4: 2027Q1 has not begun.
+    let refused = e
+        .draw_audit_sample(t(2), auditor, Quarter::parse("2027Q1").unwrap(), 1, 5)
+        .unwrap_err();
+    assert!(refused.to_string().contains("has not begun"), "{refused}");
+    // This quarter has no accesses yet: its empty sample attests nothing until it ends.
+    let q4 = Quarter::parse("2026Q4").unwrap();
+    let early = e.draw_audit_sample(t(3), auditor, q4, 1, 5).unwrap();
+    let err = e.sign_audit(t(4), auditor, early).unwrap_err();
+    assert!(err.to_string().contains("has not ended"), "{err}");
+    // A past quarter without accesses is attested by an empty, signed sample.
+    let q3 = e
+        .draw_audit_sample(t(5), auditor, Quarter::parse("2026Q3").unwrap(), 1, 5)
+        .unwrap();
+    e.sign_audit(t(6), auditor, q3).unwrap();
+    assert_eq!(e.policy().audit_overdue(t(7)), None);
+}

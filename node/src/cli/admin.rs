@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::Outcome;
 use super::args::SessionArgs;
-use super::output::{Table, document, print_json};
+use super::output::{Table, count, document, print_json};
 use super::session::{Session, unexpected};
 use super::time::{format_time, now};
 
@@ -109,9 +109,13 @@ pub fn status(args: StatusArgs) -> Result<Outcome> {
             format!("{expires_in_days} days left")
         }
     );
-    println!("reads        {reads} stored; {} nodes known", nodes.len());
     println!(
-        "retention    reads {reads_days} days, plate images {plate_images_days}, overview images {overview_images_days}, audit {audit_days}, alerts {alerts_days}; {standing_holds} standing holds"
+        "reads        {reads} stored; {} known",
+        count(nodes.len() as u64, "node", "nodes")
+    );
+    println!(
+        "retention    reads {reads_days} days, plate images {plate_images_days}, overview images {overview_images_days}, audit {audit_days}, alerts {alerts_days}; {}",
+        count(standing_holds, "standing hold", "standing holds")
     );
     match audit_overdue {
         Some(q) => println!("audits       OVERDUE: no signed audit of {q}"),

@@ -482,7 +482,8 @@ fn hit_json(hit: &WireHit) -> serde_json::Value {
             "seq": r.seq,
             "time": format_time(r.captured_at),
             "plate": r.plate,
-            "confidence": r.confidence,
+            // Three decimals, as the reader's confidences mean: not f32 noise.
+            "confidence": (f64::from(r.confidence) * 1000.0).round() / 1000.0,
             "region": r.region,
             "camera": r.camera,
             "lat": r.location.map(|l| l.0),
