@@ -244,7 +244,18 @@ fn replay_stores_one_signed_read_per_vehicle() {
         }
     }
     let data = f.path("car-1");
-    let out = ok(&["replay", "--data", &data, "--camera", "rear", &frames]);
+    let out = ok(&[
+        "replay",
+        "--data",
+        &data,
+        "--camera",
+        "rear",
+        "--lat",
+        "37.77493",
+        "--lon",
+        "-122.41942",
+        &frames,
+    ]);
     assert!(out.contains("30 frames"), "{out}");
     assert!(out.contains("3 reads stored"), "{out}");
     assert!(out.contains("committed reads 1..=3"), "{out}");
@@ -268,11 +279,40 @@ fn replay_stores_one_signed_read_per_vehicle() {
     assert_eq!(texts, ["2MNP004", "6TRS818", "9WDE417"], "{hits:?}");
     for (_, hit) in &plates {
         assert_eq!(hit["camera"], "rear", "{hit}");
+        assert_eq!(hit["lat"], 37.77493, "a fixed camera's place: {hit}");
+        assert_eq!(hit["lon"], -122.41942, "{hit}");
         assert!(
             hit["crop_bytes"].as_u64().is_some_and(|b| b > 500),
             "a JPEG crop: {hit}"
         );
     }
+    // The overview frame is a view of its own, written and audited.
+    let id = plates[0].1["id"].as_str().unwrap().to_string();
+    let overview = f.path("overview.jpg");
+    let viewed = ok(&[
+        "view",
+        "--data",
+        &data,
+        "--read",
+        &id,
+        "--overview-out",
+        &overview,
+        "--json",
+        "--purpose",
+        "audit",
+        "--reason",
+        "replay test",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&viewed).expect("view --json");
+    assert_eq!(doc["schema"], "alpr-node.view", "{viewed}");
+    assert_eq!(doc["overview_file"], overview.as_str(), "{viewed}");
+    let jpeg = std::fs::read(&overview).expect("overview written");
+    assert_eq!(&jpeg[..2], &[0xFF, 0xD8], "a JPEG");
+    let log = ok(&["audit", "log", "--data", &data, "--action", "view-image"]);
+    assert!(
+        log.contains("overview image of read") && log.contains(": shown"),
+        "{log}"
+    );
     let verified = ok(&["verify", "--data", &data]);
     assert!(verified.contains("checked 3 reads, 6 images"), "{verified}");
     assert!(verified.contains(": 0 failures"), "{verified}");
@@ -313,6 +353,17 @@ fn bad_frames_are_named_and_store_nothing() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("f3.png"), "{err}");
+    // `recognize` on the folder goes past the bad frame, names it, and says so in its status.
+    let out = run(&["recognize", &mixed]);
+    assert_eq!(out.status.code(), Some(65));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("f3.png") && err.contains("1 of 6 images could not be read"),
+        "{err}"
+    );
+    let read = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(read.lines().count(), 5, "{read}");
+    assert!(read.lines().nth(4).unwrap().contains("f5.png"), "{read}");
     let hits = alpr_tests::found(&[
         "search",
         "--data",
