@@ -882,8 +882,18 @@ impl Daemon {
             path: path.clone(),
             source,
         };
-        let listener = UnixListener::bind(&path).map_err(io)?;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        // Bound under a private name, made owner-only, then moved into
+        // place: the socket is never reachable at its path with the
+        // permissions bind gave it (the umask's, often 0755).
+        let staging = path.with_extension(format!("sock.{}.new", std::process::id()));
+        let _ = std::fs::remove_file(&staging);
+        let listener = UnixListener::bind(&staging).map_err(io)?;
+        let placed = std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o600))
+            .and_then(|()| std::fs::rename(&staging, &path));
+        if let Err(e) = placed {
+            let _ = std::fs::remove_file(&staging);
+            return Err(io(e));
+        }
         Ok(Daemon {
             listener,
             path,

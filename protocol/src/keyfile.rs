@@ -18,9 +18,12 @@ pub const WRAPPED_SECRET_LEN: usize = HEADER_LEN + NONCE_LEN + CT_LEN;
 
 /// Limits on parameters read from a file, so a hostile file cannot make
 /// unwrapping take gigabytes or hours.
-const M_COST_KIB_MAX: u32 = 1024 * 1024;
-const T_COST_MAX: u32 = 64;
-const P_COST_MAX: u32 = 16;
+// What a key file may demand before its passphrase is even tried: four
+// times the default memory and under three times its passes, a few seconds
+// on a car's CPU. A tampered file asking for more is refused at once.
+const M_COST_KIB_MAX: u32 = 256 * 1024;
+const T_COST_MAX: u32 = 8;
+const P_COST_MAX: u32 = 4;
 
 /// What a wrapped secret is, so a data key is never loaded as a signing key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,7 +158,8 @@ impl WrappedSecret {
             || params.p_cost > P_COST_MAX
         {
             return Err(KeyFileError::BadParameters(format!(
-                "{params:?} exceeds the limits (m {M_COST_KIB_MAX} KiB, t {T_COST_MAX}, p {P_COST_MAX})"
+                "memory {} KiB, {} passes, {} lanes exceed the limits ({M_COST_KIB_MAX} KiB, {T_COST_MAX} passes, {P_COST_MAX} lanes)",
+                params.m_cost_kib, params.t_cost, params.p_cost
             )));
         }
         Ok(WrappedSecret {
@@ -292,6 +296,21 @@ mod tests {
         assert_eq!(
             WrappedSecret::parse(&bytes[..10]),
             Err(KeyFileError::NotAKeyFile(10))
+        );
+        // 1 GiB and 64 passes (a minute of hashing) no longer pass as costs.
+        let costs = |m: u32, t: u32| {
+            let mut b = wrapped().as_bytes().to_vec();
+            b[9..13].copy_from_slice(&m.to_be_bytes());
+            b[13..17].copy_from_slice(&t.to_be_bytes());
+            WrappedSecret::parse(&b)
+        };
+        assert!(costs(1024 * 1024, 1).is_err());
+        assert!(costs(64 * 1024, 64).is_err());
+        assert!(costs(256 * 1024, 8).is_ok());
+        let d = KdfParams::DEFAULT;
+        assert!(
+            costs(d.m_cost_kib, d.t_cost).is_ok(),
+            "the default is within bounds"
         );
     }
 }

@@ -21,6 +21,13 @@ fn clients_go_through_the_daemon_and_bad_frames_do_not_stop_it() {
         .mode()
         & 0o777;
     assert_eq!(mode, 0o600, "control socket must be owner-only");
+    // It was bound under a staging name and moved into place once owner-only.
+    let staged: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".new"))
+        .collect();
+    assert!(staged.is_empty(), "a staging socket was left: {staged:?}");
 
     let found = ok(&[
         "search",
