@@ -143,8 +143,15 @@ impl Agency {
             path: PathBuf::from("(enrollment bundle)"),
             source,
         };
+        let data_key_id = self.data_key.id();
+        let binding = self.key.sign(&alpr_protocol::enrollment::binding_message(
+            &certificate,
+            data_key_id,
+        ));
         Ok(EnrollmentBundle {
             agency: self.key.id(),
+            data_key_id,
+            binding,
             certificate,
             node_key: WrappedSecret::wrap(
                 SecretKind::NodeKey,

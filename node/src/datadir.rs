@@ -142,6 +142,12 @@ impl Node {
                 .unwrap_secret(SecretKind::DataKey, passphrase)
                 .map_err(key_err)?,
         );
+        bundle
+            .check_data_key(&data_key)
+            .map_err(|source| DataDirError::Bundle {
+                path: bundle_path.to_path_buf(),
+                source,
+            })?;
         if node_key.id() != cert.certificate().node {
             return Err(DataDirError::KeyMismatch {
                 path: bundle_path.to_path_buf(),

@@ -47,6 +47,8 @@ use crate::store::{AuthState, Effect, RecordId, StoreError, TimeRange};
 pub const SCHEDULE_ACTOR: &str = "(schedule)";
 pub const BOOTSTRAP_ACTOR: &str = "(bootstrap)";
 pub const NO_SESSION_ACTOR: &str = "(no session)";
+/// Who acts when replication finds something a person must see.
+pub const SYNC_ACTOR: &str = "(sync)";
 /// Reads deleted per purge transaction: bounds memory and transaction size.
 pub const PURGE_BATCH_MAX: usize = 100_000;
 /// Free disk below which new reads are refused, so audit events, logins,
@@ -602,6 +604,39 @@ impl Engine {
                 Ok(value)
             }
         }
+    }
+
+    /// Documents that a peer delivered a record of `origin` at `seq` that
+    /// differs from the one stored here while both carry that node's valid
+    /// signature: one enrollment runs on two machines (a copied data
+    /// directory or bundle). The audit event, under the sync actor, reaches
+    /// every station; an Administrator then revokes the id.
+    pub fn flag_cloned_identity(
+        &mut self,
+        now: Timestamp,
+        origin: alpr_protocol::NodeId,
+        seq: u64,
+        collection: alpr_protocol::replicate::Collection,
+    ) -> Result<(), AccessError> {
+        let name = self
+            .node
+            .trust
+            .certificate(&origin)
+            .map(|c| c.certificate().name.clone())
+            .unwrap_or_else(|| origin.short());
+        tracing::error!(node = %name, seq, "two machines sign as one node");
+        self.audit(
+            now,
+            SYNC_ACTOR,
+            Action::EditNodes,
+            format!(
+                "node {name} ({origin}) signed two different {}s as seq {seq}: two machines share its enrollment",
+                collection.name()
+            ),
+            None,
+            Outcome::Refused("revoke the node and enroll each machine on its own".into()),
+            &[],
+        )
     }
 
     /// Creates the first Administrator of a node that has no users yet.

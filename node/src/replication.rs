@@ -66,6 +66,18 @@ pub enum SyncFailure {
     Protocol(String),
     #[error("peer sent a bad record: {0}")]
     BadRecord(String),
+    /// The origin signed two different records at one place in its
+    /// history: one enrollment runs on two machines.
+    #[error(
+        "{} {}/{seq} differs from the one stored here, both signed by that node: two machines share its enrollment; revoke it",
+        collection.name(),
+        origin.short()
+    )]
+    Forked {
+        collection: Collection,
+        origin: NodeId,
+        seq: u64,
+    },
     #[error("this node's store: {0}")]
     Store(#[from] StoreError),
     #[error("the engine stopped after an internal error")]
@@ -291,7 +303,7 @@ fn check_batch(
                     .open_audit(&r.envelope)
                     .map_err(|e| bad(r.seq, e.to_string()))?;
                 header_ok(r.seq, event.event().origin, event.event().seq)?;
-                let link = match prev {
+                let (link, stored) = match prev {
                     Some(h)
                         if r.seq
                             == events
@@ -299,11 +311,20 @@ fn check_batch(
                                 .map_or(0, |e: &VerifiedAuditEvent| e.event().seq)
                                 + 1 =>
                     {
-                        Some(h)
+                        (Some(h), false)
                     }
-                    _ => audit_link(r.seq.saturating_sub(1))?,
+                    _ => (audit_link(r.seq.saturating_sub(1))?, true),
                 };
                 match link {
+                    // Validly signed, yet chained to another event than the
+                    // one the same origin signed and this node stores.
+                    Some(h) if h != event.event().body.prev_hash && stored => {
+                        return Err(SyncFailure::Forked {
+                            collection: batch.collection,
+                            origin: batch.origin,
+                            seq: r.seq.saturating_sub(1),
+                        });
+                    }
                     Some(h) if h != event.event().body.prev_hash => {
                         return Err(bad(
                             r.seq,
@@ -343,7 +364,11 @@ fn check_batch(
 }
 
 /// Verifies and stores one batch; returns (received, new) counts.
-fn store_batch(local: &Local, batch: &Batch) -> Result<(u64, u64), SyncFailure> {
+fn store_batch(
+    local: &Local,
+    batch: &Batch,
+    clock: fn() -> Timestamp,
+) -> Result<(u64, u64), SyncFailure> {
     let (mut trust, me, audit_empty) = local.with_engine(|e| {
         let vector = e.node().store.vector(Collection::AuditEvents);
         (
@@ -403,7 +428,16 @@ fn store_batch(local: &Local, batch: &Batch) -> Result<(u64, u64), SyncFailure> 
             let (floor, hash) = store.audit_floor(origin)?;
             Ok((floor == seq).then_some(hash))
         };
-        check_batch(&trust, me, batch, link, audit_empty)?
+        match check_batch(&trust, me, batch, link, audit_empty) {
+            Err(SyncFailure::Forked {
+                collection,
+                origin,
+                seq,
+            }) => {
+                return Err(forked(local, clock, collection, origin, seq));
+            }
+            other => other?,
+        }
     };
     let run = Run {
         origin: batch.origin,
@@ -416,15 +450,52 @@ fn store_batch(local: &Local, batch: &Batch) -> Result<(u64, u64), SyncFailure> 
             e.learn_certificate(cert)?;
         }
         let store = &e.node().store;
-        Ok(match &checked {
-            Checked::Reads { reads, images } => store.ingest_reads(reads, images, run)?,
+        let stored = match &checked {
+            Checked::Reads { reads, images } => store.ingest_reads(reads, images, run),
             Checked::Audit {
                 events,
                 starts_after,
-            } => store.ingest_audit(events, run, *starts_after)?,
-        })
-    })??;
+            } => store.ingest_audit(events, run, *starts_after),
+        };
+        match stored {
+            Err(StoreError::Conflict { origin, seq }) => Err(SyncFailure::Forked {
+                collection: batch.collection,
+                origin,
+                seq,
+            }),
+            other => Ok(other?),
+        }
+    })?;
+    let added = match added {
+        Err(SyncFailure::Forked {
+            collection,
+            origin,
+            seq,
+        }) => return Err(forked(local, clock, collection, origin, seq)),
+        other => other?,
+    };
     Ok((received, added as u64))
+}
+
+/// Two validly signed, different records at one place in an origin's
+/// history: two machines run one enrollment. Documented in the audit log
+/// (it reaches every station) before the batch is refused.
+fn forked(
+    local: &Local,
+    clock: fn() -> Timestamp,
+    collection: Collection,
+    origin: NodeId,
+    seq: u64,
+) -> SyncFailure {
+    let flagged = local.with_engine(|e| e.flag_cloned_identity(clock(), origin, seq, collection));
+    if !matches!(flagged, Ok(Ok(()))) {
+        tracing::error!(origin = %origin.short(), seq, "could not document a cloned node");
+    }
+    SyncFailure::Forked {
+        collection,
+        origin,
+        seq,
+    }
 }
 
 /// Whether this side hangs up once in sync (a one-shot `sync`) or serves
@@ -737,7 +808,7 @@ async fn drive(
                         let collection = batch.collection;
                         let l = local.clone();
                         let (received, added, vector) = tokio::task::spawn_blocking(move || {
-                            let (received, added) = store_batch(&l, &batch)?;
+                            let (received, added) = store_batch(&l, &batch, clock)?;
                             let vector = l.with_engine(|e| e.node().store.vector(collection))??;
                             Ok::<_, SyncFailure>((received, added, vector))
                         })

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::identity::{AgencyId, AgencyKey, NodeId};
+use crate::identity::{AgencyId, AgencyKey, DataKey, KeyId, NodeId};
 use crate::keyfile::{KeyFileError, WrappedSecret};
 use crate::time::Timestamp;
 
@@ -224,7 +224,11 @@ impl VerifiedCertificate {
     }
 }
 
-const BUNDLE_MAGIC: &[u8; 8] = b"ALPRENR1";
+const BUNDLE_MAGIC: &[u8; 8] = b"ALPRENR2";
+/// Bundles written before they named their data key.
+const BUNDLE_MAGIC_V1: &[u8; 8] = b"ALPRENR1";
+/// Context of the agency's signature binding a certificate to its data key.
+const BINDING_CONTEXT: &[u8; 8] = b"ALPRENB1";
 const BUNDLE_BYTES_MAX: usize = 16 * 1024;
 
 /// What `agency enroll` hands a new node on portable media: its certificate,
@@ -236,6 +240,11 @@ pub struct EnrollmentBundle {
     pub certificate: SignedCertificate,
     pub node_key: WrappedSecret,
     pub data_key: WrappedSecret,
+    /// The id of the agency data key the bundle carries, and the agency's
+    /// signature over `ALPRENB1 ‖ certificate ‖ that id`: a bundle cannot
+    /// pair a genuine certificate with another agency's data key.
+    pub data_key_id: KeyId,
+    pub binding: [u8; 64],
 }
 
 #[derive(Serialize, Deserialize)]
@@ -244,12 +253,32 @@ struct BundleWire {
     certificate: Vec<u8>,
     node_key: Vec<u8>,
     data_key: Vec<u8>,
+    data_key_id: [u8; 8],
+    binding: Vec<u8>,
+}
+
+/// The bytes the agency signs to bind a certificate to its data key.
+pub fn binding_message(certificate: &SignedCertificate, data_key_id: KeyId) -> Vec<u8> {
+    let mut out = BINDING_CONTEXT.to_vec();
+    out.extend_from_slice(certificate.as_bytes());
+    out.extend_from_slice(&data_key_id.0);
+    out
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum BundleError {
-    #[error("not an enrollment bundle (expected ALPRENR1 and at most {BUNDLE_BYTES_MAX} bytes)")]
+    #[error("not an enrollment bundle (expected ALPRENR2 and at most {BUNDLE_BYTES_MAX} bytes)")]
     NotABundle,
+    #[error(
+        "this enrollment bundle (ALPRENR1) was made before bundles named their agency's data key: enroll the node again"
+    )]
+    OldVersion,
+    #[error(
+        "the bundle's data key is not the one its agency signed for this certificate (its id is {found}, the agency's {signed})"
+    )]
+    ForeignDataKey { found: KeyId, signed: KeyId },
+    #[error("the agency's signature binding this certificate to its data key does not verify")]
+    BadBinding,
     #[error("enrollment bundle is malformed: {0}")]
     Malformed(String),
     #[error("enrollment bundle: {0}")]
@@ -265,6 +294,8 @@ impl EnrollmentBundle {
             certificate: self.certificate.as_bytes().to_vec(),
             node_key: self.node_key.as_bytes().to_vec(),
             data_key: self.data_key.as_bytes().to_vec(),
+            data_key_id: self.data_key_id.0,
+            binding: self.binding.to_vec(),
         };
         let mut out = BUNDLE_MAGIC.to_vec();
         // Invariant: postcard cannot fail to encode this plain struct into a Vec.
@@ -274,6 +305,9 @@ impl EnrollmentBundle {
 
     /// Parses the bundle and checks that the certificate was signed by the bundle's agency.
     pub fn parse(bytes: &[u8]) -> Result<(Self, VerifiedCertificate), BundleError> {
+        if bytes.len() >= 8 && &bytes[..8] == BUNDLE_MAGIC_V1 {
+            return Err(BundleError::OldVersion);
+        }
         if bytes.len() > BUNDLE_BYTES_MAX || bytes.len() < 8 || &bytes[..8] != BUNDLE_MAGIC {
             return Err(BundleError::NotABundle);
         }
@@ -289,8 +323,28 @@ impl EnrollmentBundle {
             certificate,
             node_key: WrappedSecret::parse(&wire.node_key)?,
             data_key: WrappedSecret::parse(&wire.data_key)?,
+            data_key_id: KeyId(wire.data_key_id),
+            binding: <[u8; 64]>::try_from(wire.binding.as_slice())
+                .map_err(|_| BundleError::Malformed("binding is not 64 bytes".into()))?,
         };
+        if !bundle.agency.verify(
+            &binding_message(&bundle.certificate, bundle.data_key_id),
+            &bundle.binding,
+        ) {
+            return Err(BundleError::BadBinding);
+        }
         Ok((bundle, verified))
+    }
+
+    /// Checks that the unwrapped data key is the one the agency signed for.
+    pub fn check_data_key(&self, key: &DataKey) -> Result<(), BundleError> {
+        if key.id() != self.data_key_id {
+            return Err(BundleError::ForeignDataKey {
+                found: key.id(),
+                signed: self.data_key_id,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -369,5 +423,69 @@ mod tests {
             let c = SignedCertificate::from_bytes(bytes[..len].to_vec());
             assert!(c.verify(agency.id()).is_err());
         }
+    }
+
+    #[test]
+    fn a_bundle_cannot_carry_another_agencys_data_key() {
+        use crate::keyfile::{KdfParams, SecretKind};
+        let mut rng = rand::rng();
+        let agency = AgencyKey::generate(&mut rng);
+        let node = NodeKey::generate(&mut rng);
+        let ours = DataKey::generate(&mut rng);
+        let theirs = DataKey::generate(&mut rng);
+        let pass = b"node passphrase";
+        let wrap = |k: &DataKey, rng: &mut rand::rngs::ThreadRng| {
+            WrappedSecret::wrap(
+                SecretKind::DataKey,
+                k.as_bytes(),
+                pass,
+                KdfParams::INSECURE_FAST,
+                rng,
+            )
+            .unwrap()
+        };
+        let certificate = cert(&agency, &node).sign(&agency).unwrap();
+        let binding = agency.sign(&binding_message(&certificate, ours.id()));
+        let genuine = EnrollmentBundle {
+            agency: agency.id(),
+            certificate: certificate.clone(),
+            node_key: WrappedSecret::wrap(
+                SecretKind::NodeKey,
+                &node.secret_bytes(),
+                pass,
+                KdfParams::INSECURE_FAST,
+                &mut rng,
+            )
+            .unwrap(),
+            data_key: wrap(&ours, &mut rng),
+            data_key_id: ours.id(),
+            binding,
+        };
+        let (parsed, _) = EnrollmentBundle::parse(&genuine.to_bytes()).unwrap();
+        parsed.check_data_key(&ours).unwrap();
+
+        // Another agency's key in a genuine bundle: the signed id names ours.
+        let swapped = EnrollmentBundle {
+            data_key: wrap(&theirs, &mut rng),
+            ..genuine.clone()
+        };
+        let (parsed, _) = EnrollmentBundle::parse(&swapped.to_bytes()).unwrap();
+        assert!(matches!(
+            parsed.check_data_key(&theirs),
+            Err(BundleError::ForeignDataKey { .. })
+        ));
+        // Changing the id too breaks the agency's signature.
+        let relabelled = EnrollmentBundle {
+            data_key_id: theirs.id(),
+            ..swapped
+        };
+        assert_eq!(
+            EnrollmentBundle::parse(&relabelled.to_bytes()),
+            Err(BundleError::BadBinding)
+        );
+        // A bundle of the first format is refused by name.
+        let mut old = genuine.to_bytes();
+        old[..8].copy_from_slice(b"ALPRENR1");
+        assert_eq!(EnrollmentBundle::parse(&old), Err(BundleError::OldVersion));
     }
 }

@@ -34,6 +34,11 @@ pub fn alpr(args: &[&str]) -> Command {
         .env("ALPR_USER", ADMIN)
         .env("ALPR_USER_PASSWORD", ADMIN_PASSWORD)
         .env("ALPR_NEW_PASSWORD", ADMIN_PASSWORD)
+        // Enrollments this "machine" initialized: kept apart from the user's own.
+        .env(
+            "ALPR_STATE_DIR",
+            std::env::temp_dir().join("alpr-tests-state"),
+        )
         .env_remove("ALPR_LOG");
     cmd
 }

@@ -646,3 +646,105 @@ fn a_list_larger_than_a_frame_is_published_through_the_daemon_and_sent_in_chunks
         hotlist_line(&car)
     );
 }
+
+#[test]
+fn one_enrollment_on_two_machines_is_warned_at_init_and_flagged_by_the_station() {
+    let f = Fixture::new("car-1");
+    f.enroll_as("station-1", "station");
+    let bundle = f.bundle("car-x", "vehicle");
+    let init = |dir: &str| {
+        run(&[
+            "init",
+            "--enroll",
+            &bundle,
+            "--data",
+            &f.path(dir),
+            "--admin",
+            "chief",
+            "--admin-trained-on",
+            "2026-01-15",
+        ])
+    };
+    let first = init("car-x");
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    assert!(
+        !stderr_of(&first).contains("warning"),
+        "{}",
+        stderr_of(&first)
+    );
+    let copy = init("car-x-copy");
+    assert!(copy.status.success(), "{}", stderr_of(&copy));
+    assert!(
+        stderr_of(&copy).contains("was already initialized in")
+            && stderr_of(&copy).contains("car-x"),
+        "{}",
+        stderr_of(&copy)
+    );
+    // Each copy signs a different read as seq 1, and its own audit events
+    // from the same seqs on; the copy works a little longer.
+    let one = f.reads_file("one.jsonl", 1, 100, |_| "CLONE1".into());
+    let other = f.reads_file("other.jsonl", 1, 100, |_| "CLONE2".into());
+    let later = f.reads_file("later.jsonl", 1, 100, |_| "CLONE3".into());
+    ok(&["import", "--data", &f.path("car-x"), &one]);
+    ok(&["import", "--data", &f.path("car-x-copy"), &other]);
+    ok(&["import", "--data", &f.path("car-x-copy"), &later]);
+    let station = f.path("station-1");
+    let daemon = Daemon::start(&station, &["--listen", "127.0.0.1:0"]);
+    ok(&["sync", "--data", &f.path("car-x"), "--peer", daemon.addr()]);
+    let second = run(&[
+        "sync",
+        "--data",
+        &f.path("car-x-copy"),
+        "--peer",
+        daemon.addr(),
+    ]);
+    assert!(!second.status.success());
+    assert!(
+        stderr_of(&second).contains("two machines share"),
+        "{}",
+        stderr_of(&second)
+    );
+    let log = ok(&[
+        "audit",
+        "log",
+        "--data",
+        &station,
+        "--contains",
+        "two machines share",
+        "--json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&log).unwrap();
+    assert_eq!(doc["total"], 1, "{log}");
+    assert_eq!(doc["items"][0]["user"], "(sync)", "{log}");
+    assert_eq!(doc["items"][0]["action"], "edit nodes", "{log}");
+    // The station kept the first copy's read and nothing of the second.
+    let held = found(&[
+        "search",
+        "--data",
+        &station,
+        "--pattern",
+        "CLONE*",
+        "--purpose",
+        "audit",
+        "--reason",
+        "cloned node review",
+    ]);
+    assert!(
+        held.contains("CLONE1") && !held.contains("CLONE2"),
+        "{held}"
+    );
+    // Until an Administrator revokes it, every meeting with the copy is refused the same way.
+    let again = run(&[
+        "sync",
+        "--data",
+        &f.path("car-x-copy"),
+        "--peer",
+        daemon.addr(),
+    ]);
+    assert!(
+        stderr_of(&again).contains("two machines share"),
+        "{}",
+        stderr_of(&again)
+    );
+    drop(daemon);
+}

@@ -170,5 +170,57 @@ pub fn init(args: InitArgs) -> Result<Outcome> {
         data.display()
     );
     println!("first Administrator: {admin}");
+    for other in note_enrollment(id, &data) {
+        eprintln!(
+            "warning: this enrollment of {} was already initialized in {} on this machine: two directories with one enrollment sign conflicting records, which stations flag; keep one and enroll the other anew",
+            cert.name,
+            other.display()
+        );
+    }
     Ok(Outcome::Done)
+}
+
+/// Where this machine remembers which enrollments it initialized:
+/// ALPR_STATE_DIR, else $XDG_STATE_HOME/alpr-node, else ~/.local/state/alpr-node.
+fn state_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("ALPR_STATE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_STATE_HOME") {
+        return Some(PathBuf::from(dir).join("alpr-node"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state/alpr-node"))
+}
+
+/// Adds this enrollment to the machine's list and returns the other data
+/// directories that still hold it. Best effort: the list only feeds a
+/// warning, and a machine without a home keeps none.
+fn note_enrollment(id: alpr_protocol::NodeId, data: &std::path::Path) -> Vec<PathBuf> {
+    let Some(dir) = state_dir() else {
+        return Vec::new();
+    };
+    let file = dir.join("enrolled");
+    let data = std::path::absolute(data).unwrap_or_else(|_| data.to_path_buf());
+    // Bounded (1 MiB, a regular file): a list of this machine's enrollments.
+    let known = crate::keyfile::read_public(&file, "enrollment list")
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let hex = id.to_hex();
+    let others: Vec<PathBuf> = known
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(i, path)| *i == hex && std::path::Path::new(path) != data)
+        .map(|(_, path)| PathBuf::from(path))
+        .filter(|path| path.join(crate::datadir::STORE_FILE).exists())
+        .collect();
+    let line = format!("{hex} {}\n", data.display());
+    let _ = std::fs::create_dir_all(&dir).and_then(|()| {
+        use std::io::Write;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&file)?
+            .write_all(line.as_bytes())
+    });
+    others
 }
