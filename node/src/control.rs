@@ -232,7 +232,11 @@ pub fn handle(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> C
 fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> ControlResponse {
     // Bounded before anything of it reaches the engine or its audit log.
     if let Err(e) = request.check_sizes() {
-        return invalid(e.to_string());
+        // Refused, and documented like any refusal: the event carries the
+        // error (which names the field and its size), never the field.
+        let err = AccessError::Invalid(e.to_string());
+        let token = SessionToken(request.token().unwrap_or([0; 32]));
+        return error(engine.refuse_malformed(now, token, request.action(), request.name(), err));
     }
     let result = match request {
         ControlRequest::Login { user, password } => {

@@ -1578,11 +1578,20 @@ impl Engine {
         // A file imported twice stores nothing new: a read this node already
         // holds (the same plate, time, camera, confidences, region, place and
         // crop) is skipped.
+        // Within one batch, a read given twice is stored once: the second
+        // is not yet in the store for `already_stored` to find.
         let node = &self.node;
         let fresh = batches.map(move |batch| {
+            let mut seen = std::collections::HashSet::new();
             batch
                 .into_iter()
-                .filter(|(at, capture)| !already_stored(node, *at, capture))
+                .filter(|(at, capture)| {
+                    let fingerprint: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(
+                        postcard::to_allocvec(&(at, capture)).unwrap_or_default(),
+                    )
+                    .into();
+                    seen.insert(fingerprint) && !already_stored(node, *at, capture)
+                })
                 .collect::<Vec<_>>()
         });
         let result = self

@@ -685,6 +685,84 @@ impl ControlRequest {
         s.first.map_or(Ok(()), Err)
     }
 
+    /// The session token the request carries (every request but `Login`).
+    pub fn token(&self) -> Option<Token> {
+        use ControlRequest as R;
+        match self {
+            R::Login { .. } => None,
+            R::Logout { token }
+            | R::Search { token, .. }
+            | R::AuditLog { token, .. }
+            | R::ViewRead { token, .. }
+            | R::ViewImage { token, .. }
+            | R::Verify { token }
+            | R::Purge { token, .. }
+            | R::Status { token }
+            | R::Import { token, .. }
+            | R::AddUser { token, .. }
+            | R::EditUser { token, .. }
+            | R::ListUsers { token }
+            | R::UnlockUser { token, .. }
+            | R::PublishHotlist { token, .. }
+            | R::StageHotlist { token, .. }
+            | R::ListHotlists { token }
+            | R::AddHotlistEntry { token, .. }
+            | R::RemoveHotlistEntry { token, .. }
+            | R::RevokeNode { token, .. }
+            | R::SetRetention { token, .. }
+            | R::PlaceHold { token, .. }
+            | R::ReleaseHold { token, .. }
+            | R::SetLimits { token, .. }
+            | R::ListHolds { token }
+            | R::ExportEvidence { token, .. }
+            | R::RegisterRequest { token, .. }
+            | R::DecideRequest { token, .. }
+            | R::ListRequests { token }
+            | R::Release { token, .. }
+            | R::AuditSample { token, .. }
+            | R::AuditMark { token, .. }
+            | R::AuditSign { token, .. }
+            | R::ListAudits { token } => Some(*token),
+        }
+    }
+
+    /// The audited action the request asks for.
+    pub fn action(&self) -> crate::record::Action {
+        use crate::record::Action as A;
+        use ControlRequest as R;
+        match self {
+            R::Login { .. } => A::LoginFailed,
+            R::Logout { .. } => A::Logout,
+            R::Search { .. } => A::Search,
+            R::ViewRead { .. } => A::ViewRead,
+            R::ViewImage { .. } => A::ViewImage,
+            R::Verify { .. } => A::Verify,
+            R::Purge { .. } => A::Purge,
+            R::Import { .. } => A::Import,
+            R::AddUser { .. } | R::EditUser { .. } | R::UnlockUser { .. } => A::EditUser,
+            R::PublishHotlist { .. }
+            | R::StageHotlist { .. }
+            | R::AddHotlistEntry { .. }
+            | R::RemoveHotlistEntry { .. } => A::EditHotlist,
+            R::RevokeNode { .. } => A::EditNodes,
+            R::SetRetention { .. } | R::SetLimits { .. } => A::EditRetention,
+            R::PlaceHold { .. } | R::ReleaseHold { .. } => A::EditHold,
+            R::ExportEvidence { .. } => A::Export,
+            R::RegisterRequest { .. } | R::DecideRequest { .. } => A::Request,
+            R::Release { .. } => A::Release,
+            R::AuditSample { .. }
+            | R::AuditMark { .. }
+            | R::AuditSign { .. }
+            | R::AuditLog { .. } => A::AuditReview,
+            R::Status { .. }
+            | R::ListUsers { .. }
+            | R::ListHotlists { .. }
+            | R::ListHolds { .. }
+            | R::ListRequests { .. }
+            | R::ListAudits { .. } => A::ViewPolicy,
+        }
+    }
+
     /// The request's name, for errors and logs.
     pub fn name(&self) -> &'static str {
         use ControlRequest as R;

@@ -309,10 +309,21 @@ fn an_import_is_checked_whole_by_line_and_a_second_run_stores_nothing_new() {
     let again = ok(&["import", "--data", &data, &good]);
     assert!(!again.contains("committed reads"), "{again}");
     assert!(
-        again.contains("3000 reads already stored here, skipped"),
+        again.contains("3000 reads already stored here or repeated in the input, skipped"),
         "{again}"
     );
     assert!(ok(&["verify", "--data", &data]).contains("checked 3000 reads"));
+    // A line given three times in one file (one batch) is stored once.
+    let line = f.reads_file("one.jsonl", 1, 100, |_| "TWICE1".into());
+    let text = std::fs::read_to_string(&line).unwrap();
+    let thrice = f.path("thrice.jsonl");
+    std::fs::write(&thrice, text.repeat(3)).unwrap();
+    let out = ok(&["import", "--data", &data, &thrice]);
+    assert!(out.contains("committed reads 3001..=3001"), "{out}");
+    assert!(
+        out.contains("2 reads already stored here or repeated"),
+        "{out}"
+    );
 }
 
 #[test]

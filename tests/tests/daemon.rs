@@ -128,6 +128,21 @@ fn a_forged_token_with_a_9_mib_field_is_refused_by_name_and_the_log_stays_whole(
     );
     let verified = ok(&["verify", "--data", &data]);
     assert!(verified.contains("0 failures"), "{verified}");
+    // Both refusals are documented, by size and field, never by content.
+    let log = ok(&[
+        "audit",
+        "log",
+        "--data",
+        &data,
+        "--contains",
+        "malformed request",
+    ]);
+    assert!(log.contains("login: user is 9437184 long"), "{log}");
+    assert!(log.contains("place hold: case is"), "{log}");
+    assert!(
+        !log.contains("xxxxxxxxxxxxxxxx"),
+        "the field itself was logged"
+    );
     drop(daemon);
 }
 

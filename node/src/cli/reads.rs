@@ -366,7 +366,7 @@ impl<'a> ImportBatches<'a> {
         self.flush()?;
         if self.skipped > 0 {
             println!(
-                "{} already stored here, skipped (the same plate, time, camera and crop)",
+                "{} already stored here or repeated in the input, skipped (the same plate, time, camera and crop)",
                 count(self.skipped, "read", "reads")
             );
         }

@@ -88,7 +88,15 @@ pub fn parse_time_in(text: &str, end_of_day: bool, zone: &jiff::tz::TimeZone) ->
     if let Ok(t) = text.parse::<jiff::Timestamp>() {
         return Ok(Timestamp(t.as_millisecond()));
     }
-    let is_date = text.len() == 10 && !text.contains(['T', 't', ' ']);
+    // A time zone annotation (`…T10:00[America/Los_Angeles]`) names the
+    // zone: the time is read there, never in this machine's.
+    if text.contains('[') {
+        let zoned: jiff::Zoned = text.parse().map_err(|_| refuse())?;
+        return Ok(Timestamp(zoned.timestamp().as_millisecond()));
+    }
+    // A date, extended (2026-11-28) or basic (20261128): a whole day.
+    let is_date = (text.len() == 10 && !text.contains(['T', 't', ' ']))
+        || (text.len() == 8 && text.bytes().all(|b| b.is_ascii_digit()));
     let ms = if is_date {
         let date: jiff::civil::Date = text.parse().map_err(|_| refuse())?;
         let start = date.to_zoned(zone.clone())?.timestamp().as_millisecond();
@@ -133,7 +141,19 @@ mod tests {
             parse_time_in("2026-12-01", true, &la).unwrap(),
             Timestamp(z("2026-12-02T08:00:00Z").0 - 1)
         );
+        // A basic-format date is a whole day, like an extended one.
+        assert_eq!(at("20261201", &la), z("2026-12-01T08:00:00Z"));
+        assert_eq!(
+            parse_time_in("20261201", true, &la).unwrap(),
+            Timestamp(z("2026-12-02T08:00:00Z").0 - 1)
+        );
+        // A zone annotation wins over the machine's zone.
+        assert_eq!(
+            at("2026-12-01T10:00[-05:00]", &la),
+            z("2026-12-01T15:00:00Z")
+        );
         for bad in [
+            "2026-12-01T10:00[No/Such_Zone]",
             "2026-12-01 junk",
             "yesterday",
             "2026-13-01",
