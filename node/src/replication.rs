@@ -598,7 +598,7 @@ pub async fn run_connection(
     };
 
     let (tx, mut rx) = tokio::sync::mpsc::channel::<SyncMessage>(WRITE_QUEUE);
-    let writer = tokio::spawn(async move {
+    let mut writer = tokio::spawn(async move {
         while let Some(message) = rx.recv().await {
             let frame = encode_frame(&message).map_err(|e| e.to_string())?;
             send.write_all(&frame).await.map_err(|e| e.to_string())?;
@@ -622,10 +622,22 @@ pub async fn run_connection(
     .await;
     // A write can fail on the peer's close before the read that would carry
     // its reason (the station refusing a forged batch): the close says why.
+    // Else, when the writer stopped on an error of its own (a message too
+    // large to frame, a reset stream), that error is the cause.
     let result = match result {
-        Err(SyncFailure::Connection(e)) => Err(peer_reason(&connection)
-            .await
-            .unwrap_or(SyncFailure::Connection(e))),
+        Err(SyncFailure::Connection(e)) => {
+            let writer_error = if writer.is_finished() {
+                match (&mut writer).await {
+                    Ok(Err(w)) => Some(format!("sending to the peer failed: {w}")),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            Err(peer_reason(&connection)
+                .await
+                .unwrap_or(SyncFailure::Connection(writer_error.unwrap_or(e))))
+        }
         other => other,
     };
     drop(tx);
