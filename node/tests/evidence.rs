@@ -270,3 +270,96 @@ fn a_huge_audit_entry_is_kept_cut_and_the_case_still_exports() {
     assert_eq!(manifest.audit_events, 1);
     assert!(verify_dir(&out, None).unwrap().ok());
 }
+
+/// A bundle of the first format (audit copies with Rust names for the
+/// action and outcome) still verifies, and an altered copy of it does not.
+#[test]
+fn a_bundle_of_the_first_format_still_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = node(dir.path());
+    let mut rec = Recorder::load(&node).unwrap();
+    let c = Capture {
+        plate: PlateText::parse("4GHJ552").unwrap(),
+        region: None,
+        confidence: 0.9,
+        char_confidences: vec![0.93; 7],
+        camera: "front".into(),
+        location: None,
+        crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
+        overview_jpeg: None,
+    };
+    let stored = rec
+        .record_reads(&node, vec![(Timestamp(T0), c)], &mut rand::rng())
+        .unwrap();
+    let entry = |action, outcome| AuditEntry {
+        user: "chief".into(),
+        action,
+        object: "place hold for case 26-0042".into(),
+        purpose: Some("investigation: hit and run".into()),
+        case: Some(CASE.into()),
+        outcome,
+    };
+    rec.record_audits(
+        &node,
+        Timestamp(T0),
+        vec![
+            entry(Action::EditHold, Outcome::Success),
+            entry(Action::ViewRead, Outcome::Refused("no purpose".into())),
+        ],
+        &mut rand::rng(),
+    )
+    .unwrap();
+    let id = RecordId {
+        origin: stored[0].read().origin,
+        seq: stored[0].read().seq,
+    };
+    let out = dir.path().join("usb");
+    write_bundle(&node, &[id], &request(), &out).unwrap();
+    let genuine = read_bundle(&out).unwrap();
+    // As the first format wrote it: Rust names, no separate reason.
+    let as_v1 = |tamper: bool| {
+        let mut files = genuine.clone();
+        let mut manifest: Manifest = serde_json::from_slice(&files[MANIFEST_FILE]).unwrap();
+        manifest.format = "alpr-evidence/1".into();
+        let audit: Vec<String> = files
+            .keys()
+            .filter(|p| p.starts_with("audit/") && p.ends_with(".json"))
+            .cloned()
+            .collect();
+        assert_eq!(audit.len(), 2);
+        for path in audit {
+            let mut doc: serde_json::Value = serde_json::from_slice(&files[&path]).unwrap();
+            let (action, outcome) = match doc["action"].as_str().unwrap() {
+                "edit hold" => ("EditHold", "Success".to_string()),
+                _ if tamper => ("Search", "Refused(\"no purpose\")".to_string()),
+                _ => ("ViewRead", "Refused(\"no purpose\")".to_string()),
+            };
+            doc["action"] = action.into();
+            doc["outcome"] = outcome.into();
+            doc.as_object_mut().unwrap().remove("reason");
+            let bytes = serde_json::to_vec_pretty(&doc).unwrap();
+            for e in &mut manifest.files {
+                if e.path == path {
+                    e.sha256 = sha256_hex(&bytes);
+                    e.bytes = bytes.len() as u64;
+                }
+            }
+            files.insert(path, bytes);
+        }
+        let manifest_bytes = serde_json::to_vec_pretty(&manifest).unwrap();
+        let signature = node.node_key.sign(&manifest_bytes);
+        files.insert(MANIFEST_FILE.into(), manifest_bytes);
+        files.insert(SIGNATURE_FILE.into(), hex::encode(signature).into_bytes());
+        bundle::verify(&files, Some(node.trust.agency()))
+    };
+    let report = as_v1(false);
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!(report.audit_events, 2);
+    let report = as_v1(true);
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert!(
+        report.problems[0].what.contains("action"),
+        "{:?}",
+        report.problems
+    );
+}

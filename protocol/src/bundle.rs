@@ -27,7 +27,10 @@ use crate::identity::{AgencyId, NodeId};
 use crate::record::Outcome;
 use crate::record::{AuditBody, AuditEvent, Read, ReadBody};
 
-pub const BUNDLE_FORMAT: &str = "alpr-evidence/1";
+pub const BUNDLE_FORMAT: &str = "alpr-evidence/2";
+/// The first format: its audit copies wrote the action and outcome as
+/// Rust names (`ViewRead`, `Refused("…")`). Still verified.
+pub const BUNDLE_FORMAT_V1: &str = "alpr-evidence/1";
 pub const MANIFEST_FILE: &str = "MANIFEST.json";
 pub const SIGNATURE_FILE: &str = "MANIFEST.sig";
 pub const AGENCY_FILE: &str = "agency.pub";
@@ -133,6 +136,23 @@ pub fn audit_document(event: &AuditEvent) -> serde_json::Value {
     })
 }
 
+/// An audit event's readable copy as format 1 wrote it.
+fn audit_document_v1(event: &AuditEvent) -> serde_json::Value {
+    let b = &event.body;
+    serde_json::json!({
+        "origin": event.origin.to_hex(),
+        "seq": event.seq,
+        "time": event.time.to_string(),
+        "time_ms": event.time.as_millis(),
+        "user": b.user,
+        "action": format!("{:?}", b.action),
+        "object": b.object,
+        "purpose": b.purpose,
+        "case": b.case,
+        "outcome": format!("{:?}", b.outcome),
+    })
+}
+
 /// The fields in which a readable copy differs from the signed record, as
 /// "plate differs" or "camera, lat differ"; empty when they agree.
 fn differing(copy: &serde_json::Value, signed: &serde_json::Value) -> String {
@@ -225,10 +245,14 @@ pub fn verify(files: &BTreeMap<String, Vec<u8>>, trusted_agency: Option<AgencyId
             return report;
         }
     };
-    if manifest.format != BUNDLE_FORMAT {
+    let v1 = manifest.format == BUNDLE_FORMAT_V1;
+    if manifest.format != BUNDLE_FORMAT && !v1 {
         report.problem(
             MANIFEST_FILE,
-            format!("format '{}' is not {BUNDLE_FORMAT}", manifest.format),
+            format!(
+                "format '{}' is not {BUNDLE_FORMAT} (or {BUNDLE_FORMAT_V1})",
+                manifest.format
+            ),
         );
         return report;
     }
@@ -343,7 +367,7 @@ pub fn verify(files: &BTreeMap<String, Vec<u8>>, trusted_agency: Option<AgencyId
         let Some(stem) = path.strip_suffix(".envelope") else {
             continue;
         };
-        check_record(&mut report, files, &certs, path, stem, bytes);
+        check_record(&mut report, files, &certs, path, stem, bytes, v1);
     }
     if report.reads != manifest.reads || report.audit_events != manifest.audit_events {
         report.problem(
@@ -365,6 +389,7 @@ fn check_record(
     path: &str,
     stem: &str,
     bytes: &[u8],
+    v1: bool,
 ) {
     let env = match Envelope::parse(bytes) {
         Ok(e) => e,
@@ -478,7 +503,12 @@ fn check_record(
                 time: h.time,
                 body,
             };
-            let fields = differing(&json, &as_parsed(audit_document(&signed)));
+            let document = if v1 {
+                audit_document_v1(&signed)
+            } else {
+                audit_document(&signed)
+            };
+            let fields = differing(&json, &as_parsed(document));
             if !fields.is_empty() {
                 report.problem(&json_path, format!("{fields} from the signed event"));
             }
