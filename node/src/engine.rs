@@ -12,6 +12,7 @@
 
 mod hotlists;
 mod oversight;
+pub mod replica;
 mod policy_sync;
 
 pub use policy_sync::PolicyPeer;
@@ -29,7 +30,6 @@ use alpr_protocol::{
 
 use crate::policy::Revocation;
 use crate::policy::document::PolicyDoc;
-use crate::replication::tls::Revoked;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -47,6 +47,10 @@ use crate::store::{AuthState, Effect, RecordId, StoreError, TimeRange};
 pub const SCHEDULE_ACTOR: &str = "(schedule)";
 pub const BOOTSTRAP_ACTOR: &str = "(bootstrap)";
 pub const NO_SESSION_ACTOR: &str = "(no session)";
+/// The nodes revoked, shared with the transport's handshake check and kept
+/// current as policy changes.
+pub type Revoked = std::sync::Arc<std::sync::RwLock<std::collections::HashSet<alpr_protocol::NodeId>>>;
+
 /// Who acts when replication finds something a person must see.
 pub const SYNC_ACTOR: &str = "(sync)";
 /// Reads deleted per purge transaction: bounds memory and transaction size.

@@ -16,7 +16,6 @@
 //! logged on this side and sent to the peer in the close frame; the node
 //! keeps serving other peers.
 
-pub mod hotlists;
 pub mod tls;
 
 use std::collections::BTreeMap;
@@ -25,18 +24,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alpr_protocol::control::{decode_frame, encode_frame};
-use alpr_protocol::envelope::envelope_hash;
 use alpr_protocol::replicate::{
-    Batch, BatchLimits, COLLECTIONS, Collection, Fetched, Holdings, HotlistHead, Output,
-    RecordSource, SYNC_FRAME_BYTES_MAX, SyncError, SyncMessage, SyncSession, VersionVector, Want,
+    BatchLimits, Collection, SYNC_FRAME_BYTES_MAX, SyncError, SyncMessage,
 };
-use alpr_protocol::{
-    ImageKind, NodeId, Role, SignedCertificate, Timestamp, Trust, VerifiedAuditEvent,
-    VerifiedImage, VerifiedRead,
-};
+use alpr_protocol::{NodeId, Timestamp};
 
-use crate::engine::{Engine, PolicyPeer};
-use crate::store::{RecordId, Run, StoreError};
+use crate::engine::Engine;
+use crate::engine::replica::{Replica, ReplicaError, ReplicaSummary};
+use crate::store::StoreError;
 use tls::{Peer, PeerCheck, Refusal};
 
 /// How long a served peer may stay connected without saying anything.
@@ -93,6 +88,26 @@ impl From<SyncError> for SyncFailure {
     }
 }
 
+impl From<ReplicaError> for SyncFailure {
+    fn from(e: ReplicaError) -> Self {
+        match e {
+            ReplicaError::Protocol(m) => SyncFailure::Protocol(m),
+            ReplicaError::BadRecord(m) => SyncFailure::BadRecord(m),
+            ReplicaError::Forked {
+                collection,
+                origin,
+                seq,
+            } => SyncFailure::Forked {
+                collection,
+                origin,
+                seq,
+            },
+            ReplicaError::Store(s) => SyncFailure::Store(s),
+            ReplicaError::Sync(e) => e.into(),
+        }
+    }
+}
+
 /// What one sync moved, for logs, the CLI and benchmarks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncSummary {
@@ -116,6 +131,18 @@ pub struct SyncSummary {
     pub hotlists_received: Vec<(String, u64)>,
 }
 
+impl SyncSummary {
+    /// Takes the replica's running totals.
+    fn absorb(&mut self, r: &ReplicaSummary) {
+        self.sent = r.sent.clone();
+        self.received = r.received.clone();
+        self.stored = r.stored.clone();
+        self.policy_changed = r.policy_changed;
+        self.hotlists_sent = r.hotlists_sent.clone();
+        self.hotlists_received = r.hotlists_received.clone();
+    }
+}
+
 /// A callback shown the running totals (a progress bar).
 pub type Progress = Arc<dyn Fn(&SyncSummary) + Send + Sync>;
 
@@ -137,32 +164,6 @@ impl std::fmt::Debug for Local {
     }
 }
 
-/// The store as the core's record source.
-struct Source<'a>(&'a Engine);
-
-impl RecordSource for Source<'_> {
-    fn fetch(
-        &self,
-        collection: Collection,
-        want: Want,
-        limits: BatchLimits,
-    ) -> Result<Fetched, String> {
-        self.0
-            .node()
-            .store
-            .fetch(collection, want, limits)
-            .map_err(|e| e.to_string())
-    }
-
-    fn certificate(&self, origin: &NodeId) -> Option<SignedCertificate> {
-        self.0
-            .node()
-            .trust
-            .certificate(origin)
-            .map(|c| c.signed().clone())
-    }
-}
-
 impl Local {
     fn with_engine<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> Result<T, SyncFailure> {
         let mut engine = self
@@ -170,331 +171,6 @@ impl Local {
             .lock()
             .map_err(|_| SyncFailure::EnginePoisoned)?;
         Ok(f(&mut engine))
-    }
-
-    fn me(&self) -> Result<(NodeId, Role), SyncFailure> {
-        self.with_engine(|e| {
-            let c = e.node().certificate.certificate();
-            (c.node, c.role)
-        })
-    }
-
-    fn lists(&self) -> Result<BTreeMap<String, HotlistHead>, SyncFailure> {
-        Ok(self
-            .with_engine(|e| e.node().store.hotlists())??
-            .into_iter()
-            .map(|(name, held)| (name, held.head))
-            .collect())
-    }
-
-    /// What this node holds, less revoked nodes' records: offering them
-    /// would only get each batch refused and the meeting ended.
-    fn vectors(&self) -> Result<BTreeMap<Collection, VersionVector>, SyncFailure> {
-        let revoked = self
-            .check
-            .revoked
-            .read()
-            .map(|r| r.clone())
-            .unwrap_or_default();
-        self.with_engine(|e| {
-            COLLECTIONS
-                .iter()
-                .map(|c| {
-                    let mut v = e.node().store.vector(*c)?;
-                    v.0.retain(|origin, _| !revoked.contains(origin));
-                    Ok((*c, v))
-                })
-                .collect::<Result<BTreeMap<_, _>, StoreError>>()
-        })?
-        .map_err(SyncFailure::from)
-    }
-}
-
-/// A batch whose every record verified, ready to store.
-enum Checked {
-    Reads {
-        reads: Vec<VerifiedRead>,
-        images: Vec<VerifiedImage>,
-    },
-    Audit {
-        events: Vec<VerifiedAuditEvent>,
-        starts_after: Option<(u64, [u8; 32])>,
-    },
-}
-
-/// Verifies every record of a batch against `trust` (to which the batch's
-/// certificates were added if they verify), or names the first bad one.
-fn check_batch(
-    trust: &Trust,
-    me: NodeId,
-    batch: &Batch,
-    audit_link: impl Fn(u64) -> Result<Option<[u8; 32]>, StoreError>,
-    audit_empty: bool,
-) -> Result<Checked, SyncFailure> {
-    let bad = |seq: u64, reason: String| {
-        SyncFailure::BadRecord(format!(
-            "{} {}/{}: {reason}",
-            batch.collection.name(),
-            batch.origin.short(),
-            seq
-        ))
-    };
-    if batch.origin == me {
-        return Err(bad(
-            batch.after.saturating_add(1),
-            "this node's own records cannot come from a peer".into(),
-        ));
-    }
-    let header_ok = |seq: u64, origin: NodeId, found: u64| {
-        if origin != batch.origin || found != seq {
-            Err(bad(
-                seq,
-                format!(
-                    "envelope says {}/{found}, not the seq the batch lists",
-                    origin.short()
-                ),
-            ))
-        } else {
-            Ok(())
-        }
-    };
-    match batch.collection {
-        Collection::Reads => {
-            let mut reads = Vec::with_capacity(batch.records.len());
-            let mut images = Vec::new();
-            for r in &batch.records {
-                let read = trust
-                    .open_read(&r.envelope)
-                    .map_err(|e| bad(r.seq, e.to_string()))?;
-                header_ok(r.seq, read.read().origin, read.read().seq)?;
-                let mut seen = (false, false);
-                for bytes in &r.images {
-                    let image = trust
-                        .open_image(&bytes.0)
-                        .map_err(|e| bad(r.seq, format!("image: {e}")))?;
-                    let body = &read.read().body;
-                    let (reference, seen_kind) = match image.kind {
-                        ImageKind::PlateCrop => (body.crop, &mut seen.0),
-                        ImageKind::Overview => (body.overview, &mut seen.1),
-                    };
-                    let matches = image.origin == read.read().origin
-                        && image.seq == read.read().seq
-                        && image.captured_at == read.read().captured_at
-                        && reference.is_some_and(|rf| rf.matches(&image.jpeg));
-                    if !matches || *seen_kind {
-                        return Err(bad(
-                            r.seq,
-                            format!("{} image is not the one the read commits to", image.kind),
-                        ));
-                    }
-                    *seen_kind = true;
-                    images.push(image);
-                }
-                reads.push(read);
-            }
-            Ok(Checked::Reads { reads, images })
-        }
-        Collection::AuditEvents => {
-            let mut events = Vec::with_capacity(batch.records.len());
-            let mut starts_after = None;
-            let mut prev: Option<[u8; 32]> = None;
-            for r in &batch.records {
-                let event = trust
-                    .open_audit(&r.envelope)
-                    .map_err(|e| bad(r.seq, e.to_string()))?;
-                header_ok(r.seq, event.event().origin, event.event().seq)?;
-                let (link, stored) = match prev {
-                    Some(h)
-                        if r.seq
-                            == events
-                                .last()
-                                .map_or(0, |e: &VerifiedAuditEvent| e.event().seq)
-                                + 1 =>
-                    {
-                        (Some(h), false)
-                    }
-                    _ => (audit_link(r.seq.saturating_sub(1))?, true),
-                };
-                match link {
-                    // Validly signed, yet chained to another event than the
-                    // one the same origin signed and this node stores.
-                    Some(h) if h != event.event().body.prev_hash && stored => {
-                        return Err(SyncFailure::Forked {
-                            collection: batch.collection,
-                            origin: batch.origin,
-                            seq: r.seq.saturating_sub(1),
-                        });
-                    }
-                    Some(h) if h != event.event().body.prev_hash => {
-                        return Err(bad(
-                            r.seq,
-                            "broken chain: prev_hash does not match the event before it".into(),
-                        ));
-                    }
-                    Some(_) => {}
-                    // The chain's start here: the sender purged what came before.
-                    None if events.is_empty()
-                        && audit_empty
-                        && Some(r.seq) == batch.after.checked_add(1) =>
-                    {
-                        if batch.after > 0 {
-                            starts_after = Some((batch.after, event.event().body.prev_hash));
-                        }
-                    }
-                    None if r.seq == 1 => {}
-                    None => {
-                        return Err(bad(
-                            r.seq,
-                            format!(
-                                "arrives without event {} to chain to",
-                                r.seq.saturating_sub(1)
-                            ),
-                        ));
-                    }
-                }
-                prev = Some(envelope_hash(&r.envelope));
-                events.push(event);
-            }
-            Ok(Checked::Audit {
-                events,
-                starts_after,
-            })
-        }
-    }
-}
-
-/// Verifies and stores one batch; returns (received, new) counts.
-fn store_batch(
-    local: &Local,
-    batch: &Batch,
-    clock: fn() -> Timestamp,
-) -> Result<(u64, u64), SyncFailure> {
-    let (mut trust, me, audit_empty) = local.with_engine(|e| {
-        let vector = e.node().store.vector(Collection::AuditEvents);
-        (
-            e.node().trust.clone(),
-            e.node().certificate.certificate().node,
-            vector.map(|v| v.mark(&batch.origin).wants_after() == 0),
-        )
-    })?;
-    let audit_empty = audit_empty?;
-    let revoked = local
-        .check
-        .revoked
-        .read()
-        .map(|r| r.contains(&batch.origin))
-        .unwrap_or(true);
-    if revoked {
-        return Err(SyncFailure::BadRecord(format!(
-            "records of revoked node {} are refused",
-            batch.origin.short()
-        )));
-    }
-    let mut learned = Vec::new();
-    for signed in &batch.certificates {
-        match signed.verify(trust.agency()) {
-            Ok(v) if v.certificate().node == batch.origin => {
-                if trust.certificate(&batch.origin).is_none() {
-                    learned.push(v.clone());
-                    trust
-                        .add_certificate(v)
-                        .map_err(|e| SyncFailure::BadRecord(e.to_string()))?;
-                }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                return Err(SyncFailure::BadRecord(format!(
-                    "certificate attached to {}'s records: {e}",
-                    batch.origin.short()
-                )));
-            }
-        }
-    }
-    let checked = {
-        let engine = Arc::clone(&local.engine);
-        let origin = batch.origin;
-        let link = move |seq: u64| -> Result<Option<[u8; 32]>, StoreError> {
-            if seq == 0 {
-                return Ok(None);
-            }
-            let e = engine
-                .lock()
-                .map_err(|_| StoreError::Corrupt("engine poisoned".into()))?;
-            let store = &e.node().store;
-            if let Some(b) = store.audit_envelope(RecordId { origin, seq })? {
-                return Ok(Some(envelope_hash(&b)));
-            }
-            // Purged here: the floor keeps the last purged event's hash.
-            let (floor, hash) = store.audit_floor(origin)?;
-            Ok((floor == seq).then_some(hash))
-        };
-        match check_batch(&trust, me, batch, link, audit_empty) {
-            Err(SyncFailure::Forked {
-                collection,
-                origin,
-                seq,
-            }) => {
-                return Err(forked(local, clock, collection, origin, seq));
-            }
-            other => other?,
-        }
-    };
-    let run = Run {
-        origin: batch.origin,
-        after: batch.after,
-        through: batch.through,
-    };
-    let received = batch.records.len() as u64;
-    let added = local.with_engine(|e| -> Result<usize, SyncFailure> {
-        for cert in learned {
-            e.learn_certificate(cert)?;
-        }
-        let store = &e.node().store;
-        let stored = match &checked {
-            Checked::Reads { reads, images } => store.ingest_reads(reads, images, run),
-            Checked::Audit {
-                events,
-                starts_after,
-            } => store.ingest_audit(events, run, *starts_after),
-        };
-        match stored {
-            Err(StoreError::Conflict { origin, seq }) => Err(SyncFailure::Forked {
-                collection: batch.collection,
-                origin,
-                seq,
-            }),
-            other => Ok(other?),
-        }
-    })?;
-    let added = match added {
-        Err(SyncFailure::Forked {
-            collection,
-            origin,
-            seq,
-        }) => return Err(forked(local, clock, collection, origin, seq)),
-        other => other?,
-    };
-    Ok((received, added as u64))
-}
-
-/// Two validly signed, different records at one place in an origin's
-/// history: two machines run one enrollment. Documented in the audit log
-/// (it reaches every station) before the batch is refused.
-fn forked(
-    local: &Local,
-    clock: fn() -> Timestamp,
-    collection: Collection,
-    origin: NodeId,
-    seq: u64,
-) -> SyncFailure {
-    let flagged = local.with_engine(|e| e.flag_cloned_identity(clock(), origin, seq, collection));
-    if !matches!(flagged, Ok(Ok(()))) {
-        tracing::error!(origin = %origin.short(), seq, "could not document a cloned node");
-    }
-    SyncFailure::Forked {
-        collection,
-        origin,
-        seq,
     }
 }
 
@@ -568,30 +244,10 @@ pub async fn run_connection(
     }
     .map_err(|e| SyncFailure::Connection(e.to_string()))?;
 
-    let (_, role) = local.me()?;
-    // Remember who we met: their records and lists then verify here, and an
-    // Administrator can name them (to revoke one, say).
-    local.with_engine(|e| {
-        if e.node().trust.certificate(&peer.node).is_none() {
-            e.learn_certificate(peer.certificate.clone())
-        } else {
-            Ok(())
-        }
-    })??;
-    let vectors = local.vectors()?;
-    let lists = local.lists()?;
-    let policy_heads = local.with_engine(|e| e.policy_heads())?;
-    let (session, hello) = SyncSession::start(
-        clock(),
-        role,
-        (peer.node, peer.role),
-        Holdings {
-            vectors,
-            lists,
-            policy_heads,
-        },
-        local.limits,
-    );
+    let limits = local.limits;
+    let certificate = peer.certificate.clone();
+    let replica = local
+        .with_engine(|e| Replica::start(e, clock(), &certificate, limits))??;
     let mut summary = SyncSummary {
         peer: Some((peer.node, peer.name.clone())),
         ..SyncSummary::default()
@@ -609,17 +265,7 @@ pub async fn run_connection(
         Ok::<(), String>(())
     });
 
-    let result = drive(
-        &local,
-        session,
-        hello,
-        &tx,
-        &mut recv,
-        &mut summary,
-        mode,
-        clock,
-    )
-    .await;
+    let result = drive(&local, replica, &tx, &mut recv, &mut summary, mode, clock).await;
     // A write can fail on the peer's close before the read that would carry
     // its reason (the station refusing a forged batch): the close says why.
     // Else, when the writer stopped on an error of its own (a message too
@@ -701,154 +347,40 @@ pub async fn run_connection(
     result.map(|()| summary)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Moves frames between the peer and the replica: sends what the replica
+/// has ready (storing and merging on a blocking thread, since they hold the
+/// engine), then waits for the peer, no longer than the session's timer.
 async fn drive(
     local: &Local,
-    mut session: SyncSession,
-    hello: Output,
+    mut replica: Replica,
     tx: &tokio::sync::mpsc::Sender<SyncMessage>,
     recv: &mut quinn::RecvStream,
     summary: &mut SyncSummary,
     mode: Mode,
     clock: fn() -> Timestamp,
 ) -> Result<(), SyncFailure> {
-    let mut policy = PolicyPeer::default();
-    let mut pending = vec![hello];
-    let mut incoming = hotlists::Incoming::default();
-    // Settled once Hello shows equal heads, or the automerge sync ends.
-    let mut policy_settled = false;
     loop {
-        // Carry out outputs in order; storing may produce more.
-        while !pending.is_empty() {
-            for out in std::mem::take(&mut pending) {
-                match out {
-                    Output::Send(message) => {
-                        if let SyncMessage::Batch(b) = &message {
-                            *summary.sent.entry(b.collection).or_default() +=
-                                b.records.len() as u64;
-                        }
-                        tx.send(message)
-                            .await
-                            .map_err(|_| SyncFailure::Connection("writer stopped".into()))?;
-                    }
-                    Output::SendHotlist { list, peer_has } => {
-                        let l = local.clone();
-                        let name = list.clone();
-                        let plan = tokio::task::spawn_blocking(move || {
-                            l.with_engine(|e| hotlists::outgoing(e, &name, peer_has))?
-                        })
-                        .await
-                        .map_err(|e| SyncFailure::Connection(e.to_string()))??;
-                        match plan {
-                            hotlists::Plan::Delta(m) => tx
-                                .send(*m)
-                                .await
-                                .map_err(|_| SyncFailure::Connection("writer stopped".into()))?,
-                            hotlists::Plan::Chunks(plan) => {
-                                // One chunk read at a time; the bounded writer
-                                // queue holds back the next read.
-                                let plan = std::sync::Arc::new(*plan);
-                                for index in 0..plan.chunks {
-                                    let (l, p) = (local.clone(), std::sync::Arc::clone(&plan));
-                                    let m = tokio::task::spawn_blocking(move || {
-                                        l.with_engine(|e| hotlists::chunk(e, &p, index))?
-                                    })
-                                    .await
-                                    .map_err(|e| SyncFailure::Connection(e.to_string()))??;
-                                    tx.send(m).await.map_err(|_| {
-                                        SyncFailure::Connection("writer stopped".into())
-                                    })?;
-                                }
-                            }
-                        }
-                        summary.hotlists_sent.push(list);
-                    }
-                    Output::StoreHotlist { list, transfer } => {
-                        let l = local.clone();
-                        let mut inc = std::mem::take(&mut incoming);
-                        let name = list.clone();
-                        let (inc, held) = tokio::task::spawn_blocking(move || {
-                            let held = inc.accept(&l, name, transfer);
-                            (inc, held)
-                        })
-                        .await
-                        .map_err(|e| SyncFailure::Connection(e.to_string()))?;
-                        incoming = inc;
-                        if let Some(head) = held? {
-                            summary.hotlists_received.push((list.clone(), head.version));
-                            pending.extend(session.hotlist_stored(list, head));
-                        }
-                    }
-                    Output::StartPolicySync => {
-                        let first = local.with_engine(|e| e.policy_outgoing(&mut policy))?;
-                        pending.extend(first.map(Output::Send));
-                    }
-                    Output::Policy {
-                        message,
-                        signatures,
-                        certificates,
-                    } => {
-                        let l = local.clone();
-                        let mut peer = std::mem::take(&mut policy);
-                        let (peer, result) = tokio::task::spawn_blocking(move || {
-                            let result = l.with_engine(|e| {
-                                let changed = e.policy_incoming(
-                                    &mut peer,
-                                    &message,
-                                    signatures,
-                                    certificates,
-                                )?;
-                                let reply = e.policy_outgoing(&mut peer);
-                                // Same heads: the reply (if any) only tells
-                                // the peer so; nothing more will come.
-                                let settled = e.policy_settled(&peer);
-                                Ok::<_, String>((changed, reply, settled))
-                            });
-                            (peer, result)
-                        })
-                        .await
-                        .map_err(|e| SyncFailure::Connection(e.to_string()))?;
-                        policy = peer;
-                        let (changed, reply, settled) = result?.map_err(SyncFailure::BadRecord)?;
-                        if changed {
-                            summary.policy_changed = true;
-                        }
-                        policy_settled = settled;
-                        pending.extend(reply.map(Output::Send));
-                    }
-                    Output::Store(batch) => {
-                        let collection = batch.collection;
-                        let l = local.clone();
-                        let (received, added, vector) = tokio::task::spawn_blocking(move || {
-                            let (received, added) = store_batch(&l, &batch, clock)?;
-                            let vector = l.with_engine(|e| e.node().store.vector(collection))??;
-                            Ok::<_, SyncFailure>((received, added, vector))
-                        })
-                        .await
-                        .map_err(|e| SyncFailure::Connection(e.to_string()))??;
-                        *summary.received.entry(collection).or_default() += received;
-                        *summary.stored.entry(collection).or_default() += added;
-                        let l = local.clone();
-                        let (s, outs) = tokio::task::spawn_blocking(move || {
-                            let outs =
-                                l.with_engine(|e| session.stored(collection, vector, &Source(e)))?;
-                            Ok::<_, SyncFailure>((session, outs))
-                        })
-                        .await
-                        .map_err(|e| SyncFailure::Connection(e.to_string()))??;
-                        session = s;
-                        pending.extend(outs?);
-                    }
-                }
-            }
-            if let Some(progress) = &local.progress {
-                progress(summary);
-            }
+        // One message at a time: a hotlist's chunks are read from the store
+        // as the bounded writer queue takes them.
+        loop {
+            let l = local.clone();
+            let (r, next) = tokio::task::spawn_blocking(move || {
+                let next = l.with_engine(|e| replica.poll_transmit(e, clock()));
+                (replica, next)
+            })
+            .await
+            .map_err(|e| SyncFailure::Connection(e.to_string()))?;
+            replica = r;
+            let Some(message) = next?? else { break };
+            tx.send(message)
+                .await
+                .map_err(|_| SyncFailure::Connection("writer stopped".into()))?;
         }
-        if session.policy_matched() {
-            policy_settled = true;
+        summary.absorb(replica.summary());
+        if let Some(progress) = &local.progress {
+            progress(summary);
         }
-        if mode == Mode::OneShot && session.in_sync() && policy_settled {
+        if mode == Mode::OneShot && replica.in_sync() {
             return Ok(());
         }
         // Wait for the peer, but not past the session's timer when the peer
@@ -856,12 +388,12 @@ async fn drive(
         let read = read_message(recv);
         // A one-shot meeting not yet in sync is owed what the peer's Hello
         // promised; a served peer owes nothing, but may not sit idle forever.
-        let deadline = session.next_timer().or_else(|| {
+        let deadline = replica.next_timer().or_else(|| {
             let after = match mode {
                 Mode::OneShot => alpr_protocol::replicate::STALL_MS,
                 Mode::Serve => SERVE_IDLE_MS,
             };
-            Some(session.last_heard().saturating_add_millis(after))
+            Some(replica.last_heard().saturating_add_millis(after))
         });
         let next = match deadline {
             None => read.await?,
@@ -872,7 +404,7 @@ async fn drive(
                     // A read cut short leaves the stream mid-frame: this
                     // connection is over either way.
                     Err(_) => {
-                        session.tick(clock())?;
+                        replica.tick(clock())?;
                         return Err(SyncError::Stalled(alpr_protocol::replicate::STALL_MS).into());
                     }
                 }
@@ -884,14 +416,14 @@ async fn drive(
         };
         let now = clock();
         let l = local.clone();
-        let (s, outs) = tokio::task::spawn_blocking(move || {
-            let outs = l.with_engine(|e| session.receive(now, message, &Source(e)))?;
-            Ok::<_, SyncFailure>((session, outs))
+        let (r, received) = tokio::task::spawn_blocking(move || {
+            let received = l.with_engine(|e| replica.receive(e, now, message));
+            (replica, received)
         })
         .await
-        .map_err(|e| SyncFailure::Connection(e.to_string()))??;
-        session = s;
-        pending = outs?;
+        .map_err(|e| SyncFailure::Connection(e.to_string()))?;
+        replica = r;
+        received??;
     }
 }
 

@@ -7,8 +7,7 @@
 //! the key that signs the handshake, and the node is not revoked. There is no
 //! CA and no host name: a peer is who its agency enrolled, nothing else.
 
-use std::collections::HashSet;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use alpr_protocol::{
     AgencyId, CertificateError, NodeId, NodeKey, Role, SignedCertificate, Timestamp,
@@ -51,7 +50,7 @@ pub enum Refusal {
 
 /// The nodes this node refuses, shared with the verifiers so a revocation
 /// applies to the next handshake.
-pub type Revoked = Arc<RwLock<HashSet<NodeId>>>;
+pub use crate::engine::Revoked;
 
 /// The check both sides run on the other's certificate.
 #[derive(Debug, Clone)]

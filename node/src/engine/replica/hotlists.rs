@@ -12,11 +12,11 @@ use alpr_protocol::replicate::{
     SyncMessage,
 };
 
-use super::{Local, SyncFailure};
+use super::ReplicaError;
 use crate::engine::Engine;
 
-fn bad(list: &str, reason: impl std::fmt::Display) -> SyncFailure {
-    SyncFailure::BadRecord(format!("hotlist '{list}': {reason}"))
+fn bad(list: &str, reason: impl std::fmt::Display) -> ReplicaError {
+    ReplicaError::BadRecord(format!("hotlist '{list}': {reason}"))
 }
 
 /// How a peer holding some version of a list is brought to this node's.
@@ -40,12 +40,18 @@ pub struct ChunkPlan {
     pub chunks: u32,
 }
 
+impl ChunkPlan {
+    pub fn list(&self) -> &str {
+        &self.list
+    }
+}
+
 /// Plans what brings a peer holding `peer_has` to this node's version of `list`.
 pub fn outgoing(
     engine: &Engine,
     list: &str,
     peer_has: Option<HotlistHead>,
-) -> Result<Plan, SyncFailure> {
+) -> Result<Plan, ReplicaError> {
     let store = &engine.node().store;
     let held = store
         .hotlists()?
@@ -94,7 +100,7 @@ pub fn outgoing(
 }
 
 /// Chunk `index` of a planned transfer, read from the store now.
-pub fn chunk(engine: &Engine, plan: &ChunkPlan, index: u32) -> Result<SyncMessage, SyncFailure> {
+pub fn chunk(engine: &Engine, plan: &ChunkPlan, index: u32) -> Result<SyncMessage, ReplicaError> {
     let entries = engine
         .node()
         .store
@@ -141,11 +147,11 @@ impl Incoming {
     /// and returns the head this node holds now.
     pub fn accept(
         &mut self,
-        local: &Local,
+        engine: &mut Engine,
         list: String,
         transfer: HotlistTransfer,
-    ) -> Result<Option<HotlistHead>, SyncFailure> {
-        let (agency, revoked) = (local.check.agency, local.check.revoked.clone());
+    ) -> Result<Option<HotlistHead>, ReplicaError> {
+        let (agency, revoked) = (engine.node().trust.agency(), engine.revoked());
         let cert = transfer
             .certificate
             .verify(agency)
@@ -166,8 +172,10 @@ impl Incoming {
         }
         let entries = match transfer.body {
             HotlistBody::Delta { from, delta } => {
-                let base = local
-                    .with_engine(|e| e.node().store.hotlist_entries(&from))??
+                let base = engine
+                    .node()
+                    .store
+                    .hotlist_entries(&from)?
                     .ok_or_else(|| {
                         bad(
                             &list,
@@ -230,19 +238,19 @@ impl Incoming {
             }
         };
         hotlist::check_content(&version, &entries).map_err(|e| bad(&list, e))?;
-        let head = local.with_engine(|e| -> Result<HotlistHead, SyncFailure> {
-            if e.node().trust.certificate(&version.author).is_none() {
-                e.learn_certificate(cert)?;
-            }
-            e.node()
-                .store
-                .put_hotlist(&transfer.version, &version, &entries)?;
-            let held = e.node().store.hotlists()?;
-            Ok(held.get(&list).map(|h| h.head).unwrap_or(HotlistHead {
+        if engine.node().trust.certificate(&version.author).is_none() {
+            engine.learn_certificate(cert)?;
+        }
+        let store = &engine.node().store;
+        store.put_hotlist(&transfer.version, &version, &entries)?;
+        let head = store
+            .hotlists()?
+            .get(&list)
+            .map(|h| h.head)
+            .unwrap_or(HotlistHead {
                 version: version.version,
                 content: version.content,
-            }))
-        })??;
+            });
         tracing::info!(%list, version = version.version, entries = version.entries, "hotlist received");
         Ok(Some(head))
     }

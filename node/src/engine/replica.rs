@@ -1,0 +1,574 @@
+//! The node's half of one meeting with a peer, without a transport: the
+//! sans-IO [`SyncSession`] from `alpr_protocol::replicate` plus what only
+//! the node can do with its outputs (verify a batch, check each image
+//! against its read, store, accept a hotlist, merge policy). A driver moves
+//! frames: it hands each received message to [`Replica::receive`] and
+//! sends what [`Replica::poll_transmit`] returns until it returns None. The
+//! QUIC driver (`replication.rs`) does this on a blocking thread; tests and
+//! the simulator pair two replicas in memory.
+//!
+//! Every record is checked before it is stored: envelope, agency
+//! certificate of its origin (valid at the record's time, not revoked),
+//! signature, seal, that it is the seq the batch says, for a read that each
+//! image is the one it commits to, and for audit events that the hash chain
+//! links. One bad record refuses the whole batch.
+
+pub mod hotlists;
+
+use std::collections::{BTreeMap, VecDeque};
+
+use alpr_protocol::envelope::envelope_hash;
+use alpr_protocol::replicate::{
+    Batch, BatchLimits, COLLECTIONS, Collection, Fetched, Holdings, Output,
+    RecordSource, SyncError, SyncMessage, SyncSession, VersionVector, Want,
+};
+use alpr_protocol::{
+    ImageKind, NodeId, SignedCertificate, Timestamp, Trust, VerifiedAuditEvent,
+    VerifiedCertificate, VerifiedImage, VerifiedRead,
+};
+
+use super::{Engine, PolicyPeer};
+use crate::store::{RecordId, Run, StoreError};
+
+/// Why a meeting ended early, as the node's half of it sees.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplicaError {
+    #[error("peer broke the protocol: {0}")]
+    Protocol(String),
+    #[error("peer sent a bad record: {0}")]
+    BadRecord(String),
+    /// The origin signed two different records at one place in its
+    /// history: one enrollment runs on two machines.
+    #[error(
+        "{} {}/{seq} differs from the one stored here, both signed by that node: two machines share its enrollment; revoke it",
+        collection.name(),
+        origin.short()
+    )]
+    Forked {
+        collection: Collection,
+        origin: NodeId,
+        seq: u64,
+    },
+    #[error("this node's store: {0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Sync(SyncError),
+}
+
+impl From<SyncError> for ReplicaError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::Source(m) => ReplicaError::Store(StoreError::Corrupt(m)),
+            other => ReplicaError::Sync(other),
+        }
+    }
+}
+
+impl From<super::AccessError> for ReplicaError {
+    fn from(e: super::AccessError) -> Self {
+        match e {
+            super::AccessError::Store(s) => ReplicaError::Store(s),
+            other => ReplicaError::BadRecord(other.to_string()),
+        }
+    }
+}
+
+/// The store as the core's record source.
+struct Source<'a>(&'a Engine);
+
+impl RecordSource for Source<'_> {
+    fn fetch(
+        &self,
+        collection: Collection,
+        want: Want,
+        limits: BatchLimits,
+    ) -> Result<Fetched, String> {
+        self.0
+            .node()
+            .store
+            .fetch(collection, want, limits)
+            .map_err(|e| e.to_string())
+    }
+
+    fn certificate(&self, origin: &NodeId) -> Option<SignedCertificate> {
+        self.0
+            .node()
+            .trust
+            .certificate(origin)
+            .map(|c| c.signed().clone())
+    }
+}
+
+/// What one meeting moved, for logs, the CLI, benchmarks and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplicaSummary {
+    pub sent: BTreeMap<Collection, u64>,
+    pub received: BTreeMap<Collection, u64>,
+    /// New records stored (received minus ones already held).
+    pub stored: BTreeMap<Collection, u64>,
+    /// Whether the peer's policy changes were merged into this node's.
+    pub policy_changed: bool,
+    /// Hotlists sent and received (list name, version).
+    pub hotlists_sent: Vec<String>,
+    pub hotlists_received: Vec<(String, u64)>,
+}
+
+/// One meeting with one peer.
+#[derive(Debug)]
+pub struct Replica {
+    session: SyncSession,
+    policy: PolicyPeer,
+    incoming: hotlists::Incoming,
+    /// Settled once Hello shows equal heads, or the automerge sync ends.
+    policy_settled: bool,
+    /// Outputs of the core not yet carried out, in order.
+    pending: VecDeque<Output>,
+    /// A list going out chunk by chunk, each read from the store when sent:
+    /// the plan and the next chunk's index.
+    sending: Option<(hotlists::ChunkPlan, u32)>,
+    summary: ReplicaSummary,
+}
+
+impl Replica {
+    /// Starts a meeting with the peer whose certificate the transport
+    /// proved; the Hello is the first message [`Replica::poll_transmit`] gives.
+    pub fn start(
+        engine: &mut Engine,
+        now: Timestamp,
+        peer: &VerifiedCertificate,
+        limits: BatchLimits,
+    ) -> Result<Replica, ReplicaError> {
+        let c = peer.certificate();
+        // Remember who we met: their records and lists then verify here,
+        // and an Administrator can name them (to revoke one, say).
+        if engine.node().trust.certificate(&c.node).is_none() {
+            engine.learn_certificate(peer.clone())?;
+        }
+        let role = engine.node().certificate.certificate().role;
+        let holdings = Holdings {
+            vectors: vectors(engine)?,
+            lists: engine
+                .node()
+                .store
+                .hotlists()?
+                .into_iter()
+                .map(|(name, held)| (name, held.head))
+                .collect(),
+            policy_heads: engine.policy_heads(),
+        };
+        let (session, hello) = SyncSession::start(now, role, (c.node, c.role), holdings, limits);
+        Ok(Replica {
+            session,
+            policy: PolicyPeer::default(),
+            incoming: hotlists::Incoming::default(),
+            policy_settled: false,
+            pending: VecDeque::from([hello]),
+            sending: None,
+            summary: ReplicaSummary::default(),
+        })
+    }
+
+    /// Takes one message from the peer; what it calls for is carried out by
+    /// the next [`Replica::poll_transmit`] calls.
+    pub fn receive(
+        &mut self,
+        engine: &mut Engine,
+        now: Timestamp,
+        message: SyncMessage,
+    ) -> Result<(), ReplicaError> {
+        let outs = self.session.receive(now, message, &Source(engine))?;
+        self.pending.extend(outs);
+        Ok(())
+    }
+
+    /// The next message to send, after carrying out (in order) the core's
+    /// outputs before it: storing a batch, accepting a hotlist, merging
+    /// policy. None once nothing is to be sent until the peer speaks.
+    pub fn poll_transmit(
+        &mut self,
+        engine: &mut Engine,
+        now: Timestamp,
+    ) -> Result<Option<SyncMessage>, ReplicaError> {
+        loop {
+            if let Some((plan, next)) = &mut self.sending {
+                let message = hotlists::chunk(engine, plan, *next)?;
+                *next += 1;
+                if *next >= plan.chunks {
+                    self.summary.hotlists_sent.push(plan.list().to_string());
+                    self.sending = None;
+                }
+                return Ok(Some(message));
+            }
+            let Some(out) = self.pending.pop_front() else {
+                return Ok(None);
+            };
+            match out {
+                Output::Send(message) => {
+                    if let SyncMessage::Batch(b) = &message {
+                        *self.summary.sent.entry(b.collection).or_default() +=
+                            b.records.len() as u64;
+                    }
+                    return Ok(Some(message));
+                }
+                Output::SendHotlist { list, peer_has } => {
+                    match hotlists::outgoing(engine, &list, peer_has)? {
+                        hotlists::Plan::Delta(message) => {
+                            self.summary.hotlists_sent.push(list);
+                            return Ok(Some(*message));
+                        }
+                        hotlists::Plan::Chunks(plan) => self.sending = Some((*plan, 0)),
+                    }
+                }
+                Output::StoreHotlist { list, transfer } => {
+                    if let Some(head) = self.incoming.accept(engine, list.clone(), transfer)? {
+                        self.summary
+                            .hotlists_received
+                            .push((list.clone(), head.version));
+                        self.pending.extend(self.session.hotlist_stored(list, head));
+                    }
+                }
+                Output::StartPolicySync => {
+                    let first = engine.policy_outgoing(&mut self.policy);
+                    self.pending.extend(first.map(Output::Send));
+                }
+                Output::Policy {
+                    message,
+                    signatures,
+                    certificates,
+                } => {
+                    let changed = engine
+                        .policy_incoming(&mut self.policy, &message, signatures, certificates)
+                        .map_err(ReplicaError::BadRecord)?;
+                    let reply = engine.policy_outgoing(&mut self.policy);
+                    // Same heads: the reply (if any) only tells the peer
+                    // so; nothing more will come.
+                    self.policy_settled = engine.policy_settled(&self.policy);
+                    self.summary.policy_changed |= changed;
+                    self.pending.extend(reply.map(Output::Send));
+                }
+                Output::Store(batch) => {
+                    let collection = batch.collection;
+                    let (received, added) = store_batch(engine, &batch, now)?;
+                    let vector = engine.node().store.vector(collection)?;
+                    *self.summary.received.entry(collection).or_default() += received;
+                    *self.summary.stored.entry(collection).or_default() += added;
+                    let outs = self.session.stored(collection, vector, &Source(engine))?;
+                    self.pending.extend(outs);
+                }
+            }
+        }
+    }
+
+    /// Both sides hold what the other had when they met, policy included,
+    /// and nothing is left to carry out.
+    pub fn in_sync(&mut self) -> bool {
+        if self.session.policy_matched() {
+            self.policy_settled = true;
+        }
+        self.pending.is_empty()
+            && self.sending.is_none()
+            && self.session.in_sync()
+            && self.policy_settled
+    }
+
+    /// When the peer owes an answer by, if it does.
+    pub fn next_timer(&self) -> Option<Timestamp> {
+        self.session.next_timer()
+    }
+
+    pub fn last_heard(&self) -> Timestamp {
+        self.session.last_heard()
+    }
+
+    /// Checks the session's timers at `now`: an error once the peer stalled.
+    pub fn tick(&mut self, now: Timestamp) -> Result<(), ReplicaError> {
+        Ok(self.session.tick(now)?)
+    }
+
+    pub fn summary(&self) -> &ReplicaSummary {
+        &self.summary
+    }
+}
+
+/// What this node holds, less revoked nodes' records: offering them would
+/// only get each batch refused and the meeting ended.
+fn vectors(engine: &Engine) -> Result<BTreeMap<Collection, VersionVector>, StoreError> {
+    let revoked = engine.revoked();
+    let revoked = revoked.read().map(|r| r.clone()).unwrap_or_default();
+    COLLECTIONS
+        .iter()
+        .map(|c| {
+            let mut v = engine.node().store.vector(*c)?;
+            v.0.retain(|origin, _| !revoked.contains(origin));
+            Ok((*c, v))
+        })
+        .collect()
+}
+
+/// A batch whose every record verified, ready to store.
+enum Checked {
+    Reads {
+        reads: Vec<VerifiedRead>,
+        images: Vec<VerifiedImage>,
+    },
+    Audit {
+        events: Vec<VerifiedAuditEvent>,
+        starts_after: Option<(u64, [u8; 32])>,
+    },
+}
+
+/// Verifies every record of a batch against `trust` (to which the batch's
+/// certificates were added if they verify), or names the first bad one.
+fn check_batch(
+    trust: &Trust,
+    me: NodeId,
+    batch: &Batch,
+    audit_link: impl Fn(u64) -> Result<Option<[u8; 32]>, StoreError>,
+    audit_empty: bool,
+) -> Result<Checked, ReplicaError> {
+    let bad = |seq: u64, reason: String| {
+        ReplicaError::BadRecord(format!(
+            "{} {}/{}: {reason}",
+            batch.collection.name(),
+            batch.origin.short(),
+            seq
+        ))
+    };
+    if batch.origin == me {
+        return Err(bad(
+            batch.after.saturating_add(1),
+            "this node's own records cannot come from a peer".into(),
+        ));
+    }
+    let header_ok = |seq: u64, origin: NodeId, found: u64| {
+        if origin != batch.origin || found != seq {
+            Err(bad(
+                seq,
+                format!(
+                    "envelope says {}/{found}, not the seq the batch lists",
+                    origin.short()
+                ),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    match batch.collection {
+        Collection::Reads => {
+            let mut reads = Vec::with_capacity(batch.records.len());
+            let mut images = Vec::new();
+            for r in &batch.records {
+                let read = trust
+                    .open_read(&r.envelope)
+                    .map_err(|e| bad(r.seq, e.to_string()))?;
+                header_ok(r.seq, read.read().origin, read.read().seq)?;
+                let mut seen = (false, false);
+                for bytes in &r.images {
+                    let image = trust
+                        .open_image(&bytes.0)
+                        .map_err(|e| bad(r.seq, format!("image: {e}")))?;
+                    let body = &read.read().body;
+                    let (reference, seen_kind) = match image.kind {
+                        ImageKind::PlateCrop => (body.crop, &mut seen.0),
+                        ImageKind::Overview => (body.overview, &mut seen.1),
+                    };
+                    let matches = image.origin == read.read().origin
+                        && image.seq == read.read().seq
+                        && image.captured_at == read.read().captured_at
+                        && reference.is_some_and(|rf| rf.matches(&image.jpeg));
+                    if !matches || *seen_kind {
+                        return Err(bad(
+                            r.seq,
+                            format!("{} image is not the one the read commits to", image.kind),
+                        ));
+                    }
+                    *seen_kind = true;
+                    images.push(image);
+                }
+                reads.push(read);
+            }
+            Ok(Checked::Reads { reads, images })
+        }
+        Collection::AuditEvents => {
+            let mut events = Vec::with_capacity(batch.records.len());
+            let mut starts_after = None;
+            let mut prev: Option<[u8; 32]> = None;
+            for r in &batch.records {
+                let event = trust
+                    .open_audit(&r.envelope)
+                    .map_err(|e| bad(r.seq, e.to_string()))?;
+                header_ok(r.seq, event.event().origin, event.event().seq)?;
+                let (link, stored) = match prev {
+                    Some(h)
+                        if r.seq
+                            == events
+                                .last()
+                                .map_or(0, |e: &VerifiedAuditEvent| e.event().seq)
+                                + 1 =>
+                    {
+                        (Some(h), false)
+                    }
+                    _ => (audit_link(r.seq.saturating_sub(1))?, true),
+                };
+                match link {
+                    // Validly signed, yet chained to another event than the
+                    // one the same origin signed and this node stores.
+                    Some(h) if h != event.event().body.prev_hash && stored => {
+                        return Err(ReplicaError::Forked {
+                            collection: batch.collection,
+                            origin: batch.origin,
+                            seq: r.seq.saturating_sub(1),
+                        });
+                    }
+                    Some(h) if h != event.event().body.prev_hash => {
+                        return Err(bad(
+                            r.seq,
+                            "broken chain: prev_hash does not match the event before it".into(),
+                        ));
+                    }
+                    Some(_) => {}
+                    // The chain's start here: the sender purged what came before.
+                    None if events.is_empty()
+                        && audit_empty
+                        && Some(r.seq) == batch.after.checked_add(1) =>
+                    {
+                        if batch.after > 0 {
+                            starts_after = Some((batch.after, event.event().body.prev_hash));
+                        }
+                    }
+                    None if r.seq == 1 => {}
+                    None => {
+                        return Err(bad(
+                            r.seq,
+                            format!(
+                                "arrives without event {} to chain to",
+                                r.seq.saturating_sub(1)
+                            ),
+                        ));
+                    }
+                }
+                prev = Some(envelope_hash(&r.envelope));
+                events.push(event);
+            }
+            Ok(Checked::Audit {
+                events,
+                starts_after,
+            })
+        }
+    }
+}
+
+/// Verifies and stores one batch; returns (received, new) counts.
+fn store_batch(
+    engine: &mut Engine,
+    batch: &Batch,
+    now: Timestamp,
+) -> Result<(u64, u64), ReplicaError> {
+    let revoked = engine
+        .revoked()
+        .read()
+        .map(|r| r.contains(&batch.origin))
+        .unwrap_or(true);
+    if revoked {
+        return Err(ReplicaError::BadRecord(format!(
+            "records of revoked node {} are refused",
+            batch.origin.short()
+        )));
+    }
+    let mut trust = engine.node().trust.clone();
+    let me = engine.node().certificate.certificate().node;
+    let audit_empty = engine
+        .node()
+        .store
+        .vector(Collection::AuditEvents)?
+        .mark(&batch.origin)
+        .wants_after()
+        == 0;
+    let mut learned = Vec::new();
+    for signed in &batch.certificates {
+        match signed.verify(trust.agency()) {
+            Ok(v) if v.certificate().node == batch.origin => {
+                if trust.certificate(&batch.origin).is_none() {
+                    learned.push(v.clone());
+                    trust
+                        .add_certificate(v)
+                        .map_err(|e| ReplicaError::BadRecord(e.to_string()))?;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                return Err(ReplicaError::BadRecord(format!(
+                    "certificate attached to {}'s records: {e}",
+                    batch.origin.short()
+                )));
+            }
+        }
+    }
+    let checked = {
+        let store = &engine.node().store;
+        let origin = batch.origin;
+        let link = |seq: u64| -> Result<Option<[u8; 32]>, StoreError> {
+            if seq == 0 {
+                return Ok(None);
+            }
+            if let Some(b) = store.audit_envelope(RecordId { origin, seq })? {
+                return Ok(Some(envelope_hash(&b)));
+            }
+            // Purged here: the floor keeps the last purged event's hash.
+            let (floor, hash) = store.audit_floor(origin)?;
+            Ok((floor == seq).then_some(hash))
+        };
+        match check_batch(&trust, me, batch, link, audit_empty) {
+            Err(ReplicaError::Forked {
+                collection,
+                origin,
+                seq,
+            }) => return Err(forked(engine, now, collection, origin, seq)),
+            other => other?,
+        }
+    };
+    let run = Run {
+        origin: batch.origin,
+        after: batch.after,
+        through: batch.through,
+    };
+    let received = batch.records.len() as u64;
+    for cert in learned {
+        engine.learn_certificate(cert)?;
+    }
+    let store = &engine.node().store;
+    let stored = match &checked {
+        Checked::Reads { reads, images } => store.ingest_reads(reads, images, run),
+        Checked::Audit {
+            events,
+            starts_after,
+        } => store.ingest_audit(events, run, *starts_after),
+    };
+    match stored {
+        Err(StoreError::Conflict { origin, seq }) => {
+            Err(forked(engine, now, batch.collection, origin, seq))
+        }
+        Err(e) => Err(e.into()),
+        Ok(added) => Ok((received, added as u64)),
+    }
+}
+
+/// Two validly signed, different records at one place in an origin's
+/// history: two machines run one enrollment. Documented in the audit log
+/// (it reaches every station) before the batch is refused.
+fn forked(
+    engine: &mut Engine,
+    now: Timestamp,
+    collection: Collection,
+    origin: NodeId,
+    seq: u64,
+) -> ReplicaError {
+    if let Err(err) = engine.flag_cloned_identity(now, origin, seq, collection) {
+        tracing::error!(origin = %origin.short(), seq, %err, "could not document a cloned node");
+    }
+    ReplicaError::Forked {
+        collection,
+        origin,
+        seq,
+    }
+}
