@@ -12,8 +12,8 @@
 
 mod hotlists;
 mod oversight;
-pub mod replica;
 mod policy_sync;
+pub mod replica;
 
 pub use policy_sync::PolicyPeer;
 
@@ -49,7 +49,8 @@ pub const BOOTSTRAP_ACTOR: &str = "(bootstrap)";
 pub const NO_SESSION_ACTOR: &str = "(no session)";
 /// The nodes revoked, shared with the transport's handshake check and kept
 /// current as policy changes.
-pub type Revoked = std::sync::Arc<std::sync::RwLock<std::collections::HashSet<alpr_protocol::NodeId>>>;
+pub type Revoked =
+    std::sync::Arc<std::sync::RwLock<std::collections::HashSet<alpr_protocol::NodeId>>>;
 
 /// Who acts when replication finds something a person must see.
 pub const SYNC_ACTOR: &str = "(sync)";

@@ -246,8 +246,7 @@ pub async fn run_connection(
 
     let limits = local.limits;
     let certificate = peer.certificate.clone();
-    let replica = local
-        .with_engine(|e| Replica::start(e, clock(), &certificate, limits))??;
+    let replica = local.with_engine(|e| Replica::start(e, clock(), &certificate, limits))??;
     let mut summary = SyncSummary {
         peer: Some((peer.node, peer.name.clone())),
         ..SyncSummary::default()

@@ -19,8 +19,8 @@ use std::collections::{BTreeMap, VecDeque};
 
 use alpr_protocol::envelope::envelope_hash;
 use alpr_protocol::replicate::{
-    Batch, BatchLimits, COLLECTIONS, Collection, Fetched, Holdings, Output,
-    RecordSource, SyncError, SyncMessage, SyncSession, VersionVector, Want,
+    Batch, BatchLimits, COLLECTIONS, Collection, Fetched, Holdings, Output, RecordSource,
+    SyncError, SyncMessage, SyncSession, VersionVector, Want,
 };
 use alpr_protocol::{
     ImageKind, NodeId, SignedCertificate, Timestamp, Trust, VerifiedAuditEvent,

@@ -172,18 +172,14 @@ impl Incoming {
         }
         let entries = match transfer.body {
             HotlistBody::Delta { from, delta } => {
-                let base = engine
-                    .node()
-                    .store
-                    .hotlist_entries(&from)?
-                    .ok_or_else(|| {
-                        bad(
-                            &list,
-                            hotlist::HotlistError::WrongBase {
-                                from: hex::encode(from),
-                            },
-                        )
-                    })?;
+                let base = engine.node().store.hotlist_entries(&from)?.ok_or_else(|| {
+                    bad(
+                        &list,
+                        hotlist::HotlistError::WrongBase {
+                            from: hex::encode(from),
+                        },
+                    )
+                })?;
                 delta.apply(&base).map_err(|e| bad(&list, e))?
             }
             HotlistBody::Chunk {
