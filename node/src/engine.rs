@@ -220,11 +220,6 @@ fn make_user(
     })
 }
 
-/// How a purge event names the new start of an origin's audit chain.
-pub fn floor_label(origin: alpr_protocol::NodeId, seq: u64, hash: &[u8; 32]) -> String {
-    format!("floor {}:{seq}:{}", origin.to_hex(), hex::encode(hash))
-}
-
 /// Whether this node already stores its own read of `capture` at `at`
 /// (found by the blind plate index, then compared body to body).
 fn already_stored(node: &Node, at: Timestamp, capture: &alpr_protocol::Capture) -> bool {
@@ -1512,7 +1507,7 @@ impl Engine {
                     prefixes.len(),
                     prefixes
                         .iter()
-                        .map(|p| floor_label(p.origin, p.upto, &p.hash))
+                        .map(|p| alpr_protocol::record::floor_label(p.origin, p.upto, &p.hash))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),

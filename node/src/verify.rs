@@ -259,7 +259,7 @@ fn verify_audit(node: &Node, report: &mut Report) -> Result<(), StoreError> {
         if seq == 0 {
             continue;
         }
-        let label = crate::engine::floor_label(*origin, seq, &hash);
+        let label = alpr_protocol::record::floor_label(*origin, seq, &hash);
         if !purge_objects.iter().any(|o| o.contains(&label)) {
             failures.push((
                 format!("audit chain of {}", origin.short()),

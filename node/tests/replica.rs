@@ -7,8 +7,6 @@
 
 #![allow(clippy::unwrap_used)] // Tests unwrap: a panic is a failure with its message.
 
-use std::path::Path;
-
 use alpr_node::agency::{Agency, EnrollRequest};
 use alpr_node::datadir::Node;
 use alpr_node::engine::replica::{Replica, ReplicaError, ReplicaSummary};

@@ -344,6 +344,11 @@ impl AuditBody {
     }
 }
 
+/// How a purge event names the new start of an origin's audit chain.
+pub fn floor_label(origin: NodeId, seq: u64, hash: &[u8; 32]) -> String {
+    format!("floor {}:{seq}:{}", origin.to_hex(), hex::encode(hash))
+}
+
 /// The sealed part of an audit event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditBody {
