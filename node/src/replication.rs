@@ -6,7 +6,7 @@
 //! carries out its outputs; a batch is verified and committed before the next
 //! message is read, so a slow disk slows the peer (QUIC flow control) instead
 //! of growing a queue. Memory per connection is bounded by one batch in each
-//! direction plus a writer queue of [`WRITE_QUEUE`] messages.
+//! direction plus a writer queue of `WRITE_QUEUE` messages.
 //!
 //! Every record is checked before it is stored: envelope, agency certificate
 //! of its origin (valid at the record's time, not revoked), signature, seal,

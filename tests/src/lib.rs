@@ -9,7 +9,7 @@ pub const NODE_PASSPHRASE: &str = "node passphrase for tests";
 pub const ADMIN: &str = "chief";
 pub const ADMIN_PASSWORD: &str = "staff services 2026";
 
-/// The `alpr-node` binary built beside the running test (target/<profile>/alpr-node).
+/// The `alpr-node` binary built beside the running test (`target/<profile>/alpr-node`).
 pub fn node_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let profile_dir = exe

@@ -1,6 +1,6 @@
 //! The command line: argument parsing (clap) and what people read. One
 //! file per command group, each command a short function over a
-//! [`session::Session`]; `anyhow` lives only here.
+//! `session::Session`; `anyhow` lives only here.
 //!
 //! Exit status (also in `--help`): 0 done; 1 nothing found (a search or an
 //! audit-log query matched nothing, or no plate in the images); 2 refused

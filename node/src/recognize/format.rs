@@ -163,7 +163,7 @@ impl FixedShapes {
     /// one of `region`'s shapes, the likeliest such reading (its runner-ups'
     /// probabilities over the read's highest); empty when it already has one,
     /// the region has no fixed shapes, or no runner-ups of at least
-    /// [`RUNNER_UP_MIN`] make one.
+    /// `RUNNER_UP_MIN` make one.
     pub fn runner_ups(&self, region: &str, read: &[CharRead]) -> Vec<usize> {
         let Some(shapes) = self.regions.get(&region.to_ascii_lowercase()) else {
             return Vec::new();
