@@ -65,6 +65,8 @@ pub enum ControlError {
     AlreadyServing(PathBuf),
     #[error("the daemon closed the connection")]
     Closed,
+    #[error("a node without a data directory has no control socket")]
+    NoDirectory,
 }
 
 /// A stream read against one absolute deadline: each read gets only the
@@ -871,7 +873,10 @@ impl std::fmt::Debug for Daemon {
 impl Daemon {
     /// Binds the socket (0600) in the engine's data directory.
     pub fn bind(engine: Engine) -> Result<Daemon, ControlError> {
-        let path = socket_path(&engine.node().dir);
+        let Some(dir) = engine.node().dir.clone() else {
+            return Err(ControlError::NoDirectory);
+        };
+        let path = socket_path(&dir);
         if path.exists() {
             if UnixStream::connect(&path).is_ok() {
                 return Err(ControlError::AlreadyServing(path));

@@ -50,6 +50,8 @@ pub enum DataDirError {
     },
     #[error("{path}: the data key does not belong to this node's agency keys")]
     KeyMismatch { path: PathBuf },
+    #[error("the node's parts do not belong together: {0}")]
+    Parts(String),
     #[error("cannot create {path}: {source}")]
     Create {
         path: PathBuf,
@@ -62,7 +64,8 @@ pub enum DataDirError {
 /// A node's opened data directory: keys unwrapped, database open, trust built.
 #[derive(Debug)]
 pub struct Node {
-    pub dir: PathBuf,
+    /// The data directory, for a node that has one (the control socket lives there).
+    pub dir: Option<PathBuf>,
     pub node_key: NodeKey,
     pub data_key: DataKey,
     pub certificate: VerifiedCertificate,
@@ -199,10 +202,60 @@ impl Node {
                 source,
             })?;
         Ok(Node {
-            dir: dir.to_path_buf(),
+            dir: Some(dir.to_path_buf()),
             node_key,
             data_key,
             certificate: cert,
+            trust,
+            store,
+        })
+    }
+
+    /// A node assembled from its keys, certificate and a store, with no
+    /// directory: the store may be in memory or over any redb backend (the
+    /// simulator, the fault tests). Trust is built from the certificates
+    /// the store holds, and the node's own is stored if it is not yet.
+    pub fn from_parts(
+        node_key: NodeKey,
+        data_key: DataKey,
+        certificate: VerifiedCertificate,
+        store: Store,
+    ) -> Result<Node, DataDirError> {
+        let c = certificate.certificate();
+        let agency = c.agency;
+        if c.node != node_key.id() {
+            return Err(DataDirError::Parts(format!(
+                "the certificate of {} is not for this node key",
+                c.name
+            )));
+        }
+        let identity = store.identity();
+        if identity.agency != agency || identity.node != c.node {
+            return Err(DataDirError::Parts(format!(
+                "the store belongs to node {} of agency {}",
+                identity.node.short(),
+                identity.agency
+            )));
+        }
+        let parts = |e: StoreError| DataDirError::Parts(e.to_string());
+        let mut trust = Trust::new(agency);
+        trust.add_data_key(data_key.clone());
+        for signed in store.certificates().map_err(parts)? {
+            if let Ok(v) = signed.verify(agency) {
+                let _ = trust.add_certificate(v);
+            }
+        }
+        if trust.certificate(&c.node).is_none() {
+            store
+                .put_certificate(c.node, certificate.signed())
+                .map_err(parts)?;
+        }
+        let _ = trust.add_certificate(certificate.clone());
+        Ok(Node {
+            dir: None,
+            node_key,
+            data_key,
+            certificate,
             trust,
             store,
         })
@@ -253,7 +306,7 @@ impl Node {
         }
         let _ = trust.add_certificate(certificate.clone());
         Ok(Node {
-            dir: dir.to_path_buf(),
+            dir: Some(dir.to_path_buf()),
             node_key,
             data_key,
             certificate,

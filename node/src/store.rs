@@ -32,6 +32,7 @@
 //!   different bytes under an existing (origin, seq) are refused as a conflict.
 
 mod at_rest;
+pub mod backend;
 mod block;
 mod hotlists;
 pub mod index;
@@ -436,6 +437,38 @@ impl Store {
         Self::init(db, None, identity, data_key, rng)
     }
 
+    /// A new database over any redb backend (an in-memory disk, a faulty one).
+    pub fn create_with_backend<R: CryptoRng + ?Sized>(
+        backend: impl redb::StorageBackend,
+        identity: StoreIdentity,
+        data_key: &DataKey,
+        rng: &mut R,
+    ) -> Result<Self, StoreError> {
+        let db = Database::builder()
+            .create_with_backend(backend)
+            .map_err(|source| StoreError::Open {
+                path: PathBuf::from("(backend)"),
+                source,
+            })?;
+        Self::init(db, None, identity, data_key, rng)
+    }
+
+    /// Opens an existing database over any redb backend, with the checks of [`Store::open`].
+    pub fn open_with_backend(
+        backend: impl redb::StorageBackend,
+        agency: AgencyId,
+        data_key: &DataKey,
+    ) -> Result<Self, StoreError> {
+        let label = PathBuf::from("(backend)");
+        let db = Database::builder()
+            .create_with_backend(backend)
+            .map_err(|source| StoreError::Open {
+                path: label.clone(),
+                source,
+            })?;
+        Self::from_database(db, &label, None, agency, data_key)
+    }
+
     fn init<R: CryptoRng + ?Sized>(
         db: Database,
         path: Option<PathBuf>,
@@ -500,10 +533,21 @@ impl Store {
         }
         owner_only(path)
             .map_err(|e| open_err(redb::DatabaseError::Storage(redb::StorageError::Io(e))))?;
-        let mut db = Database::builder()
+        let db = Database::builder()
             .set_cache_size(CACHE_BYTES)
             .open(path)
             .map_err(open_err)?;
+        Self::from_database(db, path, Some(path.to_path_buf()), agency, data_key)
+    }
+
+    /// Checks an opened database's schema and agency, and migrates an older schema.
+    fn from_database(
+        mut db: Database,
+        path: &Path,
+        file: Option<PathBuf>,
+        agency: AgencyId,
+        data_key: &DataKey,
+    ) -> Result<Self, StoreError> {
         let not_a_store = || StoreError::NotAStore {
             path: path.to_path_buf(),
         };
@@ -570,7 +614,7 @@ impl Store {
         }
         Ok(Store {
             db: Some(db),
-            path: Some(path.to_path_buf()),
+            path: file,
             keys: IndexKeys::new(data_key, &salt),
             rest,
             identity,
