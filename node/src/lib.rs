@@ -1,23 +1,19 @@
-//! The ALPR node's engine: keys and data directory, store, recording, search, verification.
+//! The ALPR node's drivers: the command line, the control socket server,
+//! the QUIC transport, frame replay and recognition, over the engine in
+//! `alpr-engine` (re-exported here under its module names, so `store`,
+//! `engine`, `policy`… read the same from every driver).
 //!
-//! The binary (`main.rs`) is a thin CLI over these modules; the console and
-//! the simulator use the same engine. See ARCHITECTURE.md for the codemap.
+//! The binary (`main.rs`) is a thin CLI over these modules. See
+//! ARCHITECTURE.md for the codemap.
 
-pub mod agency;
+pub use alpr_engine::{
+    agency, datadir, engine, evidence, hotlist, import, keyfile, policy, recorder, search, store,
+    verify,
+};
+
 pub mod cli;
 pub mod control;
-pub mod datadir;
-pub mod engine;
-pub mod evidence;
-pub mod hotlist;
-pub mod import;
-pub mod keyfile;
-pub mod policy;
 pub mod recognize;
-pub mod recorder;
 pub mod replay;
 pub mod replication;
-pub mod search;
-pub mod store;
 pub mod track;
-pub mod verify;

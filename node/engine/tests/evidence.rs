@@ -6,11 +6,11 @@
 
 use std::path::Path;
 
-use alpr_node::agency::{Agency, EnrollRequest};
-use alpr_node::datadir::Node;
-use alpr_node::evidence::{BundleRequest, read_bundle, verify_dir, write_bundle};
-use alpr_node::recorder::{AuditEntry, Recorder};
-use alpr_node::store::RecordId;
+use alpr_engine::agency::{Agency, EnrollRequest};
+use alpr_engine::datadir::Node;
+use alpr_engine::evidence::{BundleRequest, read_bundle, verify_dir, write_bundle};
+use alpr_engine::recorder::{AuditEntry, Recorder};
+use alpr_engine::store::RecordId;
 use alpr_protocol::bundle::{
     self, BundleKind, MANIFEST_FILE, Manifest, SIGNATURE_FILE, sha256_hex,
 };
@@ -264,7 +264,7 @@ fn a_huge_audit_entry_is_kept_cut_and_the_case_still_exports() {
         "{}",
         &body.object[4000..]
     );
-    assert!(alpr_node::verify::verify(&node).unwrap().ok());
+    assert!(alpr_engine::verify::verify(&node).unwrap().ok());
     let out = dir.path().join("usb");
     let (manifest, _) = write_bundle(&node, &[], &request(), &out).unwrap();
     assert_eq!(manifest.audit_events, 1);

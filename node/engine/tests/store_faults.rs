@@ -6,10 +6,10 @@
 
 #![allow(clippy::unwrap_used)] // Tests unwrap: a panic is a failure with its message.
 
-use alpr_node::datadir::Node;
-use alpr_node::recorder::Recorder;
-use alpr_node::store::backend::{Countdown, FaultyBackend, MemoryDisk};
-use alpr_node::store::{RecordId, Store, StoreIdentity};
+use alpr_engine::datadir::Node;
+use alpr_engine::recorder::Recorder;
+use alpr_engine::store::backend::{Countdown, FaultyBackend, MemoryDisk};
+use alpr_engine::store::{RecordId, Store, StoreIdentity};
 use alpr_protocol::{
     AgencyKey, Capture, Certificate, DataKey, NodeKey, PlateText, Role, Timestamp,
     VerifiedCertificate,
@@ -137,7 +137,7 @@ fn a_fault_at_any_write_loses_nothing_acknowledged() {
                 });
                 node.trust.open_read(&bytes).unwrap();
             }
-            let report = alpr_node::verify::verify(&node).unwrap();
+            let report = alpr_engine::verify::verify(&node).unwrap();
             assert!(report.ok(), "fault at {after}: {:?}", report.failures);
             // The node goes on where it left off: the next seq follows the last stored.
             let mut rec = Recorder::load(&node).unwrap();

@@ -4,12 +4,12 @@
 
 use std::path::Path;
 
-use alpr_node::agency::{Agency, EnrollRequest};
-use alpr_node::datadir::{DataDirError, Node, STORE_FILE};
-use alpr_node::recorder::{AuditEntry, Recorder};
-use alpr_node::search::{Hit, Query, search};
-use alpr_node::store::{Store, StoreError, TimeRange};
-use alpr_node::verify::verify;
+use alpr_engine::agency::{Agency, EnrollRequest};
+use alpr_engine::datadir::{DataDirError, Node, STORE_FILE};
+use alpr_engine::recorder::{AuditEntry, Recorder};
+use alpr_engine::search::{Hit, Query, search};
+use alpr_engine::store::{Store, StoreError, TimeRange};
+use alpr_engine::verify::verify;
 use alpr_protocol::{
     Action, Capture, KdfParams, Outcome, PlatePattern, PlateText, Role, Sealer, Timestamp,
 };
@@ -314,7 +314,7 @@ fn in_memory_store_works_like_a_file() {
 
 #[test]
 fn reads_arriving_in_any_order_are_all_stored_once() {
-    use alpr_node::store::RecordId;
+    use alpr_engine::store::RecordId;
     use rand::seq::SliceRandom;
     use rand::{RngExt, SeedableRng};
 

@@ -7,11 +7,11 @@
 
 #![allow(clippy::unwrap_used)] // Tests unwrap: a panic is a failure with its message.
 
-use alpr_node::agency::{Agency, EnrollRequest};
-use alpr_node::datadir::Node;
-use alpr_node::engine::replica::{Replica, ReplicaError, ReplicaSummary};
-use alpr_node::engine::{Engine, NewUser, PurgeActor, SessionToken};
-use alpr_node::policy::UserRole;
+use alpr_engine::agency::{Agency, EnrollRequest};
+use alpr_engine::datadir::Node;
+use alpr_engine::engine::replica::{Replica, ReplicaError, ReplicaSummary};
+use alpr_engine::engine::{Engine, NewUser, PurgeActor, SessionToken};
+use alpr_engine::policy::UserRole;
 use alpr_protocol::replicate::{BatchLimits, Collection, SyncMessage};
 use alpr_protocol::{Capture, KdfParams, PlateText, Role, Timestamp};
 
@@ -154,7 +154,7 @@ fn count(s: &ReplicaSummary, c: Collection) -> (u64, u64, u64) {
     (get(&s.sent), get(&s.received), get(&s.stored))
 }
 
-fn verified(e: &mut Engine, now: Timestamp) -> alpr_node::verify::Report {
+fn verified(e: &mut Engine, now: Timestamp) -> alpr_engine::verify::Report {
     let token = login(e, now);
     let report = e.verify(now, token).unwrap();
     e.logout(now, token).unwrap();
