@@ -301,6 +301,23 @@ impl VerifiedImage {
     }
 }
 
+impl crate::record::Read {
+    /// Whether `image` is the one this signed read commits to: the same
+    /// origin, seq and capture time, and of the kind whose SHA-256 and
+    /// length the read carries. The one rule every reader of an image
+    /// applies (replication, search, verify, evidence).
+    pub fn commits_to(&self, image: &VerifiedImage) -> bool {
+        let reference = match image.kind {
+            ImageKind::PlateCrop => self.body.crop,
+            ImageKind::Overview => self.body.overview,
+        };
+        image.origin == self.origin
+            && image.seq == self.seq
+            && image.captured_at == self.captured_at
+            && reference.is_some_and(|r| r.matches(&image.jpeg))
+    }
+}
+
 /// [`ImageBody`] by reference: the same postcard bytes without copying the JPEG.
 #[derive(serde::Serialize)]
 struct ImageBodyRef<'a> {

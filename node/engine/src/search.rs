@@ -158,13 +158,13 @@ pub fn image_of(
     kind: ImageKind,
 ) -> Result<ImageState, StoreError> {
     let r = read.read();
-    let reference = match kind {
+    let committed = match kind {
         ImageKind::PlateCrop => r.body.crop,
         ImageKind::Overview => r.body.overview,
     };
-    let Some(reference) = reference else {
+    if committed.is_none() {
         return Ok(ImageState::Absent);
-    };
+    }
     let id = RecordId {
         origin: r.origin,
         seq: r.seq,
@@ -174,15 +174,7 @@ pub fn image_of(
     };
     Ok(match node.trust.open_image(&bytes) {
         Err(e) => ImageState::Damaged(e.to_string()),
-        Ok(image)
-            if image.origin == r.origin
-                && image.seq == r.seq
-                && image.captured_at == r.captured_at
-                && image.kind == kind
-                && reference.matches(&image.jpeg) =>
-        {
-            ImageState::Present(image.jpeg)
-        }
+        Ok(image) if image.kind == kind && r.commits_to(&image) => ImageState::Present(image.jpeg),
         Ok(_) => ImageState::Damaged("not the image the read commits to".into()),
     })
 }

@@ -151,13 +151,7 @@ fn verify_images(node: &Node, report: &mut Report) -> Result<(), StoreError> {
             let Some(read) = read else {
                 return failures.push((what, "its read is missing or does not verify".into()));
             };
-            let reference = match kind {
-                ImageKind::PlateCrop => read.read().body.crop,
-                ImageKind::Overview => read.read().body.overview,
-            };
-            if !reference.is_some_and(|r| r.matches(&image.jpeg))
-                || image.captured_at != read.read().captured_at
-            {
+            if !read.read().commits_to(&image) {
                 failures.push((what, "is not the image its read commits to".into()));
             }
         })?;

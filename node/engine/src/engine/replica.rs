@@ -367,16 +367,11 @@ fn check_batch(
                     let image = trust
                         .open_image(&bytes.0)
                         .map_err(|e| bad(r.seq, format!("image: {e}")))?;
-                    let body = &read.read().body;
-                    let (reference, seen_kind) = match image.kind {
-                        ImageKind::PlateCrop => (body.crop, &mut seen.0),
-                        ImageKind::Overview => (body.overview, &mut seen.1),
+                    let seen_kind = match image.kind {
+                        ImageKind::PlateCrop => &mut seen.0,
+                        ImageKind::Overview => &mut seen.1,
                     };
-                    let matches = image.origin == read.read().origin
-                        && image.seq == read.read().seq
-                        && image.captured_at == read.read().captured_at
-                        && reference.is_some_and(|rf| rf.matches(&image.jpeg));
-                    if !matches || *seen_kind {
+                    if !read.read().commits_to(&image) || *seen_kind {
                         return Err(bad(
                             r.seq,
                             format!("{} image is not the one the read commits to", image.kind),
