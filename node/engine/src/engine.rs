@@ -1578,22 +1578,8 @@ impl Engine {
         // A file imported twice stores nothing new: a read this node already
         // holds (the same plate, time, camera, confidences, region, place and
         // crop) is skipped.
-        // Within one batch, a read given twice is stored once: the second
-        // is not yet in the store for `already_stored` to find.
         let node = &self.node;
-        let fresh = batches.map(move |batch| {
-            let mut seen = std::collections::HashSet::new();
-            batch
-                .into_iter()
-                .filter(|(at, capture)| {
-                    let fingerprint: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(
-                        postcard::to_allocvec(&(at, capture)).unwrap_or_default(),
-                    )
-                    .into();
-                    seen.insert(fingerprint) && !already_stored(node, *at, capture)
-                })
-                .collect::<Vec<_>>()
-        });
+        let fresh = batches.map(move |batch| fresh_captures(node, batch));
         let result = self
             .recorder
             .record_stream(&self.node, fresh, &mut self.rng, on_commit);
@@ -1913,6 +1899,139 @@ impl fmt::Display for UserEdit {
             UserEdit::Role(r) => write!(f, "role {r}"),
             // Never the password itself.
             UserEdit::Password(_) => f.write_str("set password"),
+        }
+    }
+}
+
+/// A batch less the reads this node already stores, and less a read given
+/// twice in it (the second is not yet in the store for `already_stored` to
+/// find): a file imported or a camera batch replayed twice adds nothing.
+fn fresh_captures(
+    node: &Node,
+    batch: Vec<(Timestamp, alpr_protocol::Capture)>,
+) -> Vec<(Timestamp, alpr_protocol::Capture)> {
+    let mut seen = std::collections::HashSet::new();
+    batch
+        .into_iter()
+        .filter(|(at, capture)| {
+            let fingerprint: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(
+                postcard::to_allocvec(&(at, capture)).unwrap_or_default(),
+            )
+            .into();
+            seen.insert(fingerprint) && !already_stored(node, *at, capture)
+        })
+        .collect()
+}
+
+/// Where reads come from when no person records them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureSource {
+    /// A camera the daemon runs, by its configured name.
+    Camera(String),
+    /// A folder of frames the daemon replays (a fixed camera's recordings).
+    Replay(String),
+}
+
+impl CaptureSource {
+    /// The actor its audit events name: no person is logged in.
+    pub fn actor(&self) -> String {
+        let (kind, name) = match self {
+            CaptureSource::Camera(n) => ("camera", n),
+            CaptureSource::Replay(n) => ("replay", n),
+        };
+        let name: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+        format!("({kind} {name})")
+    }
+}
+
+/// What [`Engine::record`] stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// The reads stored, in capture order.
+    pub ids: Vec<RecordId>,
+    /// Reads of the batch this node already held (or given twice), skipped.
+    pub already_stored: u64,
+}
+
+impl Engine {
+    /// Records one batch of reads a camera or a replay produced, with no
+    /// person logged in: the same checks, duplicate skipping and disk
+    /// reserve as an import, audited under the source as actor. At most
+    /// `READ_BATCH_MAX` reads; durable when this returns.
+    pub fn record(
+        &mut self,
+        now: Timestamp,
+        source: &CaptureSource,
+        captures: Vec<(Timestamp, alpr_protocol::Capture)>,
+    ) -> Result<Recorded, AccessError> {
+        let actor = source.actor();
+        let object = format!("record reads from {actor}");
+        if captures.len() > crate::recorder::READ_BATCH_MAX {
+            let err = AccessError::Invalid(format!(
+                "{} reads in one batch, over the limit of {}",
+                captures.len(),
+                crate::recorder::READ_BATCH_MAX
+            ));
+            return self.refuse(now, &actor, Action::Import, object, None, err);
+        }
+        if let Some(free) = self.node.store.disk_free()
+            && free < CAPTURE_RESERVE_BYTES
+        {
+            let err = AccessError::Store(StoreError::DiskLow {
+                free,
+                reserve: CAPTURE_RESERVE_BYTES,
+            });
+            tracing::error!(free_bytes = free, "disk nearly full: new reads are refused");
+            return self.refuse(now, &actor, Action::Import, object, None, err);
+        }
+        let offered = captures.len() as u64;
+        let fresh = fresh_captures(&self.node, captures);
+        let already_stored = offered - fresh.len() as u64;
+        if fresh.is_empty() {
+            return Ok(Recorded {
+                ids: Vec::new(),
+                already_stored,
+            });
+        }
+        match self.recorder.record_reads(&self.node, fresh, &mut self.rng) {
+            Ok(stored) => {
+                let ids: Vec<RecordId> = stored
+                    .iter()
+                    .map(|r| RecordId {
+                        origin: r.read().origin,
+                        seq: r.read().seq,
+                    })
+                    .collect();
+                let object = format!(
+                    "{object}: {} reads{}",
+                    ids.len(),
+                    match (ids.first(), ids.last()) {
+                        (Some(a), Some(b)) => format!(", seqs {}..={}", a.seq, b.seq),
+                        _ => String::new(),
+                    }
+                );
+                self.audit(
+                    now,
+                    &actor,
+                    Action::Import,
+                    object,
+                    None,
+                    Outcome::Success,
+                    &[],
+                )?;
+                Ok(Recorded {
+                    ids,
+                    already_stored,
+                })
+            }
+            Err(e) => {
+                let outcome = Outcome::Failed(e.to_string());
+                self.audit(now, &actor, Action::Import, object, None, outcome, &[])?;
+                Err(match e {
+                    crate::recorder::RecordError::Store(s) => AccessError::Store(s),
+                    e => AccessError::Invalid(e.to_string()),
+                })
+            }
         }
     }
 }

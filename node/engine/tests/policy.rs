@@ -1454,3 +1454,54 @@ fn v_a_5_no_sample_of_a_quarter_not_begun_and_no_signing_an_empty_one_early() {
     e.sign_audit(t(6), auditor, q3).unwrap();
     assert_eq!(e.policy().audit_overdue(t(7)), None);
 }
+
+#[test]
+fn a_camera_records_without_a_login_under_its_own_name() {
+    use alpr_engine::engine::CaptureSource;
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let front = CaptureSource::Camera("front".into());
+    let batch = vec![
+        (t(1), body("CAM001")),
+        (t(2), body("CAM002")),
+        (t(1), body("CAM001")),
+    ];
+    let recorded = e.record(t(3), &front, batch.clone()).unwrap();
+    assert_eq!(recorded.ids.len(), 2, "a read given twice is stored once");
+    assert_eq!(recorded.already_stored, 1);
+    let ev = last_event(&e);
+    assert_eq!(ev.body.user, "(camera front)");
+    assert_eq!(ev.body.action, Action::Import);
+    assert!(
+        ev.body.object.contains("2 reads, seqs 1..=2"),
+        "{}",
+        ev.body.object
+    );
+    // The same batch again (a replayed buffer) stores nothing new.
+    let again = e.record(t(4), &front, batch).unwrap();
+    assert!(again.ids.is_empty());
+    assert_eq!(again.already_stored, 3);
+    // Searchable like any read, by a person with a purpose.
+    let officer = e.login(t(5), "jsmith", OFFICER_PW).unwrap();
+    let q = Query::Plate(PlateText::parse("CAM002").unwrap());
+    let found = e
+        .search(
+            t(6),
+            officer,
+            &purpose("alert", "hit follow-up", None),
+            &q,
+            TimeRange::ALL,
+            5,
+        )
+        .unwrap();
+    assert_eq!(found.total, 1);
+    // A batch over the limit is refused on record, and stores nothing.
+    let huge: Vec<_> = (0..alpr_engine::recorder::READ_BATCH_MAX + 1)
+        .map(|i| (t(10 + i as i64), body("CAM999")))
+        .collect();
+    let err = e.record(t(7), &front, huge).unwrap_err();
+    assert!(matches!(err, AccessError::Invalid(_)), "{err}");
+    let ev = last_event(&e);
+    assert_eq!(ev.body.user, "(camera front)");
+    assert!(matches!(ev.body.outcome, Outcome::Refused(_)));
+}
