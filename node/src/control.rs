@@ -922,9 +922,17 @@ impl Daemon {
     /// Serves clients forever; `clock` reads the time, `purge_every` spaces the scheduled purges.
     pub fn run(self, clock: fn() -> Timestamp, purge_every: Duration) -> Result<(), ControlError> {
         let engine = Arc::clone(&self.engine);
+        let period_ms = i64::try_from(purge_every.as_millis()).unwrap_or(i64::MAX);
         std::thread::spawn(move || {
+            let mut schedule = crate::schedule::Schedule::starting(clock(), period_ms);
             loop {
-                std::thread::sleep(purge_every);
+                let now = clock();
+                if !schedule.is_due(now) {
+                    let wait = crate::schedule::wait_ms(now, schedule.next_due(now));
+                    std::thread::sleep(Duration::from_millis(wait));
+                    continue;
+                }
+                schedule.ran(now);
                 let Ok(mut e) = engine.lock() else {
                     tracing::error!(
                         "scheduled purges stop: the engine stopped after an internal error; restart the daemon"

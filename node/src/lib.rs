@@ -7,8 +7,8 @@
 //! ARCHITECTURE.md for the codemap.
 
 pub use alpr_engine::{
-    agency, datadir, engine, evidence, hotlist, import, keyfile, policy, recorder, search, store,
-    verify,
+    agency, datadir, engine, evidence, hotlist, import, keyfile, policy, recorder, schedule,
+    search, store, verify,
 };
 
 pub mod cli;

@@ -599,16 +599,20 @@ pub async fn keep_meeting(
     every: Duration,
     clock: fn() -> Timestamp,
 ) {
-    let mut backoff = Duration::from_secs(1);
+    let every_ms = i64::try_from(every.as_millis()).unwrap_or(i64::MAX);
+    let mut meetings = crate::schedule::Meetings::starting(clock(), every_ms);
     loop {
+        let now = clock();
+        let wait = crate::schedule::wait_ms(now, meetings.next_due(now));
+        tokio::time::sleep(Duration::from_millis(wait)).await;
         match sync_with(&local, &endpoint, client.clone(), addr, clock).await {
             Ok(s) => {
-                backoff = Duration::from_secs(1);
+                meetings.met(clock());
                 tracing::info!(%addr, sent = ?s.sent, stored = ?s.stored, "met peer");
-                tokio::time::sleep(every).await;
             }
             Err(e) => {
-                tracing::warn!(%addr, err = %e, retry_in = ?backoff, "could not sync with peer");
+                let retry_in = Duration::from_millis(meetings.missed(clock()) as u64);
+                tracing::warn!(%addr, err = %e, ?retry_in, "could not sync with peer");
                 // A store stopped by an I/O error (a full disk) is reopened
                 // here too: a car that only syncs sends no control requests.
                 let l = local.clone();
@@ -620,8 +624,6 @@ pub async fn keep_meeting(
                     })
                 })
                 .await;
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(60));
             }
         }
     }

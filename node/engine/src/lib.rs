@@ -17,6 +17,7 @@ pub mod import;
 pub mod keyfile;
 pub mod policy;
 pub mod recorder;
+pub mod schedule;
 pub mod search;
 pub mod store;
 pub mod verify;
