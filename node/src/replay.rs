@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
 
 use alpr_protocol::{Capture, PlateError, PlateText, Region, Timestamp};
 use image::RgbImage;
@@ -128,7 +127,16 @@ pub struct ReplayStats {
     pub frames: usize,
     pub sightings: usize,
     pub reads: usize,
-    pub recognize_ms: f64,
+}
+
+/// Work done, as it is done: the driver keeps progress and timing (a bar,
+/// a clock), the pipeline neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameEvent {
+    /// Frame `index` is decoded; recognition starts.
+    Decoded { index: usize },
+    /// Frame `index` is recognized, with this many plate sightings.
+    Recognized { index: usize, sightings: usize },
 }
 
 /// A frame kept by the tracker for the read it may become.
@@ -146,7 +154,7 @@ const OVERVIEW_WIDTH: u32 = 640;
 pub fn replay<E: From<ReplayError>>(
     files: &[PathBuf],
     options: &ReplayOptions,
-    progress: &indicatif::ProgressBar,
+    mut on_frame: impl FnMut(FrameEvent),
     mut on_read: impl FnMut(Timestamp, Capture) -> Result<(), E>,
 ) -> Result<ReplayStats, E> {
     if !(0.001..=1000.0).contains(&options.fps) {
@@ -166,16 +174,18 @@ pub fn replay<E: From<ReplayError>>(
             .start
             .saturating_add_millis((i as f64 * 1000.0 / options.fps).round() as i64);
         let frame = Arc::new(load_frame(path)?);
-        let t = Instant::now();
+        on_frame(FrameEvent::Decoded { index: i });
         let plates = recognizer.recognize(&frame).map_err(ReplayError::from)?;
-        stats.recognize_ms += t.elapsed().as_secs_f64() * 1000.0;
+        on_frame(FrameEvent::Recognized {
+            index: i,
+            sightings: plates.len(),
+        });
         stats.frames += 1;
         stats.sightings += plates.len();
         let sightings = plates.into_iter().map(|p| (p, frame.clone())).collect();
         for read in tracker.observe(at, sightings) {
             emit(read, &mut stats)?;
         }
-        progress.inc(1);
     }
     for read in tracker.finish() {
         emit(read, &mut stats)?;

@@ -247,7 +247,16 @@ pub fn replay(args: ReplayArgs) -> Result<Outcome> {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let mut batches = ImportBatches::new(&mut s, args.folder.display().to_string(), 64);
-    let stats = crate::replay::replay(&files, &options, &bar, |at, capture| {
+    // Recognition time, measured here from the pipeline's events.
+    let (mut started, mut recognize) = (Instant::now(), std::time::Duration::ZERO);
+    let on_frame = |event| match event {
+        crate::replay::FrameEvent::Decoded { .. } => started = Instant::now(),
+        crate::replay::FrameEvent::Recognized { .. } => {
+            recognize += started.elapsed();
+            bar.inc(1);
+        }
+    };
+    let stats = crate::replay::replay(&files, &options, on_frame, |at, capture| {
         let region = capture
             .region
             .as_ref()
@@ -270,7 +279,7 @@ pub fn replay(args: ReplayArgs) -> Result<Outcome> {
         stats.frames,
         stats.sightings,
         count(stats.reads as u64, "read", "reads"),
-        stats.recognize_ms / stats.frames.max(1) as f64
+        recognize.as_secs_f64() * 1000.0 / stats.frames.max(1) as f64
     );
     s.logout()?;
     Ok(Outcome::Done)
