@@ -10,10 +10,10 @@ pub use alpr_engine::{
     agency, datadir, engine, evidence, hotlist, import, keyfile, policy, recorder, schedule,
     search, store, verify,
 };
+/// Recognition and tracking, from `alpr-recognize`.
+pub use alpr_recognize::{self as recognize, track};
 
 pub mod cli;
 pub mod control;
-pub mod recognize;
 pub mod replay;
 pub mod replication;
-pub mod track;

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use alpr_protocol::Timestamp;
 
-use crate::recognize::{Alternative, PlateRead};
+use crate::{Alternative, PlateRead};
 
 #[derive(Debug, Clone, Copy)]
 pub struct TrackConfig {
@@ -285,11 +285,7 @@ impl<P: Clone> Track<P> {
             })
             .collect();
         others.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-        candidates.extend(
-            others
-                .into_iter()
-                .take(crate::recognize::CANDIDATES_MAX - 1),
-        );
+        candidates.extend(others.into_iter().take(crate::CANDIDATES_MAX - 1));
         TrackedRead {
             text,
             confidence,

@@ -11,6 +11,7 @@ pub mod detect;
 pub mod format;
 pub mod gray;
 pub mod reader;
+pub mod track;
 
 use image::RgbImage;
 
