@@ -211,6 +211,36 @@ fn invalid(message: String) -> ControlResponse {
     }
 }
 
+/// Runs a purge in steps, taking the engine for one transaction at a time,
+/// so searches, captures and syncs are served between them: none waits
+/// for more than one step of a purge of a million reads.
+pub fn purge_in_steps(
+    engine: &Mutex<Engine>,
+    clock: fn() -> Timestamp,
+    actor: PurgeActor,
+) -> Result<crate::engine::PurgeReport, AccessError> {
+    let lock = || {
+        engine
+            .lock()
+            .map_err(|_| AccessError::Invalid("the engine stopped after an internal error".into()))
+    };
+    let mut run = lock()?.purge_start(clock(), actor)?;
+    loop {
+        let mut e = lock()?;
+        let more = e.purge_step(clock(), &mut run);
+        if more.is_err() {
+            // A purge the disk stopped is followed by a reopen, as any
+            // failed request is.
+            let _ = e.recover_storage();
+        }
+        if !more? {
+            return Ok(run.report);
+        }
+        drop(e);
+        std::thread::yield_now();
+    }
+}
+
 /// Runs one request against the engine. Pure dispatch: every check is the
 /// engine's. A request the node failed (storage) is followed by a check of
 /// the store, which is reopened if an I/O error stopped it (a full disk):
@@ -933,18 +963,20 @@ impl Daemon {
                     continue;
                 }
                 schedule.ran(now);
-                let Ok(mut e) = engine.lock() else {
-                    tracing::error!(
-                        "scheduled purges stop: the engine stopped after an internal error; restart the daemon"
-                    );
-                    return;
-                };
-                // A store an I/O error stopped is reopened before the purge
-                // that may be what frees the disk.
-                if let Err(err) = e.recover_storage() {
-                    tracing::error!(%err, "database could not be reopened yet");
+                {
+                    let Ok(mut e) = engine.lock() else {
+                        tracing::error!(
+                            "scheduled purges stop: the engine stopped after an internal error; restart the daemon"
+                        );
+                        return;
+                    };
+                    // A store an I/O error stopped is reopened before the
+                    // purge that may be what frees the disk.
+                    if let Err(err) = e.recover_storage() {
+                        tracing::error!(%err, "database could not be reopened yet");
+                    }
                 }
-                match e.purge(clock(), PurgeActor::Schedule, false) {
+                match purge_in_steps(&engine, clock, PurgeActor::Schedule) {
                     Ok(r) => tracing::info!(purged = r.purged, held = r.held, "scheduled purge"),
                     Err(err) => tracing::error!(%err, "scheduled purge failed"),
                 }
@@ -1036,6 +1068,28 @@ fn serve_connection(
         if reserved && !logged_in && (!is_login || logins > 2) {
             let _ = write_frame(stream, &busy_but_for_administrators());
             return;
+        }
+        // A purge through the daemon runs in steps, the engine released
+        // between them (size-checked first like every request).
+        if let ControlRequest::Purge {
+            token,
+            dry_run: false,
+        } = request
+        {
+            let response = purge_in_steps(engine, clock, PurgeActor::User(SessionToken(token)))
+                .map(|r| ControlResponse::Purged {
+                    purged: r.purged,
+                    held: r.held,
+                    cutoff: r.cutoff.unwrap_or(clock()),
+                    images: r.images_purged,
+                    audit_events: r.audit_purged,
+                    dry_run: false,
+                })
+                .unwrap_or_else(error);
+            if write_frame(stream, &response).is_err() {
+                return;
+            }
+            continue;
         }
         let response = match engine.lock() {
             Ok(mut e) => {

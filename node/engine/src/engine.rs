@@ -54,8 +54,10 @@ pub type Revoked =
 
 /// Who acts when replication finds something a person must see.
 pub const SYNC_ACTOR: &str = "(sync)";
-/// Reads deleted per purge transaction: bounds memory and transaction size.
-pub const PURGE_BATCH_MAX: usize = 100_000;
+/// Reads deleted per purge transaction (one step of a purge): bounds
+/// memory, transaction size, and how long a step holds the engine while a
+/// search or a capture waits (see the purge-concurrency bench).
+pub const PURGE_BATCH_MAX: usize = 4_096;
 /// Free disk below which new reads are refused, so audit events, logins,
 /// searches and the purge that frees space still have room.
 pub const CAPTURE_RESERVE_BYTES: u64 = 32 * 1024 * 1024;
@@ -157,6 +159,26 @@ pub struct PurgeReport {
     pub audit_purged: u64,
     /// Plate crops and overview frames past their own retention, deleted (or counted).
     pub images_purged: u64,
+}
+
+/// A purge in progress: who runs it, up to when, how far it has come.
+#[derive(Debug, Clone)]
+pub struct PurgeRun {
+    user: String,
+    object: String,
+    cutoff: Timestamp,
+    phase: PurgePhase,
+    pub report: PurgeReport,
+}
+
+/// What a purge deletes next: reads, then plate crops and overviews past
+/// their own periods, then audit events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PurgePhase {
+    Reads,
+    Images(ImageKind),
+    Audit,
+    Done,
 }
 
 #[derive(Debug)]
@@ -1408,62 +1430,184 @@ impl Engine {
             )?;
             return Ok(report);
         }
-        loop {
-            let expired =
-                self.node
-                    .store
-                    .expired_reads(cutoff, PURGE_BATCH_MAX, |id, at, plate| {
-                        policy.held(now, id.origin, id.seq, at, plate)
-                    })?;
-            report.held = expired.kept;
-            if expired.reads.is_empty() {
-                break;
+        let mut run = PurgeRun {
+            user,
+            object,
+            cutoff,
+            phase: PurgePhase::Reads,
+            report,
+        };
+        while self.purge_step(now, &mut run)? {}
+        Ok(run.report)
+    }
+
+    /// Starts a purge that runs in steps ([`Engine::purge_step`]), so a
+    /// daemon can release the engine between them: a search or a capture
+    /// waits for one step, never for the whole purge.
+    pub fn purge_start(
+        &mut self,
+        now: Timestamp,
+        actor: PurgeActor,
+    ) -> Result<PurgeRun, AccessError> {
+        let cutoff = self.policy.retention.reads_cutoff(now);
+        let object = format!(
+            "purge reads captured before {cutoff} ({} days)",
+            self.policy.retention.reads_days
+        );
+        let user = match actor {
+            PurgeActor::User(token) => {
+                self.authorize(
+                    now,
+                    token,
+                    Permission::Purge,
+                    "purge",
+                    Action::Purge,
+                    &object,
+                )?
+                .0
             }
-            let oldest = expired.reads.iter().map(|r| r.captured_at).min();
-            let newest = expired.reads.iter().map(|r| r.captured_at).max();
-            let entry = AuditEntry {
-                user: user.clone(),
-                action: Action::Purge,
-                object: format!(
-                    "{object}: deleted {} reads captured {} to {}",
-                    expired.reads.len(),
-                    oldest.map(|t| t.to_string()).unwrap_or_default(),
-                    newest.map(|t| t.to_string()).unwrap_or_default()
-                ),
-                purpose: None,
-                case: None,
-                outcome: Outcome::Success,
-            };
-            let event = self
-                .recorder
-                .seal_audit(&self.node, now, entry, &mut self.rng)
-                .map_err(cannot_sign)?;
-            report.purged += self.node.store.delete_reads(&expired.reads, &event)?;
-            self.recorder.advance_audit(&event);
-            report.oldest = report.oldest.min(oldest).or(oldest);
-            report.newest = report.newest.max(newest);
-            if !expired.more {
-                break;
+            PurgeActor::Schedule => SCHEDULE_ACTOR.to_string(),
+        };
+        Ok(PurgeRun {
+            user,
+            object,
+            cutoff,
+            phase: PurgePhase::Reads,
+            report: PurgeReport {
+                cutoff: Some(cutoff),
+                ..PurgeReport::default()
+            },
+        })
+    }
+
+    /// One transaction of a purge: at most [`PURGE_BATCH_MAX`] reads, images
+    /// of one kind, or audit events, deleted with the audit event that
+    /// documents them. Returns whether more is left. Holds are those of the
+    /// policy now, so a hold placed while a purge runs is respected.
+    pub fn purge_step(&mut self, now: Timestamp, run: &mut PurgeRun) -> Result<bool, AccessError> {
+        let policy = self.policy.clone();
+        let user = run.user.clone();
+        let object = run.object.clone();
+        let cutoff = run.cutoff;
+        let report = &mut run.report;
+        match run.phase {
+            PurgePhase::Reads => {
+                let expired =
+                    self.node
+                        .store
+                        .expired_reads(cutoff, PURGE_BATCH_MAX, |id, at, plate| {
+                            policy.held(now, id.origin, id.seq, at, plate)
+                        })?;
+                report.held = expired.kept;
+                if !expired.reads.is_empty() {
+                    let oldest = expired.reads.iter().map(|r| r.captured_at).min();
+                    let newest = expired.reads.iter().map(|r| r.captured_at).max();
+                    let entry = AuditEntry {
+                        user: user.clone(),
+                        action: Action::Purge,
+                        object: format!(
+                            "{object}: deleted {} reads captured {} to {}",
+                            expired.reads.len(),
+                            oldest.map(|t| t.to_string()).unwrap_or_default(),
+                            newest.map(|t| t.to_string()).unwrap_or_default()
+                        ),
+                        purpose: None,
+                        case: None,
+                        outcome: Outcome::Success,
+                    };
+                    let event = self
+                        .recorder
+                        .seal_audit(&self.node, now, entry, &mut self.rng)
+                        .map_err(cannot_sign)?;
+                    report.purged += self.node.store.delete_reads(&expired.reads, &event)?;
+                    self.recorder.advance_audit(&event);
+                    report.oldest = report.oldest.min(oldest).or(oldest);
+                    report.newest = report.newest.max(newest);
+                }
+                if expired.reads.is_empty() || !expired.more {
+                    run.phase = PurgePhase::Images(ImageKind::PlateCrop);
+                }
+                Ok(true)
             }
-        }
-        for kind in [ImageKind::PlateCrop, ImageKind::Overview] {
-            let cutoff = self.policy.retention.images_cutoff(kind, now);
-            loop {
+            PurgePhase::Images(kind) => {
+                let cutoff = self.policy.retention.images_cutoff(kind, now);
                 let expired = self.node.store.expired_images(
                     kind,
                     cutoff,
                     PURGE_BATCH_MAX,
                     |id, at, plate| policy.held(now, id.origin, id.seq, at, plate),
                 )?;
-                if expired.reads.is_empty() {
-                    break;
+                if !expired.reads.is_empty() {
+                    let entry = AuditEntry {
+                        user: user.clone(),
+                        action: Action::Purge,
+                        object: format!(
+                            "purge {kind} images captured before {cutoff}: deleted {}",
+                            expired.reads.len()
+                        ),
+                        purpose: None,
+                        case: None,
+                        outcome: Outcome::Success,
+                    };
+                    let event = self
+                        .recorder
+                        .seal_audit(&self.node, now, entry, &mut self.rng)
+                        .map_err(cannot_sign)?;
+                    report.images_purged +=
+                        self.node
+                            .store
+                            .delete_images(kind, &expired.reads, &event)?;
+                    self.recorder.advance_audit(&event);
                 }
+                if expired.reads.is_empty() || !expired.more {
+                    run.phase = match kind {
+                        ImageKind::PlateCrop => PurgePhase::Images(ImageKind::Overview),
+                        ImageKind::Overview => PurgePhase::Audit,
+                    };
+                }
+                Ok(true)
+            }
+            PurgePhase::Audit => {
+                let audit_cutoff = self.policy.retention.audit_cutoff(now);
+                let held_cases = self.held_cases(now);
+                let prefixes =
+                    self.node
+                        .store
+                        .expired_audit(audit_cutoff, PURGE_BATCH_MAX, |bytes| {
+                            self.audit_held(&held_cases, bytes)
+                        })?;
+                if prefixes.is_empty() {
+                    run.phase = PurgePhase::Done;
+                    if report.purged == 0 && report.audit_purged == 0 && report.images_purged == 0 {
+                        let object =
+                            format!("{object}: nothing past retention, {} held", report.held);
+                        self.audit(
+                            now,
+                            &user,
+                            Action::Purge,
+                            object,
+                            None,
+                            Outcome::Success,
+                            &[],
+                        )?;
+                    }
+                    return Ok(false);
+                }
+                let count: u64 = prefixes.iter().map(|p| p.count).sum();
                 let entry = AuditEntry {
                     user: user.clone(),
                     action: Action::Purge,
+                    // The floors are named here, in a signed event, so `verify`
+                    // can tell a purged chain start from a deleted one.
                     object: format!(
-                        "purge {kind} images captured before {cutoff}: deleted {}",
-                        expired.reads.len()
+                        "purge audit events from before {audit_cutoff} ({} days): deleted {count} from {} nodes; {}",
+                        self.policy.retention.audit_days,
+                        prefixes.len(),
+                        prefixes
+                            .iter()
+                            .map(|p| alpr_protocol::record::floor_label(p.origin, p.upto, &p.hash))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                     purpose: None,
                     case: None,
@@ -1473,68 +1617,12 @@ impl Engine {
                     .recorder
                     .seal_audit(&self.node, now, entry, &mut self.rng)
                     .map_err(cannot_sign)?;
-                report.images_purged +=
-                    self.node
-                        .store
-                        .delete_images(kind, &expired.reads, &event)?;
+                report.audit_purged += self.node.store.delete_audit_prefix(&prefixes, &event)?;
                 self.recorder.advance_audit(&event);
-                if !expired.more {
-                    break;
-                }
+                Ok(true)
             }
+            PurgePhase::Done => Ok(false),
         }
-        let audit_cutoff = self.policy.retention.audit_cutoff(now);
-        let held_cases = self.held_cases(now);
-        loop {
-            let prefixes =
-                self.node
-                    .store
-                    .expired_audit(audit_cutoff, PURGE_BATCH_MAX, |bytes| {
-                        self.audit_held(&held_cases, bytes)
-                    })?;
-            if prefixes.is_empty() {
-                break;
-            }
-            let count: u64 = prefixes.iter().map(|p| p.count).sum();
-            let entry = AuditEntry {
-                user: user.clone(),
-                action: Action::Purge,
-                // The floors are named here, in a signed event, so `verify`
-                // can tell a purged chain start from a deleted one.
-                object: format!(
-                    "purge audit events from before {audit_cutoff} ({} days): deleted {count} from {} nodes; {}",
-                    self.policy.retention.audit_days,
-                    prefixes.len(),
-                    prefixes
-                        .iter()
-                        .map(|p| alpr_protocol::record::floor_label(p.origin, p.upto, &p.hash))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                purpose: None,
-                case: None,
-                outcome: Outcome::Success,
-            };
-            let event = self
-                .recorder
-                .seal_audit(&self.node, now, entry, &mut self.rng)
-                .map_err(cannot_sign)?;
-            report.audit_purged += self.node.store.delete_audit_prefix(&prefixes, &event)?;
-            self.recorder.advance_audit(&event);
-        }
-        if report.purged == 0 && report.audit_purged == 0 && report.images_purged == 0 {
-            let object = format!("{object}: nothing past retention, {} held", report.held);
-            self.audit(
-                now,
-                &user,
-                Action::Purge,
-                object,
-                None,
-                Outcome::Success,
-                &[],
-            )?;
-        }
-        Ok(report)
     }
 }
 
