@@ -117,9 +117,9 @@ fn main() {
         let engine = Arc::clone(&engine);
         std::thread::spawn(move || {
             let t = Instant::now();
-            let report = alpr_node::control::purge_in_steps(&engine, now, PurgeActor::Schedule)
+            let stepped = alpr_node::control::purge_in_steps(&engine, now, PurgeActor::Schedule)
                 .expect("purge");
-            (report, t.elapsed().as_secs_f64())
+            (stepped, t.elapsed().as_secs_f64())
         })
     };
     let mut latencies = Vec::new();
@@ -151,13 +151,16 @@ fn main() {
         );
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    let (report, secs) = purging.join().expect("purge thread");
+    let (stepped, secs) = purging.join().expect("purge thread");
+    let report = &stepped.report;
     latencies.sort_by(f64::total_cmp);
     println!(
-        "purge: {} reads deleted in {secs:.1} s ({:.0} reads/s), {} held",
+        "purge: {} reads deleted in {secs:.1} s ({:.0} reads/s), {} held; {} steps, the longest {:.1} ms",
         report.purged,
         report.purged as f64 / secs,
-        report.held
+        report.held,
+        stepped.steps,
+        stepped.longest_step.as_secs_f64() * 1000.0
     );
     println!(
         "search during the purge: {} requests, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",

@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alpr_protocol::control::{
-    self, ControlRequest, ControlResponse, ErrorKind, FrameError, PurposeWire, QueryWire,
-    ReadSummary,
+    self, CONTROL_VERSION, ControlRequest, ControlResponse, ErrorKind, FrameError, PurposeWire,
+    QueryWire, ReadSummary,
 };
 use alpr_protocol::{Action, PlatePattern, PlateText, Timestamp, VerifiedRead};
 
@@ -211,33 +211,49 @@ fn invalid(message: String) -> ControlResponse {
     }
 }
 
-/// Runs a purge in steps, taking the engine for one transaction at a time,
-/// so searches, captures and syncs are served between them: none waits
-/// for more than one step of a purge of a million reads.
+/// How a purge in steps went: its report, and how long it held the engine.
+#[derive(Debug, Clone, Default)]
+pub struct SteppedPurge {
+    pub report: crate::engine::PurgeReport,
+    pub steps: u64,
+    /// The longest time one step held the engine.
+    pub longest_step: Duration,
+}
+
+/// Runs a purge in steps, taking the engine for one transaction at a time
+/// and pausing a millisecond between steps (the engine's lock is not fair:
+/// without the pause a waiting search could lose every race), so searches,
+/// captures and syncs are served between them: none waits for more than
+/// one step of a purge of a million reads.
 pub fn purge_in_steps(
     engine: &Mutex<Engine>,
     clock: fn() -> Timestamp,
     actor: PurgeActor,
-) -> Result<crate::engine::PurgeReport, AccessError> {
+) -> Result<SteppedPurge, AccessError> {
     let lock = || {
         engine
             .lock()
             .map_err(|_| AccessError::Invalid("the engine stopped after an internal error".into()))
     };
     let mut run = lock()?.purge_start(clock(), actor)?;
+    let mut out = SteppedPurge::default();
     loop {
         let mut e = lock()?;
+        let started = std::time::Instant::now();
         let more = e.purge_step(clock(), &mut run);
         if more.is_err() {
             // A purge the disk stopped is followed by a reopen, as any
             // failed request is.
             let _ = e.recover_storage();
         }
-        if !more? {
-            return Ok(run.report);
-        }
         drop(e);
-        std::thread::yield_now();
+        out.steps += 1;
+        out.longest_step = out.longest_step.max(started.elapsed());
+        if !more? {
+            out.report = run.report;
+            return Ok(out);
+        }
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
@@ -271,7 +287,12 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
         return error(engine.refuse_malformed(now, token, request.action(), request.name(), err));
     }
     let result = match request {
-        ControlRequest::Login { user, password } => {
+        ControlRequest::Login { version, .. } if version != CONTROL_VERSION => {
+            Err(AccessError::Invalid(format!(
+                "this client speaks control version {version} and the daemon {CONTROL_VERSION}: run the same alpr-node build for both"
+            )))
+        }
+        ControlRequest::Login { user, password, .. } => {
             engine.login(now, &user, &password).map(|token| {
                 let name = crate::policy::parse_user_name(&user).unwrap_or(user);
                 let role = engine
@@ -977,7 +998,13 @@ impl Daemon {
                     }
                 }
                 match purge_in_steps(&engine, clock, PurgeActor::Schedule) {
-                    Ok(r) => tracing::info!(purged = r.purged, held = r.held, "scheduled purge"),
+                    Ok(p) => tracing::info!(
+                        purged = p.report.purged,
+                        held = p.report.held,
+                        steps = p.steps,
+                        longest_step_ms = p.longest_step.as_millis() as u64,
+                        "scheduled purge"
+                    ),
                     Err(err) => tracing::error!(%err, "scheduled purge failed"),
                 }
             }
@@ -1077,6 +1104,7 @@ fn serve_connection(
         } = request
         {
             let response = purge_in_steps(engine, clock, PurgeActor::User(SessionToken(token)))
+                .map(|p| p.report)
                 .map(|r| ControlResponse::Purged {
                     purged: r.purged,
                     held: r.held,

@@ -13,6 +13,12 @@ use crate::time::Timestamp;
 /// Largest frame either side accepts.
 pub const FRAME_BYTES_MAX: usize = 16 * 1024 * 1024;
 
+/// The control contract's version, carried by `Login` (every session's
+/// first message): a daemon answers a client of another version with an
+/// error naming both, never a misread request. Raised whenever a message
+/// changes.
+pub const CONTROL_VERSION: u32 = 2;
+
 /// A session token, as `Login` returns it.
 pub type Token = [u8; 32];
 
@@ -35,6 +41,8 @@ pub enum QueryWire {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ControlRequest {
     Login {
+        /// [`CONTROL_VERSION`] of the client.
+        version: u32,
         user: String,
         password: String,
     },
@@ -556,7 +564,7 @@ impl ControlRequest {
             first: None,
         };
         match self {
-            R::Login { user, password } => {
+            R::Login { user, password, .. } => {
                 s.name("user", user).text("password", password);
             }
             R::Search { purpose, query, .. } => {
@@ -878,6 +886,7 @@ mod tests {
     #[test]
     fn an_oversized_field_is_named_before_the_engine_sees_it() {
         let req = ControlRequest::Login {
+            version: CONTROL_VERSION,
             user: "x".repeat(9 * 1024 * 1024),
             password: "pw".into(),
         };

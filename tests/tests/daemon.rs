@@ -99,10 +99,25 @@ fn a_forged_token_with_a_9_mib_field_is_refused_by_name_and_the_log_stays_whole(
     let data = f.path("station-1");
     let daemon = Daemon::start(&data, &[]);
     let socket = std::path::Path::new(&data).join("control.sock");
+    // A client of another control version is told so, by number.
+    let other = call_raw(
+        &socket,
+        &ControlRequest::Login {
+            version: alpr_protocol::control::CONTROL_VERSION + 1,
+            user: "chief".into(),
+            password: "pw".into(),
+        },
+    );
+    assert!(
+        matches!(&other, ControlResponse::Error { message, .. }
+            if message.contains(&format!("control version {}", alpr_protocol::control::CONTROL_VERSION + 1))),
+        "{other:?}"
+    );
     let huge = "x".repeat(9 * 1024 * 1024);
     let answer = call_raw(
         &socket,
         &ControlRequest::Login {
+            version: alpr_protocol::control::CONTROL_VERSION,
             user: huge.clone(),
             password: "pw".into(),
         },

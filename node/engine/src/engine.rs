@@ -57,7 +57,7 @@ pub const SYNC_ACTOR: &str = "(sync)";
 /// Reads deleted per purge transaction (one step of a purge): bounds
 /// memory, transaction size, and how long a step holds the engine while a
 /// search or a capture waits (see the purge-concurrency bench).
-pub const PURGE_BATCH_MAX: usize = 4_096;
+pub const PURGE_BATCH_MAX: usize = 1_024;
 /// Free disk below which new reads are refused, so audit events, logins,
 /// searches and the purge that frees space still have room.
 pub const CAPTURE_RESERVE_BYTES: u64 = 32 * 1024 * 1024;

@@ -92,6 +92,7 @@ impl Session {
             nodes: None,
         };
         let response = session.send(ControlRequest::Login {
+            version: alpr_protocol::control::CONTROL_VERSION,
             user: args.user.clone(),
             password: password.to_string(),
         })?;
