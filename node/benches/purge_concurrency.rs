@@ -133,7 +133,7 @@ fn main() {
                 ControlRequest::Search {
                     token,
                     purpose: PurposeWire {
-                        kind: Some("alert".into()),
+                        kind: Some(alpr_protocol::control::PurposeKindWire::Alert),
                         reason: Some("hotlist hit follow-up".into()),
                         case: None,
                     },

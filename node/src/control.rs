@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alpr_protocol::control::{
-    self, CONTROL_VERSION, ControlRequest, ControlResponse, ErrorKind, FrameError, PurposeWire,
-    QueryWire, ReadSummary,
+    self, CONTROL_VERSION, ControlRequest, ControlResponse, DecisionWire, ErrorKind, FrameError,
+    PurposeWire, QueryWire, ReadSummary, RoleWire,
 };
 use alpr_protocol::{Action, PlatePattern, PlateText, Timestamp, VerifiedRead};
 
@@ -179,7 +179,7 @@ pub fn summarize_hits(hits: &[Hit]) -> Vec<control::Hit> {
 
 fn purpose(p: PurposeWire) -> PurposeInput {
     PurposeInput {
-        kind: p.kind,
+        kind: p.kind.map(|k| k.name().to_string()),
         reason: p.reason,
         case: p.case,
     }
@@ -299,8 +299,8 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
                     .policy()
                     .users
                     .get(&name)
-                    .map(|u| u.role.name().to_string())
-                    .unwrap_or_default();
+                    .map(|u| role_wire(u.role))
+                    .unwrap_or(RoleWire::Officer);
                 ControlResponse::LoggedIn {
                     token: token.0,
                     user: name,
@@ -413,7 +413,7 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
                 .status(now, SessionToken(token))
                 .map(|s| ControlResponse::Status {
                     user: s.user,
-                    role: s.role.name().to_string(),
+                    role: role_wire(s.role),
                     reads_days: s.retention.reads_days,
                     plate_images_days: s.retention.plate_images_days,
                     overview_images_days: s.retention.overview_images_days,
@@ -439,12 +439,30 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
     result.unwrap_or_else(error)
 }
 
-fn role(text: &str) -> Result<UserRole, AccessError> {
-    UserRole::parse(text).ok_or_else(|| {
-        AccessError::Invalid(format!(
-            "'{text}' is not a role: use officer, supervisor, administrator or auditor"
-        ))
-    })
+fn role(r: RoleWire) -> UserRole {
+    match r {
+        RoleWire::Officer => UserRole::Officer,
+        RoleWire::Supervisor => UserRole::Supervisor,
+        RoleWire::Administrator => UserRole::Administrator,
+        RoleWire::Auditor => UserRole::Auditor,
+    }
+}
+
+fn role_wire(r: UserRole) -> RoleWire {
+    match r {
+        UserRole::Officer => RoleWire::Officer,
+        UserRole::Supervisor => RoleWire::Supervisor,
+        UserRole::Administrator => RoleWire::Administrator,
+        UserRole::Auditor => RoleWire::Auditor,
+    }
+}
+
+fn decision_wire(d: RequestOutcome) -> DecisionWire {
+    match d {
+        RequestOutcome::Granted => DecisionWire::Granted,
+        RequestOutcome::PartlyGranted => DecisionWire::PartlyGranted,
+        RequestOutcome::Denied => DecisionWire::Denied,
+    }
 }
 
 pub fn hold_scope(scope: HoldScopeWire) -> Result<HoldScope, AccessError> {
@@ -506,12 +524,9 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
             trained_on,
             training_expires,
         } => {
-            let role = role(&r).map_err(|e| {
-                engine.refuse_malformed(now, SessionToken(token), Action::EditUser, "add user", e)
-            })?;
             let new = NewUser {
                 name,
-                role,
+                role: role(r),
                 password,
                 trained_on,
                 training_expires,
@@ -524,15 +539,7 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
             let edit = match edit {
                 UserEditWire::Training { on, expires } => UserEdit::Training { on, expires },
                 UserEditWire::Active(a) => UserEdit::Active(a),
-                UserEditWire::Role(r) => UserEdit::Role(role(&r).map_err(|e| {
-                    engine.refuse_malformed(
-                        now,
-                        SessionToken(token),
-                        Action::EditUser,
-                        "edit user",
-                        e,
-                    )
-                })?),
+                UserEditWire::Role(r) => UserEdit::Role(role(r)),
                 UserEditWire::Password(p) => UserEdit::Password(p),
             };
             engine
@@ -545,7 +552,7 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
                 .into_iter()
                 .map(|u| UserWire {
                     name: u.name,
-                    role: u.role.name().to_string(),
+                    role: role_wire(u.role),
                     active: u.active,
                     trained_on: u.trained_on,
                     training_expires: u.training_expires,
@@ -733,21 +740,11 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
             decision,
             note,
         } => {
-            let outcome = RequestOutcome::parse(&decision)
-                .ok_or_else(|| {
-                    AccessError::Invalid(format!(
-                        "'{decision}' is not a decision: use granted, partly-granted or denied"
-                    ))
-                })
-                .map_err(|e| {
-                    engine.refuse_malformed(
-                        now,
-                        SessionToken(token),
-                        Action::Request,
-                        "decide request",
-                        e,
-                    )
-                })?;
+            let outcome = match decision {
+                DecisionWire::Granted => RequestOutcome::Granted,
+                DecisionWire::PartlyGranted => RequestOutcome::PartlyGranted,
+                DecisionWire::Denied => RequestOutcome::Denied,
+            };
             engine
                 .decide_request(now, SessionToken(token), id, outcome, &note)
                 .map(|()| ControlResponse::Done)
@@ -765,7 +762,7 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
                     received_at: r.received_at,
                     decision: r
                         .decision
-                        .map(|d| (d.outcome.name().to_string(), d.note, d.by, d.at)),
+                        .map(|d| (decision_wire(d.outcome), d.note, d.by, d.at)),
                 })
                 .collect(),
         )),
@@ -1124,7 +1121,7 @@ fn serve_connection(
                 let response = handle(&mut e, clock(), request);
                 if let ControlResponse::LoggedIn { token, role, .. } = &response
                     && reserved
-                    && role != crate::policy::UserRole::Administrator.name()
+                    && *role != RoleWire::Administrator
                 {
                     // Not the Administrator the slot is kept for: the
                     // session just made is closed, and so is the connection.

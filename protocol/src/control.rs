@@ -22,10 +22,68 @@ pub const CONTROL_VERSION: u32 = 2;
 /// A session token, as `Login` returns it.
 pub type Token = [u8; 32];
 
-/// A purpose as typed (the engine parses and may refuse it).
+/// A user's role (policy II.A, III.A.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RoleWire {
+    Officer,
+    Supervisor,
+    Administrator,
+    Auditor,
+}
+
+impl RoleWire {
+    pub fn name(self) -> &'static str {
+        match self {
+            RoleWire::Officer => "officer",
+            RoleWire::Supervisor => "supervisor",
+            RoleWire::Administrator => "administrator",
+            RoleWire::Auditor => "auditor",
+        }
+    }
+}
+
+/// The kind of a stated purpose (policy III.A.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PurposeKindWire {
+    Investigation,
+    Alert,
+    Audit,
+    Administration,
+}
+
+impl PurposeKindWire {
+    pub fn name(self) -> &'static str {
+        match self {
+            PurposeKindWire::Investigation => "investigation",
+            PurposeKindWire::Alert => "alert",
+            PurposeKindWire::Audit => "audit",
+            PurposeKindWire::Administration => "administration",
+        }
+    }
+}
+
+/// A decision on a request from outside law enforcement (policy V.A.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DecisionWire {
+    Granted,
+    PartlyGranted,
+    Denied,
+}
+
+impl DecisionWire {
+    pub fn name(self) -> &'static str {
+        match self {
+            DecisionWire::Granted => "granted",
+            DecisionWire::PartlyGranted => "partly-granted",
+            DecisionWire::Denied => "denied",
+        }
+    }
+}
+
+/// A purpose as stated (the engine checks the reason and case and may refuse it).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PurposeWire {
-    pub kind: Option<String>,
+    pub kind: Option<PurposeKindWire>,
     pub reason: Option<String>,
     pub case: Option<String>,
 }
@@ -91,7 +149,7 @@ pub enum ControlRequest {
     AddUser {
         token: Token,
         name: String,
-        role: String,
+        role: RoleWire,
         password: String,
         trained_on: Option<Timestamp>,
         training_expires: Option<Timestamp>,
@@ -186,7 +244,7 @@ pub enum ControlRequest {
     DecideRequest {
         token: Token,
         id: u64,
-        decision: String,
+        decision: DecisionWire,
         note: String,
     },
     ListRequests {
@@ -264,7 +322,7 @@ pub enum UserEditWire {
         expires: Option<Timestamp>,
     },
     Active(bool),
-    Role(String),
+    Role(RoleWire),
     Password(String),
 }
 
@@ -281,7 +339,7 @@ pub enum HoldScopeWire {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserWire {
     pub name: String,
-    pub role: String,
+    pub role: RoleWire,
     pub active: bool,
     pub trained_on: Option<Timestamp>,
     pub training_expires: Option<Timestamp>,
@@ -308,7 +366,7 @@ pub struct RequestWire {
     pub registered_by: String,
     pub received_at: Timestamp,
     /// Outcome, note, by, at.
-    pub decision: Option<(String, String, String, Timestamp)>,
+    pub decision: Option<(DecisionWire, String, String, Timestamp)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -388,7 +446,7 @@ pub enum ControlResponse {
     LoggedIn {
         token: Token,
         user: String,
-        role: String,
+        role: RoleWire,
     },
     Done,
     Found {
@@ -419,7 +477,7 @@ pub enum ControlResponse {
     },
     Status {
         user: String,
-        role: String,
+        role: RoleWire,
         reads_days: u32,
         plate_images_days: u32,
         overview_images_days: u32,
@@ -542,8 +600,7 @@ impl Sizes {
         self.len(field, v.len(), TEXT_BYTES_MAX)
     }
     fn purpose(&mut self, p: &PurposeWire) -> &mut Self {
-        self.name("purpose kind", p.kind.as_deref().unwrap_or(""))
-            .text("purpose reason", p.reason.as_deref().unwrap_or(""))
+        self.text("purpose reason", p.reason.as_deref().unwrap_or(""))
             .name("purpose case", p.case.as_deref().unwrap_or(""))
     }
     fn entry(&mut self, e: &crate::hotlist::Entry) -> &mut Self {
@@ -584,15 +641,8 @@ impl ControlRequest {
                     }
                 }
             }
-            R::AddUser {
-                name,
-                role,
-                password,
-                ..
-            } => {
-                s.name("name", name)
-                    .name("role", role)
-                    .text("password", password);
+            R::AddUser { name, password, .. } => {
+                s.name("name", name).text("password", password);
             }
             R::UnlockUser { name, .. } => {
                 s.name("name", name);
@@ -600,9 +650,10 @@ impl ControlRequest {
             R::EditUser { name, edit, .. } => {
                 s.name("name", name);
                 match edit {
-                    UserEditWire::Role(r) => s.name("role", r),
                     UserEditWire::Password(p) => s.text("password", p),
-                    UserEditWire::Training { .. } | UserEditWire::Active(_) => &mut s,
+                    UserEditWire::Role(_)
+                    | UserEditWire::Training { .. }
+                    | UserEditWire::Active(_) => &mut s,
                 };
             }
             R::PublishHotlist { list, entries, .. } | R::StageHotlist { list, entries, .. } => {
@@ -650,8 +701,8 @@ impl ControlRequest {
                     .text("what", what)
                     .text("referred to", referred_to);
             }
-            R::DecideRequest { decision, note, .. } => {
-                s.name("decision", decision).text("note", note);
+            R::DecideRequest { note, .. } => {
+                s.text("note", note);
             }
             R::Release {
                 purpose,
@@ -860,7 +911,7 @@ mod tests {
         let req = ControlRequest::Search {
             token: [1; 32],
             purpose: PurposeWire {
-                kind: Some("alert".into()),
+                kind: Some(PurposeKindWire::Alert),
                 reason: Some("hit".into()),
                 case: None,
             },

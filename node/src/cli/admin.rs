@@ -76,7 +76,7 @@ pub fn status(args: StatusArgs) -> Result<Outcome> {
             "status",
             serde_json::json!({
                 "node": { "name": node_name, "id": node_id.to_hex(), "role": node_role.name(), "agency": agency.to_hex() },
-                "user": { "name": user, "role": role },
+                "user": { "name": user, "role": role.name() },
                 "certificate": { "valid_from": format_time(valid_from), "valid_until": format_time(valid_until), "expires_in_days": expires_in_days },
                 "reads": reads,
                 "known_nodes": nodes.len(),
@@ -96,7 +96,7 @@ pub fn status(args: StatusArgs) -> Result<Outcome> {
     }
     println!("node         {node_name} ({node_role}) {node_id}");
     println!("agency       {agency}");
-    println!("logged in    {user} ({role})");
+    println!("logged in    {user} ({})", role.name());
     println!(
         "certificate  valid {} to {} ({})",
         format_time(valid_from),

@@ -4,13 +4,11 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use alpr_protocol::Role;
-use alpr_protocol::control::PurposeWire;
+use alpr_protocol::control::{DecisionWire, PurposeKindWire, PurposeWire, RoleWire};
 use alpr_protocol::hotlist::Category;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use zeroize::Zeroizing;
-
-use crate::policy::{RequestOutcome, UserRole};
 
 /// Who is acting: the data directory, its passphrase, and a user login.
 #[derive(Debug, Args)]
@@ -49,7 +47,7 @@ pub struct PurposeArgs {
 impl PurposeArgs {
     pub fn wire(&self) -> PurposeWire {
         PurposeWire {
-            kind: self.purpose.map(|p| p.name().to_string()),
+            kind: self.purpose.map(PurposeArg::wire),
             reason: self.reason.clone(),
             case: self.case.clone(),
         }
@@ -70,12 +68,12 @@ pub enum PurposeArg {
 }
 
 impl PurposeArg {
-    pub fn name(self) -> &'static str {
+    pub fn wire(self) -> PurposeKindWire {
         match self {
-            PurposeArg::Investigation => "investigation",
-            PurposeArg::Alert => "alert",
-            PurposeArg::Audit => "audit",
-            PurposeArg::Administration => "administration",
+            PurposeArg::Investigation => PurposeKindWire::Investigation,
+            PurposeArg::Alert => PurposeKindWire::Alert,
+            PurposeArg::Audit => PurposeKindWire::Audit,
+            PurposeArg::Administration => PurposeKindWire::Administration,
         }
     }
 }
@@ -93,13 +91,13 @@ pub enum UserRoleArg {
     Auditor,
 }
 
-impl From<UserRoleArg> for UserRole {
-    fn from(role: UserRoleArg) -> UserRole {
+impl From<UserRoleArg> for RoleWire {
+    fn from(role: UserRoleArg) -> RoleWire {
         match role {
-            UserRoleArg::Officer => UserRole::Officer,
-            UserRoleArg::Supervisor => UserRole::Supervisor,
-            UserRoleArg::Administrator => UserRole::Administrator,
-            UserRoleArg::Auditor => UserRole::Auditor,
+            UserRoleArg::Officer => RoleWire::Officer,
+            UserRoleArg::Supervisor => RoleWire::Supervisor,
+            UserRoleArg::Administrator => RoleWire::Administrator,
+            UserRoleArg::Auditor => RoleWire::Auditor,
         }
     }
 }
@@ -156,12 +154,12 @@ pub enum DecisionArg {
     Denied,
 }
 
-impl From<DecisionArg> for RequestOutcome {
-    fn from(d: DecisionArg) -> RequestOutcome {
+impl From<DecisionArg> for DecisionWire {
+    fn from(d: DecisionArg) -> DecisionWire {
         match d {
-            DecisionArg::Granted => RequestOutcome::Granted,
-            DecisionArg::PartlyGranted => RequestOutcome::PartlyGranted,
-            DecisionArg::Denied => RequestOutcome::Denied,
+            DecisionArg::Granted => DecisionWire::Granted,
+            DecisionArg::PartlyGranted => DecisionWire::PartlyGranted,
+            DecisionArg::Denied => DecisionWire::Denied,
         }
     }
 }

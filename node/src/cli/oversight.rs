@@ -13,7 +13,7 @@ use super::args::{DecisionArg, PurposeArgs, SessionArgs};
 use super::output::{Table, listing, print_json};
 use super::session::{Session, unexpected};
 use super::time::{When, format_time};
-use crate::policy::{Quarter, RequestOutcome};
+use crate::policy::Quarter;
 
 #[derive(Debug, Subcommand)]
 pub enum RequestCommand {
@@ -83,16 +83,16 @@ pub fn request(command: RequestCommand) -> Result<Outcome> {
             decision,
             note,
         } => {
-            let decision = RequestOutcome::from(decision);
+            let decision = alpr_protocol::control::DecisionWire::from(decision);
             let mut s = Session::open(&session)?;
             let token = s.token;
             s.done(ControlRequest::DecideRequest {
                 token,
                 id,
-                decision: decision.name().to_string(),
+                decision,
                 note,
             })?;
-            println!("request {id}: {decision}");
+            println!("request {id}: {}", decision.name());
             s.logout()?;
         }
         RequestCommand::List { session, json } => {
@@ -114,7 +114,7 @@ pub fn request(command: RequestCommand) -> Result<Outcome> {
                             "registered_by": r.registered_by,
                             "referred_to": r.referred_to,
                             "decision": r.decision.as_ref().map(|(o, note, by, at)| serde_json::json!({
-                                "outcome": o, "note": note, "by": by, "at": format_time(*at),
+                                "outcome": o.name(), "note": note, "by": by, "at": format_time(*at),
                             })),
                         })
                     })
@@ -139,12 +139,12 @@ pub fn request(command: RequestCommand) -> Result<Outcome> {
                 ])
                 .right(&["REQUEST"]);
                 for r in &requests {
-                    let decision = r
-                        .decision
-                        .as_ref()
-                        .map_or("pending".to_string(), |(o, note, by, at)| {
-                            format!("{o} by {by} at {}: {note}", format_time(*at))
-                        });
+                    let decision =
+                        r.decision
+                            .as_ref()
+                            .map_or("pending".to_string(), |(o, note, by, at)| {
+                                format!("{} by {by} at {}: {note}", o.name(), format_time(*at))
+                            });
                     table.row(vec![
                         r.id.to_string(),
                         format_time(r.received_at),

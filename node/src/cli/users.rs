@@ -9,7 +9,6 @@ use super::output::{Table, listing, print_json};
 use super::session::{Session, unexpected};
 use super::time::{When, format_time};
 use super::{Outcome, Usage};
-use crate::policy::UserRole;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -83,19 +82,19 @@ pub fn run(command: UserCommand) -> Result<Outcome> {
             trained_on,
             training_expires,
         } => {
-            let role = UserRole::from(role);
+            let role = alpr_protocol::control::RoleWire::from(role);
             let mut s = Session::open(&session)?;
             let password = user_password("ALPR_NEW_PASSWORD", &name, Secret::New)?;
             let token = s.token;
             s.done(ControlRequest::AddUser {
                 token,
                 name: name.clone(),
-                role: role.name().to_string(),
+                role,
                 password: password.to_string(),
                 trained_on: trained_on.as_ref().map(When::start),
                 training_expires: training_expires.as_ref().map(When::start),
             })?;
-            println!("user {name} ({role}) added");
+            println!("user {name} ({}) added", role.name());
             s.logout()?;
         }
         UserCommand::Unlock { session, name } => {
@@ -121,7 +120,7 @@ pub fn run(command: UserCommand) -> Result<Outcome> {
                     .map(|u| {
                         serde_json::json!({
                             "name": u.name,
-                            "role": u.role,
+                            "role": u.role.name(),
                             "active": u.active,
                             "trained_on": u.trained_on.map(format_time),
                             "training_expires": u.training_expires.map(format_time),
@@ -140,7 +139,7 @@ pub fn run(command: UserCommand) -> Result<Outcome> {
                 for u in &users {
                     table.row(vec![
                         u.name.clone(),
-                        u.role.clone(),
+                        u.role.name().to_string(),
                         if u.active { "active" } else { "inactive" }.into(),
                         u.trained_on.map_or("never".into(), format_time),
                         u.training_expires.map_or("-".into(), format_time),
@@ -171,7 +170,7 @@ pub fn run(command: UserCommand) -> Result<Outcome> {
                 edits.push(UserEditWire::Active(activate));
             }
             if let Some(role) = role {
-                edits.push(UserEditWire::Role(UserRole::from(role).name().to_string()));
+                edits.push(UserEditWire::Role(role.into()));
             }
             if edits.is_empty() && !reset_password {
                 bail!(Usage(
