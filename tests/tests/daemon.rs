@@ -271,3 +271,52 @@ fn a_client_dripping_bytes_is_dropped_at_the_login_deadline() {
     );
     drop(daemon);
 }
+
+#[test]
+fn a_purge_through_the_daemon_runs_in_steps_and_is_refused_to_an_officer() {
+    let f = Fixture::new("car-1");
+    f.enroll_as("station-1", "station");
+    let data = f.path("station-1");
+    f.add_user(&data, "jsmith", "officer", "night shift district 4");
+    let file = f.reads_file("reads.jsonl", 5, 100, |i| format!("PG{i:03}"));
+    let daemon = Daemon::start(&data, &[]);
+    ok(&["import", "--data", &data, &file]);
+    // Nothing is past retention yet: the steps find nothing, and say so.
+    let purged = ok(&["purge", "--data", &data]);
+    assert!(
+        purged.contains("purged 0 reads captured before"),
+        "{purged}"
+    );
+    let dry = ok(&["purge", "--data", &data, "--dry-run"]);
+    assert!(dry.contains("would purge 0 reads"), "{dry}");
+    let log = ok(&[
+        "audit", "log", "--data", &data, "--action", "purge", "--json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&log).unwrap();
+    let objects: Vec<&str> = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["object"].as_str().unwrap())
+        .collect();
+    assert!(
+        objects.iter().any(|o| o.contains("nothing past retention")),
+        "{objects:?}"
+    );
+    // An officer's purge is refused on record, through the same path.
+    let refused = alpr_tests::alpr(&["purge", "--data", &data])
+        .env("ALPR_USER", "jsmith")
+        .env("ALPR_USER_PASSWORD", "night shift district 4")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("may not purge"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    // The reads are all still there, and the daemon keeps serving.
+    let verified = ok(&["verify", "--data", &data]);
+    assert!(verified.contains("checked 5 reads"), "{verified}");
+    drop(daemon);
+}
