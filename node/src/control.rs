@@ -235,7 +235,14 @@ pub fn purge_in_steps(
             .lock()
             .map_err(|_| AccessError::Invalid("the engine stopped after an internal error".into()))
     };
-    let mut run = lock()?.purge_start(clock(), actor)?;
+    let mut run = {
+        let mut e = lock()?;
+        let started = e.purge_start(clock(), actor);
+        if started.is_err() {
+            let _ = e.recover_storage();
+        }
+        started?
+    };
     let mut out = SteppedPurge::default();
     loop {
         let mut e = lock()?;

@@ -261,6 +261,31 @@ fn exit_statuses_say_usage_nothing_found_refused_bad_input_and_io() {
         code(&["import", "--data", &data, &f.path("missing.jsonl")]),
         Some(74)
     );
+    // A bundle that is not one: bad input; a peer nobody answers at: unavailable.
+    let junk = f.path("junk.enroll");
+    std::fs::write(&junk, b"not a bundle").unwrap();
+    let out = f.path("car-9");
+    assert_eq!(
+        code(&[
+            "init",
+            "--enroll",
+            &junk,
+            "--data",
+            &out,
+            "--admin",
+            "chief",
+            "--admin-trained-on",
+            "2026-01-15",
+        ]),
+        Some(65)
+    );
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let peer = format!("127.0.0.1:{port}");
+    assert_eq!(code(&["sync", "--data", &data, "--peer", &peer]), Some(69));
     let help = ok(&["--help"]);
     assert!(
         help.contains("Exit status: 0 done; 1 nothing found"),

@@ -709,6 +709,8 @@ fn one_enrollment_on_two_machines_is_warned_at_init_and_flagged_by_the_station()
         "log",
         "--data",
         &station,
+        "--action",
+        "edit-nodes",
         "--contains",
         "two machines share",
         "--json",
@@ -746,5 +748,19 @@ fn one_enrollment_on_two_machines_is_warned_at_init_and_flagged_by_the_station()
         "{}",
         stderr_of(&again)
     );
+    // Flagged once, not at every retry.
+    let log = ok(&[
+        "audit",
+        "log",
+        "--data",
+        &station,
+        "--action",
+        "edit-nodes",
+        "--contains",
+        "two machines share",
+        "--json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&log).unwrap();
+    assert_eq!(doc["total"], 1, "{log}");
     drop(daemon);
 }

@@ -202,6 +202,12 @@ pub struct Engine {
     staged: HashMap<SessionToken, (String, Vec<alpr_protocol::hotlist::Entry>)>,
     /// The store was reopened but the engine's view of it not yet reloaded.
     reload_pending: bool,
+    /// Forks already documented (origin, collection, seq): each is flagged once.
+    forks_flagged: std::collections::HashSet<(
+        alpr_protocol::NodeId,
+        alpr_protocol::replicate::Collection,
+        u64,
+    )>,
 }
 
 fn revoked_set(policy: &Policy) -> std::collections::HashSet<NodeId> {
@@ -300,6 +306,7 @@ impl Engine {
             signatures,
             staged: HashMap::new(),
             reload_pending: false,
+            forks_flagged: std::collections::HashSet::new(),
         })
     }
 
@@ -640,6 +647,11 @@ impl Engine {
         seq: u64,
         collection: alpr_protocol::replicate::Collection,
     ) -> Result<(), AccessError> {
+        // Once per fork while the engine runs: a clone retried every minute
+        // must not grow the audit log by an event a minute.
+        if !self.forks_flagged.insert((origin, collection, seq)) {
+            return Ok(());
+        }
         let name = self
             .node
             .trust
@@ -1488,7 +1500,10 @@ impl Engine {
         let policy = self.policy.clone();
         let user = run.user.clone();
         let object = run.object.clone();
-        let cutoff = run.cutoff;
+        // Retention lengthened while the purge runs (here or merged from a
+        // peer) holds from the next step on; a shortened one waits for the
+        // next purge, as a newly placed hold is respected at once.
+        let cutoff = run.cutoff.min(self.policy.retention.reads_cutoff(now));
         let report = &mut run.report;
         match run.phase {
             PurgePhase::Reads => {

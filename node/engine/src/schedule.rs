@@ -22,13 +22,17 @@ impl Schedule {
         }
     }
 
-    /// When it is next due, as seen at `now`: never before `now`.
+    /// When it is next due, as seen at `now`: never before `now`, and
+    /// never more than a period after it (the clock was set back).
     pub fn next_due(&self, now: Timestamp) -> Timestamp {
-        self.next.max(now)
+        if self.is_due(now) { now } else { self.next }
     }
 
+    /// Due at its time, or at once when the clock was set back past a
+    /// whole period (a car's clock corrected), so purges never stop until
+    /// the wall clock catches up.
     pub fn is_due(&self, now: Timestamp) -> bool {
-        self.next <= now
+        self.next <= now || self.next.0.saturating_sub(now.0) > self.period_ms
     }
 
     /// A run finished at `now`: the next is a period later. Runs missed
@@ -103,6 +107,11 @@ mod tests {
         assert_eq!(s.next_due(t(200_001)), t(260_000));
         assert_eq!(wait_ms(t(200_001), s.next_due(t(200_001))), 59_999);
         assert_eq!(wait_ms(t(300_000), t(260_000)), 0);
+        // The clock set back a day: due now, then a period on from there.
+        let back = t(200_001 - 86_400_000);
+        assert!(s.is_due(back));
+        s.ran(back);
+        assert_eq!(s.next_due(back), Timestamp(back.0 + 60_000));
     }
 
     #[test]

@@ -460,6 +460,11 @@ impl Store {
         data_key: &DataKey,
     ) -> Result<Self, StoreError> {
         let label = PathBuf::from("(backend)");
+        // redb would create a database on an empty backend: opening one is
+        // refused instead, as opening a missing file is.
+        if backend.len().map_err(|e| dberr(redb::Error::Io(e)))? == 0 {
+            return Err(StoreError::NotAStore { path: label });
+        }
         let db = Database::builder()
             .create_with_backend(backend)
             .map_err(|source| StoreError::Open {

@@ -1505,3 +1505,33 @@ fn a_camera_records_without_a_login_under_its_own_name() {
     assert_eq!(ev.body.user, "(camera front)");
     assert!(matches!(ev.body.outcome, Outcome::Refused(_)));
 }
+
+#[test]
+fn iv_b_retention_lengthened_while_a_purge_runs_holds_from_the_next_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    // 1,500 reads 380 days old: past the default 365 days, within 400.
+    let plates: Vec<String> = (0..1500).map(|i| format!("RT{i:04}")).collect();
+    let reads: Vec<(&str, i64)> = plates
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.as_str(), -380 * DAY + i as i64))
+        .collect();
+    record(e.node(), &reads);
+    let mut run = e.purge_start(t(0), PurgeActor::Schedule).unwrap();
+    assert!(e.purge_step(t(0), &mut run).unwrap());
+    assert_eq!(run.report.purged, 1024, "one step: one batch");
+    // An Administrator keeps reads 400 days now, between two steps.
+    let admin = e.login(t(1), "chief", ADMIN_PW).unwrap();
+    let longer = Retention {
+        reads_days: 400,
+        ..e.policy().retention
+    };
+    e.set_retention(t(1), admin, longer).unwrap();
+    while e.purge_step(t(2), &mut run).unwrap() {}
+    assert_eq!(
+        run.report.purged, 1024,
+        "the rest is kept under the new period"
+    );
+    assert_eq!(e.node().store.index_counts().unwrap().0, 1500 - 1024);
+}

@@ -7,7 +7,8 @@
 //! or damaged (the node refused: login, role, purpose, policy; or a check
 //! found damage); 64 usage (arguments or values typed wrong); 65 bad input
 //! (a file given to import, publish, init or recognize that cannot be
-//! used); 74 I/O (a file or directory could not be read or written).
+//! used); 69 a peer could not be reached (`sync`); 74 I/O (a file or
+//! directory could not be read or written).
 
 mod admin;
 mod args;
@@ -43,6 +44,7 @@ pub mod exit {
     pub const REFUSED_OR_DAMAGED: u8 = 2;
     pub const USAGE: u8 = 64;
     pub const BAD_INPUT: u8 = 65;
+    pub const UNAVAILABLE: u8 = 69;
     pub const IO: u8 = 74;
 }
 
@@ -58,8 +60,8 @@ pub struct BadInput(pub String);
 
 const EXIT_HELP: &str = "\
 Exit status: 0 done; 1 nothing found; 2 refused by the node or damage found; \
-64 usage; 65 a file given as input cannot be used; 74 a file or directory \
-could not be read or written.";
+64 usage; 65 a file given as input cannot be used; 69 a peer could not be \
+reached; 74 a file or directory could not be read or written.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -232,6 +234,27 @@ fn exit_status(e: &anyhow::Error) -> u8 {
         }
         if cause.is::<session::Refusal>() {
             return exit::REFUSED_OR_DAMAGED;
+        }
+        if let Some(e) = cause.downcast_ref::<crate::datadir::DataDirError>() {
+            use crate::datadir::DataDirError as D;
+            match e {
+                // A bundle or key file that cannot be used: bad input.
+                D::Bundle { .. } | D::Key { .. } | D::Certificate { .. } => {
+                    return exit::BAD_INPUT;
+                }
+                D::File(crate::keyfile::KeyFileIoError::Missing { .. }) => return exit::IO,
+                _ => {}
+            }
+        }
+        if let Some(crate::keyfile::KeyFileIoError::Missing { .. }) =
+            cause.downcast_ref::<crate::keyfile::KeyFileIoError>()
+        {
+            return exit::IO;
+        }
+        if let Some(crate::replication::SyncFailure::Connect { .. }) =
+            cause.downcast_ref::<crate::replication::SyncFailure>()
+        {
+            return exit::UNAVAILABLE;
         }
         if cause.is::<BadInput>()
             || cause.is::<crate::import::ImportError>()
