@@ -364,6 +364,24 @@ async fn drive(
         loop {
             let l = local.clone();
             let (r, next) = tokio::task::spawn_blocking(move || {
+                // A batch is checked (signatures, seals, images, chain)
+                // without holding the engine, which is taken only to look up
+                // a chain link and then to commit.
+                match l.with_engine(|e| replica.take_check(e)) {
+                    Ok(Some(job)) => {
+                        let origin = job.origin();
+                        let result = job.run(|seq| {
+                            let e = l
+                                .engine
+                                .lock()
+                                .map_err(|_| StoreError::Corrupt("engine poisoned".into()))?;
+                            crate::engine::replica::audit_link(&e.node().store, origin, seq)
+                        });
+                        replica.checked(result);
+                    }
+                    Ok(None) => {}
+                    Err(e) => return (replica, Err(e)),
+                }
                 let next = l.with_engine(|e| replica.poll_transmit(e, clock()));
                 (replica, next)
             })

@@ -113,6 +113,14 @@ pub struct ReplicaSummary {
     pub hotlists_received: Vec<(String, u64)>,
 }
 
+/// What the replica still has to carry out.
+#[derive(Debug)]
+enum Pending {
+    Core(Output),
+    Checked(Box<CheckedBatch>),
+    CheckFailed(ReplicaError),
+}
+
 /// One meeting with one peer.
 #[derive(Debug)]
 pub struct Replica {
@@ -121,8 +129,9 @@ pub struct Replica {
     incoming: hotlists::Incoming,
     /// Settled once Hello shows equal heads, or the automerge sync ends.
     policy_settled: bool,
-    /// Outputs of the core not yet carried out, in order.
-    pending: VecDeque<Output>,
+    /// Outputs of the core not yet carried out, in order (a batch checked
+    /// outside the engine waits here as its result).
+    pending: VecDeque<Pending>,
     /// A list going out chunk by chunk, each read from the store when sent:
     /// the plan and the next chunk's index.
     sending: Option<(hotlists::ChunkPlan, u32)>,
@@ -162,7 +171,7 @@ impl Replica {
             policy: PolicyPeer::default(),
             incoming: hotlists::Incoming::default(),
             policy_settled: false,
-            pending: VecDeque::from([hello]),
+            pending: VecDeque::from([Pending::Core(hello)]),
             sending: None,
             summary: ReplicaSummary::default(),
         })
@@ -177,8 +186,36 @@ impl Replica {
         message: SyncMessage,
     ) -> Result<(), ReplicaError> {
         let outs = self.session.receive(now, message, &Source(engine))?;
-        self.pending.extend(outs);
+        self.pending.extend(outs.into_iter().map(Pending::Core));
         Ok(())
+    }
+
+    /// When the next thing to carry out is storing a batch, takes it for
+    /// checking outside the engine ([`BatchCheck::run`]); its result goes
+    /// back with [`Replica::checked`], in its place. A batch not taken is
+    /// checked inline by `poll_transmit`.
+    pub fn take_check(&mut self, engine: &Engine) -> Option<BatchCheck> {
+        if !matches!(self.pending.front(), Some(Pending::Core(Output::Store(_)))) {
+            return None;
+        }
+        let Some(Pending::Core(Output::Store(batch))) = self.pending.pop_front() else {
+            return None;
+        };
+        match prepare_batch(engine, batch) {
+            Ok(job) => Some(job),
+            Err(e) => {
+                self.pending.push_front(Pending::CheckFailed(e));
+                None
+            }
+        }
+    }
+
+    /// The result of a batch taken with [`Replica::take_check`].
+    pub fn checked(&mut self, result: Result<CheckedBatch, ReplicaError>) {
+        self.pending.push_front(match result {
+            Ok(c) => Pending::Checked(Box::new(c)),
+            Err(e) => Pending::CheckFailed(e),
+        });
     }
 
     /// The next message to send, after carrying out (in order) the core's
@@ -199,8 +236,14 @@ impl Replica {
                 }
                 return Ok(Some(message));
             }
-            let Some(out) = self.pending.pop_front() else {
-                return Ok(None);
+            let out = match self.pending.pop_front() {
+                None => return Ok(None),
+                Some(Pending::Core(out)) => out,
+                Some(Pending::Checked(c)) => {
+                    self.stored(engine, *c, now)?;
+                    continue;
+                }
+                Some(Pending::CheckFailed(e)) => return Err(check_failed(engine, now, e)),
             };
             match out {
                 Output::Send(message) => {
@@ -224,12 +267,18 @@ impl Replica {
                         self.summary
                             .hotlists_received
                             .push((list.clone(), head.version));
-                        self.pending.extend(self.session.hotlist_stored(list, head));
+                        self.pending.extend(
+                            self.session
+                                .hotlist_stored(list, head)
+                                .into_iter()
+                                .map(Pending::Core),
+                        );
                     }
                 }
                 Output::StartPolicySync => {
                     let first = engine.policy_outgoing(&mut self.policy);
-                    self.pending.extend(first.map(Output::Send));
+                    self.pending
+                        .extend(first.map(|m| Pending::Core(Output::Send(m))));
                 }
                 Output::Policy {
                     message,
@@ -244,19 +293,40 @@ impl Replica {
                     // so; nothing more will come.
                     self.policy_settled = engine.policy_settled(&self.policy);
                     self.summary.policy_changed |= changed;
-                    self.pending.extend(reply.map(Output::Send));
+                    self.pending
+                        .extend(reply.map(|m| Pending::Core(Output::Send(m))));
                 }
                 Output::Store(batch) => {
-                    let collection = batch.collection;
-                    let (received, added) = store_batch(engine, &batch, now)?;
-                    let vector = engine.node().store.vector(collection)?;
-                    *self.summary.received.entry(collection).or_default() += received;
-                    *self.summary.stored.entry(collection).or_default() += added;
-                    let outs = self.session.stored(collection, vector, &Source(engine))?;
-                    self.pending.extend(outs);
+                    // Not taken for checking outside: checked here.
+                    let checked = prepare_batch(engine, batch).and_then(|job| {
+                        let store = &engine.node().store;
+                        let origin = job.origin();
+                        job.run(|seq| audit_link(store, origin, seq))
+                    });
+                    match checked {
+                        Ok(c) => self.stored(engine, c, now)?,
+                        Err(e) => return Err(check_failed(engine, now, e)),
+                    }
                 }
             }
         }
+    }
+
+    /// Commits a checked batch and tells the core.
+    fn stored(
+        &mut self,
+        engine: &mut Engine,
+        c: CheckedBatch,
+        now: Timestamp,
+    ) -> Result<(), ReplicaError> {
+        let collection = c.batch.collection;
+        let (received, added) = commit_batch(engine, c, now)?;
+        let vector = engine.node().store.vector(collection)?;
+        *self.summary.received.entry(collection).or_default() += received;
+        *self.summary.stored.entry(collection).or_default() += added;
+        let outs = self.session.stored(collection, vector, &Source(engine))?;
+        self.pending.extend(outs.into_iter().map(Pending::Core));
+        Ok(())
     }
 
     /// Both sides hold what the other had when they met, policy included,
@@ -306,6 +376,7 @@ fn vectors(engine: &Engine) -> Result<BTreeMap<Collection, VersionVector>, Store
 }
 
 /// A batch whose every record verified, ready to store.
+#[derive(Debug)]
 enum Checked {
     Reads {
         reads: Vec<VerifiedRead>,
@@ -453,12 +524,69 @@ fn check_batch(
     }
 }
 
-/// Verifies and stores one batch; returns (received, new) counts.
-fn store_batch(
-    engine: &mut Engine,
-    batch: &Batch,
-    now: Timestamp,
-) -> Result<(u64, u64), ReplicaError> {
+/// A batch taken for checking outside the engine: what checking it needs
+/// from the node (trust with the batch's own certificates, this node's id,
+/// whether the origin's audit chain starts here), and the batch.
+#[derive(Debug)]
+pub struct BatchCheck {
+    batch: Batch,
+    trust: Trust,
+    me: NodeId,
+    audit_empty: bool,
+    learned: Vec<VerifiedCertificate>,
+}
+
+/// A batch whose every record verified, ready to commit.
+#[derive(Debug)]
+pub struct CheckedBatch {
+    batch: Batch,
+    checked: Checked,
+    learned: Vec<VerifiedCertificate>,
+}
+
+impl BatchCheck {
+    /// Checks every record: signatures, seals, images against their reads,
+    /// the audit chain (`link` gives the hash of this node's stored event
+    /// of the origin at a seq). Needs no engine: the driver runs it without
+    /// holding one, so a large batch does not stall searches or captures.
+    pub fn run(
+        self,
+        link: impl Fn(u64) -> Result<Option<[u8; 32]>, StoreError>,
+    ) -> Result<CheckedBatch, ReplicaError> {
+        let checked = check_batch(&self.trust, self.me, &self.batch, link, self.audit_empty)?;
+        Ok(CheckedBatch {
+            batch: self.batch,
+            checked,
+            learned: self.learned,
+        })
+    }
+
+    pub fn origin(&self) -> NodeId {
+        self.batch.origin
+    }
+}
+
+/// The hash of the stored audit event of `origin` at `seq`, or of the last
+/// purged one when the chain's floor is there.
+pub fn audit_link(
+    store: &crate::store::Store,
+    origin: NodeId,
+    seq: u64,
+) -> Result<Option<[u8; 32]>, StoreError> {
+    if seq == 0 {
+        return Ok(None);
+    }
+    if let Some(b) = store.audit_envelope(RecordId { origin, seq })? {
+        return Ok(Some(envelope_hash(&b)));
+    }
+    // Purged here: the floor keeps the last purged event's hash.
+    let (floor, hash) = store.audit_floor(origin)?;
+    Ok((floor == seq).then_some(hash))
+}
+
+/// What checking a batch needs from the node: refused at once when its
+/// origin is revoked or a certificate it carries does not verify.
+fn prepare_batch(engine: &Engine, batch: Batch) -> Result<BatchCheck, ReplicaError> {
     let revoked = engine
         .revoked()
         .read()
@@ -499,40 +627,34 @@ fn store_batch(
             }
         }
     }
-    let checked = {
-        let store = &engine.node().store;
-        let origin = batch.origin;
-        let link = |seq: u64| -> Result<Option<[u8; 32]>, StoreError> {
-            if seq == 0 {
-                return Ok(None);
-            }
-            if let Some(b) = store.audit_envelope(RecordId { origin, seq })? {
-                return Ok(Some(envelope_hash(&b)));
-            }
-            // Purged here: the floor keeps the last purged event's hash.
-            let (floor, hash) = store.audit_floor(origin)?;
-            Ok((floor == seq).then_some(hash))
-        };
-        match check_batch(&trust, me, batch, link, audit_empty) {
-            Err(ReplicaError::Forked {
-                collection,
-                origin,
-                seq,
-            }) => return Err(forked(engine, now, collection, origin, seq)),
-            other => other?,
-        }
-    };
+    Ok(BatchCheck {
+        batch,
+        trust,
+        me,
+        audit_empty,
+        learned,
+    })
+}
+
+/// Stores a checked batch whole; returns (received, new) counts. A record
+/// that conflicts with a stored one is a fork, documented and refused.
+fn commit_batch(
+    engine: &mut Engine,
+    c: CheckedBatch,
+    now: Timestamp,
+) -> Result<(u64, u64), ReplicaError> {
+    let batch = &c.batch;
     let run = Run {
         origin: batch.origin,
         after: batch.after,
         through: batch.through,
     };
     let received = batch.records.len() as u64;
-    for cert in learned {
+    for cert in c.learned {
         engine.learn_certificate(cert)?;
     }
     let store = &engine.node().store;
-    let stored = match &checked {
+    let stored = match &c.checked {
         Checked::Reads { reads, images } => store.ingest_reads(reads, images, run),
         Checked::Audit {
             events,
@@ -545,6 +667,18 @@ fn store_batch(
         }
         Err(e) => Err(e.into()),
         Ok(added) => Ok((received, added as u64)),
+    }
+}
+
+/// A check's failure as the replica reports it: a fork is documented first.
+fn check_failed(engine: &mut Engine, now: Timestamp, e: ReplicaError) -> ReplicaError {
+    match e {
+        ReplicaError::Forked {
+            collection,
+            origin,
+            seq,
+        } => forked(engine, now, collection, origin, seq),
+        other => other,
     }
 }
 
