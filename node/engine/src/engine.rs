@@ -1003,14 +1003,7 @@ impl Engine {
             &object,
             purpose,
         )?;
-        let opened = match self.node.store.read_envelope(id)? {
-            None => Err(AccessError::NotFound(format!("no read {id}"))),
-            Some(bytes) => self
-                .node
-                .trust
-                .open_read(&bytes)
-                .map_err(|e| AccessError::Invalid(format!("read {id} does not verify: {e}"))),
-        };
+        let opened = self.open_stored_read(id);
         let opened = opened.and_then(|v| {
             let crop = crate::search::image_of(&self.node, &v, ImageKind::PlateCrop)?;
             Ok((v, crop))
@@ -1074,24 +1067,17 @@ impl Engine {
             &object,
             purpose,
         )?;
-        let opened = match self.node.store.read_envelope(id)? {
-            None => Err(AccessError::NotFound(format!("no read {id}"))),
-            Some(bytes) => self
-                .node
-                .trust
-                .open_read(&bytes)
-                .map_err(|e| AccessError::Invalid(format!("read {id} does not verify: {e}"))),
-        };
+        let opened = self.open_stored_read(id);
         let opened = opened.and_then(|v| Ok(crate::search::image_of(&self.node, &v, kind)?));
-        let (outcome, result) = match opened {
+        let (shown, jpeg) = match opened {
             Ok(crate::search::ImageState::Present(jpeg)) => {
-                (format!("{object}: shown"), Ok(Some(jpeg)))
+                (format!("{object}: shown"), Some(jpeg))
             }
             Ok(crate::search::ImageState::Absent) => {
-                (format!("{object}: past retention or none"), Ok(None))
+                (format!("{object}: past retention or none"), None)
             }
             Ok(crate::search::ImageState::Damaged(why)) => {
-                (format!("{object}: withheld: {why}"), Ok(None))
+                (format!("{object}: withheld: {why}"), None)
             }
             Err(e) => {
                 let outcome = Outcome::Failed(e.to_string());
@@ -1111,12 +1097,40 @@ impl Engine {
             now,
             &user,
             Action::ViewImage,
-            outcome,
+            shown,
             Some(&purpose),
             Outcome::Success,
             &[],
         )?;
-        result
+        Ok(jpeg)
+    }
+
+    /// New reads are refused below [`CAPTURE_RESERVE_BYTES`] free: the last
+    /// of the disk is kept for what must never be refused (audit events,
+    /// logins, searches, and the purge that frees space).
+    fn disk_has_room(&self) -> Result<(), AccessError> {
+        match self.node.store.disk_free() {
+            Some(free) if free < CAPTURE_RESERVE_BYTES => {
+                tracing::error!(free_bytes = free, "disk nearly full: new reads are refused");
+                Err(AccessError::Store(StoreError::DiskLow {
+                    free,
+                    reserve: CAPTURE_RESERVE_BYTES,
+                }))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A stored read of this node's store, opened and verified.
+    fn open_stored_read(&self, id: RecordId) -> Result<VerifiedRead, AccessError> {
+        match self.node.store.read_envelope(id)? {
+            None => Err(AccessError::NotFound(format!("no read {id}"))),
+            Some(bytes) => self
+                .node
+                .trust
+                .open_read(&bytes)
+                .map_err(|e| AccessError::Invalid(format!("read {id} does not verify: {e}"))),
+        }
     }
 
     /// Adds a user (Administrators only).
@@ -1363,94 +1377,75 @@ impl Engine {
         actor: PurgeActor,
         dry_run: bool,
     ) -> Result<PurgeReport, AccessError> {
-        let cutoff = self.policy.retention.reads_cutoff(now);
-        let object = format!(
-            "purge reads captured before {cutoff} ({} days){}",
-            self.policy.retention.reads_days,
-            if dry_run { ", dry run" } else { "" }
-        );
-        let user = match actor {
-            PurgeActor::User(token) => {
-                self.authorize(
-                    now,
-                    token,
-                    Permission::Purge,
-                    "purge",
-                    Action::Purge,
-                    &object,
-                )?
-                .0
-            }
-            PurgeActor::Schedule => SCHEDULE_ACTOR.to_string(),
-        };
-        let mut report = PurgeReport {
-            cutoff: Some(cutoff),
-            ..PurgeReport::default()
-        };
-        let policy = self.policy.clone();
+        let mut run = self.begin_purge(now, actor, dry_run)?;
         if dry_run {
-            self.node.store.expired_reads(cutoff, 0, |id, at, plate| {
-                if policy.held(now, id.origin, id.seq, at, plate) {
-                    report.held += 1;
-                } else {
-                    report.purged += 1;
-                    report.oldest = Some(report.oldest.map_or(at, |o| o.min(at)));
-                    report.newest = Some(report.newest.map_or(at, |n| n.max(at)));
-                }
-                true
-            })?;
-            let reads_cutoff = self.policy.retention.reads_cutoff(now);
-            for kind in [ImageKind::PlateCrop, ImageKind::Overview] {
-                let cutoff = self.policy.retention.images_cutoff(kind, now);
-                self.node
-                    .store
-                    .expired_images(kind, cutoff, 0, |id, at, plate| {
-                        // Images of reads that go anyway are counted with their reads.
-                        if at >= reads_cutoff && !policy.held(now, id.origin, id.seq, at, plate) {
-                            report.images_purged += 1;
-                        }
-                        true
-                    })?;
-            }
-            let audit_cutoff = self.policy.retention.audit_cutoff(now);
-            let held_cases = self.held_cases(now);
-            report.audit_purged = self
-                .node
-                .store
-                .expired_audit(audit_cutoff, usize::MAX, |bytes| {
-                    self.audit_held(&held_cases, bytes)
-                })?
-                .iter()
-                .map(|p| p.count)
-                .sum();
-            let object = format!(
-                "{object}: {} would go, {} held; {} images past their periods; {} audit events past {} days",
-                report.purged,
-                report.held,
-                report.images_purged,
-                report.audit_purged,
-                self.policy.retention.audit_days
-            );
-            self.audit(
-                now,
-                &user,
-                Action::Purge,
-                object,
-                None,
-                Outcome::Success,
-                &[],
-            )?;
-            return Ok(report);
+            return self.purge_dry_run(now, run);
         }
-        let mut run = PurgeRun {
+        while self.purge_step(now, &mut run)? {}
+        Ok(run.report)
+    }
+
+    /// Counts what a purge would delete, deleting nothing, and documents the count.
+    fn purge_dry_run(&mut self, now: Timestamp, run: PurgeRun) -> Result<PurgeReport, AccessError> {
+        let PurgeRun {
             user,
             object,
             cutoff,
-            phase: PurgePhase::Reads,
-            report,
-        };
-        while self.purge_step(now, &mut run)? {}
-        Ok(run.report)
+            mut report,
+            ..
+        } = run;
+        let policy = self.policy.clone();
+        self.node.store.expired_reads(cutoff, 0, |id, at, plate| {
+            if policy.held(now, id.origin, id.seq, at, plate) {
+                report.held += 1;
+            } else {
+                report.purged += 1;
+                report.oldest = Some(report.oldest.map_or(at, |o| o.min(at)));
+                report.newest = Some(report.newest.map_or(at, |n| n.max(at)));
+            }
+            true
+        })?;
+        for kind in [ImageKind::PlateCrop, ImageKind::Overview] {
+            let images_cutoff = self.policy.retention.images_cutoff(kind, now);
+            self.node
+                .store
+                .expired_images(kind, images_cutoff, 0, |id, at, plate| {
+                    // Images of reads that go anyway are counted with their reads.
+                    if at >= cutoff && !policy.held(now, id.origin, id.seq, at, plate) {
+                        report.images_purged += 1;
+                    }
+                    true
+                })?;
+        }
+        let audit_cutoff = self.policy.retention.audit_cutoff(now);
+        let held_cases = self.held_cases(now);
+        report.audit_purged = self
+            .node
+            .store
+            .expired_audit(audit_cutoff, usize::MAX, |bytes| {
+                self.audit_held(&held_cases, bytes)
+            })?
+            .iter()
+            .map(|p| p.count)
+            .sum();
+        let object = format!(
+            "{object}: {} would go, {} held; {} images past their periods; {} audit events past {} days",
+            report.purged,
+            report.held,
+            report.images_purged,
+            report.audit_purged,
+            self.policy.retention.audit_days
+        );
+        self.audit(
+            now,
+            &user,
+            Action::Purge,
+            object,
+            None,
+            Outcome::Success,
+            &[],
+        )?;
+        Ok(report)
     }
 
     /// Starts a purge that runs in steps ([`Engine::purge_step`]), so a
@@ -1461,10 +1456,20 @@ impl Engine {
         now: Timestamp,
         actor: PurgeActor,
     ) -> Result<PurgeRun, AccessError> {
+        self.begin_purge(now, actor, false)
+    }
+
+    fn begin_purge(
+        &mut self,
+        now: Timestamp,
+        actor: PurgeActor,
+        dry_run: bool,
+    ) -> Result<PurgeRun, AccessError> {
         let cutoff = self.policy.retention.reads_cutoff(now);
         let object = format!(
-            "purge reads captured before {cutoff} ({} days)",
-            self.policy.retention.reads_days
+            "purge reads captured before {cutoff} ({} days){}",
+            self.policy.retention.reads_days,
+            if dry_run { ", dry run" } else { "" }
         );
         let user = match actor {
             PurgeActor::User(token) => {
@@ -1497,147 +1502,171 @@ impl Engine {
     /// documents them. Returns whether more is left. Holds are those of the
     /// policy now, so a hold placed while a purge runs is respected.
     pub fn purge_step(&mut self, now: Timestamp, run: &mut PurgeRun) -> Result<bool, AccessError> {
+        match run.phase {
+            PurgePhase::Reads => self.purge_reads_step(now, run),
+            PurgePhase::Images(kind) => self.purge_images_step(now, run, kind),
+            PurgePhase::Audit => self.purge_audit_step(now, run),
+            PurgePhase::Done => Ok(false),
+        }
+    }
+
+    /// Reads past the cutoff (the earlier of the purge's and today's) that
+    /// no hold protects, one batch.
+    fn purge_reads_step(
+        &mut self,
+        now: Timestamp,
+        run: &mut PurgeRun,
+    ) -> Result<bool, AccessError> {
         let policy = self.policy.clone();
-        let user = run.user.clone();
-        let object = run.object.clone();
         // Retention lengthened while the purge runs (here or merged from a
         // peer) holds from the next step on; a shortened one waits for the
         // next purge, as a newly placed hold is respected at once.
         let cutoff = run.cutoff.min(self.policy.retention.reads_cutoff(now));
-        let report = &mut run.report;
-        match run.phase {
-            PurgePhase::Reads => {
-                let expired =
-                    self.node
-                        .store
-                        .expired_reads(cutoff, PURGE_BATCH_MAX, |id, at, plate| {
-                            policy.held(now, id.origin, id.seq, at, plate)
-                        })?;
-                report.held = expired.kept;
-                if !expired.reads.is_empty() {
-                    let oldest = expired.reads.iter().map(|r| r.captured_at).min();
-                    let newest = expired.reads.iter().map(|r| r.captured_at).max();
-                    let entry = AuditEntry {
-                        user: user.clone(),
-                        action: Action::Purge,
-                        object: format!(
-                            "{object}: deleted {} reads captured {} to {}",
-                            expired.reads.len(),
-                            oldest.map(|t| t.to_string()).unwrap_or_default(),
-                            newest.map(|t| t.to_string()).unwrap_or_default()
-                        ),
-                        purpose: None,
-                        case: None,
-                        outcome: Outcome::Success,
-                    };
-                    let event = self
-                        .recorder
-                        .seal_audit(&self.node, now, entry, &mut self.rng)
-                        .map_err(cannot_sign)?;
-                    report.purged += self.node.store.delete_reads(&expired.reads, &event)?;
-                    self.recorder.advance_audit(&event);
-                    report.oldest = report.oldest.min(oldest).or(oldest);
-                    report.newest = report.newest.max(newest);
-                }
-                if expired.reads.is_empty() || !expired.more {
-                    run.phase = PurgePhase::Images(ImageKind::PlateCrop);
-                }
-                Ok(true)
-            }
-            PurgePhase::Images(kind) => {
-                let cutoff = self.policy.retention.images_cutoff(kind, now);
-                let expired = self.node.store.expired_images(
-                    kind,
-                    cutoff,
-                    PURGE_BATCH_MAX,
-                    |id, at, plate| policy.held(now, id.origin, id.seq, at, plate),
-                )?;
-                if !expired.reads.is_empty() {
-                    let entry = AuditEntry {
-                        user: user.clone(),
-                        action: Action::Purge,
-                        object: format!(
-                            "purge {kind} images captured before {cutoff}: deleted {}",
-                            expired.reads.len()
-                        ),
-                        purpose: None,
-                        case: None,
-                        outcome: Outcome::Success,
-                    };
-                    let event = self
-                        .recorder
-                        .seal_audit(&self.node, now, entry, &mut self.rng)
-                        .map_err(cannot_sign)?;
-                    report.images_purged +=
-                        self.node
-                            .store
-                            .delete_images(kind, &expired.reads, &event)?;
-                    self.recorder.advance_audit(&event);
-                }
-                if expired.reads.is_empty() || !expired.more {
-                    run.phase = match kind {
-                        ImageKind::PlateCrop => PurgePhase::Images(ImageKind::Overview),
-                        ImageKind::Overview => PurgePhase::Audit,
-                    };
-                }
-                Ok(true)
-            }
-            PurgePhase::Audit => {
-                let audit_cutoff = self.policy.retention.audit_cutoff(now);
-                let held_cases = self.held_cases(now);
-                let prefixes =
-                    self.node
-                        .store
-                        .expired_audit(audit_cutoff, PURGE_BATCH_MAX, |bytes| {
-                            self.audit_held(&held_cases, bytes)
-                        })?;
-                if prefixes.is_empty() {
-                    run.phase = PurgePhase::Done;
-                    if report.purged == 0 && report.audit_purged == 0 && report.images_purged == 0 {
-                        let object =
-                            format!("{object}: nothing past retention, {} held", report.held);
-                        self.audit(
-                            now,
-                            &user,
-                            Action::Purge,
-                            object,
-                            None,
-                            Outcome::Success,
-                            &[],
-                        )?;
-                    }
-                    return Ok(false);
-                }
-                let count: u64 = prefixes.iter().map(|p| p.count).sum();
-                let entry = AuditEntry {
-                    user: user.clone(),
-                    action: Action::Purge,
-                    // The floors are named here, in a signed event, so `verify`
-                    // can tell a purged chain start from a deleted one.
-                    object: format!(
-                        "purge audit events from before {audit_cutoff} ({} days): deleted {count} from {} nodes; {}",
-                        self.policy.retention.audit_days,
-                        prefixes.len(),
-                        prefixes
-                            .iter()
-                            .map(|p| alpr_protocol::record::floor_label(p.origin, p.upto, &p.hash))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    purpose: None,
-                    case: None,
-                    outcome: Outcome::Success,
-                };
-                let event = self
-                    .recorder
-                    .seal_audit(&self.node, now, entry, &mut self.rng)
-                    .map_err(cannot_sign)?;
-                report.audit_purged += self.node.store.delete_audit_prefix(&prefixes, &event)?;
-                self.recorder.advance_audit(&event);
-                Ok(true)
-            }
-            PurgePhase::Done => Ok(false),
+        let (user, object, report) = (&run.user, &run.object, &mut run.report);
+        let expired = self
+            .node
+            .store
+            .expired_reads(cutoff, PURGE_BATCH_MAX, |id, at, plate| {
+                policy.held(now, id.origin, id.seq, at, plate)
+            })?;
+        report.held = expired.kept;
+        if !expired.reads.is_empty() {
+            let oldest = expired.reads.iter().map(|r| r.captured_at).min();
+            let newest = expired.reads.iter().map(|r| r.captured_at).max();
+            let entry = AuditEntry {
+                user: user.clone(),
+                action: Action::Purge,
+                object: format!(
+                    "{object}: deleted {} reads captured {} to {}",
+                    expired.reads.len(),
+                    oldest.map(|t| t.to_string()).unwrap_or_default(),
+                    newest.map(|t| t.to_string()).unwrap_or_default()
+                ),
+                purpose: None,
+                case: None,
+                outcome: Outcome::Success,
+            };
+            let event = self
+                .recorder
+                .seal_audit(&self.node, now, entry, &mut self.rng)
+                .map_err(cannot_sign)?;
+            report.purged += self.node.store.delete_reads(&expired.reads, &event)?;
+            self.recorder.advance_audit(&event);
+            report.oldest = report.oldest.min(oldest).or(oldest);
+            report.newest = report.newest.max(newest);
         }
+        if expired.reads.is_empty() || !expired.more {
+            run.phase = PurgePhase::Images(ImageKind::PlateCrop);
+        }
+        Ok(true)
+    }
+
+    /// Images of one kind past their own period, one batch.
+    fn purge_images_step(
+        &mut self,
+        now: Timestamp,
+        run: &mut PurgeRun,
+        kind: ImageKind,
+    ) -> Result<bool, AccessError> {
+        let policy = self.policy.clone();
+        let (user, report) = (&run.user, &mut run.report);
+        let cutoff = self.policy.retention.images_cutoff(kind, now);
+        let expired =
+            self.node
+                .store
+                .expired_images(kind, cutoff, PURGE_BATCH_MAX, |id, at, plate| {
+                    policy.held(now, id.origin, id.seq, at, plate)
+                })?;
+        if !expired.reads.is_empty() {
+            let entry = AuditEntry {
+                user: user.clone(),
+                action: Action::Purge,
+                object: format!(
+                    "purge {kind} images captured before {cutoff}: deleted {}",
+                    expired.reads.len()
+                ),
+                purpose: None,
+                case: None,
+                outcome: Outcome::Success,
+            };
+            let event = self
+                .recorder
+                .seal_audit(&self.node, now, entry, &mut self.rng)
+                .map_err(cannot_sign)?;
+            report.images_purged += self
+                .node
+                .store
+                .delete_images(kind, &expired.reads, &event)?;
+            self.recorder.advance_audit(&event);
+        }
+        if expired.reads.is_empty() || !expired.more {
+            run.phase = match kind {
+                ImageKind::PlateCrop => PurgePhase::Images(ImageKind::Overview),
+                ImageKind::Overview => PurgePhase::Audit,
+            };
+        }
+        Ok(true)
+    }
+
+    /// Audit events past their period, as signed prefixes of each chain, one batch;
+    /// the last step documents a purge that found nothing.
+    fn purge_audit_step(
+        &mut self,
+        now: Timestamp,
+        run: &mut PurgeRun,
+    ) -> Result<bool, AccessError> {
+        let (user, object, report) = (&run.user, &run.object, &mut run.report);
+        let audit_cutoff = self.policy.retention.audit_cutoff(now);
+        let held_cases = self.held_cases(now);
+        let prefixes = self
+            .node
+            .store
+            .expired_audit(audit_cutoff, PURGE_BATCH_MAX, |bytes| {
+                self.audit_held(&held_cases, bytes)
+            })?;
+        if prefixes.is_empty() {
+            run.phase = PurgePhase::Done;
+            if report.purged == 0 && report.audit_purged == 0 && report.images_purged == 0 {
+                let object = format!("{object}: nothing past retention, {} held", report.held);
+                self.audit(
+                    now,
+                    user,
+                    Action::Purge,
+                    object,
+                    None,
+                    Outcome::Success,
+                    &[],
+                )?;
+            }
+            return Ok(false);
+        }
+        let count: u64 = prefixes.iter().map(|p| p.count).sum();
+        let entry = AuditEntry {
+            user: user.clone(),
+            action: Action::Purge,
+            // The floors are named here, in a signed event, so `verify`
+            // can tell a purged chain start from a deleted one.
+            object: format!(
+                "purge audit events from before {audit_cutoff} ({} days): deleted {count} from {} nodes; {}",
+                self.policy.retention.audit_days,
+                prefixes.len(),
+                prefixes
+                    .iter()
+                    .map(|p| alpr_protocol::record::floor_label(p.origin, p.upto, &p.hash))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            purpose: None,
+            case: None,
+            outcome: Outcome::Success,
+        };
+        let event = self
+            .recorder
+            .seal_audit(&self.node, now, entry, &mut self.rng)
+            .map_err(cannot_sign)?;
+        report.audit_purged += self.node.store.delete_audit_prefix(&prefixes, &event)?;
+        self.recorder.advance_audit(&event);
+        Ok(true)
     }
 }
 
@@ -1666,16 +1695,7 @@ impl Engine {
             Action::Import,
             &object,
         )?;
-        if let Some(free) = self.node.store.disk_free()
-            && free < CAPTURE_RESERVE_BYTES
-        {
-            // The last of the disk is kept for what must never be refused:
-            // audit events, logins, searches, and the purge that frees space.
-            let err = AccessError::Store(StoreError::DiskLow {
-                free,
-                reserve: CAPTURE_RESERVE_BYTES,
-            });
-            tracing::error!(free_bytes = free, "disk nearly full: new reads are refused");
+        if let Err(err) = self.disk_has_room() {
             return self.refuse(now, &user, Action::Import, object, None, err);
         }
         // A file imported twice stores nothing new: a read this node already
@@ -1702,10 +1722,7 @@ impl Engine {
             Err(e) => {
                 let outcome = Outcome::Failed(e.to_string());
                 self.audit(now, &user, Action::Import, object, None, outcome, &[])?;
-                Err(match e {
-                    crate::recorder::RecordError::Store(s) => AccessError::Store(s),
-                    e => AccessError::Invalid(e.to_string()),
-                })
+                Err(record_error(e))
             }
         }
     }
@@ -2026,6 +2043,14 @@ fn fresh_captures(
         .collect()
 }
 
+/// A recording that failed, as the engine reports it: a store error stays one.
+fn record_error(e: crate::recorder::RecordError) -> AccessError {
+    match e {
+        crate::recorder::RecordError::Store(s) => AccessError::Store(s),
+        e => AccessError::Invalid(e.to_string()),
+    }
+}
+
 /// Where reads come from when no person records them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaptureSource {
@@ -2077,14 +2102,7 @@ impl Engine {
             ));
             return self.refuse(now, &actor, Action::Import, object, None, err);
         }
-        if let Some(free) = self.node.store.disk_free()
-            && free < CAPTURE_RESERVE_BYTES
-        {
-            let err = AccessError::Store(StoreError::DiskLow {
-                free,
-                reserve: CAPTURE_RESERVE_BYTES,
-            });
-            tracing::error!(free_bytes = free, "disk nearly full: new reads are refused");
+        if let Err(err) = self.disk_has_room() {
             return self.refuse(now, &actor, Action::Import, object, None, err);
         }
         let offered = captures.len() as u64;
@@ -2130,10 +2148,7 @@ impl Engine {
             Err(e) => {
                 let outcome = Outcome::Failed(e.to_string());
                 self.audit(now, &actor, Action::Import, object, None, outcome, &[])?;
-                Err(match e {
-                    crate::recorder::RecordError::Store(s) => AccessError::Store(s),
-                    e => AccessError::Invalid(e.to_string()),
-                })
+                Err(record_error(e))
             }
         }
     }
