@@ -185,6 +185,18 @@ fn purpose(p: PurposeWire) -> PurposeInput {
     }
 }
 
+/// A purge's report as the control answer carries it.
+fn purged(r: &crate::engine::PurgeReport, now: Timestamp, dry_run: bool) -> ControlResponse {
+    ControlResponse::Purged {
+        purged: r.purged,
+        held: r.held,
+        cutoff: r.cutoff.unwrap_or(now),
+        images: r.images_purged,
+        audit_events: r.audit_purged,
+        dry_run,
+    }
+}
+
 fn error(e: AccessError) -> ControlResponse {
     let kind = match &e {
         AccessError::BadCredentials
@@ -407,14 +419,7 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
         }
         ControlRequest::Purge { token, dry_run } => engine
             .purge(now, PurgeActor::User(SessionToken(token)), dry_run)
-            .map(|r| ControlResponse::Purged {
-                purged: r.purged,
-                held: r.held,
-                cutoff: r.cutoff.unwrap_or(now),
-                images: r.images_purged,
-                audit_events: r.audit_purged,
-                dry_run,
-            }),
+            .map(|r| purged(&r, now, dry_run)),
         ControlRequest::Status { token } => {
             engine
                 .status(now, SessionToken(token))
@@ -1108,15 +1113,7 @@ fn serve_connection(
         } = request
         {
             let response = purge_in_steps(engine, clock, PurgeActor::User(SessionToken(token)))
-                .map(|p| p.report)
-                .map(|r| ControlResponse::Purged {
-                    purged: r.purged,
-                    held: r.held,
-                    cutoff: r.cutoff.unwrap_or(clock()),
-                    images: r.images_purged,
-                    audit_events: r.audit_purged,
-                    dry_run: false,
-                })
+                .map(|p| purged(&p.report, clock(), false))
                 .unwrap_or_else(error);
             if write_frame(stream, &response).is_err() {
                 return;

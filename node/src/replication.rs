@@ -59,20 +59,9 @@ pub enum SyncFailure {
     PeerClosed(String),
     #[error("peer broke the protocol: {0}")]
     Protocol(String),
-    #[error("peer sent a bad record: {0}")]
-    BadRecord(String),
-    /// The origin signed two different records at one place in its
-    /// history: one enrollment runs on two machines.
-    #[error(
-        "{} {}/{seq} differs from the one stored here, both signed by that node: two machines share its enrollment; revoke it",
-        collection.name(),
-        origin.short()
-    )]
-    Forked {
-        collection: Collection,
-        origin: NodeId,
-        seq: u64,
-    },
+    /// What the node's half of the meeting refused: a bad record, a fork.
+    #[error(transparent)]
+    Replica(ReplicaError),
     #[error("this node's store: {0}")]
     Store(#[from] StoreError),
     #[error("the engine stopped after an internal error")]
@@ -91,19 +80,9 @@ impl From<SyncError> for SyncFailure {
 impl From<ReplicaError> for SyncFailure {
     fn from(e: ReplicaError) -> Self {
         match e {
-            ReplicaError::Protocol(m) => SyncFailure::Protocol(m),
-            ReplicaError::BadRecord(m) => SyncFailure::BadRecord(m),
-            ReplicaError::Forked {
-                collection,
-                origin,
-                seq,
-            } => SyncFailure::Forked {
-                collection,
-                origin,
-                seq,
-            },
             ReplicaError::Store(s) => SyncFailure::Store(s),
             ReplicaError::Sync(e) => e.into(),
+            other => SyncFailure::Replica(other),
         }
     }
 }

@@ -704,21 +704,25 @@ fn one_enrollment_on_two_machines_is_warned_at_init_and_flagged_by_the_station()
         "{}",
         stderr_of(&second)
     );
-    let log = ok(&[
-        "audit",
-        "log",
-        "--data",
-        &station,
-        "--action",
-        "edit-nodes",
-        "--contains",
-        "two machines share",
-        "--json",
-    ]);
-    let doc: serde_json::Value = serde_json::from_str(&log).unwrap();
-    assert_eq!(doc["total"], 1, "{log}");
-    assert_eq!(doc["items"][0]["user"], "(sync)", "{log}");
-    assert_eq!(doc["items"][0]["action"], "edit nodes", "{log}");
+    // The station's fork flags, from its audit log.
+    let flags = || -> serde_json::Value {
+        let log = ok(&[
+            "audit",
+            "log",
+            "--data",
+            &station,
+            "--action",
+            "edit-nodes",
+            "--contains",
+            "two machines share",
+            "--json",
+        ]);
+        serde_json::from_str(&log).unwrap()
+    };
+    let doc = flags();
+    assert_eq!(doc["total"], 1, "{doc}");
+    assert_eq!(doc["items"][0]["user"], "(sync)", "{doc}");
+    assert_eq!(doc["items"][0]["action"], "edit nodes", "{doc}");
     // The station kept the first copy's read and nothing of the second.
     let held = found(&[
         "search",
@@ -749,18 +753,7 @@ fn one_enrollment_on_two_machines_is_warned_at_init_and_flagged_by_the_station()
         stderr_of(&again)
     );
     // Flagged once, not at every retry.
-    let log = ok(&[
-        "audit",
-        "log",
-        "--data",
-        &station,
-        "--action",
-        "edit-nodes",
-        "--contains",
-        "two machines share",
-        "--json",
-    ]);
-    let doc: serde_json::Value = serde_json::from_str(&log).unwrap();
-    assert_eq!(doc["total"], 1, "{log}");
+    let doc = flags();
+    assert_eq!(doc["total"], 1, "{doc}");
     drop(daemon);
 }

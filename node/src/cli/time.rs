@@ -38,35 +38,32 @@ pub fn format_time_in(t: Timestamp, zone: Option<&jiff::tz::TimeZone>) -> String
     }
 }
 
-/// A time as typed on the command line, before it is known whether it
-/// starts or ends a window: a bare date means its first millisecond for
-/// `--from` and its last for `--to`.
-#[derive(Debug, Clone)]
+/// A time as typed on the command line, resolved both ways once: a bare
+/// date means its first millisecond for `--from` and its last for `--to`.
+#[derive(Debug, Clone, Copy)]
 pub struct When {
-    text: String,
+    start: Timestamp,
+    end: Timestamp,
 }
 
 impl When {
-    /// clap's value parser: the text is checked here (a usage error names
-    /// the flag), and resolved in the machine's zone when used.
+    /// clap's value parser: a bad time is a usage error naming the flag;
+    /// the text is read in this machine's zone.
     pub fn parse(text: &str) -> Result<When, String> {
-        parse_time_in(text, false, &jiff::tz::TimeZone::system()).map_err(|e| e.to_string())?;
+        let zone = jiff::tz::TimeZone::system();
+        let at = |end| parse_time_in(text, end, &zone).map_err(|e| e.to_string());
         Ok(When {
-            text: text.to_string(),
+            start: at(false)?,
+            end: at(true)?,
         })
     }
 
     pub fn start(&self) -> Timestamp {
-        self.resolve(false)
+        self.start
     }
 
     pub fn end(&self) -> Timestamp {
-        self.resolve(true)
-    }
-
-    fn resolve(&self, end_of_day: bool) -> Timestamp {
-        // Invariant: `parse` accepted this text in the same zone.
-        parse_time_in(&self.text, end_of_day, &jiff::tz::TimeZone::system()).unwrap_or(Timestamp(0))
+        self.end
     }
 }
 

@@ -33,8 +33,6 @@ use crate::store::{RecordId, Run, StoreError};
 /// Why a meeting ended early, as the node's half of it sees.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplicaError {
-    #[error("peer broke the protocol: {0}")]
-    Protocol(String),
     #[error("peer sent a bad record: {0}")]
     BadRecord(String),
     /// The origin signed two different records at one place in its
@@ -195,11 +193,14 @@ impl Replica {
     /// back with [`Replica::checked`], in its place. A batch not taken is
     /// checked inline by `poll_transmit`.
     pub fn take_check(&mut self, engine: &Engine) -> Option<BatchCheck> {
-        if !matches!(self.pending.front(), Some(Pending::Core(Output::Store(_)))) {
-            return None;
-        }
-        let Some(Pending::Core(Output::Store(batch))) = self.pending.pop_front() else {
-            return None;
+        let batch = match self.pending.pop_front() {
+            Some(Pending::Core(Output::Store(batch))) => batch,
+            Some(other) => {
+                // Not a batch: left where it was.
+                self.pending.push_front(other);
+                return None;
+            }
+            None => return None,
         };
         match prepare_batch(engine, batch) {
             Ok(job) => Some(job),
