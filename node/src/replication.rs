@@ -290,17 +290,27 @@ pub async fn run_connection(
         }
     };
     summary.elapsed = started.elapsed();
-    if result.is_ok() {
-        // For `status`: when each peer was last met in sync. Best effort: a
-        // sync that moved everything is not failed by this note.
-        let at = clock();
-        let noted = local
-            .with_engine(|e| e.node().store.note_meeting(peer.node, at))
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map_err(|e| e.to_string()));
-        if let Err(error) = noted {
-            tracing::warn!(peer = %peer.name, %error, "could not note the meeting");
-        }
+    // For live views, and for `status` (when each peer was last met in
+    // sync). Best effort: a sync that moved everything is not failed by
+    // this note.
+    let ended = match &result {
+        Ok(()) => Ok((
+            summary.stored.get(&Collection::Reads).copied().unwrap_or(0),
+            summary
+                .stored
+                .get(&Collection::AuditEvents)
+                .copied()
+                .unwrap_or(0),
+        )),
+        Err(e) => Err(e.to_string()),
+    };
+    let at = clock();
+    let noted = local
+        .with_engine(|e| e.meeting_ended(at, peer.node, ended))
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()));
+    if let Err(error) = noted {
+        tracing::warn!(peer = %peer.name, %error, "could not note the meeting");
     }
     match &result {
         Ok(()) => {

@@ -17,7 +17,7 @@ pub const FRAME_BYTES_MAX: usize = 16 * 1024 * 1024;
 /// first message): a daemon answers a client of another version with an
 /// error naming both, never a misread request. Raised whenever a message
 /// changes.
-pub const CONTROL_VERSION: u32 = 2;
+pub const CONTROL_VERSION: u32 = 3;
 
 /// A session token, as `Login` returns it.
 pub type Token = [u8; 32];
@@ -286,6 +286,15 @@ pub enum ControlRequest {
         filter: AuditFilterWire,
         limit: u32,
     },
+    /// Turns this connection into a stream of the node's live events, with
+    /// a stated purpose (reads are data): answered `Subscribed`, then
+    /// `Events` frames until the client hangs up or the session ends (a
+    /// last `Error` says which). A console keeps a second connection for
+    /// its requests.
+    Subscribe {
+        token: Token,
+        purpose: PurposeWire,
+    },
 }
 
 /// What an audit-log query matches; None matches anything.
@@ -547,10 +556,50 @@ pub enum ControlResponse {
         total: u64,
         damaged: u64,
     },
+    /// The stream is open: events from now on follow.
+    Subscribed,
+    /// Events in the order they happened; `missed` counts those that left
+    /// the node's bounded ring before this client read them (it fell
+    /// behind). An empty frame is a heartbeat.
+    Events {
+        events: Vec<EventWire>,
+        missed: u64,
+    },
     Error {
         kind: ErrorKind,
         message: String,
     },
+}
+
+/// One live event (see `Subscribe`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum EventWire {
+    /// A read this node stored.
+    Read(ReadSummary),
+    /// A meeting with a peer started, reached sync, or failed.
+    Sync {
+        at: Timestamp,
+        peer: NodeId,
+        /// The peer's name where its certificate is known.
+        name: Option<String>,
+        status: SyncStatusWire,
+    },
+    /// A purge finished.
+    Purge {
+        at: Timestamp,
+        by: String,
+        purged: u64,
+        held: u64,
+        audit_events: u64,
+        images: u64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SyncStatusWire {
+    Started,
+    InSync { reads: u64, audit_events: u64 },
+    Failed(String),
 }
 
 /// Longest name a request may carry (a user, list, node, role, source),
@@ -628,7 +677,9 @@ impl ControlRequest {
                 let (QueryWire::Plate(q) | QueryWire::Pattern(q) | QueryWire::LookAlike(q)) = query;
                 s.purpose(purpose).name("query", q);
             }
-            R::ViewRead { purpose, .. } | R::ViewImage { purpose, .. } => {
+            R::ViewRead { purpose, .. }
+            | R::ViewImage { purpose, .. }
+            | R::Subscribe { purpose, .. } => {
                 s.purpose(purpose);
             }
             R::Import { source, reads, .. } => {
@@ -752,6 +803,7 @@ impl ControlRequest {
             R::Logout { token }
             | R::Search { token, .. }
             | R::AuditLog { token, .. }
+            | R::Subscribe { token, .. }
             | R::ViewRead { token, .. }
             | R::ViewImage { token, .. }
             | R::Verify { token }
@@ -793,6 +845,7 @@ impl ControlRequest {
             R::Login { .. } => A::LoginFailed,
             R::Logout { .. } => A::Logout,
             R::Search { .. } => A::Search,
+            R::Subscribe { .. } => A::LiveView,
             R::ViewRead { .. } => A::ViewRead,
             R::ViewImage { .. } => A::ViewImage,
             R::Verify { .. } => A::Verify,
@@ -830,6 +883,7 @@ impl ControlRequest {
             R::Logout { .. } => "logout",
             R::Search { .. } => "search",
             R::AuditLog { .. } => "audit log",
+            R::Subscribe { .. } => "subscribe",
             R::ViewRead { .. } => "view read",
             R::ViewImage { .. } => "view image",
             R::Verify { .. } => "verify",

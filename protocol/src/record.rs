@@ -233,6 +233,8 @@ pub enum Action {
     ViewPolicy,
     /// Revoking a node of the fleet.
     EditNodes,
+    /// Watching reads as they are stored (a console's live view).
+    LiveView,
 }
 
 impl Action {
@@ -260,6 +262,7 @@ impl Action {
             Action::Import => "import",
             Action::ViewPolicy => "view policy",
             Action::EditNodes => "edit nodes",
+            Action::LiveView => "live view",
         }
     }
 }

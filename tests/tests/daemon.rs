@@ -320,3 +320,65 @@ fn a_purge_through_the_daemon_runs_in_steps_and_is_refused_to_an_officer() {
     assert!(verified.contains("checked 5 reads"), "{verified}");
     drop(daemon);
 }
+
+#[test]
+fn a_live_view_streams_reads_as_they_are_stored_and_is_audited_with_its_purpose() {
+    use std::io::BufRead;
+    let f = Fixture::new("station-1");
+    let data = f.path("station-1");
+    let daemon = Daemon::start(&data, &[]);
+    // No purpose: refused before anything streams.
+    let refused = run(&["watch", "--data", &data, "--count", "1"]);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("a purpose is required"));
+
+    let mut watch = alpr_tests::alpr(&[
+        "watch",
+        "--data",
+        &data,
+        "--purpose",
+        "alert",
+        "--reason",
+        "patrol shift",
+        "--count",
+        "3",
+        "--json",
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("spawn watch");
+    let mut stderr = std::io::BufReader::new(watch.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    stderr.read_line(&mut line).expect("watch speaks");
+    assert!(line.starts_with("watching"), "{line}");
+    let file = f.reads_file("reads.jsonl", 3, 200, |i| format!("LV{i:04}"));
+    ok(&["import", "--data", &data, &file]);
+    let out = watch.wait_with_output().expect("watch ends");
+    assert!(out.status.success(), "{out:?}");
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let plates: Vec<&str> = events
+        .iter()
+        .filter(|e| e["kind"] == "read")
+        .map(|e| e["plate"].as_str().expect("plate"))
+        .collect();
+    assert_eq!(plates, ["LV0000", "LV0001", "LV0002"]);
+    assert!(events.iter().all(|e| e["schema"] == "alpr-node.event"));
+
+    // Opened and closed, each with the purpose, under the user's name.
+    let mut log = String::new();
+    for _ in 0..150 {
+        log = ok(&["audit", "log", "--data", &data, "--action", "live-view"]);
+        if log.contains("live view closed") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(log.contains("live view opened"), "{log}");
+    assert!(log.contains("3 reads shown"), "{log}");
+    assert!(log.contains("patrol shift"), "{log}");
+    drop(daemon);
+}

@@ -11,10 +11,12 @@
 //! draws from a generator seeded by its driver.
 
 mod hotlists;
+mod live;
 mod oversight;
 mod policy_sync;
 pub mod replica;
 
+pub use live::{Shown, Subscription};
 pub use policy_sync::PolicyPeer;
 
 use std::collections::HashMap;
@@ -208,6 +210,8 @@ pub struct Engine {
         alpr_protocol::replicate::Collection,
         u64,
     )>,
+    /// What live views follow (bounded; the engine never waits on them).
+    events: crate::events::Events,
 }
 
 fn revoked_set(policy: &Policy) -> std::collections::HashSet<NodeId> {
@@ -307,6 +311,7 @@ impl Engine {
             staged: HashMap::new(),
             reload_pending: false,
             forks_flagged: std::collections::HashSet::new(),
+            events: crate::events::Events::new(),
         })
     }
 
@@ -1502,12 +1507,16 @@ impl Engine {
     /// documents them. Returns whether more is left. Holds are those of the
     /// policy now, so a hold placed while a purge runs is respected.
     pub fn purge_step(&mut self, now: Timestamp, run: &mut PurgeRun) -> Result<bool, AccessError> {
-        match run.phase {
+        let more = match run.phase {
             PurgePhase::Reads => self.purge_reads_step(now, run),
             PurgePhase::Images(kind) => self.purge_images_step(now, run, kind),
             PurgePhase::Audit => self.purge_audit_step(now, run),
-            PurgePhase::Done => Ok(false),
+            PurgePhase::Done => return Ok(false),
+        }?;
+        if !more {
+            self.publish_purge(now, &run.user, &run.report);
         }
+        Ok(more)
     }
 
     /// Reads past the cutoff (the earlier of the purge's and today's) that
@@ -1703,9 +1712,14 @@ impl Engine {
         // crop) is skipped.
         let node = &self.node;
         let fresh = batches.map(move |batch| fresh_captures(node, batch));
+        let events = self.events.clone();
+        let mut on_commit = on_commit;
         let result = self
             .recorder
-            .record_stream(&self.node, fresh, &mut self.rng, on_commit);
+            .record_stream(&self.node, fresh, &mut self.rng, |stored| {
+                live::publish(&events, stored.iter().map(|s| &s.read));
+                on_commit(stored)
+            });
         match result {
             Ok(n) => {
                 self.audit(
@@ -2116,6 +2130,7 @@ impl Engine {
         }
         match self.recorder.record_reads(&self.node, fresh, &mut self.rng) {
             Ok(stored) => {
+                self.publish_reads(&stored);
                 let ids: Vec<RecordId> = stored
                     .iter()
                     .map(|r| RecordId {

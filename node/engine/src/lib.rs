@@ -11,6 +11,7 @@
 pub mod agency;
 pub mod datadir;
 pub mod engine;
+pub mod events;
 pub mod evidence;
 pub mod hotlist;
 pub mod import;

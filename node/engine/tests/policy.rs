@@ -1535,3 +1535,124 @@ fn iv_b_retention_lengthened_while_a_purge_runs_holds_from_the_next_step() {
     );
     assert_eq!(e.node().store.index_counts().unwrap().0, 1500 - 1024);
 }
+
+#[test]
+fn iii_a_2_a_live_view_needs_a_purpose_shows_new_reads_and_ends_with_its_session() {
+    use alpr_engine::engine::{CaptureSource, Shown};
+    use alpr_engine::events::{Event, SyncStatus};
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let front = CaptureSource::Camera("front".into());
+    // A read before the view opens is not part of it.
+    e.record(t(1), &front, vec![(t(1), body("OLD001"))])
+        .unwrap();
+    let officer = e.login(t(2), "jsmith", OFFICER_PW).unwrap();
+    let none = PurposeInput {
+        kind: None,
+        reason: None,
+        case: None,
+    };
+    let err = e.subscribe(t(2), officer, &none).unwrap_err();
+    assert!(matches!(err, AccessError::Purpose(_)), "{err}");
+    let refused = last_event(&e);
+    assert_eq!(refused.body.action, Action::LiveView);
+    assert!(matches!(refused.body.outcome, Outcome::Refused(_)));
+
+    let view = e
+        .subscribe(t(3), officer, &purpose("alert", "patrol shift", None))
+        .unwrap();
+    let opened = last_event(&e);
+    assert_eq!(
+        (opened.body.user.as_str(), opened.body.action),
+        ("jsmith", Action::LiveView)
+    );
+    assert_eq!(opened.body.purpose.as_deref(), Some("alert: patrol shift"));
+    e.record(
+        t(4),
+        &front,
+        vec![(t(4), body("NEW001")), (t(5), body("NEW002"))],
+    )
+    .unwrap();
+    let mut run = e.purge_start(t(6), PurgeActor::Schedule).unwrap();
+    while e.purge_step(t(6), &mut run).unwrap() {}
+    let batch = e.events().since(view.cursor, 100);
+    let plates: Vec<&str> = batch
+        .events
+        .iter()
+        .filter_map(|ev| match ev {
+            Event::Read(r) => Some(r.plate.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(plates, ["NEW001", "NEW002"]);
+    assert!(
+        matches!(batch.events.last(), Some(Event::Purge(p)) if p.by == "(schedule)"),
+        "{:?}",
+        batch.events
+    );
+    // A meeting's end is an event too (and noted for status when in sync).
+    let peer = e.node().node_key.id();
+    e.meeting_ended(t(7), peer, Err("x".repeat(10_000)))
+        .unwrap();
+    let last = e.events().since(batch.next, 10).events.pop().unwrap();
+    let Event::Sync(s) = last else {
+        panic!("{last:?}")
+    };
+    let SyncStatus::Failed(why) = s.status else {
+        panic!()
+    };
+    assert!(
+        why.len() <= alpr_engine::events::REASON_BYTES_MAX,
+        "bounded"
+    );
+
+    // Watching is not activity: past the idle limit the view's session is locked.
+    assert!(e.subscription_stands(t(8), &view).is_ok());
+    let idle = i64::from(e.policy().limits.idle_lock_minutes) * MIN;
+    let err = e.subscription_stands(t(3 + idle + 1), &view).unwrap_err();
+    assert!(matches!(err, AccessError::SessionLocked(_)), "{err}");
+    e.unsubscribe(
+        t(9),
+        &view,
+        Shown {
+            reads: 2,
+            missed: 0,
+        },
+        "session ended",
+    )
+    .unwrap();
+    let closed = last_event(&e);
+    assert!(
+        closed
+            .body
+            .object
+            .contains("live view closed (session ended): 2 reads shown"),
+        "{}",
+        closed.body.object
+    );
+    // After a logout the view stands no longer.
+    e.logout(t(10), officer).unwrap();
+    assert!(matches!(
+        e.subscription_stands(t(10), &view),
+        Err(AccessError::NoSession)
+    ));
+
+    // An Auditor watches only for an audit purpose.
+    let admin = e.login(t(11), "chief", ADMIN_PW).unwrap();
+    e.add_user(
+        t(11),
+        admin,
+        user(
+            "auditor",
+            UserRole::Auditor,
+            "quarterly review 26",
+            Some(-DAY),
+        ),
+    )
+    .unwrap();
+    let auditor = e.login(t(12), "auditor", "quarterly review 26").unwrap();
+    let err = e
+        .subscribe(t(12), auditor, &purpose("alert", "patrol shift", None))
+        .unwrap_err();
+    assert!(matches!(err, AccessError::Forbidden { .. }), "{err}");
+}

@@ -16,6 +16,7 @@ mod daemon;
 mod docs;
 mod holds;
 mod hotlists;
+mod live;
 mod output;
 mod oversight;
 mod reads;
@@ -96,6 +97,9 @@ enum Command {
     Search(reads::SearchArgs),
     /// Open one read, for a stated purpose, and optionally write its plate crop and overview.
     View(reads::ViewArgs),
+    /// Follow what the daemon does as it happens, for a stated purpose:
+    /// reads as they are stored, meetings with peers, purges.
+    Watch(live::WatchArgs),
     /// Check every stored record's signature and seal, every audit chain and the indexes.
     Verify(reads::VerifyArgs),
     /// This node: certificate, peers and last sync, hotlist ages, retention, disk.
@@ -150,6 +154,7 @@ fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Import(a) => reads::import(a),
         Command::Search(a) => reads::search(a),
         Command::View(a) => reads::view(a),
+        Command::Watch(a) => live::watch(a),
         Command::Verify(a) => reads::verify(a),
         Command::Status(a) => admin::status(a),
         Command::User(c) => users::run(c),

@@ -237,6 +237,7 @@ pub enum ActionArg {
     Import,
     ViewPolicy,
     EditNodes,
+    LiveView,
 }
 
 impl From<ActionArg> for Action {
@@ -264,6 +265,7 @@ impl From<ActionArg> for Action {
             A::Import => Action::Import,
             A::ViewPolicy => Action::ViewPolicy,
             A::EditNodes => Action::EditNodes,
+            A::LiveView => Action::LiveView,
         }
     }
 }

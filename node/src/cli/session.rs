@@ -104,6 +104,11 @@ impl Session {
         Ok(session)
     }
 
+    /// Whether a daemon answers this session (a live view needs one).
+    pub fn is_remote(&self) -> bool {
+        matches!(self.backend, Backend::Remote(_))
+    }
+
     /// Sends a request; a refusal becomes a [`Refusal`] with the engine's message.
     pub fn send(&mut self, request: ControlRequest) -> Result<ControlResponse> {
         let response = match &mut self.backend {

@@ -151,6 +151,7 @@ impl Replica {
         if engine.node().trust.certificate(&c.node).is_none() {
             engine.learn_certificate(peer.clone())?;
         }
+        engine.meeting_started(now, c.node);
         let role = engine.node().certificate.certificate().role;
         let holdings = Holdings {
             vectors: vectors(engine)?,

@@ -37,6 +37,8 @@ use crate::policy::{HoldScope, Quarter, RequestOutcome, Retention, UserRole};
 use crate::search::{Hit, Query};
 use crate::store::{RecordId, TimeRange};
 
+mod live;
+
 pub const SOCKET_FILE: &str = "control.sock";
 pub const CONNECTIONS_MAX: usize = 16;
 /// A logged-in client may think between requests this long.
@@ -145,6 +147,11 @@ impl ControlClient {
     pub fn call(&mut self, request: &ControlRequest) -> Result<ControlResponse, ControlError> {
         write_frame(&mut self.stream, request)?;
         read_frame(&mut self.stream)?.ok_or(ControlError::Closed)
+    }
+
+    /// The next frame of an event stream (after `Subscribe`); None once the daemon closed it.
+    pub fn next_frame(&mut self) -> Result<Option<ControlResponse>, ControlError> {
+        read_frame(&mut self.stream)
     }
 }
 
@@ -446,6 +453,9 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
                     disk_free: s.disk_free,
                 })
         }
+        ControlRequest::Subscribe { .. } => Err(AccessError::Invalid(
+            "a live view needs the daemon: start `alpr-node daemon` for this directory".into(),
+        )),
         other => return handle_admin(engine, now, other),
     };
     result.unwrap_or_else(error)
@@ -1119,6 +1129,22 @@ fn serve_connection(
                 return;
             }
             continue;
+        }
+        if let ControlRequest::Subscribe { token, purpose: p } = request {
+            let opened = match engine.lock() {
+                Ok(mut e) => e.subscribe(clock(), SessionToken(token), &purpose(p)),
+                Err(_) => Err(AccessError::Invalid(
+                    "the engine stopped after an internal error; restart the daemon".into(),
+                )),
+            };
+            match opened {
+                Ok(view) => live::stream(stream, engine, clock, view),
+                Err(e) => {
+                    let _ = write_frame(stream, &error(e));
+                }
+            }
+            // A stream ends its connection: the client opens another for requests.
+            return;
         }
         let response = match engine.lock() {
             Ok(mut e) => {
