@@ -128,6 +128,7 @@ fn main() {
                 purpose: Some("investigation: burglary series".into()),
                 case: Some("26-0042".into()),
                 outcome: Outcome::Success,
+                floors: Vec::new(),
             })
             .collect();
         rec.record_audits(&anode, Timestamp(t0 + b as i64), batch, &mut rng)

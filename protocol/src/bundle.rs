@@ -121,7 +121,7 @@ pub fn audit_document(event: &AuditEvent) -> serde_json::Value {
         Outcome::Refused(why) => ("refused", Some(why)),
         Outcome::Failed(why) => ("failed", Some(why)),
     };
-    serde_json::json!({
+    let mut doc = serde_json::json!({
         "origin": event.origin.to_hex(),
         "seq": event.seq,
         "time": event.time.to_string(),
@@ -133,7 +133,26 @@ pub fn audit_document(event: &AuditEvent) -> serde_json::Value {
         "case": b.case,
         "outcome": outcome,
         "reason": reason,
-    })
+    });
+    // Only a purge of audit events has floors; every other copy keeps the
+    // fields bundles had before floors were typed.
+    if !b.floors.is_empty()
+        && let Some(map) = doc.as_object_mut()
+    {
+        let floors = b
+            .floors
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "origin": f.origin.to_hex(),
+                    "seq": f.seq,
+                    "hash": hex::encode(f.hash),
+                })
+            })
+            .collect();
+        map.insert("floors".into(), serde_json::Value::Array(floors));
+    }
+    doc
 }
 
 /// An audit event's readable copy as format 1 wrote it.
@@ -493,7 +512,7 @@ fn check_record(
         RecordKind::PlateImage | RecordKind::OverviewImage => {}
         RecordKind::AuditEvent => {
             report.audit_events += 1;
-            let body: AuditBody = match decode_body(opening) {
+            let body: AuditBody = match crate::envelope::decode_audit_body(&h, opening) {
                 Ok(b) => b,
                 Err(e) => return report.problem(&opening_path, e.to_string()),
             };

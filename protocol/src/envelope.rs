@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! 0   4  magic "ALPR"
-//! 4   1  format version (1)
+//! 4   1  format version (1; audit events 2, whose body carries chain floors)
 //! 5   1  kind (1 read, 2 audit event)
 //! 6  32  origin node id (ed25519 public key)
 //! 38  8  seq (u64)
@@ -39,7 +39,11 @@ use crate::record::{AuditBody, AuditEvent, Capture, ImageBody, ImageKind, Read, 
 use crate::time::Timestamp;
 
 const MAGIC: &[u8; 4] = b"ALPR";
+/// The envelope layout's version: 1 for every kind. Audit events are
+/// written as 2, which differs only in the body's layout (the chain floors
+/// of a purge, `AuditBody::floors`); a reader takes 1 and 2 for them.
 pub const ENVELOPE_VERSION: u8 = 1;
+pub use crate::record::AUDIT_BODY_VERSION;
 pub const HEADER_LEN: usize = 118;
 const COMMITMENT_AT: usize = 62;
 const NONCE_AT: usize = 94;
@@ -99,7 +103,7 @@ pub enum EnvelopeError {
     #[error("not a record envelope (bad magic)")]
     BadMagic,
     #[error(
-        "envelope format version {0} is not supported (this build reads version {ENVELOPE_VERSION})"
+        "envelope format version {0} is not supported (this build reads version {ENVELOPE_VERSION}, and {AUDIT_BODY_VERSION} for audit events)"
     )]
     UnsupportedVersion(u8),
     #[error("unknown record kind {0}")]
@@ -150,10 +154,12 @@ impl<'a> Envelope<'a> {
         if &bytes[..4] != MAGIC {
             return Err(EnvelopeError::BadMagic);
         }
-        if bytes[4] != ENVELOPE_VERSION {
+        let kind = RecordKind::from_byte(bytes[5]).ok_or(EnvelopeError::UnknownKind(bytes[5]))?;
+        let known = bytes[4] == ENVELOPE_VERSION
+            || (kind == RecordKind::AuditEvent && bytes[4] == AUDIT_BODY_VERSION);
+        if !known {
             return Err(EnvelopeError::UnsupportedVersion(bytes[4]));
         }
-        let kind = RecordKind::from_byte(bytes[5]).ok_or(EnvelopeError::UnknownKind(bytes[5]))?;
         let header = Header {
             version: bytes[4],
             kind,
@@ -241,6 +247,14 @@ pub fn decode_body<T: serde::de::DeserializeOwned>(opening: &[u8]) -> Result<T, 
         )));
     }
     Ok(body)
+}
+
+/// Decodes an audit event's opening in the layout its header's version names.
+pub fn decode_audit_body(header: &Header, opening: &[u8]) -> Result<AuditBody, EnvelopeError> {
+    let plain = opening
+        .get(SALT_LEN..)
+        .ok_or_else(|| EnvelopeError::BadBody("opening shorter than its salt".into()))?;
+    AuditBody::decode(header.version, plain).map_err(EnvelopeError::BadBody)
 }
 
 /// SHA-256 of a whole envelope: the link from an audit event to its predecessor.
@@ -400,8 +414,31 @@ impl Sealer<'_> {
         body: AuditBody,
         rng: &mut R,
     ) -> VerifiedAuditEvent {
-        let plain = encode_body(&body);
-        let bytes = self.seal(RecordKind::AuditEvent, seq, time, &plain, rng);
+        self.seal_audit_as(AUDIT_BODY_VERSION, seq, time, body, rng)
+    }
+
+    /// Seals an audit event in the layout of format `version` (1 or 2).
+    /// Nodes write 2; format 1 (which drops `floors`) is for tests that
+    /// prove chains written before format 2 still verify.
+    pub fn seal_audit_as<R: CryptoRng + ?Sized>(
+        &self,
+        version: u8,
+        seq: u64,
+        time: Timestamp,
+        body: AuditBody,
+        rng: &mut R,
+    ) -> VerifiedAuditEvent {
+        let version = if version == 1 { 1 } else { AUDIT_BODY_VERSION };
+        let body = if version == 1 {
+            AuditBody {
+                floors: Vec::new(),
+                ..body
+            }
+        } else {
+            body
+        };
+        let plain = body.encode(version);
+        let bytes = self.seal_as(version, RecordKind::AuditEvent, seq, time, &plain, rng);
         VerifiedAuditEvent {
             event: AuditEvent {
                 origin: self.node_key.id(),
@@ -421,6 +458,18 @@ impl Sealer<'_> {
         plain: &[u8],
         rng: &mut R,
     ) -> Vec<u8> {
+        self.seal_as(ENVELOPE_VERSION, kind, seq, time, plain, rng)
+    }
+
+    fn seal_as<R: CryptoRng + ?Sized>(
+        &self,
+        version: u8,
+        kind: RecordKind,
+        seq: u64,
+        time: Timestamp,
+        plain: &[u8],
+        rng: &mut R,
+    ) -> Vec<u8> {
         let mut nonce = [0u8; 24];
         rng.fill_bytes(&mut nonce);
         let mut opening = Vec::with_capacity(SALT_LEN + plain.len());
@@ -431,7 +480,7 @@ impl Sealer<'_> {
         let sealed_len = opening.len() + TAG_LEN;
         let mut bytes = Vec::with_capacity(PREFIX_LEN + sealed_len + SIGNATURE_LEN);
         bytes.extend_from_slice(MAGIC);
-        bytes.push(ENVELOPE_VERSION);
+        bytes.push(version);
         bytes.push(kind as u8);
         bytes.extend_from_slice(self.node_key.id().as_bytes());
         bytes.extend_from_slice(&seq.to_be_bytes());
@@ -607,7 +656,16 @@ impl Trust {
     }
 
     pub fn open_audit(&self, bytes: &[u8]) -> Result<VerifiedAuditEvent, EnvelopeError> {
-        let (h, body) = self.open::<AuditBody>(bytes, RecordKind::AuditEvent)?;
+        let env = Envelope::parse(bytes)?;
+        if env.header.kind != RecordKind::AuditEvent {
+            return Err(EnvelopeError::WrongKind {
+                expected: RecordKind::AuditEvent,
+                found: env.header.kind,
+            });
+        }
+        let opening = self.verify_and_open(&env)?;
+        let h = env.header;
+        let body = decode_audit_body(&h, &opening)?;
         Ok(VerifiedAuditEvent {
             event: AuditEvent {
                 origin: h.origin,

@@ -343,17 +343,32 @@ impl AuditBody {
                 Outcome::Failed(why) => Outcome::Failed(text(why)),
             },
             prev_hash: self.prev_hash,
+            floors: self.floors,
         }
     }
 }
 
-/// How a purge event names the new start of an origin's audit chain.
+/// How a format-1 purge event named the new start of an origin's audit
+/// chain, in its object text. Format 2 carries [`AuditFloor`]s instead;
+/// the label is still read from format-1 events, so chains cut before
+/// format 2 still verify.
 pub fn floor_label(origin: NodeId, seq: u64, hash: &[u8; 32]) -> String {
     format!("floor {}:{seq}:{}", origin.to_hex(), hex::encode(hash))
 }
 
+/// Where an origin's audit chain starts after a purge deleted its
+/// beginning: the last deleted event's seq and envelope hash. A purge event
+/// signs the floors it made, so `verify` can tell a chain cut by policy
+/// from one whose first events were deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFloor {
+    pub origin: NodeId,
+    pub seq: u64,
+    pub hash: [u8; 32],
+}
+
 /// The sealed part of an audit event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AuditBody {
     pub user: String,
     pub action: Action,
@@ -365,6 +380,121 @@ pub struct AuditBody {
     /// SHA-256 of the previous event's whole envelope from the same origin;
     /// all zeros for the first event.
     pub prev_hash: [u8; 32],
+    /// The chain floors a purge made (empty for every other event, and for
+    /// every event of format 1, which had no such field).
+    pub floors: Vec<AuditFloor>,
+}
+
+/// The audit body as envelope format 1 lays it out (FORMAT.md).
+#[derive(Serialize, Deserialize)]
+struct AuditBodyV1 {
+    user: String,
+    action: Action,
+    object: String,
+    purpose: Option<String>,
+    case: Option<String>,
+    outcome: Outcome,
+    prev_hash: [u8; 32],
+}
+
+/// Format 2: format 1's fields, then the floors.
+#[derive(Serialize, Deserialize)]
+struct AuditBodyV2 {
+    user: String,
+    action: Action,
+    object: String,
+    purpose: Option<String>,
+    case: Option<String>,
+    outcome: Outcome,
+    prev_hash: [u8; 32],
+    floors: Vec<AuditFloor>,
+}
+
+/// The audit body's layout this build writes (the envelope's version byte).
+pub const AUDIT_BODY_VERSION: u8 = 2;
+
+impl AuditBody {
+    /// Postcard of the body in the layout of `version` (1 or 2). A format-1
+    /// body cannot carry floors: they are dropped, so only tests that prove
+    /// old chains still verify write it.
+    pub fn encode(&self, version: u8) -> Vec<u8> {
+        let b = self.clone();
+        // Invariant: postcard encoding of these plain structs into a Vec cannot fail.
+        if version == 1 {
+            postcard::to_allocvec(&AuditBodyV1 {
+                user: b.user,
+                action: b.action,
+                object: b.object,
+                purpose: b.purpose,
+                case: b.case,
+                outcome: b.outcome,
+                prev_hash: b.prev_hash,
+            })
+            .unwrap_or_default()
+        } else {
+            postcard::to_allocvec(&AuditBodyV2 {
+                user: b.user,
+                action: b.action,
+                object: b.object,
+                purpose: b.purpose,
+                case: b.case,
+                outcome: b.outcome,
+                prev_hash: b.prev_hash,
+                floors: b.floors,
+            })
+            .unwrap_or_default()
+        }
+    }
+
+    /// Decodes a body of the layout `version` names; total, never panics.
+    pub fn decode(version: u8, bytes: &[u8]) -> Result<AuditBody, String> {
+        fn whole<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+            let (v, rest) = postcard::take_from_bytes::<T>(bytes).map_err(|e| e.to_string())?;
+            if !rest.is_empty() {
+                return Err(format!("{} trailing bytes", rest.len()));
+            }
+            Ok(v)
+        }
+        match version {
+            1 => {
+                let b: AuditBodyV1 = whole(bytes)?;
+                Ok(AuditBody {
+                    user: b.user,
+                    action: b.action,
+                    object: b.object,
+                    purpose: b.purpose,
+                    case: b.case,
+                    outcome: b.outcome,
+                    prev_hash: b.prev_hash,
+                    floors: Vec::new(),
+                })
+            }
+            2 => {
+                let b: AuditBodyV2 = whole(bytes)?;
+                Ok(AuditBody {
+                    user: b.user,
+                    action: b.action,
+                    object: b.object,
+                    purpose: b.purpose,
+                    case: b.case,
+                    outcome: b.outcome,
+                    prev_hash: b.prev_hash,
+                    floors: b.floors,
+                })
+            }
+            other => Err(format!("audit body layout {other} is unknown")),
+        }
+    }
+
+    /// Whether this event proves `floor`: its typed field names it, or it is
+    /// a purge event whose object names it by [`floor_label`] (format 1).
+    pub fn proves_floor(&self, floor: &AuditFloor) -> bool {
+        self.floors.contains(floor)
+            || (self.action == Action::Purge
+                && self
+                    .object
+                    .contains(&floor_label(floor.origin, floor.seq, &floor.hash)))
+    }
 }
 
 #[cfg(test)]
@@ -387,6 +517,7 @@ mod tests {
             case: Some("c".into()),
             outcome: Outcome::Refused("r".repeat(5000)),
             prev_hash: [0; 32],
+            floors: Vec::new(),
         }
         .bounded();
         assert!(body.user.len() <= AUDIT_USER_BYTES_MAX);
@@ -397,5 +528,44 @@ mod tests {
             panic!()
         };
         assert!(why.len() <= AUDIT_TEXT_BYTES_MAX);
+    }
+
+    #[test]
+    fn audit_bodies_decode_in_both_layouts_and_nothing_else() {
+        let body = AuditBody {
+            user: "chief".into(),
+            action: Action::Purge,
+            object: "purge".into(),
+            purpose: None,
+            case: None,
+            outcome: Outcome::Success,
+            prev_hash: [3; 32],
+            floors: vec![AuditFloor {
+                origin: NodeId([9; 32]),
+                seq: 41,
+                hash: [7; 32],
+            }],
+        };
+        assert_eq!(AuditBody::decode(2, &body.encode(2)), Ok(body.clone()));
+        // Format 1 has no floors: they do not survive it.
+        let v1 = AuditBody::decode(1, &body.encode(1)).unwrap();
+        assert!(v1.floors.is_empty());
+        assert_eq!(
+            (v1.object, v1.prev_hash),
+            (body.object.clone(), body.prev_hash)
+        );
+        // The layouts are told apart by the version, never guessed.
+        assert!(AuditBody::decode(1, &body.encode(2)).is_err());
+        assert!(AuditBody::decode(3, &body.encode(2)).is_err());
+        let mut long = body.encode(2);
+        long.push(0);
+        assert!(
+            AuditBody::decode(2, &long)
+                .unwrap_err()
+                .contains("trailing")
+        );
+        for cut in 0..body.encode(2).len() {
+            let _ = AuditBody::decode(2, &body.encode(2)[..cut]);
+        }
     }
 }

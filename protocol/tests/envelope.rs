@@ -143,6 +143,7 @@ fn audit_event_round_trips_and_is_not_a_read() {
             case: Some("24-001".into()),
             outcome: Outcome::Success,
             prev_hash: [0; 32],
+            floors: Vec::new(),
         },
         &mut rand::rng(),
     );
@@ -152,6 +153,15 @@ fn audit_event_round_trips_and_is_not_a_read() {
         f.trust.open_read(ev.envelope()),
         Err(EnvelopeError::WrongKind { .. })
     ));
+    // Audit events are written as format 2; the same version byte on a
+    // read is refused by name (only audit bodies changed).
+    assert_eq!(ev.envelope()[4], 2);
+    let mut read = sealed_read(&f, 1);
+    read[4] = 2;
+    assert_eq!(
+        alpr_protocol::envelope::Envelope::parse(&read).unwrap_err(),
+        EnvelopeError::UnsupportedVersion(2)
+    );
 }
 
 #[test]

@@ -415,6 +415,7 @@ impl Engine {
             purpose: purpose.map(|p| p.to_string()),
             case: purpose.and_then(|p| p.case().map(str::to_string)),
             outcome,
+            floors: Vec::new(),
         };
         self.recorder
             .record_audit(&self.node, now, entry, effects, &mut self.rng)
@@ -1554,6 +1555,7 @@ impl Engine {
                 purpose: None,
                 case: None,
                 outcome: Outcome::Success,
+                floors: Vec::new(),
             };
             let event = self
                 .recorder
@@ -1597,6 +1599,7 @@ impl Engine {
                 purpose: None,
                 case: None,
                 outcome: Outcome::Success,
+                floors: Vec::new(),
             };
             let event = self
                 .recorder
@@ -1653,21 +1656,24 @@ impl Engine {
         let entry = AuditEntry {
             user: user.clone(),
             action: Action::Purge,
-            // The floors are named here, in a signed event, so `verify`
-            // can tell a purged chain start from a deleted one.
             object: format!(
-                "purge audit events from before {audit_cutoff} ({} days): deleted {count} from {} nodes; {}",
+                "purge audit events from before {audit_cutoff} ({} days): deleted {count} from {} nodes",
                 self.policy.retention.audit_days,
                 prefixes.len(),
-                prefixes
-                    .iter()
-                    .map(|p| alpr_protocol::record::floor_label(p.origin, p.upto, &p.hash))
-                    .collect::<Vec<_>>()
-                    .join(", ")
             ),
             purpose: None,
             case: None,
             outcome: Outcome::Success,
+            // The floors are signed here, so `verify` can tell a chain
+            // start cut by a purge from one whose first events were deleted.
+            floors: prefixes
+                .iter()
+                .map(|p| alpr_protocol::record::AuditFloor {
+                    origin: p.origin,
+                    seq: p.upto,
+                    hash: p.hash,
+                })
+                .collect(),
         };
         let event = self
             .recorder

@@ -145,6 +145,8 @@ pub struct AuditEntry {
     pub purpose: Option<String>,
     pub case: Option<String>,
     pub outcome: Outcome,
+    /// The chain floors a purge of audit events made (empty otherwise).
+    pub floors: Vec<alpr_protocol::record::AuditFloor>,
 }
 
 impl AuditEntry {
@@ -158,6 +160,7 @@ impl AuditEntry {
             case: self.case,
             outcome: self.outcome,
             prev_hash,
+            floors: self.floors,
         }
         .bounded()
     }

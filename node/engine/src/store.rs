@@ -2147,6 +2147,7 @@ mod tests {
                 case: None,
                 outcome: alpr_protocol::Outcome::Success,
                 prev_hash: [0; 32],
+                floors: Vec::new(),
             },
             &mut rng,
         );

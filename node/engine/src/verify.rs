@@ -181,7 +181,8 @@ fn verify_audit(node: &Node, report: &mut Report) -> Result<(), StoreError> {
     let mut failures = Vec::new();
     let mut floor_error = None;
     let mut starts: HashMap<NodeId, (u64, [u8; 32])> = HashMap::new();
-    let mut purge_objects: Vec<String> = Vec::new();
+    // Purge events, each of which may prove chain floors.
+    let mut purges: Vec<alpr_protocol::AuditBody> = Vec::new();
     report.audit_events = node.store.for_each_audit(|id, bytes| {
         let what = format!("audit event {id}");
         let cursor = chains.entry(id.origin).or_insert_with(|| {
@@ -201,7 +202,7 @@ fn verify_audit(node: &Node, report: &mut Report) -> Result<(), StoreError> {
             Ok(v) => {
                 let e = v.event();
                 if e.body.action == alpr_protocol::Action::Purge {
-                    purge_objects.push(e.body.object.clone());
+                    purges.push(e.body.clone());
                 }
                 if e.origin != id.origin || e.seq != id.seq {
                     failures.push((
@@ -253,8 +254,12 @@ fn verify_audit(node: &Node, report: &mut Report) -> Result<(), StoreError> {
         if seq == 0 {
             continue;
         }
-        let label = alpr_protocol::record::floor_label(*origin, seq, &hash);
-        if !purge_objects.iter().any(|o| o.contains(&label)) {
+        let floor = alpr_protocol::record::AuditFloor {
+            origin: *origin,
+            seq,
+            hash,
+        };
+        if !purges.iter().any(|p| p.proves_floor(&floor)) {
             failures.push((
                 format!("audit chain of {}", origin.short()),
                 format!("starts after seq {seq}, but no signed purge event records that cut: events were deleted"),

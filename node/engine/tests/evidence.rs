@@ -128,6 +128,7 @@ fn audit_entry() -> impl Strategy<Value = AuditEntry> {
             purpose,
             case: Some(CASE.into()),
             outcome,
+            floors: Vec::new(),
         })
 }
 
@@ -251,6 +252,7 @@ fn a_huge_audit_entry_is_kept_cut_and_the_case_still_exports() {
         purpose: Some("p".repeat(5_000_000)),
         case: Some(CASE.into()),
         outcome: Outcome::Failed("e".repeat(1_000_000)),
+        floors: Vec::new(),
     };
     let stored = rec
         .record_audits(&node, Timestamp(T0), vec![entry], &mut rand::rng())
@@ -298,6 +300,7 @@ fn a_bundle_of_the_first_format_still_verifies() {
         purpose: Some("investigation: hit and run".into()),
         case: Some(CASE.into()),
         outcome,
+        floors: Vec::new(),
     };
     rec.record_audits(
         &node,

@@ -1029,8 +1029,27 @@ fn iv_b_audit_events_outlive_reads_and_their_purge_keeps_the_chain_verifiable() 
         before as u64 + 1,
         "the day-200 purge event is the chain's new start"
     );
-    let (floor_seq, _) = e.node().store.audit_floor(e.node().node_key.id()).unwrap();
+    let (floor_seq, floor_hash) = e.node().store.audit_floor(e.node().node_key.id()).unwrap();
     assert_eq!(floor_seq, before as u64);
+    // The purge event signs the floor as a typed field (format 2), not in its text.
+    let cut_by = left
+        .iter()
+        .find(|ev| !ev.body.floors.is_empty())
+        .expect("a purge event with floors");
+    assert_eq!(cut_by.body.action, Action::Purge);
+    assert_eq!(
+        cut_by.body.floors,
+        [alpr_protocol::record::AuditFloor {
+            origin: e.node().node_key.id(),
+            seq: floor_seq,
+            hash: floor_hash,
+        }]
+    );
+    assert!(
+        !cut_by.body.object.contains("floor "),
+        "{}",
+        cut_by.body.object
+    );
     let admin = e.login(t(390 * DAY), "chief", ADMIN_PW).unwrap();
     let verified = e.verify(t(390 * DAY), admin).unwrap();
     assert!(verified.ok(), "{:?}", verified.failures);
@@ -1071,6 +1090,7 @@ fn iv_b_audit_events_outlive_reads_and_their_purge_keeps_the_chain_verifiable() 
                 purpose: None,
                 case: None,
                 outcome: Outcome::Success,
+                floors: Vec::new(),
             },
             &mut rand::rng(),
         )

@@ -218,6 +218,7 @@ fn verify_names_a_broken_audit_chain() {
         purpose: Some("patrol".into()),
         case: None,
         outcome: Outcome::Success,
+        floors: Vec::new(),
     };
     let mut rng = rand::rng();
     for i in 0..3 {
@@ -241,6 +242,7 @@ fn verify_names_a_broken_audit_chain() {
             case: None,
             outcome: Outcome::Success,
             prev_hash: [0; 32],
+            floors: Vec::new(),
         },
         &mut rng,
     );
@@ -457,4 +459,96 @@ fn a_schema_1_database_gains_replication_marks_on_open() {
             .contiguous,
         3
     );
+}
+
+/// A chain cut by a purge that signed the cut as format 1 did (the floor
+/// named in the event's text) still verifies; the same cut without it is
+/// reported as deleted events. Format 2 signs the floor as a typed field
+/// (the engine's purge tests cover it).
+#[test]
+fn a_chain_cut_by_a_format_1_purge_event_still_verifies() {
+    use alpr_engine::store::AuditPrefix;
+    use alpr_protocol::envelope::envelope_hash;
+    for named in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let n = node(dir.path(), "car-1");
+        let mut rec = Recorder::load(&n).unwrap();
+        let mut rng = rand::rng();
+        for i in 0..3 {
+            let entry = AuditEntry {
+                user: "jsmith".into(),
+                action: Action::Search,
+                object: format!("q{i}"),
+                purpose: Some("patrol".into()),
+                case: None,
+                outcome: Outcome::Success,
+                floors: Vec::new(),
+            };
+            rec.record_audit(&n, Timestamp(T0 + i), entry, &[], &mut rng)
+                .unwrap();
+        }
+        let mut hashes = Vec::new();
+        n.store
+            .for_each_audit(|_, bytes| hashes.push(envelope_hash(bytes)))
+            .unwrap();
+        let me = n.node_key.id();
+        let label = alpr_protocol::record::floor_label(me, 2, &hashes[1]);
+        let sealer = Sealer {
+            node_key: &n.node_key,
+            data_key: &n.data_key,
+        };
+        let purge = sealer.seal_audit_as(
+            1,
+            4,
+            Timestamp(T0 + 10),
+            alpr_protocol::AuditBody {
+                user: "(schedule)".into(),
+                action: Action::Purge,
+                object: if named {
+                    format!("purge audit events: deleted 2 from 1 nodes; {label}")
+                } else {
+                    "purge audit events: deleted 2 from 1 nodes".into()
+                },
+                purpose: None,
+                case: None,
+                outcome: Outcome::Success,
+                prev_hash: hashes[2],
+                // Format 1 has no such field: dropped by the sealer.
+                floors: vec![alpr_protocol::record::AuditFloor {
+                    origin: me,
+                    seq: 2,
+                    hash: hashes[1],
+                }],
+            },
+            &mut rng,
+        );
+        assert_eq!(purge.envelope()[4], 1, "written as format 1");
+        assert!(
+            n.trust
+                .open_audit(purge.envelope())
+                .unwrap()
+                .event()
+                .body
+                .floors
+                .is_empty()
+        );
+        let prefix = AuditPrefix {
+            origin: me,
+            upto: 2,
+            hash: hashes[1],
+            count: 2,
+        };
+        n.store.delete_audit_prefix(&[prefix], &purge).unwrap();
+        let report = verify(&n).unwrap();
+        if named {
+            assert!(report.ok(), "{:?}", report.failures);
+        } else {
+            assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+            assert!(
+                report.failures[0].reason.contains("events were deleted"),
+                "{}",
+                report.failures[0]
+            );
+        }
+    }
 }
