@@ -22,25 +22,9 @@ pub const CONTROL_VERSION: u32 = 3;
 /// A session token, as `Login` returns it.
 pub type Token = [u8; 32];
 
-/// A user's role (policy II.A, III.A.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum RoleWire {
-    Officer,
-    Supervisor,
-    Administrator,
-    Auditor,
-}
-
-impl RoleWire {
-    pub fn name(self) -> &'static str {
-        match self {
-            RoleWire::Officer => "officer",
-            RoleWire::Supervisor => "supervisor",
-            RoleWire::Administrator => "administrator",
-            RoleWire::Auditor => "auditor",
-        }
-    }
-}
+/// A user's role (policy II.A, III.A.4): the policy record's own type,
+/// one enum from the replicated document to the console.
+pub use crate::policy::UserRole as RoleWire;
 
 /// The kind of a stated purpose (policy III.A.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,23 +46,9 @@ impl PurposeKindWire {
     }
 }
 
-/// A decision on a request from outside law enforcement (policy V.A.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DecisionWire {
-    Granted,
-    PartlyGranted,
-    Denied,
-}
-
-impl DecisionWire {
-    pub fn name(self) -> &'static str {
-        match self {
-            DecisionWire::Granted => "granted",
-            DecisionWire::PartlyGranted => "partly-granted",
-            DecisionWire::Denied => "denied",
-        }
-    }
-}
+/// A decision on a request from outside law enforcement (policy V.A.1):
+/// the policy record's own type.
+pub use crate::policy::RequestOutcome as DecisionWire;
 
 /// A purpose as stated (the engine checks the reason and case and may refuse it).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,6 +14,7 @@ pub mod hotlist;
 pub mod identity;
 pub mod keyfile;
 pub mod plate;
+pub mod policy;
 pub mod record;
 pub mod replicate;
 pub mod time;

@@ -865,7 +865,7 @@ impl Engine {
         if let Err(e) = record.training_current(now) {
             return self.refuse(now, &user, action, object.to_string(), None, e.into());
         }
-        if !record.role.may(perm) {
+        if !perm.granted_to(record.role) {
             let err = AccessError::Forbidden {
                 user: user.clone(),
                 role: record.role,

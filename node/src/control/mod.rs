@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alpr_protocol::control::{
-    self, CONTROL_VERSION, ControlRequest, ControlResponse, DecisionWire, ErrorKind, FrameError,
-    PurposeWire, QueryWire, ReadSummary, RoleWire,
+    self, CONTROL_VERSION, ControlRequest, ControlResponse, ErrorKind, FrameError, PurposeWire,
+    QueryWire, ReadSummary, RoleWire,
 };
 use alpr_protocol::{Action, PlatePattern, PlateText, Timestamp, VerifiedRead};
 
@@ -33,7 +33,7 @@ use crate::engine::{
     AccessError, Engine, NewHold, NewRelease, NewUser, PurgeActor, PurposeInput, SessionToken,
     UserEdit,
 };
-use crate::policy::{HoldScope, Quarter, RequestOutcome, Retention, UserRole};
+use crate::policy::{HoldScope, Quarter, Retention};
 use crate::search::{Hit, Query};
 use crate::store::{RecordId, TimeRange};
 
@@ -325,7 +325,7 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
                     .policy()
                     .users
                     .get(&name)
-                    .map(|u| role_wire(u.role))
+                    .map(|u| u.role)
                     .unwrap_or(RoleWire::Officer);
                 ControlResponse::LoggedIn {
                     token: token.0,
@@ -432,7 +432,7 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
                 .status(now, SessionToken(token))
                 .map(|s| ControlResponse::Status {
                     user: s.user,
-                    role: role_wire(s.role),
+                    role: s.role,
                     reads_days: s.retention.reads_days,
                     plate_images_days: s.retention.plate_images_days,
                     overview_images_days: s.retention.overview_images_days,
@@ -459,32 +459,6 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
         other => return handle_admin(engine, now, other),
     };
     result.unwrap_or_else(error)
-}
-
-fn role(r: RoleWire) -> UserRole {
-    match r {
-        RoleWire::Officer => UserRole::Officer,
-        RoleWire::Supervisor => UserRole::Supervisor,
-        RoleWire::Administrator => UserRole::Administrator,
-        RoleWire::Auditor => UserRole::Auditor,
-    }
-}
-
-fn role_wire(r: UserRole) -> RoleWire {
-    match r {
-        UserRole::Officer => RoleWire::Officer,
-        UserRole::Supervisor => RoleWire::Supervisor,
-        UserRole::Administrator => RoleWire::Administrator,
-        UserRole::Auditor => RoleWire::Auditor,
-    }
-}
-
-fn decision_wire(d: RequestOutcome) -> DecisionWire {
-    match d {
-        RequestOutcome::Granted => DecisionWire::Granted,
-        RequestOutcome::PartlyGranted => DecisionWire::PartlyGranted,
-        RequestOutcome::Denied => DecisionWire::Denied,
-    }
 }
 
 pub fn hold_scope(scope: HoldScopeWire) -> Result<HoldScope, AccessError> {
@@ -548,7 +522,7 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
         } => {
             let new = NewUser {
                 name,
-                role: role(r),
+                role: r,
                 password,
                 trained_on,
                 training_expires,
@@ -561,7 +535,7 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
             let edit = match edit {
                 UserEditWire::Training { on, expires } => UserEdit::Training { on, expires },
                 UserEditWire::Active(a) => UserEdit::Active(a),
-                UserEditWire::Role(r) => UserEdit::Role(role(r)),
+                UserEditWire::Role(r) => UserEdit::Role(r),
                 UserEditWire::Password(p) => UserEdit::Password(p),
             };
             engine
@@ -574,7 +548,7 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
                 .into_iter()
                 .map(|u| UserWire {
                     name: u.name,
-                    role: role_wire(u.role),
+                    role: u.role,
                     active: u.active,
                     trained_on: u.trained_on,
                     training_expires: u.training_expires,
@@ -761,16 +735,9 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
             id,
             decision,
             note,
-        } => {
-            let outcome = match decision {
-                DecisionWire::Granted => RequestOutcome::Granted,
-                DecisionWire::PartlyGranted => RequestOutcome::PartlyGranted,
-                DecisionWire::Denied => RequestOutcome::Denied,
-            };
-            engine
-                .decide_request(now, SessionToken(token), id, outcome, &note)
-                .map(|()| ControlResponse::Done)
-        }
+        } => engine
+            .decide_request(now, SessionToken(token), id, decision, &note)
+            .map(|()| ControlResponse::Done),
         ControlRequest::ListRequests { token } => Ok(ControlResponse::Requests(
             engine
                 .requests(now, SessionToken(token))?
@@ -782,9 +749,7 @@ fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) ->
                     referred_to: r.referred_to,
                     registered_by: r.registered_by,
                     received_at: r.received_at,
-                    decision: r
-                        .decision
-                        .map(|d| (decision_wire(d.outcome), d.note, d.by, d.at)),
+                    decision: r.decision.map(|d| (d.outcome, d.note, d.by, d.at)),
                 })
                 .collect(),
         )),

@@ -23,7 +23,6 @@ const SAMPLED_ACTIONS: [Action; 5] = [
 ];
 /// Largest sample an auditor may draw.
 pub const SAMPLE_SIZE_MAX: usize = 1000;
-const REPORT_SIGNATURE_CONTEXT: &[u8] = b"ALPRAUD1";
 
 /// A release to another agency, as an Administrator enters it.
 #[derive(Debug, Clone)]
@@ -45,31 +44,6 @@ pub fn sample_score(seed: u64, origin: NodeId, seq: u64) -> [u8; 32] {
         .chain_update(seq.to_be_bytes())
         .finalize()
         .into()
-}
-
-impl AuditReport {
-    /// The bytes the node signs: a context tag and the report without its signature.
-    pub fn signed_bytes(&self) -> Vec<u8> {
-        let unsigned = AuditReport {
-            signed: None,
-            ..self.clone()
-        };
-        let mut out = REPORT_SIGNATURE_CONTEXT.to_vec();
-        // Invariant: postcard encoding of plain data into a Vec cannot fail.
-        out.extend(postcard::to_allocvec(&unsigned).unwrap_or_default());
-        out
-    }
-
-    /// Whether the report carries a valid signature by the node it names.
-    pub fn signature_valid(&self) -> bool {
-        let Some(sig) = &self.signed else {
-            return false;
-        };
-        let Ok(bytes) = <[u8; 64]>::try_from(sig.signature.as_slice()) else {
-            return false;
-        };
-        sig.node.verify(&self.signed_bytes(), &bytes)
-    }
 }
 
 fn text(field: &str, value: &str, max: usize) -> Result<String, AccessError> {
