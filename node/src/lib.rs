@@ -7,13 +7,14 @@
 //! ARCHITECTURE.md for the codemap.
 
 pub use alpr_engine::{
-    agency, datadir, engine, events, evidence, hotlist, import, keyfile, policy, recorder,
-    schedule, search, store, verify,
+    agency, datadir, engine, events, hotlist, import, keyfile, policy, recorder, schedule, search,
+    store, verify,
 };
 /// Recognition and tracking, from `alpr-recognize`.
 pub use alpr_recognize::{self as recognize, track};
 
 pub mod cli;
 pub mod control;
+pub mod evidence;
 pub mod replay;
 pub mod replication;

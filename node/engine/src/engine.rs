@@ -1807,17 +1807,17 @@ impl Engine {
 impl Engine {
     /// Exports the evidence of a case (policy IV.B): every read an active
     /// hold of the case protects, and the case's audit trail, as a
-    /// self-verifying bundle in `out`. Supervisors and Administrators, for an
-    /// investigation of that case.
+    /// self-verifying bundle handed to `sink` (the driver's: portable media).
+    /// Supervisors and Administrators, for an investigation of that case.
     pub fn export_evidence(
         &mut self,
         now: Timestamp,
         token: SessionToken,
         purpose: &PurposeInput,
         case: &str,
-        out: &std::path::Path,
+        sink: &mut dyn crate::evidence::BundleSink,
     ) -> Result<alpr_protocol::bundle::Manifest, AccessError> {
-        let object = format!("export evidence of case {case} to {}", out.display());
+        let object = format!("export evidence of case {case} to {}", sink.describe());
         let (user, purpose) = self.authorize_with_purpose(
             now,
             token,
@@ -1838,12 +1838,16 @@ impl Engine {
         }
         self.can_sign(now)?;
         let case = case.to_ascii_uppercase();
-        let result = crate::evidence::case_reads(&self.node, &self.policy, &case, now)
-            .map_err(crate::evidence::EvidenceError::from)
+        let result = sink
+            .check()
+            .and_then(|()| {
+                crate::evidence::case_reads(&self.node, &self.policy, &case, now)
+                    .map_err(crate::evidence::EvidenceError::from)
+            })
             .and_then(|reads| {
                 if reads.is_empty() {
                     return Err(crate::evidence::EvidenceError::Bundle {
-                        path: out.to_path_buf(),
+                        path: sink.describe().into(),
                         what: format!(
                             "no standing hold of case {case} protects any read; place a hold first"
                         ),
@@ -1857,7 +1861,9 @@ impl Engine {
                     release: None,
                     now,
                 };
-                crate::evidence::write_bundle(&self.node, &reads, &request, out)
+                let bundle = crate::evidence::build_bundle(&self.node, &reads, &request)?;
+                sink.put(&bundle.files)?;
+                Ok((bundle.manifest, bundle.manifest_sha256))
             });
         match result {
             Ok((manifest, manifest_sha256)) => {
@@ -1875,12 +1881,14 @@ impl Engine {
                     &[],
                 ) {
                     // An export that cannot be documented must not stay on the media.
-                    let _ = std::fs::remove_dir_all(out);
+                    sink.discard();
                     return Err(e);
                 }
                 Ok(manifest)
             }
             Err(e) => {
+                // Nothing half-written stays on the media.
+                sink.discard();
                 let outcome = Outcome::Failed(e.to_string());
                 self.audit(
                     now,

@@ -1,12 +1,14 @@
-//! Evidence bundles on portable media: writing them, and reading one back for `evidence verify`.
+//! Evidence bundles: what a case holds, built in memory as a self-verifying
+//! bundle, and handed to a sink the driver owns (a directory on portable
+//! media, or memory for tests and the simulator).
 //!
-//! The layout and the checks are the protocol's (`alpr_protocol::bundle`);
-//! this module does the file I/O and gathers what a case holds.
+//! The layout and the checks are the protocol's (`alpr_protocol::bundle`).
+//! The engine never writes or deletes a directory itself: it builds, gives
+//! the files to the sink, documents the export, and tells the sink to
+//! discard them when the export cannot be documented.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use alpr_protocol::bundle::{
     self, AGENCY_FILE, BUNDLE_FORMAT, BundleKind, FileEntry, MANIFEST_FILE, Manifest, ReleaseInfo,
@@ -18,10 +20,6 @@ use crate::datadir::Node;
 use crate::policy::{HoldScope, Policy};
 use crate::search::ImageState;
 use crate::store::{RecordId, StoreError, TimeRange};
-
-/// Largest bundle `evidence verify` reads into memory, and largest file in it.
-pub const BUNDLE_BYTES_MAX: u64 = 4 * 1024 * 1024 * 1024;
-pub const BUNDLE_FILES_MAX: usize = 1_000_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvidenceError {
@@ -40,11 +38,51 @@ pub enum EvidenceError {
     Store(#[from] StoreError),
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> EvidenceError + '_ {
-    move |source| EvidenceError::Io {
-        path: path.to_path_buf(),
-        source,
+/// Where a bundle goes. The driver owns it: the engine hands it the files,
+/// and asks it to take them back if the export cannot be documented.
+pub trait BundleSink {
+    /// Where, in words, for the audit event ("/media/usb/case-26").
+    fn describe(&self) -> String;
+    /// Refuses a destination that cannot take a bundle (a directory that
+    /// is not empty), before anything is built.
+    fn check(&self) -> Result<(), EvidenceError>;
+    /// Stores every file of the bundle durably, or fails.
+    fn put(&mut self, files: &BTreeMap<String, Vec<u8>>) -> Result<(), EvidenceError>;
+    /// Removes what `put` stored, whole or in part; nothing that was there
+    /// before (the engine calls it after any failure, a refused `check` included).
+    fn discard(&mut self);
+}
+
+/// A sink in memory: the bundle's files by path.
+#[derive(Debug, Default, Clone)]
+pub struct MemorySink {
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+impl BundleSink for MemorySink {
+    fn describe(&self) -> String {
+        "memory".into()
     }
+    fn check(&self) -> Result<(), EvidenceError> {
+        Ok(())
+    }
+    fn put(&mut self, files: &BTreeMap<String, Vec<u8>>) -> Result<(), EvidenceError> {
+        self.files = files.clone();
+        Ok(())
+    }
+    fn discard(&mut self) {
+        self.files.clear();
+    }
+}
+
+/// A built bundle: its files (path -> bytes), the manifest among them, and
+/// the SHA-256 of the manifest's bytes (what the audit event and a release
+/// record name).
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub manifest: Manifest,
+    pub manifest_sha256: String,
+    pub files: BTreeMap<String, Vec<u8>>,
 }
 
 /// What goes into a bundle, besides the records.
@@ -112,18 +150,13 @@ impl Files {
     }
 }
 
-/// Writes a bundle of `reads` and of the audit events whose case is
-/// `request.case`, into `out` (created; must be new or empty). Returns the
-/// manifest and the SHA-256 of its bytes as written.
-pub fn write_bundle(
+/// Builds a bundle of `reads` and of the audit events whose case is
+/// `request.case`, signed by this node, in memory.
+pub fn build_bundle(
     node: &Node,
     reads: &[RecordId],
     request: &BundleRequest,
-    out: &Path,
-) -> Result<(Manifest, String), EvidenceError> {
-    if out.exists() && fs::read_dir(out).map_err(io(out))?.next().is_some() {
-        return Err(EvidenceError::NotEmpty(out.to_path_buf()));
-    }
+) -> Result<Bundle, EvidenceError> {
     let mut files = Files {
         out: BTreeMap::new(),
     };
@@ -201,7 +234,7 @@ pub fn write_bundle(
             .trust
             .certificate(origin)
             .ok_or_else(|| EvidenceError::Bundle {
-                path: out.to_path_buf(),
+                path: PathBuf::from(AGENCY_FILE),
                 what: format!("no certificate for node {origin:?}"),
             })?;
         files.add(
@@ -248,89 +281,9 @@ pub fn write_bundle(
         format!("{}\n", hex::encode(signature)).into_bytes(),
     );
 
-    for (path, bytes) in &files.out {
-        let full = out.join(path);
-        if let Some(parent) = full.parent() {
-            fs::create_dir_all(parent).map_err(io(parent))?;
-        }
-        let mut f = fs::File::create(&full).map_err(io(&full))?;
-        f.write_all(bytes).map_err(io(&full))?;
-        f.sync_all().map_err(io(&full))?;
-    }
-    for dir in [
-        out.join("reads"),
-        out.join("audit"),
-        out.join("certs"),
-        out.to_path_buf(),
-    ] {
-        if dir.exists() {
-            fs::File::open(&dir)
-                .and_then(|d| d.sync_all())
-                .map_err(io(&dir))?;
-        }
-    }
-    Ok((manifest, manifest_sha256))
-}
-
-/// Reads every file of a bundle directory into memory, with bounds.
-pub fn read_bundle(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, EvidenceError> {
-    let mut out = BTreeMap::new();
-    let mut total = 0u64;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).map_err(io(&d))? {
-            let entry = entry.map_err(io(&d))?;
-            let path = entry.path();
-            // file_type() does not follow links: only real directories and files are read.
-            let kind = entry.file_type().map_err(io(&path))?;
-            if kind.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            if !kind.is_file() {
-                return Err(EvidenceError::Bundle {
-                    path,
-                    what: "not a regular file (a link, device or pipe); a bundle holds only files"
-                        .into(),
-                });
-            }
-            let rel = path
-                .strip_prefix(dir)
-                .ok()
-                .and_then(|p| p.to_str())
-                .map(|p| p.replace(std::path::MAIN_SEPARATOR, "/"))
-                .ok_or_else(|| EvidenceError::Bundle {
-                    path: path.clone(),
-                    what: "file name is not UTF-8".into(),
-                })?;
-            total += entry.metadata().map_err(io(&path))?.len();
-            if total > BUNDLE_BYTES_MAX || out.len() >= BUNDLE_FILES_MAX {
-                return Err(EvidenceError::Bundle {
-                    path: dir.to_path_buf(),
-                    what: format!(
-                        "larger than {BUNDLE_BYTES_MAX} bytes or {BUNDLE_FILES_MAX} files"
-                    ),
-                });
-            }
-            let mut bytes = Vec::new();
-            fs::File::open(&path)
-                .and_then(|f| {
-                    std::io::Read::read_to_end(
-                        &mut std::io::Read::take(f, BUNDLE_BYTES_MAX),
-                        &mut bytes,
-                    )
-                })
-                .map_err(io(&path))?;
-            out.insert(rel, bytes);
-        }
-    }
-    Ok(out)
-}
-
-/// Verifies a bundle directory; see [`bundle::verify`].
-pub fn verify_dir(
-    dir: &Path,
-    trusted_agency: Option<alpr_protocol::AgencyId>,
-) -> Result<bundle::BundleReport, EvidenceError> {
-    Ok(bundle::verify(&read_bundle(dir)?, trusted_agency))
+    Ok(Bundle {
+        manifest,
+        manifest_sha256,
+        files: files.out,
+    })
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use alpr_engine::agency::{Agency, EnrollRequest};
 use alpr_engine::datadir::Node;
-use alpr_engine::evidence::{BundleRequest, read_bundle, verify_dir, write_bundle};
+use alpr_engine::evidence::{BundleRequest, build_bundle};
 use alpr_engine::recorder::{AuditEntry, Recorder};
 use alpr_engine::store::RecordId;
 use alpr_protocol::bundle::{
@@ -170,9 +170,8 @@ proptest! {
             .iter()
             .map(|r| RecordId { origin: r.read().origin, seq: r.read().seq })
             .collect();
-        let out = dir.path().join("usb");
-        write_bundle(&node, &ids, &request(), &out).unwrap();
-        let report = verify_dir(&out, Some(node.trust.agency())).unwrap();
+        let built = build_bundle(&node, &ids, &request()).unwrap();
+        let report = alpr_protocol::bundle::verify(&built.files, Some(node.trust.agency()));
         prop_assert!(report.ok(), "problems: {:?}", report.problems);
         prop_assert_eq!(report.reads, ids.len() as u64);
     }
@@ -203,9 +202,8 @@ fn a_readable_copy_one_ulp_off_is_named() {
         origin: stored[0].read().origin,
         seq: stored[0].read().seq,
     };
-    let out = dir.path().join("usb");
-    write_bundle(&node, &[id], &request(), &out).unwrap();
-    let mut files = read_bundle(&out).unwrap();
+    let built = build_bundle(&node, &[id], &request()).unwrap();
+    let mut files = built.files.clone();
     let rel = files
         .keys()
         .find(|p| p.starts_with("reads/") && p.ends_with(".json"))
@@ -267,10 +265,10 @@ fn a_huge_audit_entry_is_kept_cut_and_the_case_still_exports() {
         &body.object[4000..]
     );
     assert!(alpr_engine::verify::verify(&node).unwrap().ok());
-    let out = dir.path().join("usb");
-    let (manifest, _) = write_bundle(&node, &[], &request(), &out).unwrap();
+    let built = build_bundle(&node, &[], &request()).unwrap();
+    let manifest = built.manifest.clone();
     assert_eq!(manifest.audit_events, 1);
-    assert!(verify_dir(&out, None).unwrap().ok());
+    assert!(alpr_protocol::bundle::verify(&built.files, None).ok());
 }
 
 /// A bundle of the first format (audit copies with Rust names for the
@@ -316,9 +314,8 @@ fn a_bundle_of_the_first_format_still_verifies() {
         origin: stored[0].read().origin,
         seq: stored[0].read().seq,
     };
-    let out = dir.path().join("usb");
-    write_bundle(&node, &[id], &request(), &out).unwrap();
-    let genuine = read_bundle(&out).unwrap();
+    let built = build_bundle(&node, &[id], &request()).unwrap();
+    let genuine = built.files.clone();
     // As the first format wrote it: Rust names, no separate reason.
     let as_v1 = |tamper: bool| {
         let mut files = genuine.clone();

@@ -11,6 +11,7 @@ use alpr_engine::engine::{
     AccessError, Engine, NewHold, NewRelease, NewUser, PurgeActor, PurposeInput, SessionToken,
     UserEdit,
 };
+use alpr_engine::evidence::MemorySink;
 use alpr_engine::policy::{HoldScope, LoginLimits, Quarter, RequestOutcome, Retention, UserRole};
 use alpr_engine::recorder::Recorder;
 use alpr_engine::search::Query;
@@ -824,13 +825,19 @@ fn v_a_4_releases_are_recorded_and_exported_as_verifiable_bundles() {
     );
     let officer = e.login(t(10), "jsmith", OFFICER_PW).unwrap();
     let err = e
-        .release(t(10), officer, &p, release.clone(), &dir.path().join("x"))
+        .release(
+            t(10),
+            officer,
+            &p,
+            release.clone(),
+            &mut MemorySink::default(),
+        )
         .unwrap_err();
     assert!(matches!(err, AccessError::Forbidden { .. }), "{err}");
     let admin = e.login(t(11), "chief", ADMIN_PW).unwrap();
-    let out = dir.path().join("release-1");
-    let id = e.release(t(11), admin, &p, release, &out).unwrap();
-    let report = alpr_engine::evidence::verify_dir(&out, Some(e.node().trust.agency())).unwrap();
+    let mut out = MemorySink::default();
+    let id = e.release(t(11), admin, &p, release, &mut out).unwrap();
+    let report = alpr_protocol::bundle::verify(&out.files, Some(e.node().trust.agency()));
     assert!(report.ok(), "{:?}", report.problems);
     let m = report.manifest.unwrap();
     assert_eq!(
@@ -1213,17 +1220,64 @@ fn iv_b_images_go_on_their_own_retention_and_reads_still_verify() {
         },
     )
     .unwrap();
-    let out = dir.path().join("bundle");
+    let mut out = MemorySink::default();
     e.export_evidence(
         now,
         admin,
         &purpose("investigation", "assault", Some("26-0102")),
         "26-0102",
-        &out,
+        &mut out,
     )
     .unwrap();
-    let bundle = alpr_engine::evidence::verify_dir(&out, Some(e.node().trust.agency())).unwrap();
+    let bundle = alpr_protocol::bundle::verify(&out.files, Some(e.node().trust.agency()));
     assert!(bundle.ok(), "{:?}", bundle.problems);
+
+    // Media that fail mid-write (a full stick): the export is documented
+    // as failed, under the sink's name, and the sink is not left holding it.
+    struct FullStick(u32);
+    impl alpr_engine::evidence::BundleSink for FullStick {
+        fn describe(&self) -> String {
+            "/media/full-stick".into()
+        }
+        fn check(&self) -> Result<(), alpr_engine::evidence::EvidenceError> {
+            Ok(())
+        }
+        fn put(
+            &mut self,
+            _: &std::collections::BTreeMap<String, Vec<u8>>,
+        ) -> Result<(), alpr_engine::evidence::EvidenceError> {
+            Err(alpr_engine::evidence::EvidenceError::Io {
+                path: "/media/full-stick/reads".into(),
+                source: std::io::Error::other("no space left on device"),
+            })
+        }
+        fn discard(&mut self) {
+            self.0 += 1;
+        }
+    }
+    let mut stick = FullStick(0);
+    let err = e
+        .export_evidence(
+            now,
+            admin,
+            &purpose("investigation", "assault", Some("26-0102")),
+            "26-0102",
+            &mut stick,
+        )
+        .unwrap_err();
+    assert_eq!(stick.0, 1, "what was half-written is discarded");
+    assert!(err.to_string().contains("no space left"), "{err}");
+    let ev = last_event(&e);
+    assert!(
+        ev.body.object.contains("to /media/full-stick"),
+        "{}",
+        ev.body.object
+    );
+    assert!(
+        matches!(ev.body.outcome, Outcome::Failed(_)),
+        "{:?}",
+        ev.body.outcome
+    );
 }
 
 #[test]

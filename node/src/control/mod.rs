@@ -19,25 +19,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alpr_protocol::control::{
-    self, CONTROL_VERSION, ControlRequest, ControlResponse, ErrorKind, FrameError, PurposeWire,
-    QueryWire, ReadSummary, RoleWire,
+    self, CONTROL_VERSION, ControlRequest, ControlResponse, ErrorKind, FrameError, HoldScopeWire,
+    PurposeWire, ReadSummary, RoleWire,
 };
-use alpr_protocol::{Action, PlatePattern, PlateText, Timestamp, VerifiedRead};
+use alpr_protocol::{PlateText, Timestamp, VerifiedRead};
 
-use alpr_protocol::control::{
-    AuditWire, HoldScopeWire, HoldWire, HotlistWire, LocalEntryWire, RequestWire, UserEditWire,
-    UserWire,
-};
-
-use crate::engine::{
-    AccessError, Engine, NewHold, NewRelease, NewUser, PurgeActor, PurposeInput, SessionToken,
-    UserEdit,
-};
-use crate::policy::{HoldScope, Quarter, Retention};
-use crate::search::{Hit, Query};
-use crate::store::{RecordId, TimeRange};
+use crate::engine::{AccessError, Engine, PurgeActor, PurposeInput, SessionToken};
+use crate::policy::HoldScope;
+use crate::search::Hit;
 
 mod live;
+mod requests;
 
 pub const SOCKET_FILE: &str = "control.sock";
 pub const CONNECTIONS_MAX: usize = 16;
@@ -319,144 +311,199 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
             )))
         }
         ControlRequest::Login { user, password, .. } => {
-            engine.login(now, &user, &password).map(|token| {
-                let name = crate::policy::parse_user_name(&user).unwrap_or(user);
-                let role = engine
-                    .policy()
-                    .users
-                    .get(&name)
-                    .map(|u| u.role)
-                    .unwrap_or(RoleWire::Officer);
-                ControlResponse::LoggedIn {
-                    token: token.0,
-                    user: name,
-                    role,
-                }
-            })
+            requests::login(engine, now, user, password)
         }
-        ControlRequest::Logout { token } => engine
-            .logout(now, SessionToken(token))
-            .map(|()| ControlResponse::Done),
+        ControlRequest::Logout { token } => requests::logout(engine, now, token),
         ControlRequest::Search {
             token,
-            purpose: p,
+            purpose,
             query,
             from,
             to,
             limit,
         } => {
-            let query = match query {
-                QueryWire::Plate(p) => PlateText::parse(&p).map(Query::Plate),
-                QueryWire::Pattern(p) => PlatePattern::parse(&p).map(Query::Pattern),
-                QueryWire::LookAlike(p) => PlateText::parse(&p).map(Query::LookAlike),
+            let search = requests::Search {
+                token,
+                purpose,
+                query,
+                from,
+                to,
+                limit,
             };
-            let query = match query {
-                Ok(q) => q,
-                Err(e) => {
-                    let err = AccessError::Invalid(e.to_string());
-                    return error(engine.refuse_malformed(
-                        now,
-                        SessionToken(token),
-                        Action::Search,
-                        "search",
-                        err,
-                    ));
-                }
-            };
-            let range = TimeRange {
-                from: from.unwrap_or(Timestamp::MIN),
-                to: to.unwrap_or(Timestamp::MAX),
-            };
-            engine
-                .search(
-                    now,
-                    SessionToken(token),
-                    &purpose(p),
-                    &query,
-                    range,
-                    limit.min(1000) as usize,
-                )
-                .map(|r| ControlResponse::Found {
-                    hits: summarize_hits(&r.hits),
-                    total: r.total,
-                })
+            return requests::search(engine, now, search);
         }
         ControlRequest::ViewRead {
             token,
-            purpose: p,
+            purpose,
             origin,
             seq,
-        } => engine
-            .view_read(
-                now,
-                SessionToken(token),
-                &purpose(p),
-                RecordId { origin, seq },
-            )
-            .map(|(v, crop)| ControlResponse::Read {
-                read: summarize(&v),
-                crop_jpeg: crop.unwrap_or_default(),
-            }),
+        } => requests::view_read(engine, now, token, purpose, origin, seq),
         ControlRequest::ViewImage {
             token,
-            purpose: p,
+            purpose,
             origin,
             seq,
             kind,
-        } => engine
-            .view_image(
-                now,
-                SessionToken(token),
-                &purpose(p),
-                RecordId { origin, seq },
-                kind,
-            )
-            .map(|jpeg| ControlResponse::Image {
-                jpeg: jpeg.unwrap_or_default(),
-            }),
-        ControlRequest::Verify { token } => {
-            engine
-                .verify(now, SessionToken(token))
-                .map(|r| ControlResponse::Verified {
-                    reads: r.reads,
-                    images: r.images,
-                    audit_events: r.audit_events,
-                    failures: r.failures.iter().map(|f| f.to_string()).collect(),
-                })
+        } => requests::view_image(engine, now, token, purpose, origin, seq, kind),
+        ControlRequest::Verify { token } => requests::verify(engine, now, token),
+        ControlRequest::Purge { token, dry_run } => requests::purge(engine, now, token, dry_run),
+        ControlRequest::Status { token } => requests::status(engine, now, token),
+        ControlRequest::Import {
+            token,
+            source,
+            reads,
+        } => requests::import(engine, now, token, source, reads),
+        ControlRequest::AddUser {
+            token,
+            name,
+            role,
+            password,
+            trained_on,
+            training_expires,
+        } => {
+            let user = requests::AddUser {
+                token,
+                name,
+                role,
+                password,
+                trained_on,
+                training_expires,
+            };
+            requests::add_user(engine, now, user)
         }
-        ControlRequest::Purge { token, dry_run } => engine
-            .purge(now, PurgeActor::User(SessionToken(token)), dry_run)
-            .map(|r| purged(&r, now, dry_run)),
-        ControlRequest::Status { token } => {
-            engine
-                .status(now, SessionToken(token))
-                .map(|s| ControlResponse::Status {
-                    user: s.user,
-                    role: s.role,
-                    reads_days: s.retention.reads_days,
-                    plate_images_days: s.retention.plate_images_days,
-                    overview_images_days: s.retention.overview_images_days,
-                    audit_days: s.retention.audit_days,
-                    alerts_days: s.retention.alerts_days,
-                    standing_holds: s.standing_holds,
-                    audit_overdue: s.audit_overdue.map(|q| q.to_string()),
-                    nodes: engine.node().trust.nodes().collect(),
-                    valid_from: engine.node().certificate.certificate().not_before,
-                    valid_until: engine.node().certificate.certificate().not_after,
-                    node_name: engine.node().certificate.certificate().name.clone(),
-                    node_id: engine.node().node_key.id(),
-                    node_role: engine.node().certificate.certificate().role,
-                    agency: engine.node().certificate.certificate().agency,
-                    reads: s.reads,
-                    meetings: s.meetings,
-                    hotlists: s.hotlists,
-                    disk_free: s.disk_free,
-                })
+        ControlRequest::EditUser { token, name, edit } => {
+            requests::edit_user(engine, now, token, name, edit)
         }
+        ControlRequest::ListUsers { token } => requests::list_users(engine, now, token),
+        ControlRequest::UnlockUser { token, name } => {
+            requests::unlock_user(engine, now, token, name)
+        }
+        ControlRequest::StageHotlist {
+            token,
+            list,
+            entries,
+        } => requests::stage_hotlist(engine, now, token, list, entries),
+        ControlRequest::PublishHotlist {
+            token,
+            list,
+            entries,
+        } => requests::publish_hotlist(engine, now, token, list, entries),
+        ControlRequest::ListHotlists { token } => requests::list_hotlists(engine, now, token),
+        ControlRequest::AddHotlistEntry { token, entry } => {
+            requests::add_hotlist_entry(engine, now, token, entry)
+        }
+        ControlRequest::RemoveHotlistEntry { token, id } => {
+            requests::remove_hotlist_entry(engine, now, token, id)
+        }
+        ControlRequest::RevokeNode {
+            token,
+            node,
+            reason,
+        } => requests::revoke_node(engine, now, token, node, reason),
+        ControlRequest::SetRetention {
+            token,
+            reads_days,
+            plate_images_days,
+            overview_images_days,
+            audit_days,
+            alerts_days,
+        } => {
+            let retention = requests::SetRetention {
+                token,
+                reads_days,
+                plate_images_days,
+                overview_images_days,
+                audit_days,
+                alerts_days,
+            };
+            requests::set_retention(engine, now, retention)
+        }
+        ControlRequest::PlaceHold {
+            token,
+            case,
+            reason,
+            scope,
+            expires,
+        } => requests::place_hold(engine, now, token, case, reason, scope, expires),
+        ControlRequest::ReleaseHold { token, id } => requests::release_hold(engine, now, token, id),
+        ControlRequest::SetLimits {
+            token,
+            failures_max,
+            lockout_minutes,
+            idle_lock_minutes,
+        } => requests::set_limits(
+            engine,
+            now,
+            token,
+            failures_max,
+            lockout_minutes,
+            idle_lock_minutes,
+        ),
+        ControlRequest::ListHolds { token } => requests::list_holds(engine, now, token),
+        ControlRequest::ExportEvidence {
+            token,
+            purpose,
+            case,
+            out,
+        } => requests::export_evidence(engine, now, token, purpose, case, out),
+        ControlRequest::RegisterRequest {
+            token,
+            requester,
+            what,
+            referred_to,
+        } => requests::register_request(engine, now, token, requester, what, referred_to),
+        ControlRequest::DecideRequest {
+            token,
+            id,
+            decision,
+            note,
+        } => requests::decide_request(engine, now, token, id, decision, note),
+        ControlRequest::ListRequests { token } => requests::list_requests(engine, now, token),
+        ControlRequest::Release {
+            token,
+            purpose,
+            agency,
+            official,
+            legal_basis,
+            reads,
+            out,
+        } => {
+            let release = requests::Release {
+                token,
+                purpose,
+                agency,
+                official,
+                legal_basis,
+                reads,
+                out,
+            };
+            requests::release(engine, now, release)
+        }
+        ControlRequest::AuditSample {
+            token,
+            quarter,
+            seed,
+            size,
+        } => requests::audit_sample(engine, now, token, quarter, seed, size),
+        ControlRequest::AuditMark {
+            token,
+            report,
+            item,
+            compliant,
+            note,
+        } => requests::audit_mark(engine, now, token, report, item, compliant, note),
+        ControlRequest::AuditSign { token, report } => {
+            requests::audit_sign(engine, now, token, report)
+        }
+        ControlRequest::ListAudits { token } => requests::list_audits(engine, now, token),
+        ControlRequest::AuditLog {
+            token,
+            filter,
+            limit,
+        } => requests::audit_log(engine, now, token, filter, limit),
         ControlRequest::Subscribe { .. } => Err(AccessError::Invalid(
             "a live view needs the daemon: start `alpr-node daemon` for this directory".into(),
         )),
-        other => return handle_admin(engine, now, other),
     };
     result.unwrap_or_else(error)
 }
@@ -470,417 +517,6 @@ pub fn hold_scope(scope: HoldScopeWire) -> Result<HoldScope, AccessError> {
             to,
         },
     })
-}
-
-fn hold_scope_wire(scope: &HoldScope) -> HoldScopeWire {
-    match scope {
-        HoldScope::Reads(ids) => HoldScopeWire::Reads(ids.clone()),
-        HoldScope::Plate { plate, from, to } => HoldScopeWire::Plate {
-            plate: plate.to_string(),
-            from: *from,
-            to: *to,
-        },
-    }
-}
-
-/// Imports, administration and oversight requests.
-fn handle_admin(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> ControlResponse {
-    let result: Result<ControlResponse, AccessError> = (|| match request {
-        ControlRequest::Import {
-            token,
-            source,
-            reads,
-        } => {
-            // At most IMPORT_BATCH_MAX reads: check_sizes refused more.
-            let offered = reads.len() as u64;
-            let mut seqs = (0, 0);
-            let stored = engine.import(
-                now,
-                SessionToken(token),
-                &source,
-                std::iter::once(reads),
-                |stored| {
-                    if let (Some(a), Some(b)) = (stored.first(), stored.last()) {
-                        seqs = (a.read.read().seq, b.read.read().seq);
-                    }
-                    true
-                },
-            )?;
-            Ok(ControlResponse::Imported {
-                first_seq: seqs.0,
-                last_seq: seqs.1,
-                already_stored: offered.saturating_sub(stored),
-            })
-        }
-        ControlRequest::AddUser {
-            token,
-            name,
-            role: r,
-            password,
-            trained_on,
-            training_expires,
-        } => {
-            let new = NewUser {
-                name,
-                role: r,
-                password,
-                trained_on,
-                training_expires,
-            };
-            engine
-                .add_user(now, SessionToken(token), new)
-                .map(|()| ControlResponse::Done)
-        }
-        ControlRequest::EditUser { token, name, edit } => {
-            let edit = match edit {
-                UserEditWire::Training { on, expires } => UserEdit::Training { on, expires },
-                UserEditWire::Active(a) => UserEdit::Active(a),
-                UserEditWire::Role(r) => UserEdit::Role(r),
-                UserEditWire::Password(p) => UserEdit::Password(p),
-            };
-            engine
-                .edit_user(now, SessionToken(token), &name, edit)
-                .map(|()| ControlResponse::Done)
-        }
-        ControlRequest::ListUsers { token } => Ok(ControlResponse::Users(
-            engine
-                .users(now, SessionToken(token))?
-                .into_iter()
-                .map(|u| UserWire {
-                    name: u.name,
-                    role: u.role,
-                    active: u.active,
-                    trained_on: u.trained_on,
-                    training_expires: u.training_expires,
-                })
-                .collect(),
-        )),
-        ControlRequest::UnlockUser { token, name } => engine
-            .unlock_user(now, SessionToken(token), &name)
-            .map(|_| ControlResponse::Done),
-        ControlRequest::StageHotlist {
-            token,
-            list,
-            entries,
-        } => engine
-            .stage_hotlist(now, SessionToken(token), &list, entries)
-            .map(|()| ControlResponse::Done),
-        ControlRequest::PublishHotlist {
-            token,
-            list,
-            entries,
-        } => {
-            let v = engine.publish_hotlist(now, SessionToken(token), &list, entries)?;
-            Ok(ControlResponse::Hotlists {
-                lists: vec![HotlistWire {
-                    list: v.list,
-                    version: v.version,
-                    entries: v.entries,
-                    content: v.content,
-                    published_at: v.published_at,
-                    author: v.author,
-                }],
-                local: vec![],
-            })
-        }
-        ControlRequest::RevokeNode {
-            token,
-            node,
-            reason,
-        } => {
-            let id = engine.find_node(&node).map_err(|e| {
-                engine.refuse_malformed(now, SessionToken(token), Action::EditNodes, "revoke", e)
-            })?;
-            engine.revoke_node(now, SessionToken(token), id, &reason)?;
-            Ok(ControlResponse::Done)
-        }
-        ControlRequest::ListHotlists { token } => {
-            let lists = engine
-                .hotlists(now, SessionToken(token))?
-                .into_iter()
-                .map(|(held, v)| HotlistWire {
-                    list: v.list,
-                    version: held.head.version,
-                    entries: held.entries,
-                    content: held.head.content,
-                    published_at: v.published_at,
-                    author: v.author,
-                })
-                .collect();
-            let local = engine
-                .policy()
-                .local_hotlist
-                .iter()
-                .map(|e| LocalEntryWire {
-                    id: e.id,
-                    entry: e.entry.clone(),
-                    added_by: e.added_by.clone(),
-                    added_at: e.added_at,
-                    removed: e.removed.clone(),
-                })
-                .collect();
-            Ok(ControlResponse::Hotlists { lists, local })
-        }
-        ControlRequest::AddHotlistEntry { token, entry } => {
-            let id = engine.add_hotlist_entry(now, SessionToken(token), entry)?;
-            Ok(ControlResponse::HotlistEntryAdded { id })
-        }
-        ControlRequest::RemoveHotlistEntry { token, id } => {
-            engine.remove_hotlist_entry(now, SessionToken(token), id)?;
-            Ok(ControlResponse::Done)
-        }
-        ControlRequest::SetRetention {
-            token,
-            reads_days,
-            plate_images_days,
-            overview_images_days,
-            audit_days,
-            alerts_days,
-        } => engine
-            .set_retention(
-                now,
-                SessionToken(token),
-                Retention {
-                    reads_days,
-                    plate_images_days,
-                    overview_images_days,
-                    audit_days,
-                    alerts_days,
-                },
-            )
-            .map(|()| ControlResponse::Done),
-        ControlRequest::PlaceHold {
-            token,
-            case,
-            reason,
-            scope,
-            expires,
-        } => {
-            let scope = hold_scope(scope).map_err(|e| {
-                engine.refuse_malformed(now, SessionToken(token), Action::EditHold, "place hold", e)
-            })?;
-            let hold = NewHold {
-                case,
-                reason,
-                scope,
-                expires,
-            };
-            engine
-                .place_hold(now, SessionToken(token), hold)
-                .map(|id| ControlResponse::HoldPlaced { id })
-        }
-        ControlRequest::ReleaseHold { token, id } => engine
-            .release_hold(now, SessionToken(token), id)
-            .map(|()| ControlResponse::Done),
-        ControlRequest::SetLimits {
-            token,
-            failures_max,
-            lockout_minutes,
-            idle_lock_minutes,
-        } => {
-            let now_limits = engine.policy().limits;
-            let limits = crate::policy::LoginLimits {
-                failures_max: failures_max.unwrap_or(now_limits.failures_max),
-                lockout_minutes: lockout_minutes.unwrap_or(now_limits.lockout_minutes),
-                idle_lock_minutes: idle_lock_minutes.unwrap_or(now_limits.idle_lock_minutes),
-            };
-            engine
-                .set_limits(now, SessionToken(token), limits)
-                .map(|()| ControlResponse::Done)
-        }
-        ControlRequest::ListHolds { token } => Ok(ControlResponse::Holds(
-            engine
-                .holds(now, SessionToken(token))?
-                .iter()
-                .map(|h| HoldWire {
-                    id: h.id,
-                    case: h.case.clone(),
-                    reason: h.reason.clone(),
-                    scope: hold_scope_wire(&h.scope),
-                    placed_by: h.placed_by.clone(),
-                    placed_at: h.placed_at,
-                    expires: h.expires,
-                    standing: h.active(now),
-                })
-                .collect(),
-        )),
-        ControlRequest::ExportEvidence {
-            token,
-            purpose: p,
-            case,
-            out,
-        } => engine
-            .export_evidence(
-                now,
-                SessionToken(token),
-                &purpose(p),
-                &case,
-                Path::new(&out),
-            )
-            .map(|m| ControlResponse::Exported {
-                reads: m.reads,
-                audit_events: m.audit_events,
-                files: m.files.len() as u64 + 2,
-            }),
-        ControlRequest::RegisterRequest {
-            token,
-            requester,
-            what,
-            referred_to,
-        } => engine
-            .register_request(now, SessionToken(token), &requester, &what, &referred_to)
-            .map(|id| ControlResponse::RequestRegistered { id }),
-        ControlRequest::DecideRequest {
-            token,
-            id,
-            decision,
-            note,
-        } => engine
-            .decide_request(now, SessionToken(token), id, decision, &note)
-            .map(|()| ControlResponse::Done),
-        ControlRequest::ListRequests { token } => Ok(ControlResponse::Requests(
-            engine
-                .requests(now, SessionToken(token))?
-                .into_iter()
-                .map(|r| RequestWire {
-                    id: r.id,
-                    requester: r.requester,
-                    what: r.what,
-                    referred_to: r.referred_to,
-                    registered_by: r.registered_by,
-                    received_at: r.received_at,
-                    decision: r.decision.map(|d| (d.outcome, d.note, d.by, d.at)),
-                })
-                .collect(),
-        )),
-        ControlRequest::Release {
-            token,
-            purpose: p,
-            agency,
-            official,
-            legal_basis,
-            reads,
-            out,
-        } => {
-            let release = NewRelease {
-                case: p.case.clone().unwrap_or_default(),
-                agency,
-                official,
-                legal_basis,
-                reads: reads
-                    .into_iter()
-                    .map(|(origin, seq)| RecordId { origin, seq })
-                    .collect(),
-            };
-            engine
-                .release(
-                    now,
-                    SessionToken(token),
-                    &purpose(p),
-                    release,
-                    Path::new(&out),
-                )
-                .map(|id| ControlResponse::Released { id })
-        }
-        ControlRequest::AuditSample {
-            token,
-            quarter,
-            seed,
-            size,
-        } => {
-            let quarter = Quarter::parse(&quarter).map_err(|e| {
-                engine.refuse_malformed(
-                    now,
-                    SessionToken(token),
-                    Action::AuditReview,
-                    "draw audit sample",
-                    AccessError::Invalid(e),
-                )
-            })?;
-            engine
-                .draw_audit_sample(now, SessionToken(token), quarter, seed, size as usize)
-                .map(|id| ControlResponse::AuditDrawn { id })
-        }
-        ControlRequest::AuditMark {
-            token,
-            report,
-            item,
-            compliant,
-            note,
-        } => engine
-            .mark_audit_item(
-                now,
-                SessionToken(token),
-                report,
-                item as usize,
-                compliant,
-                &note,
-            )
-            .map(|()| ControlResponse::Done),
-        ControlRequest::AuditSign { token, report } => engine
-            .sign_audit(now, SessionToken(token), report)
-            .map(|_| ControlResponse::Done),
-        ControlRequest::AuditLog {
-            token,
-            filter,
-            limit,
-        } => {
-            let filter = crate::engine::AuditFilter {
-                user: filter.user,
-                action: filter.action,
-                contains: filter.contains,
-                case: filter.case,
-                from: filter.from,
-                to: filter.to,
-            };
-            let log = engine.audit_log(now, SessionToken(token), &filter, limit as usize)?;
-            Ok(ControlResponse::AuditLog {
-                events: log
-                    .events
-                    .into_iter()
-                    .map(|e| alpr_protocol::control::AuditEventWire {
-                        origin: e.origin,
-                        seq: e.seq,
-                        time: e.time,
-                        user: e.body.user,
-                        action: e.body.action,
-                        object: e.body.object,
-                        purpose: e.body.purpose,
-                        case: e.body.case,
-                        outcome: e.body.outcome,
-                    })
-                    .collect(),
-                total: log.total,
-                damaged: log.damaged,
-            })
-        }
-        ControlRequest::ListAudits { token } => {
-            let (reports, overdue) = engine.audits(now, SessionToken(token))?;
-            Ok(ControlResponse::Audits {
-                reports: reports
-                    .iter()
-                    .map(|r| AuditWire {
-                        id: r.id,
-                        quarter: r.quarter.to_string(),
-                        seed: r.seed,
-                        population: r.population,
-                        auditor: r.auditor.clone(),
-                        signed: r.signature_valid(),
-                        items: r
-                            .items
-                            .iter()
-                            .map(|i| (i.origin, i.seq, i.compliant, i.note.clone()))
-                            .collect(),
-                    })
-                    .collect(),
-                overdue: overdue.map(|q| q.to_string()),
-            })
-        }
-        other => Err(AccessError::Invalid(format!(
-            "not an administrative request: {other:?}"
-        ))),
-    })();
-    result.unwrap_or_else(error)
 }
 
 fn busy_but_for_administrators() -> ControlResponse {

@@ -6,7 +6,7 @@ use alpr_protocol::{Action, NodeId, Outcome, Timestamp};
 use sha2::{Digest, Sha256};
 
 use super::{AccessError, Engine, PurposeInput, SessionToken};
-use crate::evidence::{BundleRequest, write_bundle};
+use crate::evidence::{BundleRequest, BundleSink, build_bundle};
 use crate::policy::{
     AuditReport, Decision, Permission, Quarter, Release, ReportSignature, Request, RequestOutcome,
     SampleItem,
@@ -131,15 +131,15 @@ impl Engine {
         )
     }
 
-    /// Releases reads to another agency: writes a release bundle (the evidence
-    /// bundle format) to `out` and records the release. Administrators only.
+    /// Releases reads to another agency: hands a release bundle (the evidence
+    /// bundle format) to `sink` and records the release. Administrators only.
     pub fn release(
         &mut self,
         now: Timestamp,
         token: SessionToken,
         purpose: &PurposeInput,
         release: NewRelease,
-        out: &std::path::Path,
+        sink: &mut dyn BundleSink,
     ) -> Result<u64, AccessError> {
         let object = format!(
             "release {} reads of case {} to {} ({}), basis: {}",
@@ -197,9 +197,16 @@ impl Engine {
             release: Some(info.clone()),
             now,
         };
-        let (_, manifest_sha256) = match write_bundle(&self.node, &release.reads, &request, out) {
+        let built = sink.check().and_then(|()| {
+            let bundle = build_bundle(&self.node, &release.reads, &request)?;
+            sink.put(&bundle.files)?;
+            Ok(bundle.manifest_sha256)
+        });
+        let manifest_sha256 = match built {
             Ok(done) => done,
             Err(e) => {
+                // Nothing half-written stays on the media.
+                sink.discard();
                 let outcome = Outcome::Failed(e.to_string());
                 self.audit(
                     now,
@@ -243,7 +250,7 @@ impl Engine {
             Ok(staged) => self.adopt_policy(staged)?,
             Err(e) => {
                 // A release that cannot be documented must not stay on the media.
-                let _ = std::fs::remove_dir_all(out);
+                sink.discard();
                 return Err(e);
             }
         }
