@@ -115,8 +115,45 @@ pub struct ReplicaSummary {
 #[derive(Debug)]
 enum Pending {
     Core(Output),
-    Checked(Box<CheckedBatch>),
+    Checked(Box<CheckDone>),
     CheckFailed(ReplicaError),
+}
+
+/// Work taken out of the engine to check without it ([`Replica::take_check`]):
+/// a batch of records, or a hotlist version received whole.
+#[derive(Debug)]
+pub enum Check {
+    Batch(BatchCheck),
+    Hotlist(hotlists::HotlistCheck),
+}
+
+/// Checked work, to commit under the engine ([`Replica::checked`]).
+#[derive(Debug)]
+pub enum CheckDone {
+    Batch(CheckedBatch),
+    Hotlist(hotlists::CheckedHotlist),
+}
+
+impl Check {
+    /// Runs the check; `link` gives the hash of this node's stored audit
+    /// event of the batch's origin at a seq (unused for a hotlist).
+    pub fn run(
+        self,
+        link: impl Fn(u64) -> Result<Option<[u8; 32]>, StoreError>,
+    ) -> Result<CheckDone, ReplicaError> {
+        match self {
+            Check::Batch(b) => b.run(link).map(CheckDone::Batch),
+            Check::Hotlist(h) => h.run().map(CheckDone::Hotlist),
+        }
+    }
+
+    /// The origin whose audit chain `link` is asked about.
+    pub fn origin(&self) -> NodeId {
+        match self {
+            Check::Batch(b) => b.origin(),
+            Check::Hotlist(h) => h.author(),
+        }
+    }
 }
 
 /// One meeting with one peer.
@@ -189,31 +226,36 @@ impl Replica {
         Ok(())
     }
 
-    /// When the next thing to carry out is storing a batch, takes it for
-    /// checking outside the engine ([`BatchCheck::run`]); its result goes
-    /// back with [`Replica::checked`], in its place. A batch not taken is
-    /// checked inline by `poll_transmit`.
-    pub fn take_check(&mut self, engine: &Engine) -> Option<BatchCheck> {
-        let batch = match self.pending.pop_front() {
-            Some(Pending::Core(Output::Store(batch))) => batch,
+    /// When the next thing to carry out is storing a batch or keeping a
+    /// hotlist version received whole, takes its costly check out of the
+    /// engine ([`Check::run`]); its result goes back with
+    /// [`Replica::checked`], in its place. Work not taken is checked inline
+    /// by `poll_transmit`. A hotlist chunk that does not complete its
+    /// version is kept here (cheap) and gives no work.
+    pub fn take_check(&mut self, engine: &Engine) -> Option<Check> {
+        let taken = match self.pending.pop_front() {
+            Some(Pending::Core(Output::Store(batch))) => {
+                prepare_batch(engine, batch).map(|job| Some(Check::Batch(job)))
+            }
+            Some(Pending::Core(Output::StoreHotlist { list, transfer })) => self
+                .incoming
+                .accept(engine, list, transfer)
+                .map(|job| job.map(Check::Hotlist)),
             Some(other) => {
-                // Not a batch: left where it was.
+                // Nothing to check: left where it was.
                 self.pending.push_front(other);
                 return None;
             }
             None => return None,
         };
-        match prepare_batch(engine, batch) {
-            Ok(job) => Some(job),
-            Err(e) => {
-                self.pending.push_front(Pending::CheckFailed(e));
-                None
-            }
-        }
+        taken.unwrap_or_else(|e| {
+            self.pending.push_front(Pending::CheckFailed(e));
+            None
+        })
     }
 
-    /// The result of a batch taken with [`Replica::take_check`].
-    pub fn checked(&mut self, result: Result<CheckedBatch, ReplicaError>) {
+    /// The result of work taken with [`Replica::take_check`].
+    pub fn checked(&mut self, result: Result<CheckDone, ReplicaError>) {
         self.pending.push_front(match result {
             Ok(c) => Pending::Checked(Box::new(c)),
             Err(e) => Pending::CheckFailed(e),
@@ -242,7 +284,10 @@ impl Replica {
                 None => return Ok(None),
                 Some(Pending::Core(out)) => out,
                 Some(Pending::Checked(c)) => {
-                    self.stored(engine, *c, now)?;
+                    match *c {
+                        CheckDone::Batch(b) => self.stored(engine, b, now)?,
+                        CheckDone::Hotlist(h) => self.kept(engine, h)?,
+                    }
                     continue;
                 }
                 Some(Pending::CheckFailed(e)) => return Err(check_failed(engine, now, e)),
@@ -265,16 +310,10 @@ impl Replica {
                     }
                 }
                 Output::StoreHotlist { list, transfer } => {
-                    if let Some(head) = self.incoming.accept(engine, list.clone(), transfer)? {
-                        self.summary
-                            .hotlists_received
-                            .push((list.clone(), head.version));
-                        self.pending.extend(
-                            self.session
-                                .hotlist_stored(list, head)
-                                .into_iter()
-                                .map(Pending::Core),
-                        );
+                    // Not taken for checking outside: checked here.
+                    if let Some(job) = self.incoming.accept(engine, list, transfer)? {
+                        let checked = job.run()?;
+                        self.kept(engine, checked)?;
                     }
                 }
                 Output::StartPolicySync => {
@@ -312,6 +351,25 @@ impl Replica {
                 }
             }
         }
+    }
+
+    /// Keeps a checked hotlist version and tells the core.
+    fn kept(
+        &mut self,
+        engine: &mut Engine,
+        c: hotlists::CheckedHotlist,
+    ) -> Result<(), ReplicaError> {
+        let (list, head) = c.commit(engine)?;
+        self.summary
+            .hotlists_received
+            .push((list.clone(), head.version));
+        self.pending.extend(
+            self.session
+                .hotlist_stored(list, head)
+                .into_iter()
+                .map(Pending::Core),
+        );
+        Ok(())
     }
 
     /// Commits a checked batch and tells the core.

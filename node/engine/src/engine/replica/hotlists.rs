@@ -6,7 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use alpr_protocol::hotlist::{self, Delta, ENTRIES_MAX, Entry, SignedHotlistVersion};
+use alpr_protocol::VerifiedCertificate;
+use alpr_protocol::hotlist::{
+    self, Delta, ENTRIES_MAX, Entry, HotlistVersion, SignedHotlistVersion,
+};
 use alpr_protocol::replicate::{
     HOTLIST_CHUNK_ENTRIES, HotlistBody, HotlistHead, HotlistTransfer, SYNC_FRAME_BYTES_MAX,
     SyncMessage,
@@ -142,15 +145,102 @@ pub struct Incoming {
 /// How many lists one peer may have half-sent at once.
 const PARTIAL_LISTS_MAX: usize = 16;
 
+/// A version received whole, its certificate and signature checked, whose
+/// entries are still to be checked against its content hash: the costly
+/// part (a delta applied to a list of a million entries, and the hash of
+/// them all), which needs no engine, so the driver runs it without holding
+/// one ([`HotlistCheck::run`]).
+#[derive(Debug)]
+pub struct HotlistCheck {
+    list: String,
+    signed: SignedHotlistVersion,
+    version: HotlistVersion,
+    cert: VerifiedCertificate,
+    entries: Entries,
+}
+
+#[derive(Debug)]
+enum Entries {
+    /// A delta, and the entries of the content it applies to (read from the store).
+    Delta { base: Vec<Entry>, delta: Delta },
+    /// Every entry, as the chunks brought them.
+    Whole(Vec<Entry>),
+}
+
+/// A version whose entries reproduce its content hash, ready to keep.
+#[derive(Debug)]
+pub struct CheckedHotlist {
+    list: String,
+    signed: SignedHotlistVersion,
+    version: HotlistVersion,
+    cert: VerifiedCertificate,
+    entries: Vec<Entry>,
+}
+
+impl HotlistCheck {
+    /// The station that published the version.
+    pub fn author(&self) -> alpr_protocol::NodeId {
+        self.version.author
+    }
+
+    /// Applies the delta (if it is one) and checks the entries against the
+    /// signed content hash.
+    pub fn run(self) -> Result<CheckedHotlist, ReplicaError> {
+        let list = self.list;
+        let entries = match self.entries {
+            Entries::Delta { base, delta } => delta.apply(&base).map_err(|e| bad(&list, e))?,
+            Entries::Whole(entries) => entries,
+        };
+        hotlist::check_content(&self.version, &entries).map_err(|e| bad(&list, e))?;
+        Ok(CheckedHotlist {
+            list,
+            signed: self.signed,
+            version: self.version,
+            cert: self.cert,
+            entries,
+        })
+    }
+}
+
+impl CheckedHotlist {
+    /// Keeps the version (under the engine); returns the list's name and
+    /// the head this node holds now.
+    pub fn commit(self, engine: &mut Engine) -> Result<(String, HotlistHead), ReplicaError> {
+        let CheckedHotlist {
+            list,
+            signed,
+            version,
+            cert,
+            entries,
+        } = self;
+        if engine.node().trust.certificate(&version.author).is_none() {
+            engine.learn_certificate(cert)?;
+        }
+        let store = &engine.node().store;
+        store.put_hotlist(&signed, &version, &entries)?;
+        let head = store
+            .hotlists()?
+            .get(&list)
+            .map(|h| h.head)
+            .unwrap_or(HotlistHead {
+                version: version.version,
+                content: version.content,
+            });
+        tracing::info!(%list, version = version.version, entries = version.entries, "hotlist received");
+        Ok((list, head))
+    }
+}
+
 impl Incoming {
-    /// Takes one transfer; once a version is whole and checks out, keeps it
-    /// and returns the head this node holds now.
+    /// Takes one transfer (under the engine: certificate, signature,
+    /// revocation, and each chunk's entries as they arrive); once a version
+    /// is whole, returns what is left to check, which needs no engine.
     pub fn accept(
         &mut self,
-        engine: &mut Engine,
+        engine: &Engine,
         list: String,
         transfer: HotlistTransfer,
-    ) -> Result<Option<HotlistHead>, ReplicaError> {
+    ) -> Result<Option<HotlistCheck>, ReplicaError> {
         let (agency, revoked) = (engine.node().trust.agency(), engine.revoked());
         let cert = transfer
             .certificate
@@ -180,7 +270,7 @@ impl Incoming {
                         },
                     )
                 })?;
-                delta.apply(&base).map_err(|e| bad(&list, e))?
+                Entries::Delta { base, delta }
             }
             HotlistBody::Chunk {
                 index,
@@ -227,27 +317,20 @@ impl Incoming {
                 if !last {
                     return Ok(None);
                 }
-                self.partial
-                    .remove(&list)
-                    .map(|p| p.entries)
-                    .unwrap_or_default()
+                Entries::Whole(
+                    self.partial
+                        .remove(&list)
+                        .map(|p| p.entries)
+                        .unwrap_or_default(),
+                )
             }
         };
-        hotlist::check_content(&version, &entries).map_err(|e| bad(&list, e))?;
-        if engine.node().trust.certificate(&version.author).is_none() {
-            engine.learn_certificate(cert)?;
-        }
-        let store = &engine.node().store;
-        store.put_hotlist(&transfer.version, &version, &entries)?;
-        let head = store
-            .hotlists()?
-            .get(&list)
-            .map(|h| h.head)
-            .unwrap_or(HotlistHead {
-                version: version.version,
-                content: version.content,
-            });
-        tracing::info!(%list, version = version.version, entries = version.entries, "hotlist received");
-        Ok(Some(head))
+        Ok(Some(HotlistCheck {
+            list,
+            signed: transfer.version,
+            version,
+            cert,
+            entries,
+        }))
     }
 }
