@@ -16,6 +16,7 @@ pub mod evidence;
 pub mod hotlist;
 pub mod import;
 pub mod keyfile;
+pub mod matching;
 pub mod policy;
 pub mod recorder;
 pub mod schedule;
