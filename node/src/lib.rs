@@ -7,8 +7,8 @@
 //! ARCHITECTURE.md for the codemap.
 
 pub use alpr_engine::{
-    agency, datadir, engine, events, hotlist, import, keyfile, policy, recorder, schedule, search,
-    store, verify,
+    agency, datadir, engine, events, hotlist, import, keyfile, matching, policy, recorder,
+    schedule, search, store, verify,
 };
 /// Recognition and tracking, from `alpr-recognize`.
 pub use alpr_recognize::{self as recognize, track};
