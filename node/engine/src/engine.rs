@@ -173,6 +173,24 @@ pub struct PurgeRun {
     pub report: PurgeReport,
 }
 
+/// The cutoffs of one purge ([`Engine::purge_plan`]).
+#[derive(Debug, Clone, Copy)]
+struct PurgePlan {
+    reads: Timestamp,
+    plate_images: Timestamp,
+    overviews: Timestamp,
+    audit: Timestamp,
+}
+
+impl PurgePlan {
+    fn images(&self, kind: ImageKind) -> Timestamp {
+        match kind {
+            ImageKind::PlateCrop => self.plate_images,
+            ImageKind::Overview => self.overviews,
+        }
+    }
+}
+
 /// What a purge deletes next: reads, then plate crops and overviews past
 /// their own periods, then audit events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1401,6 +1419,8 @@ impl Engine {
             ..
         } = run;
         let policy = self.policy.clone();
+        let plan = self.purge_plan(now, cutoff);
+        let cutoff = plan.reads;
         self.node.store.expired_reads(cutoff, 0, |id, at, plate| {
             if policy.held(now, id.origin, id.seq, at, plate) {
                 report.held += 1;
@@ -1412,7 +1432,7 @@ impl Engine {
             true
         })?;
         for kind in [ImageKind::PlateCrop, ImageKind::Overview] {
-            let images_cutoff = self.policy.retention.images_cutoff(kind, now);
+            let images_cutoff = plan.images(kind);
             self.node
                 .store
                 .expired_images(kind, images_cutoff, 0, |id, at, plate| {
@@ -1423,7 +1443,7 @@ impl Engine {
                     true
                 })?;
         }
-        let audit_cutoff = self.policy.retention.audit_cutoff(now);
+        let audit_cutoff = plan.audit;
         let held_cases = self.held_cases(now);
         report.audit_purged = self
             .node
@@ -1452,6 +1472,22 @@ impl Engine {
             &[],
         )?;
         Ok(report)
+    }
+
+    /// What a purge at `now` selects, for the dry run and every step of the
+    /// real one alike, so the two cannot disagree: reads captured before
+    /// the earlier of the run's cutoff and today's (a period lengthened
+    /// mid-run holds from the next step on; a shortened one waits for the
+    /// next purge), images before their own periods, audit events before
+    /// theirs; what a hold protects is kept (the policy's holds now).
+    fn purge_plan(&self, now: Timestamp, run_cutoff: Timestamp) -> PurgePlan {
+        let r = &self.policy.retention;
+        PurgePlan {
+            reads: run_cutoff.min(r.reads_cutoff(now)),
+            plate_images: r.images_cutoff(ImageKind::PlateCrop, now),
+            overviews: r.images_cutoff(ImageKind::Overview, now),
+            audit: r.audit_cutoff(now),
+        }
     }
 
     /// Starts a purge that runs in steps ([`Engine::purge_step`]), so a
@@ -1531,7 +1567,7 @@ impl Engine {
         // Retention lengthened while the purge runs (here or merged from a
         // peer) holds from the next step on; a shortened one waits for the
         // next purge, as a newly placed hold is respected at once.
-        let cutoff = run.cutoff.min(self.policy.retention.reads_cutoff(now));
+        let cutoff = self.purge_plan(now, run.cutoff).reads;
         let (user, object, report) = (&run.user, &run.object, &mut run.report);
         let expired = self
             .node
@@ -1581,7 +1617,7 @@ impl Engine {
     ) -> Result<bool, AccessError> {
         let policy = self.policy.clone();
         let (user, report) = (&run.user, &mut run.report);
-        let cutoff = self.policy.retention.images_cutoff(kind, now);
+        let cutoff = self.purge_plan(now, run.cutoff).images(kind);
         let expired =
             self.node
                 .store
@@ -1627,8 +1663,8 @@ impl Engine {
         now: Timestamp,
         run: &mut PurgeRun,
     ) -> Result<bool, AccessError> {
+        let audit_cutoff = self.purge_plan(now, run.cutoff).audit;
         let (user, object, report) = (&run.user, &run.object, &mut run.report);
-        let audit_cutoff = self.policy.retention.audit_cutoff(now);
         let held_cases = self.held_cases(now);
         let prefixes = self
             .node

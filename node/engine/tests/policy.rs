@@ -1730,3 +1730,75 @@ fn iii_a_2_a_live_view_needs_a_purpose_shows_new_reads_and_ends_with_its_session
         .unwrap_err();
     assert!(matches!(err, AccessError::Forbidden { .. }), "{err}");
 }
+
+#[test]
+fn iv_b_a_dry_run_counts_exactly_what_the_purge_then_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path());
+    let admin = e.login(t(0), "chief", ADMIN_PW).unwrap();
+    e.set_retention(
+        t(0),
+        admin,
+        Retention {
+            reads_days: 60,
+            plate_images_days: 10,
+            overview_images_days: 5,
+            ..e.policy().retention
+        },
+    )
+    .unwrap();
+    // Past the reads' period, past only the images' periods, and current;
+    // 1,300 of the old ones so the real run takes more than one step.
+    let mut reads: Vec<(String, i64)> = Vec::new();
+    for i in 0..1300 {
+        reads.push((format!("OLD{i:04}"), -100 * DAY + i as i64));
+    }
+    for i in 0..40 {
+        reads.push((format!("MID{i:04}"), -30 * DAY + i as i64));
+    }
+    for i in 0..25 {
+        reads.push((format!("NEW{i:04}"), -DAY + i as i64));
+    }
+    let refs: Vec<(&str, i64)> = reads.iter().map(|(p, at)| (p.as_str(), *at)).collect();
+    record(e.node(), &refs);
+    // A hold keeps one old plate and one mid one (and so their images).
+    for plate in ["OLD0007", "MID0003"] {
+        e.place_hold(
+            t(1),
+            admin,
+            NewHold {
+                case: "26-0555".into(),
+                reason: "pending review".into(),
+                scope: HoldScope::Plate {
+                    plate: PlateText::parse(plate).unwrap(),
+                    from: Timestamp::MIN,
+                    to: Timestamp::MAX,
+                },
+                expires: None,
+            },
+        )
+        .unwrap();
+    }
+    let dry = e.purge(t(2), PurgeActor::User(admin), true).unwrap();
+    assert_eq!(
+        e.node().store.index_counts().unwrap().0,
+        1365,
+        "a dry run deletes nothing"
+    );
+    let real = e.purge(t(2), PurgeActor::User(admin), false).unwrap();
+    assert_eq!(
+        (dry.purged, dry.held, dry.images_purged, dry.audit_purged),
+        (
+            real.purged,
+            real.held,
+            real.images_purged,
+            real.audit_purged
+        ),
+        "dry {dry:?} against real {real:?}"
+    );
+    assert_eq!((real.purged, real.held), (1299, 1));
+    assert_eq!(
+        real.images_purged, 39,
+        "the mid reads' crops, less the held one"
+    );
+}
