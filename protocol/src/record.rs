@@ -367,8 +367,9 @@ pub struct AuditFloor {
     pub hash: [u8; 32],
 }
 
-/// The sealed part of an audit event.
-#[derive(Debug, Clone, PartialEq)]
+/// The sealed part of an audit event; its serde layout is format 2's
+/// (format 1's lacks the floors; `encode` and `decode` take either).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditBody {
     pub user: String,
     pub action: Action,
@@ -397,19 +398,6 @@ struct AuditBodyV1 {
     prev_hash: [u8; 32],
 }
 
-/// Format 2: format 1's fields, then the floors.
-#[derive(Serialize, Deserialize)]
-struct AuditBodyV2 {
-    user: String,
-    action: Action,
-    object: String,
-    purpose: Option<String>,
-    case: Option<String>,
-    outcome: Outcome,
-    prev_hash: [u8; 32],
-    floors: Vec<AuditFloor>,
-}
-
 /// The audit body's layout this build writes (the envelope's version byte).
 pub const AUDIT_BODY_VERSION: u8 = 2;
 
@@ -418,9 +406,9 @@ impl AuditBody {
     /// body cannot carry floors: they are dropped, so only tests that prove
     /// old chains still verify write it.
     pub fn encode(&self, version: u8) -> Vec<u8> {
-        let b = self.clone();
         // Invariant: postcard encoding of these plain structs into a Vec cannot fail.
         if version == 1 {
+            let b = self.clone();
             postcard::to_allocvec(&AuditBodyV1 {
                 user: b.user,
                 action: b.action,
@@ -432,17 +420,7 @@ impl AuditBody {
             })
             .unwrap_or_default()
         } else {
-            postcard::to_allocvec(&AuditBodyV2 {
-                user: b.user,
-                action: b.action,
-                object: b.object,
-                purpose: b.purpose,
-                case: b.case,
-                outcome: b.outcome,
-                prev_hash: b.prev_hash,
-                floors: b.floors,
-            })
-            .unwrap_or_default()
+            postcard::to_allocvec(self).unwrap_or_default()
         }
     }
 
@@ -469,19 +447,7 @@ impl AuditBody {
                     floors: Vec::new(),
                 })
             }
-            2 => {
-                let b: AuditBodyV2 = whole(bytes)?;
-                Ok(AuditBody {
-                    user: b.user,
-                    action: b.action,
-                    object: b.object,
-                    purpose: b.purpose,
-                    case: b.case,
-                    outcome: b.outcome,
-                    prev_hash: b.prev_hash,
-                    floors: b.floors,
-                })
-            }
+            2 => whole(bytes),
             other => Err(format!("audit body layout {other} is unknown")),
         }
     }

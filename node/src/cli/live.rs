@@ -145,19 +145,13 @@ fn line(event: &EventWire) -> String {
 
 fn json(event: &EventWire) -> serde_json::Value {
     let fields = match event {
-        EventWire::Read(r) => serde_json::json!({
-            "kind": "read",
-            "id": format!("{}/{}", r.origin.short(), r.seq),
-            "origin": r.origin.to_hex(),
-            "seq": r.seq,
-            "time": format_time(r.captured_at),
-            "plate": r.plate,
-            "confidence": (f64::from(r.confidence) * 1000.0).round() / 1000.0,
-            "region": r.region,
-            "camera": r.camera,
-            "lat": r.location.map(|l| l.0),
-            "lon": r.location.map(|l| l.1),
-        }),
+        EventWire::Read(r) => {
+            let mut doc = super::reads::read_json(r);
+            if let Some(map) = doc.as_object_mut() {
+                map.insert("kind".into(), "read".into());
+            }
+            doc
+        }
         EventWire::Sync {
             at,
             peer,

@@ -483,22 +483,27 @@ pub fn search(args: SearchArgs) -> Result<Outcome> {
     })
 }
 
+/// A read as search results and live views print it in JSON.
+pub(super) fn read_json(r: &alpr_protocol::control::ReadSummary) -> serde_json::Value {
+    serde_json::json!({
+        "id": format!("{}/{}", r.origin.short(), r.seq),
+        "origin": r.origin.to_hex(),
+        "seq": r.seq,
+        "time": format_time(r.captured_at),
+        "plate": r.plate,
+        // Three decimals, as the reader's confidences mean: not f32 noise.
+        "confidence": (f64::from(r.confidence) * 1000.0).round() / 1000.0,
+        "region": r.region,
+        "camera": r.camera,
+        "lat": r.location.map(|l| l.0),
+        "lon": r.location.map(|l| l.1),
+        "crop_bytes": r.crop_bytes,
+    })
+}
+
 fn hit_json(hit: &WireHit) -> serde_json::Value {
     match hit {
-        WireHit::Read(r) => serde_json::json!({
-            "id": format!("{}/{}", r.origin.short(), r.seq),
-            "origin": r.origin.to_hex(),
-            "seq": r.seq,
-            "time": format_time(r.captured_at),
-            "plate": r.plate,
-            // Three decimals, as the reader's confidences mean: not f32 noise.
-            "confidence": (f64::from(r.confidence) * 1000.0).round() / 1000.0,
-            "region": r.region,
-            "camera": r.camera,
-            "lat": r.location.map(|l| l.0),
-            "lon": r.location.map(|l| l.1),
-            "crop_bytes": r.crop_bytes,
-        }),
+        WireHit::Read(r) => read_json(r),
         WireHit::Damaged {
             origin,
             seq,
