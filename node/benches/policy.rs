@@ -161,12 +161,13 @@ fn main() {
                         location: None,
                         crop_jpeg: crop.clone(),
                         overview_jpeg: None,
+                        candidates: Vec::new(),
                     },
                 )
             })
             .collect::<Vec<_>>()
     });
-    rec.record_stream(&pnode, batches, &mut rng, |_| true)
+    rec.record_stream(&pnode, batches, &mut rng, |_, _| true, |_| Vec::new())
         .expect("ingest");
     let mut engine = with_admin(pnode, [4; 32], t0);
     let token = engine

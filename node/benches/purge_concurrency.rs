@@ -81,13 +81,14 @@ fn main() {
                         location: None,
                         crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
                         overview_jpeg: None,
+                        candidates: Vec::new(),
                     },
                 )
             })
             .collect::<Vec<_>>()
     });
     recorder
-        .record_stream(&node, batches, &mut rng, |_| true)
+        .record_stream(&node, batches, &mut rng, |_, _| true, |_| Vec::new())
         .expect("ingest");
     println!(
         "purge concurrency bench: {n} reads stored in {:.1} s; steps of {PURGE_BATCH_MAX} reads",

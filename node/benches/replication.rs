@@ -152,6 +152,7 @@ fn main() {
                         location: None,
                         crop_jpeg: crop.clone(),
                         overview_jpeg: None,
+                        candidates: Vec::new(),
                     },
                 )
             })

@@ -107,13 +107,14 @@ fn main() {
                         location: None,
                         crop_jpeg: crop.clone(),
                         overview_jpeg: None,
+                        candidates: Vec::new(),
                     },
                 )
             })
             .collect::<Vec<_>>()
     });
     recorder
-        .record_stream(&node, batches, &mut rng, |stored| {
+        .record_stream(&node, batches, &mut rng, |stored, _| {
             envelope_bytes += stored
                 .iter()
                 .map(|s| {
@@ -125,7 +126,7 @@ fn main() {
                 })
                 .sum::<u64>();
             true
-        })
+        }, |_| Vec::new())
         .expect("ingest");
     let secs = started.elapsed().as_secs_f64();
     println!(

@@ -231,6 +231,7 @@ fn capture_of(read: &TrackedRead<Shot>, options: &ReplayOptions) -> Result<Captu
         location: options.location,
         crop_jpeg: jpeg(&crop, 90)?,
         overview_jpeg: Some(jpeg(&overview, 80)?),
+        candidates: Vec::new(),
     })
 }
 

@@ -73,6 +73,9 @@ pub struct Manifest {
     pub release: Option<ReleaseInfo>,
     pub reads: u64,
     pub audit_events: u64,
+    /// Alerts and dispositions (bundles written before alerts had none).
+    #[serde(default)]
+    pub alerts: u64,
     /// Every other file of the bundle, sorted by path.
     pub files: Vec<FileEntry>,
 }
@@ -111,6 +114,67 @@ pub fn read_document(read: &Read) -> serde_json::Map<String, serde_json::Value> 
         serde_json::Value::Object(map) => map,
         _ => unreachable!("json! of an object literal is an object"),
     }
+}
+
+/// The readable copy of an alert or a disposition, as `alerts/<stem>.json`
+/// holds it: written by export and rebuilt by [`verify`] from the signed
+/// record, like a read's.
+pub fn alert_document(record: &crate::alert::AlertRecord) -> serde_json::Value {
+    use crate::alert::AlertItem;
+    let mut doc = serde_json::json!({
+        "origin": record.origin.to_hex(),
+        "seq": record.seq,
+        "time": record.time.to_string(),
+        "time_ms": record.time.as_millis(),
+    });
+    let more = match &record.item {
+        AlertItem::Raised(a) => {
+            let e = &a.entry;
+            serde_json::json!({
+                "record": "alert",
+                "read_origin": a.read.origin.to_hex(),
+                "read_seq": a.read.seq,
+                "read_time": a.read_at.to_string(),
+                "plate": a.plate.as_str(),
+                "read_region": a.read_region,
+                "camera": a.camera,
+                "list": a.list.name,
+                "list_version": a.list.version,
+                "list_published": a.list.published_at.to_string(),
+                "local_entry": a.list.local_id,
+                "entry_plate": e.plate.as_str(),
+                "entry_region": e.region,
+                "category": e.category.name(),
+                "reference": e.reference,
+                "priority": e.detail.priority.name(),
+                "vehicle": e.detail.vehicle.describe(),
+                "notes": e.detail.notes,
+                "source": e.detail.source,
+                "covert": e.detail.covert,
+                "pattern": a.pattern,
+                "match": a.hit.kind.name(),
+                "score": a.hit.score,
+                "matched_text": a.hit.text,
+                "from_candidate": a.hit.from_candidate,
+                "differs": a.hit.differs.iter().map(|d| format!("{}:{}/{}", d.at, d.read, d.entry)).collect::<Vec<_>>(),
+                "region_mismatch": a.hit.region_mismatch,
+                "stale": a.stale,
+                "retro": a.retro,
+            })
+        }
+        AlertItem::Disposed(d) => serde_json::json!({
+            "record": "disposition",
+            "alert_origin": d.alert.origin.to_hex(),
+            "alert_seq": d.alert.seq,
+            "outcome": d.outcome.name(),
+            "reason": d.reason,
+            "by": d.by,
+        }),
+    };
+    if let (Some(map), serde_json::Value::Object(more)) = (doc.as_object_mut(), more) {
+        map.extend(more);
+    }
+    doc
 }
 
 /// The readable copy of an audit event, as `audit/<stem>.json` holds it.
@@ -231,6 +295,8 @@ pub struct BundleReport {
     pub anchored: bool,
     pub reads: u64,
     pub audit_events: u64,
+    /// Alerts and dispositions.
+    pub alerts: u64,
     pub problems: Vec<Problem>,
 }
 
@@ -388,12 +454,20 @@ pub fn verify(files: &BTreeMap<String, Vec<u8>>, trusted_agency: Option<AgencyId
         };
         check_record(&mut report, files, &certs, path, stem, bytes, v1);
     }
-    if report.reads != manifest.reads || report.audit_events != manifest.audit_events {
+    if report.reads != manifest.reads
+        || report.audit_events != manifest.audit_events
+        || report.alerts != manifest.alerts
+    {
         report.problem(
             MANIFEST_FILE,
             format!(
-                "lists {} reads and {} audit events, the bundle holds {} and {}",
-                manifest.reads, manifest.audit_events, report.reads, report.audit_events
+                "lists {} reads, {} audit events and {} alert records, the bundle holds {}, {} and {}",
+                manifest.reads,
+                manifest.audit_events,
+                manifest.alerts,
+                report.reads,
+                report.audit_events,
+                report.alerts
             ),
         );
     }
@@ -451,6 +525,7 @@ fn check_record(
     let folder = match h.kind {
         RecordKind::Read => "reads",
         RecordKind::AuditEvent => "audit",
+        RecordKind::Alert | RecordKind::Disposition => "alerts",
         // Images travel as files checked against their read's commitment.
         RecordKind::PlateImage | RecordKind::OverviewImage => {
             return report.problem(path, "an image record: bundles hold images as .jpg files");
@@ -510,6 +585,30 @@ fn check_record(
             }
         }
         RecordKind::PlateImage | RecordKind::OverviewImage => {}
+        RecordKind::Alert | RecordKind::Disposition => {
+            report.alerts += 1;
+            let item = if h.kind == RecordKind::Alert {
+                decode_body::<crate::alert::AlertBody>(opening)
+                    .map(|a| crate::alert::AlertItem::Raised(Box::new(a)))
+            } else {
+                decode_body::<crate::alert::DispositionBody>(opening)
+                    .map(crate::alert::AlertItem::Disposed)
+            };
+            let item = match item {
+                Ok(i) => i,
+                Err(e) => return report.problem(&opening_path, e.to_string()),
+            };
+            let signed = crate::alert::AlertRecord {
+                origin: h.origin,
+                seq: h.seq,
+                time: h.time,
+                item,
+            };
+            let fields = differing(&json, &as_parsed(alert_document(&signed)));
+            if !fields.is_empty() {
+                report.problem(&json_path, format!("{fields} from the signed alert record"));
+            }
+        }
         RecordKind::AuditEvent => {
             report.audit_events += 1;
             let body: AuditBody = match crate::envelope::decode_audit_body(&h, opening) {

@@ -17,7 +17,7 @@ pub const FRAME_BYTES_MAX: usize = 16 * 1024 * 1024;
 /// first message): a daemon answers a client of another version with an
 /// error naming both, never a misread request. Raised whenever a message
 /// changes.
-pub const CONTROL_VERSION: u32 = 3;
+pub const CONTROL_VERSION: u32 = 4;
 
 /// A session token, as `Login` returns it.
 pub type Token = [u8; 32];
@@ -154,14 +154,29 @@ pub enum ControlRequest {
     ListHotlists {
         token: Token,
     },
-    /// Put a plate on the local hotlist (a BOLO).
+    /// Put a plate on the local hotlist (a BOLO), or with `pattern` a
+    /// wildcard entry (`entry.plate` is then set from the pattern).
     AddHotlistEntry {
         token: Token,
         entry: crate::hotlist::Entry,
+        pattern: Option<String>,
     },
     RemoveHotlistEntry {
         token: Token,
         id: u64,
+    },
+    /// Change a local hotlist entry's priority, expiry, reason or covert flag.
+    EditHotlistEntry {
+        token: Token,
+        id: u64,
+        edit: LocalEditWire,
+    },
+    /// What publishing these entries (and those staged) would change in
+    /// the list's current version; publishes nothing.
+    DiffHotlist {
+        token: Token,
+        list: String,
+        entries: Vec<crate::hotlist::Entry>,
     },
     /// Revoke a node: by name, full id or unique id prefix.
     RevokeNode {
@@ -265,6 +280,54 @@ pub enum ControlRequest {
         token: Token,
         purpose: PurposeWire,
     },
+    /// Alerts with their dispositions, pending first, then by priority.
+    ListAlerts {
+        token: Token,
+        purpose: PurposeWire,
+        pending_only: bool,
+        limit: u32,
+    },
+    /// One alert, with its read's plate crop where held.
+    ShowAlert {
+        token: Token,
+        purpose: PurposeWire,
+        origin: NodeId,
+        seq: u64,
+    },
+    /// Closes an alert with a disposition.
+    DisposeAlert {
+        token: Token,
+        origin: NodeId,
+        seq: u64,
+        outcome: crate::alert::Outcome,
+        reason: String,
+    },
+    /// Counts of alerts raised in a time range.
+    HitReport {
+        token: Token,
+        purpose: PurposeWire,
+        from: Timestamp,
+        to: Timestamp,
+    },
+}
+
+/// A disposition as a client shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DispositionWire {
+    pub origin: NodeId,
+    pub seq: u64,
+    pub at: Timestamp,
+    pub body: crate::alert::DispositionBody,
+}
+
+/// An alert as a client shows it: the signed alert's body, and its dispositions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertWire {
+    pub origin: NodeId,
+    pub seq: u64,
+    pub raised_at: Timestamp,
+    pub alert: crate::alert::AlertBody,
+    pub dispositions: Vec<DispositionWire>,
 }
 
 /// What an audit-log query matches; None matches anything.
@@ -407,6 +470,42 @@ pub struct LocalEntryWire {
     pub added_by: String,
     pub added_at: Timestamp,
     pub removed: Option<(String, Timestamp)>,
+    /// A wildcard entry's pattern.
+    pub pattern: Option<String>,
+    /// The last edit: who, when.
+    pub edited: Option<(String, Timestamp)>,
+}
+
+/// A change to a local hotlist entry: each field given is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalEditWire {
+    pub priority: Option<crate::hotlist::Priority>,
+    /// `Some(None)` takes the expiry off.
+    pub expires: Option<Option<Timestamp>>,
+    pub reason: Option<String>,
+    pub covert: Option<bool>,
+}
+
+/// Entries of each kind a dry-run answer carries.
+pub const DIFF_SAMPLE_MAX: usize = 20;
+
+/// A dry run of publishing a list: its version here (if any) and the
+/// change, counted, with the first few entries of each kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HotlistDiffWire {
+    pub list: String,
+    pub base_version: Option<u64>,
+    /// Entries the new version would hold.
+    pub entries: u64,
+    pub added: u64,
+    pub removed: u64,
+    /// Same plate and region, other fields differ.
+    pub changed: u64,
+    pub unchanged: u64,
+    pub added_sample: Vec<crate::hotlist::Entry>,
+    pub removed_sample: Vec<crate::hotlist::Entry>,
+    /// Old, then new.
+    pub changed_sample: Vec<(crate::hotlist::Entry, crate::hotlist::Entry)>,
 }
 
 /// A hotlist version a node holds.
@@ -496,6 +595,7 @@ pub enum ControlResponse {
     HotlistEntryAdded {
         id: u64,
     },
+    HotlistDiff(HotlistDiffWire),
     Holds(Vec<HoldWire>),
     HoldPlaced {
         id: u64,
@@ -528,6 +628,31 @@ pub enum ControlResponse {
     },
     /// The stream is open: events from now on follow.
     Subscribed,
+    Alerts {
+        alerts: Vec<AlertWire>,
+        /// This node's lists are older than its limit.
+        stale: bool,
+        /// How long ago its lists were brought up to date (none held: None).
+        lists_age_ms: Option<i64>,
+    },
+    Alert {
+        alert: AlertWire,
+        #[serde(with = "serde_bytes")]
+        crop: Option<Vec<u8>>,
+        stale: bool,
+    },
+    Disposed {
+        origin: NodeId,
+        seq: u64,
+    },
+    HitReport {
+        alerts: u64,
+        pending: u64,
+        by_list: Vec<(String, u64)>,
+        by_outcome: Vec<(String, u64)>,
+        by_camera: Vec<(String, u64)>,
+        by_day: Vec<(String, u64)>,
+    },
     /// Events in the order they happened; `missed` counts those that left
     /// the node's bounded ring before this client read them (it fell
     /// behind). An empty frame is a heartbeat.
@@ -562,6 +687,23 @@ pub enum EventWire {
         held: u64,
         audit_events: u64,
         images: u64,
+    },
+    /// An alert raised (or arrived), or a disposition of one (`disposed`
+    /// names its outcome). Covert alerts reach only roles that may see them.
+    Alert {
+        origin: NodeId,
+        seq: u64,
+        at: Timestamp,
+        alert_origin: NodeId,
+        alert_seq: u64,
+        disposed: Option<String>,
+        plate: String,
+        list: String,
+        entry: String,
+        priority: crate::hotlist::Priority,
+        kind: String,
+        stale: bool,
+        retro: bool,
     },
 }
 
@@ -649,8 +791,14 @@ impl ControlRequest {
             }
             R::ViewRead { purpose, .. }
             | R::ViewImage { purpose, .. }
-            | R::Subscribe { purpose, .. } => {
+            | R::Subscribe { purpose, .. }
+            | R::ListAlerts { purpose, .. }
+            | R::ShowAlert { purpose, .. }
+            | R::HitReport { purpose, .. } => {
                 s.purpose(purpose);
+            }
+            R::DisposeAlert { reason, .. } => {
+                s.text("reason", reason);
             }
             R::Import { source, reads, .. } => {
                 s.name("source", source)
@@ -684,8 +832,19 @@ impl ControlRequest {
                     s.entry(e);
                 }
             }
-            R::AddHotlistEntry { entry, .. } => {
-                s.entry(entry);
+            R::AddHotlistEntry { entry, pattern, .. } => {
+                s.entry(entry)
+                    .name("pattern", pattern.as_deref().unwrap_or(""));
+            }
+            R::EditHotlistEntry { edit, .. } => {
+                s.text("reason", edit.reason.as_deref().unwrap_or(""));
+            }
+            R::DiffHotlist { list, entries, .. } => {
+                s.name("list", list)
+                    .len("entries", entries.len(), HOTLIST_PART_MAX);
+                for e in entries {
+                    s.entry(e);
+                }
             }
             R::AuditLog { filter, .. } => {
                 s.name("user", filter.user.as_deref().unwrap_or(""))
@@ -774,6 +933,10 @@ impl ControlRequest {
             | R::Search { token, .. }
             | R::AuditLog { token, .. }
             | R::Subscribe { token, .. }
+            | R::ListAlerts { token, .. }
+            | R::ShowAlert { token, .. }
+            | R::DisposeAlert { token, .. }
+            | R::HitReport { token, .. }
             | R::ViewRead { token, .. }
             | R::ViewImage { token, .. }
             | R::Verify { token }
@@ -789,6 +952,8 @@ impl ControlRequest {
             | R::ListHotlists { token }
             | R::AddHotlistEntry { token, .. }
             | R::RemoveHotlistEntry { token, .. }
+            | R::EditHotlistEntry { token, .. }
+            | R::DiffHotlist { token, .. }
             | R::RevokeNode { token, .. }
             | R::SetRetention { token, .. }
             | R::PlaceHold { token, .. }
@@ -816,6 +981,8 @@ impl ControlRequest {
             R::Logout { .. } => A::Logout,
             R::Search { .. } => A::Search,
             R::Subscribe { .. } => A::LiveView,
+            R::ListAlerts { .. } | R::ShowAlert { .. } | R::HitReport { .. } => A::ViewAlert,
+            R::DisposeAlert { .. } => A::DisposeAlert,
             R::ViewRead { .. } => A::ViewRead,
             R::ViewImage { .. } => A::ViewImage,
             R::Verify { .. } => A::Verify,
@@ -825,7 +992,9 @@ impl ControlRequest {
             R::PublishHotlist { .. }
             | R::StageHotlist { .. }
             | R::AddHotlistEntry { .. }
-            | R::RemoveHotlistEntry { .. } => A::EditHotlist,
+            | R::RemoveHotlistEntry { .. }
+            | R::EditHotlistEntry { .. }
+            | R::DiffHotlist { .. } => A::EditHotlist,
             R::RevokeNode { .. } => A::EditNodes,
             R::SetRetention { .. } | R::SetLimits { .. } => A::EditRetention,
             R::PlaceHold { .. } | R::ReleaseHold { .. } => A::EditHold,
@@ -854,6 +1023,10 @@ impl ControlRequest {
             R::Search { .. } => "search",
             R::AuditLog { .. } => "audit log",
             R::Subscribe { .. } => "subscribe",
+            R::ListAlerts { .. } => "list alerts",
+            R::ShowAlert { .. } => "show alert",
+            R::DisposeAlert { .. } => "dispose alert",
+            R::HitReport { .. } => "hit report",
             R::ViewRead { .. } => "view read",
             R::ViewImage { .. } => "view image",
             R::Verify { .. } => "verify",
@@ -869,6 +1042,8 @@ impl ControlRequest {
             R::ListHotlists { .. } => "list hotlists",
             R::AddHotlistEntry { .. } => "add hotlist entry",
             R::RemoveHotlistEntry { .. } => "remove hotlist entry",
+            R::EditHotlistEntry { .. } => "edit hotlist entry",
+            R::DiffHotlist { .. } => "diff hotlist",
             R::RevokeNode { .. } => "revoke node",
             R::SetRetention { .. } => "set retention",
             R::PlaceHold { .. } => "place hold",

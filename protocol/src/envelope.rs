@@ -5,7 +5,7 @@
 //! ```text
 //! 0   4  magic "ALPR"
 //! 4   1  format version (1; audit events 2, whose body carries chain floors)
-//! 5   1  kind (1 read, 2 audit event)
+//! 5   1  kind (1 read, 2 audit event, 3 plate image, 4 overview, 5 alert, 6 disposition)
 //! 6  32  origin node id (ed25519 public key)
 //! 38  8  seq (u64)
 //! 46  8  time (i64 ms since the Unix epoch)
@@ -33,6 +33,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::CryptoRng;
 use sha2::{Digest, Sha256};
 
+use crate::alert::{AlertBody, AlertItem, AlertRecord, DispositionBody};
 use crate::enrollment::{CertificateError, VerifiedCertificate};
 use crate::identity::{AgencyId, DataKey, KeyId, NodeId, NodeKey};
 use crate::record::{AuditBody, AuditEvent, Capture, ImageBody, ImageKind, Read, ReadBody};
@@ -61,6 +62,8 @@ pub enum RecordKind {
     AuditEvent = 2,
     PlateImage = 3,
     OverviewImage = 4,
+    Alert = 5,
+    Disposition = 6,
 }
 
 impl RecordKind {
@@ -69,7 +72,10 @@ impl RecordKind {
     /// so an image is authentic exactly when it matches its read. Signing
     /// them too would double the signing work per read for nothing.
     pub fn is_signed(self) -> bool {
-        matches!(self, RecordKind::Read | RecordKind::AuditEvent)
+        matches!(
+            self,
+            RecordKind::Read | RecordKind::AuditEvent | RecordKind::Alert | RecordKind::Disposition
+        )
     }
 
     fn from_byte(b: u8) -> Option<Self> {
@@ -78,6 +84,8 @@ impl RecordKind {
             2 => Some(RecordKind::AuditEvent),
             3 => Some(RecordKind::PlateImage),
             4 => Some(RecordKind::OverviewImage),
+            5 => Some(RecordKind::Alert),
+            6 => Some(RecordKind::Disposition),
             _ => None,
         }
     }
@@ -359,6 +367,26 @@ impl VerifiedAuditEvent {
     }
 }
 
+/// An alert or disposition record whose signature and seal were checked
+/// (or which this process sealed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedAlertRecord {
+    record: AlertRecord,
+    bytes: Vec<u8>,
+}
+
+impl VerifiedAlertRecord {
+    pub fn record(&self) -> &AlertRecord {
+        &self.record
+    }
+    pub fn envelope(&self) -> &[u8] {
+        &self.bytes
+    }
+    pub fn into_parts(self) -> (AlertRecord, Vec<u8>) {
+        (self.record, self.bytes)
+    }
+}
+
 /// Signs and seals this node's own records.
 #[derive(Debug)]
 pub struct Sealer<'k> {
@@ -445,6 +473,31 @@ impl Sealer<'_> {
                 seq,
                 time,
                 body,
+            },
+            bytes,
+        }
+    }
+
+    /// Seals an alert (kind 5) or a disposition (kind 6) as record `seq`
+    /// of this node's alerts, at `time`.
+    pub fn seal_alert<R: CryptoRng + ?Sized>(
+        &self,
+        seq: u64,
+        time: Timestamp,
+        item: AlertItem,
+        rng: &mut R,
+    ) -> VerifiedAlertRecord {
+        let (kind, plain) = match &item {
+            AlertItem::Raised(a) => (RecordKind::Alert, encode_body(a.as_ref())),
+            AlertItem::Disposed(d) => (RecordKind::Disposition, encode_body(d)),
+        };
+        let bytes = self.seal(kind, seq, time, &plain, rng);
+        VerifiedAlertRecord {
+            record: AlertRecord {
+                origin: self.node_key.id(),
+                seq,
+                time,
+                item,
             },
             bytes,
         }
@@ -651,6 +704,33 @@ impl Trust {
             captured_at: h.time,
             kind,
             jpeg: body.jpeg,
+            bytes: bytes.to_vec(),
+        })
+    }
+
+    /// Verifies and opens an alert or a disposition.
+    pub fn open_alert(&self, bytes: &[u8]) -> Result<VerifiedAlertRecord, EnvelopeError> {
+        let env = Envelope::parse(bytes)?;
+        let h = env.header;
+        if !matches!(h.kind, RecordKind::Alert | RecordKind::Disposition) {
+            return Err(EnvelopeError::WrongKind {
+                expected: RecordKind::Alert,
+                found: h.kind,
+            });
+        }
+        let opening = self.verify_and_open(&env)?;
+        let item = if h.kind == RecordKind::Alert {
+            AlertItem::Raised(Box::new(decode_body::<AlertBody>(&opening)?))
+        } else {
+            AlertItem::Disposed(decode_body::<DispositionBody>(&opening)?)
+        };
+        Ok(VerifiedAlertRecord {
+            record: AlertRecord {
+                origin: h.origin,
+                seq: h.seq,
+                time: h.time,
+                item,
+            },
             bytes: bytes.to_vec(),
         })
     }

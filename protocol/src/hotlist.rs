@@ -23,7 +23,11 @@ use crate::plate::PlateText;
 use crate::time::Timestamp;
 
 const VERSION_MAGIC: &[u8; 4] = b"ALPH";
-const VERSION_FORMAT: u8 = 1;
+/// Format 2: entries carry their [`Detail`] (priority, vehicle, dates,
+/// notes, source). A format-1 version (entries without detail) is refused
+/// by name: its content hash covers the older layout, so the station must
+/// publish the list again.
+const VERSION_FORMAT: u8 = 2;
 const VERSION_BODY_BYTES_MAX: usize = 512;
 pub const LIST_NAME_LEN_MAX: usize = 64;
 pub const REFERENCE_LEN_MAX: usize = 64;
@@ -31,6 +35,12 @@ pub const REFERENCE_LEN_MAX: usize = 64;
 pub const ENTRIES_MAX: u64 = 2_000_000;
 /// Longest region code.
 pub const REGION_LEN_MAX: usize = 8;
+/// Longest make, model or color word of a vehicle description.
+pub const VEHICLE_WORD_LEN_MAX: usize = 32;
+/// Longest notes text of an entry (a reason, a case, a description).
+pub const NOTES_LEN_MAX: usize = 256;
+/// Longest source name (the extract or the person an entry came from).
+pub const SOURCE_LEN_MAX: usize = 64;
 
 /// Why a vehicle is on a list (NCIC file categories, roughly).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -42,7 +52,36 @@ pub enum Category {
     Amber,
     Bolo,
     Other,
+    // NCIC file codes beyond the first categories (appended: postcard
+    // numbers variants by position).
+    Felony,
+    SupervisedRelease,
+    ProtectionOrder,
+    ProtectiveInterest,
+    ViolentPerson,
+    StolenCanadianVehicle,
+    GangOrTerrorist,
+    SexOffender,
 }
+
+/// Every category, in declaration order.
+pub const CATEGORIES: [Category; 15] = [
+    Category::StolenVehicle,
+    Category::StolenPlate,
+    Category::WantedPerson,
+    Category::MissingPerson,
+    Category::Amber,
+    Category::Bolo,
+    Category::Other,
+    Category::Felony,
+    Category::SupervisedRelease,
+    Category::ProtectionOrder,
+    Category::ProtectiveInterest,
+    Category::ViolentPerson,
+    Category::StolenCanadianVehicle,
+    Category::GangOrTerrorist,
+    Category::SexOffender,
+];
 
 impl Category {
     /// The category as extracts and people write it.
@@ -55,6 +94,14 @@ impl Category {
             Category::Amber => "amber",
             Category::Bolo => "bolo",
             Category::Other => "other",
+            Category::Felony => "felony",
+            Category::SupervisedRelease => "supervised-release",
+            Category::ProtectionOrder => "protection-order",
+            Category::ProtectiveInterest => "protective-interest",
+            Category::ViolentPerson => "violent-person",
+            Category::StolenCanadianVehicle => "stolen-canadian-vehicle",
+            Category::GangOrTerrorist => "gang-or-terrorist",
+            Category::SexOffender => "sex-offender",
         }
     }
 
@@ -73,10 +120,107 @@ impl Category {
                 "amber" | "amberalert" => Category::Amber,
                 "bolo" => Category::Bolo,
                 "other" => Category::Other,
+                "felony" => Category::Felony,
+                "supervisedrelease" => Category::SupervisedRelease,
+                "protectionorder" => Category::ProtectionOrder,
+                "protectiveinterest" => Category::ProtectiveInterest,
+                "violentperson" => Category::ViolentPerson,
+                "stolencanadianvehicle" | "stolencanadian" => Category::StolenCanadianVehicle,
+                "gangorterrorist" | "gang" | "terrorist" => Category::GangOrTerrorist,
+                "sexoffender" => Category::SexOffender,
                 _ => return None,
             },
         )
     }
+}
+
+/// How urgently a hit must be seen: alerts are ordered by it, and a high
+/// one cannot be muted.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub enum Priority {
+    High,
+    #[default]
+    Normal,
+    Low,
+}
+
+impl Priority {
+    pub fn name(self) -> &'static str {
+        match self {
+            Priority::High => "high",
+            Priority::Normal => "normal",
+            Priority::Low => "low",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Priority> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "high" | "1" => Some(Priority::High),
+            "normal" | "2" | "" => Some(Priority::Normal),
+            "low" | "3" => Some(Priority::Low),
+            _ => None,
+        }
+    }
+}
+
+/// The vehicle a listed plate was on, as the source describes it (NCIC
+/// codes decoded to words by the importer).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Vehicle {
+    pub year: Option<u16>,
+    pub make: String,
+    pub model: String,
+    pub color: String,
+}
+
+impl Vehicle {
+    pub fn is_empty(&self) -> bool {
+        self.year.is_none()
+            && self.make.is_empty()
+            && self.model.is_empty()
+            && self.color.is_empty()
+    }
+
+    /// "2009 Yamaha motorcycle, black", leaving out what is unknown.
+    pub fn describe(&self) -> String {
+        let mut words: Vec<String> = Vec::new();
+        if let Some(y) = self.year {
+            words.push(y.to_string());
+        }
+        for w in [&self.make, &self.model] {
+            if !w.is_empty() {
+                words.push(w.clone());
+            }
+        }
+        let mut out = words.join(" ");
+        if !self.color.is_empty() {
+            if !out.is_empty() {
+                out.push_str(", ");
+            }
+            out.push_str(&self.color);
+        }
+        out
+    }
+}
+
+/// What an entry says beyond the plate: what officers need on an alert.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Detail {
+    pub priority: Priority,
+    pub vehicle: Vehicle,
+    /// When the source entered it (an NCIC incident date).
+    pub entered: Option<Timestamp>,
+    /// When it stops being in force; a hit after it raises no alert.
+    pub expires: Option<Timestamp>,
+    /// A hit is shown only to roles that may see covert entries: the car
+    /// records it, the officer in it is not told.
+    pub covert: bool,
+    /// A reason, a case, a description of the person.
+    pub notes: String,
+    /// The extract or person the entry came from ("NCIC V", an officer).
+    pub source: String,
 }
 
 /// One listed plate.
@@ -88,6 +232,14 @@ pub struct Entry {
     pub category: Category,
     /// The source's record number (an NCIC number, a case number).
     pub reference: String,
+    pub detail: Detail,
+}
+
+impl Entry {
+    /// Whether the entry is in force at `at` (not past its expiry).
+    pub fn in_force(&self, at: Timestamp) -> bool {
+        self.detail.expires.is_none_or(|e| at < e)
+    }
 }
 
 /// Checks an entry's fields are within bounds (a peer's entries are checked
@@ -102,6 +254,24 @@ pub fn check_entry(e: &Entry) -> Result<(), HotlistError> {
         && (r.len() > REGION_LEN_MAX || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
     {
         return Err(HotlistError::BadRegion(r.chars().take(20).collect()));
+    }
+    let d = &e.detail;
+    let long = |field: &'static str, text: &str, max: usize| {
+        (text.chars().count() > max || text.chars().any(char::is_control)).then(|| {
+            HotlistError::BadDetail {
+                field,
+                text: text.chars().take(40).collect(),
+                max,
+            }
+        })
+    };
+    let problem = long("make", &d.vehicle.make, VEHICLE_WORD_LEN_MAX)
+        .or_else(|| long("model", &d.vehicle.model, VEHICLE_WORD_LEN_MAX))
+        .or_else(|| long("color", &d.vehicle.color, VEHICLE_WORD_LEN_MAX))
+        .or_else(|| long("notes", &d.notes, NOTES_LEN_MAX))
+        .or_else(|| long("source", &d.source, SOURCE_LEN_MAX));
+    if let Some(p) = problem {
+        return Err(p);
     }
     Ok(())
 }
@@ -160,6 +330,12 @@ pub enum HotlistError {
     BadRegion(String),
     #[error("entries are not in canonical order (sorted, no duplicates)")]
     NotCanonical,
+    #[error("entry {field} '{text}' is longer than {max} characters or holds control characters")]
+    BadDetail {
+        field: &'static str,
+        text: String,
+        max: usize,
+    },
 }
 
 /// What a station signs when it publishes a list version.
@@ -219,6 +395,11 @@ impl SignedHotlistVersion {
         let bad = |m: &str| HotlistError::Malformed(m.to_string());
         if b.len() < 7 + 64 || &b[..4] != VERSION_MAGIC {
             return Err(bad("not a hotlist version"));
+        }
+        if b[4] == 1 {
+            return Err(HotlistError::Malformed(
+                "format 1 (entries without priority or vehicle detail), from an older build: the station must publish the list again".into(),
+            ));
         }
         if b[4] != VERSION_FORMAT {
             return Err(HotlistError::Malformed(format!(
@@ -359,6 +540,7 @@ mod tests {
             region: Some("CA".into()),
             category: c,
             reference: format!("V{p}"),
+            detail: Detail::default(),
         }
     }
 

@@ -6,6 +6,7 @@
 //! The byte layouts are specified in `protocol/FORMAT.md`; snapshot tests in
 //! `tests/format.rs` pin them.
 
+pub mod alert;
 pub mod bundle;
 pub mod control;
 pub mod enrollment;
@@ -24,8 +25,8 @@ pub use enrollment::{
     VerifiedCertificate,
 };
 pub use envelope::{
-    EnvelopeError, Header, RecordKind, SealedRead, Sealer, Trust, VerifiedAuditEvent,
-    VerifiedImage, VerifiedRead,
+    EnvelopeError, Header, RecordKind, SealedRead, Sealer, Trust, VerifiedAlertRecord,
+    VerifiedAuditEvent, VerifiedImage, VerifiedRead,
 };
 pub use identity::{AgencyId, AgencyKey, DataKey, KeyId, NodeId, NodeKey};
 pub use keyfile::{KdfParams, KeyFileError, SecretKind, WrappedSecret};

@@ -514,7 +514,8 @@ impl std::fmt::Display for Quarter {
     }
 }
 
-/// A hotlist entry someone in the fleet added by hand.
+/// A hotlist entry someone in the fleet added by hand. Its priority,
+/// expiry, covert flag and reason are the entry's [`Detail`](crate::hotlist::Detail).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocalEntry {
     pub id: u64,
@@ -522,6 +523,56 @@ pub struct LocalEntry {
     pub added_by: String,
     pub added_at: Timestamp,
     pub removed: Option<(String, Timestamp)>,
+    /// A wildcard entry's pattern (at most 2 `*`): it matches by the
+    /// pattern, and `entry.plate` holds the pattern's fixed characters.
+    pub pattern: Option<String>,
+    /// The last edit: who and when (an Administrator's change of priority,
+    /// expiry or reason).
+    pub edited: Option<(String, Timestamp)>,
+}
+
+/// The local entry as written before entries had detail and patterns.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LocalEntryV1 {
+    pub id: u64,
+    pub entry: EntryV1,
+    pub added_by: String,
+    pub added_at: Timestamp,
+    pub removed: Option<(String, Timestamp)>,
+}
+
+/// An entry as written before entries had detail.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EntryV1 {
+    pub plate: crate::plate::PlateText,
+    pub region: Option<String>,
+    pub category: crate::hotlist::Category,
+    pub reference: String,
+}
+
+impl LocalEntry {
+    /// Decodes either layout: a document written by an older build keeps
+    /// its local entries (with default detail), rather than losing them.
+    pub fn decode(bytes: &[u8]) -> Result<LocalEntry, postcard::Error> {
+        postcard::from_bytes::<LocalEntry>(bytes).or_else(|e| {
+            let old: LocalEntryV1 = postcard::from_bytes(bytes).map_err(|_| e)?;
+            Ok(LocalEntry {
+                id: old.id,
+                entry: crate::hotlist::Entry {
+                    plate: old.entry.plate,
+                    region: old.entry.region,
+                    category: old.entry.category,
+                    reference: old.entry.reference,
+                    detail: crate::hotlist::Detail::default(),
+                },
+                added_by: old.added_by,
+                added_at: old.added_at,
+                removed: old.removed,
+                pattern: None,
+                edited: None,
+            })
+        })
+    }
 }
 
 /// Why and by whom a node was revoked (a lost or compromised car, say).

@@ -51,7 +51,14 @@ pub struct Capture {
     pub crop_jpeg: Vec<u8>,
     #[serde(with = "serde_bytes")]
     pub overview_jpeg: Option<Vec<u8>>,
+    /// The recognizer's other readings of the plate, best first (at most
+    /// [`CANDIDATES_MAX`]): hotlist matching tries them too. They are not
+    /// part of the signed read.
+    pub candidates: Vec<String>,
 }
+
+/// Most candidate texts a capture carries to matching.
+pub const CANDIDATES_MAX: usize = 8;
 
 /// Which image of a read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -142,6 +149,19 @@ impl Capture {
             }
         };
         unit("confidence", self.confidence)?;
+        if self.candidates.len() > CANDIDATES_MAX
+            || self.candidates.iter().any(|c| {
+                c.is_empty()
+                    || c.len() > 10
+                    || !c
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            })
+        {
+            return Err(format!(
+                "candidates must be at most {CANDIDATES_MAX} plate texts of 1 to 10 letters and digits"
+            ));
+        }
         for c in &self.char_confidences {
             unit("character confidence", *c)?;
         }
@@ -235,6 +255,10 @@ pub enum Action {
     EditNodes,
     /// Watching reads as they are stored (a console's live view).
     LiveView,
+    /// Seeing alerts: a listing, one alert, a hit report.
+    ViewAlert,
+    /// Recording a disposition of an alert.
+    DisposeAlert,
 }
 
 impl Action {
@@ -263,6 +287,8 @@ impl Action {
             Action::ViewPolicy => "view policy",
             Action::EditNodes => "edit nodes",
             Action::LiveView => "live view",
+            Action::ViewAlert => "view alert",
+            Action::DisposeAlert => "dispose alert",
         }
     }
 }

@@ -41,9 +41,15 @@ pub enum Collection {
     /// Reads, each with its image records.
     Reads,
     AuditEvents,
+    /// Alerts and their dispositions, in one seq space per origin.
+    Alerts,
 }
 
-pub const COLLECTIONS: [Collection; 2] = [Collection::Reads, Collection::AuditEvents];
+pub const COLLECTIONS: [Collection; 3] = [
+    Collection::Reads,
+    Collection::AuditEvents,
+    Collection::Alerts,
+];
 
 impl Collection {
     /// The collection in words, as errors and reports name it.
@@ -51,14 +57,17 @@ impl Collection {
         match self {
             Collection::Reads => "read",
             Collection::AuditEvents => "audit event",
+            Collection::Alerts => "alert",
         }
     }
 
-    /// Direction is policy: reads and audit events flow only toward stations,
-    /// never to another car.
+    /// Direction is policy: reads, audit events and alerts flow only toward
+    /// stations, never to another car.
     pub fn may_send_to(self, peer: Role) -> bool {
         match self {
-            Collection::Reads | Collection::AuditEvents => peer == Role::Station,
+            Collection::Reads | Collection::AuditEvents | Collection::Alerts => {
+                peer == Role::Station
+            }
         }
     }
 }

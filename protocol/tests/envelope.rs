@@ -58,6 +58,7 @@ fn body(plate: &str) -> Capture {
         location: None,
         crop_jpeg: (0..200u32).map(|i| (i * 7) as u8).collect(),
         overview_jpeg: None,
+        candidates: Vec::new(),
     }
 }
 

@@ -42,6 +42,7 @@ fn read_envelope(k: &Keys) -> Vec<u8> {
         location: None,
         crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
         overview_jpeg: None,
+        candidates: Vec::new(),
     };
     Sealer {
         node_key: &k.node,

@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests unwrap: a panic is a failure with its message.
 
-use alpr_protocol::hotlist::{Category, Entry};
+use alpr_protocol::hotlist::{Category, Detail, Entry, Priority, Vehicle};
 use alpr_protocol::policy::{
     AuditReport, Decision, Hold, HoldScope, LocalEntry, LoginLimits, Quarter, Release,
     ReportSignature, Request, RequestOutcome, Retention, Revocation, SampleItem, User, UserRole,
@@ -163,21 +163,52 @@ fn audit_reports_and_local_entries() {
             "01d41f03c28080808080c0f65eb9600122222222222222222222222222222222222222222222222222222222222222224d01000e6e6f2063617365206e756d6265720761756469746f728081c2e5bd680133333333333333333333333333333333333333333333333333333333333333339281c2e5bd684044444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444"
         ],
     );
+    let local = LocalEntry {
+        id: 12,
+        entry: Entry {
+            plate: PlateText::parse("8XYZ001").unwrap(),
+            region: Some("NV".into()),
+            category: Category::Bolo,
+            reference: "BOLO 26-118".into(),
+            detail: Detail::default(),
+        },
+        added_by: "j.smith".into(),
+        added_at: AT,
+        removed: None,
+        pattern: None,
+        edited: None,
+    };
+    // The layout written before entries had detail still decodes, with
+    // default detail: documents outlive releases.
+    let v1 = hex::decode(
+        "0c073858595a30303101024e56050b424f4c4f2032362d313138076a2e736d6974688081c2e5bd6800",
+    )
+    .unwrap();
+    assert_eq!(LocalEntry::decode(&v1).unwrap(), local);
     pinned(
         &LocalEntry {
-            id: 12,
             entry: Entry {
-                plate: PlateText::parse("8XYZ001").unwrap(),
-                region: Some("NV".into()),
-                category: Category::Bolo,
-                reference: "BOLO 26-118".into(),
+                detail: Detail {
+                    priority: Priority::High,
+                    vehicle: Vehicle {
+                        year: Some(2009),
+                        make: "Yamaha".into(),
+                        model: "motorcycle".into(),
+                        color: "black".into(),
+                    },
+                    entered: Some(AT),
+                    expires: None,
+                    covert: true,
+                    notes: "case 26-118".into(),
+                    source: "j.smith".into(),
+                },
+                ..local.entry.clone()
             },
-            added_by: "j.smith".into(),
-            added_at: AT,
-            removed: None,
+            pattern: Some("8XYZ*".into()),
+            ..local.clone()
         },
         expect![
-            "0c073858595a30303101024e56050b424f4c4f2032362d313138076a2e736d6974688081c2e5bd6800"
+            "0c073858595a30303101024e56050b424f4c4f2032362d3131380001d90f0659616d6168610a6d6f746f726379636c6505626c61636b018081c2e5bd6800010b636173652032362d313138076a2e736d697468076a2e736d6974688081c2e5bd680001053858595a2a00"
         ],
     );
 }

@@ -10,12 +10,17 @@
 //! Time and randomness are inputs: every method takes `now`, and the engine
 //! draws from a generator seeded by its driver.
 
+mod alerts;
 mod hotlists;
 mod live;
 mod oversight;
 mod policy_sync;
 pub mod replica;
 
+pub use alerts::{
+    ALERTS_SHOWN_MAX, AlertFilter, AlertView, HitReport, LOCAL_LIST, RETRO_ENTRIES_MAX,
+    STALE_AFTER_MS_DEFAULT,
+};
 pub use live::{Shown, Subscription};
 pub use policy_sync::PolicyPeer;
 
@@ -161,6 +166,10 @@ pub struct PurgeReport {
     pub audit_purged: u64,
     /// Plate crops and overview frames past their own retention, deleted (or counted).
     pub images_purged: u64,
+    /// Alerts and dispositions past `alerts_days`, deleted (or counted).
+    pub alerts_purged: u64,
+    /// Alerts past `alerts_days` kept because a hold protects their read.
+    pub alerts_held: u64,
 }
 
 /// A purge in progress: who runs it, up to when, how far it has come.
@@ -180,6 +189,7 @@ struct PurgePlan {
     plate_images: Timestamp,
     overviews: Timestamp,
     audit: Timestamp,
+    alerts: Timestamp,
 }
 
 impl PurgePlan {
@@ -197,6 +207,7 @@ impl PurgePlan {
 enum PurgePhase {
     Reads,
     Images(ImageKind),
+    Alerts,
     Audit,
     Done,
 }
@@ -230,6 +241,8 @@ pub struct Engine {
     )>,
     /// What live views follow (bounded; the engine never waits on them).
     events: crate::events::Events,
+    /// The lists reads are matched against.
+    matcher: alerts::Matcher,
 }
 
 fn revoked_set(policy: &Policy) -> std::collections::HashSet<NodeId> {
@@ -316,7 +329,7 @@ impl Engine {
         let (doc, local_users, signatures) = policy_sync::load(&node)?;
         let policy = policy_sync::view(&doc, &local_users)?;
         let revoked = Revoked::new(std::sync::RwLock::new(revoked_set(&policy)));
-        Ok(Engine {
+        Engine {
             node,
             recorder,
             policy,
@@ -330,7 +343,18 @@ impl Engine {
             reload_pending: false,
             forks_flagged: std::collections::HashSet::new(),
             events: crate::events::Events::new(),
-        })
+            matcher: alerts::Matcher::default(),
+        }
+        .with_matcher()
+    }
+
+    /// Builds the matcher over what the node holds at open, so what lists
+    /// gain from here on is checked against stored reads (retro-hits).
+    /// No time is known yet: every entry is indexed, and expiry is checked
+    /// at each match.
+    fn with_matcher(mut self) -> Result<Engine, AccessError> {
+        self.refresh_matcher(Timestamp(i64::MIN))?;
+        Ok(self)
     }
 
     /// Closes the store cleanly; the engine serves nothing after this.
@@ -654,6 +678,11 @@ impl Engine {
             Err(e) => self.refuse(now, &actor, action, object, None, e),
             Ok((value, purpose)) => {
                 self.commit_policy_for(now, &actor, action, object, policy, purpose.as_ref())?;
+                // A local entry added here is matched against stored reads
+                // now (retro), not at the next read.
+                if action == Action::EditHotlist {
+                    self.refresh_matcher(now)?;
+                }
                 Ok(value)
             }
         }
@@ -1443,6 +1472,9 @@ impl Engine {
                     true
                 })?;
         }
+        let (alerts, alerts_held) = self.expired_alerts(now, plan.alerts)?;
+        report.alerts_purged = alerts.len() as u64;
+        report.alerts_held = alerts_held;
         let audit_cutoff = plan.audit;
         let held_cases = self.held_cases(now);
         report.audit_purged = self
@@ -1455,10 +1487,13 @@ impl Engine {
             .map(|p| p.count)
             .sum();
         let object = format!(
-            "{object}: {} would go, {} held; {} images past their periods; {} audit events past {} days",
+            "{object}: {} would go, {} held; {} images past their periods; {} alert records past {} days, {} alerts held; {} audit events past {} days",
             report.purged,
             report.held,
             report.images_purged,
+            report.alerts_purged,
+            self.policy.retention.alerts_days,
+            report.alerts_held,
             report.audit_purged,
             self.policy.retention.audit_days
         );
@@ -1487,6 +1522,10 @@ impl Engine {
             plate_images: r.images_cutoff(ImageKind::PlateCrop, now),
             overviews: r.images_cutoff(ImageKind::Overview, now),
             audit: r.audit_cutoff(now),
+            alerts: Timestamp(
+                now.as_millis()
+                    .saturating_sub(i64::from(r.alerts_days).saturating_mul(crate::policy::DAY_MS)),
+            ),
         }
     }
 
@@ -1547,6 +1586,7 @@ impl Engine {
         let more = match run.phase {
             PurgePhase::Reads => self.purge_reads_step(now, run),
             PurgePhase::Images(kind) => self.purge_images_step(now, run, kind),
+            PurgePhase::Alerts => self.purge_alerts_step(now, run),
             PurgePhase::Audit => self.purge_audit_step(now, run),
             PurgePhase::Done => return Ok(false),
         }?;
@@ -1650,9 +1690,45 @@ impl Engine {
         if expired.reads.is_empty() || !expired.more {
             run.phase = match kind {
                 ImageKind::PlateCrop => PurgePhase::Images(ImageKind::Overview),
-                ImageKind::Overview => PurgePhase::Audit,
+                ImageKind::Overview => PurgePhase::Alerts,
             };
         }
+        Ok(true)
+    }
+
+    /// Alerts past `alerts_days` that no hold protects, with their
+    /// dispositions, in one transaction with its audit event (alerts are
+    /// few: a hit per thousands of reads).
+    fn purge_alerts_step(
+        &mut self,
+        now: Timestamp,
+        run: &mut PurgeRun,
+    ) -> Result<bool, AccessError> {
+        run.phase = PurgePhase::Audit;
+        let cutoff = self.purge_plan(now, run.cutoff).alerts;
+        let (ids, held) = self.expired_alerts(now, cutoff)?;
+        run.report.alerts_held = held;
+        if ids.is_empty() {
+            return Ok(true);
+        }
+        let entry = AuditEntry {
+            user: run.user.clone(),
+            action: Action::Purge,
+            object: format!(
+                "purge alerts raised before {cutoff}: deleted {} alert records, {held} alerts held",
+                ids.len()
+            ),
+            purpose: None,
+            case: None,
+            outcome: Outcome::Success,
+            floors: Vec::new(),
+        };
+        let event = self
+            .recorder
+            .seal_audit(&self.node, now, entry, &mut self.rng)
+            .map_err(cannot_sign)?;
+        run.report.alerts_purged += self.node.store.delete_alerts(&ids, &event)?;
+        self.recorder.advance_audit(&event);
         Ok(true)
     }
 
@@ -1752,16 +1828,45 @@ impl Engine {
         // A file imported twice stores nothing new: a read this node already
         // holds (the same plate, time, camera, confidences, region, place and
         // crop) is skipped.
-        let node = &self.node;
-        let fresh = batches.map(move |batch| fresh_captures(node, batch));
-        let events = self.events.clone();
+        self.refresh_matcher(now)?;
+        let stale = self.lists_stale(now);
+        let Engine {
+            recorder,
+            node,
+            rng,
+            matcher,
+            events,
+            ..
+        } = self;
+        let node: &Node = node;
+        // Each batch's candidate texts travel beside it to the committer,
+        // which raises the batch's alerts in the batch's transaction.
+        let (cand_tx, cand_rx) = std::sync::mpsc::channel::<Vec<Vec<String>>>();
+        let fresh = batches.map(move |batch| {
+            let fresh = fresh_captures(node, batch);
+            let _ = cand_tx.send(fresh.iter().map(|(_, c)| c.candidates.clone()).collect());
+            fresh
+        });
+        let events = events.clone();
         let mut on_commit = on_commit;
-        let result = self
-            .recorder
-            .record_stream(&self.node, fresh, &mut self.rng, |stored| {
+        let result = recorder.record_stream(
+            node,
+            fresh,
+            rng,
+            |stored, alerts| {
                 live::publish(&events, stored.iter().map(|s| &s.read));
+                for a in alerts {
+                    events.publish(crate::events::Event::Alert(crate::events::AlertEvent::of(
+                        a.record(),
+                    )));
+                }
                 on_commit(stored)
-            });
+            },
+            |sealed| {
+                let candidates = cand_rx.recv().unwrap_or_default();
+                Engine::raise_for(matcher, stale, now, sealed, &candidates)
+            },
+        );
         match result {
             Ok(n) => {
                 self.audit(
@@ -2178,9 +2283,24 @@ impl Engine {
                 already_stored,
             });
         }
-        match self.recorder.record_reads(&self.node, fresh, &mut self.rng) {
-            Ok(stored) => {
+        self.refresh_matcher(now)?;
+        let candidates: Vec<Vec<String>> =
+            fresh.iter().map(|(_, c)| c.candidates.clone()).collect();
+        let stale = self.lists_stale(now);
+        let Engine {
+            recorder,
+            node,
+            rng,
+            matcher,
+            ..
+        } = self;
+        let result = recorder.record_reads_raising(node, fresh, rng, |sealed| {
+            Engine::raise_for(matcher, stale, now, sealed, &candidates)
+        });
+        match result {
+            Ok((stored, alerts)) => {
                 self.publish_reads(&stored);
+                self.publish_alerts(&alerts);
                 let ids: Vec<RecordId> = stored
                     .iter()
                     .map(|r| RecordId {

@@ -33,6 +33,71 @@ pub enum Event {
     Sync(SyncEvent),
     /// A purge finished.
     Purge(PurgeEvent),
+    /// An alert was raised or disposed of here, or arrived from a car.
+    Alert(AlertEvent),
+}
+
+/// An alert record as a live view shows it: enough to order, ring and
+/// open it (the view asks the engine for the rest, audited).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertEvent {
+    pub id: RecordId,
+    pub at: Timestamp,
+    /// None for a raised alert; the outcome's name for a disposition.
+    pub disposed: Option<String>,
+    /// The alert this disposition closes (the alert itself when raised).
+    pub alert: RecordId,
+    pub plate: String,
+    pub list: String,
+    pub entry: String,
+    pub priority: alpr_protocol::hotlist::Priority,
+    pub kind: String,
+    pub covert: bool,
+    pub stale: bool,
+    pub retro: bool,
+}
+
+impl AlertEvent {
+    pub fn of(r: &alpr_protocol::alert::AlertRecord) -> AlertEvent {
+        use alpr_protocol::alert::AlertItem;
+        let id = RecordId {
+            origin: r.origin,
+            seq: r.seq,
+        };
+        match &r.item {
+            AlertItem::Raised(a) => AlertEvent {
+                id,
+                at: r.time,
+                disposed: None,
+                alert: id,
+                plate: a.plate.as_str().to_string(),
+                list: a.list.name.clone(),
+                entry: a.entry.plate.as_str().to_string(),
+                priority: a.entry.detail.priority,
+                kind: a.hit.kind.name().to_string(),
+                covert: a.entry.detail.covert,
+                stale: a.stale,
+                retro: a.retro,
+            },
+            AlertItem::Disposed(d) => AlertEvent {
+                id,
+                at: r.time,
+                disposed: Some(d.outcome.name().to_string()),
+                alert: RecordId {
+                    origin: d.alert.origin,
+                    seq: d.alert.seq,
+                },
+                plate: String::new(),
+                list: String::new(),
+                entry: String::new(),
+                priority: alpr_protocol::hotlist::Priority::Normal,
+                kind: String::new(),
+                covert: false,
+                stale: false,
+                retro: false,
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -260,6 +260,7 @@ pub fn build_bundle(
         release: request.release.clone(),
         reads: reads.len() as u64,
         audit_events,
+        alerts: 0,
         files: files
             .out
             .iter()

@@ -198,6 +198,7 @@ fn parse_line(line: Line, base: &Path) -> Result<(Timestamp, Capture), String> {
             location,
             crop_jpeg,
             overview_jpeg: None,
+            candidates: Vec::new(),
         },
     ))
 }

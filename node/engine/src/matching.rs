@@ -119,12 +119,22 @@ impl AlertRule {
             | Category::StolenPlate
             | Category::WantedPerson
             | Category::MissingPerson
-            | Category::Amber => AlertRule {
+            | Category::Amber
+            | Category::Felony
+            | Category::ViolentPerson
+            | Category::StolenCanadianVehicle
+            | Category::GangOrTerrorist => AlertRule {
                 look_alike_changes: 1,
                 ends: true,
                 candidates: true,
             },
-            Category::Bolo | Category::Other => AlertRule::EXACT,
+            // Informational lists (no stop on a hit alone) alert on exact only.
+            Category::Bolo
+            | Category::Other
+            | Category::SupervisedRelease
+            | Category::ProtectionOrder
+            | Category::ProtectiveInterest
+            | Category::SexOffender => AlertRule::EXACT,
         }
     }
 
@@ -359,6 +369,15 @@ impl Index {
 
     pub fn list(&self, name: &str) -> Option<&ListIndex> {
         self.lists.get(name)
+    }
+
+    /// The wildcard entry at `i` (a wildcard match's `entry`).
+    pub fn wildcard(&self, i: u32) -> Option<&WildcardEntry> {
+        self.wildcards.get(i as usize)
+    }
+
+    pub fn clear_wildcards(&mut self) {
+        self.wildcards.clear();
     }
 
     /// Adds a wildcard entry (at most [`WILDCARD_ENTRIES_MAX`], each with

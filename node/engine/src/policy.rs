@@ -59,6 +59,12 @@ pub enum Permission {
     AuditAccess,
     /// See audit reports and whether one is overdue.
     ViewAudits,
+    /// See alerts (an Auditor under an audit purpose).
+    ViewAlerts,
+    /// Record an alert's disposition: the people who act on hits.
+    DisposeAlerts,
+    /// See hits on covert entries: the car logs them, its officer is not told.
+    ViewCovertAlerts,
 }
 
 impl Permission {
@@ -80,6 +86,9 @@ impl Permission {
             RegisterRequest => matches!(role, Supervisor | Administrator),
             AuditAccess => role == Auditor,
             ViewAudits => matches!(role, Auditor | Administrator),
+            ViewAlerts => true,
+            DisposeAlerts => role != Auditor,
+            ViewCovertAlerts => matches!(role, Supervisor | Administrator | Auditor),
         }
     }
 }

@@ -5,9 +5,10 @@
 //! sequence numbers it hands out are contiguous and never reused. Counters
 //! advance only after the batch committed.
 
+use alpr_protocol::alert::AlertItem;
 use alpr_protocol::{
-    Action, AuditBody, Capture, Outcome, SealedRead, Sealer, Timestamp, VerifiedAuditEvent,
-    VerifiedRead,
+    Action, AuditBody, Capture, Outcome, SealedRead, Sealer, Timestamp, VerifiedAlertRecord,
+    VerifiedAuditEvent, VerifiedRead,
 };
 use rand::CryptoRng;
 
@@ -133,6 +134,7 @@ fn seal_parallel<R: CryptoRng + ?Sized>(
 pub struct Recorder {
     next_read_seq: u64,
     next_audit_seq: u64,
+    next_alert_seq: u64,
     prev_audit_hash: [u8; 32],
 }
 
@@ -171,9 +173,11 @@ impl Recorder {
         let me = node.node_key.id();
         let last_read = node.store.last_read_seq(me)?.unwrap_or(0);
         let (last_audit, prev_audit_hash) = node.store.audit_head(me)?;
+        let last_alert = node.store.last_alert_seq(me)?;
         Ok(Recorder {
             next_read_seq: last_read + 1,
             next_audit_seq: last_audit + 1,
+            next_alert_seq: last_alert + 1,
             prev_audit_hash,
         })
     }
@@ -186,10 +190,59 @@ impl Recorder {
         batch: Vec<(Timestamp, Capture)>,
         rng: &mut R,
     ) -> Result<Vec<VerifiedRead>, RecordError> {
+        let (reads, _) = self.record_reads_raising(node, batch, rng, |_| Vec::new())?;
+        Ok(reads)
+    }
+
+    /// Seals a batch of reads, seals the alerts `raise` finds in them, and
+    /// stores both in one durable transaction; returns both as stored.
+    pub fn record_reads_raising<R, F>(
+        &mut self,
+        node: &Node,
+        batch: Vec<(Timestamp, Capture)>,
+        rng: &mut R,
+        raise: F,
+    ) -> Result<(Vec<VerifiedRead>, Vec<VerifiedAlertRecord>), RecordError>
+    where
+        R: CryptoRng + ?Sized,
+        F: FnOnce(&[SealedRead]) -> Vec<(Timestamp, AlertItem)>,
+    {
         let sealed = seal_batch(node, self.next_read_seq, batch, rng)?;
-        node.store.append_sealed(&sealed)?;
+        let alerts = self.seal_alerts(node, raise(&sealed), rng)?;
+        node.store.append_sealed_raising(&sealed, &alerts)?;
         self.next_read_seq += sealed.len() as u64;
-        Ok(sealed.into_iter().map(|s| s.read).collect())
+        self.advance_alerts(&alerts);
+        Ok((sealed.into_iter().map(|s| s.read).collect(), alerts))
+    }
+
+    /// Seals alert records (alerts, dispositions) as this node's next alert
+    /// seqs, without storing them: the caller stores them in its own
+    /// transaction, then calls [`Recorder::advance_alerts`].
+    pub fn seal_alerts<R: CryptoRng + ?Sized>(
+        &self,
+        node: &Node,
+        items: Vec<(Timestamp, AlertItem)>,
+        rng: &mut R,
+    ) -> Result<Vec<VerifiedAlertRecord>, RecordError> {
+        let sealer = Sealer {
+            node_key: &node.node_key,
+            data_key: &node.data_key,
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (index, (at, item)) in items.into_iter().enumerate() {
+            node.certificate
+                .check_valid_at(at)
+                .map_err(|source| RecordError::OutsideCertificate { index, source })?;
+            out.push(sealer.seal_alert(self.next_alert_seq + index as u64, at, item, rng));
+        }
+        Ok(out)
+    }
+
+    /// Moves the alert seqs past records that were stored.
+    pub fn advance_alerts(&mut self, stored: &[VerifiedAlertRecord]) {
+        if let Some(last) = stored.last() {
+            self.next_alert_seq = last.record().seq + 1;
+        }
     }
 
     /// Records a stream of batches, sealing the next batch while the previous
@@ -203,12 +256,16 @@ impl Recorder {
         batches: I,
         rng: &mut R,
         mut on_commit: F,
+        mut raise: impl FnMut(&[SealedRead]) -> Vec<(Timestamp, AlertItem)>,
     ) -> Result<u64, RecordError>
     where
         R: CryptoRng + ?Sized,
         I: Iterator<Item = Vec<(Timestamp, Capture)>> + Send,
-        F: FnMut(&[SealedRead]) -> bool,
+        F: FnMut(&[SealedRead], &[VerifiedAlertRecord]) -> bool,
     {
+        let mut alert_seed = [0u8; 32];
+        rng.fill_bytes(&mut alert_seed);
+        let mut alert_rng = <rand::rngs::StdRng as rand::SeedableRng>::from_seed(alert_seed);
         let mut seed = [0u8; 32];
         rng.fill_bytes(&mut seed);
         let first_seq = self.next_read_seq;
@@ -233,10 +290,12 @@ impl Recorder {
             });
             for sealed in rx {
                 let sealed = sealed?;
-                node.store.append_sealed(&sealed)?;
+                let alerts = self.seal_alerts(node, raise(&sealed), &mut alert_rng)?;
+                node.store.append_sealed_raising(&sealed, &alerts)?;
                 self.next_read_seq += sealed.len() as u64;
+                self.advance_alerts(&alerts);
                 stored += sealed.len() as u64;
-                if !on_commit(&sealed) {
+                if !on_commit(&sealed, &alerts) {
                     break;
                 }
             }

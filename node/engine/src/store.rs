@@ -31,6 +31,7 @@
 //! - Records are immutable: re-inserting identical bytes is a no-op, and
 //!   different bytes under an existing (origin, seq) are refused as a conflict.
 
+mod alerts;
 mod at_rest;
 pub mod backend;
 mod block;
@@ -67,7 +68,7 @@ use index::{BLIND_LEN, IndexKeys};
 const CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Bumped on any change to tables or key layouts; checked at open.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const ORIGINS: TableDefinition<[u8; 32], u32> = TableDefinition::new("origins");
@@ -209,6 +210,8 @@ pub enum Effect<'a> {
     PolicySignature(&'a alpr_protocol::replicate::ChangeSignature),
     /// A car's first Administrator, kept on the car only (postcard map of users).
     LocalUsers(&'a [u8]),
+    /// Alert records (a disposition) written with the event that documents them.
+    Alerts(&'a [alpr_protocol::VerifiedAlertRecord]),
     /// A hotlist version published here.
     Hotlist {
         signed: &'a alpr_protocol::hotlist::SignedHotlistVersion,
@@ -511,6 +514,7 @@ impl Store {
             tx.open_table(HOTLISTS).map_err(dberr)?;
             tx.open_table(HOTLIST_CHUNKS).map_err(dberr)?;
             tx.open_table(POLICY_SIGNATURES).map_err(dberr)?;
+            tx.open_table(alerts::ALERTS).map_err(dberr)?;
         }
         tx.commit().map_err(dberr)?;
         Ok(Store {
@@ -594,8 +598,19 @@ impl Store {
             // Schema 2 added replication marks and hotlists, schema 3 policy
             // change signatures (the policy document itself converts when
             // the engine opens it), schema 4 sealed policy, login and hotlist
-            // values at rest; nothing else changed.
+            // values at rest, schema 5 alerts and hotlist entries with
+            // detail; nothing else changed.
             let tx = db.begin_write().map_err(dberr)?;
+            if schema < 5 {
+                // Entries of format-1 lists lack the detail that format 2
+                // signs, so they cannot be converted: a car is sent them
+                // again at its next meeting, a station publishes them again.
+                tx.delete_table(HOTLISTS).map_err(dberr)?;
+                tx.delete_table(HOTLIST_CHUNKS).map_err(dberr)?;
+                tx.delete_table(HOTLIST_CONTENT).map_err(dberr)?;
+            }
+            tx.open_table(HOTLIST_CHUNKS).map_err(dberr)?;
+            tx.open_table(alerts::ALERTS).map_err(dberr)?;
             if schema < 2 {
                 replica::rebuild_marks(&tx)?;
             }
@@ -774,9 +789,20 @@ impl Store {
     /// Stores sealed reads with their images in one durable transaction;
     /// returns how many reads were new.
     pub fn append_sealed(&self, sealed: &[SealedRead]) -> Result<usize, StoreError> {
+        self.append_sealed_raising(sealed, &[])
+    }
+
+    /// Stores sealed reads and the alerts they raised in one durable
+    /// transaction: a read is never stored without its alert, nor an alert
+    /// without its read.
+    pub fn append_sealed_raising(
+        &self,
+        sealed: &[SealedRead],
+        alerts: &[alpr_protocol::VerifiedAlertRecord],
+    ) -> Result<usize, StoreError> {
         let reads: Vec<&VerifiedRead> = sealed.iter().map(|s| &s.read).collect();
         let images: Vec<&VerifiedImage> = sealed.iter().flat_map(|s| &s.images).collect();
-        self.append_refs(&reads, &images)
+        self.append_refs_covering(&reads, &images, None, alerts)
     }
 
     /// Stores reads and image records in one durable transaction; returns how many reads were new.
@@ -797,7 +823,7 @@ impl Store {
         reads: &[&VerifiedRead],
         images: &[&VerifiedImage],
     ) -> Result<usize, StoreError> {
-        self.append_refs_covering(reads, images, None)
+        self.append_refs_covering(reads, images, None, &[])
     }
 
     /// Appends, moves the read marks over what was stored and, for a run
@@ -807,8 +833,14 @@ impl Store {
         reads: &[&VerifiedRead],
         images: &[&VerifiedImage],
         run: Option<Run>,
+        alerts: &[alpr_protocol::VerifiedAlertRecord],
     ) -> Result<usize, StoreError> {
         let tx = self.db()?.begin_write().map_err(dberr)?;
+        if !alerts.is_empty() {
+            let mut marks = MarkWriter::new(Collection::Alerts);
+            Self::insert_alerts(&tx, alerts, &mut marks)?;
+            marks.finish(&tx)?;
+        }
         let mut added = 0;
         let mut marks = MarkWriter::new(Collection::Reads);
         for v in reads {
@@ -997,6 +1029,11 @@ impl Store {
                 Effect::Policy(bytes) => self.put_policy_value(&tx, "document", bytes)?,
                 Effect::LocalUsers(bytes) => self.put_policy_value(&tx, "local_users", bytes)?,
                 Effect::PolicySignature(sig) => put_signature(&tx, sig)?,
+                Effect::Alerts(records) => {
+                    let mut marks = MarkWriter::new(Collection::Alerts);
+                    Self::insert_alerts(&tx, records, &mut marks)?;
+                    marks.finish(&tx)?;
+                }
                 Effect::Auth { user, state } => {
                     tx.open_table(LOGINS)
                         .map_err(dberr)?
@@ -2117,6 +2154,7 @@ mod tests {
                     location: None,
                     crop_jpeg: vec![],
                     overview_jpeg: None,
+                    candidates: Vec::new(),
                 };
                 sealer.seal_read(seq, Timestamp(seq as i64), body, &mut rng)
             })

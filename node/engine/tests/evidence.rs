@@ -106,6 +106,7 @@ fn capture() -> impl Strategy<Value = Capture> {
                 }),
                 crop_jpeg: crop,
                 overview_jpeg: overview,
+                candidates: Vec::new(),
             },
         )
 }
@@ -193,6 +194,7 @@ fn a_readable_copy_one_ulp_off_is_named() {
         location: None,
         crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
         overview_jpeg: None,
+        candidates: Vec::new(),
     };
     c.confidence = 0.912_345_7;
     let stored = rec
@@ -287,6 +289,7 @@ fn a_bundle_of_the_first_format_still_verifies() {
         location: None,
         crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
         overview_jpeg: None,
+        candidates: Vec::new(),
     };
     let stored = rec
         .record_reads(&node, vec![(Timestamp(T0), c)], &mut rand::rng())

@@ -107,6 +107,7 @@ fn body(plate: &str) -> Capture {
         location: None,
         crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
         overview_jpeg: None,
+        candidates: Vec::new(),
     }
 }
 

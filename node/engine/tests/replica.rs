@@ -98,6 +98,7 @@ fn shift(e: &mut Engine, from: Timestamp, plates: &[String]) {
                     location: None,
                     crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
                     overview_jpeg: None,
+                    candidates: Vec::new(),
                 },
             )
         })

@@ -58,6 +58,7 @@ fn body(plate: &str) -> Capture {
         location: None,
         crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3],
         overview_jpeg: None,
+        candidates: Vec::new(),
     }
 }
 

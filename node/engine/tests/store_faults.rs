@@ -74,6 +74,7 @@ fn reads(batch: u64, n: u64) -> Vec<(Timestamp, Capture)> {
                     location: None,
                     crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9, batch as u8, i as u8],
                     overview_jpeg: None,
+                    candidates: Vec::new(),
                 },
             )
         })

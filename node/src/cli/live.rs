@@ -140,6 +140,40 @@ fn line(event: &EventWire) -> String {
             "{}  purge by {by}: {purged} reads deleted, {held} held, {images} images, {audit_events} audit events",
             format_time(*at)
         ),
+        EventWire::Alert {
+            origin,
+            seq,
+            at,
+            alert_origin,
+            alert_seq,
+            disposed: Some(outcome),
+            ..
+        } => format!(
+            "{}  alert {}/{alert_seq} disposed of as {outcome} ({}/{seq})",
+            format_time(*at),
+            alert_origin.short(),
+            origin.short()
+        ),
+        EventWire::Alert {
+            origin,
+            seq,
+            at,
+            plate,
+            list,
+            entry,
+            priority,
+            kind,
+            stale,
+            retro,
+            ..
+        } => format!(
+            "{}  ALERT {} {plate} on {list} '{entry}' ({kind}){}{}  {}/{seq}",
+            format_time(*at),
+            priority.name().to_uppercase(),
+            if *retro { " retro" } else { "" },
+            if *stale { "  [lists stale]" } else { "" },
+            origin.short()
+        ),
     }
 }
 
@@ -192,6 +226,36 @@ fn json(event: &EventWire) -> serde_json::Value {
             "held": held,
             "images": images,
             "audit_events": audit_events,
+        }),
+        EventWire::Alert {
+            origin,
+            seq,
+            at,
+            alert_origin,
+            alert_seq,
+            disposed,
+            plate,
+            list,
+            entry,
+            priority,
+            kind,
+            stale,
+            retro,
+        } => serde_json::json!({
+            "kind": if disposed.is_some() { "disposition" } else { "alert" },
+            "time": format_time(*at),
+            "origin": origin.to_hex(),
+            "seq": seq,
+            "alert_origin": alert_origin.to_hex(),
+            "alert_seq": alert_seq,
+            "outcome": disposed,
+            "plate": plate,
+            "list": list,
+            "entry": entry,
+            "priority": priority.name(),
+            "match": kind,
+            "stale": stale,
+            "retro": retro,
         }),
     };
     document("event", fields)

@@ -238,6 +238,8 @@ pub enum ActionArg {
     ViewPolicy,
     EditNodes,
     LiveView,
+    ViewAlert,
+    DisposeAlert,
 }
 
 impl From<ActionArg> for Action {
@@ -266,6 +268,8 @@ impl From<ActionArg> for Action {
             A::ViewPolicy => Action::ViewPolicy,
             A::EditNodes => Action::EditNodes,
             A::LiveView => Action::LiveView,
+            A::ViewAlert => Action::ViewAlert,
+            A::DisposeAlert => Action::DisposeAlert,
         }
     }
 }

@@ -87,7 +87,13 @@ pub(super) fn stream(
                 continue;
             }
             ControlResponse::Events {
-                events: batch.events.iter().map(|ev| wire(&e, ev)).collect(),
+                events: batch
+                    .events
+                    .iter()
+                    // A covert entry's hit is logged, not shown to an officer.
+                    .filter(|ev| view.covert || !matches!(ev, Event::Alert(a) if a.covert))
+                    .map(|ev| wire(&e, ev))
+                    .collect(),
                 missed: batch.missed,
             }
         };
@@ -159,6 +165,21 @@ fn wire(engine: &Engine, event: &Event) -> EventWire {
             held: p.held,
             audit_events: p.audit_purged,
             images: p.images_purged,
+        },
+        Event::Alert(a) => EventWire::Alert {
+            origin: a.id.origin,
+            seq: a.id.seq,
+            at: a.at,
+            alert_origin: a.alert.origin,
+            alert_seq: a.alert.seq,
+            disposed: a.disposed.clone(),
+            plate: a.plate.clone(),
+            list: a.list.clone(),
+            entry: a.entry.clone(),
+            priority: a.priority,
+            kind: a.kind.clone(),
+            stale: a.stale,
+            retro: a.retro,
         },
     }
 }

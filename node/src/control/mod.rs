@@ -28,6 +28,7 @@ use crate::engine::{AccessError, Engine, PurgeActor, PurposeInput, SessionToken}
 use crate::policy::HoldScope;
 use crate::search::Hit;
 
+mod alerts;
 mod live;
 mod requests;
 
@@ -389,12 +390,22 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
             entries,
         } => requests::publish_hotlist(engine, now, token, list, entries),
         ControlRequest::ListHotlists { token } => requests::list_hotlists(engine, now, token),
-        ControlRequest::AddHotlistEntry { token, entry } => {
-            requests::add_hotlist_entry(engine, now, token, entry)
-        }
+        ControlRequest::AddHotlistEntry {
+            token,
+            entry,
+            pattern,
+        } => requests::add_hotlist_entry(engine, now, token, entry, pattern),
         ControlRequest::RemoveHotlistEntry { token, id } => {
             requests::remove_hotlist_entry(engine, now, token, id)
         }
+        ControlRequest::EditHotlistEntry { token, id, edit } => {
+            requests::edit_hotlist_entry(engine, now, token, id, edit)
+        }
+        ControlRequest::DiffHotlist {
+            token,
+            list,
+            entries,
+        } => requests::diff_hotlist(engine, now, token, list, entries),
         ControlRequest::RevokeNode {
             token,
             node,
@@ -501,6 +512,44 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
             filter,
             limit,
         } => requests::audit_log(engine, now, token, filter, limit),
+        ControlRequest::ListAlerts {
+            token,
+            purpose,
+            pending_only,
+            limit,
+        } => alerts::list(engine, now, token, purpose, pending_only, limit),
+        ControlRequest::ShowAlert {
+            token,
+            purpose,
+            origin,
+            seq,
+        } => alerts::show(engine, now, token, purpose, origin, seq),
+        ControlRequest::DisposeAlert {
+            token,
+            origin,
+            seq,
+            outcome,
+            reason,
+        } => alerts::dispose(
+            engine,
+            now,
+            token,
+            crate::store::RecordId { origin, seq },
+            outcome,
+            &reason,
+        ),
+        ControlRequest::HitReport {
+            token,
+            purpose,
+            from,
+            to,
+        } => alerts::hit_report(
+            engine,
+            now,
+            token,
+            purpose,
+            crate::store::TimeRange { from, to },
+        ),
         ControlRequest::Subscribe { .. } => Err(AccessError::Invalid(
             "a live view needs the daemon: start `alpr-node daemon` for this directory".into(),
         )),

@@ -6,7 +6,7 @@
 
 use alpr_protocol::control::{
     AuditFilterWire, AuditWire, ControlResponse, DecisionWire, HoldScopeWire, HoldWire,
-    HotlistWire, LocalEntryWire, PurposeWire, QueryWire, RequestWire, RoleWire, Token,
+    HotlistDiffWire, HotlistWire, LocalEditWire, LocalEntryWire, PurposeWire, QueryWire, RequestWire, RoleWire, Token,
     UserEditWire, UserWire,
 };
 use alpr_protocol::hotlist::Entry;
@@ -407,6 +407,8 @@ pub(super) fn list_hotlists(
             added_by: e.added_by.clone(),
             added_at: e.added_at,
             removed: e.removed.clone(),
+            pattern: e.pattern.clone(),
+            edited: e.edited.clone(),
         })
         .collect();
     Ok(ControlResponse::Hotlists { lists, local })
@@ -417,9 +419,57 @@ pub(super) fn add_hotlist_entry(
     now: Timestamp,
     token: Token,
     entry: Entry,
+    pattern: Option<String>,
 ) -> Result<ControlResponse, AccessError> {
-    let id = engine.add_hotlist_entry(now, SessionToken(token), entry)?;
+    let id = match pattern {
+        Some(p) => engine.add_hotlist_pattern(now, SessionToken(token), &p, entry)?,
+        None => engine.add_hotlist_entry(now, SessionToken(token), entry)?,
+    };
     Ok(ControlResponse::HotlistEntryAdded { id })
+}
+
+pub(super) fn edit_hotlist_entry(
+    engine: &mut Engine,
+    now: Timestamp,
+    token: Token,
+    id: u64,
+    edit: LocalEditWire,
+) -> Result<ControlResponse, AccessError> {
+    let edit = crate::hotlist::LocalEdit {
+        priority: edit.priority,
+        expires: edit.expires,
+        reason: edit.reason,
+        covert: edit.covert,
+    };
+    engine.edit_hotlist_entry(now, SessionToken(token), id, edit)?;
+    Ok(ControlResponse::Done)
+}
+
+pub(super) fn diff_hotlist(
+    engine: &mut Engine,
+    now: Timestamp,
+    token: Token,
+    list: String,
+    entries: Vec<Entry>,
+) -> Result<ControlResponse, AccessError> {
+    let d = engine.diff_hotlist(now, SessionToken(token), &list, entries)?;
+    let cap = alpr_protocol::control::DIFF_SAMPLE_MAX;
+    let mut diff = d.diff;
+    diff.added_sample.truncate(cap);
+    diff.removed_sample.truncate(cap);
+    diff.changed_sample.truncate(cap);
+    Ok(ControlResponse::HotlistDiff(HotlistDiffWire {
+        list: d.list,
+        base_version: d.base.map(|v| v.version),
+        entries: d.entries,
+        added: diff.added,
+        removed: diff.removed,
+        changed: diff.changed,
+        unchanged: diff.unchanged,
+        added_sample: diff.added_sample,
+        removed_sample: diff.removed_sample,
+        changed_sample: diff.changed_sample,
+    }))
 }
 
 pub(super) fn remove_hotlist_entry(

@@ -27,6 +27,8 @@ pub struct Subscription {
     pub purpose: Purpose,
     /// The first event this view will see.
     pub cursor: u64,
+    /// Whether the viewer's role may see hits on covert entries.
+    pub covert: bool,
 }
 
 /// What a live view showed, for its closing audit event.
@@ -74,6 +76,9 @@ impl Engine {
             user,
             purpose,
             cursor: self.events.head(),
+            covert: self
+                .session_role(token)
+                .is_some_and(|r| crate::policy::Permission::ViewCovertAlerts.granted_to(r)),
         })
     }
 
@@ -183,6 +188,9 @@ impl Engine {
         if in_sync {
             self.node.store.note_meeting(peer, now)?;
         }
+        // Lists and local entries the meeting brought are matched from the
+        // next read on, and against stored reads now (retro-hits).
+        self.refresh_matcher(now)?;
         Ok(())
     }
 }

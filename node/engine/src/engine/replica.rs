@@ -446,6 +446,9 @@ enum Checked {
         events: Vec<VerifiedAuditEvent>,
         starts_after: Option<(u64, [u8; 32])>,
     },
+    Alerts {
+        records: Vec<alpr_protocol::VerifiedAlertRecord>,
+    },
 }
 
 /// Verifies every record of a batch against `trust` (to which the batch's
@@ -514,6 +517,20 @@ fn check_batch(
                 reads.push(read);
             }
             Ok(Checked::Reads { reads, images })
+        }
+        Collection::Alerts => {
+            let mut records = Vec::with_capacity(batch.records.len());
+            for r in &batch.records {
+                let record = trust
+                    .open_alert(&r.envelope)
+                    .map_err(|e| bad(r.seq, e.to_string()))?;
+                header_ok(r.seq, record.record().origin, record.record().seq)?;
+                if !r.images.is_empty() {
+                    return Err(bad(r.seq, "an alert record carries no images".into()));
+                }
+                records.push(record);
+            }
+            Ok(Checked::Alerts { records })
         }
         Collection::AuditEvents => {
             let mut events = Vec::with_capacity(batch.records.len());
@@ -720,13 +737,21 @@ fn commit_batch(
             events,
             starts_after,
         } => store.ingest_audit(events, run, *starts_after),
+        Checked::Alerts { records } => store.ingest_alerts(records, run),
     };
     match stored {
         Err(StoreError::Conflict { origin, seq }) => {
             Err(forked(engine, now, batch.collection, origin, seq))
         }
         Err(e) => Err(e.into()),
-        Ok(added) => Ok((received, added as u64)),
+        Ok(added) => {
+            if let Checked::Alerts { records } = &c.checked
+                && added > 0
+            {
+                engine.publish_alerts(records);
+            }
+            Ok((received, added as u64))
+        }
     }
 }
 

@@ -154,7 +154,8 @@ fn apply_record(p: &mut Policy, key: &str, b: &[u8]) -> Result<(), String> {
     } else if key.starts_with(AUDIT) {
         p.audits.push(postcard::from_bytes(b).map_err(bad)?);
     } else if key.starts_with(LOCAL) {
-        p.local_hotlist.push(postcard::from_bytes(b).map_err(bad)?);
+        p.local_hotlist
+            .push(super::LocalEntry::decode(b).map_err(bad)?);
     } else {
         return Err(format!("unknown policy key '{key}'"));
     }

@@ -24,10 +24,11 @@ use super::{
 /// (collection tag, origin) -> contiguous seq.
 pub(super) const MARKS: TableDefinition<[u8; 33], u64> = TableDefinition::new("marks");
 
-fn tag(collection: Collection) -> u8 {
+pub(super) fn tag(collection: Collection) -> u8 {
     match collection {
         Collection::Reads => 1,
         Collection::AuditEvents => 2,
+        Collection::Alerts => 3,
     }
 }
 
@@ -225,8 +226,12 @@ impl Store {
                 || (!records.is_empty() && bytes + next > limits.bytes_max)
         };
         match collection {
-            Collection::AuditEvents => {
-                let table = tx.open_table(AUDIT).map_err(dberr)?;
+            Collection::AuditEvents | Collection::Alerts => {
+                let table = if collection == Collection::Alerts {
+                    tx.open_table(super::alerts::ALERTS).map_err(dberr)?
+                } else {
+                    tx.open_table(AUDIT).map_err(dberr)?
+                };
                 for entry in table.range(lo..=hi).map_err(dberr)? {
                     let (k, v) = entry.map_err(dberr)?;
                     if full(&records, bytes, v.value().len()) {
@@ -337,7 +342,7 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let reads: Vec<&VerifiedRead> = reads.iter().collect();
         let images: Vec<&VerifiedImage> = images.iter().collect();
-        self.append_refs_covering(&reads, &images, Some(run))
+        self.append_refs_covering(&reads, &images, Some(run), &[])
     }
 
     /// Stores a verified run of audit events from a peer and moves the
