@@ -114,19 +114,25 @@ fn main() {
             .collect::<Vec<_>>()
     });
     recorder
-        .record_stream(&node, batches, &mut rng, |stored, _| {
-            envelope_bytes += stored
-                .iter()
-                .map(|s| {
-                    s.read.envelope().len() as u64
-                        + s.images
-                            .iter()
-                            .map(|i| i.envelope().len() as u64)
-                            .sum::<u64>()
-                })
-                .sum::<u64>();
-            true
-        }, |_| Vec::new())
+        .record_stream(
+            &node,
+            batches,
+            &mut rng,
+            |stored, _| {
+                envelope_bytes += stored
+                    .iter()
+                    .map(|s| {
+                        s.read.envelope().len() as u64
+                            + s.images
+                                .iter()
+                                .map(|i| i.envelope().len() as u64)
+                                .sum::<u64>()
+                    })
+                    .sum::<u64>();
+                true
+            },
+            |_| Vec::new(),
+        )
         .expect("ingest");
     let secs = started.elapsed().as_secs_f64();
     println!(

@@ -592,6 +592,36 @@ fn describe(e: &Entry) -> String {
     out
 }
 
+/// The fields in which two entries of one plate and region differ, old -> new.
+fn changes(old: &Entry, new: &Entry) -> Vec<String> {
+    let (a, b) = (&old.detail, &new.detail);
+    let time = |t: Option<Timestamp>| t.map_or_else(|| "none".to_string(), format_time);
+    let mut out = Vec::new();
+    let mut field = |name: &str, x: String, y: String| {
+        if x != y {
+            out.push(format!("{name} '{x}' -> '{y}'"));
+        }
+    };
+    field(
+        "category",
+        old.category.name().into(),
+        new.category.name().into(),
+    );
+    field("reference", old.reference.clone(), new.reference.clone());
+    field(
+        "priority",
+        a.priority.name().into(),
+        b.priority.name().into(),
+    );
+    field("vehicle", a.vehicle.describe(), b.vehicle.describe());
+    field("entered", time(a.entered), time(b.entered));
+    field("expires", time(a.expires), time(b.expires));
+    field("covert", a.covert.to_string(), b.covert.to_string());
+    field("notes", a.notes.clone(), b.notes.clone());
+    field("source", a.source.clone(), b.source.clone());
+    out
+}
+
 fn print_diff(d: &HotlistDiffWire) {
     match d.base_version {
         Some(v) => println!(
@@ -620,7 +650,12 @@ fn print_diff(d: &HotlistDiffWire) {
         println!("- {}", describe(e));
     }
     for (old, new) in &d.changed_sample {
-        println!("~ {} -> {}", describe(old), describe(new));
+        println!(
+            "~ {} {}: {}",
+            new.plate,
+            new.region.as_deref().unwrap_or("-"),
+            changes(old, new).join("; ")
+        );
     }
     let shown = (d.added_sample.len() + d.removed_sample.len() + d.changed_sample.len()) as u64;
     let all = d.added + d.removed + d.changed;

@@ -11,6 +11,7 @@
 //! directory could not be read or written).
 
 mod admin;
+mod alerts;
 mod args;
 mod daemon;
 mod docs;
@@ -100,6 +101,9 @@ enum Command {
     /// Follow what the daemon does as it happens, for a stated purpose:
     /// reads as they are stored, meetings with peers, purges.
     Watch(live::WatchArgs),
+    /// Hotlist hits: list and show alerts, dispose of them, report counts.
+    #[command(subcommand)]
+    Alerts(alerts::AlertsCommand),
     /// Check every stored record's signature and seal, every audit chain and the indexes.
     Verify(reads::VerifyArgs),
     /// This node: certificate, peers and last sync, hotlist ages, retention, disk.
@@ -155,6 +159,7 @@ fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Search(a) => reads::search(a),
         Command::View(a) => reads::view(a),
         Command::Watch(a) => live::watch(a),
+        Command::Alerts(c) => alerts::run(c),
         Command::Verify(a) => reads::verify(a),
         Command::Status(a) => admin::status(a),
         Command::User(c) => users::run(c),

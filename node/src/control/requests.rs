@@ -6,8 +6,8 @@
 
 use alpr_protocol::control::{
     AuditFilterWire, AuditWire, ControlResponse, DecisionWire, HoldScopeWire, HoldWire,
-    HotlistDiffWire, HotlistWire, LocalEditWire, LocalEntryWire, PurposeWire, QueryWire, RequestWire, RoleWire, Token,
-    UserEditWire, UserWire,
+    HotlistDiffWire, HotlistWire, LocalEditWire, LocalEntryWire, PurposeWire, QueryWire,
+    RequestWire, RoleWire, Token, UserEditWire, UserWire,
 };
 use alpr_protocol::hotlist::Entry;
 use alpr_protocol::{Action, Capture, ImageKind, NodeId, PlatePattern, PlateText, Timestamp};

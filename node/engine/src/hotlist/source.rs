@@ -357,6 +357,8 @@ impl Source {
             };
             let category = match (c.category, known) {
                 (Some(CategoryName(cat)), _) | (None, Some(cat)) => cat,
+                // A code only dropped needs no meaning.
+                (None, None) if c.import == Some(false) => Category::Other,
                 (None, None) => {
                     return Err(format!(
                         "codes.{key}: no category (a code this build does not know needs one)"
