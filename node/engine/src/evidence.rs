@@ -229,6 +229,51 @@ pub fn build_bundle(
         });
     }
 
+    // The case's alerts: those raised on its reads, and their dispositions.
+    let in_case: BTreeSet<(NodeId, u64)> = reads.iter().map(|id| (id.origin, id.seq)).collect();
+    let mut alert_records = Vec::new();
+    let mut raised = BTreeSet::new();
+    for (id, bytes) in node.store.alert_envelopes()? {
+        let v = node
+            .trust
+            .open_alert(&bytes)
+            .map_err(|e| EvidenceError::BadRecord {
+                id,
+                reason: format!("alert record does not verify: {e}"),
+            })?;
+        if let alpr_protocol::alert::AlertItem::Raised(a) = &v.record().item
+            && in_case.contains(&(a.read.origin, a.read.seq))
+        {
+            raised.insert((id.origin, id.seq));
+        }
+        alert_records.push((id, v, bytes));
+    }
+    let mut alerts = 0u64;
+    for (id, v, bytes) in alert_records {
+        let keep = match &v.record().item {
+            alpr_protocol::alert::AlertItem::Raised(_) => raised.contains(&(id.origin, id.seq)),
+            alpr_protocol::alert::AlertItem::Disposed(d) => {
+                raised.contains(&(d.alert.origin, d.alert.seq))
+            }
+        };
+        if !keep {
+            continue;
+        }
+        let opening = node
+            .trust
+            .opening(&bytes)
+            .map_err(|e| EvidenceError::BadRecord {
+                id,
+                reason: e.to_string(),
+            })?;
+        let stem = format!("alerts/{}", record_stem(id.origin, id.seq));
+        files.add_json(format!("{stem}.json"), &bundle::alert_document(v.record()));
+        files.add(format!("{stem}.opening"), opening);
+        files.add(format!("{stem}.envelope"), bytes);
+        origins.insert(id.origin);
+        alerts += 1;
+    }
+
     for origin in &origins {
         let cert = node
             .trust
@@ -260,7 +305,7 @@ pub fn build_bundle(
         release: request.release.clone(),
         reads: reads.len() as u64,
         audit_events,
-        alerts: 0,
+        alerts,
         files: files
             .out
             .iter()

@@ -26,6 +26,8 @@ pub struct Report {
     pub reads: u64,
     pub images: u64,
     pub audit_events: u64,
+    /// Alerts and dispositions.
+    pub alerts: u64,
     pub failures: Vec<Failure>,
 }
 
@@ -51,6 +53,7 @@ pub fn verify(node: &Node) -> Result<Report, StoreError> {
     verify_reads(node, &mut report)?;
     verify_images(node, &mut report)?;
     verify_audit(node, &mut report)?;
+    verify_alerts(node, &mut report)?;
     Ok(report)
 }
 
@@ -172,6 +175,27 @@ fn verify_images(node: &Node, report: &mut Report) -> Result<(), StoreError> {
                 counts[0], counts[1]
             ),
         );
+    }
+    Ok(())
+}
+
+/// Every alert record: signature, seal, and the id it is stored under.
+fn verify_alerts(node: &Node, report: &mut Report) -> Result<(), StoreError> {
+    for (id, bytes) in node.store.alert_envelopes()? {
+        report.alerts += 1;
+        let what = format!("alert record {id}");
+        match node.trust.open_alert(&bytes) {
+            Err(e) => report.fail(what, e.to_string()),
+            Ok(v) => {
+                let r = v.record();
+                if r.origin != id.origin || r.seq != id.seq {
+                    report.fail(
+                        what,
+                        format!("stored under {id} but its envelope says {}/{}", r.origin.short(), r.seq),
+                    );
+                }
+            }
+        }
     }
     Ok(())
 }

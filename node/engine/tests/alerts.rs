@@ -552,4 +552,39 @@ fn the_alert_purge_keeps_what_a_hold_protects() {
     let left = alerts(&mut car, now, false);
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].alert.plate.as_str(), "HLD999");
+
+    // The case's evidence carries its alert, and the bundle verifies.
+    let token = login(&mut car, now);
+    let held = left[0].id;
+    car.dispose_alert(now, token, held, Outcome::Confirmed, "recovered")
+        .unwrap();
+    let mut sink = alpr_engine::evidence::MemorySink::default();
+    let manifest = car
+        .export_evidence(
+            now,
+            token,
+            &PurposeInput {
+                kind: Some("investigation".into()),
+                reason: Some("court exhibit".into()),
+                case: Some("26-0042".into()),
+            },
+            "26-0042",
+            &mut sink,
+        )
+        .unwrap();
+    car.logout(now, token).unwrap();
+    assert_eq!((manifest.reads, manifest.alerts), (1, 2));
+    let report = alpr_protocol::bundle::verify(&sink.files, Some(car.node().trust.agency()));
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!(report.alerts, 2);
+    // A readable copy altered by hand is caught.
+    let mut altered = sink.files.clone();
+    let json = altered
+        .keys()
+        .find(|k| k.starts_with("alerts/") && k.ends_with(".json"))
+        .unwrap()
+        .clone();
+    let text = String::from_utf8(altered[&json].clone()).unwrap();
+    altered.insert(json, text.replace("HLD999", "HLD998").into_bytes());
+    assert!(!alpr_protocol::bundle::verify(&altered, None).ok());
 }
