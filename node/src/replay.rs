@@ -231,7 +231,16 @@ fn capture_of(read: &TrackedRead<Shot>, options: &ReplayOptions) -> Result<Captu
         location: options.location,
         crop_jpeg: jpeg(&crop, 90)?,
         overview_jpeg: Some(jpeg(&overview, 80)?),
-        candidates: Vec::new(),
+        // The runner-up readings, for hotlist matching (the best is the plate).
+        candidates: read
+            .candidates
+            .iter()
+            .filter(|c| c.text != read.text)
+            .filter_map(|c| PlateText::parse(&c.text).ok())
+            .filter(|p| p.as_str().len() <= 10)
+            .take(alpr_protocol::record::CANDIDATES_MAX)
+            .map(|p| p.as_str().to_string())
+            .collect(),
     })
 }
 

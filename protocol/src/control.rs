@@ -579,6 +579,9 @@ pub enum ControlResponse {
         /// Each bulk hotlist held: name, version, when published.
         hotlists: Vec<(String, u64, Timestamp)>,
         disk_free: Option<u64>,
+        alerts_pending: u64,
+        lists_age_ms: Option<i64>,
+        lists_stale: bool,
     },
     /// The seqs this batch stored (0, 0 when none), and how many of its
     /// reads were already stored here (an import run twice).

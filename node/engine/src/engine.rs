@@ -2114,6 +2114,12 @@ pub struct Status {
     pub hotlists: Vec<(String, u64, Timestamp)>,
     /// Bytes free on the database's disk, where the system says.
     pub disk_free: Option<u64>,
+    /// Alerts no disposition has closed (of those this user may see).
+    pub alerts_pending: u64,
+    /// How long ago the lists were brought up to date, and whether that is
+    /// past the node's limit.
+    pub lists_age_ms: Option<i64>,
+    pub lists_stale: bool,
 }
 
 impl Engine {
@@ -2149,7 +2155,18 @@ impl Engine {
                 .map_err(|e| AccessError::Invalid(format!("hotlist {name}: {e}")))?;
             hotlists.push((name, version.version, version.published_at));
         }
+        self.refresh_matcher(now)?;
+        let covert = Permission::ViewCovertAlerts.granted_to(role);
+        let alerts_pending = self
+            .alert_views(covert)?
+            .iter()
+            .filter(|v| v.pending())
+            .count() as u64;
+        let store = &self.node.store;
         Ok(Status {
+            alerts_pending,
+            lists_age_ms: self.lists_age_ms(now),
+            lists_stale: self.lists_stale(now),
             user,
             role,
             retention: self.policy.retention,

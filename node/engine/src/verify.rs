@@ -191,7 +191,11 @@ fn verify_alerts(node: &Node, report: &mut Report) -> Result<(), StoreError> {
                 if r.origin != id.origin || r.seq != id.seq {
                     report.fail(
                         what,
-                        format!("stored under {id} but its envelope says {}/{}", r.origin.short(), r.seq),
+                        format!(
+                            "stored under {id} but its envelope says {}/{}",
+                            r.origin.short(),
+                            r.seq
+                        ),
                     );
                 }
             }

@@ -64,6 +64,9 @@ pub fn status(args: StatusArgs) -> Result<Outcome> {
         meetings,
         hotlists,
         disk_free,
+        alerts_pending,
+        lists_age_ms,
+        lists_stale,
     } = response
     else {
         return Err(unexpected(&response));
@@ -88,6 +91,9 @@ pub fn status(args: StatusArgs) -> Result<Outcome> {
                 })).collect::<Vec<_>>(),
                 "retention_days": { "reads": reads_days, "plate_images": plate_images_days, "overview_images": overview_images_days, "audit": audit_days, "alerts": alerts_days },
                 "standing_holds": standing_holds,
+                "alerts_pending": alerts_pending,
+                "lists_age_ms": lists_age_ms,
+                "lists_stale": lists_stale,
                 "audit_overdue": audit_overdue,
                 "disk_free_bytes": disk_free,
             }),
@@ -117,6 +123,25 @@ pub fn status(args: StatusArgs) -> Result<Outcome> {
         "retention    reads {reads_days} days, plate images {plate_images_days}, overview images {overview_images_days}, audit {audit_days}, alerts {alerts_days}; {}",
         count(standing_holds, "standing hold", "standing holds")
     );
+    println!(
+        "alerts       {}",
+        if alerts_pending == 0 {
+            "none pending".to_string()
+        } else {
+            format!("{alerts_pending} PENDING: see `alerts list --pending`")
+        }
+    );
+    match (lists_age_ms, lists_stale) {
+        (None, _) => println!("hotlists     none held"),
+        (Some(ms), true) => println!(
+            "hotlists     STALE: last brought up to date {}; meet a station",
+            age(alpr_protocol::Timestamp(now.0 - ms), now)
+        ),
+        (Some(ms), false) => println!(
+            "hotlists     up to date {}",
+            age(alpr_protocol::Timestamp(now.0 - ms), now)
+        ),
+    }
     match audit_overdue {
         Some(q) => println!("audits       OVERDUE: no signed audit of {q}"),
         None => println!("audits       up to date"),

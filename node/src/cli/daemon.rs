@@ -9,7 +9,6 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 
 use super::args::{DataArgs, NodePassphrase};
-use super::session::engine_seed;
 use super::time::now;
 use super::{Outcome, Usage};
 use crate::control::{ControlClient, Daemon};
@@ -58,7 +57,7 @@ pub fn serve(args: ServeArgs) -> Result<Outcome> {
         .collect::<Result<Vec<_>>>()?;
     let listen = args.listen.as_deref().map(resolve).transpose()?;
     let node = Node::open(&args.data.dir, &args.pass.get()?)?;
-    let engine = Engine::open(node, engine_seed())?;
+    let engine = super::session::open_engine(node)?;
     let daemon = Daemon::bind(engine)?;
     println!("serving {}", daemon.path().display());
     if listen.is_some() || !peers.is_empty() {
@@ -144,7 +143,7 @@ pub fn sync(args: SyncArgs) -> Result<Outcome> {
     }
     let addr = resolve(peer)?;
     let node = Node::open(data, &args.pass.get()?)?;
-    let engine = Engine::open(node, engine_seed())?;
+    let engine = super::session::open_engine(node)?;
     let mut local = replication::Local::new(std::sync::Arc::new(std::sync::Mutex::new(engine)))?;
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(

@@ -76,6 +76,11 @@ struct Cli {
     /// Show times in this machine's time zone (TZ) with their offset, not UTC.
     #[arg(long, global = true, env = "ALPR_LOCAL_TIME")]
     local_time: bool,
+    /// Flag alerts and status as stale when this node's hotlists were last
+    /// brought up to date (published, or a meeting with a station) longer
+    /// ago than this many minutes.
+    #[arg(long, global = true, env = "ALPR_STALE_LISTS_MINUTES", value_name = "MINUTES", default_value_t = 24 * 60)]
+    stale_lists_minutes: u32,
     #[command(subcommand)]
     command: Command,
 }
@@ -211,6 +216,7 @@ pub fn main() -> ExitCode {
         }
     };
     time::show_local_times(cli.local_time);
+    session::set_stale_limit_minutes(cli.stale_lists_minutes);
     // The daemon logs what it does (syncs, refusals, purges); one-shot
     // commands only warnings, so their output stays readable.
     let default = match cli.command {

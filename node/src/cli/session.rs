@@ -20,6 +20,22 @@ pub struct Refusal {
     pub message: String,
 }
 
+static STALE_MINUTES: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+
+/// The stale-list limit every engine this process opens applies.
+pub fn set_stale_limit_minutes(minutes: u32) {
+    let _ = STALE_MINUTES.set(minutes);
+}
+
+/// Opens the engine over a data directory with this process's settings.
+pub fn open_engine(node: crate::datadir::Node) -> Result<Engine, crate::engine::AccessError> {
+    let mut engine = Engine::open(node, engine_seed())?;
+    if let Some(m) = STALE_MINUTES.get() {
+        engine.set_stale_limit(i64::from(*m) * 60_000);
+    }
+    Ok(engine)
+}
+
 pub fn engine_seed() -> [u8; 32] {
     let mut seed = [0u8; 32];
     rand::Rng::fill_bytes(&mut rand::rng(), &mut seed);
@@ -69,7 +85,7 @@ impl Session {
         let ask = || user_password("ALPR_USER_PASSWORD", &args.user, Secret::Existing);
         let local = || -> Result<Backend> {
             let node = Node::open(data, &args.pass.get()?)?;
-            Ok(Backend::Local(Box::new(Engine::open(node, engine_seed())?)))
+            Ok(Backend::Local(Box::new(open_engine(node)?)))
         };
         // With a daemon, the password is asked before connecting: the
         // daemon drops a client that has not logged in within seconds, and

@@ -242,6 +242,9 @@ pub(super) fn status(
             meetings: s.meetings,
             hotlists: s.hotlists,
             disk_free: s.disk_free,
+            alerts_pending: s.alerts_pending,
+            lists_age_ms: s.lists_age_ms,
+            lists_stale: s.lists_stale,
         })
 }
 

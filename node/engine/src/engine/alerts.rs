@@ -530,7 +530,7 @@ impl Engine {
 
     /// Alerts with their dispositions, pending first, then by priority,
     /// then newest first; covert ones only for roles that may see them.
-    fn alert_views(&self, covert: bool) -> Result<Vec<AlertView>, StoreError> {
+    pub(super) fn alert_views(&self, covert: bool) -> Result<Vec<AlertView>, StoreError> {
         let mut views: Vec<AlertView> = Vec::new();
         let mut at: HashMap<RecordRef, usize> = HashMap::new();
         let mut dispositions = Vec::new();

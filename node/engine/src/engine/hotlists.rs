@@ -187,6 +187,8 @@ impl Engine {
                 entries: &entries,
             }],
         )?;
+        // What the version added is looked up among stored reads now (retro-hits).
+        self.refresh_matcher(now)?;
         Ok(version)
     }
 
