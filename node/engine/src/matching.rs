@@ -536,6 +536,7 @@ mod tests {
             region: region.map(str::to_string),
             category,
             reference: format!("NIC/{plate}"),
+            detail: Default::default(),
         }
     }
 

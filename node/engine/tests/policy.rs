@@ -1400,6 +1400,7 @@ fn local_hotlist_entries_are_added_by_officers_and_removed_by_them_or_supervisor
         region: Some("CA".into()),
         category: Category::Bolo,
         reference: "armed robbery".into(),
+        detail: Default::default(),
     };
     let auditor = e.login(t(1), "audra", "auditing all day").unwrap();
     assert!(matches!(
@@ -1430,6 +1431,7 @@ fn local_hotlist_entries_are_held_to_the_bounds_of_published_ones() {
         region: Some(region.into()),
         category: Category::Bolo,
         reference: reference.into(),
+        detail: Default::default(),
     };
     let err = e
         .add_hotlist_entry(t(2), officer, entry(&"X".repeat(131_000), "ok"))

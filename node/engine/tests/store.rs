@@ -403,7 +403,7 @@ fn open_names_a_foreign_schema_a_foreign_file_and_garbage() {
     let err = Store::open(&path, agency, &data_key).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "database schema version 99 is not supported (this build uses 4)"
+        "database schema version 99 is not supported (this build uses 5)"
     );
 
     let other = dir.path().join("other.redb");
