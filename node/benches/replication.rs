@@ -97,6 +97,7 @@ fn entry(i: u64) -> Entry {
         region: Some(["CA", "NV", "OR", "AZ"][(i % 4) as usize].into()),
         category: Category::StolenVehicle,
         reference: format!("V{:09}", i),
+        detail: Default::default(),
     }
 }
 

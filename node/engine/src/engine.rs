@@ -1864,7 +1864,7 @@ impl Engine {
             },
             |sealed| {
                 let candidates = cand_rx.recv().unwrap_or_default();
-                Engine::raise_for(matcher, stale, now, sealed, &candidates)
+                Engine::raise_for(matcher, &node.store, stale, now, sealed, &candidates)
             },
         );
         match result {
@@ -2312,7 +2312,7 @@ impl Engine {
             ..
         } = self;
         let result = recorder.record_reads_raising(node, fresh, rng, |sealed| {
-            Engine::raise_for(matcher, stale, now, sealed, &candidates)
+            Engine::raise_for(matcher, &node.store, stale, now, sealed, &candidates)
         });
         match result {
             Ok((stored, alerts)) => {

@@ -278,6 +278,7 @@ pub fn import(
         });
     }
     let mut tally = Tally::new(path, source);
+    let __t = std::time::Instant::now();
     match options.format {
         Format::Ncic => read_ncic(path, &mut tally, progress)?,
         Format::Csv => columns::read(path, &mut tally, progress)?,
@@ -286,9 +287,11 @@ pub fn import(
     let mut report = std::mem::take(&mut tally.report);
     // The first row of a plate, region and category is kept: a stable sort
     // keeps file order among equals, and dedup drops the later ones.
+    eprintln!("TIMING read {:?}", __t.elapsed());
     let read = entries.len() as u64;
     entries.sort_by(|a, b| key(a).cmp(&key(b)));
     entries.dedup_by(|later, first| key(later) == key(first));
+    eprintln!("TIMING dedup {:?}", __t.elapsed());
     report.duplicates = read - entries.len() as u64;
     report.imported = entries.len() as u64;
     let bad = report.bad_lines();

@@ -62,6 +62,31 @@ fn skeleton(plate: &[u8]) -> u64 {
     pack(plate.iter().map(|&c| class(c)))
 }
 
+/// The plate a [`pack`]ed key holds (its characters, and how many).
+fn unpack(mut key: u64) -> ([u8; 10], usize) {
+    let mut out = [0u8; 10];
+    let mut n = 0;
+    while key > 0 && n < 10 {
+        let digit = (key % 37) as u8;
+        key /= 37;
+        out[n] = match digit {
+            1..=10 => b'0' + digit - 1,
+            11..=36 => b'A' + digit - 11,
+            _ => b'-',
+        };
+        n += 1;
+    }
+    out[..n].reverse();
+    (out, n)
+}
+
+/// A region code as a key: equal keys for codes equal ignoring case; 0 for none.
+fn region_key(region: Option<&str>) -> u64 {
+    region.map_or(0, |r| {
+        pack(r.bytes().take(10).map(|b| b.to_ascii_uppercase()))
+    })
+}
+
 /// How a read matched an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MatchKind {
@@ -170,11 +195,16 @@ pub struct Match {
     pub region_mismatch: bool,
 }
 
-/// One list's entries, indexed for matching.
+/// One list's entries, indexed for matching. It holds what matching needs
+/// of each entry (the plate and region packed in a u64 each, the category),
+/// not the entries themselves: a million entries with their detail take
+/// hundreds of megabytes, and a hit fetches its one entry from the store.
 #[derive(Debug, Default)]
 pub struct ListIndex {
     name: String,
-    entries: Vec<Entry>,
+    plates: Vec<u64>,
+    regions: Vec<u64>,
+    categories: Vec<Category>,
     rule: Option<AlertRule>,
     /// Skeleton of the whole plate.
     whole: Table,
@@ -229,11 +259,17 @@ impl Table {
 impl ListIndex {
     /// Indexes a list's entries. `rule` overrides each entry's category
     /// default ([`AlertRule::for_category`]) when the list's configuration sets one.
-    pub fn build(name: &str, entries: Vec<Entry>, rule: Option<AlertRule>) -> ListIndex {
+    pub fn build(name: &str, entries: &[Entry], rule: Option<AlertRule>) -> ListIndex {
         let mut whole = Table::with_capacity(entries.len());
         let mut no_last = Table::with_capacity(entries.len());
         let mut no_first = Table::with_capacity(entries.len());
+        let mut plates = Vec::with_capacity(entries.len());
+        let mut regions = Vec::with_capacity(entries.len());
+        let mut categories = Vec::with_capacity(entries.len());
         for (i, e) in entries.iter().enumerate() {
+            plates.push(pack(e.plate.as_str().bytes()));
+            regions.push(region_key(e.region.as_deref()));
+            categories.push(e.category);
             let p = e.plate.as_str().as_bytes();
             let i = i as u32;
             whole.insert(skeleton(p), i);
@@ -244,7 +280,9 @@ impl ListIndex {
         }
         ListIndex {
             name: name.to_string(),
-            entries,
+            plates,
+            regions,
+            categories,
             rule,
             whole,
             no_last,
@@ -257,20 +295,33 @@ impl ListIndex {
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.plates.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.plates.is_empty()
     }
 
-    pub fn entry(&self, i: u32) -> Option<&Entry> {
-        self.entries.get(i as usize)
+    /// The plate of entry `i` (its place in the entries the index was built from).
+    pub fn plate(&self, i: u32) -> Option<String> {
+        let (chars, n) = unpack(*self.plates.get(i as usize)?);
+        Some(String::from_utf8_lossy(&chars[..n]).into_owned())
     }
 
-    fn rule(&self, entry: &Entry) -> AlertRule {
-        self.rule
-            .unwrap_or_else(|| AlertRule::for_category(entry.category))
+    /// Every entry's plate, packed (to tell which plates a new version adds).
+    pub fn packed_plates(&self) -> &[u64] {
+        &self.plates
+    }
+
+    fn rule(&self, i: u32) -> AlertRule {
+        self.rule.unwrap_or_else(|| {
+            AlertRule::for_category(
+                self.categories
+                    .get(i as usize)
+                    .copied()
+                    .unwrap_or(Category::Other),
+            )
+        })
     }
 
     /// Every match of `text` against this list, whether or not it alerts.
@@ -278,8 +329,10 @@ impl ListIndex {
         if text.is_empty() {
             return;
         }
+        let plate_of = |i: u32| unpack(self.plates[i as usize]);
         for i in self.whole.lookup(skeleton(text)) {
-            let plate = self.entries[i as usize].plate.as_str().as_bytes();
+            let (chars, n) = plate_of(i);
+            let plate = &chars[..n];
             let changes = plate.iter().zip(text).filter(|(a, b)| a != b).count() as u8;
             out.push((
                 i,
@@ -294,22 +347,23 @@ impl ListIndex {
         // too many at an end; the rest must then be exact: a look-alike
         // and an end character at once would match far too many plates of
         // a large list (the bench's random reads).
-        let plate_of = |i: u32| self.entries[i as usize].plate.as_str().as_bytes();
         for i in self.no_last.lookup(skeleton(text)) {
-            let p = plate_of(i);
-            if &p[..p.len() - 1] == text {
+            let (p, n) = plate_of(i);
+            if n >= 2 && &p[..n - 1] == text {
                 out.push((i, MatchKind::EndMissing));
             }
         }
         for i in self.no_first.lookup(skeleton(text)) {
-            if &plate_of(i)[1..] == text {
+            let (p, n) = plate_of(i);
+            if n >= 2 && &p[1..n] == text {
                 out.push((i, MatchKind::EndMissing));
             }
         }
         if text.len() >= 2 {
             for cut in [&text[..text.len() - 1], &text[1..]] {
                 for i in self.whole.lookup(skeleton(cut)) {
-                    if plate_of(i) == cut {
+                    let (p, n) = plate_of(i);
+                    if &p[..n] == cut {
                         out.push((i, MatchKind::EndExtra));
                     }
                 }
@@ -426,16 +480,17 @@ impl Index {
                 raw.clear();
                 list.matches_of(bytes, &mut raw);
                 for &(i, kind) in &raw {
-                    let entry = &list.entries[i as usize];
-                    if !list.rule(entry).allows(kind, from_candidate) {
+                    if !list.rule(i).allows(kind, from_candidate) {
                         continue;
                     }
+                    let (chars, n) = unpack(list.plates[i as usize]);
+                    let entry_region = list.regions[i as usize];
                     push_best(
                         &mut found,
                         made(
                             &list.name,
                             i,
-                            entry,
+                            (&chars[..n], entry_region),
                             kind,
                             text,
                             from_candidate,
@@ -451,7 +506,10 @@ impl Index {
                         made(
                             &w.list,
                             i as u32,
-                            &w.entry,
+                            (
+                                w.entry.plate.as_str().as_bytes(),
+                                region_key(w.entry.region.as_deref()),
+                            ),
                             MatchKind::Wildcard,
                             text,
                             false,
@@ -481,20 +539,20 @@ fn push_best(found: &mut Vec<Match>, m: Match) {
     found.push(m);
 }
 
+/// A match of `text` against entry `i`, given as its plate and region key.
 fn made(
     list: &str,
     i: u32,
-    entry: &Entry,
+    (plate, entry_region): (&[u8], u64),
     kind: MatchKind,
     text: &str,
     from_candidate: bool,
     region: Option<&str>,
 ) -> Match {
-    let plate = entry.plate.as_str();
     let differs = match kind {
         MatchKind::LookAlike(_) => text
             .bytes()
-            .zip(plate.bytes())
+            .zip(plate.iter().copied())
             .enumerate()
             .filter(|(_, (r, e))| r != e)
             .map(|(at, (r, e))| (at as u8, char::from(r), char::from(e)))
@@ -509,10 +567,8 @@ fn made(
     };
     // A match on a candidate is worth less than one on the best reading.
     let score = if from_candidate { base * 0.85 } else { base };
-    let region_mismatch = match (region, entry.region.as_deref()) {
-        (Some(r), Some(e)) => !r.eq_ignore_ascii_case(e),
-        _ => false,
-    };
+    let region_mismatch =
+        region.is_some() && entry_region != 0 && region_key(region) != entry_region;
     Match {
         list: list.to_string(),
         entry: i,
@@ -542,7 +598,7 @@ mod tests {
 
     fn index(entries: Vec<Entry>) -> Index {
         let mut ix = Index::new();
-        ix.put_list(ListIndex::build("ncic-stolen", entries, None));
+        ix.put_list(ListIndex::build("ncic-stolen", &entries, None));
         ix
     }
 
@@ -560,6 +616,17 @@ mod tests {
 
     fn kinds(found: &[Match]) -> Vec<(String, MatchKind)> {
         found.iter().map(|m| (m.text.clone(), m.kind)).collect()
+    }
+
+    #[test]
+    fn a_packed_plate_unpacks_to_itself() {
+        for p in ["A", "7ABC123", "ZZZZZZZZZZ", "0000000000", "1A2B"] {
+            let (chars, n) = unpack(pack(p.bytes()));
+            assert_eq!(&chars[..n], p.as_bytes());
+        }
+        assert_eq!(region_key(Some("ca")), region_key(Some("CA")));
+        assert_ne!(region_key(Some("CA")), region_key(Some("NV")));
+        assert_eq!(region_key(None), 0);
     }
 
     #[test]
@@ -622,7 +689,7 @@ mod tests {
         let mut strict = Index::new();
         strict.put_list(ListIndex::build(
             "strict",
-            vec![entry("7ABC123", None, Category::StolenVehicle)],
+            &[entry("7ABC123", None, Category::StolenVehicle)],
             Some(AlertRule::EXACT),
         ));
         assert!(strict.alerts(read("7A8C123", None, &[])).is_empty());
@@ -659,7 +726,7 @@ mod tests {
         let mut bolo = Index::new();
         bolo.put_list(ListIndex::build(
             "bolo",
-            vec![entry("7ABC123", None, Category::Bolo)],
+            &[entry("7ABC123", None, Category::Bolo)],
             None,
         ));
         assert!(bolo.alerts(read("7A3C12B", None, &candidates)).is_empty());

@@ -79,34 +79,6 @@ fn login(e: &mut Engine, now: Timestamp) -> SessionToken {
     e.login(now, "chief", ADMIN_PW).unwrap()
 }
 
-/// Imports reads of these plates, one a minute from `from`, as the node's Administrator.
-fn shift(e: &mut Engine, from: Timestamp, plates: &[String]) {
-    let token = login(e, from);
-    let reads: Vec<(Timestamp, Capture)> = plates
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            (
-                from.saturating_add_millis(i as i64 * 60_000),
-                Capture {
-                    plate: PlateText::parse(p).unwrap(),
-                    region: None,
-                    confidence: 0.9,
-                    char_confidences: vec![0.9; p.len()],
-                    camera: "front".into(),
-                    location: None,
-                    crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
-                    overview_jpeg: None,
-                    candidates: Vec::new(),
-                },
-            )
-        })
-        .collect();
-    e.import(from, token, "shift", std::iter::once(reads), |_| true)
-        .unwrap();
-    e.logout(from, token).unwrap();
-}
-
 /// What a meeting does to the messages from the first engine to the second.
 type Tamper<'a> = &'a mut dyn FnMut(&mut SyncMessage);
 
@@ -159,10 +131,6 @@ fn verified(e: &mut Engine, now: Timestamp) -> alpr_engine::verify::Report {
     let report = e.verify(now, token).unwrap();
     e.logout(now, token).unwrap();
     report
-}
-
-fn plates(prefix: &str, n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("{prefix}{i:04}")).collect()
 }
 
 use alpr_engine::engine::{AlertFilter, CaptureSource, NewHold, PurposeInput};

@@ -19,7 +19,7 @@ use alpr_protocol::alert::{
     AlertBody, AlertItem, AlertRecord, Differ, DispositionBody, Hit, HitKind, ListRef, Outcome,
     RecordRef,
 };
-use alpr_protocol::hotlist::{self, Entry, Priority};
+use alpr_protocol::hotlist::{Entry, Priority};
 use alpr_protocol::{Action, Outcome as AuditOutcome, Read, Role, Timestamp, VerifiedAlertRecord};
 use sha2::{Digest, Sha256};
 
@@ -48,6 +48,8 @@ type Fingerprint = (Vec<(String, [u8; 32])>, [u8; 32]);
 struct ListInfo {
     version: u64,
     published_at: Timestamp,
+    /// The content its entries are stored under (a hit fetches its entry).
+    content: [u8; 32],
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +67,7 @@ pub(crate) struct Matcher {
     lists: BTreeMap<String, ListInfo>,
     /// The local list's entries by their place in its index.
     local: Vec<LocalRef>,
+    local_entries: Vec<Entry>,
     /// The wildcard entries by their place.
     wildcards: Vec<LocalRef>,
     /// Per-list alert rules set by configuration (else each category's default).
@@ -170,6 +173,7 @@ impl Matcher {
                 ListInfo {
                     version: version.version,
                     published_at: version.published_at,
+                    content: h.head.content,
                 },
             );
             if before
@@ -181,23 +185,27 @@ impl Matcher {
             let Some(entries) = store.hotlist_entries(&h.head.content)? else {
                 continue;
             };
+            let rule = self.rules.get(name).copied();
+            let built = ListIndex::build(name, &entries, rule);
             if !first {
-                let old: Vec<Entry> = self
+                // Plates the version adds (an entry whose other fields
+                // changed was already matched by its plate).
+                let old: HashSet<u64> = self
                     .index
                     .list(name)
-                    .map(|l| {
-                        (0..l.len() as u32)
-                            .filter_map(|i| l.entry(i).cloned())
-                            .collect()
-                    })
+                    .map(|l| l.packed_plates().iter().copied().collect())
                     .unwrap_or_default();
-                let added = hotlist::Delta::between(&old, &entries).added;
+                let added: Vec<Entry> = entries
+                    .into_iter()
+                    .zip(built.packed_plates())
+                    .filter(|(_, p)| !old.contains(p))
+                    .map(|(e, _)| e)
+                    .collect();
                 if !added.is_empty() {
                     gained.push((name.clone(), added));
                 }
             }
-            let rule = self.rules.get(name).copied();
-            self.index.put_list(ListIndex::build(name, entries, rule));
+            self.index.put_list(built);
         }
         for (name, _) in &before {
             if !held.contains_key(name) {
@@ -247,9 +255,10 @@ impl Matcher {
         }
         self.index.put_list(ListIndex::build(
             LOCAL_LIST,
-            exact,
+            &exact,
             self.rules.get(LOCAL_LIST).copied(),
         ));
+        self.local_entries = exact;
         if !added_local.is_empty() {
             gained.push((LOCAL_LIST.to_string(), added_local));
         }
@@ -288,16 +297,29 @@ impl Matcher {
         )
     }
 
-    fn entry_of(&self, m: &Match) -> Option<Entry> {
+    /// The entry a match names: the local ones are held here, a bulk
+    /// list's is read from its stored chunk (hits are rare; the index
+    /// holds no entries, see [`ListIndex`]).
+    fn entry_of(&self, store: &crate::store::Store, m: &Match) -> Option<Entry> {
         if m.kind == MatchKind::Wildcard {
             return self.index.wildcard(m.entry).map(|w| w.entry.clone());
         }
-        self.index.list(&m.list)?.entry(m.entry).cloned()
+        if m.list == LOCAL_LIST {
+            return self.local_entries.get(m.entry as usize).cloned();
+        }
+        let info = self.lists.get(&m.list)?;
+        let per = alpr_protocol::replicate::HOTLIST_CHUNK_ENTRIES as u32;
+        let chunk = store
+            .hotlist_chunk(&info.content, m.entry / per)
+            .ok()
+            .flatten()?;
+        chunk.into_iter().nth((m.entry % per) as usize)
     }
 
     /// The alerts one read raises (at most one per entry).
     fn raise(
         &self,
+        store: &crate::store::Store,
         now: Timestamp,
         read: &Read,
         candidates: &[String],
@@ -314,7 +336,7 @@ impl Matcher {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for m in found {
-            let Some(entry) = self.entry_of(&m) else {
+            let Some(entry) = self.entry_of(store, &m) else {
                 continue;
             };
             // An entry past its expiry raises nothing, even before the
@@ -465,7 +487,10 @@ impl Engine {
                     let Ok(read) = self.node.trust.open_read(&bytes) else {
                         continue;
                     };
-                    for a in self.matcher.raise(now, read.read(), &[], stale, true) {
+                    for a in
+                        self.matcher
+                            .raise(&self.node.store, now, read.read(), &[], stale, true)
+                    {
                         let key = (
                             a.read,
                             a.list.name.clone(),
@@ -499,6 +524,7 @@ impl Engine {
     /// read's candidate texts by place.
     pub(super) fn raise_for(
         matcher: &Matcher,
+        store: &crate::store::Store,
         stale: bool,
         now: Timestamp,
         sealed: &[alpr_protocol::SealedRead],
@@ -509,7 +535,7 @@ impl Engine {
             .enumerate()
             .flat_map(|(i, s)| {
                 let c = candidates.get(i).map_or(&[][..], Vec::as_slice);
-                matcher.raise(now, s.read.read(), c, stale, false)
+                matcher.raise(store, now, s.read.read(), c, stale, false)
             })
             .map(|a| (now, AlertItem::Raised(Box::new(a))))
             .collect()
