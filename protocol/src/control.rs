@@ -551,6 +551,10 @@ pub enum ControlResponse {
         cutoff: Timestamp,
         images: u64,
         audit_events: u64,
+        /// Alert records (alerts and their dispositions) past their period.
+        alerts: u64,
+        /// Alerts past their period kept because a hold covers their read.
+        alerts_held: u64,
         dry_run: bool,
     },
     Status {

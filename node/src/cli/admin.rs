@@ -337,6 +337,8 @@ pub fn purge(args: PurgeArgs) -> Result<Outcome> {
         purged,
         held,
         cutoff,
+        alerts,
+        alerts_held,
         ..
     } = response
     else {
@@ -351,6 +353,12 @@ pub fn purge(args: PurgeArgs) -> Result<Outcome> {
         },
         format_time(cutoff)
     );
+    if alerts > 0 || alerts_held > 0 {
+        println!(
+            "{} {alerts} alert records past the alerts period; {alerts_held} alerts held as evidence",
+            if args.dry_run { "would purge" } else { "purged" }
+        );
+    }
     s.logout()?;
     Ok(Outcome::Done)
 }

@@ -193,6 +193,8 @@ fn purged(r: &crate::engine::PurgeReport, now: Timestamp, dry_run: bool) -> Cont
         cutoff: r.cutoff.unwrap_or(now),
         images: r.images_purged,
         audit_events: r.audit_purged,
+        alerts: r.alerts_purged,
+        alerts_held: r.alerts_held,
         dry_run,
     }
 }

@@ -28,6 +28,8 @@
 //! Codes are decoded to words for the common makes, styles and colors;
 //! a code the tables lack is kept as written, never dropped.
 
+use std::borrow::Cow;
+
 use alpr_protocol::Timestamp;
 use alpr_protocol::hotlist::Vehicle;
 
@@ -51,20 +53,21 @@ mod col {
 /// Shortest line that reaches the plate field.
 pub const LINE_LEN_MIN: usize = col::PLATE.0 + 1;
 
-/// One record of an extract, its fields as written (trimmed) or decoded.
+/// One record of an extract, its fields as written (trimmed, borrowed
+/// from the line) or decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
+pub struct Record<'a> {
     pub code: char,
     /// The NCIC number, list letter included.
-    pub nic: String,
-    pub ori: String,
+    pub nic: &'a str,
+    pub ori: &'a str,
     pub entered: Option<Timestamp>,
     /// The plate as written (spaces kept; may be empty for a person record).
-    pub plate: String,
+    pub plate: &'a str,
     /// The plate's state, a zero read as the letter O (`0H` is Ohio).
-    pub state: String,
-    pub tag_year: String,
-    pub plate_type: String,
+    pub state: Cow<'a, str>,
+    pub tag_year: &'a str,
+    pub plate_type: &'a str,
     pub vehicle: Vehicle,
 }
 
@@ -104,7 +107,7 @@ pub fn code(line: &[u8]) -> Result<char, FieldError> {
 
 /// Parses one record (without its line ending). Total: any bytes give a
 /// record or a field error, never a panic.
-pub fn parse(line: &[u8]) -> Result<Record, FieldError> {
+pub fn parse(line: &[u8]) -> Result<Record<'_>, FieldError> {
     if let Some(at) = line.iter().position(|b| !b.is_ascii()) {
         return Err(bad(
             "encoding",
@@ -150,15 +153,20 @@ pub fn parse(line: &[u8]) -> Result<Record, FieldError> {
         model: model(field(line, col::MODEL), field(line, col::STYLE)),
         color: color(color_text),
     };
+    let state = field(line, col::STATE);
     Ok(Record {
         code,
-        nic: field(line, col::NIC).to_string(),
-        ori: field(line, col::ORI).to_string(),
+        nic: field(line, col::NIC),
+        ori: field(line, col::ORI),
         entered,
-        plate: field(line, col::PLATE).to_string(),
-        state: field(line, col::STATE).replace('0', "O"),
-        tag_year: field(line, col::TAG_YEAR).to_string(),
-        plate_type: field(line, col::PLATE_TYPE).to_string(),
+        plate: field(line, col::PLATE),
+        state: if state.contains('0') {
+            Cow::Owned(state.replace('0', "O"))
+        } else {
+            Cow::Borrowed(state)
+        },
+        tag_year: field(line, col::TAG_YEAR),
+        plate_type: field(line, col::PLATE_TYPE),
         vehicle,
     })
 }
@@ -177,10 +185,21 @@ pub fn yyyymmdd(text: &str) -> Option<Timestamp> {
 
 /// The first millisecond of a day, in UTC (extracts carry no zone).
 pub fn midnight_utc(date: jiff::civil::Date) -> Timestamp {
-    // Days since 1970-01-01 (a civil date's difference is exact in days).
-    let epoch = jiff::civil::date(1970, 1, 1);
-    let days = (date - epoch).get_days();
-    Timestamp(i64::from(days) * 86_400_000)
+    // Days since 1970-01-01 by the proleptic Gregorian calendar (Howard
+    // Hinnant's days_from_civil): a million records each carry a date, and
+    // this is a few integer operations where a calendar span is not.
+    let (y, m, d) = (
+        i64::from(date.year()),
+        i64::from(date.month()),
+        i64::from(date.day()),
+    );
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Timestamp(days * 86_400_000)
 }
 
 /// NCIC vehicle make codes (VMA) of the common makes.
@@ -361,5 +380,21 @@ mod tests {
         assert_eq!(yyyymmdd("20190231"), None);
         assert_eq!(yyyymmdd("2019X509"), None);
         assert_eq!(yyyymmdd("+0190509"), None);
+        // The day count agrees with the calendar's across eras and leap days.
+        for (y, m, d) in [
+            (1970, 1, 1),
+            (1600, 2, 29),
+            (2000, 3, 1),
+            (2026, 12, 31),
+            (1, 1, 1),
+        ] {
+            let date = jiff::civil::date(y, m, d);
+            let z = date.to_zoned(jiff::tz::TimeZone::UTC).unwrap();
+            assert_eq!(
+                midnight_utc(date).0,
+                z.timestamp().as_millisecond(),
+                "{date}"
+            );
+        }
     }
 }
