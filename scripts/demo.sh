@@ -63,6 +63,16 @@ for _ in $(seq 50); do grep -q '^replicating on ' "$demo/station.out" 2>/dev/nul
 addr=$(sed -n 's/^replicating on //p' "$demo/station.out")
 run sync --data "$demo/car-12" --peer "$addr"
 run hotlist list --data "$demo/car-12"
+echo
+echo "# The list names plates the car read before it had the list: retro-hits,"
+echo "# pending until an officer disposes of them."
+run alerts list --data "$demo/car-12" --purpose alert --reason "hotlist hits of the shift"
+alert=$("$bin" alerts list --data "$demo/car-12" --pending --json --purpose alert --reason "dispose of a hit" \
+    | sed -n 's/^ *"id": "\(.*\)",$/\1/p' | head -n 1)
+run alerts show --data "$demo/car-12" "$alert" --purpose alert --reason "check the hit before a stop"
+run alerts dispose --data "$demo/car-12" "$alert" --as confirmed
+run sync --data "$demo/car-12" --peer "$addr"
+run alerts list --data "$demo/station-1" --purpose audit --reason "hits of car-12's shift, at the station"
 run search --data "$demo/station-1" --pattern '7AB*' --purpose alert --reason "the car's shift, now at the station"
 kill $station
 wait $station 2>/dev/null || true

@@ -178,6 +178,16 @@ pub fn sync(args: SyncArgs) -> Result<Outcome> {
         count(&summary.received, Collection::AuditEvents),
         count(&summary.stored, Collection::AuditEvents),
     );
+    let (sent, received, stored) = (
+        count(&summary.sent, Collection::Alerts),
+        count(&summary.received, Collection::Alerts),
+        count(&summary.stored, Collection::Alerts),
+    );
+    if sent + received > 0 {
+        println!(
+            "sent {sent} alert records (alerts and dispositions); received {received} ({stored} new)"
+        );
+    }
     for list in &summary.hotlists_sent {
         println!("sent hotlist {list}");
     }
