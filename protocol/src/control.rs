@@ -643,7 +643,7 @@ pub enum ControlResponse {
         lists_age_ms: Option<i64>,
     },
     Alert {
-        alert: AlertWire,
+        alert: Box<AlertWire>,
         #[serde(with = "serde_bytes")]
         crop: Option<Vec<u8>>,
         stale: bool,

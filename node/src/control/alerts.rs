@@ -68,7 +68,7 @@ pub(super) fn show(
         RecordId { origin, seq },
     )?;
     Ok(ControlResponse::Alert {
-        alert: alert_wire(view),
+        alert: Box::new(alert_wire(view)),
         crop,
         stale: engine.lists_stale(now),
     })
