@@ -300,36 +300,68 @@ pub fn import(
     Ok(Imported { entries, report })
 }
 
-/// What makes two rows the same listing.
-fn key(e: &Entry) -> (&PlateText, &Option<String>, Category) {
-    (&e.plate, &e.region, e.category)
-}
-
 /// The first entry (in file order) of each plate, region and category, in
-/// canonical order. Indexes are sorted, not entries: an entry is a few
-/// hundred bytes, and a million of them moved at every step of a sort
-/// took seconds. With the key unique, ordering by key is the canonical
-/// order, so publishing finds the list already sorted.
+/// canonical order. Packed keys are sorted, not entries: an entry is a few
+/// hundred bytes behind pointers, and a million of them compared and moved
+/// at every step of a sort took seconds. With the key unique, ordering by
+/// key is the canonical order, so publishing finds the list sorted.
 fn first_of_each(entries: Vec<Entry>) -> Vec<Entry> {
-    let mut order: Vec<u32> = (0..entries.len() as u32).collect();
+    let mut order: Vec<(u64, u64, u8, u32)> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let (plate, region) = packed_key(e);
+            (plate, region, e.category as u8, i as u32)
+        })
+        .collect();
     // Ties broken by index: the earliest row of a key comes first.
-    order.sort_unstable_by(|&a, &b| {
-        key(&entries[a as usize])
-            .cmp(&key(&entries[b as usize]))
-            .then(a.cmp(&b))
-    });
+    order.sort_unstable();
     let mut slots: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
     let mut out: Vec<Entry> = Vec::with_capacity(slots.len());
-    for i in order {
-        let Some(e) = slots[i as usize].take() else {
-            continue;
-        };
-        if out.last().is_some_and(|last| key(last) == key(&e)) {
+    let mut last = None;
+    for (plate, region, category, i) in order {
+        if last == Some((plate, region, category)) {
             continue;
         }
-        out.push(e);
+        last = Some((plate, region, category));
+        if let Some(e) = slots[i as usize].take() {
+            out.push(e);
+        }
     }
     out
+}
+
+/// A plate and region packed into integers ordered as their text is: a
+/// plate (at most 10 of 0-9A-Z) in base 37 and a region (at most 8 of
+/// -0-9A-Z, None first) in base 38, padded with a digit below every
+/// character so a prefix sorts first, as strings do. Import checked both
+/// alphabets before an entry is kept.
+fn packed_key(e: &Entry) -> (u64, u64) {
+    fn pack(text: &[u8], len: usize, digit: impl Fn(u8) -> u64, base: u64) -> u64 {
+        (0..len).fold(0u64, |key, i| {
+            key * base + text.get(i).map_or(0, |&c| digit(c))
+        })
+    }
+    let alnum = |c: u8| match c {
+        b'0'..=b'9' => u64::from(c - b'0') + 1,
+        b'A'..=b'Z' => u64::from(c - b'A') + 11,
+        _ => 36,
+    };
+    let plate = pack(
+        e.plate.as_str().as_bytes(),
+        alpr_protocol::plate::PLATE_LEN_MAX,
+        alnum,
+        37,
+    );
+    let region = e.region.as_deref().map_or(0, |r| {
+        1 + pack(
+            r.as_bytes(),
+            hotlist::REGION_LEN_MAX,
+            |c| if c == b'-' { 1 } else { alnum(c) + 1 },
+            38,
+        )
+    });
+    (plate, region)
 }
 
 /// The rows of one import as they are read: entries kept and the report.
@@ -489,7 +521,7 @@ fn read_ncic(
             continue;
         }
         tally.report.rows += 1;
-        if tally.report.rows % PROGRESS_ROWS == 0 {
+        if tally.report.rows.is_multiple_of(PROGRESS_ROWS) {
             progress(bytes);
         }
         if cut {
@@ -692,5 +724,53 @@ pub struct LocalEdit {
 impl LocalEdit {
     pub fn is_empty(&self) -> bool {
         *self == LocalEdit::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alpr_protocol::hotlist::CATEGORIES;
+    use proptest::prelude::*;
+
+    /// What makes two rows the same listing.
+    fn key(e: &Entry) -> (&PlateText, &Option<String>, Category) {
+        (&e.plate, &e.region, e.category)
+    }
+
+    fn entry(plate: &str, region: Option<&str>, category: usize, reference: usize) -> Entry {
+        Entry {
+            plate: PlateText::parse(plate).unwrap(),
+            region: region.map(str::to_string),
+            category: CATEGORIES[category % CATEGORIES.len()],
+            reference: reference.to_string(),
+            detail: Detail::default(),
+        }
+    }
+
+    proptest! {
+        /// The packed sort gives what sorting entries would: the first row
+        /// of each key, in canonical order.
+        #[test]
+        fn hotlist_duplicates_merge_to_the_first_row_in_canonical_order(
+            rows in proptest::collection::vec(
+                ("[0-9A-Z]{1,10}", proptest::option::of("[-0-9A-Z]{1,8}"), 0usize..15),
+                0..60,
+            )
+        ) {
+            let entries: Vec<Entry> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, (p, r, c))| entry(p, r.as_deref(), *c, i))
+                .collect();
+            let mut expected: Vec<Entry> = Vec::new();
+            for e in &entries {
+                if !expected.iter().any(|x| key(x) == key(e)) {
+                    expected.push(e.clone());
+                }
+            }
+            expected.sort();
+            prop_assert_eq!(first_of_each(entries), expected);
+        }
     }
 }

@@ -583,7 +583,7 @@ date_formats = ["%m/%d/%Y", "%Y-%m-%d %H:%M"]
             entry("CCC333", "CA", Priority::High),
         ];
         e.publish_hotlist(t(3), admin, "ncic", old).unwrap();
-        let new = vec![
+        let new = [
             entry("AAA111", "CA", Priority::High),
             // The same plate and region, another priority: changed.
             entry("BBB222", "CA", Priority::Low),

@@ -356,7 +356,11 @@ pub fn purge(args: PurgeArgs) -> Result<Outcome> {
     if alerts > 0 || alerts_held > 0 {
         println!(
             "{} {alerts} alert records past the alerts period; {alerts_held} alerts held as evidence",
-            if args.dry_run { "would purge" } else { "purged" }
+            if args.dry_run {
+                "would purge"
+            } else {
+                "purged"
+            }
         );
     }
     s.logout()?;

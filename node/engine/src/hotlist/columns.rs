@@ -148,7 +148,7 @@ pub(super) fn read(
         }
         let line = record.position().map_or(line, |p| p.line());
         tally.report.rows += 1;
-        if tally.report.rows % PROGRESS_ROWS == 0 {
+        if tally.report.rows.is_multiple_of(PROGRESS_ROWS) {
             progress(record.position().map_or(0, |p| p.byte()));
         }
         if record.as_slice().len() > LINE_BYTES_MAX {
