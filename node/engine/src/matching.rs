@@ -179,7 +179,7 @@ impl AlertRule {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Match {
     pub list: String,
-    /// The entry's place in its list's index (for [`ListIndex::entry`]).
+    /// The entry's place in its list's index (for [`ListIndex::plate`]).
     pub entry: u32,
     pub kind: MatchKind,
     /// 0..1: how much the match is worth believing (exact best text 1).

@@ -309,7 +309,7 @@ impl Engine {
 
     /// Puts a wildcard entry on the local hotlist: `pattern` (`?` one
     /// character, `*` any run, at most [`WILDCARD_STARS_MAX`] of them, at
-    /// least [`WILDCARD_FIXED_MIN`] fixed characters) with `entry`'s other
+    /// least `WILDCARD_FIXED_MIN` fixed characters) with `entry`'s other
     /// fields; `entry.plate` is set to the pattern's fixed characters. At
     /// most [`WILDCARD_ENTRIES_MAX`] are in force in the fleet, as each is
     /// matched against every read. A pattern without wildcards is a plain

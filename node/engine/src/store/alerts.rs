@@ -102,7 +102,7 @@ impl Store {
     }
 
     /// Every alert record stored, by origin then seq, at most
-    /// [`ALERTS_LISTED_MAX`].
+    /// `ALERTS_LISTED_MAX`.
     pub fn alert_envelopes(&self) -> Result<Vec<(RecordId, Vec<u8>)>, StoreError> {
         let tx = self.read_tx()?;
         let ids = tx.open_table(super::ORIGIN_IDS).map_err(dberr)?;
