@@ -32,6 +32,12 @@ pub struct RecordRef {
     pub seq: u64,
 }
 
+impl std::fmt::Display for RecordRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.origin.short(), self.seq)
+    }
+}
+
 /// How a read matched an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum HitKind {

@@ -1828,7 +1828,6 @@ impl Engine {
         // A file imported twice stores nothing new: a read this node already
         // holds (the same plate, time, camera, confidences, region, place and
         // crop) is skipped.
-        self.refresh_matcher(now)?;
         let stale = self.lists_stale(now);
         let Engine {
             recorder,
@@ -1855,11 +1854,7 @@ impl Engine {
             rng,
             |stored, alerts| {
                 live::publish(&events, stored.iter().map(|s| &s.read));
-                for a in alerts {
-                    events.publish(crate::events::Event::Alert(crate::events::AlertEvent::of(
-                        a.record(),
-                    )));
-                }
+                live::publish_alerts(&events, alerts);
                 on_commit(stored)
             },
             |sealed| {
@@ -2155,7 +2150,6 @@ impl Engine {
                 .map_err(|e| AccessError::Invalid(format!("hotlist {name}: {e}")))?;
             hotlists.push((name, version.version, version.published_at));
         }
-        self.refresh_matcher(now)?;
         let covert = Permission::ViewCovertAlerts.granted_to(role);
         let alerts_pending = self
             .alert_views(covert)?
@@ -2300,7 +2294,6 @@ impl Engine {
                 already_stored,
             });
         }
-        self.refresh_matcher(now)?;
         let candidates: Vec<Vec<String>> =
             fresh.iter().map(|(_, c)| c.candidates.clone()).collect();
         let stale = self.lists_stale(now);

@@ -60,10 +60,7 @@ pub struct AlertEvent {
 impl AlertEvent {
     pub fn of(r: &alpr_protocol::alert::AlertRecord) -> AlertEvent {
         use alpr_protocol::alert::AlertItem;
-        let id = RecordId {
-            origin: r.origin,
-            seq: r.seq,
-        };
+        let id = r.id();
         match &r.item {
             AlertItem::Raised(a) => AlertEvent {
                 id,
@@ -83,10 +80,7 @@ impl AlertEvent {
                 id,
                 at: r.time,
                 disposed: Some(d.outcome.name().to_string()),
-                alert: RecordId {
-                    origin: d.alert.origin,
-                    seq: d.alert.seq,
-                },
+                alert: d.alert,
                 plate: String::new(),
                 list: String::new(),
                 entry: String::new(),

@@ -156,18 +156,9 @@ fn is_disk_full(e: &std::io::Error) -> bool {
         || e.raw_os_error() == Some(28)
 }
 
-/// Where a record lives: its origin and per-origin sequence number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RecordId {
-    pub origin: NodeId,
-    pub seq: u64,
-}
-
-impl std::fmt::Display for RecordId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.origin.short(), self.seq)
-    }
-}
+/// Where a record lives: its origin and per-origin sequence number (the
+/// protocol's name for it, which alerts carry).
+pub use alpr_protocol::alert::RecordRef as RecordId;
 
 /// Matches of a search, newest first, at most `limit` of them, and how many matched in all.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -431,8 +431,8 @@ impl Engine {
     }
 
     /// Brings the matcher up to date with the lists and local entries held,
-    /// and raises retro alerts for what lists gained. Called before each
-    /// recording and listing; cheap when nothing changed.
+    /// and raises retro alerts for what lists gained. Called where lists
+    /// change (see the module docs); cheap when nothing changed.
     pub fn refresh_matcher(&mut self, now: Timestamp) -> Result<u64, AccessError> {
         let gained = self.matcher.refresh(&self.node.store, &self.policy, now)?;
         if gained.is_empty() {
@@ -561,17 +561,13 @@ impl Engine {
         let mut at: HashMap<RecordRef, usize> = HashMap::new();
         let mut dispositions = Vec::new();
         for r in self.stored_alerts()? {
-            let id = RecordId {
-                origin: r.origin,
-                seq: r.seq,
-            };
-            let key = r.id();
+            let id = r.id();
             match r.item {
                 AlertItem::Raised(a) => {
                     if a.entry.detail.covert && !covert {
                         continue;
                     }
-                    at.insert(key, views.len());
+                    at.insert(id, views.len());
                     views.push(AlertView {
                         id,
                         raised_at: r.time,
@@ -611,17 +607,7 @@ impl Engine {
         } else {
             "alerts".to_string()
         };
-        let (user, purpose) = self.authorize_with_purpose(
-            now,
-            token,
-            Permission::ViewAlerts,
-            "see alerts",
-            Action::ViewAlert,
-            &object,
-            purpose,
-        )?;
-        self.refresh_matcher(now)?;
-        let covert = self.may(token, Permission::ViewCovertAlerts);
+        let (user, purpose, covert) = self.authorize_alert_view(now, token, purpose, &object)?;
         let mut views = self.alert_views(covert)?;
         if filter.pending_only {
             views.retain(AlertView::pending);
@@ -629,15 +615,7 @@ impl Engine {
         let total = views.len();
         views.truncate(filter.limit.clamp(1, ALERTS_SHOWN_MAX));
         let object = format!("{object}: {total} found, {} shown", views.len());
-        self.audit(
-            now,
-            &user,
-            Action::ViewAlert,
-            object,
-            Some(&purpose),
-            AuditOutcome::Success,
-            &[],
-        )?;
+        self.audit_alert_view(now, &user, object, &purpose)?;
         Ok(views)
     }
 
@@ -650,25 +628,13 @@ impl Engine {
         id: RecordId,
     ) -> Result<(AlertView, Option<Vec<u8>>), AccessError> {
         let object = format!("alert {id}");
-        let (user, purpose) = self.authorize_with_purpose(
-            now,
-            token,
-            Permission::ViewAlerts,
-            "see alerts",
-            Action::ViewAlert,
-            &object,
-            purpose,
-        )?;
-        let covert = self.may(token, Permission::ViewCovertAlerts);
+        let (user, purpose, covert) = self.authorize_alert_view(now, token, purpose, &object)?;
         let found = self.alert_views(covert)?.into_iter().find(|v| v.id == id);
         let Some(view) = found else {
             let err = AccessError::NotFound(format!("no alert {id} here"));
             return self.refuse(now, &user, Action::ViewAlert, object, Some(&purpose), err);
         };
-        let read = RecordId {
-            origin: view.alert.read.origin,
-            seq: view.alert.read.seq,
-        };
+        let read = view.alert.read;
         let crop = match self.open_stored_read(read) {
             Ok(v) => {
                 match crate::search::image_of(&self.node, &v, alpr_protocol::ImageKind::PlateCrop) {
@@ -685,15 +651,7 @@ impl Engine {
             view.alert.entry.plate,
             if crop.is_some() { "shown" } else { "not held" }
         );
-        self.audit(
-            now,
-            &user,
-            Action::ViewAlert,
-            object,
-            Some(&purpose),
-            AuditOutcome::Success,
-            &[],
-        )?;
+        self.audit_alert_view(now, &user, object, &purpose)?;
         Ok((view, crop))
     }
 
@@ -718,10 +676,7 @@ impl Engine {
             &object,
         )?;
         let body = DispositionBody {
-            alert: RecordRef {
-                origin: id.origin,
-                seq: id.seq,
-            },
+            alert: id,
             outcome,
             reason: reason.trim().to_string(),
             by: user.clone(),
@@ -753,10 +708,7 @@ impl Engine {
                 &mut self.rng,
             )
             .map_err(cannot_sign)?;
-        let stored_id = records.first().map(|r| RecordId {
-            origin: r.record().origin,
-            seq: r.record().seq,
-        });
+        let stored_id = records.first().map(|r| r.record().id());
         let object = match &view {
             Some(v) => format!(
                 "{object}: {} on {} '{}'{}",
@@ -799,16 +751,7 @@ impl Engine {
             crate::policy::time_bound(range.from),
             crate::policy::time_bound(range.to)
         );
-        let (user, purpose) = self.authorize_with_purpose(
-            now,
-            token,
-            Permission::ViewAlerts,
-            "see alerts",
-            Action::ViewAlert,
-            &object,
-            purpose,
-        )?;
-        let covert = self.may(token, Permission::ViewCovertAlerts);
+        let (user, purpose, covert) = self.authorize_alert_view(now, token, purpose, &object)?;
         let mut report = HitReport::default();
         for v in self.alert_views(covert)? {
             if v.raised_at < range.from || v.raised_at > range.to {
@@ -829,16 +772,48 @@ impl Engine {
             *report.by_day.entry(day).or_default() += 1;
         }
         let object = format!("{object}: {} alerts", report.alerts);
-        self.audit(
+        self.audit_alert_view(now, &user, object, &purpose)?;
+        Ok(report)
+    }
+
+    /// Authorizes seeing alerts with a purpose (documented if refused);
+    /// returns the user, the purpose, and whether covert hits may be shown.
+    fn authorize_alert_view(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        purpose: &PurposeInput,
+        object: &str,
+    ) -> Result<(String, crate::policy::Purpose, bool), AccessError> {
+        let (user, purpose) = self.authorize_with_purpose(
             now,
-            &user,
+            token,
+            Permission::ViewAlerts,
+            "see alerts",
             Action::ViewAlert,
             object,
-            Some(&purpose),
+            purpose,
+        )?;
+        Ok((user, purpose, self.may(token, Permission::ViewCovertAlerts)))
+    }
+
+    /// Documents an alert view that was shown.
+    fn audit_alert_view(
+        &mut self,
+        now: Timestamp,
+        user: &str,
+        object: String,
+        purpose: &crate::policy::Purpose,
+    ) -> Result<(), AccessError> {
+        self.audit(
+            now,
+            user,
+            Action::ViewAlert,
+            object,
+            Some(purpose),
             AuditOutcome::Success,
             &[],
-        )?;
-        Ok(report)
+        )
     }
 
     /// Whether the session's role holds `perm` (no audit: a filter, not an access).
@@ -853,42 +828,27 @@ impl Engine {
         now: Timestamp,
         cutoff: Timestamp,
     ) -> Result<(Vec<RecordId>, u64), StoreError> {
-        let mut raised: HashMap<RecordRef, (Timestamp, AlertBody)> = HashMap::new();
-        let mut disposed: Vec<(RecordId, RecordRef)> = Vec::new();
-        for r in self.stored_alerts()? {
-            match &r.item {
-                AlertItem::Raised(a) => {
-                    raised.insert(r.id(), (r.time, (**a).clone()));
-                }
-                AlertItem::Disposed(d) => disposed.push((
-                    RecordId {
-                        origin: r.origin,
-                        seq: r.seq,
-                    },
-                    d.alert,
-                )),
-            }
-        }
         let mut out = Vec::new();
         let mut held = 0;
         let mut gone = HashSet::new();
-        for (id, (at, a)) in &raised {
-            if *at >= cutoff {
-                continue;
+        let mut disposed: Vec<(RecordId, RecordId)> = Vec::new();
+        for r in self.stored_alerts()? {
+            match &r.item {
+                AlertItem::Raised(a) if r.time < cutoff => {
+                    // A hold of the read (its case, plate or time) keeps its alerts.
+                    if self
+                        .policy
+                        .held(now, a.read.origin, a.read.seq, a.read_at, a.plate.as_str())
+                    {
+                        held += 1;
+                    } else {
+                        gone.insert(r.id());
+                        out.push(r.id());
+                    }
+                }
+                AlertItem::Raised(_) => {}
+                AlertItem::Disposed(d) => disposed.push((r.id(), d.alert)),
             }
-            // A hold of the read (its case, plate or time) keeps its alerts.
-            if self
-                .policy
-                .held(now, a.read.origin, a.read.seq, a.read_at, a.plate.as_str())
-            {
-                held += 1;
-                continue;
-            }
-            gone.insert(*id);
-            out.push(RecordId {
-                origin: id.origin,
-                seq: id.seq,
-            });
         }
         out.extend(
             disposed
@@ -901,11 +861,6 @@ impl Engine {
 
     /// Publishes stored alert records to live views.
     pub(super) fn publish_alerts(&self, records: &[VerifiedAlertRecord]) {
-        for r in records {
-            self.events
-                .publish(crate::events::Event::Alert(crate::events::AlertEvent::of(
-                    r.record(),
-                )));
-        }
+        super::live::publish_alerts(&self.events, records);
     }
 }

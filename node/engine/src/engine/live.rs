@@ -196,6 +196,13 @@ impl Engine {
 }
 
 /// Publishes reads just stored (also from inside an import's commit callback).
+/// Alert records stored here (raised, disposed of, or from a car).
+pub(super) fn publish_alerts(events: &Events, records: &[alpr_protocol::VerifiedAlertRecord]) {
+    for r in records {
+        events.publish(Event::Alert(crate::events::AlertEvent::of(r.record())));
+    }
+}
+
 pub(super) fn publish<'a>(events: &Events, stored: impl IntoIterator<Item = &'a VerifiedRead>) {
     for r in stored {
         let read = r.read();
