@@ -204,7 +204,13 @@ fn misreads_match_by_kind_and_a_bolo_only_exactly() {
             entry("ABC1234", Category::StolenVehicle),
             entry("DEF5678", Category::StolenPlate),
             entry("BOLO77", Category::Bolo),
-            entry("GHI9012", Category::WantedPerson),
+            Entry {
+                detail: Detail {
+                    priority: Priority::Low,
+                    ..Detail::default()
+                },
+                ..entry("GHI9012", Category::WantedPerson)
+            },
         ],
     );
     now = now.saturating_add_millis(60_000);
@@ -240,9 +246,9 @@ fn misreads_match_by_kind_and_a_bolo_only_exactly() {
     let cand = by_entry("GHI9012").expect("candidate");
     assert!(cand.alert.hit.from_candidate);
     assert_eq!(all.len(), 3);
-    assert!(
-        all[0].alert.hit.score >= all[2].alert.hit.score || all[0].priority() <= all[2].priority()
-    );
+    // Pending alerts are ordered by priority: the low one comes last.
+    assert_eq!(all[2].alert.entry.plate.as_str(), "GHI9012", "{all:?}");
+    assert!(all[..2].iter().all(|a| a.priority() == Priority::High));
 }
 
 #[test]
