@@ -159,6 +159,7 @@ fn main() {
                         confidence: 0.9,
                         camera: "front".into(),
                         location: None,
+                        fix: Default::default(),
                         crop_jpeg: crop.clone(),
                         overview_jpeg: None,
                         candidates: Vec::new(),

@@ -79,6 +79,7 @@ fn main() {
                         confidence: 0.9,
                         camera: "front".into(),
                         location: None,
+                        fix: Default::default(),
                         crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
                         overview_jpeg: None,
                         candidates: Vec::new(),

@@ -151,6 +151,7 @@ fn main() {
                         char_confidences: vec![0.95; 7],
                         camera: "front".into(),
                         location: None,
+                        fix: Default::default(),
                         crop_jpeg: crop.clone(),
                         overview_jpeg: None,
                         candidates: Vec::new(),

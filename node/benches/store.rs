@@ -105,6 +105,7 @@ fn main() {
                         confidence: 0.95,
                         camera: "front".into(),
                         location: None,
+                        fix: Default::default(),
                         crop_jpeg: crop.clone(),
                         overview_jpeg: None,
                         candidates: Vec::new(),

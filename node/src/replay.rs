@@ -229,6 +229,7 @@ fn capture_of(read: &TrackedRead<Shot>, options: &ReplayOptions) -> Result<Captu
         char_confidences: read.char_confidences.clone(),
         camera: options.camera.clone(),
         location: options.location,
+        fix: Default::default(),
         crop_jpeg: jpeg(&crop, 90)?,
         overview_jpeg: Some(jpeg(&overview, 80)?),
         // The runner-up readings, for hotlist matching (the best is the plate).

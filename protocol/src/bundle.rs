@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::enrollment::{SignedCertificate, VerifiedCertificate};
-use crate::envelope::{Envelope, RecordKind, check_opening, decode_body};
+use crate::envelope::{Envelope, RecordKind, check_opening, decode_body, decode_read_body};
 use crate::identity::{AgencyId, NodeId};
 use crate::record::Outcome;
 use crate::record::{AuditBody, AuditEvent, Read, ReadBody};
@@ -110,10 +110,22 @@ pub fn read_document(read: &Read) -> serde_json::Map<String, serde_json::Value> 
         "lon": b.location.map(|l| l.lon),
         "accuracy_m": b.location.map(|l| l.accuracy_m),
     });
-    match doc {
+    let mut map = match doc {
         serde_json::Value::Object(map) => map,
         _ => unreachable!("json! of an object literal is an object"),
+    };
+    // Only reads that recorded their fix (format 2) carry these keys, so a
+    // bundle written before fixes were recorded still verifies.
+    if b.fix != crate::record::Fix::Unknown {
+        map.insert("fix".into(), b.fix.name().into());
+        if let crate::record::Fix::Gps(g) = b.fix {
+            map.insert("satellites".into(), serde_json::json!(g.satellites));
+            map.insert("speed_mps".into(), serde_json::json!(g.speed_mps));
+            map.insert("heading_deg".into(), serde_json::json!(g.heading_deg));
+            map.insert("fix_age_ms".into(), g.age_ms.into());
+        }
     }
+    map
 }
 
 /// The readable copy of an alert or a disposition, as `alerts/<stem>.json`
@@ -543,7 +555,7 @@ fn check_record(
     match h.kind {
         RecordKind::Read => {
             report.reads += 1;
-            let body: ReadBody = match decode_body(opening) {
+            let body: ReadBody = match decode_read_body(&h, opening) {
                 Ok(b) => b,
                 Err(e) => return report.problem(&opening_path, e.to_string()),
             };

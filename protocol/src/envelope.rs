@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! 0   4  magic "ALPR"
-//! 4   1  format version (1; audit events 2, whose body carries chain floors)
+//! 4   1  format version (1; audit events and reads 2: chain floors, GPS fix)
 //! 5   1  kind (1 read, 2 audit event, 3 plate image, 4 overview, 5 alert, 6 disposition)
 //! 6  32  origin node id (ed25519 public key)
 //! 38  8  seq (u64)
@@ -36,13 +36,16 @@ use sha2::{Digest, Sha256};
 use crate::alert::{AlertBody, AlertItem, AlertRecord, DispositionBody};
 use crate::enrollment::{CertificateError, VerifiedCertificate};
 use crate::identity::{AgencyId, DataKey, KeyId, NodeId, NodeKey};
-use crate::record::{AuditBody, AuditEvent, Capture, ImageBody, ImageKind, Read, ReadBody};
+use crate::record::{
+    AuditBody, AuditEvent, Capture, ImageBody, ImageKind, READ_BODY_VERSION, Read, ReadBody,
+};
 use crate::time::Timestamp;
 
 const MAGIC: &[u8; 4] = b"ALPR";
-/// The envelope layout's version: 1 for every kind. Audit events are
-/// written as 2, which differs only in the body's layout (the chain floors
-/// of a purge, `AuditBody::floors`); a reader takes 1 and 2 for them.
+/// The envelope layout's version: 1 for every kind. Audit events and reads
+/// are written as 2, which differs only in the body's layout (the chain
+/// floors of a purge, `AuditBody::floors`; a read's GPS fix,
+/// `ReadBody::fix`); a reader takes 1 and 2 for them.
 pub const ENVELOPE_VERSION: u8 = 1;
 pub use crate::record::AUDIT_BODY_VERSION;
 pub const HEADER_LEN: usize = 118;
@@ -111,7 +114,7 @@ pub enum EnvelopeError {
     #[error("not a record envelope (bad magic)")]
     BadMagic,
     #[error(
-        "envelope format version {0} is not supported (this build reads version {ENVELOPE_VERSION}, and {AUDIT_BODY_VERSION} for audit events)"
+        "envelope format version {0} is not supported (this build reads version {ENVELOPE_VERSION}, and {AUDIT_BODY_VERSION} for reads and audit events)"
     )]
     UnsupportedVersion(u8),
     #[error("unknown record kind {0}")]
@@ -164,7 +167,8 @@ impl<'a> Envelope<'a> {
         }
         let kind = RecordKind::from_byte(bytes[5]).ok_or(EnvelopeError::UnknownKind(bytes[5]))?;
         let known = bytes[4] == ENVELOPE_VERSION
-            || (kind == RecordKind::AuditEvent && bytes[4] == AUDIT_BODY_VERSION);
+            || (kind == RecordKind::AuditEvent && bytes[4] == AUDIT_BODY_VERSION)
+            || (kind == RecordKind::Read && bytes[4] == READ_BODY_VERSION);
         if !known {
             return Err(EnvelopeError::UnsupportedVersion(bytes[4]));
         }
@@ -263,6 +267,14 @@ pub fn decode_audit_body(header: &Header, opening: &[u8]) -> Result<AuditBody, E
         .get(SALT_LEN..)
         .ok_or_else(|| EnvelopeError::BadBody("opening shorter than its salt".into()))?;
     AuditBody::decode(header.version, plain).map_err(EnvelopeError::BadBody)
+}
+
+/// Decodes a read's opening in the layout its header's version names.
+pub fn decode_read_body(header: &Header, opening: &[u8]) -> Result<ReadBody, EnvelopeError> {
+    let plain = opening
+        .get(SALT_LEN..)
+        .ok_or_else(|| EnvelopeError::BadBody("opening shorter than its salt".into()))?;
+    ReadBody::decode(header.version, plain).map_err(EnvelopeError::BadBody)
 }
 
 /// SHA-256 of a whole envelope: the link from an audit event to its predecessor.
@@ -406,7 +418,14 @@ impl Sealer<'_> {
     ) -> SealedRead {
         let (body, crop, overview) = capture.split();
         let plain = encode_body(&body);
-        let bytes = self.seal(RecordKind::Read, seq, captured_at, &plain, rng);
+        let bytes = self.seal_as(
+            READ_BODY_VERSION,
+            RecordKind::Read,
+            seq,
+            captured_at,
+            &plain,
+            rng,
+        );
         let image = |kind: ImageKind, jpeg: Vec<u8>, rng: &mut R| {
             let plain = encode_body(&ImageBodyRef { jpeg: &jpeg });
             let bytes = self.seal(kind.record_kind(), seq, captured_at, &plain, rng);
@@ -672,7 +691,16 @@ impl Trust {
     }
 
     pub fn open_read(&self, bytes: &[u8]) -> Result<VerifiedRead, EnvelopeError> {
-        let (h, body) = self.open::<ReadBody>(bytes, RecordKind::Read)?;
+        let env = Envelope::parse(bytes)?;
+        if env.header.kind != RecordKind::Read {
+            return Err(EnvelopeError::WrongKind {
+                expected: RecordKind::Read,
+                found: env.header.kind,
+            });
+        }
+        let opening = self.verify_and_open(&env)?;
+        let body = decode_read_body(&env.header, &opening)?;
+        let h = env.header;
         Ok(VerifiedRead {
             read: Read {
                 origin: h.origin,

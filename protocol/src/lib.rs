@@ -32,7 +32,8 @@ pub use identity::{AgencyId, AgencyKey, DataKey, KeyId, NodeId, NodeKey};
 pub use keyfile::{KdfParams, KeyFileError, SecretKind, WrappedSecret};
 pub use plate::{PlateError, PlatePattern, PlateText};
 pub use record::{
-    AUDIT_TEXT_BYTES_MAX, AUDIT_USER_BYTES_MAX, Action, AuditBody, AuditEvent, Capture, ImageBody,
-    ImageKind, ImageRef, Location, Outcome, Read, ReadBody, Region, bounded_text,
+    AUDIT_TEXT_BYTES_MAX, AUDIT_USER_BYTES_MAX, Action, AuditBody, AuditEvent, Capture, Fix,
+    FixQuality, GpsFix, ImageBody, ImageKind, ImageRef, Location, Outcome, Read, ReadBody, Region,
+    bounded_text,
 };
 pub use time::Timestamp;

@@ -21,6 +21,77 @@ pub struct Location {
     pub accuracy_m: f32,
 }
 
+/// How a read's position was known at its capture time. A read says so
+/// even when there was no position: an auditor can tell "no GPS fitted"
+/// from "GPS fitted, no fix".
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub enum Fix {
+    /// Not recorded: a replay or import without positions, or a read
+    /// written before fixes were recorded (read format 1).
+    #[default]
+    Unknown,
+    /// A GPS receiver is configured and had no usable fix at the capture time.
+    NoFix,
+    /// A fixed camera's surveyed place, from the node's configuration.
+    Surveyed,
+    /// A fix from a GPS receiver.
+    Gps(GpsFix),
+}
+
+/// What a GPS receiver said with its position.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GpsFix {
+    pub quality: FixQuality,
+    /// Satellites used, when the receiver says.
+    pub satellites: Option<u8>,
+    /// Speed over ground, metres per second.
+    pub speed_mps: Option<f32>,
+    /// Course over ground, degrees clockwise from true north, 0 to 360.
+    pub heading_deg: Option<f32>,
+    /// How old the fix was at the capture time, in milliseconds.
+    pub age_ms: u32,
+}
+
+/// The kind of a GPS fix, as NMEA and gpsd name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FixQuality {
+    /// Latitude and longitude only.
+    TwoD,
+    /// With altitude.
+    ThreeD,
+    /// Differentially corrected (DGPS, SBAS).
+    Differential,
+    /// RTK, fixed or float.
+    Rtk,
+    /// Estimated (dead reckoning).
+    Estimated,
+}
+
+impl FixQuality {
+    /// The quality in words, as reports print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FixQuality::TwoD => "2d",
+            FixQuality::ThreeD => "3d",
+            FixQuality::Differential => "dgps",
+            FixQuality::Rtk => "rtk",
+            FixQuality::Estimated => "estimated",
+        }
+    }
+}
+
+impl Fix {
+    /// The fix in words: `unknown`, `no fix`, `surveyed`, or the GPS quality.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fix::Unknown => "unknown",
+            Fix::NoFix => "no fix",
+            Fix::Surveyed => "surveyed",
+            Fix::Gps(g) => g.quality.name(),
+        }
+    }
+}
+
 /// One plate read: a passing vehicle, best frame kept.
 ///
 /// `origin`, `seq` and `captured_at` travel in the envelope's clear header;
@@ -46,6 +117,8 @@ pub struct Capture {
     pub char_confidences: Vec<f32>,
     pub camera: String,
     pub location: Option<Location>,
+    /// How `location` was known (or that it was not).
+    pub fix: Fix,
     /// The plate crop (JPEG); empty when there is none.
     #[serde(with = "serde_bytes")]
     pub crop_jpeg: Vec<u8>,
@@ -119,6 +192,58 @@ pub struct ReadBody {
     pub crop: Option<ImageRef>,
     /// The overview frame, stored as an overview-image record.
     pub overview: Option<ImageRef>,
+    /// How `location` was known (format 2; a format-1 read decodes as
+    /// [`Fix::Unknown`]).
+    pub fix: Fix,
+}
+
+/// The read body layout nodes write: 2 appends [`ReadBody::fix`].
+pub const READ_BODY_VERSION: u8 = 2;
+
+/// Format 1 of the read body, before fixes: still read.
+#[derive(Deserialize)]
+struct ReadBodyV1 {
+    plate: PlateText,
+    region: Option<Region>,
+    confidence: f32,
+    char_confidences: Vec<f32>,
+    camera: String,
+    location: Option<Location>,
+    crop: Option<ImageRef>,
+    overview: Option<ImageRef>,
+}
+
+impl ReadBody {
+    /// Decodes a body of the layout `version` names (1 or 2); total, never panics.
+    pub fn decode(version: u8, bytes: &[u8]) -> Result<ReadBody, String> {
+        match version {
+            1 => {
+                let b: ReadBodyV1 = whole(bytes)?;
+                Ok(ReadBody {
+                    plate: b.plate,
+                    region: b.region,
+                    confidence: b.confidence,
+                    char_confidences: b.char_confidences,
+                    camera: b.camera,
+                    location: b.location,
+                    crop: b.crop,
+                    overview: b.overview,
+                    fix: Fix::Unknown,
+                })
+            }
+            READ_BODY_VERSION => whole(bytes),
+            v => Err(format!("read body format {v} is not supported")),
+        }
+    }
+}
+
+/// One postcard value that is the whole of `bytes`.
+fn whole<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let (v, rest) = postcard::take_from_bytes::<T>(bytes).map_err(|e| e.to_string())?;
+    if !rest.is_empty() {
+        return Err(format!("{} trailing bytes", rest.len()));
+    }
+    Ok(v)
 }
 
 /// The sealed part of an image record: the JPEG itself.
@@ -222,6 +347,7 @@ impl Capture {
             location: self.location,
             crop: crop.as_deref().map(ImageRef::of),
             overview: self.overview_jpeg.as_deref().map(ImageRef::of),
+            fix: self.fix,
         };
         (body, crop, self.overview_jpeg)
     }
@@ -452,13 +578,6 @@ impl AuditBody {
 
     /// Decodes a body of the layout `version` names; total, never panics.
     pub fn decode(version: u8, bytes: &[u8]) -> Result<AuditBody, String> {
-        fn whole<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-            let (v, rest) = postcard::take_from_bytes::<T>(bytes).map_err(|e| e.to_string())?;
-            if !rest.is_empty() {
-                return Err(format!("{} trailing bytes", rest.len()));
-            }
-            Ok(v)
-        }
         match version {
             1 => {
                 let b: AuditBodyV1 = whole(bytes)?;

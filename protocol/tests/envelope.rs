@@ -56,6 +56,7 @@ fn body(plate: &str) -> Capture {
         char_confidences: vec![0.99; plate.len()],
         camera: "front".into(),
         location: None,
+        fix: Default::default(),
         crop_jpeg: (0..200u32).map(|i| (i * 7) as u8).collect(),
         overview_jpeg: None,
         candidates: Vec::new(),
@@ -154,14 +155,15 @@ fn audit_event_round_trips_and_is_not_a_read() {
         f.trust.open_read(ev.envelope()),
         Err(EnvelopeError::WrongKind { .. })
     ));
-    // Audit events are written as format 2; the same version byte on a
-    // read is refused by name (only audit bodies changed).
+    // Audit events and reads are written as format 2 (each body grew a
+    // field); a version no layout has is refused by name.
     assert_eq!(ev.envelope()[4], 2);
     let mut read = sealed_read(&f, 1);
-    read[4] = 2;
+    assert_eq!(read[4], 2);
+    read[4] = 3;
     assert_eq!(
         alpr_protocol::envelope::Envelope::parse(&read).unwrap_err(),
-        EnvelopeError::UnsupportedVersion(2)
+        EnvelopeError::UnsupportedVersion(3)
     );
 }
 

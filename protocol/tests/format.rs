@@ -39,7 +39,18 @@ fn read_envelope(k: &Keys) -> Vec<u8> {
         confidence: 0.75,
         char_confidences: vec![1.0; 7],
         camera: "front".into(),
-        location: None,
+        location: Some(alpr_protocol::Location {
+            lat: 37.774_929,
+            lon: -122.419_416,
+            accuracy_m: 4.5,
+        }),
+        fix: alpr_protocol::Fix::Gps(alpr_protocol::GpsFix {
+            quality: alpr_protocol::FixQuality::ThreeD,
+            satellites: Some(9),
+            speed_mps: Some(13.4),
+            heading_deg: Some(271.5),
+            age_ms: 420,
+        }),
         crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
         overview_jpeg: None,
         candidates: Vec::new(),
@@ -62,10 +73,10 @@ fn read_envelope(k: &Keys) -> Vec<u8> {
 #[test]
 fn read_envelope_bytes_are_pinned() {
     let bytes = read_envelope(&keys());
-    expect![[r#"414c50520101"#]].assert_eq(&hex::encode(&bytes[..6]));
+    expect!["414c50520201"].assert_eq(&hex::encode(&bytes[..6]));
     expect![[r#"000000000000002a"#]].assert_eq(&hex::encode(&bytes[38..46]));
     expect!["000001a1ee565e00"].assert_eq(&hex::encode(&bytes[46..54]));
-    expect!["414c505201010f2d19c89c372ced756fd6314b51e407620bd9ce20556463780726e26375ba21000000000000002a000001a1ee565e0042758b4bf0d2dce575bf2a1439f0c22fa849fe4973471fa8534851f65a3407d8522b6cc56b2ca98c611830d3641a68f94a690dcc25d1f4b0dac948325ac18f6d0000008b8dc8299b1df2ae9ee968211fc64588155639163045e47ec5b10abac4b61bc5a0d16515a922c70db8cafdd6b60afaa0c3ee49296bcfe67b6c1ea7394c84b84d89eebdde2fd574b35775d8192e6748d6bbf88228c05faf2b908a7f21b2b69d91626ef4815267780acd7087504c43e1300ebe6b9c713c48d7ed3bddd87d1cf607215b1a8eb23376a511f02033ad6878e25657ddcc5c7bcb4a3004593a4bc0b1c2ffe58afddd719c739845679d59d17b5850df7c63ee35b5eb611305d6e2ddf81e53f738c3703fe17a561ef006"].assert_eq(&hex::encode(&bytes));
+    expect!["414c505202010f2d19c89c372ced756fd6314b51e407620bd9ce20556463780726e26375ba21000000000000002a000001a1ee565e0042758b4bf0d2dce56612fbe7d8005dd879a1d9d9fa1ba1f537b4517850450a251ce73bf5c7aa1a48611830d3641a68f94a690dcc25d1f4b0dac948325ac18f6d000000af8dc8299b1df2ae9ee968211fc64588155639163045e47ec5b10abac4b61bc5a0d16515a922c70db8cafdd6b60afaa0c3ee49296bcfe67b6c1ea7394c84b84d89eebdde2fd574b35775d8192e6748d6bbf88228c05faf2b91e191fc70ddafa412af825aef11b4627859ce7d706e36798297af76de782b353f358fee83b94ff3850e598da38c3c8f3482e903a73d353b7617bb43801d7e1ccc394675bc06f25be39770b5bc2439379cd57a297ef9b012a27d5d8e52314e6f683e79e1ea1bc161e7f26a4d90bf395ee8bf3099985da42a5ea161ccbabd7c2d32d7f6404415ae0ab82173359a753b7ac811b34ccd891801"].assert_eq(&hex::encode(&bytes));
 }
 
 #[test]
@@ -74,7 +85,7 @@ fn read_envelope_checks_out_with_raw_primitives_at_documented_offsets() {
     let bytes = read_envelope(&k);
     // Header fields.
     assert_eq!(&bytes[0..4], b"ALPR");
-    assert_eq!(bytes[4], 1, "format version");
+    assert_eq!(bytes[4], 2, "format version: reads are written as 2");
     assert_eq!(bytes[5], 1, "kind: read");
     assert_eq!(&bytes[6..38], k.node.id().as_bytes());
     assert_eq!(u64::from_be_bytes(bytes[38..46].try_into().unwrap()), 42);
@@ -107,7 +118,36 @@ fn read_envelope_checks_out_with_raw_primitives_at_documented_offsets() {
     let plain = &opening[32..];
     assert_eq!(plain[0], 7);
     assert_eq!(&plain[1..8], b"7ABC123");
-    expect!["0737414243313233010243410000003f0000403f070000803f0000803f0000803f0000803f0000803f0000803f0000803f0566726f6e74000132461d5bd1773012acef0ba15636752949bd7c2ce50f9172159d9f56cf0dd9af0400"].assert_eq(&hex::encode(plain));
+    expect!["0737414243313233010243410000003f0000403f070000803f0000803f0000803f0000803f0000803f0000803f0000803f0566726f6e74016adc9bdf30e34240d3da34b6d79a5ec0000090400132461d5bd1773012acef0ba15636752949bd7c2ce50f9172159d9f56cf0dd9af04000301010901666656410100c08743a403"].assert_eq(&hex::encode(plain));
+}
+
+/// A read written before fixes were recorded (format 1, these bytes were
+/// pinned then): it still opens, with the fix unknown.
+const READ_FORMAT_1: &str = "414c505201010f2d19c89c372ced756fd6314b51e407620bd9ce20556463780726e26375ba21000000000000002a000001a1ee565e0042758b4bf0d2dce575bf2a1439f0c22fa849fe4973471fa8534851f65a3407d8522b6cc56b2ca98c611830d3641a68f94a690dcc25d1f4b0dac948325ac18f6d0000008b8dc8299b1df2ae9ee968211fc64588155639163045e47ec5b10abac4b61bc5a0d16515a922c70db8cafdd6b60afaa0c3ee49296bcfe67b6c1ea7394c84b84d89eebdde2fd574b35775d8192e6748d6bbf88228c05faf2b908a7f21b2b69d91626ef4815267780acd7087504c43e1300ebe6b9c713c48d7ed3bddd87d1cf607215b1a8eb23376a511f02033ad6878e25657ddcc5c7bcb4a3004593a4bc0b1c2ffe58afddd719c739845679d59d17b5850df7c63ee35b5eb611305d6e2ddf81e53f738c3703fe17a561ef006";
+
+#[test]
+fn a_format_1_read_still_decodes_with_its_fix_unknown() {
+    let k = keys();
+    let bytes = hex::decode(READ_FORMAT_1).unwrap();
+    assert_eq!(bytes[4], 1);
+    let n = u32::from_be_bytes(bytes[118..122].try_into().unwrap()) as usize;
+    let nonce: [u8; 24] = bytes[94..118].try_into().unwrap();
+    let opening = XChaCha20Poly1305::new(k.data.as_bytes().into())
+        .decrypt(
+            &XNonce::from(nonce),
+            Payload {
+                msg: &bytes[122..122 + n],
+                aad: &bytes[..118],
+            },
+        )
+        .unwrap();
+    let body = alpr_protocol::ReadBody::decode(1, &opening[32..]).unwrap();
+    assert_eq!(body.plate.as_str(), "7ABC123");
+    assert_eq!(body.fix, alpr_protocol::Fix::Unknown);
+    assert_eq!(body.location, None);
+    // The same bytes read as format 2 lack the fix: refused, not guessed.
+    assert!(alpr_protocol::ReadBody::decode(2, &opening[32..]).is_err());
+    assert!(alpr_protocol::ReadBody::decode(3, &opening[32..]).is_err());
 }
 
 #[test]

@@ -196,6 +196,7 @@ fn parse_line(line: Line, base: &Path) -> Result<(Timestamp, Capture), String> {
             char_confidences,
             camera: line.camera,
             location,
+            fix: Default::default(),
             crop_jpeg,
             overview_jpeg: None,
             candidates: Vec::new(),

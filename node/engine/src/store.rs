@@ -2144,6 +2144,7 @@ mod tests {
                     char_confidences: vec![1.0; 4],
                     camera: "c".into(),
                     location: None,
+                    fix: Default::default(),
                     crop_jpeg: vec![],
                     overview_jpeg: None,
                     candidates: Vec::new(),

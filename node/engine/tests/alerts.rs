@@ -49,6 +49,7 @@ fn capture(plate: &str, region: Option<&str>, candidates: &[&str]) -> Capture {
         char_confidences: vec![0.93; plate.len()],
         camera: "front".into(),
         location: None,
+        fix: Default::default(),
         crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
         overview_jpeg: None,
         candidates: candidates.iter().map(|c| c.to_string()).collect(),

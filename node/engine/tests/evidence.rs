@@ -15,7 +15,8 @@ use alpr_protocol::bundle::{
     self, BundleKind, MANIFEST_FILE, Manifest, SIGNATURE_FILE, sha256_hex,
 };
 use alpr_protocol::{
-    Action, Capture, KdfParams, Location, Outcome, PlateText, Region, Role, Timestamp,
+    Action, Capture, Fix, FixQuality, GpsFix, KdfParams, Location, Outcome, PlateText, Region,
+    Role, Timestamp,
 };
 use proptest::prelude::*;
 
@@ -107,8 +108,43 @@ fn capture() -> impl Strategy<Value = Capture> {
                 crop_jpeg: crop,
                 overview_jpeg: overview,
                 candidates: Vec::new(),
+                fix: Fix::Unknown,
             },
         )
+        .prop_flat_map(|c| (Just(c), fix()))
+        .prop_map(|(c, fix)| Capture { fix, ..c })
+}
+
+/// Any fix a receiver could report, floats included (NaN and infinities too).
+fn fix() -> impl Strategy<Value = Fix> {
+    let quality = prop_oneof![
+        Just(FixQuality::TwoD),
+        Just(FixQuality::ThreeD),
+        Just(FixQuality::Differential),
+        Just(FixQuality::Rtk),
+        Just(FixQuality::Estimated),
+    ];
+    prop_oneof![
+        Just(Fix::Unknown),
+        Just(Fix::NoFix),
+        Just(Fix::Surveyed),
+        (
+            quality,
+            any::<Option<u8>>(),
+            any::<Option<f32>>(),
+            any::<Option<f32>>(),
+            any::<u32>()
+        )
+            .prop_map(|(quality, satellites, speed_mps, heading_deg, age_ms)| {
+                Fix::Gps(GpsFix {
+                    quality,
+                    satellites,
+                    speed_mps,
+                    heading_deg,
+                    age_ms,
+                })
+            }),
+    ]
 }
 
 fn audit_entry() -> impl Strategy<Value = AuditEntry> {
@@ -192,6 +228,7 @@ fn a_readable_copy_one_ulp_off_is_named() {
         char_confidences: vec![0.93; 7],
         camera: "front".into(),
         location: None,
+        fix: Default::default(),
         crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
         overview_jpeg: None,
         candidates: Vec::new(),
@@ -287,6 +324,7 @@ fn a_bundle_of_the_first_format_still_verifies() {
         char_confidences: vec![0.93; 7],
         camera: "front".into(),
         location: None,
+        fix: Default::default(),
         crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
         overview_jpeg: None,
         candidates: Vec::new(),

@@ -105,6 +105,7 @@ fn body(plate: &str) -> Capture {
         char_confidences: vec![0.9; plate.len()],
         camera: "front".into(),
         location: None,
+        fix: Default::default(),
         crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
         overview_jpeg: None,
         candidates: Vec::new(),

@@ -32,6 +32,7 @@ fn shift(e: &mut Engine, from: Timestamp, plates: &[String]) {
                     char_confidences: vec![0.9; p.len()],
                     camera: "front".into(),
                     location: None,
+                    fix: Default::default(),
                     crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
                     overview_jpeg: None,
                     candidates: Vec::new(),

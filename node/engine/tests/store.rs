@@ -56,6 +56,7 @@ fn body(plate: &str) -> Capture {
         char_confidences: vec![0.9; plate.len()],
         camera: "front".into(),
         location: None,
+        fix: Default::default(),
         crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3],
         overview_jpeg: None,
         candidates: Vec::new(),

@@ -72,6 +72,7 @@ fn reads(batch: u64, n: u64) -> Vec<(Timestamp, Capture)> {
                     char_confidences: vec![0.9; plate.len()],
                     camera: "front".into(),
                     location: None,
+                    fix: Default::default(),
                     crop_jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9, batch as u8, i as u8],
                     overview_jpeg: None,
                     candidates: Vec::new(),
