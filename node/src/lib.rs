@@ -13,7 +13,9 @@ pub use alpr_engine::{
 /// Recognition and tracking, from `alpr-recognize`.
 pub use alpr_recognize::{self as recognize, track};
 
+pub mod capture;
 pub mod cli;
+pub mod config;
 pub mod control;
 pub mod evidence;
 pub mod replay;
