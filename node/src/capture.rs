@@ -3,6 +3,10 @@
 //! (`pipeline`); a source never waits on recognition unless it is a file
 //! read as fast as recognition takes it.
 
+pub mod camera;
+pub mod files;
+pub mod mjpeg;
+
 use alpr_protocol::Timestamp;
 use image::RgbImage;
 
@@ -21,6 +25,13 @@ pub enum CaptureError {
     /// The source cannot be opened or read: named, with the cause.
     #[error("{source_name}: {message}")]
     Source {
+        source_name: String,
+        message: String,
+    },
+    /// One frame that cannot be used (not an image, cut short): the source
+    /// goes on with the next.
+    #[error("{source_name}: {message}")]
+    Frame {
         source_name: String,
         message: String,
     },

@@ -18,5 +18,8 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod evidence;
+pub mod gps;
+pub mod metrics;
+pub mod pipeline;
 pub mod replay;
 pub mod replication;

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use alpr_protocol::{Capture, PlateError, PlateText, Region, Timestamp};
+use alpr_protocol::{Capture, Fix, Location, PlateError, PlateText, Region, Timestamp};
 use image::RgbImage;
 
 use crate::recognize::{RecognizeError, Recognizer};
@@ -140,7 +140,7 @@ pub enum FrameEvent {
 }
 
 /// A frame kept by the tracker for the read it may become.
-type Shot = Arc<RgbImage>;
+pub type Shot = Arc<RgbImage>;
 
 /// Plate crops are stored with this margin around the plate, so a reviewer
 /// sees the plate's edges.
@@ -165,7 +165,7 @@ pub fn replay<E: From<ReplayError>>(
     let mut stats = ReplayStats::default();
     let mut emit = |read: TrackedRead<Shot>, stats: &mut ReplayStats| -> Result<(), E> {
         stats.reads += 1;
-        let capture = capture_of(&read, options)?;
+        let capture = capture_of(&read, &options.camera, options.location, Fix::Unknown)?;
         on_read(read.at, capture)
     };
     for (i, path) in files.iter().enumerate() {
@@ -194,8 +194,13 @@ pub fn replay<E: From<ReplayError>>(
 }
 
 /// The read as the store takes it: text, confidences, region, the plate crop
-/// and a reduced overview of the best frame, both JPEG.
-fn capture_of(read: &TrackedRead<Shot>, options: &ReplayOptions) -> Result<Capture, ReplayError> {
+/// and a reduced overview of the best frame, both JPEG, and where it was taken.
+pub fn capture_of(
+    read: &TrackedRead<Shot>,
+    camera: &str,
+    location: Option<Location>,
+    fix: Fix,
+) -> Result<Capture, ReplayError> {
     let frame = &read.best;
     let [x, y, w, h] = read.best_bbox;
     let mx = (w as f32 * CROP_MARGIN) as u32;
@@ -227,9 +232,9 @@ fn capture_of(read: &TrackedRead<Shot>, options: &ReplayOptions) -> Result<Captu
         }),
         confidence: read.confidence,
         char_confidences: read.char_confidences.clone(),
-        camera: options.camera.clone(),
-        location: options.location,
-        fix: Default::default(),
+        camera: camera.to_string(),
+        location,
+        fix,
         crop_jpeg: jpeg(&crop, 90)?,
         overview_jpeg: Some(jpeg(&overview, 80)?),
         // The runner-up readings, for hotlist matching (the best is the plate).

@@ -17,7 +17,7 @@ pub const FRAME_BYTES_MAX: usize = 16 * 1024 * 1024;
 /// first message): a daemon answers a client of another version with an
 /// error naming both, never a misread request. Raised whenever a message
 /// changes.
-pub const CONTROL_VERSION: u32 = 4;
+pub const CONTROL_VERSION: u32 = 5;
 
 /// A session token, as `Login` returns it.
 pub type Token = [u8; 32];
@@ -435,6 +435,8 @@ pub struct ReadSummary {
     pub camera: String,
     pub location: Option<(f64, f64)>,
     pub crop_bytes: u64,
+    /// How the location was known (a GPS fix, surveyed, no fix, unknown).
+    pub fix: crate::record::Fix,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,5 +1,6 @@
 //! `alpr-sim`: the simulator's command line.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use alpr_sim::scene::{Plate, pass};
@@ -15,11 +16,17 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Render 1280x720 PNG frames of vehicles passing a camera, one after another.
+    /// Render 1280x720 frames of vehicles passing a camera, one after
+    /// another: PNG files in a folder, or one MJPEG stream.
     Frames {
-        /// Folder to write frame-00000.png, frame-00001.png, ... into.
-        #[arg(long, value_name = "DIR")]
+        /// Folder to write frame-00000.png, frame-00001.png, ... into; or,
+        /// with --mjpeg, the stream file (concatenated JPEGs, `-` for stdout).
+        #[arg(long, value_name = "PATH")]
         out: PathBuf,
+        /// Write one MJPEG stream (concatenated JPEGs) instead of PNG files,
+        /// as an IP camera delivers it.
+        #[arg(long)]
+        mjpeg: bool,
         /// Plates to show, in order, as TEXT or TEXT:STATE (a US plate with
         /// that state's band), or TEXT:EU-XX (a European plate with country
         /// letters XX in its EU band). TEXT may separate groups with '-'.
@@ -41,6 +48,7 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Frames {
             out,
+            mjpeg,
             plates,
             frames_per_vehicle,
             seed,
@@ -48,7 +56,20 @@ fn main() -> Result<()> {
             if frames_per_vehicle < 2 {
                 bail!("--frames-per-vehicle must be at least 2");
             }
-            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+            let mut stream: Option<Box<dyn std::io::Write>> = if mjpeg {
+                Some(if out.as_os_str() == "-" {
+                    Box::new(std::io::stdout().lock())
+                } else {
+                    Box::new(std::io::BufWriter::new(
+                        std::fs::File::create(&out)
+                            .with_context(|| format!("creating {}", out.display()))?,
+                    ))
+                })
+            } else {
+                std::fs::create_dir_all(&out)
+                    .with_context(|| format!("creating {}", out.display()))?;
+                None
+            };
             let mut n = 0usize;
             for (i, spec) in plates.iter().enumerate() {
                 let (text, band) = spec
@@ -60,13 +81,27 @@ fn main() -> Result<()> {
                     &plate,
                     frames_per_vehicle,
                 ) {
-                    let path = out.join(format!("frame-{n:05}.png"));
-                    img.save(&path)
-                        .with_context(|| format!("writing {}", path.display()))?;
+                    if let Some(w) = stream.as_mut() {
+                        image::codecs::jpeg::JpegEncoder::new_with_quality(w, 90)
+                            .encode_image(&img)
+                            .with_context(|| format!("writing {}", out.display()))?;
+                    } else {
+                        let path = out.join(format!("frame-{n:05}.png"));
+                        img.save(&path)
+                            .with_context(|| format!("writing {}", path.display()))?;
+                    }
                     n += 1;
                 }
             }
-            println!("{n} frames in {}", out.display());
+            if let Some(mut w) = stream {
+                w.flush()
+                    .with_context(|| format!("writing {}", out.display()))?;
+                if out.as_os_str() != "-" {
+                    println!("{n} frames in {}", out.display());
+                }
+            } else {
+                println!("{n} frames in {}", out.display());
+            }
         }
     }
     Ok(())

@@ -253,6 +253,65 @@ impl Daemon {
         Daemon { child, addr, log }
     }
 
+    /// Starts `run --config FILE` (the field daemon) and waits for its
+    /// announcements; its log goes to `<config>.log`.
+    pub fn run(config: &str) -> Daemon {
+        use std::io::BufRead;
+        let log = PathBuf::from(format!("{config}.log"));
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("daemon log");
+        let mut child = alpr(&["run", "--config", config])
+            .stdout(std::process::Stdio::piped())
+            .stderr(log_file)
+            .spawn()
+            .expect("spawn run");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let mut addr = None;
+        let mut first = true;
+        loop {
+            let Some(Ok(line)) = lines.next() else {
+                panic!(
+                    "run ended before serving:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            };
+            if first {
+                assert!(line.starts_with("serving "), "{line}");
+                first = false;
+            }
+            if let Some(a) = line.strip_prefix("replicating on ") {
+                addr = Some(a.to_string());
+            }
+            // The last announcement: capture has started.
+            if line.starts_with("running") {
+                break;
+            }
+        }
+        std::thread::spawn(move || for _ in lines {});
+        Daemon { child, addr, log }
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("no exit 30 s after SIGTERM:\n{}", self.log());
+    }
+
     /// What the daemon logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
@@ -260,7 +319,12 @@ impl Daemon {
 
     /// Waits up to ten seconds for the log to mention `text`.
     pub fn wait_log(&self, text: &str) -> String {
-        for _ in 0..100 {
+        self.wait_log_for(text, 100)
+    }
+
+    /// Waits up to `tenths` tenths of a second for the log to mention `text`.
+    pub fn wait_log_for(&self, text: &str, tenths: usize) -> String {
+        for _ in 0..tenths {
             let log = self.log();
             if log.contains(text) {
                 return log;

@@ -2174,6 +2174,51 @@ impl Engine {
     }
 }
 
+/// What the daemon's health line and metrics show of the node: counts and
+/// ages only, no record, so no user session and no audit event.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Health {
+    pub reads: u64,
+    pub disk_free: Option<u64>,
+    /// Pending alerts an officer may see (covert hits are not counted, so
+    /// the count on a car's local endpoint never hints at one).
+    pub alerts_pending: u64,
+    pub lists_age_ms: Option<i64>,
+    /// Each peer met (its certificate name, when known) and when.
+    pub meetings: Vec<(NodeId, Option<String>, Timestamp)>,
+}
+
+impl Engine {
+    pub fn health(&self, now: Timestamp) -> Result<Health, AccessError> {
+        let store = &self.node.store;
+        let (reads, _) = store.index_counts()?;
+        let meetings = store
+            .meetings()?
+            .into_iter()
+            .map(|(id, at)| {
+                let name = self
+                    .node
+                    .trust
+                    .certificate(&id)
+                    .map(|c| c.certificate().name.clone());
+                (id, name, at)
+            })
+            .collect();
+        let alerts_pending = self
+            .alert_views(false)?
+            .iter()
+            .filter(|v| v.pending())
+            .count() as u64;
+        Ok(Health {
+            reads,
+            disk_free: store.disk_free(),
+            alerts_pending,
+            lists_age_ms: self.lists_age_ms(now),
+            meetings,
+        })
+    }
+}
+
 /// One change to a user.
 #[derive(Debug, Clone)]
 pub enum UserEdit {
@@ -2259,6 +2304,8 @@ pub struct Recorded {
     pub ids: Vec<RecordId>,
     /// Reads of the batch this node already held (or given twice), skipped.
     pub already_stored: u64,
+    /// Alerts the batch raised (hotlist hits), stored with the reads.
+    pub alerts: u64,
 }
 
 impl Engine {
@@ -2292,6 +2339,7 @@ impl Engine {
             return Ok(Recorded {
                 ids: Vec::new(),
                 already_stored,
+                alerts: 0,
             });
         }
         let candidates: Vec<Vec<String>> =
@@ -2338,6 +2386,7 @@ impl Engine {
                 Ok(Recorded {
                     ids,
                     already_stored,
+                    alerts: alerts.len() as u64,
                 })
             }
             Err(e) => {

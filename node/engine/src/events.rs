@@ -103,6 +103,7 @@ pub struct ReadEvent {
     pub region: Option<String>,
     pub camera: String,
     pub location: Option<(f64, f64)>,
+    pub fix: alpr_protocol::Fix,
     pub crop_bytes: u64,
 }
 

@@ -48,7 +48,8 @@ pub const RETRY_MIN_MS: i64 = 1_000;
 pub const RETRY_MAX_MS: i64 = 60_000;
 
 /// Meetings with one configured peer: every period after a meeting in
-/// sync; after a failure, again in one second, doubling to a minute.
+/// sync; after a failure, again in one second, doubling to a minute (or
+/// four periods, when that is less).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Meetings {
     every_ms: i64,
@@ -80,7 +81,12 @@ impl Meetings {
     pub fn missed(&mut self, now: Timestamp) -> i64 {
         let wait = self.retry_ms;
         self.next = now.saturating_add_millis(wait);
-        self.retry_ms = (self.retry_ms * 2).min(RETRY_MAX_MS);
+        // Never more than four meeting periods: a peer set to meet often
+        // (a car at its station's door) is tried again as often.
+        let cap = RETRY_MAX_MS
+            .min(self.every_ms.saturating_mul(4))
+            .max(RETRY_MIN_MS);
+        self.retry_ms = (self.retry_ms * 2).min(cap);
         wait
     }
 }
@@ -126,6 +132,9 @@ mod tests {
         );
         m.met(t(100));
         assert_eq!(m.next_due(t(100)), t(15_100));
+        let mut often = Meetings::starting(t(0), 1_000);
+        let waits: Vec<i64> = (0..5).map(|i| often.missed(t(i))).collect();
+        assert_eq!(waits, [1_000, 2_000, 4_000, 4_000, 4_000]);
         assert_eq!(
             m.missed(t(200)),
             1_000,

@@ -13,14 +13,17 @@
 mod admin;
 mod alerts;
 mod args;
+mod cameras;
 mod daemon;
 mod docs;
 mod holds;
 mod hotlists;
 mod live;
+mod logging;
 mod output;
 mod oversight;
 mod reads;
+mod run;
 mod session;
 mod setup;
 mod time;
@@ -140,6 +143,12 @@ enum Command {
     /// Quarterly audits by random sampling, and the audit log (Auditors, policy V.A.5).
     #[command(subcommand)]
     Audit(oversight::AuditCommand),
+    /// Run the node as configured in node.toml: capture, recognition,
+    /// reads and alerts, replication, the control socket, purges, metrics.
+    Run(run::RunArgs),
+    /// List the V4L2 cameras on this machine, with the formats, sizes and
+    /// frame rates each offers, for `source = "device"` in node.toml.
+    Cameras(cameras::CamerasArgs),
     /// Run the daemon: own the database, serve the control socket, purge on
     /// schedule, and replicate with peers over QUIC.
     Serve(daemon::ServeArgs),
@@ -177,6 +186,14 @@ fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Request(c) => oversight::request(c),
         Command::Release(a) => oversight::release(a),
         Command::Audit(c) => oversight::audit(c),
+        Command::Run(a) => {
+            // The configuration names the log's format and level, so it is
+            // read first; its errors go to stderr as every error does.
+            let config = run::load_config(&a.config)?;
+            logging::init(config.log.format, &config.log.level);
+            run::run(config, &a)
+        }
+        Command::Cameras(a) => cameras::cameras(a),
         Command::Serve(a) => daemon::serve(a),
         Command::Sync(a) => daemon::sync(a),
         Command::Purge(a) => admin::purge(a),
@@ -185,21 +202,13 @@ fn run(command: Command) -> anyhow::Result<Outcome> {
     }
 }
 
-/// Standard error for the log, where a failed write is dropped: the log is
-/// best effort (the audit chain is the record), and a log on a full disk
-/// must not stop the daemon.
-struct LossyStderr;
-
-impl std::io::Write for LossyStderr {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let _ = std::io::stderr().write_all(buf);
-        Ok(buf.len())
+/// Whether a command logs through `logging::init_default`; one that sets
+/// up its own log from its configuration (`run`) answers false.
+fn wants_default_logging(command: &Command) -> bool {
+    if matches!(command, Command::Run(_)) {
+        return false;
     }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        let _ = std::io::stderr().flush();
-        Ok(())
-    }
+    true
 }
 
 pub fn main() -> ExitCode {
@@ -217,20 +226,14 @@ pub fn main() -> ExitCode {
     };
     time::show_local_times(cli.local_time);
     session::set_stale_limit_minutes(cli.stale_lists_minutes);
-    // The daemon logs what it does (syncs, refusals, purges); one-shot
-    // commands only warnings, so their output stays readable.
-    let default = match cli.command {
-        Command::Serve(_) => "info,quinn=warn,rustls=warn",
-        _ => "warn,quinn=error,rustls=error",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ALPR_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(|| LossyStderr)
-        // Colour only on a terminal: a log file gets plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    if wants_default_logging(&cli.command) {
+        // The daemon logs what it does (syncs, refusals, purges); one-shot
+        // commands only warnings, so their output stays readable.
+        logging::init_default(match cli.command {
+            Command::Serve(_) => logging::DAEMON_DEFAULT,
+            _ => logging::COMMAND_DEFAULT,
+        });
+    }
     match run(cli.command) {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::NothingFound) => ExitCode::from(exit::NOTHING_FOUND),

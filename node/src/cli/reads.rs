@@ -497,8 +497,24 @@ pub(super) fn read_json(r: &alpr_protocol::control::ReadSummary) -> serde_json::
         "camera": r.camera,
         "lat": r.location.map(|l| l.0),
         "lon": r.location.map(|l| l.1),
+        "fix": fix_json(&r.fix),
         "crop_bytes": r.crop_bytes,
     })
+}
+
+/// A read's fix as JSON: its kind, and for a GPS fix what the receiver said.
+pub(super) fn fix_json(fix: &alpr_protocol::Fix) -> serde_json::Value {
+    match fix {
+        alpr_protocol::Fix::Gps(g) => serde_json::json!({
+            "kind": "gps",
+            "quality": g.quality.name(),
+            "satellites": g.satellites,
+            "speed_mps": g.speed_mps.map(|v| (f64::from(v) * 100.0).round() / 100.0),
+            "heading_deg": g.heading_deg.map(|v| (f64::from(v) * 10.0).round() / 10.0),
+            "age_ms": g.age_ms,
+        }),
+        other => serde_json::json!({ "kind": other.name() }),
+    }
 }
 
 fn hit_json(hit: &WireHit) -> serde_json::Value {

@@ -137,6 +137,7 @@ fn wire(engine: &Engine, event: &Event) -> EventWire {
             camera: r.camera.clone(),
             location: r.location,
             crop_bytes: r.crop_bytes,
+            fix: r.fix,
         }),
         Event::Sync(s) => EventWire::Sync {
             at: s.at,

@@ -161,6 +161,7 @@ pub fn summarize(v: &VerifiedRead) -> ReadSummary {
         camera: r.body.camera.clone(),
         location: r.body.location.map(|l| (l.lat, l.lon)),
         crop_bytes: r.body.crop.map_or(0, |c| u64::from(c.bytes)),
+        fix: r.body.fix,
     }
 }
 

@@ -218,6 +218,7 @@ pub(super) fn publish<'a>(events: &Events, stored: impl IntoIterator<Item = &'a 
             region: body.region.as_ref().map(|r| r.code.clone()),
             camera: body.camera.clone(),
             location: body.location.as_ref().map(|l| (l.lat, l.lon)),
+            fix: body.fix,
             crop_bytes: body.crop.as_ref().map_or(0, |c| u64::from(c.bytes)),
         }));
     }
