@@ -685,6 +685,36 @@ pub fn sync_once(
     })
 }
 
+/// Whether `peer` answers and both sides accept each other's certificate
+/// (the mutual TLS handshake of a meeting, nothing exchanged after it):
+/// `doctor`'s check. Returns the peer's certificate name.
+pub fn handshake(
+    local: Local,
+    peer: SocketAddr,
+    clock: fn() -> Timestamp,
+) -> Result<String, SyncFailure> {
+    runtime()?.block_on(async move {
+        let bind: SocketAddr = if peer.is_ipv4() {
+            ([0, 0, 0, 0], 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let (endpoint, client) = endpoint(&local, bind, false)?;
+        let connect_err = |reason: String| SyncFailure::Connect { addr: peer, reason };
+        let connecting = endpoint
+            .connect_with(client, peer, "alpr-node")
+            .map_err(|e| connect_err(e.to_string()))?;
+        let connection = tokio::time::timeout(CONNECT_TIMEOUT, connecting)
+            .await
+            .map_err(|_| connect_err(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))?
+            .map_err(|e| connect_err(e.to_string()))?;
+        let found = tls::peer_of(&connection, &local.check, clock()).map(|p| p.name);
+        connection.close(0u32.into(), b"checked");
+        let _ = tokio::time::timeout(Duration::from_millis(50), endpoint.wait_idle()).await;
+        Ok(found?)
+    })
+}
+
 /// The daemon's replication: listen for peers on `listen` (if given) and
 /// keep meeting each of `peers`, on a runtime thread of its own. Returns the
 /// bound address once listening.

@@ -279,3 +279,63 @@ fn a_configuration_with_an_unknown_key_is_refused_by_name_and_line() {
     );
     assert!(err.contains("line 3"), "{err}");
 }
+
+#[test]
+fn doctor_says_what_is_wrong_and_what_to_fix() {
+    let f = Fixture::new("car-1");
+    f.enroll_as("station-1", "station");
+    let station = Daemon::start(&f.path("station-1"), &["--listen", "127.0.0.1:0"]);
+    frames(
+        &f.root.path().join("folder"),
+        5,
+        &[("7ABC123", "California")],
+        2,
+    );
+    let config = write_config(
+        &f,
+        "car.toml",
+        &format!(
+            r#"
+[node]
+data = "car-1"
+[[camera]]
+name = "front"
+source = "files"
+path = "folder"
+[[camera]]
+name = "rear"
+source = "mjpeg"
+path = "no-such-stream.mjpeg"
+[position]
+source = "fixed"
+lat = 45.5
+lon = -122.6
+[sync]
+peers = ["{}"]
+"#,
+            station.addr()
+        ),
+    );
+    let out = run(&["doctor", "--config", &config]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    let line = |what: &str| -> String {
+        text.lines()
+            .find(|l| l[6..].starts_with(what))
+            .unwrap_or_else(|| panic!("no {what} line:\n{text}"))
+            .to_string()
+    };
+    assert!(line("keys").starts_with("ok"), "{text}");
+    assert!(line("enrollment").contains("car-1 (vehicle)"), "{text}");
+    assert!(line("models").starts_with("ok"), "{text}");
+    assert!(line("camera front").starts_with("ok"), "{text}");
+    assert!(line("camera rear").starts_with("FAIL"), "{text}");
+    assert!(
+        text.contains("fix: set `path` to the stream's file"),
+        "{text}"
+    );
+    assert!(line("position").contains("fixed at 45.50000"), "{text}");
+    let peer = line(&format!("peer {}", station.addr()));
+    assert!(peer.contains("station-1 answers"), "{text}");
+    assert!(text.contains("1 problem to fix"), "{text}");
+}

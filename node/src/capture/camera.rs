@@ -730,60 +730,60 @@ mod device {
                 frames: 0,
             })
         }
+    }
 
-        /// One frame's RGB image, checked against the granted mode before
-        /// it is decoded so a corrupt header cannot make the decoder
-        /// allocate past [`FRAME_SIDE_MAX`].
-        fn decode(&self, buffer: &Buffer) -> Result<RgbImage, String> {
-            let (width, height) = (self.granted.width, self.granted.height);
-            let pixels = width as usize * height as usize;
-            let data = buffer.buffer();
-            let needed = match self.granted.encoding {
-                Encoding::Mjpeg => {
-                    let size = jpeg_size(data).ok_or("not a JPEG (no frame header)")?;
-                    if size != (width, height) {
-                        return Err(format!(
-                            "a {}x{} JPEG in a {width}x{height} stream",
-                            size.0, size.1
-                        ));
-                    }
-                    0
+    /// One frame's RGB image, checked against the granted mode before
+    /// it is decoded so a corrupt header cannot make the decoder
+    /// allocate past [`FRAME_SIDE_MAX`].
+    fn decode(buffer: &Buffer, granted: Choice) -> Result<RgbImage, String> {
+        let (width, height) = (granted.width, granted.height);
+        let pixels = width as usize * height as usize;
+        let data = buffer.buffer();
+        let needed = match granted.encoding {
+            Encoding::Mjpeg => {
+                let size = jpeg_size(data).ok_or("not a JPEG (no frame header)")?;
+                if size != (width, height) {
+                    return Err(format!(
+                        "a {}x{} JPEG in a {width}x{height} stream",
+                        size.0, size.1
+                    ));
                 }
-                Encoding::Yuyv => pixels * 2,
-                Encoding::Nv12 => pixels * 3 / 2,
-                Encoding::Gray => pixels,
-                Encoding::Rgb24 | Encoding::Bgr24 => pixels * 3,
-            };
-            if data.len() < needed {
-                return Err(format!(
-                    "cut short: {} bytes of {needed} for {width}x{height} {}",
-                    data.len(),
-                    self.granted.encoding
-                ));
+                0
             }
-            // nokhwa hands over the whole mmap'd buffer, which can be longer
-            // than the frame; its decoders convert every byte given.
-            let trimmed;
-            let buffer = if needed > 0 && data.len() > needed {
-                trimmed = Buffer::new(
-                    buffer.resolution(),
-                    &data[..needed],
-                    buffer.source_frame_format(),
-                );
-                &trimmed
-            } else {
-                buffer
-            };
-            let image = guarded(|| buffer.decode_image::<RgbFormat>())?;
-            if image.dimensions() != (width, height) {
-                return Err(format!(
-                    "decoded {}x{}, not {width}x{height}",
-                    image.width(),
-                    image.height()
-                ));
-            }
-            Ok(image)
+            Encoding::Yuyv => pixels * 2,
+            Encoding::Nv12 => pixels * 3 / 2,
+            Encoding::Gray => pixels,
+            Encoding::Rgb24 | Encoding::Bgr24 => pixels * 3,
+        };
+        if data.len() < needed {
+            return Err(format!(
+                "cut short: {} bytes of {needed} for {width}x{height} {}",
+                data.len(),
+                granted.encoding
+            ));
         }
+        // nokhwa hands over the whole mmap'd buffer, which can be longer
+        // than the frame; its decoders convert every byte given.
+        let trimmed;
+        let buffer = if needed > 0 && data.len() > needed {
+            trimmed = Buffer::new(
+                buffer.resolution(),
+                &data[..needed],
+                buffer.source_frame_format(),
+            );
+            &trimmed
+        } else {
+            buffer
+        };
+        let image = guarded(|| buffer.decode_image::<RgbFormat>())?;
+        if image.dimensions() != (width, height) {
+            return Err(format!(
+                "decoded {}x{}, not {width}x{height}",
+                image.width(),
+                image.height()
+            ));
+        }
+        Ok(image)
     }
 
     impl FrameSource for CameraSource {
@@ -811,7 +811,7 @@ mod device {
             // keeps up, since decoding is the only work between dequeues.
             let at = (self.clock)();
             self.frames += 1;
-            let image = self.decode(&buffer).map_err(|m| CaptureError::Frame {
+            let image = decode(&buffer, self.granted).map_err(|m| CaptureError::Frame {
                 source_name: self.source_name.clone(),
                 message: format!("frame {}: {m}", self.frames),
             })?;
@@ -855,6 +855,118 @@ mod device {
             for e in Encoding::ALL {
                 assert_eq!(encoding(frame_format(e)), e);
             }
+        }
+
+        fn granted(encoding: Encoding, width: u32, height: u32) -> Choice {
+            Choice {
+                encoding,
+                width,
+                height,
+                fps: 30,
+            }
+        }
+
+        fn buffer(encoding: Encoding, width: u32, height: u32, data: &[u8]) -> Buffer {
+            Buffer::new(Resolution::new(width, height), data, frame_format(encoding))
+        }
+
+        fn jpeg_of(width: u32, height: u32, colour: [u8; 3]) -> Vec<u8> {
+            let image = RgbImage::from_pixel(width, height, image::Rgb(colour));
+            let mut out = Vec::new();
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95)
+                .encode_image(&image)
+                .unwrap();
+            out
+        }
+
+        #[test]
+        fn mjpeg_frames_decode_to_rgb_through_mozjpeg() {
+            let jpeg = jpeg_of(64, 48, [200, 30, 30]);
+            // The mmap'd buffer is longer than the JPEG: the rest is stale.
+            let mut data = jpeg.clone();
+            data.resize(64 * 48 * 2, 0xAB);
+            let image = decode(
+                &buffer(Encoding::Mjpeg, 64, 48, &data),
+                granted(Encoding::Mjpeg, 64, 48),
+            )
+            .unwrap();
+            assert_eq!(image.dimensions(), (64, 48));
+            let p = image.get_pixel(32, 24).0;
+            assert!(p[0] > 170 && p[1] < 60 && p[2] < 60, "{p:?}");
+        }
+
+        #[test]
+        fn a_jpeg_of_another_size_is_refused_before_decoding() {
+            let jpeg = jpeg_of(64, 48, [0, 0, 0]);
+            let err = decode(
+                &buffer(Encoding::Mjpeg, 32, 24, &jpeg),
+                granted(Encoding::Mjpeg, 32, 24),
+            )
+            .unwrap_err();
+            assert_eq!(err, "a 64x48 JPEG in a 32x24 stream");
+            let err = decode(
+                &buffer(Encoding::Mjpeg, 32, 24, b"\0\0\0\0"),
+                granted(Encoding::Mjpeg, 32, 24),
+            )
+            .unwrap_err();
+            assert!(err.contains("not a JPEG"), "{err}");
+        }
+
+        #[test]
+        fn a_corrupt_jpeg_is_an_error_not_a_panic() {
+            let jpeg = jpeg_of(64, 48, [10, 200, 10]);
+            // The header whole, the scan cut short and overwritten: what a
+            // frame torn on USB looks like.
+            let mut torn = jpeg[..jpeg.len() / 2].to_vec();
+            torn.extend(std::iter::repeat_n(0xFF, 16));
+            let mut garbage = jpeg.clone();
+            let sos = garbage.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+            // Damage the Huffman tables and scan header after the frame header.
+            for b in &mut garbage[sos + 2..sos + 12] {
+                *b = 0xFF;
+            }
+            for data in [torn, garbage] {
+                // An error or a damaged image, but no unwinding out of decode.
+                let _ = decode(
+                    &buffer(Encoding::Mjpeg, 64, 48, &data),
+                    granted(Encoding::Mjpeg, 64, 48),
+                );
+            }
+            let mut bad_tables = jpeg.clone();
+            let dht = bad_tables
+                .windows(2)
+                .position(|w| w == [0xFF, 0xC4])
+                .unwrap();
+            bad_tables.truncate(dht + 4);
+            let err = decode(
+                &buffer(Encoding::Mjpeg, 64, 48, &bad_tables),
+                granted(Encoding::Mjpeg, 64, 48),
+            )
+            .unwrap_err();
+            // mozjpeg unwinds out of libjpeg with this message; `guarded` caught it.
+            assert!(err.contains("Bogus Huffman table"), "{err}");
+        }
+
+        #[test]
+        fn yuyv_frames_are_trimmed_to_their_size_and_short_ones_refused() {
+            // Mid grey: Y 128, U and V neutral, then stale bytes past the frame.
+            let mut data = [128u8, 128, 128, 128].repeat(4 * 2 / 2);
+            data.extend([0u8; 64]);
+            let image = decode(
+                &buffer(Encoding::Yuyv, 4, 2, &data),
+                granted(Encoding::Yuyv, 4, 2),
+            )
+            .unwrap();
+            assert_eq!(image.dimensions(), (4, 2));
+            assert_eq!(image.as_raw().len(), 4 * 2 * 3);
+            let p = image.get_pixel(3, 1).0;
+            assert!(p.iter().all(|c| (120..=136).contains(c)), "{p:?}");
+            let err = decode(
+                &buffer(Encoding::Yuyv, 4, 2, &data[..10]),
+                granted(Encoding::Yuyv, 4, 2),
+            )
+            .unwrap_err();
+            assert_eq!(err, "cut short: 10 bytes of 16 for 4x2 yuyv");
         }
 
         #[test]

@@ -16,6 +16,7 @@ mod args;
 mod cameras;
 mod daemon;
 mod docs;
+mod doctor;
 mod holds;
 mod hotlists;
 mod live;
@@ -146,6 +147,9 @@ enum Command {
     /// Run the node as configured in node.toml: capture, recognition,
     /// reads and alerts, replication, the control socket, purges, metrics.
     Run(run::RunArgs),
+    /// Check this node's installation against node.toml (keys, enrollment,
+    /// models, cameras, GPS, clock, peers, disk) and say what to fix.
+    Doctor(doctor::DoctorArgs),
     /// List the V4L2 cameras on this machine, with the formats, sizes and
     /// frame rates each offers, for `source = "device"` in node.toml.
     Cameras(cameras::CamerasArgs),
@@ -194,6 +198,7 @@ fn run(command: Command) -> anyhow::Result<Outcome> {
             run::run(config, &a)
         }
         Command::Cameras(a) => cameras::cameras(a),
+        Command::Doctor(a) => doctor::doctor(a),
         Command::Serve(a) => daemon::serve(a),
         Command::Sync(a) => daemon::sync(a),
         Command::Purge(a) => admin::purge(a),
