@@ -171,7 +171,7 @@ fn gpsd_under_gpsfake_delivers_the_patrol_route_in_order() {
     let route = route();
     assert_eq!(route.len(), 40);
     let port = free_port();
-    let _gpsfake = GpsFake::start(port, &patrol_log());
+    let gpsfake = GpsFake::start(port, &patrol_log());
     let max_age_seconds = 2.0;
     let mut position = Position::start(
         &PositionConfig::Gpsd {
@@ -268,6 +268,22 @@ fn gpsd_under_gpsfake_delivers_the_patrol_route_in_order() {
     );
     let received = status.last_fix_received.expect("received");
     assert!(received.0 - gps_time.0 > 86_400_000);
+
+    // gpsd goes away: the client notices, and is back once it returns on
+    // the same port (after a 1 s, then a 2 s wait, as gpsd takes a moment).
+    drop(gpsfake);
+    wait_for("the loss of gpsd", Duration::from_secs(5), || {
+        !position.status().connected
+    });
+    let lost = position.status();
+    let why = lost.last_error.clone().unwrap_or_default();
+    assert!(why.contains(&format!("127.0.0.1:{port}")), "{why}");
+    let _gpsfake = GpsFake::start(port, &patrol_log());
+    wait_for("the reconnection", Duration::from_secs(10), || {
+        let s = position.status();
+        s.connected && s.fixes > lost.fixes
+    });
+    assert!(position.status().connects >= 2);
 
     // Dropping the feed's thread is prompt even while connected.
     let t = Instant::now();

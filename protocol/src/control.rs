@@ -423,6 +423,22 @@ pub struct AuditWire {
     pub items: Vec<(NodeId, u64, Option<bool>, String)>,
 }
 
+/// One of a daemon's cameras, as `status` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CameraWire {
+    pub name: String,
+    /// The source is open.
+    pub up: bool,
+    /// Frames recognized per second, over the last few seconds.
+    pub frames_per_s: f32,
+    /// Frames dropped (recognition behind a live source) and frames that
+    /// could not be decoded, since the daemon started.
+    pub dropped: u64,
+    pub failed: u64,
+    /// What the source is, in words.
+    pub source: String,
+}
+
 /// One read as a client shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReadSummary {
@@ -588,6 +604,11 @@ pub enum ControlResponse {
         alerts_pending: u64,
         lists_age_ms: Option<i64>,
         lists_stale: bool,
+        database_bytes: Option<u64>,
+        /// The next scheduled purge, when a daemon runs.
+        next_purge: Option<Timestamp>,
+        /// The daemon's cameras (none without one, or at a station).
+        cameras: Vec<CameraWire>,
     },
     /// The seqs this batch stored (0, 0 when none), and how many of its
     /// reads were already stored here (an import run twice).

@@ -175,6 +175,19 @@ health_every_seconds = 1
         "raised live, as the read was stored"
     );
 
+    // Status shows the cameras, the next purge and the database's size.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let status: serde_json::Value =
+        serde_json::from_str(&ok(&["status", "--data", &car, "--json"])).unwrap();
+    let cameras = status["cameras"].as_array().unwrap();
+    let names: Vec<&str> = cameras
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["front", "rear"], "{status}");
+    assert!(status["next_purge"].is_string(), "{status}");
+    assert!(status["database_bytes"].as_u64().unwrap() > 0, "{status}");
+
     // The car syncs to the station on its own (every second).
     let mut at_station = Vec::new();
     for _ in 0..200 {

@@ -243,6 +243,17 @@ pub struct Engine {
     events: crate::events::Events,
     /// The lists reads are matched against.
     matcher: alerts::Matcher,
+    /// What the daemon around the engine last said of itself, for status.
+    notes: DaemonNotes,
+}
+
+/// What a daemon tells its engine so `status` can show it: the next
+/// scheduled purge and each camera's state. Plain data; the engine decides
+/// nothing on it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DaemonNotes {
+    pub next_purge: Option<Timestamp>,
+    pub cameras: Vec<alpr_protocol::control::CameraWire>,
 }
 
 fn revoked_set(policy: &Policy) -> std::collections::HashSet<NodeId> {
@@ -344,6 +355,7 @@ impl Engine {
             forks_flagged: std::collections::HashSet::new(),
             events: crate::events::Events::new(),
             matcher: alerts::Matcher::default(),
+            notes: DaemonNotes::default(),
         }
         .with_matcher()
     }
@@ -2115,9 +2127,18 @@ pub struct Status {
     /// past the node's limit.
     pub lists_age_ms: Option<i64>,
     pub lists_stale: bool,
+    /// Bytes of the database file.
+    pub database_bytes: Option<u64>,
+    /// What the daemon said of itself (nothing without one).
+    pub notes: DaemonNotes,
 }
 
 impl Engine {
+    /// The daemon's notes for `status` (see [`DaemonNotes`]).
+    pub fn note_daemon(&mut self, edit: impl FnOnce(&mut DaemonNotes)) {
+        edit(&mut self.notes);
+    }
+
     /// The policy status a console shows on its front page; any logged-in user.
     pub fn status(&mut self, now: Timestamp, token: SessionToken) -> Result<Status, AccessError> {
         let (user, role) = self.authorize(
@@ -2170,6 +2191,8 @@ impl Engine {
             meetings,
             hotlists,
             disk_free: store.disk_free(),
+            database_bytes: store.file_bytes(),
+            notes: self.notes.clone(),
         })
     }
 }

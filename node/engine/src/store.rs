@@ -702,6 +702,11 @@ impl Store {
 
     /// Bytes free to this process on the disk that holds the database
     /// (None for an in-memory store or where the system cannot say).
+    /// Bytes of the database file, for a store that has one.
+    pub fn file_bytes(&self) -> Option<u64> {
+        Some(std::fs::metadata(self.path.as_ref()?).ok()?.len())
+    }
+
     pub fn disk_free(&self) -> Option<u64> {
         let path = self.path.as_ref()?;
         let stat = rustix::fs::statvfs(path).ok()?;

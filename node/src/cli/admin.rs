@@ -67,6 +67,9 @@ pub fn status(args: StatusArgs) -> Result<Outcome> {
         alerts_pending,
         lists_age_ms,
         lists_stale,
+        database_bytes,
+        next_purge,
+        cameras,
     } = response
     else {
         return Err(unexpected(&response));
@@ -96,6 +99,13 @@ pub fn status(args: StatusArgs) -> Result<Outcome> {
                 "lists_stale": lists_stale,
                 "audit_overdue": audit_overdue,
                 "disk_free_bytes": disk_free,
+                "database_bytes": database_bytes,
+                "next_purge": next_purge.map(format_time),
+                "cameras": cameras.iter().map(|c| serde_json::json!({
+                    "name": c.name, "up": c.up, "source": c.source,
+                    "frames_per_s": (f64::from(c.frames_per_s) * 10.0).round() / 10.0,
+                    "dropped": c.dropped, "failed": c.failed,
+                })).collect::<Vec<_>>(),
             }),
         ))?;
         return Ok(Outcome::Done);
@@ -146,12 +156,27 @@ pub fn status(args: StatusArgs) -> Result<Outcome> {
         Some(q) => println!("audits       OVERDUE: no signed audit of {q}"),
         None => println!("audits       up to date"),
     }
+    let used = database_bytes.map_or(String::new(), |b| format!(", database {}", bytes(b)));
     match disk_free {
         Some(free) if free < 1024 * 1024 * 1024 => {
-            println!("disk         LOW: {} free", bytes(free))
+            println!("disk         LOW: {} free{used}", bytes(free))
         }
-        Some(free) => println!("disk         {} free", bytes(free)),
-        None => println!("disk         free space unknown"),
+        Some(free) => println!("disk         {} free{used}", bytes(free)),
+        None => println!("disk         free space unknown{used}"),
+    }
+    if let Some(at) = next_purge {
+        println!("purge        next at {}", format_time(at));
+    }
+    for c in &cameras {
+        println!(
+            "camera       {} {}: {:.1} frames/s, {} dropped, {} failed ({})",
+            c.name,
+            if c.up { "up" } else { "DOWN" },
+            c.frames_per_s,
+            c.dropped,
+            c.failed,
+            c.source
+        );
     }
     let mut out = std::io::stdout().lock();
     println!();

@@ -125,13 +125,18 @@ pub fn run(config: NodeConfig, args: &RunArgs) -> Result<Outcome> {
         Arc::clone(&engine),
         Arc::clone(&metrics),
     )?;
-    if config.log.health_every_seconds > 0 {
-        health_line(
-            Arc::clone(&metrics),
-            Arc::clone(&engine),
-            Duration::from_secs(config.log.health_every_seconds),
-        );
-    }
+    let sources = config
+        .cameras
+        .iter()
+        .map(|c| (c.name.clone(), describe(&c.source)))
+        .collect();
+    watch(
+        Arc::clone(&metrics),
+        Arc::clone(&engine),
+        sources,
+        (config.log.health_every_seconds > 0)
+            .then(|| Duration::from_secs(config.log.health_every_seconds)),
+    );
     stop_on_signal(pipeline, engine, daemon.path().to_path_buf())?;
     // Said last, once SIGTERM is handled: scripts wait for this line.
     println!(
@@ -224,20 +229,59 @@ fn gauges(
     })
 }
 
-/// A line in the log every `every`: frames per second per camera, drops,
-/// recognition time, reads and alerts since the last line, and the node's
-/// own counts.
-fn health_line(metrics: Arc<Metrics>, engine: Arc<Mutex<Engine>>, every: Duration) {
+/// How often the cameras' state is told to the engine (for `status`).
+const NOTE_EVERY: Duration = Duration::from_secs(2);
+
+/// Tells the engine each camera's state every [`NOTE_EVERY`] (frames per
+/// second over that time, drops, failures), and writes a health line to the
+/// log every `health` (frames per second per camera, drops, recognition
+/// time, reads and alerts since the last line, and the node's counts).
+fn watch(
+    metrics: Arc<Metrics>,
+    engine: Arc<Mutex<Engine>>,
+    sources: Vec<(String, String)>,
+    health: Option<Duration>,
+) {
     std::thread::spawn(move || {
-        let mut prev = metrics.snapshot();
+        let mut prev_note = metrics.snapshot();
+        let mut prev_health = prev_note.clone();
+        let mut since_health = Duration::ZERO;
         loop {
-            std::thread::sleep(every);
-            let line = metrics.health_since(&mut prev, every.as_secs_f64());
-            let health = engine
+            std::thread::sleep(NOTE_EVERY);
+            since_health += NOTE_EVERY;
+            let snap = metrics.snapshot();
+            let cameras = sources
+                .iter()
+                .map(|(name, source)| {
+                    let now = snap.cameras.iter().find(|c| &c.name == name);
+                    let before = prev_note.cameras.iter().find(|c| &c.name == name);
+                    let recognized = now.map_or(0, |c| c.recognized())
+                        - before
+                            .map_or(0, |c| c.recognized())
+                            .min(now.map_or(0, |c| c.recognized()));
+                    alpr_protocol::control::CameraWire {
+                        name: name.clone(),
+                        up: now.is_some_and(|c| c.connected),
+                        frames_per_s: recognized as f32 / NOTE_EVERY.as_secs_f32(),
+                        dropped: now.map_or(0, |c| c.dropped),
+                        failed: now.map_or(0, |c| c.failed),
+                        source: source.clone(),
+                    }
+                })
+                .collect();
+            prev_note = snap;
+            let mut e = engine
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .health(now())
-                .unwrap_or_default();
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            e.note_daemon(|n| n.cameras = cameras);
+            let Some(every) = health else { continue };
+            if since_health < every {
+                continue;
+            }
+            let line = metrics.health_since(&mut prev_health, since_health.as_secs_f64());
+            since_health = Duration::ZERO;
+            let health = e.health(now()).unwrap_or_default();
+            drop(e);
             tracing::info!(
                 reads_held = health.reads,
                 alerts_pending = health.alerts_pending,

@@ -650,6 +650,10 @@ impl Daemon {
             let mut schedule = crate::schedule::Schedule::starting(clock(), period_ms);
             loop {
                 let now = clock();
+                if let Ok(mut e) = engine.lock() {
+                    let next = schedule.next_due(now);
+                    e.note_daemon(|n| n.next_purge = Some(next));
+                }
                 if !schedule.is_due(now) {
                     let wait = crate::schedule::wait_ms(now, schedule.next_due(now));
                     std::thread::sleep(Duration::from_millis(wait));

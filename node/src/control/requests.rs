@@ -245,6 +245,9 @@ pub(super) fn status(
             alerts_pending: s.alerts_pending,
             lists_age_ms: s.lists_age_ms,
             lists_stale: s.lists_stale,
+            database_bytes: s.database_bytes,
+            next_purge: s.notes.next_purge,
+            cameras: s.notes.cameras,
         })
 }
 
