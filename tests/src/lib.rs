@@ -215,6 +215,8 @@ pub struct Daemon {
     pub log: PathBuf,
     /// The replication address it announced, if it listens.
     pub addr: Option<String>,
+    /// The metrics endpoint's address (`run` with `[metrics]`).
+    pub metrics: Option<String>,
 }
 
 impl Daemon {
@@ -250,7 +252,12 @@ impl Daemon {
         };
         // Keep draining stdout so the daemon never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Daemon { child, addr, log }
+        Daemon {
+            child,
+            addr,
+            log,
+            metrics: None,
+        }
     }
 
     /// Starts `run --config FILE` (the field daemon) and waits for its
@@ -271,6 +278,7 @@ impl Daemon {
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = std::io::BufReader::new(stdout).lines();
         let mut addr = None;
+        let mut metrics = None;
         let mut first = true;
         loop {
             let Some(Ok(line)) = lines.next() else {
@@ -286,13 +294,36 @@ impl Daemon {
             if let Some(a) = line.strip_prefix("replicating on ") {
                 addr = Some(a.to_string());
             }
+            if let Some(a) = line.strip_prefix("metrics on http://") {
+                metrics = a.strip_suffix("/metrics").map(str::to_string);
+            }
             // The last announcement: capture has started.
             if line.starts_with("running") {
                 break;
             }
         }
         std::thread::spawn(move || for _ in lines {});
-        Daemon { child, addr, log }
+        Daemon {
+            child,
+            addr,
+            log,
+            metrics,
+        }
+    }
+
+    /// The metrics endpoint's text (empty when it does not answer).
+    pub fn scrape(&self) -> String {
+        use std::io::{Read, Write};
+        let Some(addr) = &self.metrics else {
+            return String::new();
+        };
+        let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+            return String::new();
+        };
+        let _ = write!(s, "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n");
+        let mut text = String::new();
+        let _ = s.read_to_string(&mut text);
+        text
     }
 
     /// Sends SIGTERM and waits for the exit status.

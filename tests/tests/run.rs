@@ -128,6 +128,9 @@ accuracy_m = 3.0
 peers = ["{}"]
 every_seconds = 1
 
+[metrics]
+listen = "127.0.0.1:0"
+
 [log]
 health_every_seconds = 1
 "#,
@@ -188,6 +191,23 @@ health_every_seconds = 1
     assert!(status["next_purge"].is_string(), "{status}");
     assert!(status["database_bytes"].as_u64().unwrap() > 0, "{status}");
 
+    // The metrics endpoint counts what happened, per camera.
+    let metrics = daemon.scrape();
+    assert!(
+        metrics.contains("alpr_frames_total{camera=\"front\"} 20"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("alpr_frames_total{camera=\"rear\"} 10"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("alpr_reads_stored_total 3"), "{metrics}");
+    assert!(metrics.contains("alpr_alerts_raised_total 1"), "{metrics}");
+    assert!(
+        metrics.contains("alpr_frames_dropped_total{camera=\"front\"} 0"),
+        "{metrics}"
+    );
+
     // The car syncs to the station on its own (every second).
     let mut at_station = Vec::new();
     for _ in 0..200 {
@@ -229,6 +249,9 @@ name = "front"
 source = "files"
 path = "folder"
 rate = 6.0
+
+[log]
+format = "json"
 "#,
     );
     let daemon = Daemon::run(&config);
@@ -238,12 +261,22 @@ rate = 6.0
     let log = std::fs::read_to_string(format!("{config}.log")).unwrap();
     assert!(log.contains("stopping"), "{log}");
     assert!(!Path::new(&car).join("control.sock").exists());
-    // Every read the log acknowledged is stored and verifies.
-    let acknowledged: Vec<String> = log
+    // The log is JSON lines; every read it acknowledged is stored and verifies.
+    let events: Vec<serde_json::Value> = log
         .lines()
-        .filter(|l| l.contains("stored read"))
-        .filter_map(|l| l.split("read=").nth(1))
-        .map(|s| s.split_whitespace().next().unwrap().to_string())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let acknowledged: Vec<String> = events
+        .iter()
+        .filter(|e| e["fields"]["message"] == "stored read" || e["message"] == "stored read")
+        .map(|e| {
+            let read = if e["read"].is_string() {
+                &e["read"]
+            } else {
+                &e["fields"]["read"]
+            };
+            read.as_str().unwrap().to_string()
+        })
         .collect();
     assert!(!acknowledged.is_empty(), "{log}");
     assert!(

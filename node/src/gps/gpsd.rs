@@ -150,7 +150,9 @@ impl GpsdParser {
             sample,
         };
         let same_epoch = self.last.is_some_and(|l| {
-            gps_time.is_some() && l.gps_time == gps_time && received - l.received.0 <= EPOCH_SPAN_MS
+            gps_time.is_some()
+                && l.gps_time == gps_time
+                && received.saturating_sub(l.received.0) <= EPOCH_SPAN_MS
         });
         self.last = Some(report);
         if same_epoch {
@@ -179,7 +181,7 @@ impl GpsdParser {
         let sample = last.sample.as_mut()?;
         if sample.satellites.is_some()
             || satellites.is_none()
-            || received - last.received.0 > EPOCH_SPAN_MS
+            || received.saturating_sub(last.received.0) > EPOCH_SPAN_MS
         {
             return None;
         }

@@ -117,12 +117,14 @@ impl NmeaParser {
         let new = match (timed, &self.epoch) {
             // A timed sentence of the current epoch amends it; of another,
             // begins a new one.
-            (Some(t), Some(e)) => e.time_of_day != t || received - e.received > EPOCH_SPAN_MS,
+            (Some(t), Some(e)) => {
+                e.time_of_day != t || received.saturating_sub(e.received) > EPOCH_SPAN_MS
+            }
             (Some(_), None) => true,
             // VTG and GSA carry no time: they belong to the burst they
             // arrive in, or to nothing.
             (None, Some(e)) => {
-                if received - e.received > EPOCH_SPAN_MS {
+                if received.saturating_sub(e.received) > EPOCH_SPAN_MS {
                     return None;
                 }
                 false
