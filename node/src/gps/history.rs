@@ -275,6 +275,29 @@ mod tests {
         assert_eq!(lat_and_age(&h, 10_200), Some((1.0, 200)));
     }
 
+    proptest::proptest! {
+        /// Whatever arrives, in whatever order: the ring stays sorted and
+        /// bounded, and an answer is never older than the max age.
+        #[test]
+        fn answers_stay_within_the_max_age(
+            times in proptest::collection::vec(-10_000i64..10_000, 0..40),
+            fixes in proptest::collection::vec(proptest::bool::ANY, 40),
+            at in -12_000i64..12_000,
+        ) {
+            let mut h = History::with_capacity(16, 1_500);
+            for (i, t) in times.iter().enumerate() {
+                h.apply(Update::New(if fixes[i] { fix(*t, 1.0) } else { no_fix(*t) }));
+            }
+            proptest::prop_assert!(h.len() <= 16);
+            proptest::prop_assert!(h.reports.iter().zip(h.reports.iter().skip(1)).all(|(a, b)| a.received <= b.received));
+            match h.position_at(Timestamp(at)) {
+                (Some(_), Fix::Gps(g)) => proptest::prop_assert!(g.age_ms <= 1_500),
+                (None, Fix::NoFix) => {}
+                other => proptest::prop_assert!(false, "{other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn extreme_times_do_not_overflow() {
         let mut h = History::new(2_000);
