@@ -32,7 +32,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say() { printf '\n# %s\n' "$*"; }
+say() { printf '\n# %s  [%ss]\n' "$*" "$SECONDS"; }
 run() {
     echo
     echo "\$ alpr-node $*"
@@ -102,6 +102,9 @@ data = "$car"
 name = "front"
 source = "mjpeg"
 path = "$car.fifo"
+# A live stream at the camera's 8 frames a second: were recognition to
+# fall behind, the oldest frame would be dropped (and counted), never the camera blocked.
+rate = 8.0
 [sync]
 peers = ["$station"]
 every_seconds = 1
@@ -125,6 +128,7 @@ wait_for "$demo/car-12.log" 120 3 'stored read'
 wait_for "$demo/car-31.log" 120 3 'stored read'
 wait_for "$demo/car-31.log" 30 1 'hotlist alert raised'
 echo "car-12 stored $(grep -c 'stored read' "$demo/car-12.log") reads, car-31 $(grep -c 'stored read' "$demo/car-31.log") (the log names reads by id, never by plate)"
+run status --data "$demo/car-31"
 
 say "car-31's read of 6TRS818 hit the list: the officer sees the alert and confirms it."
 run alerts list --data "$demo/car-31" --pending --purpose alert --reason "hotlist hit on patrol"
