@@ -102,9 +102,9 @@ data = "$car"
 name = "front"
 source = "mjpeg"
 path = "$car.fifo"
-# A live stream at the camera's 8 frames a second: were recognition to
+# A live stream at 4 frames a second (a debug build on two cores keeps up): were recognition to
 # fall behind, the oldest frame would be dropped (and counted), never the camera blocked.
-rate = 8.0
+rate = 4.0
 [sync]
 peers = ["$station"]
 every_seconds = 1

@@ -385,3 +385,150 @@ peers = ["{}"]
     assert!(peer.contains("station-1 answers"), "{text}");
     assert!(text.contains("1 problem to fix"), "{text}");
 }
+
+/// gpsfake and the gpsd it runs, in a process group of their own, stopped
+/// when dropped (a failing test included).
+struct GpsFake(std::process::Child);
+
+impl Drop for GpsFake {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", "--", &group])
+            .status();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+/// The positions of a log's RMC sentences, in order.
+fn route(log: &str) -> Vec<(f64, f64)> {
+    let angle = |v: &str, deg_digits: usize, hemi: &str| -> f64 {
+        let deg: f64 = v[..deg_digits].parse().unwrap();
+        let min: f64 = v[deg_digits..].parse().unwrap();
+        let a = deg + min / 60.0;
+        if hemi == "S" || hemi == "W" { -a } else { a }
+    };
+    log.lines()
+        .filter(|l| l.starts_with("$GPRMC"))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (angle(f[3], 2, f[4]), angle(f[5], 3, f[6]))
+        })
+        .collect()
+}
+
+fn metres(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let dlat = (a.0 - b.0) * 111_320.0;
+    let dlon = (a.1 - b.1) * 111_320.0 * a.0.to_radians().cos();
+    (dlat * dlat + dlon * dlon).sqrt()
+}
+
+#[test]
+fn reads_carry_positions_along_a_patrol_route_from_a_real_gpsd() {
+    use std::os::unix::process::CommandExt;
+    let installed = std::process::Command::new("gpsfake")
+        .arg("-h")
+        .output()
+        .is_ok();
+    if !installed {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "gpsfake is missing: install gpsd and gpsd-clients (scripts/check does)"
+        );
+        eprintln!("skipped: gpsfake is not installed (apt-get install gpsd gpsd-clients)");
+        return;
+    }
+    let log_path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/gps/patrol.nmea");
+    let points = route(&std::fs::read_to_string(log_path).unwrap());
+    assert_eq!(points.len(), 40);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // A sentence every 0.1 s: the 40 s patrol plays in 8 s, over and over.
+    let _gpsd = GpsFake(
+        std::process::Command::new("gpsfake")
+            .args(["-q", "-n", "-c", "0.1", "-P", &port.to_string(), log_path])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap(),
+    );
+    let f = Fixture::new("car-1");
+    let car = f.path("car-1");
+    frames(
+        &f.root.path().join("folder"),
+        20,
+        &[
+            ("7ABC123", "California"),
+            ("8XYZ001", "Nevada"),
+            ("5KLM333", "Oregon"),
+        ],
+        8,
+    );
+    let config = write_config(
+        &f,
+        "car.toml",
+        &format!(
+            r#"
+[node]
+data = "car-1"
+[[camera]]
+name = "front"
+source = "files"
+path = "folder"
+rate = 4.0
+[position]
+source = "gpsd"
+address = "127.0.0.1:{port}"
+max_age_seconds = 2.0
+"#
+        ),
+    );
+    // gpsd takes a moment to start under gpsfake; the daemon reconnects.
+    let daemon = Daemon::run(&config);
+    for _ in 0..600 {
+        if daemon.log().matches("stored read").count() >= 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let status = daemon.terminate();
+    assert!(status.success());
+    let items = plates_at(&car, "*");
+    assert_eq!(items.len(), 3, "{items:?}");
+    let mut with_fix = 0;
+    for i in &items {
+        let fix = &i["fix"];
+        if fix["kind"] == "no fix" {
+            // Only before gpsd's first report can a read lack a fix.
+            assert!(i["lat"].is_null(), "{i}");
+            continue;
+        }
+        with_fix += 1;
+        assert_eq!(fix["kind"], "gps", "{i}");
+        assert!(
+            ["2d", "3d"].contains(&fix["quality"].as_str().unwrap()),
+            "{i}"
+        );
+        let speed = fix["speed_mps"].as_f64().unwrap();
+        assert!((4.5..=11.5).contains(&speed), "{i}");
+        let heading = fix["heading_deg"].as_f64().unwrap();
+        assert!((0.0..=360.0).contains(&heading), "{i}");
+        assert!(fix["age_ms"].as_u64().unwrap() <= 2_000, "{i}");
+        let at = (i["lat"].as_f64().unwrap(), i["lon"].as_f64().unwrap());
+        let nearest = points
+            .iter()
+            .map(|p| metres(*p, at))
+            .fold(f64::INFINITY, f64::min);
+        assert!(nearest < 5.0, "{at:?} is {nearest:.1} m off the route: {i}");
+    }
+    assert!(with_fix >= 2, "{items:?}");
+}

@@ -171,7 +171,7 @@ pub fn status(args: StatusArgs) -> Result<Outcome> {
         println!(
             "camera       {} {}: {:.1} frames/s, {} dropped, {} failed ({})",
             c.name,
-            if c.up { "up" } else { "DOWN" },
+            if c.up { "capturing" } else { "NOT CAPTURING" },
             c.frames_per_s,
             c.dropped,
             c.failed,
