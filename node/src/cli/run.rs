@@ -160,11 +160,34 @@ fn resolve(text: &str) -> Result<std::net::SocketAddr> {
 fn describe(source: &SourceConfig) -> String {
     match source {
         SourceConfig::Device(d) => format!(
-            "camera {:?} at {}x{}, {} frames/s, {:?}",
-            d.device, d.width, d.height, d.fps, d.format
+            "camera {} at {}x{}, {} frames/s, {}",
+            match &d.device {
+                crate::config::DeviceId::Index(i) => format!("/dev/video{i}"),
+                crate::config::DeviceId::Name(n) => format!("'{n}'"),
+            },
+            d.width,
+            d.height,
+            d.fps,
+            match d.format {
+                crate::config::PixelFormat::Mjpeg => "mjpeg",
+                crate::config::PixelFormat::Yuyv => "yuyv",
+            }
         ),
-        SourceConfig::Files(f) => format!("files {}", f.path.display()),
-        SourceConfig::Mjpeg(m) => format!("MJPEG {}", m.path.display()),
+        SourceConfig::Files(f) => match f.rate {
+            Some(r) => format!("files {} at {r} frames/s", f.path.display()),
+            None => format!("files {}", f.path.display()),
+        },
+        SourceConfig::Mjpeg(m) => {
+            let from = if m.path.as_os_str() == "-" {
+                "standard input".to_string()
+            } else {
+                m.path.display().to_string()
+            };
+            match m.rate {
+                Some(r) => format!("MJPEG from {from} at {r} frames/s"),
+                None => format!("MJPEG from {from}"),
+            }
+        }
     }
 }
 
