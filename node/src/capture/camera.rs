@@ -1,8 +1,9 @@
 //! Cameras over V4L2: the listing of what is plugged in (`alpr-node
 //! cameras`), the choice of one camera and one of its modes for a
-//! `source = "device"`, and the frame source that captures from it through
-//! nokhwa. Capture needs the `camera` feature; without it, listing and
-//! opening answer [`CaptureError::NoCameraSupport`].
+//! `source = "device"`, and the frame source that captures from it: a V4L2
+//! mmap stream through the `v4l` crate, with a timeout on every wait for a
+//! frame, and nokhwa's decoders to RGB. Capture needs the `camera` feature;
+//! without it, listing and opening answer [`CaptureError::NoCameraSupport`].
 //!
 //! Choosing a camera ([`select_camera`]) and a mode ([`choose_mode`]) are
 //! pure functions over what the listing found, so they are tested without a
@@ -13,6 +14,7 @@
 //! `/dev/video*` name without a number.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use alpr_protocol::Timestamp;
 
@@ -27,6 +29,17 @@ pub const FRAME_SIDE_MAX: u32 = 8192;
 pub const MODES_MAX: usize = 256;
 /// Longest camera name kept from the driver, in characters.
 pub const NAME_CHARS_MAX: usize = 128;
+
+/// The shortest wait for a frame before a camera counts as stalled.
+pub const STALL_MIN: Duration = Duration::from_secs(2);
+/// Frame intervals waited for a frame before a camera counts as stalled,
+/// when that is longer than [`STALL_MIN`].
+pub const STALL_FRAMES: u64 = 5;
+/// The longest wait for a frame, whatever interval a driver claims.
+pub const STALL_MAX: Duration = Duration::from_secs(60);
+/// The shortest wait for the first frame after streaming starts: a UVC
+/// camera can take a few seconds to settle its exposure before it sends.
+pub const FIRST_FRAME_MIN: Duration = Duration::from_secs(5);
 
 /// What the V4L2 listing says when there is nothing to list.
 pub const NO_CAMERAS: &str = "no cameras found (V4L2: no /dev/video* devices)";
@@ -369,26 +382,80 @@ fn jpeg_size(bytes: &[u8]) -> Option<(u32, u32)> {
     }
 }
 
-/// Capture through nokhwa's V4L2 backend, and the listing's ioctls.
+/// How long to wait for a frame from a camera granted a frame interval of
+/// `numerator / denominator` seconds: [`STALL_FRAMES`] intervals or
+/// [`STALL_MIN`], whichever is longer, in whole seconds (rounded up), at
+/// most [`STALL_MAX`]. An interval the driver leaves unset (a zero) waits
+/// [`STALL_MIN`].
+#[cfg_attr(not(feature = "camera"), allow(dead_code))]
+fn stall_timeout(numerator: u32, denominator: u32) -> Duration {
+    if numerator == 0 || denominator == 0 {
+        return STALL_MIN;
+    }
+    let frames = STALL_FRAMES * u64::from(numerator);
+    let secs = frames.div_ceil(u64::from(denominator));
+    Duration::from_secs(secs).clamp(STALL_MIN, STALL_MAX)
+}
+
+/// A wait as `poll(2)` takes it: whole milliseconds, rounded up so a poll
+/// never ends before the deadline it was given, at most `i32::MAX`.
+#[cfg_attr(not(feature = "camera"), allow(dead_code))]
+fn poll_ms(wait: Duration) -> i32 {
+    let ms = wait.as_nanos().div_ceil(1_000_000);
+    i32::try_from(ms).unwrap_or(i32::MAX)
+}
+
+/// Waits until `poll` says a frame is ready, for `timeout` in all: `poll`
+/// is given what is left of it, and a wait a signal cuts short (`EINTR`)
+/// goes on for what is left. `Ok(false)` when the time is up without a
+/// frame. `now` is the clock the deadline is kept by.
+#[cfg_attr(not(feature = "camera"), allow(dead_code))]
+fn wait_for_frame(
+    timeout: Duration,
+    mut now: impl FnMut() -> Instant,
+    mut poll: impl FnMut(Duration) -> std::io::Result<bool>,
+) -> std::io::Result<bool> {
+    let deadline = now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(now());
+        match poll(left) {
+            Ok(ready) => return Ok(ready),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                if now() >= deadline {
+                    return Ok(false);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// What a stalled camera's error says.
+#[cfg_attr(not(feature = "camera"), allow(dead_code))]
+fn stalled(timeout: Duration) -> String {
+    format!("no frame for {} s; reopening", timeout.as_secs())
+}
+
+/// Capture over a V4L2 mmap stream (the `v4l` crate), decoding through
+/// nokhwa, and the listing's ioctls.
 #[cfg(feature = "camera")]
 mod device {
     use std::panic::{AssertUnwindSafe, catch_unwind};
     use std::path::{Path, PathBuf};
+    use std::time::{Duration, Instant};
 
     use alpr_protocol::Timestamp;
     use image::RgbImage;
     use nokhwa::Buffer;
-    use nokhwa::backends::capture::V4LCaptureDevice;
-    use nokhwa::camera_traits::CaptureBackendTrait;
     use nokhwa::pixel_format::RgbFormat;
-    use nokhwa::utils::{
-        CameraFormat, CameraIndex, FrameFormat, RequestedFormat, RequestedFormatType, Resolution,
-    };
+    use nokhwa::utils::{FrameFormat, Resolution};
+    use v4l::io::traits::CaptureStream as _;
     use v4l::video::Capture as _;
 
     use super::{
-        CameraInfo, CameraMode, Choice, Encoding, FRAME_SIDE_MAX, MODES_MAX, NAME_CHARS_MAX,
-        choose_mode, jpeg_size, select_camera,
+        CameraInfo, CameraMode, Choice, Encoding, FIRST_FRAME_MIN, FRAME_SIDE_MAX, MODES_MAX,
+        NAME_CHARS_MAX, choose_mode, jpeg_size, poll_ms, select_camera, stall_timeout, stalled,
+        wait_for_frame,
     };
     use crate::capture::{CaptureError, Frame, FrameSource};
     use crate::config::{DeviceConfig, DeviceId};
@@ -397,6 +464,11 @@ mod device {
     /// more is cut off here.
     const FORMATS_MAX: usize = 64;
     const SIZES_MAX: usize = 64;
+    /// Buffers asked of the driver for the mmap stream (it may grant
+    /// others).
+    const BUFFERS: u32 = 4;
+    /// `POLLIN` of `poll(2)` on Linux, the only system V4L2 runs on.
+    const POLLIN: i16 = 0x001;
     /// Sizes offered from a stepwise or continuous range, besides its ends.
     const COMMON_SIZES: [(u32, u32); 6] = [
         (640, 480),
@@ -576,17 +648,6 @@ mod device {
         }
     }
 
-    fn encoding(format: FrameFormat) -> Encoding {
-        match format {
-            FrameFormat::MJPEG => Encoding::Mjpeg,
-            FrameFormat::YUYV => Encoding::Yuyv,
-            FrameFormat::NV12 => Encoding::Nv12,
-            FrameFormat::GRAY => Encoding::Gray,
-            FrameFormat::RAWRGB => Encoding::Rgb24,
-            FrameFormat::RAWBGR => Encoding::Bgr24,
-        }
-    }
-
     /// The message of a panic caught at the nokhwa boundary.
     fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         payload
@@ -598,8 +659,7 @@ mod device {
 
     /// Runs a call into nokhwa, turning a panic into an error. mozjpeg
     /// unwinds out of libjpeg on a corrupt JPEG (a frame cut short on USB
-    /// is common), and nokhwa does not catch it; nokhwa's own enumeration
-    /// panics on a zero step from a driver. This relies on the build
+    /// is common), and nokhwa does not catch it. This relies on the build
     /// unwinding on panic (the workspace's profiles do).
     fn guarded<T>(call: impl FnOnce() -> Result<T, nokhwa::NokhwaError>) -> Result<T, String> {
         match catch_unwind(AssertUnwindSafe(call)) {
@@ -609,10 +669,21 @@ mod device {
         }
     }
 
-    /// A camera being read: one V4L2 stream, mmap'd buffers, each frame
-    /// decoded to RGB on the capture thread.
+    /// A camera being read: one V4L2 stream of mmap'd buffers, each wait
+    /// for a frame bounded by a timeout, each frame decoded to RGB on the
+    /// capture thread.
     pub(super) struct CameraSource {
-        device: V4LCaptureDevice<'static>,
+        /// Always `Some` until dropped (see the `Drop` impl).
+        stream: Option<v4l::io::mmap::Stream<'static>>,
+        /// Whether the first frame has been taken: the stream is started
+        /// (buffers queued, `VIDIOC_STREAMON`) by the first `next`.
+        started: bool,
+        /// How long a wait for a frame may last before the camera counts
+        /// as stalled.
+        stall: Duration,
+        /// Why the stream failed: after a [`CaptureError::Source`] its
+        /// buffers are in an unknown state, so it is not read again.
+        failed: Option<String>,
         /// `camera 'front' (/dev/video0 'HD Webcam')`, for errors.
         source_name: String,
         info: CameraInfo,
@@ -627,8 +698,38 @@ mod device {
             f.debug_struct("CameraSource")
                 .field("source_name", &self.source_name)
                 .field("granted", &self.granted)
+                .field("stall", &self.stall)
                 .field("frames", &self.frames)
                 .finish_non_exhaustive()
+        }
+    }
+
+    impl Drop for CameraSource {
+        fn drop(&mut self) {
+            // v4l's stream panics when `VIDIOC_STREAMOFF` or unmapping its
+            // buffers fails with anything but ENODEV (a camera in a bad
+            // state can answer EIO): that must not unwind out of the
+            // pipeline's reopen.
+            if let Some(stream) = self.stream.take()
+                && let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(stream)))
+            {
+                tracing::warn!(
+                    camera = %self.source_name,
+                    error = %panic_text(payload.as_ref()),
+                    "the camera's stream did not stop cleanly"
+                );
+            }
+        }
+    }
+
+    /// Why a wait for a frame from the camera at `path` failed, in words.
+    fn failure(path: &Path, e: &std::io::Error, timeout: Duration) -> String {
+        if e.kind() == std::io::ErrorKind::TimedOut {
+            stalled(timeout)
+        } else if path.exists() {
+            format!("failed: {e}")
+        } else {
+            format!("is gone (unplugged?): {e}")
         }
     }
 
@@ -683,24 +784,41 @@ mod device {
                     format!("offers no format this build decodes{other}"),
                 )
             })?;
-            let wanted = [frame_format(choice.encoding)];
-            let requested = RequestedFormat::with_formats(
-                RequestedFormatType::Exact(CameraFormat::new(
-                    Resolution::new(choice.width, choice.height),
-                    wanted[0],
-                    choice.fps,
-                )),
-                &wanted,
-            );
-            let index = CameraIndex::Index(info.index);
-            let mut device = guarded(|| V4LCaptureDevice::new(&index, requested))
-                .map_err(|m| fail(&source_name, format!("cannot be opened in {choice}: {m}")))?;
-            let format = device.camera_format();
+            let device = v4l::Device::with_path(&info.path)
+                .map_err(|e| fail(&source_name, format!("cannot be opened: {e}")))?;
+            let format = device
+                .set_format(&v4l::Format::new(
+                    choice.width,
+                    choice.height,
+                    v4l::FourCC::new(&choice.encoding.fourcc()),
+                ))
+                .map_err(|e| fail(&source_name, format!("cannot be set to {choice}: {e}")))?;
+            let encoding = Encoding::from_fourcc(format.fourcc.repr).ok_or_else(|| {
+                fail(
+                    &source_name,
+                    format!(
+                        "asked {choice}, it granted {}, which this build does not decode",
+                        String::from_utf8_lossy(&format.fourcc.repr).trim()
+                    ),
+                )
+            })?;
+            // A driver without frame rate control (no VIDIOC_S_PARM) sends
+            // at its own rate: then the one it reports, or the asked one.
+            let interval = device
+                .set_params(&v4l::video::capture::Parameters::with_fps(choice.fps.max(1)))
+                .or_else(|e| {
+                    tracing::debug!(camera = camera_name, error = %e, "the camera's frame rate cannot be set");
+                    device.params()
+                })
+                .map(|p| p.interval)
+                .ok()
+                .filter(|i| fps_of(*i).is_some())
+                .unwrap_or(v4l::Fraction::new(1, choice.fps.max(1)));
             let granted = Choice {
-                encoding: encoding(format.format()),
-                width: format.width(),
-                height: format.height(),
-                fps: format.frame_rate(),
+                encoding,
+                width: format.width,
+                height: format.height,
+                fps: fps_of(interval).unwrap_or(choice.fps),
             };
             if !(1..=FRAME_SIDE_MAX).contains(&granted.width)
                 || !(1..=FRAME_SIDE_MAX).contains(&granted.height)
@@ -710,8 +828,15 @@ mod device {
                     format!("granted {granted}, over {FRAME_SIDE_MAX} pixels a side"),
                 ));
             }
-            guarded(|| device.open_stream())
-                .map_err(|m| fail(&source_name, format!("cannot start streaming: {m}")))?;
+            // The stream keeps the device's file open; streaming starts
+            // with the first frame asked for.
+            let stream = v4l::io::mmap::Stream::with_buffers(
+                &device,
+                v4l::buffer::Type::VideoCapture,
+                BUFFERS,
+            )
+            .map_err(|e| fail(&source_name, format!("cannot start streaming: {e}")))?;
+            let stall = stall_timeout(interval.numerator, interval.denominator);
             if granted != asked {
                 tracing::warn!(
                     camera = camera_name,
@@ -721,7 +846,10 @@ mod device {
                 );
             }
             Ok(CameraSource {
-                device,
+                stream: Some(stream),
+                started: false,
+                stall,
+                failed: None,
                 source_name,
                 info,
                 asked,
@@ -729,6 +857,68 @@ mod device {
                 clock,
                 frames: 0,
             })
+        }
+
+        /// The error of a stream that cannot go on; the stream is not read
+        /// again.
+        fn fail(&mut self, message: String) -> CaptureError {
+            self.failed = Some(message.clone());
+            CaptureError::Source {
+                source_name: self.source_name.clone(),
+                message,
+            }
+        }
+
+        /// The next frame off the device, as nokhwa's buffer (a copy of
+        /// the bytes the driver filled), with whether the driver marked it
+        /// damaged. Waits at most the stall timeout (the first frame, at
+        /// least [`FIRST_FRAME_MIN`]).
+        fn take(&mut self) -> Result<(Buffer, bool), String> {
+            let Some(stream) = self.stream.as_mut() else {
+                return Err("the stream is closed".into());
+            };
+            let timeout = if self.started {
+                self.stall
+            } else {
+                self.stall.max(FIRST_FRAME_MIN)
+            };
+            if self.started {
+                // Wait here, where a signal that cuts the wait short can
+                // be waited past: v4l's own wait (below) gives EINTR back
+                // after it has queued the last frame's buffer again, and
+                // the stream cannot be read after that.
+                let handle = stream.handle();
+                let ready = wait_for_frame(timeout, Instant::now, |left| {
+                    handle.poll(POLLIN, poll_ms(left)).map(|n| n > 0)
+                });
+                match ready {
+                    Ok(true) => {}
+                    Ok(false) => return Err(stalled(timeout)),
+                    Err(e) => return Err(failure(&self.info.path, &e, timeout)),
+                }
+            }
+            // Bounded as well: the first frame waits here, and a later one
+            // is ready (or the device failed) by now.
+            stream.set_timeout(timeout);
+            self.started = true;
+            let resolution = Resolution::new(self.granted.width, self.granted.height);
+            let format = frame_format(self.granted.encoding);
+            let taken = stream.next().map(|(data, meta)| {
+                // The driver says how much of the buffer it filled; the
+                // rest is stale.
+                let used = usize::try_from(meta.bytesused).unwrap_or(usize::MAX);
+                let data = if used > 0 && used <= data.len() {
+                    &data[..used]
+                } else {
+                    data
+                };
+                let damaged = meta.flags.contains(v4l::buffer::Flags::ERROR);
+                (Buffer::new(resolution, data, format), damaged)
+            });
+            match taken {
+                Ok(taken) => Ok(taken),
+                Err(e) => Err(failure(&self.info.path, &e, timeout)),
+            }
         }
     }
 
@@ -762,8 +952,9 @@ mod device {
                 granted.encoding
             ));
         }
-        // nokhwa hands over the whole mmap'd buffer, which can be longer
-        // than the frame; its decoders convert every byte given.
+        // A buffer can be longer than the frame (a driver that does not
+        // say how much it filled hands over the whole mmap'd buffer), and
+        // nokhwa's decoders convert every byte given.
         let trimmed;
         let buffer = if needed > 0 && data.len() > needed {
             trimmed = Buffer::new(
@@ -788,33 +979,37 @@ mod device {
 
     impl FrameSource for CameraSource {
         fn next(&mut self) -> Result<Option<Frame>, CaptureError> {
-            // Blocks until the driver fills a buffer. nokhwa does not
-            // expose v4l's stream timeout, so a camera that stalls without
-            // going away blocks here; one that is unplugged fails the wait.
-            let buffer = guarded(|| self.device.frame()).map_err(|m| {
-                let gone = if self.info.path.exists() {
-                    "failed"
-                } else {
-                    "is gone (unplugged?)"
-                };
-                CaptureError::Source {
-                    source_name: self.source_name.clone(),
-                    message: format!("{gone}: {m}"),
-                }
-            })?;
+            if let Some(why) = &self.failed {
+                let message = format!("the stream failed before: {why}");
+                return Err(self.fail(message));
+            }
+            // Waits until the driver fills a buffer, for the stall timeout
+            // at most: a camera that stops sending without going away is
+            // then a source error, and the pipeline reopens it; one that is
+            // unplugged fails the wait.
+            let (buffer, damaged) = match self.take() {
+                Ok(taken) => taken,
+                Err(message) => return Err(self.fail(message)),
+            };
             // The time the frame came off the device, from the node's clock.
-            // nokhwa's buffer timestamp is not used: it is the system clock
-            // (not the clock this node runs on, which tests replace), it is
-            // absent when the driver leaves the V4L2 timestamp zero, and it
-            // assumes the driver stamps with CLOCK_MONOTONIC. The frame is
-            // at most a frame interval or two old here while this thread
-            // keeps up, since decoding is the only work between dequeues.
+            // The V4L2 buffer timestamp is not used: it is not the clock
+            // this node runs on (which tests replace), drivers may leave it
+            // zero, and its clock (CLOCK_MONOTONIC or not) is the driver's
+            // choice. The frame is at most a frame interval or two old here
+            // while this thread keeps up, since decoding is the only work
+            // between dequeues.
             let at = (self.clock)();
             self.frames += 1;
-            let image = decode(&buffer, self.granted).map_err(|m| CaptureError::Frame {
+            let frame_error = |message: String| CaptureError::Frame {
                 source_name: self.source_name.clone(),
-                message: format!("frame {}: {m}", self.frames),
-            })?;
+                message: format!("frame {}: {message}", self.frames),
+            };
+            if damaged {
+                return Err(frame_error(
+                    "the driver marked it damaged (V4L2_BUF_FLAG_ERROR)".into(),
+                ));
+            }
+            let image = decode(&buffer, self.granted).map_err(frame_error)?;
             Ok(Some(Frame { image, at }))
         }
 
@@ -841,6 +1036,17 @@ mod device {
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        fn encoding(format: FrameFormat) -> Encoding {
+            match format {
+                FrameFormat::MJPEG => Encoding::Mjpeg,
+                FrameFormat::YUYV => Encoding::Yuyv,
+                FrameFormat::NV12 => Encoding::Nv12,
+                FrameFormat::GRAY => Encoding::Gray,
+                FrameFormat::RAWRGB => Encoding::Rgb24,
+                FrameFormat::RAWBGR => Encoding::Bgr24,
+            }
+        }
 
         #[test]
         fn frame_rates_round_to_whole_frames() {
@@ -973,6 +1179,52 @@ mod device {
         fn a_panic_in_nokhwa_is_an_error() {
             let r: Result<(), String> = guarded(|| std::panic::resume_unwind(Box::new("corrupt")));
             assert_eq!(r, Err("corrupt".to_string()));
+        }
+
+        #[test]
+        fn a_device_that_sends_nothing_times_out_and_one_that_sends_is_read() {
+            // A FIFO stands in for a stalled camera: v4l opens it as it
+            // opens a device node, and polling it waits like a camera
+            // that sends no frame.
+            let dir = tempfile::tempdir().unwrap();
+            let fifo = dir.path().join("video0");
+            let made = std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap();
+            assert!(made.success());
+            let device = v4l::Device::with_path(&fifo).unwrap();
+            let handle = device.handle();
+            let poll = |left: Duration| handle.poll(POLLIN, poll_ms(left)).map(|n| n > 0);
+            let timeout = Duration::from_millis(150);
+            let started = Instant::now();
+            assert!(!wait_for_frame(timeout, Instant::now, poll).unwrap());
+            let waited = started.elapsed();
+            assert!(waited >= timeout, "{waited:?}");
+            assert!(waited < Duration::from_secs(5), "{waited:?}");
+            // Something to read: ready at once.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&fifo)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, b"frame"))
+                .unwrap();
+            assert!(wait_for_frame(Duration::from_secs(5), Instant::now, poll).unwrap());
+        }
+
+        #[test]
+        fn a_stall_reads_as_one_and_a_vanished_device_as_gone() {
+            let timed_out = std::io::Error::new(std::io::ErrorKind::TimedOut, "VIDIOC_DQBUF");
+            let here = std::env::temp_dir();
+            assert_eq!(
+                failure(&here, &timed_out, Duration::from_secs(2)),
+                "no frame for 2 s; reopening"
+            );
+            let io = std::io::Error::from_raw_os_error(5);
+            let err = failure(&here, &io, Duration::from_secs(2));
+            assert!(err.starts_with("failed: "), "{err}");
+            let gone = Path::new("/nonexistent/dev/video9");
+            let err = failure(gone, &io, Duration::from_secs(2));
+            assert!(err.starts_with("is gone (unplugged?): "), "{err}");
         }
     }
 }
@@ -1233,5 +1485,145 @@ mod tests {
         assert_eq!(jpeg_size(&[0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x02]), None);
         // A segment length under 2 would not move on.
         assert_eq!(jpeg_size(&[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x01]), None);
+    }
+
+    #[test]
+    fn the_stall_timeout_is_five_frames_or_two_seconds_whichever_is_longer() {
+        let secs = |n, d| stall_timeout(n, d).as_secs();
+        assert_eq!(secs(1, 30), 2);
+        assert_eq!(secs(1001, 30000), 2);
+        assert_eq!(secs(1, 3), 2);
+        // 5 × 2/3 s, rounded up.
+        assert_eq!(secs(2, 3), 4);
+        assert_eq!(secs(1, 1), 5);
+        assert_eq!(secs(2, 1), 10);
+        // Bounded whatever the driver claims, and an unset interval waits
+        // the least.
+        assert_eq!(secs(1000, 1), 60);
+        assert_eq!(secs(u32::MAX, 1), 60);
+        assert_eq!(secs(0, 30), 2);
+        assert_eq!(secs(30, 0), 2);
+        assert_eq!(stalled(stall_timeout(1, 1)), "no frame for 5 s; reopening");
+        assert!(FIRST_FRAME_MIN >= STALL_MIN && FIRST_FRAME_MIN <= STALL_MAX);
+    }
+
+    #[test]
+    fn poll_waits_round_up_to_whole_milliseconds() {
+        assert_eq!(poll_ms(Duration::ZERO), 0);
+        assert_eq!(poll_ms(Duration::from_nanos(1)), 1);
+        assert_eq!(poll_ms(Duration::from_millis(2000)), 2000);
+        assert_eq!(poll_ms(Duration::from_micros(2_000_001)), 2001);
+        assert_eq!(poll_ms(Duration::from_secs(u64::MAX)), i32::MAX);
+    }
+
+    /// A clock the fake polls move on.
+    struct FakeClock(std::cell::Cell<Instant>);
+
+    impl FakeClock {
+        fn new() -> FakeClock {
+            FakeClock(std::cell::Cell::new(Instant::now()))
+        }
+        fn now(&self) -> Instant {
+            self.0.get()
+        }
+        fn pass(&self, d: Duration) {
+            self.0.set(self.0.get() + d);
+        }
+    }
+
+    fn interrupted() -> std::io::Error {
+        std::io::Error::from(std::io::ErrorKind::Interrupted)
+    }
+
+    #[test]
+    fn a_frame_that_is_ready_ends_the_wait() {
+        let clock = FakeClock::new();
+        let mut given = Vec::new();
+        let ready = wait_for_frame(
+            Duration::from_secs(2),
+            || clock.now(),
+            |left| {
+                given.push(left);
+                clock.pass(Duration::from_millis(30));
+                Ok(true)
+            },
+        );
+        assert!(ready.unwrap());
+        assert_eq!(given, [Duration::from_secs(2)]);
+    }
+
+    #[test]
+    fn a_camera_that_sends_nothing_times_out() {
+        let clock = FakeClock::new();
+        let mut polls = 0;
+        let ready = wait_for_frame(
+            Duration::from_secs(2),
+            || clock.now(),
+            |left| {
+                polls += 1;
+                // A poll that blocks for all it is given, then times out.
+                clock.pass(left);
+                Ok(false)
+            },
+        );
+        assert!(!ready.unwrap());
+        assert_eq!(polls, 1);
+    }
+
+    #[test]
+    fn a_signal_does_not_restart_or_end_the_wait() {
+        let clock = FakeClock::new();
+        let start = clock.now();
+        let mut given = Vec::new();
+        let ready = wait_for_frame(
+            Duration::from_secs(2),
+            || clock.now(),
+            |left| {
+                given.push(left);
+                if given.len() <= 2 {
+                    clock.pass(Duration::from_millis(700));
+                    Err(interrupted())
+                } else {
+                    clock.pass(left);
+                    Ok(false)
+                }
+            },
+        );
+        assert!(!ready.unwrap());
+        // Each poll is given what is left of the one deadline.
+        assert_eq!(
+            given,
+            [
+                Duration::from_millis(2000),
+                Duration::from_millis(1300),
+                Duration::from_millis(600)
+            ]
+        );
+        assert_eq!(clock.now() - start, Duration::from_secs(2));
+        // Signals until past the deadline: no frame, and no poll after it.
+        let mut polls = 0;
+        let ready = wait_for_frame(
+            Duration::from_secs(2),
+            || clock.now(),
+            |_| {
+                polls += 1;
+                clock.pass(Duration::from_millis(900));
+                Err(interrupted())
+            },
+        );
+        assert!(!ready.unwrap());
+        assert_eq!(polls, 3);
+    }
+
+    #[test]
+    fn a_failed_poll_is_an_error() {
+        let clock = FakeClock::new();
+        let err = wait_for_frame(
+            Duration::from_secs(2),
+            || clock.now(),
+            |_| Err(std::io::Error::from_raw_os_error(19)),
+        )
+        .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(19));
     }
 }
