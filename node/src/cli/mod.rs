@@ -14,6 +14,7 @@ mod admin;
 mod alerts;
 mod args;
 mod cameras;
+mod console;
 mod daemon;
 mod docs;
 mod doctor;
@@ -107,6 +108,9 @@ enum Command {
     Search(reads::SearchArgs),
     /// Open one read, for a stated purpose, and optionally write its plate crop and overview.
     View(reads::ViewArgs),
+    /// The console: a terminal UI over the running daemon (log in, status;
+    /// more screens to come).
+    Console(console::ConsoleArgs),
     /// Follow what the daemon does as it happens, for a stated purpose:
     /// reads as they are stored, meetings with peers, purges.
     Watch(live::WatchArgs),
@@ -177,6 +181,7 @@ fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Search(a) => reads::search(a),
         Command::View(a) => reads::view(a),
         Command::Watch(a) => live::watch(a),
+        Command::Console(a) => console::console(a),
         Command::Alerts(c) => alerts::run(c),
         Command::Verify(a) => reads::verify(a),
         Command::Status(a) => admin::status(a),

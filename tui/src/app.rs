@@ -1,0 +1,370 @@
+//! The console's model and its update: pure, no terminal, no socket, no
+//! clock (times arrive in messages), so every screen state is a value a
+//! test can build and snapshot.
+
+use alpr_protocol::Timestamp;
+use alpr_protocol::control::{
+    CONTROL_VERSION, CameraWire, ControlRequest, ControlResponse, ErrorKind, RoleWire, Token,
+};
+use alpr_protocol::enrollment::Role;
+use zeroize::Zeroizing;
+
+/// A key as the console understands it (the driver maps terminal events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Char(char),
+    Enter,
+    Tab,
+    BackTab,
+    Backspace,
+    Esc,
+    Up,
+    Down,
+    /// Ctrl-C: leave from anywhere.
+    Interrupt,
+}
+
+/// What an answer from the node answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asked {
+    Login,
+    Status,
+    Logout,
+}
+
+/// Something that happened: a key, or the node's answer to a request.
+// One message per key press or answer: their size does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    Key(Key),
+    /// The node answered (or the connection failed, as text).
+    Answer(Asked, Result<ControlResponse, String>),
+}
+
+/// What the driver must do after an update.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Send(Asked, ControlRequest),
+    Quit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Field {
+    #[default]
+    User,
+    Password,
+}
+
+/// The login form. The password is wiped from memory when dropped.
+#[derive(Debug, Clone, Default)]
+pub struct LoginForm {
+    pub user: String,
+    pub password: Zeroizing<String>,
+    pub focus: Field,
+    /// Why the last attempt was refused, as the node said it.
+    pub refusal: Option<String>,
+    pub waiting: bool,
+}
+
+/// The logged-in user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub token: Token,
+    pub user: String,
+    pub role: RoleWire,
+}
+
+/// What the dashboard shows: the node's `Status` answer, as data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dashboard {
+    pub node_name: String,
+    pub node_role: Role,
+    pub valid_until: Timestamp,
+    pub reads: u64,
+    pub cameras: Vec<CameraWire>,
+    /// Peer name (or id), last meeting in sync.
+    pub peers: Vec<(String, Timestamp)>,
+    /// List, version, published.
+    pub hotlists: Vec<(String, u64, Timestamp)>,
+    pub lists_age_ms: Option<i64>,
+    pub lists_stale: bool,
+    pub alerts_pending: u64,
+    /// Reads, plate images, overview images, audit, alerts (days).
+    pub retention: [u32; 5],
+    pub standing_holds: u64,
+    pub next_purge: Option<Timestamp>,
+    pub audit_overdue: Option<String>,
+    pub disk_free: Option<u64>,
+    pub database_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Login,
+    Dashboard,
+}
+
+/// The whole console state.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// What the console is attached to (the data directory), for the title.
+    pub attached: String,
+    pub screen: Screen,
+    pub login: LoginForm,
+    pub session: Option<Session>,
+    pub dashboard: Option<Dashboard>,
+    /// A line for the user: a failure, a lock, a logout.
+    pub notice: Option<String>,
+}
+
+/// Longest user name and password the form takes (the node bounds them too).
+const FIELD_CHARS_MAX: usize = 256;
+
+impl App {
+    pub fn new(attached: &str) -> App {
+        App {
+            attached: attached.to_string(),
+            screen: Screen::Login,
+            login: LoginForm::default(),
+            session: None,
+            dashboard: None,
+            notice: None,
+        }
+    }
+
+    /// One message in, the effects out.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(Key::Interrupt) => self.leave(),
+            Msg::Key(key) => match self.screen {
+                Screen::Login => self.login_key(key),
+                Screen::Dashboard => self.dashboard_key(key),
+            },
+            Msg::Answer(asked, answer) => self.answer(asked, answer),
+        }
+    }
+
+    /// Leaving logs out first, so the session does not outlive the console.
+    fn leave(&mut self) -> Vec<Effect> {
+        match self.session.take() {
+            Some(s) => vec![
+                Effect::Send(Asked::Logout, ControlRequest::Logout { token: s.token }),
+                Effect::Quit,
+            ],
+            None => vec![Effect::Quit],
+        }
+    }
+
+    fn login_key(&mut self, key: Key) -> Vec<Effect> {
+        if self.login.waiting {
+            return Vec::new();
+        }
+        let form = &mut self.login;
+        let field = match form.focus {
+            Field::User => &mut form.user,
+            Field::Password => &mut *form.password,
+        };
+        match key {
+            Key::Esc => return self.leave(),
+            Key::Tab | Key::BackTab | Key::Up | Key::Down => {
+                form.focus = match form.focus {
+                    Field::User => Field::Password,
+                    Field::Password => Field::User,
+                };
+            }
+            Key::Backspace => {
+                field.pop();
+            }
+            Key::Char(c) if !c.is_control() && field.chars().count() < FIELD_CHARS_MAX => {
+                field.push(c);
+            }
+            Key::Enter if form.focus == Field::User => form.focus = Field::Password,
+            Key::Enter => {
+                if form.user.trim().is_empty() {
+                    form.refusal = Some("type your user name".into());
+                    form.focus = Field::User;
+                    return Vec::new();
+                }
+                form.waiting = true;
+                return vec![Effect::Send(
+                    Asked::Login,
+                    ControlRequest::Login {
+                        version: CONTROL_VERSION,
+                        user: form.user.trim().to_string(),
+                        password: form.password.to_string(),
+                    },
+                )];
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn dashboard_key(&mut self, key: Key) -> Vec<Effect> {
+        match key {
+            Key::Char('q') | Key::Esc => self.leave(),
+            Key::Char('r') => self.status(),
+            Key::Char('l') => {
+                let effects = match self.session.take() {
+                    Some(s) => vec![Effect::Send(
+                        Asked::Logout,
+                        ControlRequest::Logout { token: s.token },
+                    )],
+                    None => Vec::new(),
+                };
+                self.back_to_login(Some("logged out".into()));
+                effects
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn status(&mut self) -> Vec<Effect> {
+        match &self.session {
+            Some(s) => vec![Effect::Send(
+                Asked::Status,
+                ControlRequest::Status { token: s.token },
+            )],
+            None => Vec::new(),
+        }
+    }
+
+    fn back_to_login(&mut self, notice: Option<String>) {
+        self.screen = Screen::Login;
+        self.session = None;
+        self.dashboard = None;
+        self.login = LoginForm {
+            user: std::mem::take(&mut self.login.user),
+            ..LoginForm::default()
+        };
+        self.login.focus = if self.login.user.is_empty() {
+            Field::User
+        } else {
+            Field::Password
+        };
+        self.notice = notice;
+    }
+
+    fn answer(&mut self, asked: Asked, answer: Result<ControlResponse, String>) -> Vec<Effect> {
+        let response = match answer {
+            Ok(r) => r,
+            Err(e) => {
+                self.login.waiting = false;
+                self.notice = Some(format!("the node does not answer: {e}"));
+                return Vec::new();
+            }
+        };
+        match (asked, response) {
+            (Asked::Login, ControlResponse::LoggedIn { token, user, role }) => {
+                self.login.waiting = false;
+                self.login.password = Zeroizing::new(String::new());
+                self.login.refusal = None;
+                self.session = Some(Session { token, user, role });
+                self.screen = Screen::Dashboard;
+                self.notice = None;
+                self.status()
+            }
+            (Asked::Login, ControlResponse::Error { message, .. }) => {
+                self.login.waiting = false;
+                self.login.password = Zeroizing::new(String::new());
+                self.login.focus = Field::Password;
+                self.login.refusal = Some(message);
+                Vec::new()
+            }
+            (
+                _,
+                ControlResponse::Error {
+                    kind: ErrorKind::Session,
+                    message,
+                },
+            ) => {
+                self.back_to_login(Some(format!("{message}: log in again")));
+                Vec::new()
+            }
+            (Asked::Status, ControlResponse::Error { message, .. }) => {
+                self.notice = Some(message);
+                Vec::new()
+            }
+            (Asked::Status, r @ ControlResponse::Status { .. }) => {
+                self.dashboard = dashboard_of(r);
+                Vec::new()
+            }
+            (Asked::Logout, _) => Vec::new(),
+            (_, other) => {
+                self.notice = Some(format!(
+                    "unexpected answer from the node: {}",
+                    kind_of(&other)
+                ));
+                Vec::new()
+            }
+        }
+    }
+}
+
+fn kind_of(r: &ControlResponse) -> &'static str {
+    match r {
+        ControlResponse::LoggedIn { .. } => "logged in",
+        ControlResponse::Status { .. } => "status",
+        ControlResponse::Error { .. } => "error",
+        _ => "another answer",
+    }
+}
+
+fn dashboard_of(r: ControlResponse) -> Option<Dashboard> {
+    let ControlResponse::Status {
+        reads_days,
+        plate_images_days,
+        overview_images_days,
+        audit_days,
+        alerts_days,
+        standing_holds,
+        audit_overdue,
+        valid_until,
+        node_name,
+        node_id: _,
+        node_role,
+        reads,
+        meetings,
+        hotlists,
+        disk_free,
+        alerts_pending,
+        lists_age_ms,
+        lists_stale,
+        database_bytes,
+        next_purge,
+        cameras,
+        ..
+    } = r
+    else {
+        return None;
+    };
+    Some(Dashboard {
+        node_name,
+        node_role,
+        valid_until,
+        reads,
+        cameras,
+        peers: meetings
+            .into_iter()
+            .map(|(id, name, t)| (name.unwrap_or_else(|| id.short()), t))
+            .collect(),
+        hotlists,
+        lists_age_ms,
+        lists_stale,
+        alerts_pending,
+        retention: [
+            reads_days,
+            plate_images_days,
+            overview_images_days,
+            audit_days,
+            alerts_days,
+        ],
+        standing_holds,
+        next_purge,
+        audit_overdue,
+        disk_free,
+        database_bytes,
+    })
+}

@@ -1,0 +1,261 @@
+//! Drawing: reads the model, never changes it. Works from 80x24 up; a
+//! help bar on every screen says what each key does.
+
+use alpr_protocol::Timestamp;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
+
+use crate::app::{App, Dashboard, Field, Screen};
+
+const WARN: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
+const ALARM: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
+const DIM: Style = Style::new().fg(Color::Gray);
+const KEY: Style = Style::new().fg(Color::Black).bg(Color::Gray);
+
+/// Draws the whole console as of `now` (for ages).
+pub fn draw(frame: &mut Frame, app: &App, now: Timestamp) {
+    let [title, body, notice, help] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    frame.render_widget(Paragraph::new(title_line(app)), title);
+    match app.screen {
+        Screen::Login => login(frame, app, body),
+        Screen::Dashboard => match &app.dashboard {
+            Some(d) => dashboard(frame, d, now, body),
+            None => frame.render_widget(Paragraph::new("asking the node for its status…"), body),
+        },
+    }
+    if let Some(n) = &app.notice {
+        frame.render_widget(Paragraph::new(Line::styled(n.as_str(), WARN)), notice);
+    }
+    let keys: &[(&str, &str)] = match app.screen {
+        Screen::Login => &[("Tab", "next field"), ("Enter", "log in"), ("Esc", "quit")],
+        Screen::Dashboard => &[("r", "refresh"), ("l", "log out"), ("q", "quit")],
+    };
+    let mut spans = Vec::new();
+    for (k, what) in keys {
+        spans.push(Span::styled(format!(" {k} "), KEY));
+        spans.push(Span::raw(format!(" {what}  ")));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), help);
+}
+
+fn title_line(app: &App) -> Line<'static> {
+    let mut spans = vec![Span::styled(
+        "ALPR console",
+        Style::new().add_modifier(Modifier::BOLD),
+    )];
+    if let Some(d) = &app.dashboard {
+        spans.push(Span::raw(format!(
+            " · {} ({})",
+            d.node_name,
+            d.node_role.name()
+        )));
+    } else {
+        spans.push(Span::raw(format!(" · {}", app.attached)));
+    }
+    if let Some(s) = &app.session {
+        spans.push(Span::raw(format!(" · {} ({})", s.user, s.role.name())));
+    }
+    Line::from(spans)
+}
+
+fn login(frame: &mut Frame, app: &App, area: Rect) {
+    let form = &app.login;
+    let [_, middle, _] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(9),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    let [_, boxed, _] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(60.min(area.width)),
+        Constraint::Fill(1),
+    ])
+    .areas(middle);
+    let field = |label: &str, value: String, focused: bool| {
+        let style = if focused {
+            Style::new().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::new()
+        };
+        Line::from(vec![
+            Span::raw(format!("{label:>10}  ")),
+            Span::styled(format!("{value:<30}"), style),
+        ])
+    };
+    let mut lines = vec![
+        Line::styled(
+            "Authorized, trained users only. Every access is logged.",
+            DIM,
+        ),
+        Line::raw(""),
+        field("user", form.user.clone(), form.focus == Field::User),
+        field(
+            "password",
+            "•".repeat(form.password.chars().count().min(30)),
+            form.focus == Field::Password,
+        ),
+        Line::raw(""),
+    ];
+    if form.waiting {
+        lines.push(Line::raw("logging in…"));
+    } else if let Some(r) = &form.refusal {
+        lines.push(Line::styled(format!("refused: {r}"), ALARM));
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(" Log in ")),
+        boxed,
+    );
+}
+
+fn age(now: Timestamp, then: Timestamp) -> String {
+    let mins = now.0.saturating_sub(then.0).max(0) / 60_000;
+    match mins {
+        0 => "just now".into(),
+        m if m < 120 => format!("{m} min ago"),
+        m if m < 48 * 60 => format!("{} h ago", m / 60),
+        m => format!("{} days ago", m / (24 * 60)),
+    }
+}
+
+fn bytes(b: u64) -> String {
+    const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+    if b as f64 >= GIB {
+        format!("{:.1} GiB", b as f64 / GIB)
+    } else {
+        format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0))
+    }
+}
+
+fn dashboard(frame: &mut Frame, d: &Dashboard, now: Timestamp, area: Rect) {
+    let [facts, tables] = Layout::vertical([Constraint::Length(8), Constraint::Min(0)]).areas(area);
+    // Eight lines of facts, then the tables.
+    let days_left = d.valid_until.0.saturating_sub(now.0) / 86_400_000;
+    let mut lines = vec![Line::from(vec![
+        Span::raw("alerts     "),
+        if d.alerts_pending > 0 {
+            Span::styled(format!("{} PENDING", d.alerts_pending), ALARM)
+        } else {
+            Span::raw("none pending")
+        },
+    ])];
+    lines.push(Line::from(vec![
+        Span::raw("hotlists   "),
+        match (d.lists_age_ms, d.lists_stale) {
+            (None, _) => Span::styled("none held", WARN),
+            (Some(ms), true) => Span::styled(
+                format!(
+                    "STALE: brought up to date {}",
+                    age(now, Timestamp(now.0 - ms))
+                ),
+                WARN,
+            ),
+            (Some(ms), false) => {
+                Span::raw(format!("up to date {}", age(now, Timestamp(now.0 - ms))))
+            }
+        },
+    ]));
+    let cameras = if d.cameras.is_empty() {
+        Span::styled("none running", DIM)
+    } else {
+        let text = d
+            .cameras
+            .iter()
+            .map(|c| {
+                if c.up {
+                    format!("{} {:.1} fps", c.name, c.frames_per_s)
+                } else {
+                    format!("{} stopped", c.name)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        if d.cameras.iter().all(|c| c.up) {
+            Span::raw(text)
+        } else {
+            Span::styled(text, WARN)
+        }
+    };
+    lines.push(Line::from(vec![Span::raw("capture    "), cameras]));
+    lines.push(Line::raw(format!(
+        "retention  {} d reads, {} plate images, {} overviews, {} audit, {} alerts",
+        d.retention[0], d.retention[1], d.retention[2], d.retention[3], d.retention[4]
+    )));
+    lines.push(Line::raw(format!(
+        "reads      {} stored · {} standing hold{} · purge {}",
+        d.reads,
+        d.standing_holds,
+        if d.standing_holds == 1 { "" } else { "s" },
+        d.next_purge
+            .map_or("not scheduled here".into(), |t| format!("next at {t}")),
+    )));
+    lines.push(Line::from(vec![
+        Span::raw("audit      "),
+        match &d.audit_overdue {
+            Some(q) => Span::styled(format!("OVERDUE: no signed audit of {q}"), WARN),
+            None => Span::raw("up to date"),
+        },
+    ]));
+    let disk = format!(
+        "disk       {}{}   certificate {}",
+        d.disk_free.map_or("free space unknown".into(), |f| format!(
+            "{} free",
+            bytes(f)
+        )),
+        d.database_bytes
+            .map_or(String::new(), |b| format!(", database {}", bytes(b))),
+        if days_left < 30 {
+            format!("EXPIRES in {days_left} days")
+        } else {
+            format!("{days_left} days left")
+        }
+    );
+    lines.push(Line::raw(disk));
+    frame.render_widget(Paragraph::new(lines), facts);
+
+    let [peers, lists] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(tables);
+    let peer_rows: Vec<Row> = d
+        .peers
+        .iter()
+        .map(|(name, at)| Row::new(vec![name.clone(), age(now, *at)]))
+        .collect();
+    frame.render_widget(
+        Table::new(peer_rows, [Constraint::Fill(1), Constraint::Length(12)])
+            .header(Row::new(vec!["peer", "last sync"]).style(DIM))
+            .block(Block::bordered().title(" Peers ")),
+        peers,
+    );
+    let list_rows: Vec<Row> = d
+        .hotlists
+        .iter()
+        .map(|(list, version, at)| {
+            let row = Row::new(vec![list.clone(), version.to_string(), age(now, *at)]);
+            if d.lists_stale { row.style(WARN) } else { row }
+        })
+        .collect();
+    frame.render_widget(
+        Table::new(
+            list_rows,
+            [
+                Constraint::Fill(1),
+                Constraint::Length(7),
+                Constraint::Length(12),
+            ],
+        )
+        .header(Row::new(vec!["list", "version", "published"]).style(DIM))
+        .block(Block::bordered().title(" Hotlists ")),
+        lists,
+    );
+}

@@ -1,0 +1,367 @@
+//! The console's screens, rendered with ratatui's TestBackend at 80x24 and
+//! at a wide size, in their main states (refusals included), and the
+//! model's update: what each key and answer does.
+
+#![allow(clippy::unwrap_used)]
+
+use alpr_protocol::Timestamp;
+use alpr_protocol::control::{CameraWire, ControlRequest, ControlResponse, ErrorKind, RoleWire};
+use alpr_protocol::enrollment::Role;
+use alpr_protocol::identity::NodeId;
+use alpr_tui::app::{App, Asked, Effect, Key, Msg, Screen};
+use expect_test::{Expect, expect};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const NOW: Timestamp = Timestamp(1_796_000_000_000);
+
+fn screen(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|f| alpr_tui::view::draw(f, app, NOW))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..height {
+        let mut line = String::new();
+        for x in 0..width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn check(app: &App, width: u16, height: u16, want: Expect) {
+    want.assert_eq(&screen(app, width, height));
+}
+
+fn typed(app: &mut App, text: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for c in text.chars() {
+        effects.extend(app.update(Msg::Key(Key::Char(c))));
+    }
+    effects
+}
+
+fn status() -> ControlResponse {
+    ControlResponse::Status {
+        user: "chief".into(),
+        role: RoleWire::Administrator,
+        reads_days: 365,
+        plate_images_days: 365,
+        overview_images_days: 90,
+        audit_days: 1095,
+        alerts_days: 365,
+        standing_holds: 1,
+        audit_overdue: Some("2026Q3".into()),
+        nodes: Vec::new(),
+        valid_from: Timestamp(NOW.0 - 86_400_000),
+        valid_until: Timestamp(NOW.0 + 20 * 86_400_000),
+        node_name: "car-12".into(),
+        node_id: NodeId([7; 32]),
+        node_role: Role::Vehicle,
+        agency: alpr_protocol::identity::AgencyId([9; 32]),
+        reads: 5123,
+        meetings: vec![(
+            NodeId([1; 32]),
+            Some("station-1".into()),
+            Timestamp(NOW.0 - 3 * 3_600_000),
+        )],
+        hotlists: vec![("ncic-stolen".into(), 42, Timestamp(NOW.0 - 30 * 3_600_000))],
+        disk_free: Some(40 * 1024 * 1024 * 1024),
+        alerts_pending: 2,
+        lists_age_ms: Some(30 * 3_600_000),
+        lists_stale: true,
+        database_bytes: Some(300 * 1024 * 1024),
+        next_purge: Some(Timestamp(NOW.0 + 1_800_000)),
+        cameras: vec![CameraWire {
+            name: "front".into(),
+            up: true,
+            frames_per_s: 24.5,
+            dropped: 3,
+            failed: 0,
+            source: "camera /dev/video0".into(),
+        }],
+    }
+}
+
+fn logged_in() -> App {
+    let mut app = App::new("/var/lib/alpr/car-12");
+    typed(&mut app, "chief");
+    app.update(Msg::Key(Key::Tab));
+    typed(&mut app, "staff services 2026");
+    app.update(Msg::Key(Key::Enter));
+    let effects = app.update(Msg::Answer(
+        Asked::Login,
+        Ok(ControlResponse::LoggedIn {
+            token: [3; 32],
+            user: "chief".into(),
+            role: RoleWire::Administrator,
+        }),
+    ));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Send(Asked::Status, ControlRequest::Status { .. })]
+    ));
+    app.update(Msg::Answer(Asked::Status, Ok(status())));
+    app
+}
+
+#[test]
+fn login_sends_the_typed_user_and_password_and_never_shows_the_password() {
+    let mut app = App::new("/var/lib/alpr/car-12");
+    assert!(typed(&mut app, "chief").is_empty());
+    app.update(Msg::Key(Key::Enter));
+    typed(&mut app, "pw1x");
+    app.update(Msg::Key(Key::Backspace));
+    let effects = app.update(Msg::Key(Key::Enter));
+    let [Effect::Send(Asked::Login, ControlRequest::Login { user, password, .. })] =
+        effects.as_slice()
+    else {
+        panic!("{effects:?}");
+    };
+    assert_eq!((user.as_str(), password.as_str()), ("chief", "pw1"));
+    assert!(!screen(&app, 80, 24).contains("pw1"));
+    // While the node answers, keys are not taken.
+    assert!(app.update(Msg::Key(Key::Enter)).is_empty());
+}
+
+#[test]
+fn the_login_screen_at_80x24_and_wide() {
+    let mut app = App::new("/var/lib/alpr/car-12");
+    typed(&mut app, "chief");
+    app.update(Msg::Key(Key::Tab));
+    typed(&mut app, "secret");
+    check(
+        &app,
+        80,
+        24,
+        expect![[r#"
+            ALPR console · /var/lib/alpr/car-12
+
+
+
+
+
+
+                      ┌ Log in ──────────────────────────────────────────────────┐
+                      │Authorized, trained users only. Every access is logged.   │
+                      │                                                          │
+                      │      user  chief                                         │
+                      │  password  ••••••                                        │
+                      │                                                          │
+                      │                                                          │
+                      │                                                          │
+                      └──────────────────────────────────────────────────────────┘
+
+
+
+
+
+
+
+             Tab  next field   Enter  log in   Esc  quit
+        "#]],
+    );
+    check(
+        &app,
+        120,
+        30,
+        expect![[r#"
+            ALPR console · /var/lib/alpr/car-12
+
+
+
+
+
+
+
+
+
+                                          ┌ Log in ──────────────────────────────────────────────────┐
+                                          │Authorized, trained users only. Every access is logged.   │
+                                          │                                                          │
+                                          │      user  chief                                         │
+                                          │  password  ••••••                                        │
+                                          │                                                          │
+                                          │                                                          │
+                                          │                                                          │
+                                          └──────────────────────────────────────────────────────────┘
+
+
+
+
+
+
+
+
+
+
+             Tab  next field   Enter  log in   Esc  quit
+        "#]],
+    );
+}
+
+#[test]
+fn a_refused_login_says_why_and_clears_the_password() {
+    let mut app = App::new("/var/lib/alpr/car-12");
+    typed(&mut app, "rookie");
+    app.update(Msg::Key(Key::Tab));
+    typed(&mut app, "whatever1");
+    app.update(Msg::Key(Key::Enter));
+    app.update(Msg::Answer(
+        Asked::Login,
+        Ok(ControlResponse::Error {
+            kind: ErrorKind::Login,
+            message: "rookie has no current ALPR training on record (policy III.A.1)".into(),
+        }),
+    ));
+    assert!(app.login.password.is_empty());
+    check(
+        &app,
+        80,
+        24,
+        expect![[r#"
+            ALPR console · /var/lib/alpr/car-12
+
+
+
+
+
+
+                      ┌ Log in ──────────────────────────────────────────────────┐
+                      │Authorized, trained users only. Every access is logged.   │
+                      │                                                          │
+                      │      user  rookie                                        │
+                      │  password                                                │
+                      │                                                          │
+                      │refused: rookie has no current ALPR training on record    │
+                      │(policy III.A.1)                                          │
+                      └──────────────────────────────────────────────────────────┘
+
+
+
+
+
+
+
+             Tab  next field   Enter  log in   Esc  quit
+        "#]],
+    );
+}
+
+#[test]
+fn the_dashboard_at_80x24_and_wide() {
+    let app = logged_in();
+    assert_eq!(app.screen, Screen::Dashboard);
+    check(
+        &app,
+        80,
+        24,
+        expect![[r#"
+            ALPR console · car-12 (vehicle) · chief (administrator)
+            alerts     2 PENDING
+            hotlists   STALE: brought up to date 30 h ago
+            capture    front 24.5 fps
+            retention  365 d reads, 365 plate images, 90 overviews, 1095 audit, 365 alerts
+            reads      5123 stored · 1 standing hold · purge next at 2026-11-30T01:23:20Z
+            audit      OVERDUE: no signed audit of 2026Q3
+            disk       40.0 GiB free, database 300.0 MiB   certificate EXPIRES in 20 days
+
+            ┌ Peers ───────────────────────────────┐┌ Hotlists ────────────────────────────┐
+            │peer                      last sync   ││list              version published   │
+            │station-1                 3 h ago     ││ncic-stolen       42      30 h ago    │
+            │                                      ││                                      │
+            │                                      ││                                      │
+            │                                      ││                                      │
+            │                                      ││                                      │
+            │                                      ││                                      │
+            │                                      ││                                      │
+            │                                      ││                                      │
+            │                                      ││                                      │
+            │                                      ││                                      │
+            └──────────────────────────────────────┘└──────────────────────────────────────┘
+
+             r  refresh   l  log out   q  quit
+        "#]],
+    );
+    check(
+        &app,
+        120,
+        30,
+        expect![[r#"
+            ALPR console · car-12 (vehicle) · chief (administrator)
+            alerts     2 PENDING
+            hotlists   STALE: brought up to date 30 h ago
+            capture    front 24.5 fps
+            retention  365 d reads, 365 plate images, 90 overviews, 1095 audit, 365 alerts
+            reads      5123 stored · 1 standing hold · purge next at 2026-11-30T01:23:20Z
+            audit      OVERDUE: no signed audit of 2026Q3
+            disk       40.0 GiB free, database 300.0 MiB   certificate EXPIRES in 20 days
+
+            ┌ Peers ───────────────────────────────────────────────────┐┌ Hotlists ────────────────────────────────────────────────┐
+            │peer                                          last sync   ││list                                  version published   │
+            │station-1                                     3 h ago     ││ncic-stolen                           42      30 h ago    │
+            │                                                          ││                                                          │
+            │                                                          ││                                                          │
+            │                                                          ││                                                          │
+            │                                                          ││                                                          │
+            │                                                          ││                                                          │
+            │                                                          ││                                                          │
+            │                                                          ││                                                          │
+            │                                                          ││                                                          │
+            │                                                          ││                                                          │
+            │                                                          ││                                                          │
+            │                                                          ││                                                          │
+            │                                                          ││                                                          │
+            │                                                          ││                                                          │
+            │                                                          ││                                                          │
+            │                                                          ││                                                          │
+            └──────────────────────────────────────────────────────────┘└──────────────────────────────────────────────────────────┘
+
+             r  refresh   l  log out   q  quit
+        "#]],
+    );
+}
+
+#[test]
+fn a_locked_session_goes_back_to_login_and_leaving_logs_out() {
+    let mut app = logged_in();
+    let effects = app.update(Msg::Key(Key::Char('r')));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Send(Asked::Status, _)]
+    ));
+    app.update(Msg::Answer(
+        Asked::Status,
+        Ok(ControlResponse::Error {
+            kind: ErrorKind::Session,
+            message: "the session locked after 15 idle minutes".into(),
+        }),
+    ));
+    assert_eq!(app.screen, Screen::Login);
+    assert!(app.session.is_none());
+    assert!(
+        screen(&app, 80, 24).contains("the session locked after 15 idle minutes: log in again")
+    );
+    assert_eq!(app.login.user, "chief", "the name stays for the next login");
+
+    let mut app = logged_in();
+    let effects = app.update(Msg::Key(Key::Char('q')));
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [
+                Effect::Send(Asked::Logout, ControlRequest::Logout { .. }),
+                Effect::Quit
+            ]
+        ),
+        "{effects:?}"
+    );
+    let mut app = logged_in();
+    app.update(Msg::Key(Key::Char('l')));
+    assert_eq!(app.screen, Screen::Login);
+    assert!(screen(&app, 80, 24).contains("logged out"));
+}
