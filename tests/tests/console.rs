@@ -104,6 +104,18 @@ fn the_console_logs_in_shows_the_node_and_logs_out_audited() {
     let dashboard = tmux.wait_for("car-1 (vehicle) · chief (administrator)");
     assert!(dashboard.contains("alerts     none pending"), "{dashboard}");
     assert!(dashboard.contains("r  refresh"), "{dashboard}");
+
+    // The live view asks its purpose, then shows a read as it is stored.
+    tmux.keys(&["v"]);
+    tmux.wait_for("Why are you watching live reads?");
+    tmux.keys(&["patrol district 4", "Enter"]);
+    tmux.wait_for("Reads (LIVE: 0");
+    let file = f.reads_file("shift.jsonl", 1, 2000, |_| "4GHJ552".to_string());
+    ok(&["import", "--data", &car, &file]);
+    let live = tmux.wait_for("4GHJ552");
+    assert!(live.contains("Reads (LIVE: 1"), "{live}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("r  refresh");
     tmux.keys(&["q"]);
     for _ in 0..50 {
         if !tmux.running() {
@@ -112,7 +124,7 @@ fn the_console_logs_in_shows_the_node_and_logs_out_audited() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(!tmux.running(), "q quits:\n{}", tmux.screen());
-    let log = ok(&["audit", "log", "--data", &car, "--json", "--limit", "20"]);
+    let log = ok(&["audit", "log", "--data", &car, "--json", "--limit", "50"]);
     daemon.stop();
     let doc: serde_json::Value = serde_json::from_str(&log).unwrap();
     let events: Vec<(String, String)> = doc["items"]
@@ -137,5 +149,9 @@ fn the_console_logs_in_shows_the_node_and_logs_out_audited() {
     assert!(
         position("logout", "success") < position("login failed", "refused"),
         "{events:?}"
+    );
+    assert!(
+        log.contains("patrol district 4"),
+        "the live view is audited with its purpose: {log}"
     );
 }

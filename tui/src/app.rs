@@ -3,10 +3,14 @@
 //! test can build and snapshot.
 
 use alpr_protocol::Timestamp;
+use std::collections::VecDeque;
+
 use alpr_protocol::control::{
-    CONTROL_VERSION, CameraWire, ControlRequest, ControlResponse, ErrorKind, RoleWire, Token,
+    CONTROL_VERSION, CameraWire, ControlRequest, ControlResponse, ErrorKind, EventWire,
+    PurposeKindWire, PurposeWire, ReadSummary, RoleWire, Token,
 };
 use alpr_protocol::enrollment::Role;
+use alpr_protocol::hotlist::Priority;
 use zeroize::Zeroizing;
 
 /// A key as the console understands it (the driver maps terminal events).
@@ -40,6 +44,12 @@ pub enum Msg {
     Key(Key),
     /// The node answered (or the connection failed, as text).
     Answer(Asked, Result<ControlResponse, String>),
+    /// The live view opened (or was refused, as the node said).
+    LiveOpened(Result<(), String>),
+    /// Events of the live view, and how many the console missed.
+    Live(Vec<EventWire>, u64),
+    /// The live view ended (the node closed it, or the session ended).
+    LiveEnded(String),
 }
 
 /// What the driver must do after an update.
@@ -47,6 +57,12 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Send(Asked, ControlRequest),
+    /// Open the live view on its own connection, with this purpose.
+    Subscribe(Token, PurposeWire),
+    /// Close it (the node audits how long it was open and what it showed).
+    Unsubscribe,
+    /// Ring the terminal's bell: an alert arrived.
+    Bell,
     Quit,
 }
 
@@ -104,6 +120,39 @@ pub struct Dashboard {
 pub enum Screen {
     Login,
     Dashboard,
+    /// The purpose asked before the live view opens (policy: every access).
+    LivePurpose,
+    Live,
+}
+
+/// An alert as the live view shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveAlert {
+    pub id: String,
+    pub plate: String,
+    pub list: String,
+    pub entry: String,
+    pub priority: Priority,
+    pub kind: String,
+    pub stale: bool,
+    /// The disposition, once one came.
+    pub disposed: Option<String>,
+}
+
+/// Reads the live view keeps on screen (newest first).
+pub const LIVE_READS_MAX: usize = 200;
+/// Alerts it keeps.
+pub const LIVE_ALERTS_MAX: usize = 100;
+
+/// The live view: reads as they arrive, alerts on top by priority.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LiveView {
+    pub reads: VecDeque<ReadSummary>,
+    pub alerts: Vec<LiveAlert>,
+    pub missed: u64,
+    /// The bell is off for normal and low priority (never for high).
+    pub muted: bool,
+    pub open: bool,
 }
 
 /// The whole console state.
@@ -117,6 +166,9 @@ pub struct App {
     pub dashboard: Option<Dashboard>,
     /// A line for the user: a failure, a lock, a logout.
     pub notice: Option<String>,
+    /// The reason typed for the live view.
+    pub purpose: String,
+    pub live: LiveView,
 }
 
 /// Longest user name and password the form takes (the node bounds them too).
@@ -131,6 +183,8 @@ impl App {
             session: None,
             dashboard: None,
             notice: None,
+            purpose: String::new(),
+            live: LiveView::default(),
         }
     }
 
@@ -141,9 +195,139 @@ impl App {
             Msg::Key(key) => match self.screen {
                 Screen::Login => self.login_key(key),
                 Screen::Dashboard => self.dashboard_key(key),
+                Screen::LivePurpose => self.purpose_key(key),
+                Screen::Live => self.live_key(key),
             },
             Msg::Answer(asked, answer) => self.answer(asked, answer),
+            Msg::LiveOpened(Ok(())) => {
+                self.live = LiveView {
+                    open: true,
+                    ..LiveView::default()
+                };
+                self.screen = Screen::Live;
+                Vec::new()
+            }
+            Msg::LiveOpened(Err(e)) => {
+                self.screen = Screen::Dashboard;
+                self.notice = Some(format!("live view refused: {e}"));
+                Vec::new()
+            }
+            Msg::Live(events, missed) => self.live_events(events, missed),
+            Msg::LiveEnded(why) => {
+                self.live.open = false;
+                self.notice = Some(format!("live view closed: {why}"));
+                Vec::new()
+            }
         }
+    }
+
+    fn purpose_key(&mut self, key: Key) -> Vec<Effect> {
+        match key {
+            Key::Esc => self.screen = Screen::Dashboard,
+            Key::Backspace => {
+                self.purpose.pop();
+            }
+            Key::Char(c) if !c.is_control() && self.purpose.chars().count() < FIELD_CHARS_MAX => {
+                self.purpose.push(c);
+            }
+            Key::Enter => {
+                if self.purpose.trim().is_empty() {
+                    self.notice = Some("say why you watch live reads: the reason is logged".into());
+                    return Vec::new();
+                }
+                let Some(s) = &self.session else {
+                    return Vec::new();
+                };
+                self.notice = None;
+                return vec![Effect::Subscribe(
+                    s.token,
+                    PurposeWire {
+                        kind: Some(PurposeKindWire::Alert),
+                        reason: Some(self.purpose.trim().to_string()),
+                        case: None,
+                    },
+                )];
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn live_key(&mut self, key: Key) -> Vec<Effect> {
+        match key {
+            Key::Esc | Key::Char('q') => {
+                self.screen = Screen::Dashboard;
+                self.live.open = false;
+                let mut effects = vec![Effect::Unsubscribe];
+                effects.extend(self.status());
+                effects
+            }
+            Key::Char('m') => {
+                self.live.muted = !self.live.muted;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn live_events(&mut self, events: Vec<EventWire>, missed: u64) -> Vec<Effect> {
+        let live = &mut self.live;
+        live.missed += missed;
+        let mut bell = false;
+        for event in events {
+            match event {
+                EventWire::Read(r) => {
+                    live.reads.push_front(r);
+                    live.reads.truncate(LIVE_READS_MAX);
+                }
+                EventWire::Alert {
+                    alert_origin,
+                    alert_seq,
+                    disposed,
+                    plate,
+                    list,
+                    entry,
+                    priority,
+                    kind,
+                    stale,
+                    ..
+                } => {
+                    let id = format!("{}/{}", alert_origin.short(), alert_seq);
+                    if let Some(outcome) = disposed {
+                        if let Some(a) = live.alerts.iter_mut().find(|a| a.id == id) {
+                            a.disposed = Some(outcome);
+                        }
+                        continue;
+                    }
+                    bell |= priority == Priority::High || !live.muted;
+                    live.alerts.push(LiveAlert {
+                        id,
+                        plate,
+                        list,
+                        entry,
+                        priority,
+                        kind,
+                        stale,
+                        disposed: None,
+                    });
+                }
+                EventWire::Sync { .. } | EventWire::Purge { .. } => {}
+            }
+        }
+        // Pending first, then by priority, newest first within each.
+        let rank = |a: &LiveAlert| {
+            let p = match a.priority {
+                Priority::High => 0,
+                Priority::Normal => 1,
+                Priority::Low => 2,
+            };
+            (a.disposed.is_some(), p)
+        };
+        let mut alerts: Vec<(usize, LiveAlert)> = live.alerts.drain(..).enumerate().collect();
+        alerts.sort_by(|(i, a), (j, b)| rank(a).cmp(&rank(b)).then(j.cmp(i)));
+        live.alerts = alerts.into_iter().map(|(_, a)| a).collect();
+        live.alerts.truncate(LIVE_ALERTS_MAX);
+        if bell { vec![Effect::Bell] } else { Vec::new() }
     }
 
     /// Leaving logs out first, so the session does not outlive the console.
@@ -206,6 +390,10 @@ impl App {
         match key {
             Key::Char('q') | Key::Esc => self.leave(),
             Key::Char('r') => self.status(),
+            Key::Char('v') => {
+                self.screen = Screen::LivePurpose;
+                Vec::new()
+            }
             Key::Char('l') => {
                 let effects = match self.session.take() {
                     Some(s) => vec![Effect::Send(

@@ -47,8 +47,26 @@ impl Client {
         Ok(Client { stream })
     }
 
+    /// A live view waits for events; the node sends a heartbeat every 10 s,
+    /// so 30 s of silence means it is gone.
+    pub fn live_timeout(&self) -> Result<(), ClientError> {
+        self.stream
+            .set_read_timeout(Some(Duration::from_secs(30)))?;
+        Ok(())
+    }
+
+    /// The same connection, for closing it from another thread.
+    pub fn stream_clone(&self) -> Result<UnixStream, ClientError> {
+        Ok(self.stream.try_clone()?)
+    }
+
     pub fn call(&mut self, request: &ControlRequest) -> Result<ControlResponse, ClientError> {
         self.stream.write_all(&encode_frame(request)?)?;
+        self.next_frame()
+    }
+
+    /// The next frame the node sends (a live view's events).
+    pub fn next_frame(&mut self) -> Result<ControlResponse, ClientError> {
         let mut prefix = [0u8; 4];
         match self.stream.read_exact(&mut prefix) {
             Ok(()) => {}

@@ -40,40 +40,109 @@ fn key_of(code: KeyCode, modifiers: KeyModifiers) -> Option<Key> {
     })
 }
 
+/// Live-view frames waiting for the console, at most.
+const LIVE_QUEUED_MAX: usize = 64;
+
+/// Opens the live view on a connection of its own and forwards its frames
+/// from a thread; dropping the returned stream's twin (shutdown) ends it.
+fn subscribe(
+    socket: &Path,
+    token: alpr_protocol::control::Token,
+    purpose: alpr_protocol::control::PurposeWire,
+    to_app: std::sync::mpsc::SyncSender<Msg>,
+) -> Result<std::os::unix::net::UnixStream, String> {
+    use alpr_protocol::control::{ControlRequest, ControlResponse};
+    let mut client = Client::connect(socket).map_err(|e| e.to_string())?;
+    client.live_timeout().map_err(|e| e.to_string())?;
+    match client
+        .call(&ControlRequest::Subscribe { token, purpose })
+        .map_err(|e| e.to_string())?
+    {
+        ControlResponse::Subscribed => {}
+        ControlResponse::Error { message, .. } => return Err(message),
+        _ => return Err("unexpected answer to the live view".into()),
+    }
+    let closer = client.stream_clone().map_err(|e| e.to_string())?;
+    std::thread::spawn(move || {
+        let why = loop {
+            match client.next_frame() {
+                Ok(ControlResponse::Events { events, missed }) => {
+                    if to_app.send(Msg::Live(events, missed)).is_err() {
+                        return;
+                    }
+                }
+                Ok(ControlResponse::Error { message, .. }) => break message,
+                Ok(_) => break "unexpected frame".to_string(),
+                Err(e) => break e.to_string(),
+            }
+        };
+        let _ = to_app.send(Msg::LiveEnded(why));
+    });
+    Ok(closer)
+}
+
 /// Runs the console against the daemon's control socket until the user
 /// quits. `attached` names the node for the title before login.
 pub fn run(socket: &Path, attached: &str) -> Result<(), ConsoleError> {
     // Connect before taking the terminal, so a missing daemon is a plain error.
     let mut client = Client::connect(socket)?;
     let mut app = App::new(attached);
+    let (to_app, from_live) = std::sync::mpsc::sync_channel::<Msg>(LIVE_QUEUED_MAX);
+    let mut live: Option<std::os::unix::net::UnixStream> = None;
     let mut terminal = ratatui::init();
     let result = (|| -> Result<(), ConsoleError> {
         loop {
             terminal.draw(|f| crate::view::draw(f, &app, now()))?;
-            if !event::poll(Duration::from_millis(500))? {
-                continue;
+            let mut msgs: Vec<Msg> = Vec::new();
+            while let Ok(m) = from_live.try_recv() {
+                msgs.push(m);
             }
-            let Event::Key(k) = event::read()? else {
-                continue;
-            };
-            if k.kind != KeyEventKind::Press {
-                continue;
+            if event::poll(Duration::from_millis(200))?
+                && let Event::Key(k) = event::read()?
+                && k.kind == KeyEventKind::Press
+                && let Some(key) = key_of(k.code, k.modifiers)
+            {
+                msgs.push(Msg::Key(key));
             }
-            let Some(key) = key_of(k.code, k.modifiers) else {
-                continue;
-            };
-            let mut effects: VecDeque<Effect> = app.update(Msg::Key(key)).into();
-            while let Some(effect) = effects.pop_front() {
-                match effect {
-                    Effect::Quit => return Ok(()),
-                    Effect::Send(asked, request) => {
-                        let answer = client.call(&request).map_err(|e| e.to_string());
-                        effects.extend(app.update(Msg::Answer(asked, answer)));
+            for msg in msgs {
+                let mut effects: VecDeque<Effect> = app.update(msg).into();
+                while let Some(effect) = effects.pop_front() {
+                    match effect {
+                        Effect::Quit => return Ok(()),
+                        Effect::Send(asked, request) => {
+                            let answer = client.call(&request).map_err(|e| e.to_string());
+                            effects.extend(app.update(Msg::Answer(asked, answer)));
+                        }
+                        Effect::Subscribe(token, purpose) => {
+                            let opened = subscribe(socket, token, purpose, to_app.clone());
+                            let msg = match opened {
+                                Ok(stream) => {
+                                    live = Some(stream);
+                                    Msg::LiveOpened(Ok(()))
+                                }
+                                Err(e) => Msg::LiveOpened(Err(e)),
+                            };
+                            effects.extend(app.update(msg));
+                        }
+                        Effect::Unsubscribe => {
+                            if let Some(s) = live.take() {
+                                let _ = s.shutdown(std::net::Shutdown::Both);
+                            }
+                        }
+                        Effect::Bell => {
+                            use std::io::Write;
+                            let mut out = std::io::stdout();
+                            let _ = out.write_all(b"\x07");
+                            let _ = out.flush();
+                        }
                     }
                 }
             }
         }
     })();
+    if let Some(s) = live.take() {
+        let _ = s.shutdown(std::net::Shutdown::Both);
+    }
     ratatui::restore();
     result
 }

@@ -8,6 +8,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
 
+use alpr_protocol::hotlist::Priority;
+
 use crate::app::{App, Dashboard, Field, Screen};
 
 const WARN: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
@@ -31,13 +33,32 @@ pub fn draw(frame: &mut Frame, app: &App, now: Timestamp) {
             Some(d) => dashboard(frame, d, now, body),
             None => frame.render_widget(Paragraph::new("asking the node for its status…"), body),
         },
+        Screen::LivePurpose => live_purpose(frame, app, body),
+        Screen::Live => live(frame, app, body),
     }
     if let Some(n) = &app.notice {
         frame.render_widget(Paragraph::new(Line::styled(n.as_str(), WARN)), notice);
     }
     let keys: &[(&str, &str)] = match app.screen {
         Screen::Login => &[("Tab", "next field"), ("Enter", "log in"), ("Esc", "quit")],
-        Screen::Dashboard => &[("r", "refresh"), ("l", "log out"), ("q", "quit")],
+        Screen::Dashboard => &[
+            ("v", "live view"),
+            ("r", "refresh"),
+            ("l", "log out"),
+            ("q", "quit"),
+        ],
+        Screen::LivePurpose => &[("Enter", "open the live view"), ("Esc", "back")],
+        Screen::Live => &[
+            (
+                "m",
+                if app.live.muted {
+                    "unmute"
+                } else {
+                    "mute (not high priority)"
+                },
+            ),
+            ("Esc", "back"),
+        ],
     };
     let mut spans = Vec::new();
     for (k, what) in keys {
@@ -257,5 +278,114 @@ fn dashboard(frame: &mut Frame, d: &Dashboard, now: Timestamp, area: Rect) {
         .header(Row::new(vec!["list", "version", "published"]).style(DIM))
         .block(Block::bordered().title(" Hotlists ")),
         lists,
+    );
+}
+
+fn clock(t: Timestamp) -> String {
+    jiff::Timestamp::from_millisecond(t.0)
+        .map(|t| t.strftime("%H:%M:%S").to_string())
+        .unwrap_or_else(|_| "--:--:--".into())
+}
+
+fn live_purpose(frame: &mut Frame, app: &App, area: Rect) {
+    let [_, middle, _] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(7),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    let lines = vec![
+        Line::raw("Why are you watching live reads? The reason is logged"),
+        Line::raw("with the view, and the reads it shows."),
+        Line::raw(""),
+        Line::from(vec![
+            Span::raw("reason  "),
+            Span::styled(
+                format!("{:<40}", app.purpose),
+                Style::new().add_modifier(Modifier::REVERSED),
+            ),
+        ]),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Live view: purpose ")),
+        middle,
+    );
+}
+
+fn live(frame: &mut Frame, app: &App, area: Rect) {
+    let v = &app.live;
+    let alert_rows = (v.alerts.len() as u16).clamp(1, 6) + 2;
+    let [alerts, reads] =
+        Layout::vertical([Constraint::Length(alert_rows), Constraint::Min(0)]).areas(area);
+    let lines: Vec<Line> = if v.alerts.is_empty() {
+        vec![Line::styled("no alerts", DIM)]
+    } else {
+        v.alerts
+            .iter()
+            .map(|a| {
+                let style = match (&a.disposed, a.priority) {
+                    (Some(_), _) => DIM,
+                    (None, Priority::High) => ALARM,
+                    (None, _) => WARN,
+                };
+                Line::styled(
+                    format!(
+                        "{:<6} {:<10} {} on {} ({}){}  {}",
+                        a.priority.name().to_uppercase(),
+                        a.plate,
+                        a.kind,
+                        a.list,
+                        a.entry,
+                        if a.stale { " STALE LIST" } else { "" },
+                        a.disposed
+                            .as_ref()
+                            .map_or("PENDING".to_string(), |d| d.clone()),
+                    ),
+                    style,
+                )
+            })
+            .collect()
+    };
+    let pending = v.alerts.iter().filter(|a| a.disposed.is_none()).count();
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(format!(
+            " Alerts: {pending} pending{} ",
+            if v.muted { " (muted)" } else { "" }
+        ))),
+        alerts,
+    );
+    let rows: Vec<Row> = v
+        .reads
+        .iter()
+        .map(|r| {
+            Row::new(vec![
+                clock(r.captured_at),
+                r.plate.clone(),
+                format!("{:.0}%", r.confidence * 100.0),
+                r.region.clone().unwrap_or_else(|| "-".into()),
+                r.camera.clone(),
+            ])
+        })
+        .collect();
+    let state = if v.open { "LIVE" } else { "closed" };
+    let missed = if v.missed > 0 {
+        format!(", {} missed", v.missed)
+    } else {
+        String::new()
+    };
+    frame.render_widget(
+        Table::new(
+            rows,
+            [
+                Constraint::Length(9),
+                Constraint::Length(11),
+                Constraint::Length(5),
+                Constraint::Length(7),
+                Constraint::Fill(1),
+            ],
+        )
+        .header(Row::new(vec!["time", "plate", "conf", "region", "camera"]).style(DIM))
+        .block(Block::bordered().title(format!(" Reads ({state}: {}{missed}) ", v.reads.len()))),
+        reads,
     );
 }

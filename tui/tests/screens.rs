@@ -284,7 +284,7 @@ fn the_dashboard_at_80x24_and_wide() {
             │                                      ││                                      │
             └──────────────────────────────────────┘└──────────────────────────────────────┘
 
-             r  refresh   l  log out   q  quit
+             v  live view   r  refresh   l  log out   q  quit
         "#]],
     );
     check(
@@ -321,7 +321,7 @@ fn the_dashboard_at_80x24_and_wide() {
             │                                                          ││                                                          │
             └──────────────────────────────────────────────────────────┘└──────────────────────────────────────────────────────────┘
 
-             r  refresh   l  log out   q  quit
+             v  live view   r  refresh   l  log out   q  quit
         "#]],
     );
 }
@@ -364,4 +364,118 @@ fn a_locked_session_goes_back_to_login_and_leaving_logs_out() {
     app.update(Msg::Key(Key::Char('l')));
     assert_eq!(app.screen, Screen::Login);
     assert!(screen(&app, 80, 24).contains("logged out"));
+}
+
+fn read(plate: &str, seq: u64, at: i64) -> alpr_protocol::control::ReadSummary {
+    alpr_protocol::control::ReadSummary {
+        origin: NodeId([7; 32]),
+        seq,
+        captured_at: Timestamp(at),
+        plate: plate.into(),
+        confidence: 0.97,
+        region: Some("CA".into()),
+        camera: "front".into(),
+        location: None,
+        crop_bytes: 4000,
+        fix: alpr_protocol::Fix::NoFix,
+    }
+}
+
+fn alert(
+    plate: &str,
+    seq: u64,
+    priority: alpr_protocol::hotlist::Priority,
+) -> alpr_protocol::control::EventWire {
+    alpr_protocol::control::EventWire::Alert {
+        origin: NodeId([7; 32]),
+        seq,
+        at: NOW,
+        alert_origin: NodeId([7; 32]),
+        alert_seq: seq,
+        disposed: None,
+        plate: plate.into(),
+        list: "ncic-stolen".into(),
+        entry: format!("{plate} CA stolen-vehicle"),
+        priority,
+        kind: "exact".into(),
+        stale: false,
+        retro: false,
+    }
+}
+
+#[test]
+fn the_live_view_asks_a_purpose_then_shows_reads_and_alerts_by_priority() {
+    use alpr_protocol::control::EventWire;
+    use alpr_protocol::hotlist::Priority;
+    let mut app = logged_in();
+    app.update(Msg::Key(Key::Char('v')));
+    assert_eq!(app.screen, Screen::LivePurpose);
+    // No reason, no view.
+    assert!(app.update(Msg::Key(Key::Enter)).is_empty());
+    assert!(screen(&app, 80, 24).contains("say why you watch live reads"));
+    let effects = typed(&mut app, "patrol, district 4");
+    assert!(effects.is_empty());
+    let effects = app.update(Msg::Key(Key::Enter));
+    let [Effect::Subscribe(_, purpose)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(purpose.reason.as_deref(), Some("patrol, district 4"));
+    app.update(Msg::LiveOpened(Ok(())));
+    assert_eq!(app.screen, Screen::Live);
+    let bell = app.update(Msg::Live(
+        vec![
+            EventWire::Read(read("7ABC123", 1, NOW.0 - 5_000)),
+            EventWire::Read(read("8XYZ001", 2, NOW.0 - 2_000)),
+            alert("8XYZ001", 1, Priority::Normal),
+        ],
+        0,
+    ));
+    assert_eq!(bell, [Effect::Bell]);
+    // Muted: a normal alert rings no bell, a high one still does.
+    app.update(Msg::Key(Key::Char('m')));
+    assert!(
+        app.update(Msg::Live(vec![alert("5KLM333", 2, Priority::Low)], 0))
+            .is_empty()
+    );
+    assert_eq!(
+        app.update(Msg::Live(vec![alert("6TRS818", 3, Priority::High)], 3)),
+        [Effect::Bell]
+    );
+    check(
+        &app,
+        80,
+        24,
+        expect![[r#"
+            ALPR console · car-12 (vehicle) · chief (administrator)
+            ┌ Alerts: 3 pending (muted) ───────────────────────────────────────────────────┐
+            │HIGH   6TRS818    exact on ncic-stolen (6TRS818 CA stolen-vehicle)  PENDING   │
+            │NORMAL 8XYZ001    exact on ncic-stolen (8XYZ001 CA stolen-vehicle)  PENDING   │
+            │LOW    5KLM333    exact on ncic-stolen (5KLM333 CA stolen-vehicle)  PENDING   │
+            └──────────────────────────────────────────────────────────────────────────────┘
+            ┌ Reads (LIVE: 2, 3 missed) ───────────────────────────────────────────────────┐
+            │time      plate       conf  region  camera                                    │
+            │00:53:18  8XYZ001     97%   CA      front                                     │
+            │00:53:15  7ABC123     97%   CA      front                                     │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            └──────────────────────────────────────────────────────────────────────────────┘
+
+             m  unmute   Esc  back
+        "#]],
+    );
+    let effects = app.update(Msg::Key(Key::Esc));
+    assert!(
+        matches!(effects.first(), Some(Effect::Unsubscribe)),
+        "{effects:?}"
+    );
+    assert_eq!(app.screen, Screen::Dashboard);
 }
