@@ -42,10 +42,38 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Draw a captured terminal screen (`tmux capture-pane -e -p`, colour
+    /// codes included) as a PNG.
+    Screenshot {
+        /// The captured text.
+        #[arg(long = "in", value_name = "FILE")]
+        input: PathBuf,
+        #[arg(long, value_name = "PNG")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 80)]
+        columns: u32,
+        #[arg(long, default_value_t = 24)]
+        rows: u32,
+    },
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
+        Command::Screenshot {
+            input,
+            out,
+            columns,
+            rows,
+        } => {
+            if !(1..=500).contains(&columns) || !(1..=200).contains(&rows) {
+                bail!("--columns 1 to 500 and --rows 1 to 200");
+            }
+            let text = std::fs::read_to_string(&input)
+                .with_context(|| format!("reading {}", input.display()))?;
+            alpr_sim::terminal::render(&text, columns, rows)
+                .save(&out)
+                .with_context(|| format!("writing {}", out.display()))?;
+        }
         Command::Frames {
             out,
             mjpeg,

@@ -194,7 +194,7 @@ impl Plate {
     }
 }
 
-fn font() -> FontRef<'static> {
+pub(crate) fn font() -> FontRef<'static> {
     // The font is compiled in and known to parse.
     FontRef::try_from_slice(FONT).unwrap_or_else(|e| panic!("embedded font: {e}"))
 }
