@@ -12,8 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --quiet --locked -p alpr-node -p alpr-sim
-bin=$PWD/target/debug/alpr-node
-sim=$PWD/target/debug/alpr-sim
+target=${CARGO_TARGET_DIR:-$PWD/target}
+bin=$target/debug/alpr-node
+sim=$target/debug/alpr-sim
 demo=demo
 rm -rf "$demo"
 mkdir -p "$demo"

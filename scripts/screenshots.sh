@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d demo/station-1 ] || ./scripts/demo.sh > /dev/null
 cargo build --quiet --locked -p alpr-node -p alpr-sim
-bin=$PWD/target/debug/alpr-node
-sim=$PWD/target/debug/alpr-sim
+target=${CARGO_TARGET_DIR:-$PWD/target}
+bin=$target/debug/alpr-node
+sim=$target/debug/alpr-sim
 export ALPR_PASSPHRASE="demo node passphrase"
 mkdir -p docs
 "$bin" serve --data demo/station-1 > /dev/null 2>&1 &
