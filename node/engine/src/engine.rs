@@ -2151,18 +2151,7 @@ impl Engine {
         )?;
         let store = &self.node.store;
         let (reads, _) = store.index_counts()?;
-        let meetings = store
-            .meetings()?
-            .into_iter()
-            .map(|(id, at)| {
-                let name = self
-                    .node
-                    .trust
-                    .certificate(&id)
-                    .map(|c| c.certificate().name.clone());
-                (id, name, at)
-            })
-            .collect();
+        let meetings = self.named_meetings()?;
         let mut hotlists = Vec::new();
         for (name, held) in store.hotlists()? {
             let version = held
@@ -2171,12 +2160,7 @@ impl Engine {
                 .map_err(|e| AccessError::Invalid(format!("hotlist {name}: {e}")))?;
             hotlists.push((name, version.version, version.published_at));
         }
-        let covert = Permission::ViewCovertAlerts.granted_to(role);
-        let alerts_pending = self
-            .alert_views(covert)?
-            .iter()
-            .filter(|v| v.pending())
-            .count() as u64;
+        let alerts_pending = self.alerts_pending(Permission::ViewCovertAlerts.granted_to(role))?;
         let store = &self.node.store;
         Ok(Status {
             alerts_pending,
@@ -2212,10 +2196,11 @@ pub struct Health {
 }
 
 impl Engine {
-    pub fn health(&self, now: Timestamp) -> Result<Health, AccessError> {
-        let store = &self.node.store;
-        let (reads, _) = store.index_counts()?;
-        let meetings = store
+    /// Each peer met in sync, with its certificate name when known.
+    fn named_meetings(&self) -> Result<Vec<(NodeId, Option<String>, Timestamp)>, AccessError> {
+        Ok(self
+            .node
+            .store
             .meetings()?
             .into_iter()
             .map(|(id, at)| {
@@ -2226,18 +2211,27 @@ impl Engine {
                     .map(|c| c.certificate().name.clone());
                 (id, name, at)
             })
-            .collect();
-        let alerts_pending = self
-            .alert_views(false)?
+            .collect())
+    }
+
+    /// Alerts no disposition closed; covert ones only when `covert`.
+    fn alerts_pending(&self, covert: bool) -> Result<u64, AccessError> {
+        Ok(self
+            .alert_views(covert)?
             .iter()
             .filter(|v| v.pending())
-            .count() as u64;
+            .count() as u64)
+    }
+
+    pub fn health(&self, now: Timestamp) -> Result<Health, AccessError> {
+        let store = &self.node.store;
+        let (reads, _) = store.index_counts()?;
         Ok(Health {
             reads,
             disk_free: store.disk_free(),
-            alerts_pending,
+            alerts_pending: self.alerts_pending(false)?,
             lists_age_ms: self.lists_age_ms(now),
-            meetings,
+            meetings: self.named_meetings()?,
         })
     }
 }

@@ -17,7 +17,7 @@ use crate::engine::Engine;
 use crate::replication;
 
 /// HOST:PORT to one socket address (the first the resolver gives).
-fn resolve(text: &str) -> Result<std::net::SocketAddr> {
+pub(super) fn resolve(text: &str) -> Result<std::net::SocketAddr> {
     use std::net::ToSocketAddrs;
     text.to_socket_addrs()
         .map_err(|e| Usage(format!("peer address '{text}' (expected HOST:PORT): {e}")))?
@@ -89,6 +89,12 @@ pub fn serve(args: ServeArgs) -> Result<Outcome> {
 /// removes the control socket, and exits 0. Commits are durable as they
 /// happen, so nothing acknowledged waits on this.
 fn stop_on_signal(engine: std::sync::Arc<std::sync::Mutex<Engine>>, socket: PathBuf) -> Result<()> {
+    on_signal(move |_| close_and_exit(&engine, &socket))
+}
+
+/// Runs `then` on a thread of its own when SIGTERM or SIGINT arrives,
+/// with the signal's name; the handlers are installed before this returns.
+pub(super) fn on_signal(then: impl FnOnce(&'static str) + Send + 'static) -> Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
@@ -108,16 +114,22 @@ fn stop_on_signal(engine: std::sync::Arc<std::sync::Mutex<Engine>>, socket: Path
             }
         });
         tracing::info!(signal = name, "stopping");
-        // Held until exit: no request or sync step starts after this.
-        // Even after a panic elsewhere, the database is closed cleanly.
-        let mut guard = engine
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        guard.close_storage();
-        let _ = std::fs::remove_file(&socket);
-        std::process::exit(0);
+        then(name);
     });
     Ok(())
+}
+
+/// Takes the engine for good (no request or sync step starts after this;
+/// even after a panic elsewhere the database is closed cleanly), removes
+/// the control socket and exits 0.
+pub(super) fn close_and_exit(engine: &std::sync::Mutex<Engine>, socket: &std::path::Path) -> ! {
+    let mut guard = engine
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    guard.close_storage();
+    let _ = std::fs::remove_file(socket);
+    tracing::info!("stopped");
+    std::process::exit(0);
 }
 
 /// `sync`: once with a peer, until both hold what the other had.

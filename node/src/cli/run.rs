@@ -13,7 +13,7 @@ use clap::Args;
 
 use super::args::NodePassphrase;
 use super::time::now;
-use super::{BadInput, Outcome, Usage};
+use super::{BadInput, Outcome};
 use crate::capture::{CaptureError, FrameSource};
 use crate::config::{NodeConfig, SourceConfig};
 use crate::control::Daemon;
@@ -74,12 +74,17 @@ pub fn run(config: NodeConfig, args: &RunArgs) -> Result<Outcome> {
     // range of any DNS) is named in the log and left for the next start.
     let mut peers = Vec::new();
     for p in &config.sync.peers {
-        match resolve(p) {
+        match super::daemon::resolve(p) {
             Ok(a) => peers.push(a),
             Err(e) => tracing::warn!(peer = %p, error = %e, "peer not met in this run"),
         }
     }
-    let listen = config.sync.listen.as_deref().map(resolve).transpose()?;
+    let listen = config
+        .sync
+        .listen
+        .as_deref()
+        .map(super::daemon::resolve)
+        .transpose()?;
     if listen.is_some() || !peers.is_empty() {
         let local = replication::Local::new(Arc::clone(&engine))?;
         let bind = listen.unwrap_or_else(|| ([0, 0, 0, 0], 0).into());
@@ -147,14 +152,6 @@ pub fn run(config: NodeConfig, args: &RunArgs) -> Result<Outcome> {
     std::io::stdout().flush()?;
     daemon.run(now, Duration::from_secs(config.purge.every_minutes * 60))?;
     Ok(Outcome::Done)
-}
-
-fn resolve(text: &str) -> Result<std::net::SocketAddr> {
-    use std::net::ToSocketAddrs;
-    text.to_socket_addrs()
-        .map_err(|e| Usage(format!("peer address '{text}' (expected HOST:PORT): {e}")))?
-        .next()
-        .ok_or_else(|| anyhow!(Usage(format!("peer address '{text}' resolves to nothing"))))
 }
 
 fn describe(source: &SourceConfig) -> String {
@@ -321,25 +318,7 @@ fn watch(
 /// Replication stops with the process: a batch not committed is sent again
 /// at the next meeting.
 fn stop_on_signal(pipeline: Pipeline, engine: Arc<Mutex<Engine>>, socket: PathBuf) -> Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()
-        .context("signal handling")?;
-    let (mut term, mut int) = runtime.block_on(async {
-        Ok::<_, std::io::Error>((
-            signal(SignalKind::terminate())?,
-            signal(SignalKind::interrupt())?,
-        ))
-    })?;
-    std::thread::spawn(move || {
-        let name = runtime.block_on(async {
-            tokio::select! {
-                _ = term.recv() => "SIGTERM",
-                _ = int.recv() => "SIGINT",
-            }
-        });
-        tracing::info!(signal = name, "stopping");
+    super::daemon::on_signal(move |_| {
         let (done_tx, done_rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let dropped = pipeline.stop();
@@ -349,13 +328,6 @@ fn stop_on_signal(pipeline: Pipeline, engine: Arc<Mutex<Engine>>, socket: PathBu
             Ok(dropped) => tracing::info!(frames_not_recognized = dropped, "capture stopped"),
             Err(_) => tracing::error!("capture did not stop in time; closing anyway"),
         }
-        let mut guard = engine
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        guard.close_storage();
-        let _ = std::fs::remove_file(&socket);
-        tracing::info!("stopped");
-        std::process::exit(0);
-    });
-    Ok(())
+        super::daemon::close_and_exit(&engine, &socket)
+    })
 }
