@@ -1,6 +1,7 @@
-//! `alpr-node console` driven in tmux against a real daemon: log in, see
-//! the dashboard, a refused login, log out; the audit log holds the
-//! accesses.
+//! `alpr-node console` driven in tmux against a real daemon: a refused
+//! login, the dashboard, a read and an alert arriving live, the alert's
+//! disposition, a search with its purpose, a read opened with its crop,
+//! logout; then the audit log holds each access with its purpose.
 
 #![allow(clippy::unwrap_used)]
 
@@ -77,19 +78,69 @@ impl Drop for Tmux {
     }
 }
 
+fn tmux_missing() -> bool {
+    if Command::new("tmux").arg("-V").output().is_ok() {
+        return false;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "tmux is missing: install it (scripts/check does)"
+    );
+    eprintln!("skipped: tmux is not installed");
+    true
+}
+
+/// An import file of two reads, each with a real JPEG plate crop.
+fn reads_with_crops(f: &Fixture, plates: &[&str]) -> String {
+    let dir = f.root.path().join("crops");
+    std::fs::create_dir_all(&dir).unwrap();
+    let crop = image::RgbImage::from_fn(120, 32, |x, y| {
+        if (x / 7) % 2 == 0 && (8..24).contains(&y) {
+            image::Rgb([235, 235, 225])
+        } else {
+            image::Rgb([25, 35, 95])
+        }
+    });
+    crop.save(dir.join("plate.jpg")).unwrap();
+    let now = jiff::Timestamp::now();
+    let lines: Vec<String> = plates
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let t = now + jiff::SignedDuration::from_millis(10 * i as i64);
+            format!(
+                r#"{{"plate":"{p}","time":"{t}","camera":"front","confidence":0.93,"crop":"crops/plate.jpg"}}"#
+            )
+        })
+        .collect();
+    let path = f.root.path().join("shift.jsonl");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path.to_string_lossy().into_owned()
+}
+
 #[test]
-fn the_console_logs_in_shows_the_node_and_logs_out_audited() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "tmux is missing: install it (scripts/check does)"
-        );
-        eprintln!("skipped: tmux is not installed");
+fn an_officer_logs_in_disposes_of_a_live_alert_searches_and_opens_a_read_audited() {
+    if tmux_missing() {
         return;
     }
     let f = Fixture::new("car-1");
     let car = f.path("car-1");
     let daemon = Daemon::start(&car, &[]);
+    ok(&[
+        "hotlist",
+        "add",
+        "--data",
+        &car,
+        "4GHJ552",
+        "--category",
+        "stolen-vehicle",
+        "--priority",
+        "high",
+        "--reference",
+        "V4GHJ552",
+        "--reason",
+        "taken in robbery 26-4411",
+    ]);
     let name = format!("alpr-console-{}", std::process::id());
     let tmux = Tmux::start(
         &name,
@@ -105,53 +156,117 @@ fn the_console_logs_in_shows_the_node_and_logs_out_audited() {
     assert!(dashboard.contains("alerts     none pending"), "{dashboard}");
     assert!(dashboard.contains("r  refresh"), "{dashboard}");
 
-    // The live view asks its purpose, then shows a read as it is stored.
+    // The live view asks its purpose, then shows reads and the alert as
+    // they are stored.
     tmux.keys(&["v"]);
     tmux.wait_for("Why are you watching live reads?");
     tmux.keys(&["patrol district 4", "Enter"]);
     tmux.wait_for("Reads (LIVE: 0");
-    let file = f.reads_file("shift.jsonl", 1, 2000, |_| "4GHJ552".to_string());
-    ok(&["import", "--data", &car, &file]);
-    let live = tmux.wait_for("4GHJ552");
-    assert!(live.contains("Reads (LIVE: 1"), "{live}");
+    ok(&[
+        "import",
+        "--data",
+        &car,
+        &reads_with_crops(&f, &["7ABC123", "4GHJ552"]),
+    ]);
+    let live = tmux.wait_for("Reads (LIVE: 2");
+    assert!(live.contains("HIGH   4GHJ552"), "{live}");
+    assert!(live.contains("Alerts: 1 pending"), "{live}");
+
+    // The alert opens its form: the entry, the crop; confirmed.
+    tmux.keys(&["Enter"]);
+    let form = tmux.wait_for(" Disposition ");
+    assert!(form.contains("stolen-vehicle"), "{form}");
+    assert!(form.contains("ref V4GHJ552"), "{form}");
+    assert!(form.contains("taken in robbery 26-4411"), "{form}");
+    assert!(!form.contains("no plate image held"), "{form}");
+    tmux.keys(&["seen at 5th and Main", "Enter"]);
+    let closed = tmux.wait_for("alert 4GHJ552 confirmed");
+    assert!(closed.contains("Alerts: 0 pending"), "{closed}");
     tmux.keys(&["Escape"]);
     tmux.wait_for("r  refresh");
-    tmux.keys(&["q"]);
+
+    // A search states its purpose and case before it runs.
+    tmux.keys(&["s"]);
+    tmux.wait_for(" Search reads ");
+    tmux.keys(&["4ghj552", "Tab", "Tab", "Tab", "Tab", "Tab"]);
+    tmux.keys(&["robbery follow up", "Tab", "26-4411", "Enter"]);
+    let results = tmux.wait_for("1 match, 1 shown · investigation 26-4411");
+    assert!(results.contains("4GHJ552"), "{results}");
+    tmux.keys(&["Enter"]);
+    let read = tmux.wait_for("opening this read is logged");
+    assert!(read.contains("plate    4GHJ552"), "{read}");
+    assert!(!read.contains("no plate image held"), "{read}");
+    assert!(!read.contains("does not decode"), "{read}");
+    tmux.wait_for("no overview held");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("open the read");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for(" Search reads ");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("r  refresh");
+    tmux.keys(&["l"]);
+    tmux.wait_for("logged out");
+    tmux.keys(&["Escape"]);
     for _ in 0..50 {
         if !tmux.running() {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(!tmux.running(), "q quits:\n{}", tmux.screen());
-    let log = ok(&["audit", "log", "--data", &car, "--json", "--limit", "50"]);
+    assert!(!tmux.running(), "Esc at login quits:\n{}", tmux.screen());
+
+    let log = ok(&["audit", "log", "--data", &car, "--json", "--limit", "100"]);
     daemon.stop();
     let doc: serde_json::Value = serde_json::from_str(&log).unwrap();
-    let events: Vec<(String, String)> = doc["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["action"].as_str().unwrap().to_string(),
-                e["outcome"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    // Newest first: the CLI's own login, then the console's logout, its
-    // login, and the failed attempt before it.
-    let position = |action: &str, outcome: &str| {
+    let events = doc["items"].as_array().unwrap();
+    let by_console = |action: &str| -> Vec<&serde_json::Value> {
         events
             .iter()
-            .position(|(a, o)| a == action && o.starts_with(outcome))
-            .unwrap_or_else(|| panic!("no {action} {outcome}: {events:?}"))
+            .filter(|e| e["action"] == action && e["user"] == ADMIN)
+            .collect()
+    };
+    let one = |action: &str| -> &serde_json::Value {
+        let found = by_console(action);
+        assert!(!found.is_empty(), "no {action}: {events:?}");
+        found[0]
     };
     assert!(
-        position("logout", "success") < position("login failed", "refused"),
-        "{events:?}"
+        one("login failed")["outcome"]
+            .as_str()
+            .unwrap()
+            .starts_with("refused")
+    );
+    assert_eq!(
+        one("live view")["purpose"],
+        "alert: patrol district 4",
+        "{log}"
+    );
+    assert_eq!(
+        one("view alert")["purpose"],
+        "alert: patrol district 4",
+        "{log}"
     );
     assert!(
-        log.contains("patrol district 4"),
-        "the live view is audited with its purpose: {log}"
+        one("dispose alert")["object"]
+            .as_str()
+            .unwrap()
+            .contains("confirmed"),
+        "{log}"
     );
+    let search = one("search");
+    assert!(
+        search["object"].as_str().unwrap().contains("4GHJ552"),
+        "{log}"
+    );
+    assert_eq!(
+        search["purpose"], "investigation: robbery follow up",
+        "{log}"
+    );
+    assert_eq!(search["case"], "26-4411", "{log}");
+    for action in ["view read", "view image"] {
+        let e = one(action);
+        assert_eq!(e["case"], "26-4411", "{action}: {log}");
+        assert_eq!(e["outcome"], "success", "{action}: {log}");
+    }
+    assert_eq!(one("logout")["outcome"], "success", "{log}");
 }

@@ -2,7 +2,7 @@
 //! clock (times arrive in messages), so every screen state is a value a
 //! test can build and snapshot.
 
-use alpr_protocol::Timestamp;
+use alpr_protocol::{NodeId, Timestamp};
 use std::collections::VecDeque;
 
 use alpr_protocol::control::{
@@ -12,6 +12,14 @@ use alpr_protocol::control::{
 use alpr_protocol::enrollment::Role;
 use alpr_protocol::hotlist::Priority;
 use zeroize::Zeroizing;
+
+mod alert;
+mod form;
+mod search;
+
+pub use alert::DispositionForm;
+pub use form::{FIELD_CHARS_MAX, TextField};
+pub use search::{ReadDetail, Results, SearchField, SearchForm};
 
 /// A key as the console understands it (the driver maps terminal events).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +32,8 @@ pub enum Key {
     Esc,
     Up,
     Down,
+    Left,
+    Right,
     /// Ctrl-C: leave from anywhere.
     Interrupt,
 }
@@ -34,6 +44,12 @@ pub enum Asked {
     Login,
     Status,
     Logout,
+    Search,
+    ViewRead,
+    /// A read's overview frame, after the read itself.
+    Overview,
+    ShowAlert,
+    Dispose,
 }
 
 /// Something that happened: a key, or the node's answer to a request.
@@ -123,11 +139,22 @@ pub enum Screen {
     /// The purpose asked before the live view opens (policy: every access).
     LivePurpose,
     Live,
+    /// The search form: the query and the purpose, asked before it runs.
+    Search,
+    /// What a search found.
+    Results,
+    /// One read: its facts, its plate crop and its overview frame.
+    Read,
+    /// One alert and the form that disposes of it.
+    Disposition,
 }
 
 /// An alert as the live view shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveAlert {
+    pub origin: NodeId,
+    pub seq: u64,
+    /// Short form of origin/seq, as the node names it.
     pub id: String,
     pub plate: String,
     pub list: String,
@@ -153,6 +180,8 @@ pub struct LiveView {
     /// The bell is off for normal and low priority (never for high).
     pub muted: bool,
     pub open: bool,
+    /// The alert the cursor is on (Enter opens its disposition form).
+    pub selected: usize,
 }
 
 /// The whole console state.
@@ -169,10 +198,11 @@ pub struct App {
     /// The reason typed for the live view.
     pub purpose: String,
     pub live: LiveView,
+    pub search: SearchForm,
+    pub results: Option<Results>,
+    pub read: Option<ReadDetail>,
+    pub disposition: Option<DispositionForm>,
 }
-
-/// Longest user name and password the form takes (the node bounds them too).
-const FIELD_CHARS_MAX: usize = 256;
 
 impl App {
     pub fn new(attached: &str) -> App {
@@ -185,6 +215,10 @@ impl App {
             notice: None,
             purpose: String::new(),
             live: LiveView::default(),
+            search: SearchForm::default(),
+            results: None,
+            read: None,
+            disposition: None,
         }
     }
 
@@ -197,6 +231,10 @@ impl App {
                 Screen::Dashboard => self.dashboard_key(key),
                 Screen::LivePurpose => self.purpose_key(key),
                 Screen::Live => self.live_key(key),
+                Screen::Search => self.search_key(key),
+                Screen::Results => self.results_key(key),
+                Screen::Read => self.read_key(key),
+                Screen::Disposition => self.disposition_key(key),
             },
             Msg::Answer(asked, answer) => self.answer(asked, answer),
             Msg::LiveOpened(Ok(())) => {
@@ -266,6 +304,16 @@ impl App {
                 self.live.muted = !self.live.muted;
                 Vec::new()
             }
+            Key::Up => {
+                self.live.selected = self.live.selected.saturating_sub(1);
+                Vec::new()
+            }
+            Key::Down => {
+                let last = self.live.alerts.len().saturating_sub(1);
+                self.live.selected = (self.live.selected + 1).min(last);
+                Vec::new()
+            }
+            Key::Enter => self.open_alert(),
             _ => Vec::new(),
         }
     }
@@ -301,6 +349,8 @@ impl App {
                     }
                     bell |= priority == Priority::High || !live.muted;
                     live.alerts.push(LiveAlert {
+                        origin: alert_origin,
+                        seq: alert_seq,
                         id,
                         plate,
                         list,
@@ -327,6 +377,7 @@ impl App {
         alerts.sort_by(|(i, a), (j, b)| rank(a).cmp(&rank(b)).then(j.cmp(i)));
         live.alerts = alerts.into_iter().map(|(_, a)| a).collect();
         live.alerts.truncate(LIVE_ALERTS_MAX);
+        live.selected = live.selected.min(live.alerts.len().saturating_sub(1));
         if bell { vec![Effect::Bell] } else { Vec::new() }
     }
 
@@ -394,6 +445,10 @@ impl App {
                 self.screen = Screen::LivePurpose;
                 Vec::new()
             }
+            Key::Char('s') => {
+                self.screen = Screen::Search;
+                Vec::new()
+            }
             Key::Char('l') => {
                 let effects = match self.session.take() {
                     Some(s) => vec![Effect::Send(
@@ -423,6 +478,14 @@ impl App {
         self.screen = Screen::Login;
         self.session = None;
         self.dashboard = None;
+        // What the user saw leaves with the session: the next user at this
+        // terminal starts from nothing.
+        self.purpose.clear();
+        self.live = LiveView::default();
+        self.search = SearchForm::default();
+        self.results = None;
+        self.read = None;
+        self.disposition = None;
         self.login = LoginForm {
             user: std::mem::take(&mut self.login.user),
             ..LoginForm::default()
@@ -468,8 +531,13 @@ impl App {
                     message,
                 },
             ) => {
+                let live_open = self.live.open;
                 self.back_to_login(Some(format!("{message}: log in again")));
-                Vec::new()
+                if live_open {
+                    vec![Effect::Unsubscribe]
+                } else {
+                    Vec::new()
+                }
             }
             (Asked::Status, ControlResponse::Error { message, .. }) => {
                 self.notice = Some(message);
@@ -480,6 +548,8 @@ impl App {
                 Vec::new()
             }
             (Asked::Logout, _) => Vec::new(),
+            (Asked::Search | Asked::ViewRead | Asked::Overview, r) => self.search_answer(asked, r),
+            (Asked::ShowAlert | Asked::Dispose, r) => self.alert_answer(asked, r),
             (_, other) => {
                 self.notice = Some(format!(
                     "unexpected answer from the node: {}",
@@ -491,7 +561,7 @@ impl App {
     }
 }
 
-fn kind_of(r: &ControlResponse) -> &'static str {
+pub(crate) fn kind_of(r: &ControlResponse) -> &'static str {
     match r {
         ControlResponse::LoggedIn { .. } => "logged in",
         ControlResponse::Status { .. } => "status",

@@ -36,6 +36,8 @@ fn key_of(code: KeyCode, modifiers: KeyModifiers) -> Option<Key> {
         KeyCode::Esc => Key::Esc,
         KeyCode::Up => Key::Up,
         KeyCode::Down => Key::Down,
+        KeyCode::Left => Key::Left,
+        KeyCode::Right => Key::Right,
         _ => return None,
     })
 }
@@ -83,16 +85,22 @@ fn subscribe(
 
 /// Runs the console against the daemon's control socket until the user
 /// quits. `attached` names the node for the title before login.
-pub fn run(socket: &Path, attached: &str) -> Result<(), ConsoleError> {
+pub fn run(
+    socket: &Path,
+    attached: &str,
+    graphics: crate::pictures::Graphics,
+) -> Result<(), ConsoleError> {
     // Connect before taking the terminal, so a missing daemon is a plain error.
     let mut client = Client::connect(socket)?;
     let mut app = App::new(attached);
     let (to_app, from_live) = std::sync::mpsc::sync_channel::<Msg>(LIVE_QUEUED_MAX);
     let mut live: Option<std::os::unix::net::UnixStream> = None;
     let mut terminal = ratatui::init();
+    // Asked once the terminal is raw: it answers what graphics it has.
+    let mut pictures = crate::pictures::Pictures::for_terminal(graphics);
     let result = (|| -> Result<(), ConsoleError> {
         loop {
-            terminal.draw(|f| crate::view::draw(f, &app, now()))?;
+            terminal.draw(|f| crate::view::draw(f, &app, now(), &mut pictures))?;
             let mut msgs: Vec<Msg> = Vec::new();
             while let Ok(m) = from_live.try_recv() {
                 msgs.push(m);

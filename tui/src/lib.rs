@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod client;
+pub mod pictures;
 pub mod view;
 
 mod driver;

@@ -11,14 +11,19 @@ use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
 use alpr_protocol::hotlist::Priority;
 
 use crate::app::{App, Dashboard, Field, Screen};
+use crate::pictures::Pictures;
+
+mod alert;
+mod search;
 
 const WARN: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
 const ALARM: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
 const DIM: Style = Style::new().fg(Color::Gray);
 const KEY: Style = Style::new().fg(Color::Black).bg(Color::Gray);
 
-/// Draws the whole console as of `now` (for ages).
-pub fn draw(frame: &mut Frame, app: &App, now: Timestamp) {
+/// Draws the whole console as of `now` (for ages); `pictures` turns the
+/// model's images into terminal graphics.
+pub fn draw(frame: &mut Frame, app: &App, now: Timestamp, pictures: &mut Pictures) {
     let [title, body, notice, help] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(0),
@@ -35,6 +40,10 @@ pub fn draw(frame: &mut Frame, app: &App, now: Timestamp) {
         },
         Screen::LivePurpose => live_purpose(frame, app, body),
         Screen::Live => live(frame, app, body),
+        Screen::Search => search::form(frame, app, body),
+        Screen::Results => search::results(frame, app, body),
+        Screen::Read => search::read(frame, app, body, pictures),
+        Screen::Disposition => alert::disposition(frame, app, now, body, pictures),
     }
     if let Some(n) = &app.notice {
         frame.render_widget(Paragraph::new(Line::styled(n.as_str(), WARN)), notice);
@@ -43,6 +52,7 @@ pub fn draw(frame: &mut Frame, app: &App, now: Timestamp) {
         Screen::Login => &[("Tab", "next field"), ("Enter", "log in"), ("Esc", "quit")],
         Screen::Dashboard => &[
             ("v", "live view"),
+            ("s", "search"),
             ("r", "refresh"),
             ("l", "log out"),
             ("q", "quit"),
@@ -57,8 +67,22 @@ pub fn draw(frame: &mut Frame, app: &App, now: Timestamp) {
                     "mute (not high priority)"
                 },
             ),
+            ("↑↓ Enter", "dispose"),
             ("Esc", "back"),
         ],
+        Screen::Search => &[
+            ("Tab", "next field"),
+            ("Space", "change"),
+            ("Enter", "search"),
+            ("Esc", "back"),
+        ],
+        Screen::Results => &[
+            ("↑↓", "choose"),
+            ("Enter", "open the read"),
+            ("Esc", "back"),
+        ],
+        Screen::Read => &[("Esc", "back to the results")],
+        Screen::Disposition => &[("←→", "outcome"), ("Enter", "record"), ("Esc", "back")],
     };
     let mut spans = Vec::new();
     for (k, what) in keys {
@@ -322,12 +346,16 @@ fn live(frame: &mut Frame, app: &App, area: Rect) {
     } else {
         v.alerts
             .iter()
-            .map(|a| {
-                let style = match (&a.disposed, a.priority) {
+            .enumerate()
+            .map(|(i, a)| {
+                let mut style = match (&a.disposed, a.priority) {
                     (Some(_), _) => DIM,
                     (None, Priority::High) => ALARM,
                     (None, _) => WARN,
                 };
+                if i == v.selected {
+                    style = style.add_modifier(Modifier::REVERSED);
+                }
                 Line::styled(
                     format!(
                         "{:<6} {:<10} {} on {} ({}){}  {}",

@@ -1,8 +1,9 @@
 //! `console`: the terminal UI (crate `alpr-tui`) over the daemon's
 //! control socket; every decision stays the daemon's.
 
+use alpr_tui::pictures::Graphics;
 use anyhow::{Result, bail};
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::args::DataArgs;
 use super::{Outcome, Usage};
@@ -11,6 +12,17 @@ use super::{Outcome, Usage};
 pub struct ConsoleArgs {
     #[command(flatten)]
     data: DataArgs,
+    /// How images (plate crops, overview frames) are drawn: `auto` asks
+    /// the terminal for sixel or kitty graphics (half-blocks inside tmux);
+    /// `halfblocks` never asks.
+    #[arg(long, value_enum, default_value = "auto")]
+    graphics: GraphicsArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum GraphicsArg {
+    Auto,
+    Halfblocks,
 }
 
 pub fn console(args: ConsoleArgs) -> Result<Outcome> {
@@ -21,6 +33,10 @@ pub fn console(args: ConsoleArgs) -> Result<Outcome> {
             args.data.dir.display()
         )));
     }
-    alpr_tui::run(&socket, &args.data.dir.display().to_string())?;
+    let graphics = match args.graphics {
+        GraphicsArg::Auto => Graphics::Auto,
+        GraphicsArg::Halfblocks => Graphics::HalfBlocks,
+    };
+    alpr_tui::run(&socket, &args.data.dir.display().to_string(), graphics)?;
     Ok(Outcome::Done)
 }
