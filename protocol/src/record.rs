@@ -387,6 +387,34 @@ pub enum Action {
     DisposeAlert,
 }
 
+/// Every action, in declaration order (a console's filter cycles them).
+pub const ACTIONS: [Action; 24] = [
+    Action::Login,
+    Action::LoginFailed,
+    Action::Lockout,
+    Action::Logout,
+    Action::Search,
+    Action::ViewRead,
+    Action::ViewImage,
+    Action::Export,
+    Action::EditUser,
+    Action::EditHotlist,
+    Action::EditRetention,
+    Action::EditHold,
+    Action::Purge,
+    Action::Release,
+    Action::Request,
+    Action::AuditReview,
+    Action::Enroll,
+    Action::Verify,
+    Action::Import,
+    Action::ViewPolicy,
+    Action::EditNodes,
+    Action::LiveView,
+    Action::ViewAlert,
+    Action::DisposeAlert,
+];
+
 impl Action {
     /// The action in words, as people and bundles read it.
     pub fn name(self) -> &'static str {

@@ -204,6 +204,16 @@ fn an_officer_logs_in_disposes_of_a_live_alert_searches_and_opens_a_read_audited
     tmux.wait_for(" Search reads ");
     tmux.keys(&["Escape"]);
     tmux.wait_for("r  refresh");
+    // The audit screen shows those accesses, filtered to one action.
+    tmux.keys(&["a"]);
+    let audit = tmux.wait_for(" matching ");
+    assert!(audit.contains("dispose alert"), "{audit}");
+    // From any, Left goes round to the last action: dispose alert.
+    tmux.keys(&["Tab", "Left", "Enter"]);
+    let filtered = tmux.wait_for("action dispose alert");
+    assert!(filtered.contains("1 of 1 matching"), "{filtered}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("r  refresh");
     tmux.keys(&["l"]);
     tmux.wait_for("logged out");
     tmux.keys(&["Escape"]);

@@ -14,10 +14,12 @@ use alpr_protocol::hotlist::Priority;
 use zeroize::Zeroizing;
 
 mod alert;
+mod audit;
 mod form;
 mod search;
 
 pub use alert::DispositionForm;
+pub use audit::{AuditField, AuditView, OutcomeFilter, Verification};
 pub use form::{FIELD_CHARS_MAX, TextField};
 pub use search::{ReadDetail, Results, SearchField, SearchForm};
 
@@ -50,6 +52,8 @@ pub enum Asked {
     Overview,
     ShowAlert,
     Dispose,
+    AuditLog,
+    Verify,
 }
 
 /// Something that happened: a key, or the node's answer to a request.
@@ -147,6 +151,8 @@ pub enum Screen {
     Read,
     /// One alert and the form that disposes of it.
     Disposition,
+    /// The access log with its filters, and the node's verification.
+    Audit,
 }
 
 /// An alert as the live view shows it.
@@ -202,6 +208,7 @@ pub struct App {
     pub results: Option<Results>,
     pub read: Option<ReadDetail>,
     pub disposition: Option<DispositionForm>,
+    pub audit: AuditView,
 }
 
 impl App {
@@ -219,6 +226,7 @@ impl App {
             results: None,
             read: None,
             disposition: None,
+            audit: AuditView::default(),
         }
     }
 
@@ -235,6 +243,7 @@ impl App {
                 Screen::Results => self.results_key(key),
                 Screen::Read => self.read_key(key),
                 Screen::Disposition => self.disposition_key(key),
+                Screen::Audit => self.audit_key(key),
             },
             Msg::Answer(asked, answer) => self.answer(asked, answer),
             Msg::LiveOpened(Ok(())) => {
@@ -449,6 +458,7 @@ impl App {
                 self.screen = Screen::Search;
                 Vec::new()
             }
+            Key::Char('a') => self.open_audit(),
             Key::Char('l') => {
                 let effects = match self.session.take() {
                     Some(s) => vec![Effect::Send(
@@ -486,6 +496,7 @@ impl App {
         self.results = None;
         self.read = None;
         self.disposition = None;
+        self.audit = AuditView::default();
         self.login = LoginForm {
             user: std::mem::take(&mut self.login.user),
             ..LoginForm::default()
@@ -550,6 +561,7 @@ impl App {
             (Asked::Logout, _) => Vec::new(),
             (Asked::Search | Asked::ViewRead | Asked::Overview, r) => self.search_answer(asked, r),
             (Asked::ShowAlert | Asked::Dispose, r) => self.alert_answer(asked, r),
+            (Asked::AuditLog | Asked::Verify, r) => self.audit_answer(asked, r),
             (_, other) => {
                 self.notice = Some(format!(
                     "unexpected answer from the node: {}",

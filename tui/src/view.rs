@@ -14,6 +14,7 @@ use crate::app::{App, Dashboard, Field, Screen};
 use crate::pictures::Pictures;
 
 mod alert;
+mod audit;
 mod search;
 
 const WARN: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
@@ -44,6 +45,7 @@ pub fn draw(frame: &mut Frame, app: &App, now: Timestamp, pictures: &mut Picture
         Screen::Results => search::results(frame, app, body),
         Screen::Read => search::read(frame, app, body, pictures),
         Screen::Disposition => alert::disposition(frame, app, now, body, pictures),
+        Screen::Audit => audit::audit(frame, app, body),
     }
     if let Some(n) = &app.notice {
         frame.render_widget(Paragraph::new(Line::styled(n.as_str(), WARN)), notice);
@@ -53,6 +55,7 @@ pub fn draw(frame: &mut Frame, app: &App, now: Timestamp, pictures: &mut Picture
         Screen::Dashboard => &[
             ("v", "live view"),
             ("s", "search"),
+            ("a", "audit"),
             ("r", "refresh"),
             ("l", "log out"),
             ("q", "quit"),
@@ -83,6 +86,18 @@ pub fn draw(frame: &mut Frame, app: &App, now: Timestamp, pictures: &mut Picture
         ],
         Screen::Read => &[("Esc", "back to the results")],
         Screen::Disposition => &[("←→", "outcome"), ("Enter", "record"), ("Esc", "back")],
+        Screen::Audit if app.audit.focus == crate::app::AuditField::Events => &[
+            ("↑↓", "scroll"),
+            ("V", "verify chains"),
+            ("Tab", "filters"),
+            ("Esc", "back"),
+        ],
+        Screen::Audit => &[
+            ("Tab", "next filter"),
+            ("Space", "change"),
+            ("Enter", "query"),
+            ("Esc", "back"),
+        ],
     };
     let mut spans = Vec::new();
     for (k, what) in keys {

@@ -186,7 +186,7 @@ fn the_dashboard_at_80x24_and_wide() {
             │                                      ││                                      │
             └──────────────────────────────────────┘└──────────────────────────────────────┘
 
-             v  live view   s  search   r  refresh   l  log out   q  quit
+             v  live view   s  search   a  audit   r  refresh   l  log out   q  quit
         "#]],
     );
     check(
@@ -223,7 +223,7 @@ fn the_dashboard_at_80x24_and_wide() {
             │                                                          ││                                                          │
             └──────────────────────────────────────────────────────────┘└──────────────────────────────────────────────────────────┘
 
-             v  live view   s  search   r  refresh   l  log out   q  quit
+             v  live view   s  search   a  audit   r  refresh   l  log out   q  quit
         "#]],
     );
 }
