@@ -25,6 +25,24 @@ pub enum PlateError {
         "pattern '{text}' has '{bad}'; use A-Z, 0-9, '?' for one character and '*' for any run"
     )]
     BadPatternCharacter { text: String, bad: char },
+    #[error("pattern '{text}': its fixed characters are not a plate ({why})")]
+    PatternFixed { text: String, why: Box<PlateError> },
+}
+
+/// What a local hotlist entry lists, as a person types it: a plate, or a
+/// wildcard pattern (with `*` or `?`) whose entry plate is its fixed
+/// characters. The CLI and the console both take entries this way.
+pub fn plate_or_pattern(text: &str) -> Result<(PlateText, Option<String>), PlateError> {
+    if !text.contains(['*', '?']) {
+        return Ok((PlateText::parse(text)?, None));
+    }
+    PlatePattern::parse(text)?;
+    let fixed: String = text.chars().filter(char::is_ascii_alphanumeric).collect();
+    let plate = PlateText::parse(&fixed).map_err(|why| PlateError::PatternFixed {
+        text: text.to_string(),
+        why: Box::new(why),
+    })?;
+    Ok((plate, Some(text.trim().to_string())))
 }
 
 impl PlateText {

@@ -16,11 +16,13 @@ use zeroize::Zeroizing;
 mod alert;
 mod audit;
 mod form;
+mod hotlists;
 mod search;
 
 pub use alert::DispositionForm;
 pub use audit::{AuditField, AuditView, OutcomeFilter, Verification};
 pub use form::{FIELD_CHARS_MAX, TextField};
+pub use hotlists::{EntryField, EntryForm, HotlistsView, PRIORITIES};
 pub use search::{ReadDetail, Results, SearchField, SearchForm};
 
 /// A key as the console understands it (the driver maps terminal events).
@@ -54,6 +56,10 @@ pub enum Asked {
     Dispose,
     AuditLog,
     Verify,
+    Hotlists,
+    AddEntry,
+    RemoveEntry,
+    EditEntry,
 }
 
 /// Something that happened: a key, or the node's answer to a request.
@@ -153,6 +159,8 @@ pub enum Screen {
     Disposition,
     /// The access log with its filters, and the node's verification.
     Audit,
+    /// Bulk lists held and the fleet's local entries.
+    Hotlists,
 }
 
 /// An alert as the live view shows it.
@@ -209,6 +217,7 @@ pub struct App {
     pub read: Option<ReadDetail>,
     pub disposition: Option<DispositionForm>,
     pub audit: AuditView,
+    pub hotlists: HotlistsView,
 }
 
 impl App {
@@ -227,6 +236,7 @@ impl App {
             read: None,
             disposition: None,
             audit: AuditView::default(),
+            hotlists: HotlistsView::default(),
         }
     }
 
@@ -244,6 +254,7 @@ impl App {
                 Screen::Read => self.read_key(key),
                 Screen::Disposition => self.disposition_key(key),
                 Screen::Audit => self.audit_key(key),
+                Screen::Hotlists => self.hotlists_key(key),
             },
             Msg::Answer(asked, answer) => self.answer(asked, answer),
             Msg::LiveOpened(Ok(())) => {
@@ -459,6 +470,7 @@ impl App {
                 Vec::new()
             }
             Key::Char('a') => self.open_audit(),
+            Key::Char('h') => self.open_hotlists(),
             Key::Char('l') => {
                 let effects = match self.session.take() {
                     Some(s) => vec![Effect::Send(
@@ -497,6 +509,7 @@ impl App {
         self.read = None;
         self.disposition = None;
         self.audit = AuditView::default();
+        self.hotlists = HotlistsView::default();
         self.login = LoginForm {
             user: std::mem::take(&mut self.login.user),
             ..LoginForm::default()
@@ -562,6 +575,9 @@ impl App {
             (Asked::Search | Asked::ViewRead | Asked::Overview, r) => self.search_answer(asked, r),
             (Asked::ShowAlert | Asked::Dispose, r) => self.alert_answer(asked, r),
             (Asked::AuditLog | Asked::Verify, r) => self.audit_answer(asked, r),
+            (Asked::Hotlists | Asked::AddEntry | Asked::RemoveEntry | Asked::EditEntry, r) => {
+                self.hotlists_answer(asked, r)
+            }
             (_, other) => {
                 self.notice = Some(format!(
                     "unexpected answer from the node: {}",

@@ -15,6 +15,7 @@ use crate::pictures::Pictures;
 
 mod alert;
 mod audit;
+mod hotlists;
 mod search;
 
 const WARN: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
@@ -46,6 +47,7 @@ pub fn draw(frame: &mut Frame, app: &App, now: Timestamp, pictures: &mut Picture
         Screen::Read => search::read(frame, app, body, pictures),
         Screen::Disposition => alert::disposition(frame, app, now, body, pictures),
         Screen::Audit => audit::audit(frame, app, body),
+        Screen::Hotlists => hotlists::hotlists(frame, app, now, body),
     }
     if let Some(n) = &app.notice {
         frame.render_widget(Paragraph::new(Line::styled(n.as_str(), WARN)), notice);
@@ -53,11 +55,12 @@ pub fn draw(frame: &mut Frame, app: &App, now: Timestamp, pictures: &mut Picture
     let keys: &[(&str, &str)] = match app.screen {
         Screen::Login => &[("Tab", "next field"), ("Enter", "log in"), ("Esc", "quit")],
         Screen::Dashboard => &[
-            ("v", "live view"),
+            ("v", "live"),
             ("s", "search"),
+            ("h", "hotlists"),
             ("a", "audit"),
             ("r", "refresh"),
-            ("l", "log out"),
+            ("l", "logout"),
             ("q", "quit"),
         ],
         Screen::LivePurpose => &[("Enter", "open the live view"), ("Esc", "back")],
@@ -92,6 +95,19 @@ pub fn draw(frame: &mut Frame, app: &App, now: Timestamp, pictures: &mut Picture
             ("Tab", "filters"),
             ("Esc", "back"),
         ],
+        Screen::Hotlists if app.hotlists.adding.is_some() => &[
+            ("Tab", "next field"),
+            ("Space", "change"),
+            ("Enter", "add"),
+            ("Esc", "cancel"),
+        ],
+        Screen::Hotlists => &[
+            ("n", "new entry"),
+            ("p", "priority"),
+            ("x", "remove"),
+            ("r", "refresh"),
+            ("Esc", "back"),
+        ],
         Screen::Audit => &[
             ("Tab", "next filter"),
             ("Space", "change"),
@@ -102,7 +118,7 @@ pub fn draw(frame: &mut Frame, app: &App, now: Timestamp, pictures: &mut Picture
     let mut spans = Vec::new();
     for (k, what) in keys {
         spans.push(Span::styled(format!(" {k} "), KEY));
-        spans.push(Span::raw(format!(" {what}  ")));
+        spans.push(Span::raw(format!(" {what} ")));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), help);
 }

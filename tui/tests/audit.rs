@@ -102,7 +102,7 @@ fn the_audit_log_at_80x24_and_wide() {
             purpose  investigation: stolen vehicle · case 26-4411
             outcome  success
 
-             Tab  next filter   Space  change   Enter  query   Esc  back
+             Tab  next filter  Space  change  Enter  query  Esc  back
         "#]],
     );
     check(
@@ -139,7 +139,7 @@ fn the_audit_log_at_80x24_and_wide() {
             │                                                                                                                                          │
             └──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘
 
-             Tab  next filter   Space  change   Enter  query   Esc  back
+             Tab  next filter  Space  change  Enter  query  Esc  back
         "#]],
     );
 }
@@ -233,30 +233,30 @@ fn verification_and_refusals_are_shown_as_the_node_says() {
         80,
         24,
         expect![[r#"
-        ALPR console · car-12 (vehicle) · chief (administrator)
-        ┌ Audit log: filters ──────────────────────────────────────────────────────────┐
-        │user               action any            outcome any                          │
-        │text                 case                                                     │
-        │from                   to                   (UTC)                             │
-        └──────────────────────────────────────────────────────────────────────────────┘
-        VERIFICATION FAILED (1): audit chain of 0707070707070707 breaks at seq 77
-        ┌ 4 of 4 matching ─────────────────────────────────────────────────────────────┐
-        │refused: role officer may not read the audit log                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        └──────────────────────────────────────────────────────────────────────────────┘
+            ALPR console · car-12 (vehicle) · chief (administrator)
+            ┌ Audit log: filters ──────────────────────────────────────────────────────────┐
+            │user               action any            outcome any                          │
+            │text                 case                                                     │
+            │from                   to                   (UTC)                             │
+            └──────────────────────────────────────────────────────────────────────────────┘
+            VERIFICATION FAILED (1): audit chain of 0707070707070707 breaks at seq 77
+            ┌ 4 of 4 matching ─────────────────────────────────────────────────────────────┐
+            │refused: role officer may not read the audit log                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            └──────────────────────────────────────────────────────────────────────────────┘
 
-         Tab  next filter   Space  change   Enter  query   Esc  back
-    "#]],
+             Tab  next filter  Space  change  Enter  query  Esc  back
+        "#]],
     );
 }

@@ -64,7 +64,7 @@ fn the_login_screen_at_80x24_and_wide() {
 
 
 
-             Tab  next field   Enter  log in   Esc  quit
+             Tab  next field  Enter  log in  Esc  quit
         "#]],
     );
     check(
@@ -101,7 +101,7 @@ fn the_login_screen_at_80x24_and_wide() {
 
 
 
-             Tab  next field   Enter  log in   Esc  quit
+             Tab  next field  Enter  log in  Esc  quit
         "#]],
     );
 }
@@ -149,7 +149,7 @@ fn a_refused_login_says_why_and_clears_the_password() {
 
 
 
-             Tab  next field   Enter  log in   Esc  quit
+             Tab  next field  Enter  log in  Esc  quit
         "#]],
     );
 }
@@ -186,7 +186,7 @@ fn the_dashboard_at_80x24_and_wide() {
             │                                      ││                                      │
             └──────────────────────────────────────┘└──────────────────────────────────────┘
 
-             v  live view   s  search   a  audit   r  refresh   l  log out   q  quit
+             v  live  s  search  h  hotlists  a  audit  r  refresh  l  logout  q  quit
         "#]],
     );
     check(
@@ -223,7 +223,7 @@ fn the_dashboard_at_80x24_and_wide() {
             │                                                          ││                                                          │
             └──────────────────────────────────────────────────────────┘└──────────────────────────────────────────────────────────┘
 
-             v  live view   s  search   a  audit   r  refresh   l  log out   q  quit
+             v  live  s  search  h  hotlists  a  audit  r  refresh  l  logout  q  quit
         "#]],
     );
 }
@@ -334,7 +334,7 @@ fn the_live_view_asks_a_purpose_then_shows_reads_and_alerts_by_priority() {
             │                                                                              │
             └──────────────────────────────────────────────────────────────────────────────┘
 
-             m  unmute   ↑↓ Enter  dispose   Esc  back
+             m  unmute  ↑↓ Enter  dispose  Esc  back
         "#]],
     );
     let effects = app.update(Msg::Key(Key::Esc));

@@ -129,7 +129,7 @@ fn a_search_states_its_purpose_and_the_form_says_what_is_wrong() {
             │                                                                              │
             └──────────────────────────────────────────────────────────────────────────────┘
 
-             Tab  next field   Space  change   Enter  search   Esc  back
+             Tab  next field  Space  change  Enter  search  Esc  back
         "#]],
     );
 }
@@ -164,68 +164,68 @@ fn the_search_form_at_80x24_and_wide() {
         80,
         24,
         expect![[r#"
-        ALPR console · car-12 (vehicle) · chief (administrator)
-        ┌ Search reads ────────────────────────────────────────────────────────────────┐
-        │      plate  8xyz001                       * any run, ? one character         │
-        │    O and 0  < distinct >  Space changes                                      │
-        │ from (UTC)  2026-11-29                    2026-12-07 or 2026-12-07 14:30     │
-        │   to (UTC)  2026-11-29                    empty: no bound                    │
-        │                                                                              │
-        │    purpose  < investigation >  Space changes                                 │
-        │     reason  stolen vehicle report         why you search                     │
-        │       case  26-4411                       an investigation needs one         │
-        │                                                                              │
-        │searching…                                                                    │
-        │Your name, the time, the purpose and the query are logged.                    │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        └──────────────────────────────────────────────────────────────────────────────┘
+            ALPR console · car-12 (vehicle) · chief (administrator)
+            ┌ Search reads ────────────────────────────────────────────────────────────────┐
+            │      plate  8xyz001                       * any run, ? one character         │
+            │    O and 0  < distinct >  Space changes                                      │
+            │ from (UTC)  2026-11-29                    2026-12-07 or 2026-12-07 14:30     │
+            │   to (UTC)  2026-11-29                    empty: no bound                    │
+            │                                                                              │
+            │    purpose  < investigation >  Space changes                                 │
+            │     reason  stolen vehicle report         why you search                     │
+            │       case  26-4411                       an investigation needs one         │
+            │                                                                              │
+            │searching…                                                                    │
+            │Your name, the time, the purpose and the query are logged.                    │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            └──────────────────────────────────────────────────────────────────────────────┘
 
-         Tab  next field   Space  change   Enter  search   Esc  back
-    "#]],
+             Tab  next field  Space  change  Enter  search  Esc  back
+        "#]],
     );
     check(
         &app,
         120,
         30,
         expect![[r#"
-        ALPR console · car-12 (vehicle) · chief (administrator)
-        ┌ Search reads ────────────────────────────────────────────────────────────────────────────────────────────────────────┐
-        │      plate  8xyz001                       * any run, ? one character                                                 │
-        │    O and 0  < distinct >  Space changes                                                                              │
-        │ from (UTC)  2026-11-29                    2026-12-07 or 2026-12-07 14:30                                             │
-        │   to (UTC)  2026-11-29                    empty: no bound                                                            │
-        │                                                                                                                      │
-        │    purpose  < investigation >  Space changes                                                                         │
-        │     reason  stolen vehicle report         why you search                                                             │
-        │       case  26-4411                       an investigation needs one                                                 │
-        │                                                                                                                      │
-        │searching…                                                                                                            │
-        │Your name, the time, the purpose and the query are logged.                                                            │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        └──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘
+            ALPR console · car-12 (vehicle) · chief (administrator)
+            ┌ Search reads ────────────────────────────────────────────────────────────────────────────────────────────────────────┐
+            │      plate  8xyz001                       * any run, ? one character                                                 │
+            │    O and 0  < distinct >  Space changes                                                                              │
+            │ from (UTC)  2026-11-29                    2026-12-07 or 2026-12-07 14:30                                             │
+            │   to (UTC)  2026-11-29                    empty: no bound                                                            │
+            │                                                                                                                      │
+            │    purpose  < investigation >  Space changes                                                                         │
+            │     reason  stolen vehicle report         why you search                                                             │
+            │       case  26-4411                       an investigation needs one                                                 │
+            │                                                                                                                      │
+            │searching…                                                                                                            │
+            │Your name, the time, the purpose and the query are logged.                                                            │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            └──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘
 
-         Tab  next field   Space  change   Enter  search   Esc  back
-    "#]],
+             Tab  next field  Space  change  Enter  search  Esc  back
+        "#]],
     );
 }
 
@@ -263,31 +263,31 @@ fn results_open_a_read_with_its_crop_and_overview_under_the_same_purpose() {
         80,
         24,
         expect![[r#"
-        ALPR console · car-12 (vehicle) · chief (administrator)
-        ┌ 8xyz001 · 3 matches, 3 shown · investigation 26-4411 ────────────────────────┐
-        │time (UTC)          plate       conf  region camera   node             seq    │
-        │2026-11-29 23:53:20 8XYZ001     97%   CA     front    0707070707070707 41     │
-        │-                   DAMAGED                  the seal 0707070707070707 17     │
-        │2026-11-28 18:53:20 8XYZ001     97%   CA     front    0707070707070707 12     │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        └──────────────────────────────────────────────────────────────────────────────┘
+            ALPR console · car-12 (vehicle) · chief (administrator)
+            ┌ 8xyz001 · 3 matches, 3 shown · investigation 26-4411 ────────────────────────┐
+            │time (UTC)          plate       conf  region camera   node             seq    │
+            │2026-11-29 23:53:20 8XYZ001     97%   CA     front    0707070707070707 41     │
+            │-                   DAMAGED                  the seal 0707070707070707 17     │
+            │2026-11-28 18:53:20 8XYZ001     97%   CA     front    0707070707070707 12     │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            └──────────────────────────────────────────────────────────────────────────────┘
 
-         ↑↓  choose   Enter  open the read   Esc  back
-    "#]],
+             ↑↓  choose  Enter  open the read  Esc  back
+        "#]],
     );
     // A damaged record does not open; it says why.
     key(&mut app, Key::Down);
@@ -555,7 +555,7 @@ fn an_alert_opens_its_disposition_form_with_the_crop_entry_and_vehicle() {
             │                                                                              │
             └──────────────────────────────────────────────────────────────────────────────┘
 
-             ←→  outcome   Enter  record   Esc  back
+             ←→  outcome  Enter  record  Esc  back
         "#]],
     );
     check(
@@ -592,7 +592,7 @@ fn an_alert_opens_its_disposition_form_with_the_crop_entry_and_vehicle() {
             │                                                                                                                      │
             └──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘
 
-             ←→  outcome   Enter  record   Esc  back
+             ←→  outcome  Enter  record  Esc  back
         "#]],
     );
 }
@@ -659,7 +659,7 @@ fn a_disposition_is_sent_refusals_shown_and_the_live_list_updated() {
             │                                                                              │
             └──────────────────────────────────────────────────────────────────────────────┘
 
-             ←→  outcome   Enter  record   Esc  back
+             ←→  outcome  Enter  record  Esc  back
         "#]],
     );
     // Misread, with a reason.

@@ -9,7 +9,7 @@ use alpr_protocol::control::{
     LocalEntryWire,
 };
 use alpr_protocol::hotlist::{Detail, Entry, Priority};
-use alpr_protocol::{PlatePattern, PlateText, Timestamp};
+use alpr_protocol::{PlateText, Timestamp};
 use anyhow::{Result, bail};
 use clap::{ArgAction, Subcommand, ValueEnum};
 
@@ -311,18 +311,7 @@ pub fn run(command: HotlistCommand) -> Result<Outcome> {
 /// A plate, or a wildcard pattern with its fixed characters as the plate
 /// (the engine sets them again; they are sent so the entry is whole).
 fn plate_or_pattern(text: &str) -> Result<(PlateText, Option<String>)> {
-    if !text.contains(['*', '?']) {
-        let plate = PlateText::parse(text).map_err(|e| Usage(e.to_string()))?;
-        return Ok((plate, None));
-    }
-    PlatePattern::parse(text).map_err(|e| Usage(e.to_string()))?;
-    let fixed: String = text.chars().filter(char::is_ascii_alphanumeric).collect();
-    let plate = PlateText::parse(&fixed).map_err(|e| {
-        Usage(format!(
-            "pattern '{text}': its fixed characters are not a plate ({e})"
-        ))
-    })?;
-    Ok((plate, Some(text.trim().to_string())))
+    Ok(alpr_protocol::plate::plate_or_pattern(text).map_err(|e| Usage(e.to_string()))?)
 }
 
 /// Largest estimated size of one part sent to the daemon: well under a
