@@ -33,4 +33,23 @@ $t send-keys -t console 'staff services 2026' Enter
 shot dashboard
 $t send-keys -t console v 'returned shift review' Enter
 shot live
-$t send-keys -t console Escape q
+$t send-keys -t console Escape
+sleep 0.5
+# A search states its purpose and case; the first result opens with its
+# plate crop and overview frame (half-blocks inside tmux).
+$t send-keys -t console s '*' Tab Tab Tab Tab Tab 'stolen vehicle follow up' Tab 26-4411
+shot search
+$t send-keys -t console Enter
+shot results
+$t send-keys -t console Enter
+shot read
+# One Escape at a time: an Escape followed at once by a key reads as Alt+key.
+esc() { $t send-keys -t console Escape; sleep 0.5; }
+esc; esc; esc
+$t send-keys -t console h
+shot hotlists
+esc
+$t send-keys -t console a
+shot audit
+esc
+$t send-keys -t console q
