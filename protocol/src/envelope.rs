@@ -81,7 +81,7 @@ impl RecordKind {
         )
     }
 
-    fn from_byte(b: u8) -> Option<Self> {
+    pub(crate) fn from_byte(b: u8) -> Option<Self> {
         match b {
             1 => Some(RecordKind::Read),
             2 => Some(RecordKind::AuditEvent),
@@ -533,7 +533,9 @@ impl Sealer<'_> {
         self.seal_as(ENVELOPE_VERSION, kind, seq, time, plain, rng)
     }
 
-    fn seal_as<R: CryptoRng + ?Sized>(
+    /// Crate-visible so the envelope fuzz target (`fuzzing::envelope`) can
+    /// seal arbitrary bodies and reach the decoders behind the seal.
+    pub(crate) fn seal_as<R: CryptoRng + ?Sized>(
         &self,
         version: u8,
         kind: RecordKind,

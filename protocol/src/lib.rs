@@ -11,6 +11,9 @@ pub mod bundle;
 pub mod control;
 pub mod enrollment;
 pub mod envelope;
+/// Fuzz target bodies and their seeds, for `fuzz/` and the corpus replay test.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hotlist;
 pub mod identity;
 pub mod keyfile;

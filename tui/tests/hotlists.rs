@@ -80,7 +80,11 @@ fn the_hotlists_at_80x24_and_wide() {
         )]
     ));
     listed(&mut app);
-    check(&app, 80, 24, expect![[r#"
+    check(
+        &app,
+        80,
+        24,
+        expect![[r#"
         ALPR console · car-12 (vehicle) · chief (administrator)
         ┌ Bulk lists: STALE, older than the node's limit ──────────────────────────────┐
         │list                         version  entries   published    by               │
@@ -105,8 +109,13 @@ fn the_hotlists_at_80x24_and_wide() {
         └──────────────────────────────────────────────────────────────────────────────┘
 
          n  new entry  p  priority  x  remove  r  refresh  Esc  back
-    "#]]);
-    check(&app, 130, 30, expect![[r#"
+    "#]],
+    );
+    check(
+        &app,
+        130,
+        30,
+        expect![[r#"
         ALPR console · car-12 (vehicle) · chief (administrator)
         ┌ Bulk lists: STALE, older than the node's limit ────────────────────────────────────────────────────────────────────────────────┐
         │list                                                                           version  entries   published    by               │
@@ -137,7 +146,8 @@ fn the_hotlists_at_80x24_and_wide() {
         └────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘
 
          n  new entry  p  priority  x  remove  r  refresh  Esc  back
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
@@ -162,7 +172,11 @@ fn a_local_entry_is_added_from_the_form_and_a_pattern_is_kept() {
     typed(&mut app, "amber alert, grey sedan");
     app.update(Msg::Key(Key::Tab));
     typed(&mut app, "2026-12-31");
-    check(&app, 80, 24, expect![[r#"
+    check(
+        &app,
+        80,
+        24,
+        expect![[r#"
         ALPR console · car-12 (vehicle) · chief (administrator)
         ┌ Bulk lists: STALE, older than the node's limit ──────────────────────────────┐
         │list                         version  entries   published    by               │
@@ -187,7 +201,8 @@ fn a_local_entry_is_added_from_the_form_and_a_pattern_is_kept() {
         └──────────────────────────────────────────────────────────────────────────────┘
 
          Tab  next field  Space  change  Enter  add  Esc  cancel
-    "#]]);
+    "#]],
+    );
     let effects = app.update(Msg::Key(Key::Enter));
     let [Effect::Send(Asked::AddEntry, ControlRequest::AddHotlistEntry { entry, pattern, .. })] =
         effects.as_slice()

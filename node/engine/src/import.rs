@@ -168,6 +168,16 @@ fn parse_line(line: Line, base: &Path) -> Result<(Timestamp, Capture), String> {
         None => Vec::new(),
         Some(rel) => {
             let p = base.join(&rel);
+            // A line names any path: /dev/zero or a pipe would fill memory
+            // or hang the import before the size check below. Only a
+            // regular file of at most CROP_BYTES_MAX is read.
+            let meta = std::fs::metadata(&p).map_err(|e| format!("crop {}: {e}", p.display()))?;
+            if !meta.is_file() || meta.len() > CROP_BYTES_MAX as u64 {
+                return Err(format!(
+                    "crop {} is not a regular file of at most {CROP_BYTES_MAX} bytes",
+                    p.display()
+                ));
+            }
             let bytes = std::fs::read(&p).map_err(|e| format!("crop {}: {e}", p.display()))?;
             if bytes.len() > CROP_BYTES_MAX {
                 return Err(format!(

@@ -13,6 +13,9 @@ pub mod datadir;
 pub mod engine;
 pub mod events;
 pub mod evidence;
+/// Fuzz target bodies and their seeds, for `fuzz/` and the corpus replay test.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hotlist;
 pub mod import;
 pub mod keyfile;
