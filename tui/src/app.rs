@@ -20,10 +20,10 @@ mod hotlists;
 mod search;
 
 pub use alert::DispositionForm;
-pub use audit::{AuditField, AuditView, OutcomeFilter, Verification};
+pub use audit::{AUDIT_LIMIT, AuditField, AuditView, OutcomeFilter, Verification};
 pub use form::{FIELD_CHARS_MAX, TextField};
 pub use hotlists::{EntryField, EntryForm, HotlistsView, PRIORITIES};
-pub use search::{ReadDetail, Results, SearchField, SearchForm};
+pub use search::{PURPOSES, ReadDetail, Results, SEARCH_LIMIT, SearchField, SearchForm};
 
 /// A key as the console understands it (the driver maps terminal events).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
