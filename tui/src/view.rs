@@ -22,6 +22,43 @@ const WARN: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
 const ALARM: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
 const DIM: Style = Style::new().fg(Color::Gray);
 const KEY: Style = Style::new().fg(Color::Black).bg(Color::Gray);
+const FOCUSED: Style = Style::new().add_modifier(Modifier::REVERSED);
+
+/// The last `width` characters of a typed value: the end being typed stays in view.
+fn tail(value: &str, width: usize) -> String {
+    let skip = value.chars().count().saturating_sub(width);
+    value.chars().skip(skip).collect()
+}
+
+/// One text field of a form: its label right-aligned in `label` columns,
+/// the value in `width`, a hint after it.
+fn input(label: &str, at: (usize, usize), value: &str, focused: bool, hint: &str) -> Line<'static> {
+    let (label_w, width) = at;
+    Line::from(vec![
+        Span::raw(format!("{label:>label_w$}  ")),
+        Span::styled(
+            format!("{:<width$}", tail(value, width)),
+            if focused {
+                FOCUSED
+            } else {
+                Style::new().add_modifier(Modifier::UNDERLINED)
+            },
+        ),
+        Span::styled(format!("  {hint}"), DIM),
+    ])
+}
+
+/// One choice of a form (Space or ←→ changes it).
+fn choice(label: &str, label_w: usize, value: &str, focused: bool, hint: &str) -> Line<'static> {
+    Line::from(vec![
+        Span::raw(format!("{label:>label_w$}  ")),
+        Span::styled(
+            format!("< {value} >"),
+            if focused { FOCUSED } else { Style::new() },
+        ),
+        Span::styled(format!("  {hint}"), DIM),
+    ])
+}
 
 /// Draws the whole console as of `now` (for ages); `pictures` turns the
 /// model's images into terminal graphics.

@@ -126,16 +126,7 @@ pub(super) fn disposition(
         choices.push(Span::styled(format!(" {} ", o.name()), style));
         choices.push(Span::raw(" "));
     }
-    let shown: String = f
-        .reason
-        .as_str()
-        .chars()
-        .rev()
-        .take(50)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let shown = super::tail(f.reason.as_str(), 50);
     let mut form = vec![
         Line::from(choices),
         Line::from(vec![

@@ -7,10 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Table};
 
 use super::search::when;
-use super::{ALARM, DIM, WARN};
+use super::{ALARM, DIM, FOCUSED, WARN};
 use crate::app::{App, AuditField};
-
-const FOCUSED: Style = Style::new().add_modifier(Modifier::REVERSED);
 
 pub(super) fn audit(frame: &mut Frame, app: &App, area: Rect) {
     let v = &app.audit;

@@ -5,14 +5,12 @@ use alpr_protocol::hotlist::Priority;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, Wrap};
 
 use super::search::when;
-use super::{ALARM, DIM, WARN, age};
+use super::{ALARM, DIM, FOCUSED, WARN, age};
 use crate::app::{App, EntryField};
-
-const FOCUSED: Style = Style::new().add_modifier(Modifier::REVERSED);
 
 pub(super) fn hotlists(frame: &mut Frame, app: &App, now: Timestamp, area: Rect) {
     let v = &app.hotlists;
@@ -148,29 +146,10 @@ fn entry_form(frame: &mut Frame, f: &crate::app::EntryForm, area: Rect) {
         height,
     };
     let input = |label: &str, value: &str, focused: bool, hint: &str| {
-        let shown: String = value.chars().take(24).collect();
-        Line::from(vec![
-            Span::raw(format!("{label:>10}  ")),
-            Span::styled(
-                format!("{shown:<24}"),
-                if focused {
-                    FOCUSED
-                } else {
-                    Style::new().add_modifier(Modifier::UNDERLINED)
-                },
-            ),
-            Span::styled(format!("  {hint}"), DIM),
-        ])
+        super::input(label, (10, 24), value, focused, hint)
     };
-    let choice = |label: &str, value: &str, focused: bool| {
-        Line::from(vec![
-            Span::raw(format!("{label:>10}  ")),
-            Span::styled(
-                format!("< {value} >"),
-                if focused { FOCUSED } else { Style::new() },
-            ),
-        ])
-    };
+    let choice =
+        |label: &str, value: &str, focused: bool| super::choice(label, 10, value, focused, "");
     let mut lines = vec![
         input(
             "plate",

@@ -8,11 +8,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
 
-use super::{ALARM, DIM, WARN};
+use super::{ALARM, DIM, FOCUSED, WARN};
 use crate::app::{App, SearchField};
 use crate::pictures::Pictures;
-
-const FOCUSED: Style = Style::new().add_modifier(Modifier::REVERSED);
 
 /// A time in full, UTC, as the form takes it.
 pub(super) fn when(t: Timestamp) -> String {
@@ -21,41 +19,13 @@ pub(super) fn when(t: Timestamp) -> String {
         .unwrap_or_else(|_| "----------".into())
 }
 
-fn input(label: &str, value: &str, focused: bool, hint: &str) -> Line<'static> {
-    let shown: String = value
-        .chars()
-        .rev()
-        .take(28)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    Line::from(vec![
-        Span::raw(format!("{label:>11}  ")),
-        Span::styled(
-            format!("{shown:<28}"),
-            if focused {
-                FOCUSED
-            } else {
-                Style::new().add_modifier(Modifier::UNDERLINED)
-            },
-        ),
-        Span::styled(format!("  {hint}"), DIM),
-    ])
-}
+/// Label and value columns of the search form.
+const AT: (usize, usize) = (11, 28);
 
 pub(super) fn form(frame: &mut Frame, app: &App, area: Rect) {
     let f = &app.search;
-    let choice = |label: &str, value: String, focused: bool, hint: &str| {
-        Line::from(vec![
-            Span::raw(format!("{label:>11}  ")),
-            Span::styled(
-                format!("< {value} >"),
-                if focused { FOCUSED } else { Style::new() },
-            ),
-            Span::styled(format!("  {hint}"), DIM),
-        ])
-    };
+    let input = |label, value, focused, hint| super::input(label, AT, value, focused, hint);
+    let choice = |label, value, focused, hint| super::choice(label, AT.0, value, focused, hint);
     let mut lines = vec![
         input(
             "plate",
@@ -65,11 +35,7 @@ pub(super) fn form(frame: &mut Frame, app: &App, area: Rect) {
         ),
         choice(
             "O and 0",
-            if f.look_alike {
-                "alike".into()
-            } else {
-                "distinct".into()
-            },
+            if f.look_alike { "alike" } else { "distinct" },
             f.focus == SearchField::LookAlike,
             "Space changes",
         ),
@@ -88,7 +54,7 @@ pub(super) fn form(frame: &mut Frame, app: &App, area: Rect) {
         Line::raw(""),
         choice(
             "purpose",
-            f.kind().name().into(),
+            f.kind().name(),
             f.focus == SearchField::Kind,
             "Space changes",
         ),
