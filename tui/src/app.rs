@@ -13,17 +13,36 @@ use alpr_protocol::enrollment::Role;
 use alpr_protocol::hotlist::Priority;
 use zeroize::Zeroizing;
 
+mod admin;
 mod alert;
 mod audit;
+mod audit_wizard;
 mod form;
+mod holds;
 mod hotlists;
+mod limits;
+mod requests;
 mod search;
+mod users;
 
+pub use admin::{ADMIN_ITEMS, AdminItem, AdminMenu};
 pub use alert::DispositionForm;
 pub use audit::{AUDIT_LIMIT, AuditField, AuditView, OutcomeFilter, Verification};
-pub use form::{FIELD_CHARS_MAX, TextField};
+pub use audit_wizard::{
+    MarkField, Marking, SAMPLE_SIZE_DEFAULT, SampleField, SampleForm, WizardView,
+};
+pub use form::{FIELD_CHARS_MAX, SecretField, TextField};
+pub use holds::{ExportField, ExportForm, Exported, HoldField, HoldForm, HoldsView, record_ids};
 pub use hotlists::{EntryField, EntryForm, HotlistsView, PRIORITIES};
+pub use limits::{LimitsField, LimitsView, RETENTION_NAMES};
+pub use requests::{
+    DECISIONS, DecisionField, DecisionForm, ReleaseField, ReleaseForm, RequestField, RequestForm,
+    RequestsView,
+};
 pub use search::{PURPOSES, ReadDetail, Results, SEARCH_LIMIT, SearchField, SearchForm};
+pub use users::{
+    EditField, EditKind, ROLES, UserConfirm, UserEditForm, UserField, UserForm, UsersView,
+};
 
 /// A key as the console understands it (the driver maps terminal events).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +79,26 @@ pub enum Asked {
     AddEntry,
     RemoveEntry,
     EditEntry,
+    Users,
+    AddUser,
+    EditUser,
+    UnlockUser,
+    /// The node's status, asked for the retention form's current values.
+    Retention,
+    SetLimits,
+    SetRetention,
+    Holds,
+    PlaceHold,
+    ReleaseHold,
+    Export,
+    Requests,
+    RegisterRequest,
+    DecideRequest,
+    Release,
+    Audits,
+    AuditSample,
+    AuditMark,
+    AuditSign,
 }
 
 /// Something that happened: a key, or the node's answer to a request.
@@ -76,6 +115,9 @@ pub enum Msg {
     Live(Vec<EventWire>, u64),
     /// The live view ended (the node closed it, or the session ended).
     LiveEnded(String),
+    /// A random seed the driver drew from the operating system for an
+    /// audit sample (after [`Effect::DrawSeed`]), or why it could not.
+    Seed(Result<u64, String>),
 }
 
 /// What the driver must do after an update.
@@ -89,6 +131,9 @@ pub enum Effect {
     Unsubscribe,
     /// Ring the terminal's bell: an alert arrived.
     Bell,
+    /// Draw a random seed and answer with [`Msg::Seed`]: the model never
+    /// draws randomness itself, so a test can give it a fixed one.
+    DrawSeed,
     Quit,
 }
 
@@ -133,6 +178,9 @@ pub struct Dashboard {
     pub lists_age_ms: Option<i64>,
     pub lists_stale: bool,
     pub alerts_pending: u64,
+    /// Every node this node holds a certificate of: a read typed as
+    /// ORIGIN/SEQ may name its origin by a prefix of one of these.
+    pub nodes: Vec<NodeId>,
     /// Reads, plate images, overview images, audit, alerts (days).
     pub retention: [u32; 5],
     pub standing_holds: u64,
@@ -161,6 +209,18 @@ pub enum Screen {
     Audit,
     /// Bulk lists held and the fleet's local entries.
     Hotlists,
+    /// The administration menu.
+    Admin,
+    /// Users, roles and training.
+    Users,
+    /// Login limits and retention periods.
+    Limits,
+    /// Evidence holds and the export of a case.
+    Holds,
+    /// Outside requests, their decisions, and releases to other agencies.
+    Requests,
+    /// The quarterly audit: reports, drawing a sample, marking, signing.
+    AuditWizard,
 }
 
 /// An alert as the live view shows it.
@@ -218,6 +278,12 @@ pub struct App {
     pub disposition: Option<DispositionForm>,
     pub audit: AuditView,
     pub hotlists: HotlistsView,
+    pub admin: AdminMenu,
+    pub users: UsersView,
+    pub limits: LimitsView,
+    pub holds: HoldsView,
+    pub requests: RequestsView,
+    pub wizard: WizardView,
 }
 
 impl App {
@@ -237,7 +303,23 @@ impl App {
             disposition: None,
             audit: AuditView::default(),
             hotlists: HotlistsView::default(),
+            admin: AdminMenu::default(),
+            users: UsersView::default(),
+            limits: LimitsView::default(),
+            holds: HoldsView::default(),
+            requests: RequestsView::default(),
+            wizard: WizardView::default(),
         }
+    }
+
+    /// The session's token, once logged in.
+    pub(super) fn token(&self) -> Option<Token> {
+        self.session.as_ref().map(|s| s.token)
+    }
+
+    /// An answer that does not answer what was asked: said, not acted on.
+    pub(super) fn unexpected(&mut self, r: &ControlResponse) {
+        self.notice = Some(format!("unexpected answer from the node: {}", kind_of(r)));
     }
 
     /// One message in, the effects out.
@@ -255,6 +337,12 @@ impl App {
                 Screen::Disposition => self.disposition_key(key),
                 Screen::Audit => self.audit_key(key),
                 Screen::Hotlists => self.hotlists_key(key),
+                Screen::Admin => self.admin_key(key),
+                Screen::Users => self.users_key(key),
+                Screen::Limits => self.limits_key(key),
+                Screen::Holds => self.holds_key(key),
+                Screen::Requests => self.requests_key(key),
+                Screen::AuditWizard => self.wizard_key(key),
             },
             Msg::Answer(asked, answer) => self.answer(asked, answer),
             Msg::LiveOpened(Ok(())) => {
@@ -276,6 +364,7 @@ impl App {
                 self.notice = Some(format!("live view closed: {why}"));
                 Vec::new()
             }
+            Msg::Seed(seed) => self.seeded(seed),
         }
     }
 
@@ -471,6 +560,7 @@ impl App {
             }
             Key::Char('a') => self.open_audit(),
             Key::Char('h') => self.open_hotlists(),
+            Key::Char('m') => self.open_admin(),
             Key::Char('l') => {
                 let effects = match self.session.take() {
                     Some(s) => vec![Effect::Send(
@@ -510,6 +600,12 @@ impl App {
         self.disposition = None;
         self.audit = AuditView::default();
         self.hotlists = HotlistsView::default();
+        self.admin = AdminMenu::default();
+        self.users = UsersView::default();
+        self.limits = LimitsView::default();
+        self.holds = HoldsView::default();
+        self.requests = RequestsView::default();
+        self.wizard = WizardView::default();
         self.login = LoginForm {
             user: std::mem::take(&mut self.login.user),
             ..LoginForm::default()
@@ -527,6 +623,8 @@ impl App {
             Ok(r) => r,
             Err(e) => {
                 self.login.waiting = false;
+                self.search.waiting = false;
+                self.stop_waiting();
                 self.notice = Some(format!("the node does not answer: {e}"));
                 return Vec::new();
             }
@@ -578,6 +676,22 @@ impl App {
             (Asked::Hotlists | Asked::AddEntry | Asked::RemoveEntry | Asked::EditEntry, r) => {
                 self.hotlists_answer(asked, r)
             }
+            (Asked::Users | Asked::AddUser | Asked::EditUser | Asked::UnlockUser, r) => {
+                self.users_answer(asked, r)
+            }
+            (Asked::Retention | Asked::SetLimits | Asked::SetRetention, r) => {
+                self.limits_answer(asked, r)
+            }
+            (Asked::Holds | Asked::PlaceHold | Asked::ReleaseHold | Asked::Export, r) => {
+                self.holds_answer(asked, r)
+            }
+            (
+                Asked::Requests | Asked::RegisterRequest | Asked::DecideRequest | Asked::Release,
+                r,
+            ) => self.requests_answer(asked, r),
+            (Asked::Audits | Asked::AuditSample | Asked::AuditMark | Asked::AuditSign, r) => {
+                self.wizard_answer(asked, r)
+            }
             (_, other) => {
                 self.notice = Some(format!(
                     "unexpected answer from the node: {}",
@@ -621,6 +735,7 @@ fn dashboard_of(r: ControlResponse) -> Option<Dashboard> {
         database_bytes,
         next_purge,
         cameras,
+        nodes,
         ..
     } = r
     else {
@@ -640,6 +755,7 @@ fn dashboard_of(r: ControlResponse) -> Option<Dashboard> {
         lists_age_ms,
         lists_stale,
         alerts_pending,
+        nodes,
         retention: [
             reads_days,
             plate_images_days,

@@ -42,6 +42,17 @@ fn key_of(code: KeyCode, modifiers: KeyModifiers) -> Option<Key> {
     })
 }
 
+/// A random seed from the operating system (for an audit sample): the one
+/// place the console draws randomness.
+fn seed() -> Result<u64, String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 8];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| format!("/dev/urandom: {e}"))?;
+    Ok(u64::from_le_bytes(bytes))
+}
+
 /// Live-view frames waiting for the console, at most.
 const LIVE_QUEUED_MAX: usize = 64;
 
@@ -118,6 +129,9 @@ pub fn run(
                     match effect {
                         Effect::Quit => return Ok(()),
                         Effect::Send(asked, request) => {
+                            // Drawn first, so a form shows that it waits
+                            // ("exporting…") while the node works.
+                            terminal.draw(|f| crate::view::draw(f, &app, now(), &mut pictures))?;
                             let answer = client.call(&request).map_err(|e| e.to_string());
                             effects.extend(app.update(Msg::Answer(asked, answer)));
                         }
@@ -136,6 +150,9 @@ pub fn run(
                             if let Some(s) = live.take() {
                                 let _ = s.shutdown(std::net::Shutdown::Both);
                             }
+                        }
+                        Effect::DrawSeed => {
+                            effects.extend(app.update(Msg::Seed(seed())));
                         }
                         Effect::Bell => {
                             use std::io::Write;

@@ -6,17 +6,23 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, Wrap};
 
 use alpr_protocol::hotlist::Priority;
 
 use crate::app::{App, Dashboard, Field, Screen};
 use crate::pictures::Pictures;
 
+mod admin;
 mod alert;
 mod audit;
+mod audit_wizard;
+mod holds;
 mod hotlists;
+mod limits;
+mod requests;
 mod search;
+mod users;
 
 const WARN: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
 const ALARM: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
@@ -60,6 +66,77 @@ fn choice(label: &str, label_w: usize, value: &str, focused: bool, hint: &str) -
     ])
 }
 
+/// A form over a list: a box of at most `size` centred in `area`, cleared
+/// first, with `lines` in it.
+fn popup(frame: &mut Frame, area: Rect, size: (u16, u16), title: &str, lines: Vec<Line<'static>>) {
+    let width = size.0.min(area.width);
+    let height = size.1.min(area.height);
+    let boxed = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    frame.render_widget(Clear, boxed);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(format!(" {title} "))),
+        boxed,
+    );
+}
+
+/// The node's refusal (or the form's), as it is worded.
+fn refused(why: &str) -> Line<'static> {
+    Line::styled(format!("refused: {why}"), ALARM)
+}
+
+/// One line a form ends with: waiting for the node, or why the last try
+/// was refused.
+fn form_state(waiting: bool, refusal: &Option<String>, doing: &str) -> Option<Line<'static>> {
+    if waiting {
+        Some(Line::raw(doing.to_string()))
+    } else {
+        refusal.as_deref().map(refused)
+    }
+}
+
+/// A day, UTC, as forms take it.
+fn day(t: Timestamp) -> String {
+    search::when(t).chars().take(10).collect()
+}
+
+/// A password field as drawn: one dot a character, never the text.
+fn dots(chars: usize) -> String {
+    "•".repeat(chars.min(FIELD_DOTS_MAX))
+}
+
+/// Most dots a password field shows.
+const FIELD_DOTS_MAX: usize = 30;
+
+/// The help bar: each key and what it does. Where that is wider than the
+/// screen, the spaces between the entries go first.
+fn help_bar(keys: &[(&str, &str)], width: u16) -> Line<'static> {
+    let full: usize = keys
+        .iter()
+        .map(|(k, w)| k.chars().count() + w.chars().count() + 4)
+        .sum();
+    let tight = full > usize::from(width);
+    let mut spans = Vec::new();
+    for (k, what) in keys {
+        spans.push(Span::styled(
+            if tight {
+                format!(" {k}")
+            } else {
+                format!(" {k} ")
+            },
+            KEY,
+        ));
+        spans.push(Span::raw(format!(" {what} ")));
+    }
+    Line::from(spans)
+}
+
 /// Draws the whole console as of `now` (for ages); `pictures` turns the
 /// model's images into terminal graphics.
 pub fn draw(frame: &mut Frame, app: &App, now: Timestamp, pictures: &mut Pictures) {
@@ -85,31 +162,40 @@ pub fn draw(frame: &mut Frame, app: &App, now: Timestamp, pictures: &mut Picture
         Screen::Disposition => alert::disposition(frame, app, now, body, pictures),
         Screen::Audit => audit::audit(frame, app, body),
         Screen::Hotlists => hotlists::hotlists(frame, app, now, body),
+        Screen::Admin => admin::menu(frame, app, body),
+        Screen::Users => users::users(frame, app, now, body),
+        Screen::Limits => limits::limits(frame, app, body),
+        Screen::Holds => holds::holds(frame, app, now, body),
+        Screen::Requests => requests::requests(frame, app, body),
+        Screen::AuditWizard => audit_wizard::wizard(frame, app, body),
     }
     if let Some(n) = &app.notice {
         frame.render_widget(Paragraph::new(Line::styled(n.as_str(), WARN)), notice);
     }
-    let keys: &[(&str, &str)] = match app.screen {
+    frame.render_widget(Paragraph::new(help_bar(help_keys(app), help.width)), help);
+}
+
+/// What the help bar lists on the screen shown.
+fn help_keys(app: &App) -> &'static [(&'static str, &'static str)] {
+    match app.screen {
         Screen::Login => &[("Tab", "next field"), ("Enter", "log in"), ("Esc", "quit")],
+        // Short words: every key fits 80 columns without tightening.
         Screen::Dashboard => &[
             ("v", "live"),
-            ("s", "search"),
-            ("h", "hotlists"),
+            ("s", "find"),
+            ("h", "lists"),
             ("a", "audit"),
+            ("m", "admin"),
             ("r", "refresh"),
             ("l", "logout"),
             ("q", "quit"),
         ],
         Screen::LivePurpose => &[("Enter", "open the live view"), ("Esc", "back")],
+        Screen::Live if app.live.muted => {
+            &[("m", "unmute"), ("↑↓ Enter", "dispose"), ("Esc", "back")]
+        }
         Screen::Live => &[
-            (
-                "m",
-                if app.live.muted {
-                    "unmute"
-                } else {
-                    "mute (not high priority)"
-                },
-            ),
+            ("m", "mute (not high priority)"),
             ("↑↓ Enter", "dispose"),
             ("Esc", "back"),
         ],
@@ -129,6 +215,7 @@ pub fn draw(frame: &mut Frame, app: &App, now: Timestamp, pictures: &mut Picture
         Screen::Audit if app.audit.focus == crate::app::AuditField::Events => &[
             ("↑↓", "scroll"),
             ("V", "verify chains"),
+            ("Q", "quarterly audit"),
             ("Tab", "filters"),
             ("Esc", "back"),
         ],
@@ -151,14 +238,41 @@ pub fn draw(frame: &mut Frame, app: &App, now: Timestamp, pictures: &mut Picture
             ("Enter", "query"),
             ("Esc", "back"),
         ],
-    };
-    let mut spans = Vec::new();
-    for (k, what) in keys {
-        spans.push(Span::styled(format!(" {k} "), KEY));
-        spans.push(Span::raw(format!(" {what} ")));
+        Screen::Admin => &[("↑↓ Enter", "open"), ("1-5", "open"), ("Esc", "back")],
+        Screen::Users => users::keys(app),
+        Screen::Limits => &[
+            ("Tab", "next field"),
+            ("Enter", "set this part"),
+            ("Esc", "back"),
+        ],
+        Screen::Holds => holds::keys(app),
+        Screen::Requests => requests::keys(app),
+        Screen::AuditWizard => audit_wizard::keys(app),
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), help);
 }
+
+/// The keys of a form over a list, by what Enter does there.
+const ADD_KEYS: &[(&str, &str)] = &[
+    ("Tab", "next field"),
+    ("Space", "change"),
+    ("Enter", "add"),
+    ("Esc", "cancel"),
+];
+const SAVE_KEYS: &[(&str, &str)] = &[
+    ("Tab", "next field"),
+    ("Space", "change"),
+    ("Enter", "save"),
+    ("Esc", "cancel"),
+];
+const RECORD_KEYS: &[(&str, &str)] = &[
+    ("Tab", "next field"),
+    ("Space", "change"),
+    ("Enter", "record"),
+    ("Esc", "cancel"),
+];
+
+/// The keys while a change waits for `y`.
+const CONFIRM_KEYS: &[(&str, &str)] = &[("y", "yes, do it"), ("any other key", "no")];
 
 fn title_line(app: &App) -> Line<'static> {
     let mut spans = vec![Span::styled(

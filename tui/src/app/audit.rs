@@ -200,6 +200,7 @@ impl App {
                     ControlRequest::Verify { token },
                 )];
             }
+            Key::Char('Q') if v.focus == AuditField::Events => return self.open_wizard(true),
             Key::Left | Key::Right | Key::Char(' ') if v.focus == AuditField::Action => {
                 let n = ACTIONS.len();
                 // None, then each action, around.

@@ -38,6 +38,10 @@ pub fn check(app: &App, width: u16, height: u16, want: Expect) {
     want.assert_eq(&screen(app, width, height));
 }
 
+pub fn key(app: &mut App, k: Key) -> Vec<Effect> {
+    app.update(Msg::Key(k))
+}
+
 pub fn typed(app: &mut App, text: &str) -> Vec<Effect> {
     let mut effects = Vec::new();
     for c in text.chars() {
@@ -57,7 +61,7 @@ pub fn status() -> ControlResponse {
         alerts_days: 365,
         standing_holds: 1,
         audit_overdue: Some("2026Q3".into()),
-        nodes: Vec::new(),
+        nodes: vec![NodeId([7; 32]), NodeId([1; 32])],
         valid_from: Timestamp(NOW.0 - 86_400_000),
         valid_until: Timestamp(NOW.0 + 20 * 86_400_000),
         node_name: "car-12".into(),
@@ -89,8 +93,13 @@ pub fn status() -> ControlResponse {
 }
 
 pub fn logged_in() -> App {
+    logged_in_as("chief", RoleWire::Administrator)
+}
+
+/// Logged in as `user` in `role`, the dashboard shown.
+pub fn logged_in_as(user: &str, role: RoleWire) -> App {
     let mut app = App::new("/var/lib/alpr/car-12");
-    typed(&mut app, "chief");
+    typed(&mut app, user);
     app.update(Msg::Key(Key::Tab));
     typed(&mut app, "staff services 2026");
     app.update(Msg::Key(Key::Enter));
@@ -98,8 +107,8 @@ pub fn logged_in() -> App {
         Asked::Login,
         Ok(ControlResponse::LoggedIn {
             token: [3; 32],
-            user: "chief".into(),
-            role: RoleWire::Administrator,
+            user: user.into(),
+            role,
         }),
     ));
     assert!(matches!(
