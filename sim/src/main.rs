@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use alpr_sim::fleet;
 use alpr_sim::scene::{Plate, pass};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -42,6 +43,37 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Run a whole fleet (cars and stations of one agency, each the real
+    /// engine on an in-memory disk) on simulated time, with faults, and
+    /// check convergence, no loss and safety. Exits 1 on a violation and
+    /// prints the command that replays it.
+    Fleet {
+        #[arg(long, default_value_t = 1, conflicts_with = "seeds")]
+        seed: u64,
+        /// Sweep seeds A..B (B not included) on all cores.
+        #[arg(long, value_name = "A..B")]
+        seeds: Option<String>,
+        #[arg(long, default_value_t = 3)]
+        cars: usize,
+        #[arg(long, default_value_t = 2)]
+        stations: usize,
+        /// Simulated hours before the heal.
+        #[arg(long, default_value_t = 36)]
+        hours: u32,
+        /// `all`, `none`, or a comma-separated list of crash, skew, disk,
+        /// link, partition, intruder, revoke.
+        #[arg(long, default_value = "all")]
+        faults: String,
+        /// Reads a car makes in an 8-hour shift on patrol.
+        #[arg(long, default_value_t = 7_500)]
+        reads_per_shift: u32,
+        /// Threads for a sweep (default: every core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Print each meeting that does not end in sync (to stderr).
+        #[arg(long)]
+        trace: bool,
+    },
     /// Draw a captured terminal screen (`tmux capture-pane -e -p`, colour
     /// codes included) as a PNG.
     Screenshot {
@@ -59,6 +91,70 @@ enum Command {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
+        Command::Fleet {
+            seed,
+            seeds,
+            cars,
+            stations,
+            hours,
+            faults,
+            reads_per_shift,
+            jobs,
+            trace,
+        } => {
+            let config = fleet::Config {
+                seed,
+                cars,
+                stations,
+                hours,
+                faults: fleet::Faults::parse(&faults).map_err(anyhow::Error::msg)?,
+                reads_per_shift,
+                trace,
+            };
+            config.check().map_err(anyhow::Error::msg)?;
+            let range = match seeds {
+                Some(text) => fleet::parse_seeds(&text).map_err(anyhow::Error::msg)?,
+                None => seed..seed + 1,
+            };
+            let jobs = jobs.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            });
+            let sweep = range.end - range.start > 1;
+            let mut failed = Vec::new();
+            for (seed, result) in fleet::sweep(&config, range.clone(), jobs) {
+                match result {
+                    Ok(report) if report.ok() && sweep => {}
+                    Ok(report) => {
+                        print!("{report}");
+                        if !report.ok() {
+                            failed.push(seed);
+                        }
+                    }
+                    Err(e) => {
+                        println!("fleet seed {seed}: could not run: {e}");
+                        failed.push(seed);
+                    }
+                }
+            }
+            if sweep {
+                println!(
+                    "{} seeds {}..{}: {} held every invariant, {} did not{}",
+                    range.end - range.start,
+                    range.start,
+                    range.end,
+                    range.end - range.start - failed.len() as u64,
+                    failed.len(),
+                    if failed.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (seeds {failed:?})")
+                    }
+                );
+            }
+            if !failed.is_empty() {
+                std::process::exit(1);
+            }
+        }
         Command::Screenshot {
             input,
             out,

@@ -1432,7 +1432,8 @@ impl Engine {
 
     /// Deletes reads past retention that no hold protects (policy IV.B).
     ///
-    /// Deterministic: a read goes when capture time + retention <= `now` and
+    /// Deterministic: a read goes when it was captured before `now` less
+    /// the retention period and
     /// no active hold covers it, so nodes with the same policy purge the
     /// same reads. Work is done in transactions of at most
     /// [`PURGE_BATCH_MAX`] reads, each committed with its own audit event.

@@ -7,6 +7,7 @@
 //! the key that signs the handshake, and the node is not revoked. There is no
 //! CA and no host name: a peer is who its agency enrolled, nothing else.
 
+use crate::engine::replica::{Refused, admit};
 use std::sync::Arc;
 
 use alpr_protocol::{
@@ -80,26 +81,22 @@ impl PeerCheck {
             .get_extension_unique(&oid)
             .map_err(|e| Refusal::NotANodeCertificate(e.to_string()))?
             .ok_or_else(|| not_ours("it carries no enrollment certificate"))?;
-        let verified =
-            SignedCertificate::from_bytes(extension.value.to_vec()).verify(self.agency)?;
-        verified.check_valid_at(now)?;
-        let c = verified.certificate();
-        if c.node.0 != key {
+        let enrollment = SignedCertificate::from_bytes(extension.value.to_vec());
+        // Checked for the key before admission: a certificate that names
+        // another node's key is refused as such, revoked or not.
+        if let Ok(v) = enrollment.verify(self.agency)
+            && v.certificate().node.0 != key
+        {
             return Err(Refusal::KeyMismatch {
-                name: c.name.clone(),
+                name: v.certificate().name.clone(),
             });
         }
-        let revoked = self
-            .revoked
-            .read()
-            .map(|r| r.contains(&c.node))
-            .unwrap_or(true);
-        if revoked {
-            return Err(Refusal::Revoked {
-                name: c.name.clone(),
-                node: c.node,
-            });
-        }
+        let verified =
+            admit(self.agency, &self.revoked, &enrollment, now).map_err(|e| match e {
+                Refused::Enrollment(e) => Refusal::Enrollment(e),
+                Refused::Revoked { name, node } => Refusal::Revoked { name, node },
+            })?;
+        let c = verified.certificate();
         Ok(Peer {
             node: c.node,
             role: c.role,

@@ -124,6 +124,14 @@ pub struct PolicyPeer {
     state: sync::State,
     /// Signatures that came with changes still waiting for their dependencies.
     pending: Signatures,
+    /// The merge in progress while changes wait for their dependencies,
+    /// with the heads of the document it started from. Automerge's sync
+    /// sends changes by a Bloom filter of what the receiver holds, so a
+    /// false positive leaves a change out now and then; the merge keeps the
+    /// changes that need it queued, and the next message generated from it
+    /// asks for the missing one by hash. Refusing such a message instead
+    /// would fail every meeting of the same two documents the same way.
+    waiting: Option<(Vec<automerge::ChangeHash>, PolicyDoc)>,
 }
 
 /// Most signatures a peer may leave pending.
@@ -206,10 +214,13 @@ impl Engine {
     /// peer is known to be up to date.
     pub fn policy_outgoing(&self, peer: &mut PolicyPeer) -> Option<SyncMessage> {
         let before = peer.state.sent_hashes.clone();
-        let message = self
-            .doc
-            .automerge()
-            .generate_sync_message(&mut peer.state)?;
+        // From the merge in progress, if one waits: its message names the
+        // changes it is missing.
+        let doc = match &peer.waiting {
+            Some((_, doc)) => doc,
+            None => &self.doc,
+        };
+        let message = doc.automerge().generate_sync_message(&mut peer.state)?;
         let mut signatures = Vec::new();
         let mut certificates: Vec<SignedCertificate> = Vec::new();
         for hash in peer.state.sent_hashes.difference(&before) {
@@ -274,15 +285,23 @@ impl Engine {
             peer.pending.insert(sig.hash, sig);
         }
         let before = self.doc.heads();
-        let mut merged = self.doc.clone();
+        // A merge that waited goes on, unless this node's own policy changed
+        // since it began (an edit during the meeting): it starts again
+        // from the policy in force, so that edit is never lost.
+        let mut merged = match peer.waiting.take() {
+            Some((base, doc)) if base == before => doc,
+            _ => self.doc.clone(),
+        };
         merged
             .automerge_mut()
             .receive_sync_message(&mut peer.state, message)
             .map_err(|e| format!("policy sync message: {e}"))?;
-        // Changes waiting for dependencies the peer did not send would be
-        // applied later without this check: refuse them now.
+        // Changes waiting for dependencies are not applied yet, so not
+        // checked yet: the merge waits (bounded by PENDING_MAX signatures)
+        // and nothing of it is adopted until it is whole.
         if !automerge::ReadDoc::get_missing_deps(merged.automerge(), &[]).is_empty() {
-            return Err("policy changes arrived without the changes they depend on".into());
+            peer.waiting = Some((before, merged));
+            return Ok(false);
         }
         let new = merged.automerge().get_changes(&before);
         if new.is_empty() {

@@ -23,12 +23,47 @@ use alpr_protocol::replicate::{
     SyncError, SyncMessage, SyncSession, VersionVector, Want,
 };
 use alpr_protocol::{
-    ImageKind, NodeId, SignedCertificate, Timestamp, Trust, VerifiedAuditEvent,
-    VerifiedCertificate, VerifiedImage, VerifiedRead,
+    AgencyId, CertificateError, ImageKind, NodeId, SignedCertificate, Timestamp, Trust,
+    VerifiedAuditEvent, VerifiedCertificate, VerifiedImage, VerifiedRead,
 };
 
 use super::{Engine, PolicyPeer};
 use crate::store::{RecordId, Run, StoreError};
+
+/// Why a peer is not met at all.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Refused {
+    #[error("its enrollment: {0}")]
+    Enrollment(#[from] CertificateError),
+    #[error("node '{name}' ({node}) is revoked")]
+    Revoked { name: String, node: NodeId },
+}
+
+/// The check both sides run on the other's enrollment before a meeting:
+/// it verifies under this agency's key, is valid at `now`, and names a
+/// node that is not revoked. The QUIC driver runs it inside the handshake
+/// (after matching the TLS key to the enrollment), the simulator before
+/// each meeting, so both refuse the same peers.
+pub fn admit(
+    agency: AgencyId,
+    revoked: &super::Revoked,
+    enrollment: &SignedCertificate,
+    now: Timestamp,
+) -> Result<VerifiedCertificate, Refused> {
+    let verified = enrollment.verify(agency)?;
+    verified.check_valid_at(now)?;
+    let c = verified.certificate();
+    // A poisoned lock refuses: a node that cannot read its revocations
+    // must not guess that a peer is not among them.
+    let is_revoked = revoked.read().map(|r| r.contains(&c.node)).unwrap_or(true);
+    if is_revoked {
+        return Err(Refused::Revoked {
+            name: c.name.clone(),
+            node: c.node,
+        });
+    }
+    Ok(verified)
+}
 
 /// Why a meeting ended early, as the node's half of it sees.
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +144,8 @@ pub struct ReplicaSummary {
     /// Hotlists sent and received (list name, version).
     pub hotlists_sent: Vec<String>,
     pub hotlists_received: Vec<(String, u64)>,
+    /// Records of revoked nodes the peer offered, refused and not stored.
+    pub revoked_refused: u64,
 }
 
 /// What the replica still has to carry out.
@@ -171,6 +208,11 @@ pub struct Replica {
     /// the plan and the next chunk's index.
     sending: Option<(hotlists::ChunkPlan, u32)>,
     summary: ReplicaSummary,
+    /// Runs of revoked nodes the peer sent in this meeting and this node
+    /// refused, by collection and origin: the highest seq sent. Acked as
+    /// taken, so a peer that has not heard of the revocation yet stops
+    /// sending them and the meeting goes on to carry the revocation to it.
+    refused: BTreeMap<(Collection, NodeId), u64>,
 }
 
 impl Replica {
@@ -210,6 +252,7 @@ impl Replica {
             pending: VecDeque::from([Pending::Core(hello)]),
             sending: None,
             summary: ReplicaSummary::default(),
+            refused: BTreeMap::new(),
         })
     }
 
@@ -234,6 +277,11 @@ impl Replica {
     /// version is kept here (cheap) and gives no work.
     pub fn take_check(&mut self, engine: &Engine) -> Option<Check> {
         let taken = match self.pending.pop_front() {
+            Some(Pending::Core(Output::Store(batch))) if is_revoked(engine, &batch.origin) => {
+                // Nothing to check: refused where it is carried out.
+                self.pending.push_front(Pending::Core(Output::Store(batch)));
+                return None;
+            }
             Some(Pending::Core(Output::Store(batch))) => {
                 prepare_batch(engine, batch).map(|job| Some(Check::Batch(job)))
             }
@@ -337,6 +385,9 @@ impl Replica {
                     self.pending
                         .extend(reply.map(|m| Pending::Core(Output::Send(m))));
                 }
+                Output::Store(batch) if is_revoked(engine, &batch.origin) => {
+                    self.refuse_revoked(engine, &batch)?;
+                }
                 Output::Store(batch) => {
                     // Not taken for checking outside: checked here.
                     let checked = prepare_batch(engine, batch).and_then(|job| {
@@ -381,12 +432,59 @@ impl Replica {
     ) -> Result<(), ReplicaError> {
         let collection = c.batch.collection;
         let (received, added) = commit_batch(engine, c, now)?;
-        let vector = engine.node().store.vector(collection)?;
+        let vector = self.acked_vector(engine, collection)?;
         *self.summary.received.entry(collection).or_default() += received;
         *self.summary.stored.entry(collection).or_default() += added;
         let outs = self.session.stored(collection, vector, &Source(engine))?;
         self.pending.extend(outs.into_iter().map(Pending::Core));
         Ok(())
+    }
+
+    /// Refuses a batch of a revoked node: nothing of it is stored, and the
+    /// ack says the run was taken. A peer that has not heard of the
+    /// revocation offers such records (this node's Hello leaves revoked
+    /// nodes out); ending the meeting on them would also stop the policy
+    /// sync that brings it the revocation, and the two would never meet
+    /// again.
+    fn refuse_revoked(&mut self, engine: &mut Engine, batch: &Batch) -> Result<(), ReplicaError> {
+        let key = (batch.collection, batch.origin);
+        let through = self
+            .refused
+            .get(&key)
+            .copied()
+            .unwrap_or(0)
+            .max(batch.through);
+        self.refused.insert(key, through);
+        self.summary.revoked_refused += batch.records.len() as u64;
+        let vector = self.acked_vector(engine, batch.collection)?;
+        let outs = self
+            .session
+            .stored(batch.collection, vector, &Source(engine))?;
+        self.pending.extend(outs.into_iter().map(Pending::Core));
+        Ok(())
+    }
+
+    /// The vector this side acks and sends from: what it holds, less
+    /// revoked nodes' records (never offered: the peer would refuse them),
+    /// plus the runs of revoked nodes refused in this meeting.
+    fn acked_vector(
+        &self,
+        engine: &Engine,
+        collection: Collection,
+    ) -> Result<VersionVector, StoreError> {
+        let mut v = without_revoked(engine, engine.node().store.vector(collection)?);
+        for ((c, origin), through) in &self.refused {
+            if *c == collection {
+                v.0.insert(
+                    *origin,
+                    alpr_protocol::replicate::Mark {
+                        contiguous: *through,
+                        floor: 0,
+                    },
+                );
+            }
+        }
+        Ok(v)
     }
 
     /// Both sides hold what the other had when they met, policy included,
@@ -423,15 +521,9 @@ impl Replica {
 /// What this node holds, less revoked nodes' records: offering them would
 /// only get each batch refused and the meeting ended.
 fn vectors(engine: &Engine) -> Result<BTreeMap<Collection, VersionVector>, StoreError> {
-    let revoked = engine.revoked();
-    let revoked = revoked.read().map(|r| r.clone()).unwrap_or_default();
     COLLECTIONS
         .iter()
-        .map(|c| {
-            let mut v = engine.node().store.vector(*c)?;
-            v.0.retain(|origin, _| !revoked.contains(origin));
-            Ok((*c, v))
-        })
+        .map(|c| Ok((*c, without_revoked(engine, engine.node().store.vector(*c)?))))
         .collect()
 }
 
@@ -599,6 +691,26 @@ fn check_batch(
             })
         }
     }
+}
+
+/// `v` less the revoked nodes' marks.
+fn without_revoked(engine: &Engine, mut v: VersionVector) -> VersionVector {
+    let revoked = engine.revoked();
+    // A poisoned lock leaves the vector whole: batches are still refused
+    // one by one in `prepare_batch`.
+    if let Ok(r) = revoked.read() {
+        v.0.retain(|origin, _| !r.contains(origin));
+    }
+    v
+}
+
+/// Whether records of `origin` are refused here.
+fn is_revoked(engine: &Engine, origin: &NodeId) -> bool {
+    engine
+        .revoked()
+        .read()
+        .map(|r| r.contains(origin))
+        .unwrap_or(true)
 }
 
 /// A batch taken for checking outside the engine: what checking it needs

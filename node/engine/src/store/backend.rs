@@ -14,6 +14,21 @@ struct Disk {
     working: Vec<u8>,
     /// What survives a crash: the working bytes as of the last sync.
     durable: Vec<u8>,
+    /// Byte ranges written since the last sync: a sync copies only these,
+    /// so a simulated fleet's large stores do not copy whole disks at
+    /// every commit.
+    unsynced: Vec<std::ops::Range<usize>>,
+}
+
+impl Disk {
+    fn sync(&mut self) {
+        let len = self.working.len();
+        self.durable.resize(len, 0);
+        for r in self.unsynced.drain(..) {
+            let r = r.start.min(len)..r.end.min(len);
+            self.durable[r.clone()].copy_from_slice(&self.working[r]);
+        }
+    }
 }
 
 /// A disk in memory, shared by the backends opened over it in turn.
@@ -34,9 +49,10 @@ impl MemoryDisk {
     pub fn crash(&self, keep_unsynced: bool) {
         self.with(|d| {
             if keep_unsynced {
-                d.durable = d.working.clone();
+                d.sync();
             } else {
                 d.working = d.durable.clone();
+                d.unsynced.clear();
             }
         });
     }
@@ -117,7 +133,14 @@ impl StorageBackend for FaultyBackend {
 
     fn set_len(&self, len: u64) -> Result<(), std::io::Error> {
         let len = usize::try_from(len).map_err(|_| failed())?;
-        self.disk.with(|d| d.working.resize(len, 0));
+        self.disk.with(|d| {
+            let old = d.working.len();
+            d.working.resize(len, 0);
+            // Growth is zeros, written like any other bytes.
+            if len > old {
+                d.unsynced.push(old..len);
+            }
+        });
         Ok(())
     }
 
@@ -125,7 +148,7 @@ impl StorageBackend for FaultyBackend {
         if !self.countdown.step() {
             return Err(failed());
         }
-        self.disk.with(|d| d.durable = d.working.clone());
+        self.disk.with(Disk::sync);
         Ok(())
     }
 
@@ -144,6 +167,7 @@ impl StorageBackend for FaultyBackend {
                     d.working.resize(end, 0);
                 }
                 d.working[start..end].copy_from_slice(&data[..land]);
+                d.unsynced.push(start..end);
                 Ok::<_, std::io::Error>(())
             })?;
         }
