@@ -56,6 +56,8 @@ pub struct CarState {
     pub acked: Vec<Acked>,
     /// Fractional reads carried to the next step.
     pub owed: f64,
+    /// Alerts raised since the officer last closed them.
+    pub raised: u64,
 }
 
 /// The revocation of one car mid-run, and what each node held of it when
@@ -376,6 +378,7 @@ impl World {
                 Ok(rec) => {
                     self.counters.reads += rec.ids.len() as u64;
                     self.counters.alerts += rec.alerts;
+                    self.cars[car].raised += rec.alerts;
                     // Ids come in capture order, as the captures were given.
                     for (id, at) in rec.ids.iter().zip(times) {
                         self.cars[car].acked.push(Acked {
@@ -395,7 +398,8 @@ impl World {
         }
         let shift_end =
             (step + 1) % STEPS_PER_HOUR == 0 && !self.on_patrol(car, self.now + STEP_MS);
-        if shift_end {
+        if shift_end && self.cars[car].raised > 0 {
+            self.cars[car].raised = 0;
             self.dispose_alerts(i);
         }
         // Now and then an officer puts a vehicle on the car's local list.
@@ -476,33 +480,52 @@ impl World {
             if s == 0 && step > 0 && step % (24 * STEPS_PER_HOUR) == 0 {
                 self.publish_bulk();
             }
-            if chance(&mut self.rng, 0.3) {
-                let plate = random_plate(&mut self.rng);
-                if self.as_user(s, ADMIN, |e, now, token| {
-                    e.add_hotlist_entry(now, token, local_entry(plate))
-                        .map(|_| ())
-                }) {
-                    self.counters.local_entries += 1;
-                }
+            // What the Administrator does this hour, in one login (a
+            // login costs an Argon2 hash, most of a small run's time).
+            let entry = chance(&mut self.rng, 0.3).then(|| random_plate(&mut self.rng));
+            let training = chance(&mut self.rng, 0.2).then(|| self.nodes[s].clock(self.now));
+            let hold = if chance(&mut self.rng, 0.3) {
+                self.hold_candidate(s)
+            } else {
+                None
+            };
+            if entry.is_none() && training.is_none() && hold.is_none() {
+                continue;
             }
-            if chance(&mut self.rng, 0.2) {
-                let on = self.nodes[s].clock(self.now);
-                if self.as_user(s, ADMIN, |e, now, token| {
-                    e.edit_user(
+            let (mut added, mut edited, mut held) = (false, false, false);
+            self.as_user(s, ADMIN, |e, now, token| {
+                if let Some(plate) = entry {
+                    e.add_hotlist_entry(now, token, local_entry(plate))?;
+                    added = true;
+                }
+                if let Some(on) = training {
+                    let edit = alpr_engine::engine::UserEdit::Training {
+                        on: Some(on),
+                        expires: None,
+                    };
+                    e.edit_user(now, token, OFFICER, edit)?;
+                    edited = true;
+                }
+                if let Some((id, case)) = &hold {
+                    e.place_hold(
                         now,
                         token,
-                        OFFICER,
-                        alpr_engine::engine::UserEdit::Training {
-                            on: Some(on),
+                        NewHold {
+                            case: case.clone(),
+                            reason: "evidence in a simulated case".into(),
+                            scope: HoldScope::Reads(vec![(id.origin, id.seq)]),
                             expires: None,
                         },
-                    )
-                }) {
-                    self.counters.policy_edits += 1;
+                    )?;
+                    held = true;
                 }
-            }
-            if chance(&mut self.rng, 0.3) {
-                self.place_hold(s);
+                Ok(())
+            });
+            self.counters.local_entries += u64::from(added);
+            self.counters.policy_edits += u64::from(edited);
+            if held && let Some((id, _)) = hold {
+                self.holds.push((s, id));
+                self.counters.holds += 1;
             }
         }
     }
@@ -522,43 +545,22 @@ impl World {
         }
     }
 
-    /// A station holds one read it has of some car, for a case.
-    fn place_hold(&mut self, s: usize) {
+    /// A read of some car that station `s` holds, and a case to hold it for.
+    fn hold_candidate(&mut self, s: usize) -> Option<(RecordId, String)> {
         let car = self.rng.random_range(0..self.config.cars.max(1));
-        let Some(acked) = self.cars.get(car).and_then(|c| {
+        let acked = self.cars.get(car).and_then(|c| {
             (!c.acked.is_empty()).then(|| c.acked[self.rng.random_range(0..c.acked.len())])
-        }) else {
-            return;
-        };
-        let origin = self.nodes[self.car_index(car)].id;
+        })?;
         let id = RecordId {
-            origin,
+            origin: self.nodes[self.car_index(car)].id,
             seq: acked.seq,
         };
-        let Some(e) = self.nodes[s].engine_ref() else {
-            return;
-        };
+        let e = self.nodes[s].engine_ref()?;
         // Only a read the station holds: a hold cannot bring back one purged.
         if !matches!(e.node().store.read_envelope(id), Ok(Some(_))) {
-            return;
+            return None;
         }
-        let case = format!("26-{:04}", self.rng.random_range(0..10_000));
-        if self.as_user(s, ADMIN, |e, now, token| {
-            e.place_hold(
-                now,
-                token,
-                NewHold {
-                    case,
-                    reason: "evidence in a simulated case".into(),
-                    scope: HoldScope::Reads(vec![(id.origin, id.seq)]),
-                    expires: None,
-                },
-            )
-            .map(|_| ())
-        }) {
-            self.holds.push((s, id));
-            self.counters.holds += 1;
-        }
+        Some((id, format!("26-{:04}", self.rng.random_range(0..10_000))))
     }
 
     fn revoke_if_due(&mut self) {
