@@ -317,6 +317,19 @@ impl App {
         self.session.as_ref().map(|s| s.token)
     }
 
+    /// Sends the session's request (nothing when logged out): how each
+    /// screen asks for its list.
+    pub(super) fn ask(
+        &self,
+        asked: Asked,
+        request: impl FnOnce(Token) -> ControlRequest,
+    ) -> Vec<Effect> {
+        match self.token() {
+            Some(token) => vec![Effect::Send(asked, request(token))],
+            None => Vec::new(),
+        }
+    }
+
     /// An answer that does not answer what was asked: said, not acted on.
     pub(super) fn unexpected(&mut self, r: &ControlResponse) {
         self.notice = Some(format!("unexpected answer from the node: {}", kind_of(r)));

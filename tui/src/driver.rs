@@ -42,17 +42,6 @@ fn key_of(code: KeyCode, modifiers: KeyModifiers) -> Option<Key> {
     })
 }
 
-/// A random seed from the operating system (for an audit sample): the one
-/// place the console draws randomness.
-fn seed() -> Result<u64, String> {
-    use std::io::Read;
-    let mut bytes = [0u8; 8];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|e| format!("/dev/urandom: {e}"))?;
-    Ok(u64::from_le_bytes(bytes))
-}
-
 /// Live-view frames waiting for the console, at most.
 const LIVE_QUEUED_MAX: usize = 64;
 
@@ -152,7 +141,9 @@ pub fn run(
                             }
                         }
                         Effect::DrawSeed => {
-                            effects.extend(app.update(Msg::Seed(seed())));
+                            // An audit sample's seed: the one place the console draws
+                            // randomness (rand's OS-seeded generator).
+                            effects.extend(app.update(Msg::Seed(Ok(rand::random()))));
                         }
                         Effect::Bell => {
                             use std::io::Write;

@@ -142,13 +142,7 @@ impl App {
     }
 
     fn ask_audits(&mut self) -> Vec<Effect> {
-        match self.token() {
-            Some(token) => vec![Effect::Send(
-                Asked::Audits,
-                ControlRequest::ListAudits { token },
-            )],
-            None => Vec::new(),
-        }
+        self.ask(Asked::Audits, |token| ControlRequest::ListAudits { token })
     }
 
     pub(super) fn wizard_key(&mut self, key: Key) -> Vec<Effect> {

@@ -282,13 +282,7 @@ impl App {
     }
 
     fn ask_holds(&mut self) -> Vec<Effect> {
-        match self.token() {
-            Some(token) => vec![Effect::Send(
-                Asked::Holds,
-                ControlRequest::ListHolds { token },
-            )],
-            None => Vec::new(),
-        }
+        self.ask(Asked::Holds, |token| ControlRequest::ListHolds { token })
     }
 
     pub(super) fn holds_key(&mut self, key: Key) -> Vec<Effect> {

@@ -122,13 +122,7 @@ impl App {
     }
 
     fn ask_retention(&mut self) -> Vec<Effect> {
-        match self.token() {
-            Some(token) => vec![Effect::Send(
-                Asked::Retention,
-                ControlRequest::Status { token },
-            )],
-            None => Vec::new(),
-        }
+        self.ask(Asked::Retention, |token| ControlRequest::Status { token })
     }
 
     pub(super) fn limits_key(&mut self, key: Key) -> Vec<Effect> {

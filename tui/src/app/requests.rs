@@ -287,13 +287,9 @@ impl App {
     }
 
     fn ask_requests(&mut self) -> Vec<Effect> {
-        match self.token() {
-            Some(token) => vec![Effect::Send(
-                Asked::Requests,
-                ControlRequest::ListRequests { token },
-            )],
-            None => Vec::new(),
-        }
+        self.ask(Asked::Requests, |token| ControlRequest::ListRequests {
+            token,
+        })
     }
 
     pub(super) fn requests_key(&mut self, key: Key) -> Vec<Effect> {

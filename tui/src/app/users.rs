@@ -231,13 +231,7 @@ impl App {
     }
 
     fn ask_users(&mut self) -> Vec<Effect> {
-        match self.token() {
-            Some(token) => vec![Effect::Send(
-                Asked::Users,
-                ControlRequest::ListUsers { token },
-            )],
-            None => Vec::new(),
-        }
+        self.ask(Asked::Users, |token| ControlRequest::ListUsers { token })
     }
 
     pub(super) fn users_key(&mut self, key: Key) -> Vec<Effect> {
