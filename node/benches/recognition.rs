@@ -1,7 +1,7 @@
 //! Recognition figures: reader accuracy on held-out real crops, plate finding
 //! on composites and on plate-free scenes, and time per 1280x720 frame.
 //!
-//!     cargo bench -p alpr-node --bench recognition [-- DATA_DIR]
+//!     cargo bench -p alpr-node --bench recognition [-- DATA_DIR] [--reader-only | --scenes-only]
 //!
 //! DATA_DIR (default ../shared/data) holds plates-real-us, plates-real-br and
 //! backgrounds; the held-out part of each is chosen exactly as
@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use alpr_node::recognize::{PlateRead, RecognizeConfig, Recognizer};
+use alpr_node::recognize::{Candidate, Detector, Gray, PlateRead, RecognizeConfig, Recognizer};
 use alpr_node::track::{TrackConfig, Tracker, edit_distance};
 use alpr_protocol::Timestamp;
 use alpr_sim::scene::{self, Placement, Plate};
@@ -261,7 +261,21 @@ fn main() {
     } else {
         data
     };
-    let recognizer = Recognizer::shipped().expect("shipped models load");
+    // FINE_WIDTH=N and FINE_SEED=P measure the recognizer with another fine
+    // look (`DetectConfig`; a width of 0: none).
+    let mut config = RecognizeConfig::default();
+    if let Some(w) = std::env::var("FINE_WIDTH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        config.detect.fine_width = w;
+    }
+    if let Some(v) = std::env::var("FINE_SEED").ok().and_then(|v| v.parse().ok()) {
+        config.detect.fine_seed = v;
+    }
+    let recognizer = Recognizer::shipped()
+        .expect("shipped models load")
+        .with_config(config);
     let threads = std::env::var("RTEN_NUM_THREADS").unwrap_or_else(|_| "all cores".into());
     println!(
         "recognition bench; data {}; rten threads: {threads}",
@@ -274,6 +288,12 @@ fn main() {
     reader_accuracy(&recognizer, "reader, real US", &us);
     reader_accuracy(&recognizer, "reader, real BR", &br);
     if std::env::args().any(|a| a == "--reader-only") {
+        return;
+    }
+    inverted_crops(&recognizer, &us);
+    real_scenes(&recognizer, &data);
+    small_plates(&recognizer);
+    if std::env::args().any(|a| a == "--scenes-only") {
         return;
     }
 
@@ -483,7 +503,7 @@ fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
                 char_confidence_min: 0.0,
                 text_len_min: 0,
                 text_len_max: usize::MAX,
-                ..RecognizeConfig::default()
+                ..*recognizer.config()
             });
         let (mut detected, mut loose_exact) = (0, 0);
         let mut n = 0;
@@ -575,4 +595,204 @@ fn frames(recognizer: &Recognizer, data: &Path, us: &[Crop]) {
         approaching.report("time per 1280x720 frame with an approaching plate");
     }
     timing.report("time per 1280x720 frame (recognize on a decoded frame)");
+}
+
+/// A plate boxed by hand in a real scene.
+struct Boxed {
+    truth: [f32; 4],
+}
+
+/// The held-out boxes of `scenes-real` (the same SHA-256 rule on the
+/// file name), grouped by scene, sorted.
+fn real_scene_boxes(dir: &Path) -> Vec<(PathBuf, Vec<Boxed>)> {
+    let Ok(text) = std::fs::read_to_string(dir.join("boxes.tsv")) else {
+        return Vec::new();
+    };
+    let mut scenes: std::collections::BTreeMap<String, Vec<Boxed>> = Default::default();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let [file, x, y, w, h, ..] = f[..] else {
+            continue;
+        };
+        if !held_out(file) {
+            continue;
+        }
+        let v = |s: &str| s.parse::<f32>().expect("boxes.tsv: a number");
+        scenes.entry(file.to_string()).or_default().push(Boxed {
+            truth: [v(x), v(y), v(w), v(h)],
+        });
+    }
+    scenes
+        .into_iter()
+        .map(|(file, boxes)| (dir.join(file), boxes))
+        .collect()
+}
+
+/// Plate widths as the figures group them (pixels of the scene).
+const WIDTHS: [(&str, f32); 4] = [
+    ("under 40 px", 40.0),
+    ("40-70 px", 70.0),
+    ("70-120 px", 120.0),
+    ("over 120 px", f32::INFINITY),
+];
+
+fn width_group(w: f32) -> usize {
+    WIDTHS.iter().position(|&(_, top)| w < top).unwrap_or(3)
+}
+
+/// Whether a detector box is the plate boxed by hand: its centre inside the
+/// hand box and its width within half to twice the hand box's.
+fn boxes_plate(c: &Candidate, truth: [f32; 4]) -> bool {
+    let [x, y, w, h] = truth;
+    (x..=x + w).contains(&c.cx)
+        && (y..=y + h).contains(&c.cy)
+        && (0.5 * w..=2.0 * w).contains(&c.width)
+}
+
+/// The share of the hand box's width inside the detector's box.
+fn coverage(c: &Candidate, truth: [f32; 4]) -> f32 {
+    let [x, _, w, _] = truth;
+    let (l, r) = (c.cx - c.width / 2.0, c.cx + c.width / 2.0);
+    ((r.min(x + w) - l.max(x)).max(0.0) / w.max(1.0)).clamp(0.0, 1.0)
+}
+
+/// The detector and the whole recognizer on the held-out real scenes of
+/// `scenes-real` (boxes, no text): recall by plate width, how much of the
+/// plate's width the box covers, false detections, plates read (a reported
+/// read on the box; its text cannot be checked) and time per scene.
+fn real_scenes(recognizer: &Recognizer, data: &Path) {
+    let scenes = real_scene_boxes(&data.join("scenes-real"));
+    if scenes.is_empty() {
+        println!("real scenes with boxes: no data, skipped");
+        return;
+    }
+    let detector = Detector::shipped().expect("shipped detector");
+    let config = recognizer.config().detect;
+    let (mut n, mut found, mut read) = ([0usize; 4], [0usize; 4], [0usize; 4]);
+    let (mut cover, mut aspect) = (Vec::new(), Vec::new());
+    let (mut false_det, mut boxes) = (0, 0);
+    let mut detect_time = Timing(Vec::new());
+    let mut recognize_time = Timing(Vec::new());
+    for (path, plates) in &scenes {
+        let frame = image::open(path).expect("scene decodes").into_rgb8();
+        let gray = Gray::from_rgb(&frame);
+        let candidates = detect_time.time(|| detector.detect(&gray, &config).expect("detect"));
+        let reads = recognize_time.time(|| recognizer.recognize(&frame).expect("recognize"));
+        for b in plates {
+            boxes += 1;
+            let g = width_group(b.truth[2]);
+            n[g] += 1;
+            let best = candidates
+                .iter()
+                .filter(|c| boxes_plate(c, b.truth))
+                .max_by(|a, c| coverage(a, b.truth).total_cmp(&coverage(c, b.truth)));
+            if let Some(c) = best {
+                found[g] += 1;
+                cover.push(coverage(c, b.truth));
+                aspect.push(c.width / c.height.max(1.0));
+            }
+            read[g] += hits(&reads, b.truth) as usize;
+        }
+        false_det += candidates
+            .iter()
+            .filter(|c| !plates.iter().any(|b| boxes_plate(c, b.truth)))
+            .count();
+    }
+    let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
+    println!(
+        "real scenes (scenes-real, held out): {} scenes, {boxes} boxed plates",
+        scenes.len()
+    );
+    let all = |v: [usize; 4]| v.iter().sum::<usize>();
+    for (g, (name, _)) in WIDTHS.iter().enumerate() {
+        println!(
+            "  plates {name}: {} plates, detected {:.1}%, read (a reported plate on the box) {:.1}%",
+            n[g],
+            pct(found[g], n[g]),
+            pct(read[g], n[g])
+        );
+    }
+    println!(
+        "  all: detected {:.1}%, read {:.1}%; false detections {:.2} per scene (unboxed distant plates count as false)",
+        pct(all(found), boxes),
+        pct(all(read), boxes),
+        false_det as f64 / scenes.len() as f64
+    );
+    cover.sort_by(f32::total_cmp);
+    aspect.sort_by(f32::total_cmp);
+    if !cover.is_empty() {
+        let q = |v: &[f32], p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+        let whole = cover.iter().filter(|&&c| c >= 0.95).count();
+        println!(
+            "  box coverage of the plate's width: median {:.1}%, p10 {:.1}%; {:.1}% of detected plates covered 95% or more; detected box aspect median {:.2}",
+            100.0 * q(&cover, 0.5),
+            100.0 * q(&cover, 0.1),
+            pct(whole, cover.len()),
+            q(&aspect, 0.5)
+        );
+    }
+    detect_time.report("time per real scene, detector alone");
+    recognize_time.report("time per real scene, recognize");
+}
+
+/// Rendered plates 50 to 60 pixels wide, far down a 1920 x 1080 road:
+/// found and read, and time per 1920 x 1080 frame.
+fn small_plates(recognizer: &Recognizer) {
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut timing = Timing(Vec::new());
+    let mut detect_time = Timing(Vec::new());
+    let detector = Detector::shipped().expect("shipped detector");
+    let (mut found, mut exact, n) = (0, 0, 100);
+    for i in 0..n {
+        let text = fill(&mut rng, "NLLLNNN");
+        let plate = Plate::new(&text, "California");
+        let at = Placement {
+            cx: rng.random_range(200.0..1720.0),
+            cy: rng.random_range(500.0..950.0),
+            width: rng.random_range(50.0..60.0),
+            angle_deg: rng.random_range(-3.0..3.0),
+        };
+        let frame = scene::frame_sized(2000 + i, &plate, at, (1920, 1080));
+        let plates = timing.time(|| recognizer.recognize(&frame).expect("recognize"));
+        let gray = Gray::from_rgb(&frame);
+        detect_time
+            .time(|| detector.detect(&gray, &recognizer.config().detect))
+            .expect("detect");
+        found += hits(&plates, plate.bounds(at)) as usize;
+        exact += plates.iter().any(|p| p.text == text) as usize;
+    }
+    println!(
+        "rendered plates 50-60 px wide in 1920x1080 frames: {n}, found {:.1}%, read exactly {:.1}%",
+        100.0 * found as f64 / n as f64,
+        100.0 * exact as f64 / n as f64
+    );
+    timing.report("time per 1920x1080 frame");
+    detect_time.report("time per 1920x1080 frame, detector alone");
+}
+
+/// The held-out real US crops inverted, light characters on a dark plate,
+/// read with and without the node's inverted second read.
+fn inverted_crops(recognizer: &Recognizer, set: &[Crop]) {
+    if set.is_empty() {
+        return;
+    }
+    let plain = Recognizer::shipped()
+        .expect("shipped models load")
+        .with_config(RecognizeConfig {
+            invert_dark: false,
+            ..*recognizer.config()
+        });
+    let (mut with, mut without) = (0, 0);
+    for c in set {
+        let mut img = image::open(&c.file).expect("crop decodes").into_rgb8();
+        image::imageops::invert(&mut img);
+        let read = |r: &Recognizer| same_o0(&r.read_crop(&img).expect("read").text(), &c.text);
+        with += read(recognizer) as usize;
+        without += read(&plain) as usize;
+    }
+    println!(
+        "reader, real US crops inverted (light on dark): exact plate, O and 0 as one, {:.1}% (without the inverted read: {:.1}%)",
+        100.0 * with as f64 / set.len() as f64,
+        100.0 * without as f64 / set.len() as f64
+    );
 }

@@ -245,8 +245,12 @@ fn draw_text_in(img: &mut RgbImage, font: &FontRef<'_>, text: &str, rect: [f32; 
 
 /// A street scene without any plate, the same for a given seed.
 pub fn street(seed: u64) -> RgbImage {
+    street_sized(seed, (FRAME_WIDTH, FRAME_HEIGHT))
+}
+
+/// A street scene of another size, `(width, height)` pixels.
+pub fn street_sized(seed: u64, (w, h): (u32, u32)) -> RgbImage {
     let mut rng = StdRng::seed_from_u64(seed);
-    let (w, h) = (FRAME_WIDTH, FRAME_HEIGHT);
     let horizon = h as f32 * rng.random_range(0.35..0.5);
     let sky = [
         rng.random_range(120..200u8),
@@ -305,7 +309,13 @@ fn fill(img: &mut RgbImage, x: i32, y: i32, w: i32, h: i32, color: [u8; 3]) {
 /// One frame: the street of `seed`, a vehicle whose plate is `plate` at
 /// `at`, and sensor noise.
 pub fn frame(seed: u64, plate: &Plate, at: Placement) -> RgbImage {
-    let mut img = street(seed);
+    frame_sized(seed, plate, at, (FRAME_WIDTH, FRAME_HEIGHT))
+}
+
+/// The same in a frame of another size, `(width, height)` pixels: a far
+/// plate in a 1920 x 1080 frame, say.
+pub fn frame_sized(seed: u64, plate: &Plate, at: Placement, size: (u32, u32)) -> RgbImage {
+    let mut img = street_sized(seed, size);
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
     // The vehicle's rear: a body around the plate, a darker bumper below it.
     let body = [

@@ -185,6 +185,86 @@ fn reads_european_plates_in_rendered_frames() {
     assert!(misread.is_empty(), "misread: {misread:?}");
 }
 
+/// Far plates in a large frame: 50 to 60 pixels wide in 1920 x 1080, a
+/// tenth of a plate's width at the detector's first pass, which finds none
+/// of them (checked below). The fine look at the large frame reads them.
+#[test]
+fn reads_small_plates_far_down_a_1920_frame() {
+    use alpr_node::recognize::RecognizeConfig;
+    let recognizer = Recognizer::shipped().expect("shipped models load");
+    let mut no_fine = RecognizeConfig::default();
+    no_fine.detect.fine_width = 0;
+    let coarse = Recognizer::shipped()
+        .expect("shipped models load")
+        .with_config(no_fine);
+    let mut misread = Vec::new();
+    for (i, (text, band)) in PLATES.iter().enumerate().take(6) {
+        let at = Placement {
+            cx: 300.0 + 260.0 * i as f32,
+            cy: 620.0 + 40.0 * i as f32,
+            width: 50.0 + 2.0 * i as f32,
+            angle_deg: -1.5 + i as f32 * 0.5,
+        };
+        let frame = scene::frame_sized(700 + i as u64, &Plate::new(text, band), at, (1920, 1080));
+        let plates = recognizer.recognize(&frame).expect("recognize");
+        // Found: the text among the plate's candidates, for a hotlist match.
+        assert!(
+            plates
+                .iter()
+                .any(|p| p.candidates.iter().any(|c| c.text == *text)),
+            "{text} not found: {plates:?}"
+        );
+        if !plates.iter().any(|p| p.text == *text) {
+            misread.push(format!("{text}: {plates:?}"));
+        }
+        let without = coarse.recognize(&frame).expect("recognize");
+        assert!(
+            without.iter().all(|p| p.text != *text),
+            "{text} was read without the fine look: the test no longer tests it"
+        );
+    }
+    // At 50 pixels a character is 6 wide: the bench reads 96% of such
+    // plates exactly; one of these six may keep a look-alike.
+    assert!(misread.len() <= 1, "{misread:#?}");
+}
+
+/// Light characters on a dark plate (California's old blue and yellow, a
+/// black plate, a dark green one). The reader learned mostly dark on light,
+/// so an unsure read of such a plate is also read inverted; rendered plates
+/// this clear are read either way, and the bench measures the inversion on
+/// real crops inverted.
+#[test]
+fn reads_light_characters_on_dark_plates() {
+    let recognizer = Recognizer::shipped().expect("shipped models load");
+    let looks: [([u8; 3], [u8; 3]); 3] = [
+        ([28, 38, 96], [236, 196, 60]),
+        ([22, 22, 22], [236, 236, 230]),
+        ([18, 70, 40], [240, 240, 236]),
+    ];
+    let mut misread = Vec::new();
+    for (i, (text, band)) in PLATES.iter().enumerate() {
+        let (background, ink) = looks[i % looks.len()];
+        let plate = Plate {
+            background,
+            ink,
+            ..Plate::new(text, band)
+        };
+        let at = Placement {
+            cx: 420.0 + 50.0 * i as f32,
+            cy: 420.0 + 10.0 * i as f32,
+            width: 200.0 + 5.0 * i as f32,
+            angle_deg: -2.0 + i as f32 * 0.5,
+        };
+        let plates = recognizer
+            .recognize(&scene::frame(900 + i as u64, &plate, at))
+            .expect("recognize");
+        if !plates.iter().any(|p| p.text == *text) {
+            misread.push(format!("{text}: {plates:?}"));
+        }
+    }
+    assert!(misread.is_empty(), "{misread:#?}");
+}
+
 #[test]
 fn streets_without_vehicles_read_nothing() {
     let recognizer = Recognizer::shipped().expect("shipped models load");

@@ -60,6 +60,13 @@ pub struct DetectConfig {
     pub threshold: f32,
     /// At most this many candidates per frame, best first.
     pub candidates_max: usize,
+    /// A frame at least [`FINE_OVER`] times as wide as the first pass's
+    /// input is looked at finely, as if this wide (or at its own width, if
+    /// narrower), around the first pass's faint or small plates; 0 looks
+    /// no finer.
+    pub fine_width: usize,
+    /// A first-pass peak this high is a faint plate worth a fine look.
+    pub fine_seed: f32,
 }
 
 impl Default for DetectConfig {
@@ -67,6 +74,8 @@ impl Default for DetectConfig {
         DetectConfig {
             threshold: 0.3,
             candidates_max: 8,
+            fine_width: FINE_WIDTH,
+            fine_seed: 0.05,
         }
     }
 }
@@ -92,11 +101,14 @@ impl Detector {
 
     /// Plate candidates in a full-resolution grey frame, in its pixels.
     ///
-    /// The frame is searched at each of `SCALES`. Where two passes find
-    /// one plate and only one holds its width in the range it boxes well
-    /// (`OWN_WIDTH`), that pass gives the box; where both do, both boxes
-    /// go on and the surer read wins. Boxes from the coarser passes, and
-    /// the first pass's near its limit, are redrawn from a zoomed look.
+    /// The frame is searched at each of `SCALES`. Where two passes find one
+    /// plate and only one holds its width in the range it boxes well
+    /// (`OWN_WIDTH`), that pass gives the box; where both do, both boxes go
+    /// on and the surer read wins. Boxes from the coarser passes, and the
+    /// first pass's near its limit, are redrawn from a zoomed look. In a
+    /// large frame, the frame is searched whole at a finer scale as well
+    /// (`DetectConfig::fine_width`); in a middling one, where the first
+    /// pass sees a small or faint plate, a window around it is (`fine_look`).
     pub fn detect(
         &self,
         frame: &Gray,
@@ -119,14 +131,52 @@ impl Detector {
             )
         };
         let (w0, h0) = size(SCALES[0]);
-        let first = area_resize(
-            &frame.pixels,
-            frame.width,
-            frame.height,
-            w0,
-            h0,
-            1.0 / 255.0,
-        );
+        // The fine scale, in input pixels per frame pixel, where the frame
+        // is large enough for one: a large frame is looked at whole at it,
+        // a middling one in windows around the first pass's faint or small
+        // plates.
+        let fine_w = to_stride(config.fine_width.min(frame.width) as f32);
+        let fine = config.fine_width > 0 && fine_w as f32 >= FINE_OVER * w0 as f32;
+        let whole = fine && frame.width >= FINE_WHOLE_FROM;
+        let fine_scale = fine_w as f32 / frame.width as f32;
+        let (mut fine_found, first) = if whole {
+            // The first pass's input is averaged from the fine one, which
+            // reads the large frame once.
+            let (fw, fh) = (
+                fine_w,
+                to_stride(fine_w as f32 * frame.height as f32 / frame.width as f32).min(fine_w),
+            );
+            let input = area_resize(
+                &frame.pixels,
+                frame.width,
+                frame.height,
+                fw,
+                fh,
+                1.0 / 255.0,
+            );
+            let first = area_resize(&input, fw, fh, w0, h0, 1.0);
+            let frame_of = [
+                0.0,
+                0.0,
+                frame.width as f32 / fw as f32,
+                frame.height as f32 / fh as f32,
+            ];
+            (
+                self.peaks(input, (fw, fh), frame_of, config.threshold)?,
+                first,
+            )
+        } else {
+            let first = area_resize(
+                &frame.pixels,
+                frame.width,
+                frame.height,
+                w0,
+                h0,
+                1.0 / 255.0,
+            );
+            (Vec::new(), first)
+        };
+        let fine = fine && !whole;
         let coarser: Vec<_> = SCALES[1..]
             .iter()
             .map(|&scale| {
@@ -135,25 +185,60 @@ impl Detector {
             })
             .collect();
         let mut all = Vec::new();
+        let mut seeds = Vec::new();
+        let last = SCALES.len() - 1;
         let inputs = std::iter::once((first, (w0, h0))).chain(coarser);
         for (pass, (input, (w, h))) in inputs.enumerate() {
             let (sx, sy) = (
                 frame.width as f32 / w as f32,
                 frame.height as f32 / h as f32,
             );
-            let peaks = self.peaks(input, (w, h), [0.0, 0.0, sx, sy], config)?;
-            all.extend(
-                peaks
-                    .into_iter()
-                    .map(|(found, width)| Scaled { found, pass, width }),
-            );
+            // The first pass of a large frame also keeps its faint peaks,
+            // as places to look at finely.
+            let floor = if pass == 0 && fine {
+                config.fine_seed.min(config.threshold)
+            } else {
+                config.threshold
+            };
+            for (found, width) in self.peaks(input, (w, h), [0.0, 0.0, sx, sy], floor)? {
+                if pass == 0 && fine && (found.score < config.threshold || width < FINE_BELOW) {
+                    seeds.push(found);
+                }
+                if found.score >= config.threshold {
+                    all.push(Scaled {
+                        found,
+                        pass: pass + 1,
+                        // The first pass keeps its small plates, fine look
+                        // or not: a fine look that boxes one replaces it.
+                        finest: pass == 0,
+                        coarsest: pass == last,
+                        width,
+                    });
+                }
+            }
+        }
+        if fine {
+            fine_found = self.fine_look(frame, &seeds, fine_scale, config)?;
+        }
+        {
+            for (found, width) in fine_found {
+                all.push(Scaled {
+                    found,
+                    pass: 0,
+                    finest: true,
+                    coarsest: false,
+                    width,
+                });
+            }
         }
         let mut kept: Vec<&Scaled> = all
             .iter()
             .filter(|c| {
                 c.in_range_below()
                     && !all.iter().any(|o| {
-                        o.pass != c.pass && o.better_than(c) && same_plate(&o.found, &c.found)
+                        o.pass != c.pass
+                            && (o.better_than(c) || o.finer_than(c))
+                            && same_plate(&o.found, &c.found)
                     })
             })
             .collect();
@@ -161,12 +246,95 @@ impl Detector {
         kept.truncate(config.candidates_max);
         kept.into_iter()
             .map(|c| {
-                if c.pass == 0 && c.width < ZOOM_FROM {
+                if c.pass <= 1 && c.width < ZOOM_FROM {
                     return Ok(c.found);
                 }
                 Ok(self.zoom(frame, &c.found, config)?.unwrap_or(c.found))
             })
             .collect()
+    }
+
+    /// The fine look: windows of the frame around the first pass's faint or
+    /// small peaks, each seen at `scale` input pixels per frame pixel, and
+    /// searched. Peaks of windows that overlap are one plate when they box
+    /// it alike; the surer is kept. Each found plate with its width in the
+    /// window's input.
+    fn fine_look(
+        &self,
+        frame: &Gray,
+        seeds: &[Candidate],
+        scale: f32,
+        config: &DetectConfig,
+    ) -> Result<Vec<(Candidate, f32)>, RecognizeError> {
+        let mut seeds = seeds.to_vec();
+        seeds.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let (ww, wh) = (FINE_WINDOW.0 as f32 / scale, FINE_WINDOW.1 as f32 / scale);
+        // A seed inside a window already taken is looked at there.
+        let mut windows: Vec<(f32, f32)> = Vec::new();
+        for s in &seeds {
+            let inside = windows.iter().any(|&(x, y)| {
+                (s.cx - x).abs() <= ww / 2.0 - s.width && (s.cy - y).abs() <= wh / 2.0 - s.height
+            });
+            if inside {
+                continue;
+            }
+            if windows.len() == FINE_WINDOWS_MAX {
+                break;
+            }
+            windows.push((s.cx, s.cy));
+        }
+        let mut found: Vec<(Candidate, f32)> = Vec::new();
+        for (cx, cy) in windows {
+            let Some((part, (iw, ih), frame_of)) = self.window(frame, cx, cy, ww, wh, scale) else {
+                continue;
+            };
+            for (c, width) in self.peaks(part, (iw, ih), frame_of, config.threshold)? {
+                match found.iter_mut().find(|(o, _)| same_plate(o, &c)) {
+                    Some(o) if o.0.score < c.score => *o = (c, width),
+                    Some(_) => {}
+                    None => found.push((c, width)),
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// The part of the frame `ww x wh` around (`cx`, `cy`), whole pixels,
+    /// inside the frame, averaged down to `scale` input pixels per frame
+    /// pixel (the input a multiple of the stride). With it, the map from
+    /// its input pixels to the frame's (see `peaks`).
+    fn window(
+        &self,
+        frame: &Gray,
+        cx: f32,
+        cy: f32,
+        ww: f32,
+        wh: f32,
+        scale: f32,
+    ) -> Option<(Vec<f32>, (usize, usize), [f32; 4])> {
+        let x0 = (cx - ww / 2.0).round().max(0.0) as usize;
+        let y0 = (cy - wh / 2.0).round().max(0.0) as usize;
+        let x1 = ((cx + ww / 2.0).round().max(0.0) as usize).min(frame.width);
+        let y1 = ((cy + wh / 2.0).round().max(0.0) as usize).min(frame.height);
+        let stride = self.meta.stride;
+        let (cw, ch) = (x1.checked_sub(x0)?, y1.checked_sub(y0)?);
+        let iw = ((cw as f32 * scale).round() as usize) / stride * stride;
+        let ih = ((ch as f32 * scale).round() as usize) / stride * stride;
+        if iw < 2 * stride || ih < 2 * stride {
+            return None;
+        }
+        let mut part = Vec::with_capacity(cw * ch);
+        for y in y0..y1 {
+            part.extend_from_slice(&frame.pixels[y * frame.width + x0..y * frame.width + x1]);
+        }
+        let input = area_resize(&part, cw, ch, iw, ih, 1.0 / 255.0);
+        let frame_of = [
+            x0 as f32,
+            y0 as f32,
+            cw as f32 / iw as f32,
+            ch as f32 / ih as f32,
+        ];
+        Some((input, (iw, ih), frame_of))
     }
 
     /// A coarse pass's box is as coarse as its grid: at a quarter of the
@@ -214,7 +382,7 @@ impl Detector {
             cw as f32 / iw as f32,
             ch as f32 / ih as f32,
         ];
-        let found = self.peaks(input, (iw, ih), frame_of, config)?;
+        let found = self.peaks(input, (iw, ih), frame_of, config.threshold)?;
         Ok(found
             .into_iter()
             .map(|(z, _)| z)
@@ -234,7 +402,7 @@ impl Detector {
         input: Vec<f32>,
         (w, h): (usize, usize),
         [ox, oy, sx, sy]: [f32; 4],
-        config: &DetectConfig,
+        threshold: f32,
     ) -> Result<Vec<(Candidate, f32)>, RecognizeError> {
         let stride = self.meta.stride;
         let image = NdTensor::from_data([1, 1, h, w], input);
@@ -247,7 +415,7 @@ impl Detector {
             .map_err(|e| RecognizeError::Model(format!("detector output: {e:?}")))?;
         let (gh, gw) = (maps.size(2), maps.size(3));
         // The threshold as a logit, so only peaks are passed through the sigmoid.
-        let logit = (config.threshold / (1.0 - config.threshold)).ln();
+        let logit = (threshold / (1.0 - threshold)).ln();
         let mut found = Vec::new();
         for y in 0..gh {
             for x in 0..gw {
@@ -291,6 +459,29 @@ impl Detector {
 /// part of it. The coarser passes bring such plates into the learned range,
 /// for a quarter and a sixteenth of the first pass's work.
 const SCALES: [f32; 3] = [1.0, 0.5, 0.25];
+/// The fine pass's width: a 1920-pixel frame halved, where a plate 50
+/// pixels wide in the frame is 25 of the net's, inside the learned range;
+/// at the first pass's 384 it is 10, and lost.
+const FINE_WIDTH: usize = 768;
+/// The fine pass runs only where it sees the frame at least this many times
+/// finer than the first pass: on a narrower frame it adds work and little
+/// detail.
+const FINE_OVER: f32 = 1.6;
+/// A first-pass plate narrower than this (its input pixels) is also looked
+/// at finely: the first pass finds plates this small but boxes them
+/// roughly and reads them from few pixels.
+const FINE_BELOW: f32 = 24.0;
+/// The fine look's window, in its input pixels (about a tenth of a 960 x
+/// 540 pass each), and how many a frame gets at most.
+const FINE_WINDOW: (usize, usize) = (192, 96);
+const FINE_WINDOWS_MAX: usize = 12;
+/// A frame this wide is looked at whole at the fine scale: a road frame or
+/// photo this large shows lane marks, signs and windows everywhere, whose
+/// faint peaks outnumber any budget of windows, so the windows would cost
+/// as much and miss the plate. A 1280 x 720 video frame keeps to its
+/// windows, so a camera keeps its rate; its far plates come nearer in the
+/// next frames.
+const FINE_WHOLE_FROM: usize = 1600;
 /// At most this many peaks of one pass go on, the highest first.
 const PEAKS_MAX: usize = 32;
 /// The zoomed look's input (w, h) and the plate's width in it.
@@ -310,16 +501,20 @@ const OWN_WIDTH: std::ops::Range<f32> = 32.0..72.0;
 struct Scaled {
     found: Candidate,
     pass: usize,
+    /// Whether the pass is the finest of the frame's (it has no lower
+    /// bound) or the coarsest (no upper one).
+    finest: bool,
+    coarsest: bool,
     width: f32,
 }
 
 impl Scaled {
     fn in_range_below(&self) -> bool {
-        self.pass == 0 || self.width >= OWN_WIDTH.start
+        self.finest || self.width >= OWN_WIDTH.start
     }
 
     fn in_range(&self) -> bool {
-        self.in_range_below() && (self.pass == SCALES.len() - 1 || self.width < OWN_WIDTH.end)
+        self.in_range_below() && (self.coarsest || self.width < OWN_WIDTH.end)
     }
 
     /// Whether this pass boxes the plate better than `other`'s pass: it
@@ -327,6 +522,12 @@ impl Scaled {
     /// both boxes are read and the surer read is kept.
     fn better_than(&self, other: &Scaled) -> bool {
         self.in_range() && !other.in_range()
+    }
+
+    /// Whether this is the fine look's box of a plate the first pass found
+    /// small (and so boxed roughly).
+    fn finer_than(&self, other: &Scaled) -> bool {
+        self.pass == 0 && other.pass == 1 && other.width < FINE_BELOW
     }
 }
 

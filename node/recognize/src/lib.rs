@@ -52,6 +52,9 @@ pub struct RecognizeConfig {
     /// Reads shorter than this are not plates (a logo, a window).
     pub text_len_min: usize,
     pub text_len_max: usize,
+    /// Whether an unsure read of a plate that looks light on dark is also
+    /// read inverted.
+    pub invert_dark: bool,
 }
 
 impl Default for RecognizeConfig {
@@ -61,6 +64,7 @@ impl Default for RecognizeConfig {
             char_confidence_min: 0.6,
             text_len_min: 4,
             text_len_max: 9,
+            invert_dark: true,
         }
     }
 }
@@ -122,6 +126,10 @@ impl Recognizer {
         self
     }
 
+    pub fn config(&self) -> &RecognizeConfig {
+        &self.config
+    }
+
     /// Every plate in the frame, most confident first.
     pub fn recognize(&self, frame: &RgbImage) -> Result<Vec<PlateRead>, RecognizeError> {
         let gray = Gray::from_rgb(frame);
@@ -157,15 +165,35 @@ impl Recognizer {
     /// Reads each plate; an unsure one whose text has a plate's length is
     /// looked at twice more (see [`SECOND_LOOK_CUT`]) and read from the
     /// three looks together. The first read's text, when the looks change
-    /// it, stays as a candidate.
+    /// it, stays as a candidate. A plate that looks light on dark is also
+    /// read inverted, and the surer of the two reads goes on.
     fn read_plates(&self, gray: &Gray, plates: &[PlateBox]) -> Result<Vec<Looked>, RecognizeError> {
         let (h, w) = self.reader.input_size();
         let crops: Vec<Vec<f32>> = plates.iter().map(|p| p.crop(gray, w, h)).collect();
-        let seen = self.reader.see(&crops)?;
+        let mut seen = self.reader.see(&crops)?;
         let mut looked: Vec<Looked> = seen
             .iter()
             .map(|s| Looked::alone(self.reader.decide(s, &[]), &self.config))
             .collect();
+        // A plate that looks light on dark and is not read surely is read
+        // inverted too; the surer read goes on, and its looks after it.
+        let dark: Vec<usize> = (0..crops.len())
+            .filter(|&i| {
+                self.config.invert_dark
+                    && weakest(&looked[i].read) < SURE_ENOUGH
+                    && light_on_dark(&crops[i])
+            })
+            .collect();
+        let turned: Vec<Vec<f32>> = dark.iter().map(|&i| inverted(&crops[i])).collect();
+        let mut invert = vec![false; plates.len()];
+        for (&i, s) in dark.iter().zip(self.reader.see(&turned)?) {
+            let read = self.reader.decide(&s, &[]);
+            if self.surer(&read, &looked[i].read) {
+                invert[i] = true;
+                seen[i] = s;
+                looked[i] = Looked::alone(read, &self.config);
+            }
+        }
         let unsure: Vec<usize> = (0..looked.len())
             .filter(|&i| {
                 let read = &looked[i].read;
@@ -176,9 +204,12 @@ impl Recognizer {
             .iter()
             .flat_map(|&i| {
                 let p = plates[i];
-                [p.cut(SECOND_LOOK_CUT, 0.0), p.cut(0.0, SECOND_LOOK_CUT)]
+                [p.cut(SECOND_LOOK_CUT, 0.0), p.cut(0.0, SECOND_LOOK_CUT)].map(|p| (p, invert[i]))
             })
-            .map(|p| p.crop(gray, w, h))
+            .map(|(p, invert)| {
+                let crop = p.crop(gray, w, h);
+                if invert { inverted(&crop) } else { crop }
+            })
             .collect();
         let again = self.reader.see(&looks)?;
         for (&i, pair) in unsure.iter().zip(again.chunks_exact(2)) {
@@ -186,6 +217,14 @@ impl Recognizer {
             looked[i] = Looked::together(&looked[i].read, together, &self.config);
         }
         Ok(looked)
+    }
+
+    /// Whether read `a` is surer than `b`: reported where `b` is not, or
+    /// as reportable and with a surer weakest character.
+    fn surer(&self, a: &TextRead, b: &TextRead) -> bool {
+        let key = |r: &TextRead| (self.config.reportable(r), weakest(r));
+        let (ka, kb) = (key(a), key(b));
+        ka.0 > kb.0 || (ka.0 == kb.0 && ka.1 > kb.1)
     }
 
     fn accept(&self, plate: &PlateBox, looked: Looked, fw: u32, fh: u32) -> Option<PlateRead> {
@@ -381,6 +420,27 @@ impl PlateBox {
     }
 }
 
+/// Whether a crop (grey values in [0, 1]) looks like light characters on a
+/// dark plate: most of it, the plate's ground, is nearer its dark end than
+/// its light one. The reader learned mostly dark on light (one colour
+/// scheme in eight is light on dark) and reads such plates far worse, so
+/// these are also read inverted. A crop of little contrast says nothing.
+fn light_on_dark(crop: &[f32]) -> bool {
+    if crop.is_empty() {
+        return false;
+    }
+    let mut v = crop.to_vec();
+    v.sort_by(f32::total_cmp);
+    let q = |p: f32| v[((v.len() - 1) as f32 * p).round() as usize];
+    let (dark, median, light) = (q(0.05), q(0.5), q(0.95));
+    light - dark >= 0.2 && median < dark + 0.4 * (light - dark)
+}
+
+/// A crop with light and dark swapped.
+fn inverted(crop: &[f32]) -> Vec<f32> {
+    crop.iter().map(|v| 1.0 - v).collect()
+}
+
 /// A read's weakest character confidence (1 for no characters).
 fn weakest(read: &TextRead) -> f32 {
     read.chars.iter().map(|c| c.confidence).fold(1.0, f32::min)
@@ -531,6 +591,28 @@ mod tests {
         for (g, w) in got.iter().zip(want.as_raw()) {
             assert!((g * 255.0 - *w as f32).abs() < 0.51, "{g} vs {w}");
         }
+    }
+
+    #[test]
+    fn light_on_dark_is_told_by_the_plate_s_ground() {
+        // 70% ground, 30% strokes, some noise of the cut around them.
+        let crop = |ground: f32, ink: f32| -> Vec<f32> {
+            (0..4096)
+                .map(|i| match i % 10 {
+                    0..=6 => ground,
+                    7 | 8 => ink,
+                    _ => (ground + ink) / 2.0,
+                })
+                .collect()
+        };
+        assert!(light_on_dark(&crop(0.15, 0.9)), "yellow on dark blue");
+        assert!(!light_on_dark(&crop(0.9, 0.1)), "dark on white");
+        assert!(
+            !light_on_dark(&crop(0.5, 0.55)),
+            "too little contrast to tell"
+        );
+        assert!(!light_on_dark(&[]));
+        assert_eq!(inverted(&[0.0, 0.25, 1.0]), vec![1.0, 0.75, 0.0]);
     }
 
     #[test]
