@@ -261,8 +261,8 @@ fn main() {
     } else {
         data
     };
-    // FINE_WIDTH=N and FINE_SEED=P measure the recognizer with another fine
-    // look (`DetectConfig`; a width of 0: none).
+    // FINE_WIDTH=N, FINE_SEED=P and FINE_WINDOWS=K measure the recognizer
+    // with another fine look (`DetectConfig`; a width of 0: none).
     let mut config = RecognizeConfig::default();
     if let Some(w) = std::env::var("FINE_WIDTH")
         .ok()
@@ -272,6 +272,12 @@ fn main() {
     }
     if let Some(v) = std::env::var("FINE_SEED").ok().and_then(|v| v.parse().ok()) {
         config.detect.fine_seed = v;
+    }
+    if let Some(v) = std::env::var("FINE_WINDOWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        config.detect.fine_windows = v;
     }
     let recognizer = Recognizer::shipped()
         .expect("shipped models load")

@@ -195,6 +195,245 @@ impl FixedShapes {
     }
 }
 
+/// The registrations European countries issue, as runs of letters (`L`)
+/// and digits (`D`), a run's length fixed (`L2`) or a range (`L1-3`),
+/// separators left out. The region head names the country of a European
+/// plate on about a third of rendered plates (models/README.md), so a read
+/// is judged against every country's patterns, and its own country's are
+/// preferred where a change is chosen. Slovakia and Hungary are here though
+/// the reader has no region for them: their plates read as European
+/// plates of another country.
+const EUROPE: &[(&str, &[&str])] = &[
+    // Since 2001 (AB51 ABC); the prefix series before it (A123 BCD).
+    ("uk", &["L2D2L3", "L1D1-3L3"]),
+    // District, letters, digits; E (electric) and H (historic) after.
+    ("eu-d", &["L1-3L1-2D1-4", "L1-3L1-2D1-3L1"]),
+    ("eu-f", &["L2D3L2"]),
+    ("eu-i", &["L2D3L2"]),
+    ("eu-e", &["D4L3"]),
+    // The Dutch side codes 1 to 14.
+    (
+        "eu-nl",
+        &[
+            "L2D2D2", "D2D2L2", "D2L2D2", "L2D2L2", "L2L2D2", "D2L2L2", "D2L3D1", "D1L3D2",
+            "L2D3L1", "L1D3L2", "L3D2L1", "L1D2L3", "D1L2D3", "D3L2D1",
+        ],
+    ),
+    ("eu-b", &["D1L3D3"]),
+    (
+        "eu-pl",
+        &[
+            "L2D5", "L2D4L1", "L2D3L2", "L2D1L1D3", "L2D1L2D2", "L3L1D3", "L3D2L2", "L3D1L1D2",
+            "L3D2L1D1", "L3D1L2D1", "L3L2D2",
+        ],
+    ),
+    ("eu-a", &["L1-2D1-5L1-3", "L1-2L1-3D1-5"]),
+    ("eu-cz", &["D1L1D1D4", "D1L2D4"]),
+    ("eu-sk", &["L2D3L2"]),
+    ("eu-hu", &["L3D3", "L4D3"]),
+    ("eu-dk", &["L2D5"]),
+    ("eu-s", &["L3D3", "L3D2L1"]),
+    ("eu-p", &["L2D2L2", "D2D2L2", "D2L2D2", "L2D2D2"]),
+    ("eu-ro", &["L1D2L3", "L1D3L3", "L2D2L3"]),
+];
+
+/// Letters and digits a reader takes for one another; only these trade
+/// places when a read is put into a pattern.
+const LOOK_ALIKES: &[(char, char)] = &[
+    ('O', '0'),
+    ('D', '0'),
+    ('Q', '0'),
+    ('I', '1'),
+    ('Z', '2'),
+    ('Z', '7'),
+    ('S', '5'),
+    ('B', '8'),
+    ('G', '6'),
+    ('A', '4'),
+];
+
+/// A character read at least this surely is never changed to fit a
+/// pattern: a special or foreign plate keeps what the reader saw.
+const UNSURE: f32 = 0.9;
+
+/// One change that puts a read into a pattern.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Settle {
+    /// The character at this place is the other of a look-alike pair; the
+    /// character as read keeps this probability (its runner-up's, where the
+    /// runner-up is the look-alike, else half of what the two leave).
+    Swap(usize, char, f32),
+    /// The character at this end (the EU band's letter, a frame's edge) is
+    /// not part of the registration.
+    Drop(usize),
+}
+
+/// European patterns, expanded to shapes.
+#[derive(Debug)]
+pub struct Europe {
+    countries: HashMap<&'static str, Vec<Vec<Kind>>>,
+}
+
+impl Default for Europe {
+    fn default() -> Self {
+        let countries = EUROPE
+            .iter()
+            .map(|&(code, patterns)| {
+                // No plate is longer than the reader reports (9).
+                let mut shapes: Vec<Vec<Kind>> = patterns
+                    .iter()
+                    .flat_map(|p| expand(p))
+                    .filter(|s| s.len() <= 9)
+                    .collect();
+                shapes.sort_by_key(|s| s.iter().map(|&k| k == Kind::Digit).collect::<Vec<_>>());
+                shapes.dedup();
+                (code, shapes)
+            })
+            .collect();
+        Europe { countries }
+    }
+}
+
+impl Europe {
+    /// Whether a region code (`EU-D`, `UK`) names a European country.
+    pub fn is_european(region: &str) -> bool {
+        region.eq_ignore_ascii_case("uk")
+            || region
+                .get(..3)
+                .is_some_and(|p| p.eq_ignore_ascii_case("eu-"))
+    }
+
+    fn fits(&self, shape: &[Kind], country: Option<&str>) -> bool {
+        match country {
+            Some(c) => self
+                .countries
+                .get(c)
+                .is_some_and(|s| s.iter().any(|s| s == shape)),
+            None => self.countries.values().flatten().any(|s| s == shape),
+        }
+    }
+
+    /// The one change that puts a European read into an issued pattern, or
+    /// none when it fits one already or no single change makes it fit.
+    /// Against the guessed country's patterns first, then every country's:
+    /// a read that fits is left, else the likeliest swap of an unsure
+    /// look-alike that fits is made (the runner-up's probability where the
+    /// runner-up is the look-alike); where none does, a character at an end
+    /// is dropped.
+    pub fn settle(&self, region: &str, read: &[CharRead]) -> Option<Settle> {
+        let own = region.to_ascii_lowercase();
+        let own = self.countries.contains_key(own.as_str()).then_some(own);
+        // The guessed country's patterns first, then every country's: a
+        // read that fits either is left as it is.
+        let targets = [own.as_deref(), None];
+        let targets = &targets[usize::from(own.is_none())..];
+        let shape: Vec<Kind> = read.iter().map(|c| kind(c.ch)).collect();
+        for &target in targets {
+            if self.fits(&shape, target) {
+                return None;
+            }
+            if let Some(swap) = self.swap(read, &shape, target) {
+                return Some(swap);
+            }
+        }
+        // Nothing fits and no swap makes it: a character at an end that is
+        // not the plate's. The first when it is a letter (the band's: H, W,
+        // B, J, Q are what the blue band reads as), the last when unsure (a
+        // frame's edge, a separator).
+        let n = shape.len();
+        if n <= 4 {
+            return None;
+        }
+        let ends = [
+            (0, kind(read[0].ch) == Kind::Letter),
+            (n - 1, read[n - 1].confidence < UNSURE),
+        ];
+        targets.iter().find_map(|&target| {
+            ends.iter().find_map(|&(i, may)| {
+                let mut rest = shape.clone();
+                rest.remove(i);
+                (may && self.fits(&rest, target)).then_some(Settle::Drop(i))
+            })
+        })
+    }
+
+    /// The likeliest swap of one unsure look-alike that fits `target`'s
+    /// patterns (every country's for `None`).
+    fn swap(&self, read: &[CharRead], shape: &[Kind], target: Option<&str>) -> Option<Settle> {
+        let mut best: Option<(f32, Settle)> = None;
+        for (i, c) in read.iter().enumerate() {
+            if c.confidence >= UNSURE {
+                continue;
+            }
+            for to in look_alikes(c.ch) {
+                let mut changed = shape.to_vec();
+                changed[i] = kind(to);
+                if !self.fits(&changed, target) {
+                    continue;
+                }
+                let p = match c.second {
+                    Some((ch, p)) if ch == to => p,
+                    // Not the runner-up: at most what the runner-up left.
+                    Some((_, p)) => (1.0 - c.confidence - p).max(0.0) / 2.0,
+                    None => (1.0 - c.confidence) / 2.0,
+                };
+                if best.as_ref().is_none_or(|(b, _)| p > *b) {
+                    best = Some((p, Settle::Swap(i, to, p)));
+                }
+            }
+        }
+        best.map(|(_, s)| s)
+    }
+}
+
+/// The other halves of `c`'s look-alike pairs.
+fn look_alikes(c: char) -> impl Iterator<Item = char> {
+    LOOK_ALIKES.iter().filter_map(move |&(l, d)| {
+        if l == c {
+            Some(d)
+        } else if d == c {
+            Some(l)
+        } else {
+            None
+        }
+    })
+}
+
+/// The shapes a pattern such as `L1-3L1-2D1-4` stands for.
+fn expand(pattern: &str) -> Vec<Vec<Kind>> {
+    let mut shapes: Vec<Vec<Kind>> = vec![Vec::new()];
+    let mut chars = pattern.chars().peekable();
+    while let Some(k) = chars.next() {
+        let kind = if k == 'L' { Kind::Letter } else { Kind::Digit };
+        let number = |chars: &mut std::iter::Peekable<std::str::Chars>| {
+            let mut n = 0;
+            while let Some(d) = chars.peek().and_then(|c| c.to_digit(10)) {
+                n = n * 10 + d as usize;
+                chars.next();
+            }
+            n
+        };
+        let low = number(&mut chars);
+        let high = if chars.peek() == Some(&'-') {
+            chars.next();
+            number(&mut chars)
+        } else {
+            low
+        };
+        shapes = shapes
+            .iter()
+            .flat_map(|s| {
+                (low..=high).map(move |n| {
+                    let mut s = s.clone();
+                    s.extend(std::iter::repeat_n(kind, n));
+                    s
+                })
+            })
+            .collect();
+    }
+    shapes
+}
+
 /// A serial plate has letters and digits, and an O stands among other
 /// letters: 200OOO is not a reading of 200000.
 fn plausible(text: &[char], shape: &[Kind], os: &[usize]) -> bool {
@@ -352,6 +591,98 @@ mod tests {
             br.runner_ups("ca", &seen("GNF349D", &[(6, '0', 0.09)]))
                 .is_empty()
         );
+    }
+
+    fn sure(text: &str) -> Vec<CharRead> {
+        text.chars()
+            .map(|ch| CharRead {
+                ch,
+                confidence: 0.99,
+                second: None,
+            })
+            .collect()
+    }
+
+    fn unsure_at(
+        text: &str,
+        i: usize,
+        confidence: f32,
+        second: Option<(char, f32)>,
+    ) -> Vec<CharRead> {
+        let mut read = sure(text);
+        read[i].confidence = confidence;
+        read[i].second = second;
+        read
+    }
+
+    #[test]
+    fn patterns_expand_to_every_run_length() {
+        let shapes = expand("L1-2D3");
+        assert_eq!(shapes.len(), 2);
+        assert_eq!(shapes[0], parse_shape("LDDD").unwrap());
+        assert_eq!(shapes[1], parse_shape("LLDDD").unwrap());
+        // Every country's patterns are letters and digits, 4 to 9 long.
+        for (code, shapes) in Europe::default().countries {
+            assert!(!shapes.is_empty(), "{code}");
+            assert!(shapes.iter().all(|s| (2..=9).contains(&s.len())), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_read_that_fits_a_pattern_is_left_as_it_is() {
+        let eu = Europe::default();
+        assert_eq!(eu.settle("UK", &sure("AB51ABC")), None);
+        assert_eq!(eu.settle("EU-F", &sure("AB123CD")), None);
+        // A British pattern read under another country's guess still fits.
+        assert_eq!(eu.settle("EU-D", &sure("AB51ABC")), None);
+    }
+
+    #[test]
+    fn one_look_alike_puts_a_read_into_its_country_s_pattern() {
+        let eu = Europe::default();
+        // UK LLNNLLL: AB51 ABC read AB5I ABC, the I unsure.
+        let read = unsure_at("AB5IABC", 3, 0.6, Some(('1', 0.3)));
+        assert_eq!(eu.settle("UK", &read), Some(Settle::Swap(3, '1', 0.3)));
+        // French AB-123-CD read AB-I23-CD: the runner-up was T, but the
+        // look-alike 1 is what fits.
+        let read = unsure_at("ABI23CD", 2, 0.7, Some(('T', 0.2)));
+        let Some(Settle::Swap(2, '1', p)) = eu.settle("EU-F", &read) else {
+            panic!("{:?}", eu.settle("EU-F", &read));
+        };
+        assert!(
+            (p - 0.05).abs() < 1e-6,
+            "half of what the runner-up left: {p}"
+        );
+        // Czech 1A2 3456 read 1A2 34S6.
+        let read = unsure_at("1A234S6", 5, 0.55, Some(('5', 0.4)));
+        assert_eq!(eu.settle("EU-CZ", &read), Some(Settle::Swap(5, '5', 0.4)));
+    }
+
+    #[test]
+    fn sure_reads_and_special_plates_are_never_forced() {
+        let eu = Europe::default();
+        // A sure character that breaks every pattern stays.
+        assert_eq!(eu.settle("UK", &sure("AB5IABC")), None);
+        // Nothing fits after one change: left alone.
+        let read = unsure_at("A1B2C3D4", 1, 0.5, Some(('I', 0.4)));
+        assert_eq!(eu.settle("UK", &read), None);
+        // A look-alike that is not a letter-digit pair is no change.
+        let read = unsure_at("AB5KABC", 3, 0.5, Some(('X', 0.4)));
+        assert_eq!(eu.settle("UK", &read), None);
+    }
+
+    #[test]
+    fn the_band_s_letter_is_dropped_when_the_rest_fits() {
+        let eu = Europe::default();
+        // A French plate with the band's F read in front: FAB123CD.
+        assert_eq!(eu.settle("EU-F", &sure("FAB123CD")), Some(Settle::Drop(0)));
+        // A frame's edge read unsurely as a 1 after a Spanish 1234BCD; read
+        // surely, it stays.
+        let read = unsure_at("1234BCD1", 7, 0.6, None);
+        assert_eq!(eu.settle("EU-E", &read), Some(Settle::Drop(7)));
+        assert_eq!(eu.settle("EU-E", &sure("1234BCD1")), None);
+        assert!(Europe::is_european("eu-pl") && Europe::is_european("UK"));
+        assert!(!Europe::is_european("BR") && !Europe::is_european("CA"));
     }
 
     #[test]

@@ -222,9 +222,8 @@ impl Recognizer {
     /// Whether read `a` is surer than `b`: reported where `b` is not, or
     /// as reportable and with a surer weakest character.
     fn surer(&self, a: &TextRead, b: &TextRead) -> bool {
-        let key = |r: &TextRead| (self.config.reportable(r), weakest(r));
-        let (ka, kb) = (key(a), key(b));
-        ka.0 > kb.0 || (ka.0 == kb.0 && ka.1 > kb.1)
+        let (ra, rb) = (self.config.reportable(a), self.config.reportable(b));
+        (ra && !rb) || (ra == rb && weakest(a) > weakest(b))
     }
 
     fn accept(&self, plate: &PlateBox, looked: Looked, fw: u32, fh: u32) -> Option<PlateRead> {

@@ -11,7 +11,7 @@ use rten_tensor::{NdTensor, NdTensorView};
 use serde::Deserialize;
 
 use super::RecognizeError;
-use super::format::{FixedMeta, FixedShapes, FormatsMeta, UsFormats};
+use super::format::{Europe, FixedMeta, FixedShapes, FormatsMeta, Settle, UsFormats};
 
 const READER_ONNX: &[u8] = include_bytes!("../../../models/reader.onnx");
 const READER_JSON: &str = include_str!("../../../models/reader.json");
@@ -77,6 +77,7 @@ pub struct Reader {
     region_out: rten::NodeId,
     formats: UsFormats,
     fixed: FixedShapes,
+    europe: Europe,
 }
 
 impl std::fmt::Debug for Reader {
@@ -111,6 +112,7 @@ impl Reader {
             charset: meta.charset.chars().collect(),
             formats,
             fixed,
+            europe: Europe::default(),
             meta,
             model,
         })
@@ -224,7 +226,10 @@ impl Reader {
     /// zeros the format calls letters become O, the digit taking the
     /// runner-up's place (and probability); on a plate of a region with
     /// fixed shapes, characters of the wrong kind trade places with their
-    /// runner-ups. Either way the candidates keep the text as first read.
+    /// runner-ups; on a European plate that fits no issued pattern, one
+    /// unsure look-alike is swapped, or a character at an end (the band's
+    /// letter, a frame) dropped, where that makes it fit (`Europe::settle`).
+    /// A swap keeps the text as first read among the candidates.
     fn apply_formats(&self, read: &mut TextRead) {
         let Some((code, _)) = &read.region else {
             return;
@@ -235,6 +240,23 @@ impl Reader {
                 let c = &mut read.chars[i];
                 c.second = Some(('0', c.second.map_or(0.0, |(_, p)| p)));
                 c.ch = 'O';
+            }
+            return;
+        }
+        if Europe::is_european(code) {
+            match self.europe.settle(code, &read.chars) {
+                // As the US rule does: the reader was as sure of the glyph
+                // as it was, and the pattern says which of the pair it is;
+                // the character as read becomes the runner-up.
+                Some(Settle::Swap(i, ch, p)) => {
+                    let c = &mut read.chars[i];
+                    c.second = Some((c.ch, p));
+                    c.ch = ch;
+                }
+                Some(Settle::Drop(i)) => {
+                    read.chars.remove(i);
+                }
+                None => {}
             }
             return;
         }
@@ -348,6 +370,24 @@ mod tests {
         let mut sure = read("GNF349D", "BR", &[(6, '0', 0.01)]);
         reader.apply_formats(&mut sure);
         assert_eq!(sure.text(), "GNF349D");
+
+        // A European plate out of every pattern: its unsure look-alike is
+        // swapped (UK AB51 ABC read AB5I ABC), or its band letter dropped.
+        let mut uk = read("AB5IABC", "UK", &[(3, '1', 0.3)]);
+        uk.chars[3].confidence = 0.6;
+        reader.apply_formats(&mut uk);
+        assert_eq!(uk.text(), "AB51ABC");
+        assert_eq!(uk.chars[3].second, Some(('I', 0.3)));
+        assert_eq!(
+            uk.chars[3].confidence, 0.6,
+            "as sure of the glyph as it was"
+        );
+        let mut band = read("FAB123CD", "EU-F", &[]);
+        for c in &mut band.chars {
+            c.confidence = 0.99;
+        }
+        reader.apply_formats(&mut band);
+        assert_eq!(band.text(), "AB123CD");
 
         let mut none = read("3550CT", "AR", &[]);
         none.region = None;
