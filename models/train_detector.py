@@ -15,9 +15,18 @@ put in perspective, relit, blurred, noised and JPEG-compressed. Because the
 net is fully convolutional it trains on 192 x 112 windows (a quarter of the
 work) and runs on whole frames.
 
+With `--real-scenes SHARE`, that share of the windows are cut from the
+training part of `scenes-real` (real photos with plate boxes), zoomed so
+one of the scene's plates is 14 to 80 pixels wide: real plates at real
+aspects (European 4.7:1), real surroundings, far plates. `--init` starts
+from a detector.pt or from an exported detector.onnx (its batch norms
+folded into the convolutions, so the net trains without them).
+
 Held out, by the same file-name hash as the reader: 20% of the scenes and of
 the real crops, for the figures in OUT/detector-metrics.json: recall of
-plates in held-out composites and false detections per held-out scene.
+plates in held-out composites, false detections per held-out scene, and
+recall of the boxed plates of held-out `scenes-real` photos seen whole at
+384 pixels wide (by plate width there).
 Exports OUT/detector.onnx (input `image`: N x 1 x 216 x 384 in [0, 1];
 output `maps`: N x 5 x 27 x 48 = heat logit, log w, log h, dx, dy) and
 OUT/detector.json.
@@ -68,6 +77,60 @@ def real_plates(data, holdout):
     return out
 
 
+def real_scenes(data, holdout):
+    """`scenes-real` photos (grey) with their boxes (cx, cy, w, h in the photo's pixels)."""
+    folder = os.path.join(data, "scenes-real")
+    path = os.path.join(folder, "boxes.tsv")
+    if not os.path.exists(path):
+        return []
+    boxes = {}
+    with open(path) as f:
+        for line in f.read().splitlines()[1:]:
+            name, x, y, w, h = line.split("\t")[:5]
+            if held_out(name) == holdout:
+                x, y, w, h = float(x), float(y), float(w), float(h)
+                boxes.setdefault(name, []).append((x + w / 2, y + h / 2, w, h))
+    return [(Image.open(os.path.join(folder, name)).convert("L"), b) for name, b in sorted(boxes.items())]
+
+
+def scene_window(rng, scenes, w, h):
+    """A `w x h` window of a real scene, zoomed so one of its plates is 14 to
+    80 pixels wide and inside the window, with every boxed plate in it."""
+    img, boxes = rng.choice(scenes)
+    cx, cy, bw, bh = rng.choice(boxes)
+    scale = min(rng.uniform(14, 80) / max(bw, 1.0), 4.0)
+    # The window in the photo's pixels: the plate's centre in it, and inside
+    # the photo where the photo is large enough.
+    vw, vh = max(2, round(w / scale)), max(2, round(h / scale))
+    x0 = round(cx - rng.uniform(0.15, 0.85) * vw)
+    y0 = round(cy - rng.uniform(0.15, 0.85) * vh)
+    if vw <= img.width:
+        x0 = min(max(x0, 0), img.width - vw)
+    if vh <= img.height:
+        y0 = min(max(y0, 0), img.height - vh)
+    # Reduced by area, as the node reduces frames; enlarged bilinearly.
+    view = img.crop((x0, y0, x0 + vw, y0 + vh)).resize(
+        (w, h), Image.BOX if scale < 1 else Image.BILINEAR)
+    sx, sy = w / vw, h / vh
+    out = [((x - x0) * sx, (y - y0) * sy, pw * sx, ph * sy) for x, y, pw, ph in boxes]
+    return view, [b for b in out if 0 <= b[0] < w and 0 <= b[1] < h]
+
+
+def degrade(rng, canvas):
+    """Blur, noise, exposure and JPEG as a road camera's frame has them; values in [0, 1]."""
+    if rng.random() < 0.3:
+        canvas = canvas.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0)))
+    a = np.asarray(canvas, dtype=np.float32)
+    if rng.random() < 0.5:
+        a = a + np.random.default_rng(rng.randint(0, 1 << 30)).normal(0, rng.uniform(2, 8), a.shape)
+    a = np.clip(a * rng.uniform(0.6, 1.2) + rng.uniform(-30, 30), 0, 255)
+    if rng.random() < 0.3:
+        buf = io.BytesIO()
+        Image.fromarray(a.astype(np.uint8)).save(buf, "JPEG", quality=rng.randint(30, 85))
+        a = np.asarray(Image.open(buf), dtype=np.float32)
+    return (a / 255.0).astype(np.float32)
+
+
 def plate_image(rng, reals):
     if reals and rng.random() < 0.5:
         return rng.choice(reals)
@@ -114,17 +177,7 @@ def composite(rng, bgs, reals, w, h, plates_max=3):
     for _ in range(rng.choice([0, 1, 1, 1, 2, 2, 3][: plates_max + 4])):
         width = rng.uniform(18, 80)  # 60 to 270 pixels at 1280
         boxes.append(place(rng, canvas, plate_image(rng, reals), width))
-    if rng.random() < 0.3:
-        canvas = canvas.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0)))
-    a = np.asarray(canvas, dtype=np.float32)
-    if rng.random() < 0.5:
-        a = a + np.random.default_rng(rng.randint(0, 1 << 30)).normal(0, rng.uniform(2, 8), a.shape)
-    a = np.clip(a * rng.uniform(0.6, 1.2) + rng.uniform(-30, 30), 0, 255)
-    if rng.random() < 0.3:
-        buf = io.BytesIO()
-        Image.fromarray(a.astype(np.uint8)).save(buf, "JPEG", quality=rng.randint(30, 85))
-        a = np.asarray(Image.open(buf), dtype=np.float32)
-    return (a / 255.0).astype(np.float32), boxes
+    return degrade(rng, canvas), boxes
 
 
 def targets(boxes, w, h):
@@ -148,12 +201,13 @@ def targets(boxes, w, h):
 
 
 class Detector(nn.Module):
-    def __init__(self):
+    def __init__(self, batch_norm=True):
         super().__init__()
 
         def conv(cin, cout, stride=1, dilation=1):
+            norm = [nn.BatchNorm2d(cout)] if batch_norm else []
             return [nn.Conv2d(cin, cout, 3, stride, padding=dilation, dilation=dilation),
-                    nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+                    *norm, nn.ReLU(inplace=True)]
 
         self.body = nn.Sequential(
             *conv(1, 16, 2),            # /2
@@ -171,6 +225,24 @@ class Detector(nn.Module):
         return self.head(self.body(image))
 
 
+def load_onnx(path):
+    """A Detector without batch norms holding the weights of an exported
+    detector.onnx (the exporter folds each batch norm into its convolution)."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(path).graph
+    weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in graph.initializer}
+    model = Detector(batch_norm=False)
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    nodes = [n for n in graph.node if n.op_type == "Conv"]
+    assert len(convs) == len(nodes), "detector.onnx has a different architecture"
+    for conv, node in zip(convs, nodes):
+        conv.weight.data.copy_(weights[node.input[1]])
+        conv.bias.data.copy_(weights[node.input[2]])
+    return model
+
+
 def loss_fn(out, heat, reg, mask):
     # CenterNet's focal loss on the heatmap, L1 on the box at plate centres.
     p = torch.sigmoid(out[:, 0]).clamp(1e-4, 1 - 1e-4)
@@ -183,10 +255,14 @@ def loss_fn(out, heat, reg, mask):
     return (pos_loss + neg_loss) / n + 0.5 * box
 
 
-def batch(rng, bgs, reals, size):
+def batch(rng, bgs, reals, size, scenes=(), scene_share=0.0):
     xs, hs, rs, ms = [], [], [], []
     for _ in range(size):
-        a, boxes = composite(rng, bgs, reals, TRAIN_W, TRAIN_H)
+        if scenes and rng.random() < scene_share:
+            view, boxes = scene_window(rng, scenes, TRAIN_W, TRAIN_H)
+            a = degrade(rng, view)
+        else:
+            a, boxes = composite(rng, bgs, reals, TRAIN_W, TRAIN_H)
         heat, reg, mask = targets(boxes, TRAIN_W, TRAIN_H)
         xs.append(a[None])
         hs.append(heat)
@@ -197,14 +273,15 @@ def batch(rng, bgs, reals, size):
 
 
 class Batches(torch.utils.data.IterableDataset):
-    def __init__(self, bgs, reals, size, seed):
+    def __init__(self, bgs, reals, size, seed, scenes=(), scene_share=0.0):
         self.bgs, self.reals, self.size, self.seed = bgs, reals, size, seed
+        self.scenes, self.scene_share = scenes, scene_share
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
         rng = random.Random(self.seed * 1000 + (info.id if info else 0))
         while True:
-            yield batch(rng, self.bgs, self.reals, self.size)
+            yield batch(rng, self.bgs, self.reals, self.size, self.scenes, self.scene_share)
 
 
 def detect(maps, threshold):
@@ -244,6 +321,46 @@ def evaluate(model, val_bgs, val_reals, threshold=0.3, n=300):
             "false_per_scene": scenes_false / max(1, len(val_bgs)), "threshold": threshold}
 
 
+def evaluate_real(model, scenes, threshold=0.3):
+    """Recall of held-out `scenes-real` plates, each photo seen whole at W
+    pixels wide (as the node's first pass sees it), by plate width in the
+    photo, and how much of the boxed width the found box covers."""
+    model.eval()
+    groups = {"under 40": [0, 0], "40-70": [0, 0], "70-120": [0, 0], "over 120": [0, 0]}
+    cover = []
+    with torch.no_grad():
+        for img, boxes in scenes:
+            s = W / img.width
+            h = max(STRIDE * 2, int(round(img.height * s / STRIDE)) * STRIDE)
+            a = np.asarray(img.resize((W, h), Image.BOX), dtype=np.float32) / 255.0
+            dets = detect(model(torch.from_numpy(a[None, None]))[0], threshold)
+            for cx, cy, bw, bh in boxes:
+                g = "under 40" if bw < 40 else "40-70" if bw < 70 else "70-120" if bw < 120 else "over 120"
+                groups[g][1] += 1
+                hit = [d for d in dets if abs(d[0] / s - cx) < bw / 2 and abs(d[1] / s - cy) < bh / 2
+                       and 0.5 * bw <= d[2] / s <= 2 * bw]
+                if hit:
+                    groups[g][0] += 1
+                    d = max(hit, key=lambda d: d[4])
+                    l, r = d[0] / s - d[2] / s / 2, d[0] / s + d[2] / s / 2
+                    cover.append(max(0.0, min(r, cx + bw / 2) - max(l, cx - bw / 2)) / bw)
+    model.train()
+    out = {g: round(f / max(1, n), 3) for g, (f, n) in groups.items()}
+    out["plates"] = sum(n for _, n in groups.values())
+    out["coverage_median"] = round(float(np.median(cover)), 3) if cover else None
+    return out
+
+
+def save(model, out):
+    """detector.pt, and beside it whether the net has batch norms (a net
+    loaded from ONNX has them folded away)."""
+    path = os.path.join(out, "detector.pt")
+    torch.save(model.state_dict(), path)
+    has_bn = any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    with open(path + ".kind", "w") as f:
+        f.write("bn" if has_bn else "nobn")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True)
@@ -255,20 +372,30 @@ def main():
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    ap.add_argument("--init", help="start from a detector.pt written by an earlier run")
+    ap.add_argument("--init", help="start from a detector.pt written by an earlier run, or a detector.onnx")
+    ap.add_argument("--real-scenes", type=float, default=0.0,
+                    help="share of training windows cut from scenes-real photos")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
     train_bgs, val_bgs = scenes(args.data, False), scenes(args.data, True)
     train_reals, val_reals = real_plates(args.data, False), real_plates(args.data, True)
-    model = Detector()
-    if args.init:
-        model.load_state_dict(torch.load(args.init))
+    train_scenes, val_scenes = real_scenes(args.data, False), real_scenes(args.data, True)
+    print(f"{len(train_scenes)} training scenes-real photos, {len(val_scenes)} held out", flush=True)
+    if args.init and args.init.endswith(".onnx"):
+        model = load_onnx(args.init)
+    else:
+        kind = args.init + ".kind" if args.init else None
+        batch_norm = not (kind and os.path.exists(kind) and open(kind).read() == "nobn")
+        model = Detector(batch_norm=batch_norm)
+        if args.init:
+            model.load_state_dict(torch.load(args.init))
     model = model.to(args.device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     loader = iter(torch.utils.data.DataLoader(
-        Batches(train_bgs, train_reals, args.batch, args.seed), batch_size=None,
+        Batches(train_bgs, train_reals, args.batch, args.seed, train_scenes, args.real_scenes),
+        batch_size=None,
         num_workers=args.workers, persistent_workers=args.workers > 0))
     start = time.time()
     deadline = start + args.minutes * 60
@@ -287,10 +414,14 @@ def main():
         if step % 100 == 0:
             print(f"step {step} loss {loss.item():.3f} {time.time() - start:.0f}s", flush=True)
         if step % 1000 == 0:
-            torch.save(model.state_dict(), os.path.join(args.out, "detector.pt"))
+            save(model, args.out)
+            if val_scenes:
+                print("held-out scenes-real:", evaluate_real(model, val_scenes), flush=True)
     model = model.cpu().eval()
-    torch.save(model.state_dict(), os.path.join(args.out, "detector.pt"))
+    save(model, args.out)
     metrics = {t: evaluate(model, val_bgs, val_reals, t) for t in (0.2, 0.3, 0.5)}
+    if val_scenes:
+        metrics["scenes_real"] = evaluate_real(model, val_scenes)
     metrics["steps"] = step
     metrics["minutes"] = round((time.time() - start) / 60, 1)
     metrics["parameters"] = sum(p.numel() for p in model.parameters())

@@ -1,7 +1,7 @@
 //! Recognition figures: reader accuracy on held-out real crops, plate finding
 //! on composites and on plate-free scenes, and time per 1280x720 frame.
 //!
-//!     cargo bench -p alpr-node --bench recognition [-- DATA_DIR] [--reader-only | --scenes-only]
+//!     cargo bench -p alpr-node --bench recognition [-- DATA_DIR] [--stills] [--reader-only | --scenes-only]
 //!
 //! DATA_DIR (default ../shared/data) holds plates-real-us, plates-real-br and
 //! backgrounds; the held-out part of each is chosen exactly as
@@ -261,9 +261,15 @@ fn main() {
     } else {
         data
     };
-    // FINE_WIDTH=N, FINE_SEED=P and FINE_WINDOWS=K measure the recognizer
-    // with another fine look (`DetectConfig`; a width of 0: none).
-    let mut config = RecognizeConfig::default();
+    // --stills measures the recognizer as `alpr-node recognize` runs it on
+    // photos; FINE_WIDTH=N, FINE_SEED=P and FINE_WINDOWS=K with another fine
+    // look (`DetectConfig`; a width of 0: none).
+    let stills = std::env::args().any(|a| a == "--stills");
+    let mut config = if stills {
+        RecognizeConfig::for_stills()
+    } else {
+        RecognizeConfig::default()
+    };
     if let Some(w) = std::env::var("FINE_WIDTH")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -284,8 +290,13 @@ fn main() {
         .with_config(config);
     let threads = std::env::var("RTEN_NUM_THREADS").unwrap_or_else(|_| "all cores".into());
     println!(
-        "recognition bench; data {}; rten threads: {threads}",
-        data.display()
+        "recognition bench; data {}; rten threads: {threads}; {}",
+        data.display(),
+        if stills {
+            "as for still photos"
+        } else {
+            "as for a camera's frames"
+        }
     );
 
     // 1. The reader alone on held-out real crops.
@@ -634,6 +645,10 @@ fn real_scene_boxes(dir: &Path) -> Vec<(PathBuf, Vec<Boxed>)> {
         .collect()
 }
 
+/// A hand box at least this many times as wide as tall is a long plate
+/// (European 520 x 110 mm is 4.7:1; a US plate 2:1).
+const WIDE_PLATE: f32 = 3.2;
+
 /// Plate widths as the figures group them (pixels of the scene).
 const WIDTHS: [(&str, f32); 4] = [
     ("under 40 px", 40.0),
@@ -694,8 +709,13 @@ fn real_scenes(recognizer: &Recognizer, data: &Path) {
                 .max_by(|a, c| coverage(a, b.truth).total_cmp(&coverage(c, b.truth)));
             if let Some(c) = best {
                 found[g] += 1;
-                cover.push(coverage(c, b.truth));
-                aspect.push(c.width / c.height.max(1.0));
+                let wide = b.truth[2] >= WIDE_PLATE * b.truth[3];
+                cover.push((wide, coverage(c, b.truth)));
+                aspect.push((
+                    wide,
+                    c.width / c.height.max(1.0),
+                    b.truth[2] / b.truth[3].max(1.0),
+                ));
             }
             read[g] += hits(&reads, b.truth) as usize;
         }
@@ -724,17 +744,31 @@ fn real_scenes(recognizer: &Recognizer, data: &Path) {
         pct(all(read), boxes),
         false_det as f64 / scenes.len() as f64
     );
-    cover.sort_by(f32::total_cmp);
-    aspect.sort_by(f32::total_cmp);
-    if !cover.is_empty() {
-        let q = |v: &[f32], p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
-        let whole = cover.iter().filter(|&&c| c >= 0.95).count();
+    let q = |v: &mut Vec<f32>, p: f64| {
+        v.sort_by(f32::total_cmp);
+        v[((v.len() - 1) as f64 * p).round() as usize]
+    };
+    for (name, wide) in [
+        ("plates boxed under 3.2:1", false),
+        ("long plates (3.2:1 and longer, European)", true),
+    ] {
+        let mut c: Vec<f32> = cover.iter().filter(|x| x.0 == wide).map(|x| x.1).collect();
+        if c.is_empty() {
+            continue;
+        }
+        let mut found_aspect: Vec<f32> =
+            aspect.iter().filter(|x| x.0 == wide).map(|x| x.1).collect();
+        let mut true_aspect: Vec<f32> =
+            aspect.iter().filter(|x| x.0 == wide).map(|x| x.2).collect();
+        let whole = c.iter().filter(|&&v| v >= 0.95).count();
         println!(
-            "  box coverage of the plate's width: median {:.1}%, p10 {:.1}%; {:.1}% of detected plates covered 95% or more; detected box aspect median {:.2}",
-            100.0 * q(&cover, 0.5),
-            100.0 * q(&cover, 0.1),
-            pct(whole, cover.len()),
-            q(&aspect, 0.5)
+            "  {name}, {} detected: box covers the plate's width, median {:.1}%, p10 {:.1}%; 95% or more on {:.1}%; aspect median {:.2} (boxed by hand {:.2})",
+            c.len(),
+            100.0 * q(&mut c, 0.5),
+            100.0 * q(&mut c, 0.1),
+            pct(whole, c.len()),
+            q(&mut found_aspect, 0.5),
+            q(&mut true_aspect, 0.5)
         );
     }
     detect_time.report("time per real scene, detector alone");

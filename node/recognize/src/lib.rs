@@ -40,6 +40,9 @@ pub const CANDIDATES_MAX: usize = 5;
 const SECOND_LOOK_CUT: f32 = 0.08;
 const SURE_ENOUGH: f32 = 0.9;
 
+/// Fine windows per still photo (see [`RecognizeConfig::for_stills`]).
+const STILL_WINDOWS: usize = 12;
+
 /// The crop around a detected plate, relative to the detector's box.
 const DETECTED_WIDTH: f32 = 1.0;
 const DETECTED_HEIGHT: f32 = 0.95;
@@ -70,6 +73,16 @@ impl Default for RecognizeConfig {
 }
 
 impl RecognizeConfig {
+    /// For still photos rather than a camera's stream: a photo has no next
+    /// frame in which a far plate comes nearer, so a middling frame is also
+    /// looked at finely around the first pass's faint and small plates
+    /// (`DetectConfig::fine_windows`), for a few milliseconds more.
+    pub fn for_stills() -> RecognizeConfig {
+        let mut config = RecognizeConfig::default();
+        config.detect.fine_windows = STILL_WINDOWS;
+        config
+    }
+
     /// Whether a read has a plate's number of characters.
     fn plate_length(&self, read: &TextRead) -> bool {
         (self.text_len_min..=self.text_len_max).contains(&read.chars.len())

@@ -15,7 +15,7 @@ use super::output::{Table, count, listing, print_json};
 use super::session::{Session, unexpected};
 use super::time::{When, format_time, now};
 use super::{Outcome, Usage};
-use crate::recognize::{PlateRead, Recognizer};
+use crate::recognize::{PlateRead, RecognizeConfig, Recognizer};
 use crate::recorder::READ_BATCH_MAX;
 use crate::store::RecordId;
 
@@ -98,7 +98,8 @@ fn image_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 /// reported on standard error and skipped; the exit status then says so (65).
 pub fn recognize(args: RecognizeArgs) -> Result<Outcome> {
     let files = image_files(&args.images)?;
-    let recognizer = Recognizer::shipped()?;
+    // Each image is a still: searched harder than a camera's frames.
+    let recognizer = Recognizer::shipped()?.with_config(RecognizeConfig::for_stills());
     let mut out = std::io::stdout().lock();
     let (mut unreadable, mut plates_found) = (0usize, 0usize);
     for path in &files {
