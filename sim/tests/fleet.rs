@@ -67,3 +67,16 @@ fn arguments_are_refused_by_name() {
     assert!(fleet::run(&c).expect_err("no station").contains("station"));
     assert!(c.command().contains("--seed 1"));
 }
+
+/// The run `tests/broken_core.rs` makes fail on an engine whose purge
+/// ignores holds holds every invariant on the sound engine: the defect,
+/// not the run, is what the simulator catches there.
+#[test]
+fn the_broken_core_s_run_holds_on_the_sound_core() {
+    if cfg!(feature = "defect-purge-ignores-holds") {
+        return;
+    }
+    let r = fleet::run(&small(3, Faults::none())).expect("runs");
+    assert!(r.ok(), "{r}");
+    assert!(r.counters.holds > 0 && r.counters.purged > 0, "{r}");
+}

@@ -1626,7 +1626,9 @@ impl Engine {
             .node
             .store
             .expired_reads(cutoff, PURGE_BATCH_MAX, |id, at, plate| {
-                policy.held(now, id.origin, id.seq, at, plate)
+                // The deliberate defect the simulator must catch (Cargo.toml).
+                !cfg!(feature = "defect-purge-ignores-holds")
+                    && policy.held(now, id.origin, id.seq, at, plate)
             })?;
         report.held = expired.kept;
         if !expired.reads.is_empty() {
