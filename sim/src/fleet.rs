@@ -304,8 +304,8 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "  policy edits {}, local entries {}, bulk versions {}, holds {}",
-            n.policy_edits, n.local_entries, n.bulk_versions, n.holds
+            "  policy edits {}, local entries {}, bulk versions {}, holds {} (released {})",
+            n.policy_edits, n.local_entries, n.bulk_versions, n.holds, n.releases
         )?;
         writeln!(
             f,

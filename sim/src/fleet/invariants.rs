@@ -138,7 +138,7 @@ pub fn after_purge(w: &mut World, i: usize, clock: Timestamp) {
             }
         }
     }
-    for (s, id) in w.holds.clone() {
+    for (s, id, _) in w.holds.clone() {
         if s == i && held.contains(&id) && !matches!(e.node().store.read_envelope(id), Ok(Some(_)))
         {
             found.push(format!(

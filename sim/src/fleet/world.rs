@@ -27,8 +27,14 @@ const STEPS_PER_HOUR: i64 = HOUR_MS / STEP_MS;
 const SHIFT_MS: i64 = 8 * HOUR_MS;
 /// Every node purges this often, on its own clock.
 const PURGE_EVERY_MS: i64 = 6 * HOUR_MS;
-/// The retention the fleet runs under: a day, so purges happen in a run.
+/// The retention the fleet is rolled out with, and the day it is shortened
+/// to partway through a run (`retention_edit_at`), so purges happen in a
+/// run and nodes purge under a policy some of them have not yet heard of.
+const READS_DAYS_FIRST: u32 = 2;
 const READS_DAYS: u32 = 1;
+/// Each station hour, the chance its Administrator releases one of the
+/// station's holds.
+const RELEASE_SHARE: f64 = 0.1;
 const ADMIN: &str = "chief";
 const OFFICER: &str = "officer";
 const PASSWORD: &str = "staff services 2026";
@@ -81,6 +87,7 @@ pub struct Counters {
     pub local_entries: u64,
     pub bulk_versions: u64,
     pub holds: u64,
+    pub releases: u64,
     pub purges: u64,
     pub purged: u64,
     pub crashes: u64,
@@ -106,8 +113,12 @@ pub struct World {
     pub last_purge: Vec<i64>,
     /// Station pairs cut off from each other until then.
     pub partitioned: BTreeMap<(usize, usize), i64>,
-    /// Holds placed, by the station that placed them: (station, read).
-    pub holds: Vec<(usize, RecordId)>,
+    /// Holds placed and not released, by the station that placed them:
+    /// (station, read, the hold's id).
+    pub holds: Vec<(usize, RecordId, u64)>,
+    /// When the first station's Administrator shortens retention to
+    /// [`READS_DAYS`] (true time), until done.
+    pub retention_edit_at: Option<i64>,
     pub revocation: Revocation,
     pub traffic: Traffic,
     pub counters: Counters,
@@ -183,6 +194,7 @@ impl World {
             last_purge: vec![T0; n],
             partitioned: BTreeMap::new(),
             holds: Vec::new(),
+            retention_edit_at: None,
             revocation: Revocation::default(),
             traffic: Traffic::default(),
             counters: Counters::default(),
@@ -224,10 +236,10 @@ impl World {
             clock,
             token,
             Retention {
-                reads_days: READS_DAYS,
-                plate_images_days: READS_DAYS,
-                overview_images_days: READS_DAYS,
-                alerts_days: READS_DAYS,
+                reads_days: READS_DAYS_FIRST,
+                plate_images_days: READS_DAYS_FIRST,
+                overview_images_days: READS_DAYS_FIRST,
+                alerts_days: READS_DAYS_FIRST,
                 ..e.policy().retention
             },
         )
@@ -236,6 +248,9 @@ impl World {
             .map_err(|e| fail("the bulk list", &e))?;
         e.logout(clock, token).map_err(|e| fail("logout", &e))?;
         self.counters.bulk_versions += 1;
+        // Retention is shortened a fifth to a half of the way into the run.
+        let hours = i64::from(self.config.hours);
+        self.retention_edit_at = Some(T0 + self.rng.random_range(hours / 5..=hours / 2) * HOUR_MS);
         for i in 1..self.nodes.len() {
             let (a, b) = pair(&mut self.nodes, 0, i);
             let m = link::meet(a, b, t, Link::CLEAN, &mut self.rng, &mut self.traffic);
@@ -480,6 +495,9 @@ impl World {
             if s == 0 && step > 0 && step % (24 * STEPS_PER_HOUR) == 0 {
                 self.publish_bulk();
             }
+            if s == 0 {
+                self.shorten_retention_if_due();
+            }
             // What the Administrator does this hour, in one login (a
             // login costs an Argon2 hash, most of a small run's time).
             let entry = chance(&mut self.rng, 0.3).then(|| random_plate(&mut self.rng));
@@ -489,10 +507,16 @@ impl World {
             } else {
                 None
             };
-            if entry.is_none() && training.is_none() && hold.is_none() {
+            let mine: Vec<usize> = (0..self.holds.len())
+                .filter(|&k| self.holds[k].0 == s)
+                .collect();
+            let release = (chance(&mut self.rng, RELEASE_SHARE) && !mine.is_empty())
+                .then(|| mine[self.rng.random_range(0..mine.len())]);
+            if entry.is_none() && training.is_none() && hold.is_none() && release.is_none() {
                 continue;
             }
-            let (mut added, mut edited, mut held) = (false, false, false);
+            let release_id = release.map(|k| self.holds[k].2);
+            let (mut added, mut edited, mut held, mut released) = (false, false, None, false);
             self.as_user(s, ADMIN, |e, now, token| {
                 if let Some(plate) = entry {
                     e.add_hotlist_entry(now, token, local_entry(plate))?;
@@ -507,7 +531,7 @@ impl World {
                     edited = true;
                 }
                 if let Some((id, case)) = &hold {
-                    e.place_hold(
+                    held = Some(e.place_hold(
                         now,
                         token,
                         NewHold {
@@ -516,17 +540,45 @@ impl World {
                             scope: HoldScope::Reads(vec![(id.origin, id.seq)]),
                             expires: None,
                         },
-                    )?;
-                    held = true;
+                    )?);
+                }
+                if let Some(hold) = release_id {
+                    e.release_hold(now, token, hold)?;
+                    released = true;
                 }
                 Ok(())
             });
             self.counters.local_entries += u64::from(added);
             self.counters.policy_edits += u64::from(edited);
-            if held && let Some((id, _)) = hold {
-                self.holds.push((s, id));
+            // Released first: the index was taken before any hold was added.
+            if released && let Some(k) = release {
+                self.holds.remove(k);
+                self.counters.releases += 1;
+            }
+            if let (Some(hold), Some((id, _))) = (held, hold) {
+                self.holds.push((s, id, hold));
                 self.counters.holds += 1;
             }
+        }
+    }
+
+    /// The first station's Administrator shortens retention, once, when due.
+    fn shorten_retention_if_due(&mut self) {
+        if self.retention_edit_at.is_none_or(|at| self.now < at) {
+            return;
+        }
+        if self.as_user(0, ADMIN, |e, now, token| {
+            let retention = Retention {
+                reads_days: READS_DAYS,
+                plate_images_days: READS_DAYS,
+                overview_images_days: READS_DAYS,
+                alerts_days: READS_DAYS,
+                ..e.policy().retention
+            };
+            e.set_retention(now, token, retention)
+        }) {
+            self.retention_edit_at = None;
+            self.counters.policy_edits += 1;
         }
     }
 
