@@ -518,9 +518,16 @@ fn live_purpose(frame: &mut Frame, app: &App, area: Rect) {
     );
 }
 
+/// Alert lines the live view shows at once; more scroll with the selection.
+const ALERT_ROWS: usize = 6;
+
 fn live(frame: &mut Frame, app: &App, area: Rect) {
     let v = &app.live;
-    let alert_rows = (v.alerts.len() as u16).clamp(1, 6) + 2;
+    let alert_rows = (v.alerts.len().clamp(1, ALERT_ROWS) + 2) as u16;
+    // The window of alerts shown keeps the selected one in it.
+    let first = (v.selected + 1)
+        .saturating_sub(ALERT_ROWS)
+        .min(v.alerts.len().saturating_sub(ALERT_ROWS));
     let [alerts, reads] =
         Layout::vertical([Constraint::Length(alert_rows), Constraint::Min(0)]).areas(area);
     let lines: Vec<Line> = if v.alerts.is_empty() {
@@ -529,6 +536,8 @@ fn live(frame: &mut Frame, app: &App, area: Rect) {
         v.alerts
             .iter()
             .enumerate()
+            .skip(first)
+            .take(ALERT_ROWS)
             .map(|(i, a)| {
                 let mut style = match (&a.disposed, a.priority) {
                     (Some(_), _) => DIM,
@@ -557,9 +566,19 @@ fn live(frame: &mut Frame, app: &App, area: Rect) {
             .collect()
     };
     let pending = v.alerts.iter().filter(|a| a.disposed.is_none()).count();
+    let shown = if v.alerts.len() > ALERT_ROWS {
+        format!(
+            ", {}-{} of {}",
+            first + 1,
+            (first + ALERT_ROWS).min(v.alerts.len()),
+            v.alerts.len()
+        )
+    } else {
+        String::new()
+    };
     frame.render_widget(
         Paragraph::new(lines).block(Block::bordered().title(format!(
-            " Alerts: {pending} pending{} ",
+            " Alerts: {pending} pending{}{shown} ",
             if v.muted { " (muted)" } else { "" }
         ))),
         alerts,

@@ -344,3 +344,71 @@ fn the_live_view_asks_a_purpose_then_shows_reads_and_alerts_by_priority() {
     );
     assert_eq!(app.screen, Screen::Dashboard);
 }
+
+/// More alerts than the pane's six lines: the pane follows the selection
+/// and says which of them it shows.
+#[test]
+fn the_alert_pane_scrolls_with_the_selection() {
+    use alpr_protocol::hotlist::Priority;
+    let mut app = logged_in();
+    app.update(Msg::Key(Key::Char('v')));
+    typed(&mut app, "patrol");
+    app.update(Msg::Key(Key::Enter));
+    app.update(Msg::LiveOpened(Ok(())));
+    let plates = [
+        "1AAA111", "2BBB222", "3CCC333", "4DDD444", "5EEE555", "6FFF666", "7GGG777", "8HHH888",
+        "9JJJ999",
+    ];
+    let events = plates
+        .iter()
+        .enumerate()
+        .map(|(i, p)| alert(p, i as u64 + 1, Priority::Normal))
+        .collect();
+    app.update(Msg::Live(events, 0));
+    let top = screen(&app, 80, 24);
+    assert!(top.contains("1-6 of 9"), "{top}");
+    for _ in 0..7 {
+        app.update(Msg::Key(Key::Down));
+    }
+    check(
+        &app,
+        80,
+        24,
+        expect![[r#"
+        ALPR console · car-12 (vehicle) · chief (administrator)
+        ┌ Alerts: 9 pending, 3-8 of 9 ─────────────────────────────────────────────────┐
+        │NORMAL 7GGG777    exact on ncic-stolen (7GGG777 CA stolen-vehicle)  PENDING   │
+        │NORMAL 6FFF666    exact on ncic-stolen (6FFF666 CA stolen-vehicle)  PENDING   │
+        │NORMAL 5EEE555    exact on ncic-stolen (5EEE555 CA stolen-vehicle)  PENDING   │
+        │NORMAL 4DDD444    exact on ncic-stolen (4DDD444 CA stolen-vehicle)  PENDING   │
+        │NORMAL 3CCC333    exact on ncic-stolen (3CCC333 CA stolen-vehicle)  PENDING   │
+        │NORMAL 2BBB222    exact on ncic-stolen (2BBB222 CA stolen-vehicle)  PENDING   │
+        └──────────────────────────────────────────────────────────────────────────────┘
+        ┌ Reads (LIVE: 0) ─────────────────────────────────────────────────────────────┐
+        │time      plate       conf  region  camera                                    │
+        │                                                                              │
+        │                                                                              │
+        │                                                                              │
+        │                                                                              │
+        │                                                                              │
+        │                                                                              │
+        │                                                                              │
+        │                                                                              │
+        │                                                                              │
+        │                                                                              │
+        └──────────────────────────────────────────────────────────────────────────────┘
+
+         m  mute (not high priority)  ↑↓ Enter  dispose  Esc  back
+    "#]],
+    );
+    // Back up past the window's top: it follows.
+    for _ in 0..7 {
+        app.update(Msg::Key(Key::Up));
+    }
+    assert!(screen(&app, 80, 24).contains("1-6 of 9"));
+    // To the end and no further.
+    for _ in 0..20 {
+        app.update(Msg::Key(Key::Down));
+    }
+    assert!(screen(&app, 80, 24).contains("4-9 of 9"));
+}
