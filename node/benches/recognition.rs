@@ -279,6 +279,12 @@ fn main() {
     if let Some(v) = std::env::var("FINE_SEED").ok().and_then(|v| v.parse().ok()) {
         config.detect.fine_seed = v;
     }
+    if let Some(v) = std::env::var("LONG_ASPECT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        config.detect.long_aspect = v;
+    }
     if let Some(v) = std::env::var("FINE_WINDOWS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -73,6 +73,9 @@ pub struct DetectConfig {
     /// to 70 px wide rather than 63%, but on 1280 x 720 road frames they
     /// cost about 10 ms and double the false plates (models/README.md).
     pub fine_windows: usize,
+    /// A long box (at least 3:1, a European plate's) is widened to this
+    /// aspect, at most by a quarter; 0 leaves boxes as found.
+    pub long_aspect: f32,
 }
 
 impl Default for DetectConfig {
@@ -83,6 +86,7 @@ impl Default for DetectConfig {
             fine_width: FINE_WIDTH,
             fine_seed: 0.05,
             fine_windows: 0,
+            long_aspect: 0.0,
         }
     }
 }
@@ -251,10 +255,12 @@ impl Detector {
         kept.truncate(config.candidates_max);
         kept.into_iter()
             .map(|c| {
-                if c.pass <= 1 && c.width < ZOOM_FROM {
-                    return Ok(c.found);
-                }
-                Ok(self.zoom(frame, &c.found, config)?.unwrap_or(c.found))
+                let found = if c.pass <= 1 && c.width < ZOOM_FROM {
+                    c.found
+                } else {
+                    self.zoom(frame, &c.found, config)?.unwrap_or(c.found)
+                };
+                Ok(lengthened(found, config.long_aspect))
             })
             .collect()
     }
@@ -486,6 +492,10 @@ const FINE_WINDOW: (usize, usize) = (192, 96);
 /// finely by default, so a camera keeps its rate; its far plates come
 /// nearer in the next frames.
 const FINE_WHOLE_FROM: usize = 1600;
+/// A box this many times as wide as tall is a long (European) plate's.
+const LONG_FROM: f32 = 3.0;
+/// A long box is widened by at most this factor.
+const LONG_WIDEN_MAX: f32 = 1.25;
 /// At most this many peaks of one pass go on, the highest first.
 const PEAKS_MAX: usize = 32;
 /// The zoomed look's input (w, h) and the plate's width in it.
@@ -548,6 +558,20 @@ fn same_plate(a: &Candidate, b: &Candidate) -> bool {
     (0.7..=1.4).contains(&ratio)
         && (a.cx - b.cx).abs() <= a.width.min(b.width) / 2.0
         && (a.cy - b.cy).abs() <= a.height.min(b.height) / 2.0
+}
+
+/// A long box widened about its centre to `aspect`, at most by
+/// [`LONG_WIDEN_MAX`]: the detector boxes European plates (4.7:1) narrower
+/// than they are, cutting the first or last character or half the band,
+/// which the reader then reads as a letter.
+fn lengthened(c: Candidate, aspect: f32) -> Candidate {
+    if aspect <= 0.0 || c.width < LONG_FROM * c.height {
+        return c;
+    }
+    Candidate {
+        width: (aspect * c.height).clamp(c.width, c.width * LONG_WIDEN_MAX),
+        ..c
+    }
 }
 
 /// Whether a fine-look box is a part of a plate the coarser passes found:

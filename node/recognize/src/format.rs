@@ -137,6 +137,36 @@ impl UsFormats {
     }
 }
 
+/// A US read of a shape no training label has, whose unsure first or last
+/// character dropped leaves a shape at least this common, read a frame's
+/// edge, a screw or a separator as a character.
+const COMMON_SHAPE: u32 = 20;
+
+impl UsFormats {
+    /// The end of a US read that is not the plate's: dropped, an unseen
+    /// shape becomes a common one (4878PEG, DDDDLLL, never seen; 878PEG,
+    /// DDDLLL, the commonest). Only an unsure character (under 0.9) goes,
+    /// and only from a shape no label has, so a vanity plate, or a rare
+    /// serial one read surely, stays as read.
+    pub fn extra_end(&self, read: &[CharRead]) -> Option<usize> {
+        let shape: Vec<Kind> = read.iter().map(|c| kind(c.ch)).collect();
+        if shape.len() <= 4 || self.count(&shape) > 0 {
+            return None;
+        }
+        [0, shape.len() - 1]
+            .into_iter()
+            .filter(|&i| read[i].confidence < UNSURE)
+            .map(|i| {
+                let mut rest = shape.clone();
+                rest.remove(i);
+                (self.count(&rest), i)
+            })
+            .filter(|&(count, _)| count >= COMMON_SHAPE)
+            .max()
+            .map(|(_, i)| i)
+    }
+}
+
 /// The shapes of regions that issue a few shapes only.
 #[derive(Debug, Default)]
 pub struct FixedShapes {
@@ -683,6 +713,20 @@ mod tests {
         assert_eq!(eu.settle("EU-E", &sure("1234BCD1")), None);
         assert!(Europe::is_european("eu-pl") && Europe::is_european("UK"));
         assert!(!Europe::is_european("BR") && !Europe::is_european("CA"));
+    }
+
+    #[test]
+    fn an_unsure_extra_end_of_a_us_read_is_dropped_where_the_rest_is_common() {
+        let f = formats(COMMON);
+        // 878PEG read 4878PEG, the 4 unsure: DDDDLLL no label has.
+        let read = unsure_at("4878PEG", 0, 0.6, Some(('1', 0.2)));
+        assert_eq!(f.extra_end(&read), Some(0));
+        // Surely read: stays.
+        assert_eq!(f.extra_end(&sure("4878PEG")), None);
+        // A shape labels have (LLLLLLL, a vanity word) stays, however unsure.
+        assert_eq!(f.extra_end(&unsure_at("GOBEARS", 6, 0.5, None)), None);
+        // The rest no common shape: stays.
+        assert_eq!(f.extra_end(&unsure_at("A1B2C3D", 0, 0.5, None)), None);
     }
 
     #[test]

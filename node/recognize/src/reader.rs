@@ -222,8 +222,10 @@ impl Reader {
         out
     }
 
-    /// Puts a read in its region's format (see `format`): on a US plate the
-    /// zeros the format calls letters become O, the digit taking the
+    /// Puts a read in its region's format (see `format`): on a US plate an
+    /// unsure extra character at an end is dropped where that turns a shape
+    /// no label has into a common one, and the zeros the format calls
+    /// letters become O, the digit taking the
     /// runner-up's place (and probability); on a plate of a region with
     /// fixed shapes, characters of the wrong kind trade places with their
     /// runner-ups; on a European plate that fits no issued pattern, one
@@ -235,6 +237,9 @@ impl Reader {
             return;
         };
         if self.formats.is_us(code) {
+            if let Some(i) = self.formats.extra_end(&read.chars) {
+                read.chars.remove(i);
+            }
             let text: Vec<char> = read.chars.iter().map(|c| c.ch).collect();
             for i in self.formats.letter_os(&text) {
                 let c = &mut read.chars[i];
