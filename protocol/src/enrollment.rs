@@ -103,8 +103,10 @@ pub struct VerifiedCertificate {
     /// The node's key decompressed once: every record of the node is
     /// verified with it, and decompressing a point per record was a fifth
     /// of a station's work in the fleet simulator. `None` when the bytes are
-    /// no curve point, so no signature by it verifies.
-    key: Option<ed25519_dalek::VerifyingKey>,
+    /// no curve point, so no signature by it verifies. Boxed: a
+    /// decompressed point is 160 bytes, and certificates travel in the
+    /// replica's checks by value.
+    key: Option<Box<ed25519_dalek::VerifyingKey>>,
 }
 
 impl Certificate {
@@ -198,7 +200,9 @@ impl SignedCertificate {
                 name: certificate.name,
             });
         }
-        let key = ed25519_dalek::VerifyingKey::from_bytes(certificate.node.as_bytes()).ok();
+        let key = ed25519_dalek::VerifyingKey::from_bytes(certificate.node.as_bytes())
+            .ok()
+            .map(Box::new);
         Ok(VerifiedCertificate {
             certificate,
             signed: self.clone(),
