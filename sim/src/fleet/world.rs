@@ -117,7 +117,7 @@ pub struct World {
     /// (station, read, the hold's id).
     pub holds: Vec<(usize, RecordId, u64)>,
     /// When the first station's Administrator shortens retention to
-    /// [`READS_DAYS`] (true time), until done.
+    /// a day (true time), until done.
     pub retention_edit_at: Option<i64>,
     pub revocation: Revocation,
     pub traffic: Traffic,
