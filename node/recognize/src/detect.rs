@@ -248,6 +248,7 @@ impl Detector {
                             && same_plate(&o.found, &c.found)
                     })
                     && !(c.pass == 0
+                        && !whole
                         && all.iter().any(|o| o.pass != 0 && holds(&o.found, &c.found)))
             })
             .collect();
@@ -574,7 +575,10 @@ fn lengthened(c: Candidate, aspect: f32) -> Candidate {
     }
 }
 
-/// Whether a fine-look box is a part of a plate the coarser passes found:
+/// Whether a fine window's box is a part of a plate the coarser passes found
+/// (windows only: a large frame's whole fine pass keeps its small boxes, as
+/// a far plate on a vehicle the coarse passes faintly boxed is one of them;
+/// car photos of 2592 px read as well without the rule):
 /// its centre inside that box, which is at least twice as wide and as sure.
 /// Looked at finely, a large plate's state name, slogan or a decal on it is
 /// a small plate of its own, and reads surer than the plate; a small plate
