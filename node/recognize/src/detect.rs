@@ -577,8 +577,7 @@ fn lengthened(c: Candidate, aspect: f32) -> Candidate {
 
 /// Whether a fine window's box is a part of a plate the coarser passes found
 /// (windows only: a large frame's whole fine pass keeps its small boxes, as
-/// a far plate on a vehicle the coarse passes faintly boxed is one of them;
-/// car photos of 2592 px read as well without the rule):
+/// a far plate on a vehicle the coarse passes faintly boxed is one of them):
 /// its centre inside that box, which is at least twice as wide and as sure.
 /// Looked at finely, a large plate's state name, slogan or a decal on it is
 /// a small plate of its own, and reads surer than the plate; a small plate
