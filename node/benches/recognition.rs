@@ -262,8 +262,8 @@ fn main() {
         data
     };
     // --stills measures the recognizer as `alpr-node recognize` runs it on
-    // photos; FINE_WIDTH=N, FINE_SEED=P and FINE_WINDOWS=K with another fine
-    // look (`DetectConfig`; a width of 0: none).
+    // photos; FINE_WIDTH=N and FINE_WINDOWS=K with another fine look
+    // (`DetectConfig`; a width of 0: none).
     let stills = std::env::args().any(|a| a == "--stills");
     let mut config = if stills {
         RecognizeConfig::for_stills()
@@ -275,15 +275,6 @@ fn main() {
         .and_then(|v| v.parse().ok())
     {
         config.detect.fine_width = w;
-    }
-    if let Some(v) = std::env::var("FINE_SEED").ok().and_then(|v| v.parse().ok()) {
-        config.detect.fine_seed = v;
-    }
-    if let Some(v) = std::env::var("LONG_ASPECT")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        config.detect.long_aspect = v;
     }
     if let Some(v) = std::env::var("FINE_WINDOWS")
         .ok()

@@ -65,17 +65,12 @@ pub struct DetectConfig {
     /// middling one (at least 1.6 times the first pass's input) in
     /// `fine_windows` windows at that scale; 0 looks no finer.
     pub fine_width: usize,
-    /// A first-pass peak this high is a faint plate worth a fine look.
-    pub fine_seed: f32,
     /// A frame narrower than 1600 px is looked at finely in at
     /// most this many windows; 0, the default, in none. On the held-out
     /// real scenes (about 1024 px wide) 12 windows find 87% of plates 40
     /// to 70 px wide rather than 63%, but on 1280 x 720 road frames they
     /// cost about 10 ms and double the false plates (models/README.md).
     pub fine_windows: usize,
-    /// A long box (at least 3:1, a European plate's) is widened to this
-    /// aspect, at most by a quarter; 0 leaves boxes as found.
-    pub long_aspect: f32,
 }
 
 impl Default for DetectConfig {
@@ -84,9 +79,7 @@ impl Default for DetectConfig {
             threshold: 0.3,
             candidates_max: 8,
             fine_width: FINE_WIDTH,
-            fine_seed: 0.05,
             fine_windows: 0,
-            long_aspect: 0.0,
         }
     }
 }
@@ -150,7 +143,7 @@ impl Detector {
         let fine = config.fine_width > 0 && fine_w as f32 >= FINE_OVER * w0 as f32;
         let whole = fine && frame.width >= FINE_WHOLE_FROM;
         let fine_scale = fine_w as f32 / frame.width as f32;
-        let (mut fine_found, first) = if whole {
+        let (whole_found, first) = if whole {
             // The first pass's input is averaged from the fine one, which
             // reads the large frame once.
             let (fw, fh) = (
@@ -187,7 +180,7 @@ impl Detector {
             );
             (Vec::new(), first)
         };
-        let fine = fine && !whole && config.fine_windows > 0;
+        let windows = fine && !whole && config.fine_windows > 0;
         let coarser: Vec<_> = SCALES[1..]
             .iter()
             .map(|&scale| {
@@ -204,15 +197,15 @@ impl Detector {
                 frame.width as f32 / w as f32,
                 frame.height as f32 / h as f32,
             );
-            // The first pass of a large frame also keeps its faint peaks,
-            // as places to look at finely.
-            let floor = if pass == 0 && fine {
-                config.fine_seed.min(config.threshold)
+            // Where windows are looked at, the first pass also keeps its
+            // faint peaks, as places to look.
+            let floor = if pass == 0 && windows {
+                FINE_SEED.min(config.threshold)
             } else {
                 config.threshold
             };
             for (found, width) in self.peaks(input, (w, h), [0.0, 0.0, sx, sy], floor)? {
-                if pass == 0 && fine && (found.score < config.threshold || width < FINE_BELOW) {
+                if pass == 0 && windows && (found.score < config.threshold || width < FINE_BELOW) {
                     seeds.push(found);
                 }
                 if found.score >= config.threshold {
@@ -228,9 +221,11 @@ impl Detector {
                 }
             }
         }
-        if fine {
-            fine_found = self.fine_look(frame, &seeds, fine_scale, config)?;
-        }
+        let fine_found = if windows {
+            self.fine_look(frame, &seeds, fine_scale, config)?
+        } else {
+            whole_found
+        };
         all.extend(fine_found.into_iter().map(|(found, width)| Scaled {
             found,
             pass: 0,
@@ -256,12 +251,10 @@ impl Detector {
         kept.truncate(config.candidates_max);
         kept.into_iter()
             .map(|c| {
-                let found = if c.pass <= 1 && c.width < ZOOM_FROM {
-                    c.found
-                } else {
-                    self.zoom(frame, &c.found, config)?.unwrap_or(c.found)
-                };
-                Ok(lengthened(found, config.long_aspect))
+                if c.pass <= 1 && c.width < ZOOM_FROM {
+                    return Ok(c.found);
+                }
+                Ok(self.zoom(frame, &c.found, config)?.unwrap_or(c.found))
             })
             .collect()
     }
@@ -297,7 +290,8 @@ impl Detector {
         }
         let mut found: Vec<(Candidate, f32)> = Vec::new();
         for (cx, cy) in windows {
-            let Some((part, (iw, ih), frame_of)) = self.window(frame, cx, cy, ww, wh, scale) else {
+            let Some((part, (iw, ih), frame_of)) = self.window(frame, (cx, cy), FINE_WINDOW, scale)
+            else {
                 continue;
             };
             for (c, width) in self.peaks(part, (iw, ih), frame_of, config.threshold)? {
@@ -311,34 +305,37 @@ impl Detector {
         Ok(found)
     }
 
-    /// The part of the frame `ww x wh` around (`cx`, `cy`), whole pixels,
-    /// inside the frame, averaged down to `scale` input pixels per frame
-    /// pixel (the input a multiple of the stride). With it, the map from
-    /// its input pixels to the frame's (see `peaks`).
+    /// The part of the frame around (`cx`, `cy`) that `size` input pixels
+    /// cover at `scale` input pixels per frame pixel, whole pixels inside the
+    /// frame, averaged down to the input (a multiple of the stride, at least
+    /// two cells: where the frame's edge cuts the part it keeps its scale).
+    /// With it, the map from its input pixels to the frame's (see `peaks`).
     fn window(
         &self,
         frame: &Gray,
-        cx: f32,
-        cy: f32,
-        ww: f32,
-        wh: f32,
+        (cx, cy): (f32, f32),
+        (w, h): (usize, usize),
         scale: f32,
     ) -> Option<Window> {
+        let (ww, wh) = (w as f32 / scale, h as f32 / scale);
         let x0 = (cx - ww / 2.0).round().max(0.0) as usize;
         let y0 = (cy - wh / 2.0).round().max(0.0) as usize;
         let x1 = ((cx + ww / 2.0).round().max(0.0) as usize).min(frame.width);
         let y1 = ((cy + wh / 2.0).round().max(0.0) as usize).min(frame.height);
-        let stride = self.meta.stride;
-        let (cw, ch) = (x1.checked_sub(x0)?, y1.checked_sub(y0)?);
-        let iw = ((cw as f32 * scale).round() as usize) / stride * stride;
-        let ih = ((ch as f32 * scale).round() as usize) / stride * stride;
-        if iw < 2 * stride || ih < 2 * stride {
+        if x1 <= x0 + 1 || y1 <= y0 + 1 {
             return None;
         }
+        let (cw, ch) = (x1 - x0, y1 - y0);
         let mut part = Vec::with_capacity(cw * ch);
         for y in y0..y1 {
             part.extend_from_slice(&frame.pixels[y * frame.width + x0..y * frame.width + x1]);
         }
+        let stride = self.meta.stride;
+        let fit = |c: usize, most: usize| {
+            ((c as f32 * scale).round() as usize).clamp(2 * stride, most.max(2 * stride)) / stride
+                * stride
+        };
+        let (iw, ih) = (fit(cw, w), fit(ch, h));
         let input = area_resize(&part, cw, ch, iw, ih, 1.0 / 255.0);
         let frame_of = [
             x0 as f32,
@@ -364,36 +361,11 @@ impl Detector {
         c: &Candidate,
         config: &DetectConfig,
     ) -> Result<Option<Candidate>, RecognizeError> {
-        let (w, h) = ZOOM_INPUT;
-        let scale = c.width / ZOOM_WIDTH;
-        // The window in frame pixels, whole pixels, inside the frame.
-        let (ww, wh) = (w as f32 * scale, h as f32 * scale);
-        let x0 = (c.cx - ww / 2.0).round().max(0.0) as usize;
-        let y0 = (c.cy - wh / 2.0).round().max(0.0) as usize;
-        let x1 = ((c.cx + ww / 2.0).round() as usize).min(frame.width);
-        let y1 = ((c.cy + wh / 2.0).round() as usize).min(frame.height);
-        if x1 <= x0 + 1 || y1 <= y0 + 1 {
+        let Some((input, (iw, ih), frame_of)) =
+            self.window(frame, (c.cx, c.cy), ZOOM_INPUT, ZOOM_WIDTH / c.width)
+        else {
             return Ok(None);
-        }
-        let (cw, ch) = (x1 - x0, y1 - y0);
-        let mut part = Vec::with_capacity(cw * ch);
-        for y in y0..y1 {
-            part.extend_from_slice(&frame.pixels[y * frame.width + x0..y * frame.width + x1]);
-        }
-        // The window keeps the plate's scale where the frame's edge cut it.
-        let (iw, ih) = (
-            ((cw as f32 / scale).round() as usize).clamp(16, w),
-            ((ch as f32 / scale).round() as usize).clamp(16, h),
-        );
-        let stride = self.meta.stride;
-        let (iw, ih) = (iw / stride * stride, ih / stride * stride);
-        let input = area_resize(&part, cw, ch, iw, ih, 1.0 / 255.0);
-        let frame_of = [
-            x0 as f32,
-            y0 as f32,
-            cw as f32 / iw as f32,
-            ch as f32 / ih as f32,
-        ];
+        };
         let found = self.peaks(input, (iw, ih), frame_of, config.threshold)?;
         Ok(found
             .into_iter()
@@ -493,10 +465,9 @@ const FINE_WINDOW: (usize, usize) = (192, 96);
 /// finely by default, so a camera keeps its rate; its far plates come
 /// nearer in the next frames.
 const FINE_WHOLE_FROM: usize = 1600;
-/// A box this many times as wide as tall is a long (European) plate's.
-const LONG_FROM: f32 = 3.0;
-/// A long box is widened by at most this factor.
-const LONG_WIDEN_MAX: f32 = 1.25;
+/// A first-pass peak this high, though under the threshold, is a faint
+/// plate worth a fine window.
+const FINE_SEED: f32 = 0.05;
 /// At most this many peaks of one pass go on, the highest first.
 const PEAKS_MAX: usize = 32;
 /// The zoomed look's input (w, h) and the plate's width in it.
@@ -559,20 +530,6 @@ fn same_plate(a: &Candidate, b: &Candidate) -> bool {
     (0.7..=1.4).contains(&ratio)
         && (a.cx - b.cx).abs() <= a.width.min(b.width) / 2.0
         && (a.cy - b.cy).abs() <= a.height.min(b.height) / 2.0
-}
-
-/// A long box widened about its centre to `aspect`, at most by
-/// [`LONG_WIDEN_MAX`]: the detector boxes European plates (4.7:1) narrower
-/// than they are, cutting the first or last character or half the band,
-/// which the reader then reads as a letter.
-fn lengthened(c: Candidate, aspect: f32) -> Candidate {
-    if aspect <= 0.0 || c.width < LONG_FROM * c.height {
-        return c;
-    }
-    Candidate {
-        width: (aspect * c.height).clamp(c.width, c.width * LONG_WIDEN_MAX),
-        ..c
-    }
 }
 
 /// Whether a fine window's box is a part of a plate the coarser passes found
