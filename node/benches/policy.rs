@@ -80,7 +80,11 @@ fn main() {
     println!("policy bench; load before: {}", load());
 
     // Login: the Argon2id check alone, and a whole login (check + audit event + fsync).
-    let hash = password::hash("correct horse battery", &mut rng);
+    let hash = password::hash(
+        "correct horse battery",
+        password::PasswordCost::Standard,
+        &mut rng,
+    );
     let verify_ms = median(
         (0..20)
             .map(|_| {

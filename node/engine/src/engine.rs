@@ -245,6 +245,8 @@ pub struct Engine {
     matcher: alerts::Matcher,
     /// What the daemon around the engine last said of itself, for status.
     notes: DaemonNotes,
+    /// What new password hashes cost (standard unless a simulator says).
+    password_cost: password::PasswordCost,
 }
 
 /// What a daemon tells its engine so `status` can show it: the next
@@ -261,6 +263,7 @@ fn revoked_set(policy: &Policy) -> std::collections::HashSet<NodeId> {
 }
 
 fn make_user(
+    cost: password::PasswordCost,
     now: Timestamp,
     by: &str,
     new: NewUser,
@@ -283,7 +286,7 @@ fn make_user(
         ));
     }
     Ok(User {
-        password_hash: password::hash(&new.password, rng),
+        password_hash: password::hash(&new.password, cost, rng),
         name,
         role: new.role,
         trained_on: new.trained_on,
@@ -356,8 +359,18 @@ impl Engine {
             events: crate::events::Events::new(),
             matcher: alerts::Matcher::default(),
             notes: DaemonNotes::default(),
+            password_cost: password::PasswordCost::Standard,
         }
         .with_matcher()
+    }
+
+    /// Sets what the passwords this engine hashes from now on cost. Only a
+    /// simulated fleet lowers it (`PasswordCost::Simulated`): its made-up
+    /// users log in thousands of times a run, and the work of a real hash
+    /// would be most of the run. Verification always pays the cost the
+    /// stored hash was made with, so the setting changes no decision.
+    pub fn set_password_cost(&mut self, cost: password::PasswordCost) {
+        self.password_cost = cost;
     }
 
     /// Builds the matcher over what the node holds at open, so what lists
@@ -750,7 +763,7 @@ impl Engine {
                 "the first user must be an Administrator".into(),
             ));
         }
-        let user = make_user(now, BOOTSTRAP_ACTOR, new, &mut self.rng)?;
+        let user = make_user(self.password_cost, now, BOOTSTRAP_ACTOR, new, &mut self.rng)?;
         let mut policy = self.policy.clone();
         let object = format!("create user {} ({})", user.name, user.role);
         policy.users.insert(user.name.clone(), user);
@@ -1206,6 +1219,7 @@ impl Engine {
         new: NewUser,
     ) -> Result<(), AccessError> {
         let object = format!("create user {} ({})", new.name, new.role);
+        let cost = self.password_cost;
         self.change_policy(
             now,
             token,
@@ -1214,7 +1228,7 @@ impl Engine {
             Action::EditUser,
             object,
             |policy, admin, rng| {
-                let user = make_user(now, admin, new, rng)?;
+                let user = make_user(cost, now, admin, new, rng)?;
                 if policy.users.contains_key(&user.name) {
                     return Err(AccessError::Invalid(format!(
                         "user '{}' already exists",
@@ -1236,6 +1250,7 @@ impl Engine {
         edit: UserEdit,
     ) -> Result<(), AccessError> {
         let object = format!("edit user {name}: {edit}");
+        let cost = self.password_cost;
         self.change_policy(
             now,
             token,
@@ -1257,7 +1272,7 @@ impl Engine {
                     UserEdit::Role(role) => user.role = role,
                     UserEdit::Password(pw) => {
                         password::check_strength(name, &pw)?;
-                        user.password_hash = password::hash(&pw, rng);
+                        user.password_hash = password::hash(&pw, cost, rng);
                     }
                 }
                 let admins_left = policy
@@ -2422,5 +2437,11 @@ impl Engine {
 /// the same whether or not the name exists.
 fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| password::hash("no such user", &mut StdRng::seed_from_u64(0)))
+    HASH.get_or_init(|| {
+        password::hash(
+            "no such user",
+            password::PasswordCost::Standard,
+            &mut StdRng::seed_from_u64(0),
+        )
+    })
 }

@@ -3,6 +3,7 @@
 
 use alpr_engine::datadir::Node;
 use alpr_engine::engine::Engine;
+use alpr_engine::policy::password::PasswordCost;
 use alpr_engine::store::backend::{Countdown, FaultyBackend, MemoryDisk};
 use alpr_engine::store::{Store, StoreIdentity};
 use alpr_protocol::{
@@ -112,8 +113,11 @@ impl SimNode {
             store,
         )
         .map_err(|e| NodeError::Parts(format!("{}: {e}", self.name)))?;
-        let engine = Engine::open(node, rng.random())
+        let mut engine = Engine::open(node, rng.random())
             .map_err(|e| NodeError::Parts(format!("{}: opening the engine: {e}", self.name)))?;
+        // The fleet's users are made up and log in every hour; a real
+        // Argon2 cost would be most of a run and decides nothing here.
+        engine.set_password_cost(PasswordCost::Simulated);
         self.engine = Some(engine);
         Ok(())
     }
@@ -151,6 +155,19 @@ impl SimNode {
         // is what a dying process would get done, or not.
         self.engine = None;
         self.disk.crash(keep_unsynced);
+    }
+
+    /// The heal's repair: a node whose disk is set to fail, or has failed
+    /// under its running engine, is shut down and restarted on a working
+    /// disk with the same bytes. Returns whether it was.
+    pub fn replace_failing_disk(&mut self, rng: &mut StdRng) -> Result<bool, NodeError> {
+        if !self.is_up() || !self.countdown.is_armed() {
+            return Ok(false);
+        }
+        // Dropped as a shutdown would: what the dying disk still takes is kept.
+        self.engine = None;
+        self.restart(rng)?;
+        Ok(true)
     }
 
     /// Power back, disk replaced by a working one with the same bytes:

@@ -801,13 +801,22 @@ impl World {
         self.intruder = Some(intruder);
     }
 
-    /// Every node up, faults off: stations meet each other and every car
-    /// meets its home station, round after round, until a round moves
-    /// nothing. Returns the simulated time it took and the rounds.
+    /// Every node up, faults off (failing disks replaced): stations meet
+    /// each other and every car meets its home station, round after round,
+    /// until a round moves nothing. Returns the simulated time it took and
+    /// the rounds.
     pub fn heal(&mut self) -> (i64, u32) {
         for i in 0..self.nodes.len() {
             if !self.nodes[i].is_up() {
                 self.restart(i);
+            } else if let Err(e) = self.nodes[i].replace_failing_disk(&mut self.rng) {
+                self.violations.push(Violation::new(
+                    "no loss",
+                    format!(
+                        "{} does not come back on a new disk: {e}",
+                        self.nodes[i].name
+                    ),
+                ));
             }
         }
         self.down_until.clear();

@@ -44,18 +44,53 @@ pub fn check_strength(name: &str, password: &str) -> Result<(), PasswordError> {
     Ok(())
 }
 
-/// Argon2id with the crate's defaults (19 MiB, 2 passes, OWASP's recommendation), PHC string.
-pub fn hash<R: CryptoRng + ?Sized>(password: &str, rng: &mut R) -> String {
-    let mut salt = [0u8; 16];
-    rng.fill_bytes(&mut salt);
-    argon2::Argon2::default()
-        .hash_password_with_salt(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        // Invariant: the default parameters and a 16-byte salt are always accepted.
-        .unwrap_or_else(|e| unreachable!("argon2 rejected its defaults: {e}"))
+/// How much work a new password's hash costs. The cost is written into the
+/// PHC string, so verification always pays what the hash was made with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PasswordCost {
+    /// Argon2id with the crate's defaults: 19 MiB, 2 passes, OWASP's
+    /// recommendation. Every real node hashes with this.
+    #[default]
+    Standard,
+    /// Argon2id at its minimum (8 KiB, 1 pass): for simulated fleets, whose
+    /// users and passwords are made up and which log in thousands of times
+    /// a run. Nothing a daemon reads or an operator types selects it.
+    Simulated,
 }
 
-/// Whether `password` matches a stored PHC hash; a malformed hash matches nothing.
+impl PasswordCost {
+    fn hasher(self) -> argon2::Argon2<'static> {
+        match self {
+            PasswordCost::Standard => argon2::Argon2::default(),
+            PasswordCost::Simulated => argon2::Argon2::new(
+                argon2::Algorithm::Argon2id,
+                argon2::Version::V0x13,
+                // Invariant: these are argon2's own minimums, always accepted.
+                argon2::Params::new(
+                    argon2::Params::MIN_M_COST,
+                    argon2::Params::MIN_T_COST,
+                    argon2::Params::MIN_P_COST,
+                    None,
+                )
+                .unwrap_or_else(|e| unreachable!("argon2 rejected its minimums: {e}")),
+            ),
+        }
+    }
+}
+
+/// Argon2id at `cost` with a random 16-byte salt, as a PHC string.
+pub fn hash<R: CryptoRng + ?Sized>(password: &str, cost: PasswordCost, rng: &mut R) -> String {
+    let mut salt = [0u8; 16];
+    rng.fill_bytes(&mut salt);
+    cost.hasher()
+        .hash_password_with_salt(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        // Invariant: both costs' parameters and a 16-byte salt are always accepted.
+        .unwrap_or_else(|e| unreachable!("argon2 rejected its parameters: {e}"))
+}
+
+/// Whether `password` matches a stored PHC hash, at the cost the hash was
+/// made with; a malformed hash matches nothing.
 pub fn verify(password: &str, phc: &str) -> bool {
     argon2::Argon2::default()
         .verify_password(password.as_bytes(), phc)
@@ -85,10 +120,26 @@ mod tests {
 
     #[test]
     fn hash_and_verify() {
-        let h = hash("correct horse battery", &mut rand::rng());
-        assert!(h.starts_with("$argon2id$"));
+        let h = hash(
+            "correct horse battery",
+            PasswordCost::Standard,
+            &mut rand::rng(),
+        );
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         assert!(verify("correct horse battery", &h));
         assert!(!verify("correct horse batterz", &h));
         assert!(!verify("anything", "not a hash"));
+    }
+
+    #[test]
+    fn a_simulated_hash_verifies_at_its_own_cost() {
+        let h = hash(
+            "correct horse battery",
+            PasswordCost::Simulated,
+            &mut rand::rng(),
+        );
+        assert!(h.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{h}");
+        assert!(verify("correct horse battery", &h));
+        assert!(!verify("correct horse batterz", &h));
     }
 }

@@ -77,6 +77,14 @@ impl Countdown {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(n);
     }
 
+    /// Whether a failure is set: one still to come, or one that has come.
+    pub fn is_armed(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
     /// Whether the operation now due goes through.
     fn step(&self) -> bool {
         let mut left = self.0.lock().unwrap_or_else(PoisonError::into_inner);
