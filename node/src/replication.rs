@@ -612,7 +612,16 @@ pub async fn keep_meeting(
         let now = clock();
         let wait = crate::schedule::wait_ms(now, meetings.next_due(now));
         tokio::time::sleep(Duration::from_millis(wait)).await;
-        match sync_with(&local, &endpoint, client.clone(), addr, clock).await {
+        let result = sync_with(&local, &endpoint, client.clone(), addr, clock).await;
+        // For the peers view, by address: a failure before the handshake names no node.
+        let tried = match &result {
+            Ok(s) => s.peer.as_ref().map(|(id, _)| Ok(*id)),
+            Err(e) => Some(Err(e.to_string())),
+        };
+        if let Some(tried) = tried {
+            let _ = local.with_engine(|e| e.peer_tried(clock(), &addr.to_string(), tried));
+        }
+        match result {
             Ok(s) => {
                 meetings.met(clock());
                 tracing::info!(%addr, sent = ?s.sent, stored = ?s.stored, "met peer");

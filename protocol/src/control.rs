@@ -17,7 +17,7 @@ pub const FRAME_BYTES_MAX: usize = 16 * 1024 * 1024;
 /// first message): a daemon answers a client of another version with an
 /// error naming both, never a misread request. Raised whenever a message
 /// changes.
-pub const CONTROL_VERSION: u32 = 5;
+pub const CONTROL_VERSION: u32 = 6;
 
 /// A session token, as `Login` returns it.
 pub type Token = [u8; 32];
@@ -309,6 +309,60 @@ pub enum ControlRequest {
         from: Timestamp,
         to: Timestamp,
     },
+    /// The peers and sync view: each peer, its meetings and what is pending
+    /// each way, and the revoked nodes.
+    Peers {
+        token: Token,
+    },
+}
+
+/// Per collection (reads, audit events, alerts), how many records.
+pub type CountsWire = Vec<(crate::replicate::Collection, u64)>;
+
+/// One peer as the peers view shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerWire {
+    pub node: NodeId,
+    /// From its certificate, where this node holds it.
+    pub name: Option<String>,
+    pub role: Option<crate::enrollment::Role>,
+    /// A meeting with it is running, since then.
+    pub connected_since: Option<Timestamp>,
+    /// The last meeting that ended in sync (kept across restarts).
+    pub last_in_sync: Option<Timestamp>,
+    /// Meetings ended since the node started, and how many failed.
+    pub meetings: u64,
+    pub failures: u64,
+    /// The last failure since the node started: when, and why.
+    pub last_failure: Option<(Timestamp, String)>,
+    /// Records to send it, per collection that flows to it, counted
+    /// against what it held at the last meeting in sync; None until such a
+    /// meeting since the node started.
+    pub pending_out: Option<CountsWire>,
+    /// Records it held at its last Hello that this node still lacks; None
+    /// until it said so since the node started.
+    pub pending_in: Option<CountsWire>,
+}
+
+/// A peer address a daemon tries to meet (node.toml's `peers`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerAddressWire {
+    pub address: String,
+    pub last_try: Timestamp,
+    /// The node met there last, and when.
+    pub last_met: Option<(NodeId, Timestamp)>,
+    /// The last failed try: when, and why (unreachable, refused, cut).
+    pub last_failure: Option<(Timestamp, String)>,
+}
+
+/// A revoked node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokedWire {
+    pub node: NodeId,
+    pub name: String,
+    pub reason: String,
+    pub by: String,
+    pub at: Timestamp,
 }
 
 /// A disposition as a client shows it.
@@ -683,6 +737,12 @@ pub enum ControlResponse {
         by_camera: Vec<(String, u64)>,
         by_day: Vec<(String, u64)>,
     },
+    Peers {
+        peers: Vec<PeerWire>,
+        /// The addresses the daemon tries to meet, and how the last try went.
+        addresses: Vec<PeerAddressWire>,
+        revoked: Vec<RevokedWire>,
+    },
     /// Events in the order they happened; `missed` counts those that left
     /// the node's bounded ring before this client read them (it fell
     /// behind). An empty frame is a heartbeat.
@@ -949,7 +1009,8 @@ impl ControlRequest {
             | R::ListHolds { .. }
             | R::ListRequests { .. }
             | R::AuditSign { .. }
-            | R::ListAudits { .. } => {}
+            | R::ListAudits { .. }
+            | R::Peers { .. } => {}
         }
         s.first.map_or(Ok(()), Err)
     }
@@ -998,7 +1059,8 @@ impl ControlRequest {
             | R::AuditSample { token, .. }
             | R::AuditMark { token, .. }
             | R::AuditSign { token, .. }
-            | R::ListAudits { token } => Some(*token),
+            | R::ListAudits { token }
+            | R::Peers { token } => Some(*token),
         }
     }
 
@@ -1036,6 +1098,7 @@ impl ControlRequest {
             | R::AuditSign { .. }
             | R::AuditLog { .. } => A::AuditReview,
             R::Status { .. }
+            | R::Peers { .. }
             | R::ListUsers { .. }
             | R::ListHotlists { .. }
             | R::ListHolds { .. }
@@ -1062,6 +1125,7 @@ impl ControlRequest {
             R::Verify { .. } => "verify",
             R::Purge { .. } => "purge",
             R::Status { .. } => "status",
+            R::Peers { .. } => "peers",
             R::Import { .. } => "import",
             R::AddUser { .. } => "add user",
             R::EditUser { .. } => "edit user",

@@ -757,3 +757,72 @@ fn one_enrollment_on_two_machines_is_warned_at_init_and_flagged_by_the_station()
     assert_eq!(doc["total"], 1, "{doc}");
     drop(daemon);
 }
+
+/// The peers view, through each daemon: what a car still has to send, why
+/// its last meeting failed, the station's view of the car, and a revoked node.
+#[test]
+fn the_peers_view_shows_what_is_pending_each_way_and_why_a_meeting_failed() {
+    let f = Fixture::new("car-1");
+    f.enroll_as("station-1", "station");
+    f.enroll("car-2");
+    let (car, station) = (f.path("car-1"), f.path("station-1"));
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let peer = format!("127.0.0.1:{port}");
+    let station_daemon = Daemon::start(&station, &["--listen", &peer]);
+    let car_daemon = Daemon::start(&car, &["--peer", &peer, "--sync-every-seconds", "1"]);
+    car_daemon.wait_log("met peer");
+    ok(&["sync", "--data", &f.path("car-2"), "--peer", &peer]);
+    ok(&[
+        "revoke",
+        "--data",
+        &station,
+        "car-2",
+        "--reason",
+        "stolen car",
+    ]);
+
+    // The station saw the car: in sync, nothing left to take from it.
+    let view: serde_json::Value =
+        serde_json::from_str(&ok(&["peers", "--data", &station, "--json"])).unwrap();
+    let seen = view["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "car-1")
+        .unwrap();
+    assert_eq!(seen["name"], "car-1", "{view}");
+    assert_eq!(seen["role"], "vehicle", "{view}");
+    assert!(seen["last_in_sync"].is_string(), "{view}");
+    assert_eq!(seen["pending_in"]["read"], 0, "{view}");
+    assert_eq!(seen["pending_out"], serde_json::json!({}), "{view}");
+    assert_eq!(view["revoked"][0]["name"], "car-2", "{view}");
+    assert_eq!(view["revoked"][0]["reason"], "stolen car", "{view}");
+
+    // The station goes away; the car records 30 reads and cannot meet it.
+    station_daemon.stop();
+    let file = f.reads_file("shift.jsonl", 30, 500, |i| format!("PV{i:04}"));
+    ok(&["import", "--data", &car, &file]);
+    car_daemon.wait_log("could not sync with peer");
+    let view: serde_json::Value =
+        serde_json::from_str(&ok(&["peers", "--data", &car, "--json"])).unwrap();
+    let station_seen = &view["peers"][0];
+    assert_eq!(station_seen["name"], "station-1", "{view}");
+    assert_eq!(station_seen["pending_out"]["read"], 30, "{view}");
+    assert!(
+        station_seen["pending_out"]["audit event"].as_u64().unwrap() > 0,
+        "{view}"
+    );
+    let address = &view["addresses"][0];
+    assert_eq!(address["address"], peer.as_str(), "{view}");
+    assert!(address["last_met"]["id"].is_string(), "{view}");
+    assert!(address["last_failure"]["reason"].is_string(), "{view}");
+    let text = ok(&["peers", "--data", &car]);
+    assert!(text.contains("30 reads"), "{text}");
+    assert!(text.contains(&format!("address {peer}: met")), "{text}");
+    assert!(text.contains("FAILED"), "{text}");
+    car_daemon.stop();
+}

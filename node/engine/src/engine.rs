@@ -14,6 +14,7 @@ mod alerts;
 mod hotlists;
 mod live;
 mod oversight;
+pub mod peers;
 mod policy_sync;
 pub mod replica;
 
@@ -247,6 +248,8 @@ pub struct Engine {
     notes: DaemonNotes,
     /// What new password hashes cost (standard unless a simulator says).
     password_cost: password::PasswordCost,
+    /// The peers met since start: meetings running, failures, pending.
+    peers: peers::Peers,
 }
 
 /// What a daemon tells its engine so `status` can show it: the next
@@ -360,6 +363,7 @@ impl Engine {
             matcher: alerts::Matcher::default(),
             notes: DaemonNotes::default(),
             password_cost: password::PasswordCost::Standard,
+            peers: peers::Peers::default(),
         }
         .with_matcher()
     }
@@ -2215,6 +2219,77 @@ pub struct Health {
 
 impl Engine {
     /// Each peer met in sync, with its certificate name when known.
+    /// The peers and sync view: every peer met since this node started or
+    /// ever met in sync, with its meetings, its last failure and what is
+    /// pending each way ([`peers`]), and the revoked nodes. Like `status`,
+    /// open to every trained user and not an access to data.
+    pub fn peers(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+    ) -> Result<peers::PeersReport, AccessError> {
+        self.authorize(
+            now,
+            token,
+            Permission::SearchReads,
+            "see peers",
+            Action::Login,
+            "peers",
+        )?;
+        let ours = replica::vectors(self)?;
+        let mut views: std::collections::BTreeMap<NodeId, peers::PeerView> = self
+            .peers
+            .views(&ours)
+            .into_iter()
+            .map(|v| (v.node, v))
+            .collect();
+        let synced: std::collections::BTreeMap<NodeId, Timestamp> =
+            self.node.store.meetings()?.into_iter().collect();
+        for node in synced.keys() {
+            views.entry(*node).or_insert_with(|| peers::PeerView {
+                node: *node,
+                role: None,
+                connected_since: None,
+                meetings: 0,
+                failures: 0,
+                last_failure: None,
+                last_stored: None,
+                pending_out: None,
+                pending_in: None,
+            });
+        }
+        let trust = &self.node.trust;
+        let peers = views
+            .into_values()
+            .map(|mut v| {
+                let cert = trust.certificate(&v.node).map(|c| c.certificate());
+                v.role = v.role.or(cert.map(|c| c.role));
+                let name = cert.map(|c| c.name.clone());
+                let last = synced.get(&v.node).copied();
+                (v, name, last)
+            })
+            .collect();
+        let revoked = self
+            .policy
+            .revoked
+            .iter()
+            .map(|(n, r)| (*n, r.clone()))
+            .collect();
+        Ok(peers::PeersReport {
+            peers,
+            addresses: self.peers.addresses(),
+            revoked,
+        })
+    }
+
+    /// The daemon tried to meet the peer at `address`: the node it met, or
+    /// why it could not (kept, bounded, for the peers view).
+    pub fn peer_tried(&mut self, now: Timestamp, address: &str, result: Result<NodeId, String>) {
+        let result = result
+            .map_err(|r| alpr_protocol::record::bounded_text(r, crate::events::REASON_BYTES_MAX));
+        self.peers.tried(now, address, result);
+    }
+
     fn named_meetings(&self) -> Result<Vec<(NodeId, Option<String>, Timestamp)>, AccessError> {
         Ok(self
             .node

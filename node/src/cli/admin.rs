@@ -20,6 +20,167 @@ pub struct StatusArgs {
     json: bool,
 }
 
+/// `peers`: each peer, its meetings and what is pending each way, and the revoked nodes.
+#[derive(Debug, Args)]
+pub struct PeersArgs {
+    #[command(flatten)]
+    session: SessionArgs,
+    /// One JSON document (schema alpr-node.peers) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Pending records in words: "12 reads, 40 audit events", "none", or "?"
+/// when the node does not know yet.
+pub fn pending_text(counts: &Option<alpr_protocol::control::CountsWire>) -> String {
+    let Some(counts) = counts else {
+        return "?".into();
+    };
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(c, n)| count(*n, c.name(), &format!("{}s", c.name())))
+        .collect();
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+pub fn peers(args: PeersArgs) -> Result<Outcome> {
+    let mut s = Session::open(&args.session)?;
+    let token = s.token;
+    let response = s.send(ControlRequest::Peers { token })?;
+    let ControlResponse::Peers {
+        peers,
+        addresses,
+        revoked,
+    } = response
+    else {
+        return Err(unexpected(&response));
+    };
+    s.logout()?;
+    let now = now();
+    let counts = |c: &Option<alpr_protocol::control::CountsWire>| {
+        c.as_ref().map(|c| {
+            c.iter()
+                .map(|(k, n)| (k.name().to_string(), *n))
+                .collect::<std::collections::BTreeMap<_, _>>()
+        })
+    };
+    if args.json {
+        print_json(&document(
+            "peers",
+            serde_json::json!({
+                "peers": peers.iter().map(|p| serde_json::json!({
+                    "id": p.node.to_hex(),
+                    "name": p.name,
+                    "role": p.role.map(|r| r.name()),
+                    "connected_since": p.connected_since.map(format_time),
+                    "last_in_sync": p.last_in_sync.map(format_time),
+                    "meetings": p.meetings,
+                    "failures": p.failures,
+                    "last_failure": p.last_failure.as_ref().map(|(at, why)| serde_json::json!({
+                        "at": format_time(*at), "reason": why,
+                    })),
+                    "pending_out": counts(&p.pending_out),
+                    "pending_in": counts(&p.pending_in),
+                })).collect::<Vec<_>>(),
+                "addresses": addresses.iter().map(|a| serde_json::json!({
+                    "address": a.address,
+                    "last_try": format_time(a.last_try),
+                    "last_met": a.last_met.map(|(id, at)| serde_json::json!({
+                        "id": id.to_hex(), "at": format_time(at),
+                    })),
+                    "last_failure": a.last_failure.as_ref().map(|(at, why)| serde_json::json!({
+                        "at": format_time(*at), "reason": why,
+                    })),
+                })).collect::<Vec<_>>(),
+                "revoked": revoked.iter().map(|r| serde_json::json!({
+                    "id": r.node.to_hex(), "name": r.name, "reason": r.reason,
+                    "by": r.by, "at": format_time(r.at),
+                })).collect::<Vec<_>>(),
+            }),
+        ))?;
+        return Ok(Outcome::Done);
+    }
+    let mut out = std::io::stdout().lock();
+    if peers.is_empty() {
+        println!("no peer met yet");
+    } else {
+        let mut table = Table::new(&[
+            "PEER",
+            "ID",
+            "ROLE",
+            "STATE",
+            "LAST SYNC",
+            "TO SEND",
+            "TO TAKE",
+        ]);
+        for p in &peers {
+            table.row(vec![
+                p.name.clone().unwrap_or_else(|| "?".into()),
+                p.node.short(),
+                p.role.map_or("?", |r| r.name()).to_string(),
+                match (&p.connected_since, &p.last_failure) {
+                    (Some(_), _) => "meeting".to_string(),
+                    (None, Some((at, _))) if p.last_in_sync.is_none_or(|s| s < *at) => {
+                        format!("FAILED {}", age(*at, now))
+                    }
+                    _ => "idle".to_string(),
+                },
+                p.last_in_sync.map_or("never".into(), |at| age(at, now)),
+                pending_text(&p.pending_out),
+                pending_text(&p.pending_in),
+            ]);
+        }
+        table.print(&mut out)?;
+        for p in &peers {
+            if let Some((at, why)) = &p.last_failure {
+                println!(
+                    "{} last failed {}: {why}",
+                    p.name.as_deref().unwrap_or("?"),
+                    format_time(*at)
+                );
+            }
+        }
+        println!("(? : not known since this node started; pending counts as of the last meetings)");
+    }
+    for a in &addresses {
+        let met = a.last_met.map_or("never met".to_string(), |(id, at)| {
+            format!("met {} {}", id.short(), age(at, now))
+        });
+        match &a.last_failure {
+            Some((at, why)) if a.last_met.is_none_or(|(_, m)| m < *at) => {
+                println!(
+                    "address {}: {met}; FAILED {}: {why}",
+                    a.address,
+                    age(*at, now)
+                )
+            }
+            _ => println!("address {}: {met}", a.address),
+        }
+    }
+    println!();
+    if revoked.is_empty() {
+        println!("no node revoked");
+    } else {
+        let mut table = Table::new(&["REVOKED", "ID", "WHEN", "BY", "REASON"]);
+        for r in &revoked {
+            table.row(vec![
+                r.name.clone(),
+                r.node.short(),
+                format_time(r.at),
+                r.by.clone(),
+                r.reason.clone(),
+            ]);
+        }
+        table.print(&mut out)?;
+    }
+    Ok(Outcome::Done)
+}
+
 /// Days, hours or minutes since `t`, as a person says it.
 fn age(t: alpr_protocol::Timestamp, now: alpr_protocol::Timestamp) -> String {
     let minutes = (now.0.saturating_sub(t.0) / 60_000).max(0);

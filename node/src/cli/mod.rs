@@ -121,6 +121,9 @@ enum Command {
     Verify(reads::VerifyArgs),
     /// This node: certificate, peers and last sync, hotlist ages, retention, disk.
     Status(admin::StatusArgs),
+    /// Peers and sync: each peer, whether a meeting runs, its last failure,
+    /// what is pending each way; the revoked nodes.
+    Peers(admin::PeersArgs),
     /// Users, roles and training (Administrators).
     #[command(subcommand)]
     User(users::UserCommand),
@@ -185,6 +188,7 @@ fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Alerts(c) => alerts::run(c),
         Command::Verify(a) => reads::verify(a),
         Command::Status(a) => admin::status(a),
+        Command::Peers(a) => admin::peers(a),
         Command::User(c) => users::run(c),
         Command::Hotlist(c) => hotlists::run(c),
         Command::Revoke(a) => admin::revoke(a),

@@ -352,6 +352,7 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
         ControlRequest::Verify { token } => requests::verify(engine, now, token),
         ControlRequest::Purge { token, dry_run } => requests::purge(engine, now, token, dry_run),
         ControlRequest::Status { token } => requests::status(engine, now, token),
+        ControlRequest::Peers { token } => requests::peers(engine, now, token),
         ControlRequest::Import {
             token,
             source,

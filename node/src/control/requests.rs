@@ -251,6 +251,53 @@ pub(super) fn status(
         })
 }
 
+pub(super) fn peers(
+    engine: &mut Engine,
+    now: Timestamp,
+    token: Token,
+) -> Result<ControlResponse, AccessError> {
+    let report = engine.peers(now, SessionToken(token))?;
+    Ok(ControlResponse::Peers {
+        peers: report
+            .peers
+            .into_iter()
+            .map(|(v, name, last_in_sync)| alpr_protocol::control::PeerWire {
+                node: v.node,
+                name,
+                role: v.role,
+                connected_since: v.connected_since,
+                last_in_sync,
+                meetings: v.meetings,
+                failures: v.failures,
+                last_failure: v.last_failure,
+                pending_out: v.pending_out,
+                pending_in: v.pending_in,
+            })
+            .collect(),
+        addresses: report
+            .addresses
+            .into_iter()
+            .map(|a| alpr_protocol::control::PeerAddressWire {
+                address: a.address,
+                last_try: a.last_try,
+                last_met: a.last_met,
+                last_failure: a.last_failure,
+            })
+            .collect(),
+        revoked: report
+            .revoked
+            .into_iter()
+            .map(|(node, r)| alpr_protocol::control::RevokedWire {
+                node,
+                name: r.name,
+                reason: r.reason,
+                by: r.by,
+                at: r.at,
+            })
+            .collect(),
+    })
+}
+
 pub(super) fn import(
     engine: &mut Engine,
     now: Timestamp,

@@ -169,15 +169,15 @@ impl Engine {
         peer: NodeId,
         result: Result<(u64, u64), String>,
     ) -> Result<(), AccessError> {
-        let status = match result {
+        // Bounded before it is kept or shown: the reason may be the peer's words.
+        let result = result.map_err(|r| alpr_protocol::record::bounded_text(r, REASON_BYTES_MAX));
+        self.peers.ended(now, peer, &result);
+        let status = match &result {
             Ok((reads, audit_events)) => SyncStatus::InSync {
-                reads,
-                audit_events,
+                reads: *reads,
+                audit_events: *audit_events,
             },
-            Err(reason) => SyncStatus::Failed(alpr_protocol::record::bounded_text(
-                reason,
-                REASON_BYTES_MAX,
-            )),
+            Err(reason) => SyncStatus::Failed(reason.clone()),
         };
         let in_sync = matches!(status, SyncStatus::InSync { .. });
         self.events.publish(Event::Sync(SyncEvent {

@@ -232,8 +232,10 @@ impl Replica {
         }
         engine.meeting_started(now, c.node);
         let role = engine.node().certificate.certificate().role;
+        let vectors = vectors(engine)?;
+        engine.peers.started(now, c.node, c.role, &vectors);
         let holdings = Holdings {
-            vectors: vectors(engine)?,
+            vectors,
             lists: engine
                 .node()
                 .store
@@ -264,6 +266,12 @@ impl Replica {
         now: Timestamp,
         message: SyncMessage,
     ) -> Result<(), ReplicaError> {
+        if let SyncMessage::Hello { vectors, .. } = &message {
+            let own_role = engine.node().certificate.certificate().role;
+            engine
+                .peers
+                .said(now, self.session.peer().0, own_role, vectors);
+        }
         let outs = self.session.receive(now, message, &Source(engine))?;
         self.pending.extend(outs.into_iter().map(Pending::Core));
         Ok(())
@@ -520,7 +528,7 @@ impl Replica {
 
 /// What this node holds, less revoked nodes' records: offering them would
 /// only get each batch refused and the meeting ended.
-fn vectors(engine: &Engine) -> Result<BTreeMap<Collection, VersionVector>, StoreError> {
+pub(super) fn vectors(engine: &Engine) -> Result<BTreeMap<Collection, VersionVector>, StoreError> {
     COLLECTIONS
         .iter()
         .map(|c| Ok((*c, without_revoked(engine, engine.node().store.vector(*c)?))))
