@@ -155,7 +155,7 @@ fn an_officer_logs_in_disposes_of_a_live_alert_searches_and_opens_a_read_audited
     tmux.keys(&[ADMIN_PASSWORD, "Enter"]);
     let dashboard = tmux.wait_for("car-1 (vehicle) · chief (administrator)");
     assert!(dashboard.contains("alerts     none pending"), "{dashboard}");
-    assert!(dashboard.contains("r  refresh"), "{dashboard}");
+    assert!(dashboard.contains("p peers"), "{dashboard}");
 
     // The live view asks its purpose, then shows reads and the alert as
     // they are stored.
@@ -186,7 +186,7 @@ fn an_officer_logs_in_disposes_of_a_live_alert_searches_and_opens_a_read_audited
     let closed = tmux.wait_for("alert 4GHJ552 confirmed");
     assert!(closed.contains("Alerts: 0 pending"), "{closed}");
     tmux.keys(&["Escape"]);
-    tmux.wait_for("r  refresh");
+    tmux.wait_for("p peers");
 
     // A search states its purpose and case before it runs.
     tmux.keys(&["s"]);
@@ -206,7 +206,7 @@ fn an_officer_logs_in_disposes_of_a_live_alert_searches_and_opens_a_read_audited
     tmux.keys(&["Escape"]);
     tmux.wait_for(" Search reads ");
     tmux.keys(&["Escape"]);
-    tmux.wait_for("r  refresh");
+    tmux.wait_for("p peers");
     // The audit screen shows those accesses, filtered to one action.
     tmux.keys(&["a"]);
     // The table is drawn empty ("0 of 0 matching") until the node answers:
@@ -220,7 +220,13 @@ fn an_officer_logs_in_disposes_of_a_live_alert_searches_and_opens_a_read_audited
     let filtered = tmux.wait_for("1 of 1 matching");
     assert!(filtered.contains("action dispose alert"), "{filtered}");
     tmux.keys(&["Escape"]);
-    tmux.wait_for("r  refresh");
+    tmux.wait_for("p peers");
+    // Peers and sync: this car has met no peer and revoked no node.
+    tmux.keys(&["p"]);
+    let peers = tmux.wait_for("no node revoked");
+    assert!(peers.contains("no peer met yet"), "{peers}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("p peers");
     tmux.keys(&["l"]);
     tmux.wait_for("logged out");
     tmux.keys(&["Escape"]);

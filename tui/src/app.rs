@@ -21,6 +21,7 @@ mod form;
 mod holds;
 mod hotlists;
 mod limits;
+mod peers;
 mod requests;
 mod search;
 mod users;
@@ -35,6 +36,7 @@ pub use form::{FIELD_CHARS_MAX, SecretField, TextField};
 pub use holds::{ExportField, ExportForm, Exported, HoldField, HoldForm, HoldsView, record_ids};
 pub use hotlists::{EntryField, EntryForm, HotlistsView, PRIORITIES};
 pub use limits::{LimitsField, LimitsView, RETENTION_NAMES};
+pub use peers::PeersView;
 pub use requests::{
     DECISIONS, DecisionField, DecisionForm, ReleaseField, ReleaseForm, RequestField, RequestForm,
     RequestsView,
@@ -99,6 +101,7 @@ pub enum Asked {
     AuditSample,
     AuditMark,
     AuditSign,
+    Peers,
 }
 
 /// Something that happened: a key, or the node's answer to a request.
@@ -221,6 +224,8 @@ pub enum Screen {
     Requests,
     /// The quarterly audit: reports, drawing a sample, marking, signing.
     AuditWizard,
+    /// Peers and sync: meetings, pending each way, addresses, revoked nodes.
+    Peers,
 }
 
 /// An alert as the live view shows it.
@@ -284,6 +289,7 @@ pub struct App {
     pub holds: HoldsView,
     pub requests: RequestsView,
     pub wizard: WizardView,
+    pub peers: PeersView,
 }
 
 impl App {
@@ -309,6 +315,7 @@ impl App {
             holds: HoldsView::default(),
             requests: RequestsView::default(),
             wizard: WizardView::default(),
+            peers: PeersView::default(),
         }
     }
 
@@ -356,6 +363,7 @@ impl App {
                 Screen::Holds => self.holds_key(key),
                 Screen::Requests => self.requests_key(key),
                 Screen::AuditWizard => self.wizard_key(key),
+                Screen::Peers => self.peers_key(key),
             },
             Msg::Answer(asked, answer) => self.answer(asked, answer),
             Msg::LiveOpened(Ok(())) => {
@@ -574,6 +582,7 @@ impl App {
             Key::Char('a') => self.open_audit(),
             Key::Char('h') => self.open_hotlists(),
             Key::Char('m') => self.open_admin(),
+            Key::Char('p') => self.open_peers(),
             Key::Char('l') => {
                 let effects = match self.session.take() {
                     Some(s) => vec![Effect::Send(
@@ -619,6 +628,7 @@ impl App {
         self.holds = HoldsView::default();
         self.requests = RequestsView::default();
         self.wizard = WizardView::default();
+        self.peers = PeersView::default();
         self.login = LoginForm {
             user: std::mem::take(&mut self.login.user),
             ..LoginForm::default()
@@ -705,6 +715,7 @@ impl App {
             (Asked::Audits | Asked::AuditSample | Asked::AuditMark | Asked::AuditSign, r) => {
                 self.wizard_answer(asked, r)
             }
+            (Asked::Peers, r) => self.peers_answer(r),
             (_, other) => {
                 self.notice = Some(format!(
                     "unexpected answer from the node: {}",

@@ -20,6 +20,7 @@ mod audit_wizard;
 mod holds;
 mod hotlists;
 mod limits;
+mod peers;
 mod requests;
 mod search;
 mod users;
@@ -168,6 +169,7 @@ pub fn draw(frame: &mut Frame, app: &App, now: Timestamp, pictures: &mut Picture
         Screen::Holds => holds::holds(frame, app, now, body),
         Screen::Requests => requests::requests(frame, app, body),
         Screen::AuditWizard => audit_wizard::wizard(frame, app, body),
+        Screen::Peers => peers::peers(frame, app, now, body),
     }
     if let Some(n) = &app.notice {
         frame.render_widget(Paragraph::new(Line::styled(n.as_str(), WARN)), notice);
@@ -186,6 +188,7 @@ fn help_keys(app: &App) -> &'static [(&'static str, &'static str)] {
             ("h", "lists"),
             ("a", "audit"),
             ("m", "admin"),
+            ("p", "peers"),
             ("r", "refresh"),
             ("l", "logout"),
             ("q", "quit"),
@@ -248,6 +251,7 @@ fn help_keys(app: &App) -> &'static [(&'static str, &'static str)] {
         Screen::Holds => holds::keys(app),
         Screen::Requests => requests::keys(app),
         Screen::AuditWizard => audit_wizard::keys(app),
+        Screen::Peers => &[("↑↓", "choose"), ("r", "refresh"), ("Esc", "back")],
     }
 }
 

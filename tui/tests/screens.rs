@@ -186,7 +186,7 @@ fn the_dashboard_at_80x24_and_wide() {
             │                                      ││                                      │
             └──────────────────────────────────────┘└──────────────────────────────────────┘
 
-             v  live  s  find  h  lists  a  audit  m  admin  r  refresh  l  logout  q  quit
+             v live  s find  h lists  a audit  m admin  p peers  r refresh  l logout  q quit
         "#]],
     );
     check(
@@ -223,7 +223,7 @@ fn the_dashboard_at_80x24_and_wide() {
             │                                                          ││                                                          │
             └──────────────────────────────────────────────────────────┘└──────────────────────────────────────────────────────────┘
 
-             v  live  s  find  h  lists  a  audit  m  admin  r  refresh  l  logout  q  quit
+             v  live  s  find  h  lists  a  audit  m  admin  p  peers  r  refresh  l  logout  q  quit
         "#]],
     );
 }
