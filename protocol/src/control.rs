@@ -663,6 +663,12 @@ pub enum ControlResponse {
         next_purge: Option<Timestamp>,
         /// The daemon's cameras (none without one, or at a station).
         cameras: Vec<CameraWire>,
+        /// Login limits in force: failures before a lockout, its minutes,
+        /// and the idle minutes after which a session locks (a console
+        /// locks its screen then too).
+        failures_max: u32,
+        lockout_minutes: u32,
+        idle_lock_minutes: u32,
     },
     /// The seqs this batch stored (0, 0 when none), and how many of its
     /// reads were already stored here (an import run twice).

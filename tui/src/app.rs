@@ -121,6 +121,9 @@ pub enum Msg {
     /// A random seed the driver drew from the operating system for an
     /// audit sample (after [`Effect::DrawSeed`]), or why it could not.
     Seed(Result<u64, String>),
+    /// The time, after any keys that came with it: the idle lock counts
+    /// from the first tick after the last key.
+    Tick(Timestamp),
 }
 
 /// What the driver must do after an update.
@@ -191,6 +194,9 @@ pub struct Dashboard {
     pub audit_overdue: Option<String>,
     pub disk_free: Option<u64>,
     pub database_bytes: Option<u64>,
+    /// Failed logins that lock an account, the lockout's minutes, and the
+    /// idle minutes after which a session (and this console) locks.
+    pub limits: [u32; 3],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -290,6 +296,11 @@ pub struct App {
     pub requests: RequestsView,
     pub wizard: WizardView,
     pub peers: PeersView,
+    /// A key came since the last tick.
+    pub key_seen: bool,
+    /// The first tick after the last key: the console locks once the
+    /// node's idle limit has passed since.
+    pub idle_since: Option<Timestamp>,
 }
 
 impl App {
@@ -316,6 +327,8 @@ impl App {
             requests: RequestsView::default(),
             wizard: WizardView::default(),
             peers: PeersView::default(),
+            key_seen: false,
+            idle_since: None,
         }
     }
 
@@ -346,25 +359,11 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Key(Key::Interrupt) => self.leave(),
-            Msg::Key(key) => match self.screen {
-                Screen::Login => self.login_key(key),
-                Screen::Dashboard => self.dashboard_key(key),
-                Screen::LivePurpose => self.purpose_key(key),
-                Screen::Live => self.live_key(key),
-                Screen::Search => self.search_key(key),
-                Screen::Results => self.results_key(key),
-                Screen::Read => self.read_key(key),
-                Screen::Disposition => self.disposition_key(key),
-                Screen::Audit => self.audit_key(key),
-                Screen::Hotlists => self.hotlists_key(key),
-                Screen::Admin => self.admin_key(key),
-                Screen::Users => self.users_key(key),
-                Screen::Limits => self.limits_key(key),
-                Screen::Holds => self.holds_key(key),
-                Screen::Requests => self.requests_key(key),
-                Screen::AuditWizard => self.wizard_key(key),
-                Screen::Peers => self.peers_key(key),
-            },
+            Msg::Tick(now) => self.tick(now),
+            Msg::Key(key) => {
+                self.key_seen = true;
+                self.key(key)
+            }
             Msg::Answer(asked, answer) => self.answer(asked, answer),
             Msg::LiveOpened(Ok(())) => {
                 self.live = LiveView {
@@ -387,6 +386,69 @@ impl App {
             }
             Msg::Seed(seed) => self.seeded(seed),
         }
+    }
+
+    /// A key, to the screen shown.
+    fn key(&mut self, key: Key) -> Vec<Effect> {
+        match self.screen {
+            Screen::Login => self.login_key(key),
+            Screen::Dashboard => self.dashboard_key(key),
+            Screen::LivePurpose => self.purpose_key(key),
+            Screen::Live => self.live_key(key),
+            Screen::Search => self.search_key(key),
+            Screen::Results => self.results_key(key),
+            Screen::Read => self.read_key(key),
+            Screen::Disposition => self.disposition_key(key),
+            Screen::Audit => self.audit_key(key),
+            Screen::Hotlists => self.hotlists_key(key),
+            Screen::Admin => self.admin_key(key),
+            Screen::Users => self.users_key(key),
+            Screen::Limits => self.limits_key(key),
+            Screen::Holds => self.holds_key(key),
+            Screen::Requests => self.requests_key(key),
+            Screen::AuditWizard => self.wizard_key(key),
+            Screen::Peers => self.peers_key(key),
+        }
+    }
+
+    /// The idle lock: the node's limit without a key since the first tick
+    /// after the last one logs out and goes back to login, as the node
+    /// locks the session itself.
+    fn tick(&mut self, now: Timestamp) -> Vec<Effect> {
+        if self.session.is_none() {
+            self.idle_since = None;
+            self.key_seen = false;
+            return Vec::new();
+        }
+        let key_seen = std::mem::take(&mut self.key_seen);
+        let since = match self.idle_since {
+            Some(t) if !key_seen => t,
+            _ => {
+                self.idle_since = Some(now);
+                return Vec::new();
+            }
+        };
+        let Some(minutes) = self.dashboard.as_ref().map(|d| d.limits[2]) else {
+            return Vec::new();
+        };
+        if now.0.saturating_sub(since.0) < i64::from(minutes) * 60_000 {
+            return Vec::new();
+        }
+        let mut effects = Vec::new();
+        if self.live.open {
+            effects.push(Effect::Unsubscribe);
+        }
+        if let Some(s) = self.session.take() {
+            effects.push(Effect::Send(
+                Asked::Logout,
+                ControlRequest::Logout { token: s.token },
+            ));
+        }
+        self.back_to_login(Some(format!(
+            "locked after {minutes} min without a key: log in again"
+        )));
+        self.idle_since = None;
+        effects
     }
 
     fn purpose_key(&mut self, key: Key) -> Vec<Effect> {
@@ -760,6 +822,9 @@ fn dashboard_of(r: ControlResponse) -> Option<Dashboard> {
         next_purge,
         cameras,
         nodes,
+        failures_max,
+        lockout_minutes,
+        idle_lock_minutes,
         ..
     } = r
     else {
@@ -792,5 +857,6 @@ fn dashboard_of(r: ControlResponse) -> Option<Dashboard> {
         audit_overdue,
         disk_free,
         database_bytes,
+        limits: [failures_max, lockout_minutes, idle_lock_minutes],
     })
 }

@@ -112,6 +112,8 @@ pub fn run(
             {
                 msgs.push(Msg::Key(key));
             }
+            // The clock, after the keys: the idle lock counts from the last one.
+            msgs.push(Msg::Tick(now()));
             for msg in msgs {
                 let mut effects: VecDeque<Effect> = app.update(msg).into();
                 while let Some(effect) = effects.pop_front() {

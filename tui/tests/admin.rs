@@ -562,11 +562,11 @@ fn login_limits_and_retention_at_80x24_and_wide() {
         expect![[r#"
             ALPR console · car-12 (vehicle) · chief (administrator)
             ┌ Login limits ────────────────────────────────────────────────────────────────┐
-            │     failed logins            in a row, before a lockout                      │
-            │   lockout minutes            how long a lockout lasts                        │
-            │      idle minutes            before a session locks                          │
+            │     failed logins  3         in a row, before a lockout                      │
+            │   lockout minutes  30        how long a lockout lasts                        │
+            │      idle minutes  15        before a session locks                          │
             │                                                                              │
-            │The node does not report its limits: an empty field keeps its value.          │
+            │From the node's status; only a limit you change is sent.                      │
             └──────────────────────────────────────────────────────────────────────────────┘
             ┌ Retention (days) ────────────────────────────────────────────────────────────┐
             │             reads  365       now 365 days                                    │
@@ -593,11 +593,11 @@ fn login_limits_and_retention_at_80x24_and_wide() {
         expect![[r#"
             ALPR console · car-12 (vehicle) · chief (administrator)
             ┌ Login limits ────────────────────────────────────────────────────────────────────────────────────────────────────────┐
-            │     failed logins            in a row, before a lockout                                                              │
-            │   lockout minutes            how long a lockout lasts                                                                │
-            │      idle minutes            before a session locks                                                                  │
+            │     failed logins  3         in a row, before a lockout                                                              │
+            │   lockout minutes  30        how long a lockout lasts                                                                │
+            │      idle minutes  15        before a session locks                                                                  │
             │                                                                                                                      │
-            │The node does not report its limits: an empty field keeps its value.                                                  │
+            │From the node's status; only a limit you change is sent.                                                              │
             └──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘
             ┌ Retention (days) ────────────────────────────────────────────────────────────────────────────────────────────────────┐
             │             reads  365       now 365 days                                                                            │
@@ -623,22 +623,25 @@ fn login_limits_and_retention_at_80x24_and_wide() {
              Tab  next field  Enter  set this part  Esc  back
         "#]],
     );
-    // Limits: an empty field keeps the node's value, but one is needed.
+    // Limits: the node's values fill the fields; only a changed one is sent.
     assert!(key(&mut app, Key::Enter).is_empty());
-    assert!(screen(&app, 80, 24).contains("type at least one limit"));
-    typed(&mut app, "3");
+    assert!(screen(&app, 80, 24).contains("no limit changed"));
+    key(&mut app, Key::Backspace);
+    typed(&mut app, "5");
     key(&mut app, Key::Tab);
     key(&mut app, Key::Tab);
-    typed(&mut app, "15");
+    key(&mut app, Key::Backspace);
+    key(&mut app, Key::Backspace);
+    typed(&mut app, "20");
     let (asked, request) = sent(&key(&mut app, Key::Enter));
     assert_eq!(asked, Asked::SetLimits);
     assert_eq!(
         request,
         ControlRequest::SetLimits {
             token: [3; 32],
-            failures_max: Some(3),
+            failures_max: Some(5),
             lockout_minutes: None,
-            idle_lock_minutes: Some(15),
+            idle_lock_minutes: Some(20),
         }
     );
     app.update(Msg::Answer(
@@ -646,7 +649,9 @@ fn login_limits_and_retention_at_80x24_and_wide() {
         invalid("sessions lock after 1 to 30 idle minutes (asked for 45)"),
     ));
     assert!(screen(&app, 80, 24).contains("refused: sessions lock after 1 to 30 idle minutes"));
-    app.update(Msg::Answer(Asked::SetLimits, Ok(ControlResponse::Done)));
+    // Set: the node is asked again, and its answer fills the fields.
+    let (asked, _) = sent(&app.update(Msg::Answer(Asked::SetLimits, Ok(ControlResponse::Done))));
+    assert_eq!(asked, Asked::Retention);
     assert!(screen(&app, 80, 24).contains("login limits set"));
     // Retention: every period is needed; Enter in this part sends it.
     key(&mut app, Key::Tab);
@@ -687,11 +692,11 @@ fn login_limits_and_retention_at_80x24_and_wide() {
         expect![[r#"
             ALPR console · car-12 (vehicle) · chief (administrator)
             ┌ Login limits ────────────────────────────────────────────────────────────────┐
-            │     failed logins            in a row, before a lockout                      │
-            │   lockout minutes            how long a lockout lasts                        │
-            │      idle minutes            before a session locks                          │
+            │     failed logins  5         in a row, before a lockout                      │
+            │   lockout minutes  30        how long a lockout lasts                        │
+            │      idle minutes  20        before a session locks                          │
             │                                                                              │
-            │The node does not report its limits: an empty field keeps its value.          │
+            │From the node's status; only a limit you change is sent.                      │
             └──────────────────────────────────────────────────────────────────────────────┘
             ┌ Retention (days) ────────────────────────────────────────────────────────────┐
             │             reads  400       now 365 days                                    │

@@ -2153,6 +2153,9 @@ pub struct Status {
     pub database_bytes: Option<u64>,
     /// What the daemon said of itself (nothing without one).
     pub notes: DaemonNotes,
+    /// Login limits in force: failures before a lockout, its length, and
+    /// the idle time after which a session locks.
+    pub limits: LoginLimits,
 }
 
 impl Engine {
@@ -2199,6 +2202,7 @@ impl Engine {
             disk_free: store.disk_free(),
             database_bytes: store.file_bytes(),
             notes: self.notes.clone(),
+            limits: self.policy.limits,
         })
     }
 }

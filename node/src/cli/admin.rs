@@ -231,6 +231,9 @@ pub fn status(args: StatusArgs) -> Result<Outcome> {
         database_bytes,
         next_purge,
         cameras,
+        failures_max,
+        lockout_minutes,
+        idle_lock_minutes,
     } = response
     else {
         return Err(unexpected(&response));
@@ -254,6 +257,7 @@ pub fn status(args: StatusArgs) -> Result<Outcome> {
                     "list": list, "version": version, "published_at": format_time(*at),
                 })).collect::<Vec<_>>(),
                 "retention_days": { "reads": reads_days, "plate_images": plate_images_days, "overview_images": overview_images_days, "audit": audit_days, "alerts": alerts_days },
+                "login_limits": { "failures_max": failures_max, "lockout_minutes": lockout_minutes, "idle_lock_minutes": idle_lock_minutes },
                 "standing_holds": standing_holds,
                 "alerts_pending": alerts_pending,
                 "lists_age_ms": lists_age_ms,
@@ -313,6 +317,9 @@ pub fn status(args: StatusArgs) -> Result<Outcome> {
             age(alpr_protocol::Timestamp(now.0 - ms), now)
         ),
     }
+    println!(
+        "logins       {failures_max} failures lock for {lockout_minutes} min; sessions lock after {idle_lock_minutes} min idle"
+    );
     match audit_overdue {
         Some(q) => println!("audits       OVERDUE: no signed audit of {q}"),
         None => println!("audits       up to date"),
@@ -483,7 +490,8 @@ pub struct LimitsArgs {
     /// How long a lockout lasts (at least 10 minutes).
     #[arg(long)]
     lockout_minutes: Option<u32>,
-    /// Idle minutes before a session locks (1 to 30).
+    /// Idle minutes before a session locks (1 to 30). With no limit
+    /// given, the current ones are shown.
     #[arg(long)]
     idle_minutes: Option<u32>,
 }
@@ -491,13 +499,29 @@ pub struct LimitsArgs {
 pub fn limits(args: LimitsArgs) -> Result<Outcome> {
     let mut s = Session::open(&args.session)?;
     let token = s.token;
-    s.done(ControlRequest::SetLimits {
-        token,
-        failures_max: args.failures,
-        lockout_minutes: args.lockout_minutes,
-        idle_lock_minutes: args.idle_minutes,
-    })?;
-    println!("login limits set");
+    let set = (args.failures, args.lockout_minutes, args.idle_minutes) != (None, None, None);
+    if set {
+        s.done(ControlRequest::SetLimits {
+            token,
+            failures_max: args.failures,
+            lockout_minutes: args.lockout_minutes,
+            idle_lock_minutes: args.idle_minutes,
+        })?;
+    }
+    let response = s.send(ControlRequest::Status { token })?;
+    let ControlResponse::Status {
+        failures_max,
+        lockout_minutes,
+        idle_lock_minutes,
+        ..
+    } = response
+    else {
+        return Err(unexpected(&response));
+    };
+    println!(
+        "{}{failures_max} failed logins lock an account for {lockout_minutes} min; sessions lock after {idle_lock_minutes} min idle",
+        if set { "login limits set: " } else { "" }
+    );
     s.logout()?;
     Ok(Outcome::Done)
 }

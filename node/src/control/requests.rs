@@ -248,6 +248,9 @@ pub(super) fn status(
             database_bytes: s.database_bytes,
             next_purge: s.notes.next_purge,
             cameras: s.notes.cameras,
+            failures_max: s.limits.failures_max,
+            lockout_minutes: s.limits.lockout_minutes,
+            idle_lock_minutes: s.limits.idle_lock_minutes,
         })
 }
 

@@ -1,8 +1,8 @@
 //! Login limits and retention periods (Administrators), on one screen.
-//! Retention starts from the node's status; the node does not report its
-//! login limits, so their fields start empty and an empty one keeps the
-//! node's value. The bounds (CJIS, policy) are the node's to enforce: it
-//! refuses a value outside them and the screen shows its words.
+//! Both start from the node's status; a limit left as the node reported
+//! it (or emptied) is not sent, so the node's value stays. The bounds
+//! (CJIS, policy) are the node's to enforce: it refuses a value outside
+//! them and the screen shows its words.
 
 use alpr_protocol::control::{ControlRequest, ControlResponse, Token};
 
@@ -49,15 +49,21 @@ pub struct LimitsView {
     pub retention: [TextField; 5],
     /// The retention the node last reported.
     pub current: Option<[u32; 5]>,
+    /// The login limits it last reported (failures, lockout, idle).
+    pub current_limits: Option<[u32; 3]>,
     pub focus: LimitsField,
     pub refusal: Option<String>,
     pub waiting: bool,
 }
 
 impl LimitsView {
-    fn fill_retention(&mut self, days: [u32; 5]) {
+    /// Fills both parts from what the node last reported.
+    fn fill(&mut self, days: [u32; 5], limits: [u32; 3]) {
         self.current = Some(days);
         self.retention = days.map(|d| TextField::new(&d.to_string()));
+        self.current_limits = Some(limits);
+        let [f, l, i] = limits.map(|n| TextField::new(&n.to_string()));
+        (self.failures, self.lockout_minutes, self.idle_minutes) = (f, l, i);
     }
 
     /// `SetLimits` from the three fields, or what is wrong and where.
@@ -68,10 +74,19 @@ impl LimitsView {
             .map_err(|e| (LimitsField::Lockout, e))?;
         let idle_lock_minutes =
             number(&self.idle_minutes, "idle minutes").map_err(|e| (LimitsField::Idle, e))?;
+        // A limit as the node reported it is not a change: not sent.
+        let changed = |typed: Option<u32>, i: usize| {
+            typed.filter(|n| self.current_limits.is_none_or(|c| c[i] != *n))
+        };
+        let (failures_max, lockout_minutes, idle_lock_minutes) = (
+            changed(failures_max, 0),
+            changed(lockout_minutes, 1),
+            changed(idle_lock_minutes, 2),
+        );
         if (failures_max, lockout_minutes, idle_lock_minutes) == (None, None, None) {
             return Err((
                 LimitsField::Failures,
-                "type at least one limit: an empty one keeps the node's value".into(),
+                "no limit changed: type a new value over the node's".into(),
             ));
         }
         Ok(ControlRequest::SetLimits {
@@ -116,7 +131,7 @@ impl App {
         self.screen = Screen::Limits;
         self.limits = LimitsView::default();
         if let Some(d) = &self.dashboard {
-            self.limits.fill_retention(d.retention);
+            self.limits.fill(d.retention, d.limits);
         }
         self.ask_retention()
     }
@@ -171,14 +186,12 @@ impl App {
             (Asked::Retention, r @ ControlResponse::Status { .. }) => {
                 self.dashboard = dashboard_of(r);
                 if let Some(d) = &self.dashboard {
-                    self.limits.fill_retention(d.retention);
+                    self.limits.fill(d.retention, d.limits);
                 }
             }
             (Asked::SetLimits, ControlResponse::Done) => {
-                v.failures.clear();
-                v.lockout_minutes.clear();
-                v.idle_minutes.clear();
                 self.notice = Some("login limits set".into());
+                return self.ask_retention();
             }
             (Asked::SetRetention, ControlResponse::Done) => {
                 self.notice = Some("retention set".into());

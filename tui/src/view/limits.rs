@@ -43,7 +43,7 @@ pub(super) fn limits(frame: &mut Frame, app: &App, area: Rect) {
         ),
         Line::raw(""),
         Line::styled(
-            "The node does not report its limits: an empty field keeps its value.",
+            "From the node's status; only a limit you change is sent.",
             DIM,
         ),
     ];

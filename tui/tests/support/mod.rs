@@ -89,6 +89,9 @@ pub fn status() -> ControlResponse {
             failed: 0,
             source: "camera /dev/video0".into(),
         }],
+        failures_max: 3,
+        lockout_minutes: 30,
+        idle_lock_minutes: 15,
     }
 }
 
