@@ -37,7 +37,7 @@ $t send-keys -t console Escape
 sleep 0.5
 # A search states its purpose and case; the first result opens with its
 # plate crop and overview frame (half-blocks inside tmux).
-$t send-keys -t console s '*' Tab Tab Tab Tab Tab 'stolen vehicle follow up' Tab 26-4411
+$t send-keys -t console s '*' Tab Tab Tab Tab Tab Tab Tab 'stolen vehicle follow up' Tab 26-4411
 shot search
 $t send-keys -t console Enter
 shot results

@@ -143,6 +143,8 @@ fn main() {
                     from: None,
                     to: None,
                     limit: 10,
+                    camera: None,
+                    node: None,
                 },
             )
         };

@@ -70,6 +70,8 @@ fn v_a_2_malformed_control_requests_are_refused_on_record() {
             from: None,
             to: None,
             limit: 5,
+            camera: None,
+            node: None,
         },
     );
     assert!(

@@ -84,6 +84,10 @@ pub enum ControlRequest {
         from: Option<Timestamp>,
         to: Option<Timestamp>,
         limit: u32,
+        /// Reads of this camera only (its name, case-insensitive).
+        camera: Option<String>,
+        /// Reads of this node only: its name, full id or a unique id prefix.
+        node: Option<String>,
     },
     ViewRead {
         token: Token,
@@ -881,9 +885,18 @@ impl ControlRequest {
             R::Login { user, password, .. } => {
                 s.name("user", user).text("password", password);
             }
-            R::Search { purpose, query, .. } => {
+            R::Search {
+                purpose,
+                query,
+                camera,
+                node,
+                ..
+            } => {
                 let (QueryWire::Plate(q) | QueryWire::Pattern(q) | QueryWire::LookAlike(q)) = query;
-                s.purpose(purpose).name("query", q);
+                s.purpose(purpose)
+                    .name("query", q)
+                    .name("camera", camera.as_deref().unwrap_or(""))
+                    .name("node", node.as_deref().unwrap_or(""));
             }
             R::ViewRead { purpose, .. }
             | R::ViewImage { purpose, .. }
@@ -1218,6 +1231,8 @@ mod tests {
             from: None,
             to: Some(Timestamp(5)),
             limit: 50,
+            camera: None,
+            node: None,
         };
         let frame = encode_frame(&req).unwrap();
         let len = frame_len(frame[..4].try_into().unwrap()).unwrap();

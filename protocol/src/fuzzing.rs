@@ -759,6 +759,8 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
             from: None,
             to: Some(Timestamp(T0)),
             limit: 50,
+            camera: None,
+            node: None,
         },
         ControlRequest::Logout { token: [2; 32] },
     ];

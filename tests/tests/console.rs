@@ -191,7 +191,9 @@ fn an_officer_logs_in_disposes_of_a_live_alert_searches_and_opens_a_read_audited
     // A search states its purpose and case before it runs.
     tmux.keys(&["s"]);
     tmux.wait_for(" Search reads ");
-    tmux.keys(&["4ghj552", "Tab", "Tab", "Tab", "Tab", "Tab"]);
+    // Plate, O and 0, from, to, then the camera; node, purpose, reason.
+    tmux.keys(&["4ghj552", "Tab", "Tab", "Tab", "Tab", "FRONT"]);
+    tmux.keys(&["Tab", "Tab", "Tab"]);
     tmux.keys(&["robbery follow up", "Tab", "26-4411", "Enter"]);
     let results = tmux.wait_for("1 match, 1 shown · investigation 26-4411");
     assert!(results.contains("4GHJ552"), "{results}");

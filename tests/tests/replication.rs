@@ -826,3 +826,74 @@ fn the_peers_view_shows_what_is_pending_each_way_and_why_a_meeting_failed() {
     assert!(text.contains("FAILED"), "{text}");
     car_daemon.stop();
 }
+
+/// A station's search keeps to one camera (opened, case-insensitive), one
+/// car (by the index), or both, and the audit event names them.
+#[test]
+fn a_station_searches_one_camera_and_one_car() {
+    let f = Fixture::new("car-1");
+    f.enroll_as("station-1", "station");
+    f.enroll("car-2");
+    let (car_1, car_2, station) = (f.path("car-1"), f.path("car-2"), f.path("station-1"));
+    let front = f.reads_file("front.jsonl", 5, 200, |i| format!("CM{i:03}"));
+    let rear = std::path::PathBuf::from(f.path("rear.jsonl"));
+    let rear_text =
+        std::fs::read_to_string(f.reads_file("r.jsonl", 3, 200, |i| format!("CM{:03}", 100 + i)))
+            .unwrap()
+            .replace(r#""camera":"front""#, r#""camera":"rear""#);
+    std::fs::write(&rear, rear_text).unwrap();
+    let other = f.reads_file("other.jsonl", 4, 200, |i| format!("CM{:03}", 200 + i));
+    ok(&["import", "--data", &car_1, &front]);
+    ok(&["import", "--data", &car_1, rear.to_str().unwrap()]);
+    ok(&["import", "--data", &car_2, &other]);
+    let daemon = Daemon::start(&station, &["--listen", "127.0.0.1:0"]);
+    ok(&["sync", "--data", &car_1, "--peer", daemon.addr()]);
+    ok(&["sync", "--data", &car_2, "--peer", daemon.addr()]);
+    let total = |extra: &[&str]| -> u64 {
+        let mut args = vec![
+            "search",
+            "--data",
+            &station,
+            "--pattern",
+            "CM*",
+            "--purpose",
+            "alert",
+            "--reason",
+            "test",
+            "--json",
+        ];
+        args.extend(extra);
+        let doc: serde_json::Value = serde_json::from_str(&found(&args)).unwrap();
+        doc["total"].as_u64().unwrap()
+    };
+    assert_eq!(total(&[]), 12);
+    assert_eq!(total(&["--camera", "rear"]), 3);
+    assert_eq!(total(&["--camera", "REAR"]), 3);
+    assert_eq!(total(&["--node", "car-2"]), 4);
+    assert_eq!(total(&["--node", "car-1", "--camera", "front"]), 5);
+    assert_eq!(total(&["--node", "car-2", "--camera", "rear"]), 0);
+    let unknown = run(&[
+        "search",
+        "--data",
+        &station,
+        "--pattern",
+        "CM*",
+        "--purpose",
+        "alert",
+        "--reason",
+        "test",
+        "--node",
+        "car-99",
+    ]);
+    assert!(
+        stderr_of(&unknown).contains("no known node is named 'car-99'"),
+        "{}",
+        stderr_of(&unknown)
+    );
+    let log = ok(&[
+        "audit", "log", "--data", &station, "--action", "search", "--json",
+    ]);
+    assert!(log.contains("of node car-1 ("), "{log}");
+    assert!(log.contains("from camera rear"), "{log}");
+    daemon.stop();
+}

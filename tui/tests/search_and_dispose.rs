@@ -55,6 +55,10 @@ fn filled_search() -> (App, Vec<Effect>) {
     typed(&mut app, "2026-11-29");
     key(&mut app, Key::Tab);
     typed(&mut app, "2026-11-29");
+    key(&mut app, Key::Tab);
+    typed(&mut app, "front");
+    key(&mut app, Key::Tab);
+    typed(&mut app, "car-12");
     key(&mut app, Key::Tab); // purpose: investigation
     key(&mut app, Key::Tab);
     typed(&mut app, "stolen vehicle report");
@@ -112,6 +116,8 @@ fn a_search_states_its_purpose_and_the_form_says_what_is_wrong() {
             │    O and 0  < distinct >  Space changes                                      │
             │ from (UTC)                                2026-12-07 or 2026-12-07 14:30     │
             │   to (UTC)                                empty: no bound                    │
+            │     camera                                empty: every camera                │
+            │       node                                name or id; empty: every node      │
             │                                                                              │
             │    purpose  < investigation >  Space changes                                 │
             │     reason  follow up                     why you search                     │
@@ -119,8 +125,6 @@ fn a_search_states_its_purpose_and_the_form_says_what_is_wrong() {
             │                                                                              │
             │refused: an investigation needs a case number (policy V.A.3)                  │
             │Your name, the time, the purpose and the query are logged.                    │
-            │                                                                              │
-            │                                                                              │
             │                                                                              │
             │                                                                              │
             │                                                                              │
@@ -146,6 +150,8 @@ fn the_search_form_at_80x24_and_wide() {
                 to,
                 purpose,
                 limit,
+                camera,
+                node,
                 ..
             },
         ),
@@ -154,6 +160,8 @@ fn the_search_form_at_80x24_and_wide() {
         panic!("{effects:?}");
     };
     assert_eq!(query, &QueryWire::Plate("8xyz001".into()));
+    assert_eq!(camera.as_deref(), Some("front"));
+    assert_eq!(node.as_deref(), Some("car-12"));
     // A date alone is the whole day, UTC.
     assert_eq!(from.unwrap().0 + 86_400_000 - 1, to.unwrap().0);
     assert_eq!(purpose.reason.as_deref(), Some("stolen vehicle report"));
@@ -170,6 +178,8 @@ fn the_search_form_at_80x24_and_wide() {
             │    O and 0  < distinct >  Space changes                                      │
             │ from (UTC)  2026-11-29                    2026-12-07 or 2026-12-07 14:30     │
             │   to (UTC)  2026-11-29                    empty: no bound                    │
+            │     camera  front                         empty: every camera                │
+            │       node  car-12                        name or id; empty: every node      │
             │                                                                              │
             │    purpose  < investigation >  Space changes                                 │
             │     reason  stolen vehicle report         why you search                     │
@@ -177,8 +187,6 @@ fn the_search_form_at_80x24_and_wide() {
             │                                                                              │
             │searching…                                                                    │
             │Your name, the time, the purpose and the query are logged.                    │
-            │                                                                              │
-            │                                                                              │
             │                                                                              │
             │                                                                              │
             │                                                                              │
@@ -201,6 +209,8 @@ fn the_search_form_at_80x24_and_wide() {
             │    O and 0  < distinct >  Space changes                                                                              │
             │ from (UTC)  2026-11-29                    2026-12-07 or 2026-12-07 14:30                                             │
             │   to (UTC)  2026-11-29                    empty: no bound                                                            │
+            │     camera  front                         empty: every camera                                                        │
+            │       node  car-12                        name or id; empty: every node                                              │
             │                                                                                                                      │
             │    purpose  < investigation >  Space changes                                                                         │
             │     reason  stolen vehicle report         why you search                                                             │
@@ -208,8 +218,6 @@ fn the_search_form_at_80x24_and_wide() {
             │                                                                                                                      │
             │searching…                                                                                                            │
             │Your name, the time, the purpose and the query are logged.                                                            │
-            │                                                                                                                      │
-            │                                                                                                                      │
             │                                                                                                                      │
             │                                                                                                                      │
             │                                                                                                                      │

@@ -48,7 +48,7 @@ use crate::policy::{
     PurposeKind, Retention, TrainingError, User, UserRole, parse_user_name,
 };
 use crate::recorder::{AuditEntry, Recorder};
-use crate::search::{Query, SearchResult, search};
+use crate::search::{Query, SearchError, SearchResult, search_filtered};
 use crate::store::{AuthState, Effect, RecordId, StoreError, TimeRange};
 
 /// Names the scheduler and bootstrap use in audit events; not valid user names.
@@ -1020,11 +1020,44 @@ impl Engine {
         range: TimeRange,
         limit: usize,
     ) -> Result<SearchResult, AccessError> {
-        let object = format!(
+        let filter = crate::search::ReadFilter::default();
+        self.search_filtered(now, token, purpose, query, range, &filter, limit)
+    }
+
+    /// [`Engine::search`] keeping to one node's reads, one camera's, or
+    /// both (`ReadFilter`); the audit event names them.
+    // Each argument is a distinct part of the query being authorized.
+    #[allow(clippy::too_many_arguments)]
+    pub fn search_filtered(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        purpose: &PurposeInput,
+        query: &Query,
+        range: TimeRange,
+        filter: &crate::search::ReadFilter,
+        limit: usize,
+    ) -> Result<SearchResult, AccessError> {
+        let mut object = format!(
             "search {query} from {} to {}",
             crate::policy::time_bound(range.from),
             crate::policy::time_bound(range.to)
         );
+        if let Some(origin) = filter.origin {
+            let name = self
+                .node
+                .trust
+                .certificate(&origin)
+                .map(|c| c.certificate().name.clone());
+            object.push_str(&format!(
+                " of node {} ({})",
+                name.as_deref().unwrap_or("?"),
+                origin.short()
+            ));
+        }
+        if let Some(camera) = &filter.camera {
+            object.push_str(&format!(" from camera {camera}"));
+        }
         let (user, purpose) = self.authorize_with_purpose(
             now,
             token,
@@ -1034,7 +1067,7 @@ impl Engine {
             &object,
             purpose,
         )?;
-        let result = match search(&self.node, query, range, limit) {
+        let result = match search_filtered(&self.node, query, range, filter, limit) {
             Ok(r) => r,
             Err(e) => {
                 let outcome = Outcome::Failed(e.to_string());
@@ -1047,7 +1080,10 @@ impl Engine {
                     outcome,
                     &[],
                 )?;
-                return Err(e.into());
+                return Err(match e {
+                    SearchError::Store(e) => e.into(),
+                    e @ SearchError::TooBroadForCamera => AccessError::Invalid(e.to_string()),
+                });
             }
         };
         let object = format!(

@@ -56,6 +56,32 @@ impl std::fmt::Display for Query {
     }
 }
 
+/// What a search keeps to besides the plate and the time window.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadFilter {
+    /// Reads of this node only (the index keeps the origin: no read is opened to filter).
+    pub origin: Option<alpr_protocol::NodeId>,
+    /// Reads of this camera only, by name (case-insensitive). The camera is
+    /// inside the sealed read, so every read the rest of the query matches
+    /// is opened to filter: at most [`CAMERA_SCAN_MAX`].
+    pub camera: Option<String>,
+}
+
+/// Reads a camera filter opens at most; past it the search is refused and
+/// asks for a narrower window or plate, rather than answer a partial count.
+pub const CAMERA_SCAN_MAX: usize = 50_000;
+
+/// Why a search could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "more than {CAMERA_SCAN_MAX} reads match before the camera filter; narrow the time window or the plate"
+    )]
+    TooBroadForCamera,
+}
+
 /// One search result: an opened read, or the record that failed to open and why.
 #[derive(Debug)]
 pub enum Hit {
@@ -80,15 +106,25 @@ pub fn search(
     range: TimeRange,
     limit: usize,
 ) -> Result<SearchResult, StoreError> {
-    let matches = match query {
-        Query::Plate(p) => node.store.find_plate(p, range, limit)?,
+    let m = find(node, query, range, None, limit)?;
+    open_hits(node, query, m.ids, m.total)
+}
+
+/// The ids the index finds for a query, newest first: at most `limit`, and
+/// how many in all.
+fn find(
+    node: &Node,
+    query: &Query,
+    range: TimeRange,
+    origin: Option<alpr_protocol::NodeId>,
+    limit: usize,
+) -> Result<crate::store::Matches, StoreError> {
+    Ok(match query {
+        Query::Plate(p) => node.store.find_plate_of(p, range, origin, limit)?,
         Query::LookAlike(p) => {
-            let mut all = crate::store::Matches {
-                ids: Vec::new(),
-                total: 0,
-            };
+            let mut all = crate::store::Matches::default();
             for spelling in look_alikes(p) {
-                let m = node.store.find_plate(&spelling, range, limit)?;
+                let m = node.store.find_plate_of(&spelling, range, origin, limit)?;
                 all.total += m.total;
                 all.ids.extend(m.ids);
             }
@@ -97,10 +133,63 @@ pub fn search(
             all.ids.truncate(limit);
             all
         }
-        Query::Pattern(p) => node.store.find_pattern(p, range, limit)?,
+        Query::Pattern(p) => node.store.find_pattern_of(p, range, origin, limit)?,
+    })
+}
+
+/// [`search`] keeping to `filter`'s node and camera. With a camera, the
+/// matches of the rest of the query are opened newest first until `limit`
+/// of that camera are found, and `total` counts that camera's reads.
+pub fn search_filtered(
+    node: &Node,
+    query: &Query,
+    range: TimeRange,
+    filter: &ReadFilter,
+    limit: usize,
+) -> Result<SearchResult, SearchError> {
+    let wanted = match filter.camera {
+        // Every match, to be opened and filtered by camera (bounded).
+        Some(_) => CAMERA_SCAN_MAX + 1,
+        None => limit,
     };
-    let mut hits = Vec::with_capacity(matches.ids.len());
+    let matches = find(node, query, range, filter.origin, wanted)?;
+    let Some(camera) = &filter.camera else {
+        return Ok(open_hits(node, query, matches.ids, matches.total)?);
+    };
+    if matches.total > CAMERA_SCAN_MAX as u64 {
+        return Err(SearchError::TooBroadForCamera);
+    }
+    let mut hits = Vec::new();
+    let mut total = 0u64;
     for (_, id) in matches.ids {
+        let SearchResult { hits: opened, .. } =
+            open_hits(node, query, vec![(alpr_protocol::Timestamp(0), id)], 1)?;
+        for hit in opened {
+            // A read that does not open cannot be told apart by camera: shown.
+            let keep = match &hit {
+                Hit::Read(v) => v.read().body.camera.eq_ignore_ascii_case(camera),
+                Hit::Damaged { .. } => true,
+            };
+            if keep {
+                total += 1;
+                if hits.len() < limit {
+                    hits.push(hit);
+                }
+            }
+        }
+    }
+    Ok(SearchResult { hits, total })
+}
+
+/// Opens the reads of `ids`, each verified and checked against the query.
+fn open_hits(
+    node: &Node,
+    query: &Query,
+    ids: Vec<(alpr_protocol::Timestamp, RecordId)>,
+    total: u64,
+) -> Result<SearchResult, StoreError> {
+    let mut hits = Vec::with_capacity(ids.len());
+    for (_, id) in ids {
         let hit = match node.store.read_envelope(id)? {
             None => Hit::Damaged {
                 id,
@@ -123,10 +212,7 @@ pub fn search(
         };
         hits.push(hit);
     }
-    Ok(SearchResult {
-        hits,
-        total: matches.total,
-    })
+    Ok(SearchResult { hits, total })
 }
 
 fn query_matches(query: &Query, v: &VerifiedRead) -> bool {

@@ -161,7 +161,7 @@ fn is_disk_full(e: &std::io::Error) -> bool {
 pub use alpr_protocol::alert::RecordRef as RecordId;
 
 /// Matches of a search, newest first, at most `limit` of them, and how many matched in all.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Matches {
     pub ids: Vec<(Timestamp, RecordId)>,
     pub total: u64,
@@ -1322,8 +1322,23 @@ impl Store {
         range: TimeRange,
         limit: usize,
     ) -> Result<Matches, StoreError> {
+        self.find_plate_of(plate, range, None, limit)
+    }
+
+    /// The reads of `origin` (any, with None) the index finds for `plate`,
+    /// newest first: at most `limit` ids, and how many in all.
+    pub fn find_plate_of(
+        &self,
+        plate: &PlateText,
+        range: TimeRange,
+        origin: Option<NodeId>,
+        limit: usize,
+    ) -> Result<Matches, StoreError> {
         let tx = self.read_tx()?;
         let origins = Self::origin_ids(&tx)?;
+        let Some(wanted) = Self::origin_filter(&tx, origin)? else {
+            return Ok(Matches::default());
+        };
         let table = tx.open_table(READ_PLATE).map_err(dberr)?;
         let blind = self.keys.blind(plate.as_str());
         let lo = plate_key(&blind, range.from, 0, 0);
@@ -1334,13 +1349,29 @@ impl Store {
         };
         for entry in table.range(lo..=hi).map_err(dberr)?.rev() {
             let (k, _) = entry.map_err(dberr)?;
+            let (time, idx, seq) = split_time_key(&k.value()[BLIND_LEN..]);
+            if wanted.is_some_and(|w| w != idx) {
+                continue;
+            }
             matches.total += 1;
             if matches.ids.len() < limit {
-                let (time, idx, seq) = split_time_key(&k.value()[BLIND_LEN..]);
                 matches.ids.push((time, resolve(&origins, idx, seq)?));
             }
         }
         Ok(matches)
+    }
+
+    /// The origin index a search keeps to: `Some(None)` keeps every
+    /// origin, `Some(Some(i))` one, and None says the origin has no reads
+    /// here (nothing can match).
+    fn origin_filter(
+        tx: &ReadTransaction,
+        origin: Option<NodeId>,
+    ) -> Result<Option<Option<u32>>, StoreError> {
+        match origin {
+            None => Ok(Some(None)),
+            Some(o) => Ok(Self::lookup_origin(tx, o)?.map(Some)),
+        }
     }
 
     /// Wildcard scan over the sealed plate column in a time window, newest first.
@@ -1350,8 +1381,22 @@ impl Store {
         range: TimeRange,
         limit: usize,
     ) -> Result<Matches, StoreError> {
+        self.find_pattern_of(pattern, range, None, limit)
+    }
+
+    /// [`Store::find_pattern`] over the reads of `origin` (any, with None).
+    pub fn find_pattern_of(
+        &self,
+        pattern: &PlatePattern,
+        range: TimeRange,
+        origin: Option<NodeId>,
+        limit: usize,
+    ) -> Result<Matches, StoreError> {
         let tx = self.read_tx()?;
         let origins = Self::origin_ids(&tx)?;
+        let Some(wanted) = Self::origin_filter(&tx, origin)? else {
+            return Ok(Matches::default());
+        };
         let table = tx.open_table(READ_TIME).map_err(dberr)?;
         let lo = time_key(range.from, 0, 0);
         let hi = time_key(range.to, u32::MAX, u64::MAX);
@@ -1363,6 +1408,9 @@ impl Store {
             let (k, v) = entry.map_err(dberr)?;
             let key = k.value();
             let (time, idx, seq) = split_time_key(&key);
+            if wanted.is_some_and(|w| w != idx) {
+                continue;
+            }
             let Some((plain, len)) = self.keys.open_column(&column_nonce(idx, seq), v.value())
             else {
                 return Err(StoreError::Corrupt(format!(

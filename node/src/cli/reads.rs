@@ -435,6 +435,12 @@ pub struct SearchArgs {
     /// Latest capture time: 2026-11-28T10:00:00Z, a local 2026-11-28 10:00, or a date (its end).
     #[arg(long, value_parser = When::parse)]
     to: Option<When>,
+    /// Reads of this camera only (its name, as reads show it).
+    #[arg(long)]
+    camera: Option<String>,
+    /// Reads of this node only: its name, full id or a unique id prefix.
+    #[arg(long)]
+    node: Option<String>,
     /// Reads to show, newest first.
     #[arg(long, default_value_t = 50)]
     limit: u32,
@@ -459,6 +465,8 @@ pub fn search(args: SearchArgs) -> Result<Outcome> {
         from: args.from.as_ref().map(When::start),
         to: args.to.as_ref().map(When::end),
         limit: args.limit,
+        camera: args.camera.clone(),
+        node: args.node.clone(),
     })?;
     let ControlResponse::Found { hits, total } = response else {
         return Err(unexpected(&response));

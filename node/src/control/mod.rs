@@ -325,6 +325,8 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
             from,
             to,
             limit,
+            camera,
+            node,
         } => {
             let search = requests::Search {
                 token,
@@ -333,6 +335,8 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
                 from,
                 to,
                 limit,
+                camera,
+                node,
             };
             return requests::search(engine, now, search);
         }

@@ -28,6 +28,8 @@ pub(super) struct Search {
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
     pub limit: u32,
+    pub camera: Option<String>,
+    pub node: Option<String>,
 }
 
 /// The fields of `ControlRequest::AddUser`, too many for arguments.
@@ -105,6 +107,8 @@ pub(super) fn search(
         from,
         to,
         limit,
+        camera,
+        node,
     }: Search,
 ) -> ControlResponse {
     let query = match query {
@@ -125,17 +129,39 @@ pub(super) fn search(
             ));
         }
     };
+    let origin = match node.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        None => None,
+        Some(n) => match engine.find_node(n) {
+            Ok(id) => Some(id),
+            Err(err) => {
+                return error(engine.refuse_malformed(
+                    now,
+                    SessionToken(token),
+                    Action::Search,
+                    "search",
+                    err,
+                ));
+            }
+        },
+    };
+    let filter = crate::search::ReadFilter {
+        origin,
+        camera: camera
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty()),
+    };
     let range = TimeRange {
         from: from.unwrap_or(Timestamp::MIN),
         to: to.unwrap_or(Timestamp::MAX),
     };
     engine
-        .search(
+        .search_filtered(
             now,
             SessionToken(token),
             &purpose(p),
             &query,
             range,
+            &filter,
             limit.min(1000) as usize,
         )
         .map(|r| ControlResponse::Found {

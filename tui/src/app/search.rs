@@ -27,16 +27,20 @@ pub enum SearchField {
     LookAlike,
     From,
     To,
+    Camera,
+    Node,
     Kind,
     Reason,
     Case,
 }
 
-const FIELDS: [SearchField; 7] = [
+const FIELDS: [SearchField; 9] = [
     SearchField::Query,
     SearchField::LookAlike,
     SearchField::From,
     SearchField::To,
+    SearchField::Camera,
+    SearchField::Node,
     SearchField::Kind,
     SearchField::Reason,
     SearchField::Case,
@@ -51,6 +55,10 @@ pub struct SearchForm {
     pub look_alike: bool,
     pub from: TextField,
     pub to: TextField,
+    /// One camera's reads only (its name); empty: every camera.
+    pub camera: TextField,
+    /// One node's reads only (name or id prefix); empty: every node.
+    pub node: TextField,
     /// Index into [`PURPOSES`].
     pub kind: usize,
     pub reason: TextField,
@@ -77,6 +85,8 @@ impl SearchForm {
             SearchField::Query => Some(&mut self.query),
             SearchField::From => Some(&mut self.from),
             SearchField::To => Some(&mut self.to),
+            SearchField::Camera => Some(&mut self.camera),
+            SearchField::Node => Some(&mut self.node),
             SearchField::Reason => Some(&mut self.reason),
             SearchField::Case => Some(&mut self.case),
             SearchField::LookAlike | SearchField::Kind => None,
@@ -233,6 +243,8 @@ impl App {
                 from,
                 to,
                 limit: SEARCH_LIMIT,
+                camera: form.camera.value().map(str::to_string),
+                node: form.node.value().map(str::to_string),
             },
         )]
     }

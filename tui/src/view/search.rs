@@ -51,6 +51,18 @@ pub(super) fn form(frame: &mut Frame, app: &App, area: Rect) {
             f.focus == SearchField::To,
             "empty: no bound",
         ),
+        input(
+            "camera",
+            f.camera.as_str(),
+            f.focus == SearchField::Camera,
+            "empty: every camera",
+        ),
+        input(
+            "node",
+            f.node.as_str(),
+            f.focus == SearchField::Node,
+            "name or id; empty: every node",
+        ),
         Line::raw(""),
         choice(
             "purpose",
