@@ -443,6 +443,10 @@ pub struct UserWire {
     pub active: bool,
     pub trained_on: Option<Timestamp>,
     pub training_expires: Option<Timestamp>,
+    /// Failed logins in a row on this node since the last good one.
+    pub failures: u32,
+    /// Locked out on this node until then (only while it lasts).
+    pub locked_until: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

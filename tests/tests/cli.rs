@@ -612,8 +612,27 @@ fn user_unlock_clears_a_lockout_on_this_node() {
         "{}",
         String::from_utf8_lossy(&locked.stderr)
     );
+    // The list says who is locked out here, until when.
+    let listed = ok(&["user", "list", "--data", &data]);
+    let line = listed
+        .lines()
+        .find(|l| l.starts_with("mrodriguez"))
+        .unwrap();
+    assert!(line.contains("LOCKED until"), "{listed}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&ok(&["user", "list", "--data", &data, "--json"])).unwrap();
+    let me = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "mrodriguez")
+        .unwrap();
+    assert_eq!(me["failed_logins"], 5, "{doc}");
+    assert!(me["locked_until"].is_string(), "{doc}");
     let unlocked = ok(&["user", "unlock", "--data", &data, "--name", "mrodriguez"]);
     assert!(unlocked.contains("mrodriguez unlocked"), "{unlocked}");
+    let listed = ok(&["user", "list", "--data", &data]);
+    assert!(!listed.contains("LOCKED"), "{listed}");
     let served = search_as("night shift district 4");
     // Logged in and served: the node holds no reads, so "nothing found" (1).
     assert_eq!(

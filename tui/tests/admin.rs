@@ -55,6 +55,9 @@ fn user(
         active,
         trained_on: trained.map(|d| Timestamp(NOW.0 + d * DAY)),
         training_expires: expires.map(|d| Timestamp(NOW.0 + d * DAY)),
+        // ofc-lee mistyped a password three times and is locked out here.
+        failures: if name == "ofc-lee" { 3 } else { 0 },
+        locked_until: (name == "ofc-lee").then_some(Timestamp(NOW.0 + 20 * 60_000)),
     }
 }
 
@@ -178,7 +181,7 @@ fn users_and_training_at_80x24_and_wide() {
             │user                  role          state    trained    training              │
             │chief                 administrator active   2025-10-26 no expiry             │
             │ofc-ruiz              officer       active   2026-05-14 until 2027-05-14      │
-            │ofc-lee               officer       active   2025-07-18 EXPIRED 2026-10-01    │
+            │ofc-lee               officer       LOCKED   2025-07-18 EXPIRED 2026-10-01    │
             │sgt-park              supervisor    inactive 2026-02-03 until 2027-02-03      │
             │rookie                officer       active   -          never trained         │
             │                                                                              │
@@ -209,7 +212,7 @@ fn users_and_training_at_80x24_and_wide() {
             │user                                                          role          state    trained    training              │
             │chief                                                         administrator active   2025-10-26 no expiry             │
             │ofc-ruiz                                                      officer       active   2026-05-14 until 2027-05-14      │
-            │ofc-lee                                                       officer       active   2025-07-18 EXPIRED 2026-10-01    │
+            │ofc-lee                                                       officer       LOCKED   2025-07-18 EXPIRED 2026-10-01    │
             │sgt-park                                                      supervisor    inactive 2026-02-03 until 2027-02-03      │
             │rookie                                                        officer       active   -          never trained         │
             │                                                                                                                      │
@@ -431,7 +434,7 @@ fn users_are_edited_one_change_at_a_time() {
             │user                  role          state    trained    training              │
             │chief                 administrator active   2025-10-26 no expiry             │
             │ofc-ruiz              officer       active   2026-05-14 until 2027-05-14      │
-            │ofc-lee               officer       active   2025-07-18 EXPIRED 2026-10-01    │
+            │ofc-lee               officer       LOCKED   2025-07-18 EXPIRED 2026-10-01    │
             │sgt-park              supervisor    inactive 2026-02-03 until 2027-02-03      │
             │roo┌ Record ofc-lee's training ───────────────────────────────────────────┐   │
             │   │       trained on  2026-11-20                date, UTC                │   │
@@ -508,7 +511,7 @@ fn users_are_edited_one_change_at_a_time() {
             │user                  role          state    trained    training              │
             │chief                 administrator active   2025-10-26 no expiry             │
             │ofc-ruiz              officer       active   2026-05-14 until 2027-05-14      │
-            │ofc-lee               officer       active   2025-07-18 EXPIRED 2026-10-01    │
+            │ofc-lee               officer       LOCKED   2025-07-18 EXPIRED 2026-10-01    │
             │sgt-park              supervisor    inactive 2026-02-03 until 2027-02-03      │
             │rookie                officer       active   -          never trained         │
             │                                                                              │
@@ -537,7 +540,12 @@ fn users_are_edited_one_change_at_a_time() {
         ControlRequest::EditUser { ref name, edit: UserEditWire::Active(false), .. } if name == "ofc-lee"
     ));
     app.update(Msg::Answer(Asked::EditUser, Ok(ControlResponse::Done)));
-    // Unlock, after a confirmation too.
+    // Unlock, after a confirmation too, and only a user locked out here.
+    key(&mut app, Key::Up);
+    assert!(key(&mut app, Key::Char('u')).is_empty());
+    assert!(app.users.confirm.is_none());
+    assert!(screen(&app, 80, 24).contains("ofc-ruiz is not locked out"));
+    key(&mut app, Key::Down);
     key(&mut app, Key::Char('u'));
     let (asked, request) = sent(&key(&mut app, Key::Char('y')));
     assert_eq!(asked, Asked::UnlockUser);

@@ -124,6 +124,8 @@ pub fn run(command: UserCommand) -> Result<Outcome> {
                             "active": u.active,
                             "trained_on": u.trained_on.map(format_time),
                             "training_expires": u.training_expires.map(format_time),
+                            "failed_logins": u.failures,
+                            "locked_until": u.locked_until.map(format_time),
                         })
                     })
                     .collect();
@@ -140,7 +142,11 @@ pub fn run(command: UserCommand) -> Result<Outcome> {
                     table.row(vec![
                         u.name.clone(),
                         u.role.name().to_string(),
-                        if u.active { "active" } else { "inactive" }.into(),
+                        match (u.active, u.locked_until) {
+                            (false, _) => "inactive".into(),
+                            (true, Some(t)) => format!("LOCKED until {}", format_time(t)),
+                            (true, None) => "active".into(),
+                        },
                         u.trained_on.map_or("never".into(), format_time),
                         u.training_expires.map_or("-".into(), format_time),
                     ]);

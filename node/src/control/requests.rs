@@ -403,19 +403,22 @@ pub(super) fn list_users(
     now: Timestamp,
     token: Token,
 ) -> Result<ControlResponse, AccessError> {
-    Ok(ControlResponse::Users(
-        engine
-            .users(now, SessionToken(token))?
-            .into_iter()
-            .map(|u| UserWire {
-                name: u.name,
-                role: u.role,
-                active: u.active,
-                trained_on: u.trained_on,
-                training_expires: u.training_expires,
-            })
-            .collect(),
-    ))
+    let users = engine.users(now, SessionToken(token))?;
+    let mut out = Vec::with_capacity(users.len());
+    for u in users {
+        // Lockouts are this node's own (they do not replicate).
+        let auth = engine.node().store.auth_state(&u.name)?;
+        out.push(UserWire {
+            failures: auth.failures,
+            locked_until: auth.locked_until.filter(|t| *t > now),
+            name: u.name,
+            role: u.role,
+            active: u.active,
+            trained_on: u.trained_on,
+            training_expires: u.training_expires,
+        });
+    }
+    Ok(ControlResponse::Users(out))
 }
 
 pub(super) fn unlock_user(

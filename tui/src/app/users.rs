@@ -297,11 +297,19 @@ impl App {
                     v.confirm = Some(UserConfirm::Active(u.name.clone(), !u.active));
                 }
             }
-            Key::Char('u') => {
-                if let Some(u) = selected {
+            Key::Char('u') => match selected {
+                // Only a lockout or failed logins on this node have anything to clear.
+                Some(u) if u.locked_until.is_some() || u.failures > 0 => {
                     v.confirm = Some(UserConfirm::Unlock(u.name.clone()));
                 }
-            }
+                Some(u) => {
+                    self.notice = Some(format!(
+                        "{} is not locked out and has no failed logins on this node",
+                        u.name
+                    ));
+                }
+                None => {}
+            },
             _ => {}
         }
         Vec::new()

@@ -91,14 +91,20 @@ pub(super) fn users(frame: &mut Frame, app: &App, now: Timestamp, area: Rect) {
                 let row = Row::new(vec![
                     u.name.clone(),
                     u.role.name().to_string(),
-                    if u.active { "active" } else { "inactive" }.to_string(),
+                    match (u.active, u.locked_until) {
+                        (false, _) => "inactive",
+                        (true, Some(_)) => "LOCKED",
+                        (true, None) => "active",
+                    }
+                    .to_string(),
                     u.trained_on.map_or("-".into(), day),
                     trained,
                 ]);
-                match (u.active, warn) {
-                    (false, _) => row.style(DIM),
-                    (true, true) => row.style(WARN),
-                    (true, false) => row,
+                match (u.active, u.locked_until, warn) {
+                    (false, _, _) => row.style(DIM),
+                    (true, Some(_), _) => row.style(ALARM),
+                    (true, None, true) => row.style(WARN),
+                    (true, None, false) => row,
                 }
             })
             .collect();
