@@ -702,6 +702,10 @@ pub enum ControlResponse {
         reads: u64,
         audit_events: u64,
         files: u64,
+        /// Where the node wrote the bundle (its directory, absolute), and
+        /// the bytes of the files the manifest lists.
+        path: String,
+        bytes: u64,
     },
     Requests(Vec<RequestWire>),
     RequestRegistered {

@@ -1,5 +1,7 @@
 //! Evidence export to portable media and offline verification, end to end with the real binary.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 
 use alpr_tests::{Fixture, ok, run};
@@ -78,6 +80,23 @@ fn a_case_exports_verifies_offline_and_names_an_altered_image() {
     export.extend(purpose);
     let exported = ok(&export);
     assert!(exported.contains("3 reads and"), "{exported}");
+    // Where it went, as the file system names it, and how much was written.
+    let written: u64 = walk_bytes(std::path::Path::new(&out_dir));
+    let real = std::fs::canonicalize(&out_dir).unwrap();
+    assert!(
+        exported.contains(&format!("written to {} (", real.display())),
+        "{exported}"
+    );
+    let listed: u64 = exported
+        .split(" bytes")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(
+        listed > 0 && listed < written,
+        "{listed} of {written}: {exported}"
+    );
 
     let (code, report) = verify_out(&out_dir);
     assert_eq!(code, Some(0), "{report}");
@@ -221,4 +240,20 @@ fn a_rewritten_manifest_and_an_extra_file_are_caught() {
         report.contains("FAIL reads/notes.txt: not listed in the manifest"),
         "{report}"
     );
+}
+
+/// Bytes of every file under `dir`.
+fn walk_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let t = e.file_type().unwrap();
+            if t.is_dir() {
+                walk_bytes(&e.path())
+            } else {
+                e.metadata().unwrap().len()
+            }
+        })
+        .sum()
 }

@@ -364,6 +364,8 @@ fn bytes(b: u64) -> String {
     const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
     if b as f64 >= GIB {
         format!("{:.1} GiB", b as f64 / GIB)
+    } else if b < 1024 * 1024 {
+        format!("{:.0} KiB", (b as f64 / 1024.0).ceil())
     } else {
         format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0))
     }

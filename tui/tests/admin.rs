@@ -1063,6 +1063,8 @@ fn a_case_is_exported_to_a_directory_and_the_nodes_answer_shown() {
             reads: 2,
             audit_events: 14,
             files: 6,
+            path: "/media/usb0/26-4411".into(),
+            bytes: 48_213,
         }),
     ));
     check(
@@ -1085,8 +1087,8 @@ fn a_case_is_exported_to_a_directory_and_the_nodes_answer_shown() {
             │                     │    directory  /media/usb/26-4411            new or empty                 │                     │
             │                     │on the node's machine, e.g. a USB drive mounted there                     │                     │
             │                     │                                                                          │                     │
-            │                     │case 26-4411: 2 reads and 14 audit events written to /media/usb/26-4411 (6│                     │
-            │                     │files, signed manifest)                                                   │                     │
+            │                     │case 26-4411: 2 reads and 14 audit events written to /media/usb0/26-4411  │                     │
+            │                     │(6 files, 48 KiB, signed manifest)                                        │                     │
             │                     │                                                                          │                     │
             │                     │                                                                          │                     │
             │                     └──────────────────────────────────────────────────────────────────────────┘                     │

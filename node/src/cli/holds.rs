@@ -219,16 +219,17 @@ pub fn evidence(command: EvidenceCommand) -> Result<Outcome> {
                 reads,
                 audit_events,
                 files,
+                path,
+                bytes,
             } = response
             else {
                 return Err(unexpected(&response));
             };
             println!(
-                "case {}: {} and {} written to {} ({files} files, signed manifest)",
+                "case {}: {} and {} written to {path} ({files} files, {bytes} bytes, signed manifest)",
                 case.to_ascii_uppercase(),
                 count(reads, "read", "reads"),
                 count(audit_events, "audit event", "audit events"),
-                out.display()
             );
             s.logout()?;
             Ok(Outcome::Done)

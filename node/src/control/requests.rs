@@ -715,6 +715,12 @@ pub(super) fn export_evidence(
             reads: m.reads,
             audit_events: m.audit_events,
             files: m.files.len() as u64 + 2,
+            // The directory as the file system names it (symlinks, `..`
+            // resolved), so the person at the console knows which medium.
+            path: std::fs::canonicalize(&out)
+                .map(|p| p.display().to_string())
+                .unwrap_or(out),
+            bytes: m.files.iter().map(|f| f.bytes).sum(),
         })
 }
 

@@ -191,10 +191,12 @@ const EXPORT_FIELDS: [ExportField; 4] = [
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exported {
     pub case: String,
+    /// The directory as the node names it once written.
     pub out: String,
     pub reads: u64,
     pub audit_events: u64,
     pub files: u64,
+    pub bytes: u64,
 }
 
 /// The export of one case's bundle.
@@ -416,16 +418,19 @@ impl App {
                     reads,
                     audit_events,
                     files,
+                    path,
+                    bytes,
                 },
             ) => {
                 if let Some(f) = &mut v.exporting {
                     f.waiting = false;
                     f.done = Some(Exported {
                         case: f.case.value().unwrap_or("").to_string(),
-                        out: f.out.value().unwrap_or("").to_string(),
+                        out: path,
                         reads,
                         audit_events,
                         files,
+                        bytes,
                     });
                 }
             }

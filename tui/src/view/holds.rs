@@ -242,8 +242,13 @@ fn export_form(frame: &mut Frame, f: &ExportForm, area: Rect) {
     ];
     if let Some(d) = &f.done {
         lines.push(Line::raw(format!(
-            "case {}: {} reads and {} audit events written to {} ({} files, signed manifest)",
-            d.case, d.reads, d.audit_events, d.out, d.files
+            "case {}: {} reads and {} audit events written to {} ({} files, {}, signed manifest)",
+            d.case,
+            d.reads,
+            d.audit_events,
+            d.out,
+            d.files,
+            super::bytes(d.bytes)
         )));
     }
     lines.extend(form_state(
