@@ -318,6 +318,25 @@ pub enum ControlRequest {
     Peers {
         token: Token,
     },
+    /// Releases to other agencies as recorded (Auditors, Administrators).
+    ListReleases {
+        token: Token,
+    },
+}
+
+/// A release to another agency, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseWire {
+    pub id: u64,
+    pub case: String,
+    pub agency: String,
+    pub official: String,
+    pub legal_basis: String,
+    pub reads: Vec<(NodeId, u64)>,
+    pub by: String,
+    pub at: Timestamp,
+    /// SHA-256 of the release bundle's signed manifest (hex).
+    pub manifest_sha256: String,
 }
 
 /// Per collection (reads, audit events, alerts), how many records.
@@ -755,6 +774,7 @@ pub enum ControlResponse {
         by_camera: Vec<(String, u64)>,
         by_day: Vec<(String, u64)>,
     },
+    Releases(Vec<ReleaseWire>),
     Peers {
         peers: Vec<PeerWire>,
         /// The addresses the daemon tries to meet, and how the last try went.
@@ -1037,7 +1057,8 @@ impl ControlRequest {
             | R::ListRequests { .. }
             | R::AuditSign { .. }
             | R::ListAudits { .. }
-            | R::Peers { .. } => {}
+            | R::Peers { .. }
+            | R::ListReleases { .. } => {}
         }
         s.first.map_or(Ok(()), Err)
     }
@@ -1087,7 +1108,8 @@ impl ControlRequest {
             | R::AuditMark { token, .. }
             | R::AuditSign { token, .. }
             | R::ListAudits { token }
-            | R::Peers { token } => Some(*token),
+            | R::Peers { token }
+            | R::ListReleases { token } => Some(*token),
         }
     }
 
@@ -1126,6 +1148,7 @@ impl ControlRequest {
             | R::AuditLog { .. } => A::AuditReview,
             R::Status { .. }
             | R::Peers { .. }
+            | R::ListReleases { .. }
             | R::ListUsers { .. }
             | R::ListHotlists { .. }
             | R::ListHolds { .. }
@@ -1153,6 +1176,7 @@ impl ControlRequest {
             R::Purge { .. } => "purge",
             R::Status { .. } => "status",
             R::Peers { .. } => "peers",
+            R::ListReleases { .. } => "list releases",
             R::Import { .. } => "import",
             R::AddUser { .. } => "add user",
             R::EditUser { .. } => "edit user",

@@ -642,3 +642,73 @@ fn user_unlock_clears_a_lockout_on_this_node() {
         String::from_utf8_lossy(&served.stderr)
     );
 }
+
+#[test]
+fn a_release_to_another_agency_is_recorded_and_listed_for_audit() {
+    let f = Fixture::new("car-1");
+    f.enroll_as("station-1", "station");
+    let data = f.path("station-1");
+    let file = f.reads_file("r.jsonl", 2, 200, |i| format!("RL{i:03}"));
+    ok(&["import", "--data", &data, &file]);
+    assert!(ok(&["releases", "--data", &data]).contains("no releases recorded"));
+    let found: serde_json::Value = serde_json::from_str(&ok(&[
+        "search",
+        "--data",
+        &data,
+        "--pattern",
+        "RL*",
+        "--purpose",
+        "alert",
+        "--reason",
+        "release check",
+        "--json",
+    ]))
+    .unwrap();
+    let id = found["items"][0]["id"].as_str().unwrap().replace(' ', "");
+    let out = f.path("release-1");
+    ok(&[
+        "release",
+        "--data",
+        &data,
+        "--purpose",
+        "investigation",
+        "--reason",
+        "court order",
+        "--case",
+        "26-7000",
+        "--agency",
+        "County DA",
+        "--official",
+        "ADA Lee",
+        "--legal-basis",
+        "subpoena 26-113",
+        "--read",
+        &id,
+        "--out",
+        &out,
+    ]);
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(&["releases", "--data", &data, "--json"])).unwrap();
+    let r = &listed["items"][0];
+    assert_eq!(listed["total"], 1, "{listed}");
+    assert_eq!(r["agency"], "County DA", "{listed}");
+    assert_eq!(r["official"], "ADA Lee", "{listed}");
+    assert_eq!(r["legal_basis"], "subpoena 26-113", "{listed}");
+    assert_eq!(r["case"], "26-7000", "{listed}");
+    assert_eq!(r["reads"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(r["manifest_sha256"].as_str().unwrap().len(), 64, "{listed}");
+    let text = ok(&["releases", "--data", &data]);
+    assert!(
+        text.contains("County DA") && text.contains("subpoena 26-113"),
+        "{text}"
+    );
+    // An officer does not see the register.
+    f.add_user(&data, "ofc-ruiz", "officer", "night shift district 4");
+    let refused = alpr_tests::alpr(&["releases", "--data", &data, "--user", "ofc-ruiz"])
+        .env("ALPR_USER_PASSWORD", "night shift district 4")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("see releases to other agencies"), "{why}");
+}

@@ -102,6 +102,7 @@ pub enum Asked {
     AuditMark,
     AuditSign,
     Peers,
+    Releases,
 }
 
 /// Something that happened: a key, or the node's answer to a request.
@@ -771,7 +772,11 @@ impl App {
                 self.holds_answer(asked, r)
             }
             (
-                Asked::Requests | Asked::RegisterRequest | Asked::DecideRequest | Asked::Release,
+                Asked::Requests
+                | Asked::RegisterRequest
+                | Asked::DecideRequest
+                | Asked::Release
+                | Asked::Releases,
                 r,
             ) => self.requests_answer(asked, r),
             (Asked::Audits | Asked::AuditSample | Asked::AuditMark | Asked::AuditSign, r) => {

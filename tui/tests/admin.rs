@@ -11,7 +11,7 @@ mod support;
 use alpr_protocol::Timestamp;
 use alpr_protocol::control::{
     ControlRequest, ControlResponse, DecisionWire, ErrorKind, HoldScopeWire, HoldWire,
-    PurposeKindWire, RequestWire, RoleWire, UserEditWire, UserWire,
+    PurposeKindWire, ReleaseWire, RequestWire, RoleWire, UserEditWire, UserWire,
 };
 use alpr_protocol::identity::NodeId;
 use alpr_tui::app::{App, Asked, Effect, Key, Msg, Screen};
@@ -1139,16 +1139,43 @@ fn request(id: u64, decided: bool) -> RequestWire {
     }
 }
 
+/// Asked on opening and after a change: the register, then the releases.
+fn asked_both(effects: &[Effect]) {
+    assert!(
+        matches!(
+            effects,
+            [
+                Effect::Send(Asked::Requests, ControlRequest::ListRequests { .. }),
+                Effect::Send(Asked::Releases, ControlRequest::ListReleases { .. }),
+            ]
+        ),
+        "{effects:?}"
+    );
+}
+
 fn requests_listed(app: &mut App) {
     key(app, Key::Char('m'));
-    let (asked, _) = sent(&key(app, Key::Char('4')));
-    assert_eq!(asked, Asked::Requests);
+    asked_both(&key(app, Key::Char('4')));
     app.update(Msg::Answer(
         Asked::Requests,
         Ok(ControlResponse::Requests(vec![
             request(1, true),
             request(2, false),
         ])),
+    ));
+    app.update(Msg::Answer(
+        Asked::Releases,
+        Ok(ControlResponse::Releases(vec![ReleaseWire {
+            id: 1,
+            case: "26-3980".into(),
+            agency: "State Police".into(),
+            official: "Lt. Okafor".into(),
+            legal_basis: "mutual aid agreement".into(),
+            reads: vec![(NodeId([7; 32]), 12), (NodeId([7; 32]), 13)],
+            by: "chief".into(),
+            at: Timestamp(NOW.0 - 5 * DAY),
+            manifest_sha256: "ab".repeat(32),
+        }])),
     ));
 }
 
@@ -1176,14 +1203,14 @@ fn requests_at_80x24_and_wide() {
             │                                                                              │
             │                                                                              │
             │                                                                              │
-            │                                                                              │
-            │                                                                              │
-            │                                                                              │
-            │                                                                              │
             └──────────────────────────────────────────────────────────────────────────────┘
             what      every read of 7ABC123 in October
             referred  to Staff Services Commander · registered by sgt-park
             decision  denied by chief at 2026-11-29 00:53:20: not a law enforcement purpose
+            ┌ Releases to other agencies ──────────────────────────────────────────────────┐
+            │id   at         case       to agency      official     reads basis            │
+            │1    2026-11-25 26-3980    State Police   Lt. Okafor   2     mutual aid agreem│
+            └──────────────────────────────────────────────────────────────────────────────┘
 
              n  register  d  decide  a  release to an agency  r  refresh  Esc  back
         "#]],
@@ -1213,18 +1240,24 @@ fn requests_at_80x24_and_wide() {
             │                                                                                                                                │
             │                                                                                                                                │
             │                                                                                                                                │
-            │                                                                                                                                │
-            │                                                                                                                                │
-            │                                                                                                                                │
-            │                                                                                                                                │
             └────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘
             what      every read of 7ABC123 in October
             referred  to Staff Services Commander · registered by sgt-park
             decision  denied by chief at 2026-11-29 00:53:20: not a law enforcement purpose
+            ┌ Releases to other agencies ────────────────────────────────────────────────────────────────────────────────────────────────────┐
+            │id   at         case       to agency      official     reads basis                                                              │
+            │1    2026-11-25 26-3980    State Police   Lt. Okafor   2     mutual aid agreement                                               │
+            └────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘
 
              n  register  d  decide  a  release to an agency  r  refresh  Esc  back
         "#]],
     );
+    // A Supervisor keeps the register but not the releases: the pane says why.
+    app.update(Msg::Answer(
+        Asked::Releases,
+        refused("user 'sgt-park' (supervisor) may not see releases to other agencies"),
+    ));
+    assert!(screen(&app, 80, 24).contains("not shown: user 'sgt-park' (supervisor) may not"));
 }
 
 #[test]
@@ -1255,7 +1288,7 @@ fn a_request_is_registered_and_decided_and_reads_released() {
         Asked::RegisterRequest,
         Ok(ControlResponse::RequestRegistered { id: 3 }),
     ));
-    assert_eq!(sent(&effects).0, Asked::Requests);
+    asked_both(&effects);
     assert!(
         screen(&app, 80, 24).contains("request 3 registered, referred to Staff Services Commander")
     );
@@ -1292,14 +1325,14 @@ fn a_request_is_registered_and_decided_and_reads_released() {
             │  │                                                                        │  │
             │  │                                                                        │  │
             │  │                                                                        │  │
-            │  └────────────────────────────────────────────────────────────────────────┘  │
-            │                                                                              │
-            │                                                                              │
-            │                                                                              │
-            └──────────────────────────────────────────────────────────────────────────────┘
+            └──└────────────────────────────────────────────────────────────────────────┘──┘
             what      every read of 7ABC123 in October
             referred  to Staff Services Commander · registered by sgt-park
             decision  pending
+            ┌ Releases to other agencies ──────────────────────────────────────────────────┐
+            │id   at         case       to agency      official     reads basis            │
+            │1    2026-11-25 26-3980    State Police   Lt. Okafor   2     mutual aid agreem│
+            └──────────────────────────────────────────────────────────────────────────────┘
             request 1 is already decided
              Tab  next field  Space  change  Enter  record  Esc  cancel
         "#]],
@@ -1363,14 +1396,14 @@ fn a_request_is_registered_and_decided_and_reads_released() {
             │  │ legal basis  subpoena 26-SP-19               subpoena, order           │  │
             │  │       reads  07070707/41                     ORIGIN/SEQ, …             │  │
             │  │   directory  /media/usb/release-da           on the node               │  │
-            │  │                                                                        │  │
-            │  │                                                                        │  │
-            │  │                                                                        │  │
-            │  └────────────────────────────────────────────────────────────────────────┘  │
+            └──│                                                                        │──┘
+            wha│                                                                        │
+            ref│                                                                        │
+            dec└────────────────────────────────────────────────────────────────────────┘
+            ┌ Releases to other agencies ──────────────────────────────────────────────────┐
+            │id   at         case       to agency      official     reads basis            │
+            │1    2026-11-25 26-3980    State Police   Lt. Okafor   2     mutual aid agreem│
             └──────────────────────────────────────────────────────────────────────────────┘
-            what      every read of 7ABC123 in October
-            referred  to Staff Services Commander · registered by sgt-park
-            decision  pending
             request 2: partly-granted
              Tab  next field  Space  change  Enter  record  Esc  cancel
         "#]],
@@ -1398,10 +1431,15 @@ fn a_request_is_registered_and_decided_and_reads_released() {
     assert_eq!(legal_basis, "subpoena 26-SP-19");
     assert_eq!(reads, [(NodeId([7; 32]), 41)]);
     assert_eq!(out, "/media/usb/release-da");
-    app.update(Msg::Answer(
+    let (asked, _) = sent(&app.update(Msg::Answer(
         Asked::Release,
         Ok(ControlResponse::Released { id: 1 }),
-    ));
+    )));
+    assert_eq!(
+        asked,
+        Asked::Releases,
+        "the recorded releases are asked again"
+    );
     assert!(app.requests.releasing.is_none());
     assert!(screen(&app, 80, 24).contains("release 1 written to /media/usb/release-da"));
 }

@@ -2140,6 +2140,23 @@ impl Engine {
         Ok(self.policy.requests.clone())
     }
 
+    /// Releases to other agencies, as recorded (policy V.A.4): Auditors and
+    /// Administrators, as for audit reports. Documented as a view.
+    pub fn releases(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+    ) -> Result<Vec<crate::policy::Release>, AccessError> {
+        self.authorize_view(
+            now,
+            token,
+            Permission::ViewAudits,
+            "see releases to other agencies",
+            "list releases",
+        )?;
+        Ok(self.policy.releases.clone())
+    }
+
     /// Audit reports and the overdue flag (Auditors and Administrators).
     pub fn audits(
         &mut self,

@@ -148,6 +148,9 @@ enum Command {
     Request(oversight::RequestCommand),
     /// Release reads to another agency as a verifiable bundle (Administrators, policy V.A.4).
     Release(oversight::ReleaseArgs),
+    /// The releases to other agencies as recorded: when, what case, to whom,
+    /// on what basis, by whom, the bundle's manifest hash (Auditors, Administrators).
+    Releases(oversight::ReleasesArgs),
     /// Quarterly audits by random sampling, and the audit log (Auditors, policy V.A.5).
     #[command(subcommand)]
     Audit(oversight::AuditCommand),
@@ -198,6 +201,7 @@ fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Evidence(c) => holds::evidence(c),
         Command::Request(c) => oversight::request(c),
         Command::Release(a) => oversight::release(a),
+        Command::Releases(a) => oversight::releases(a),
         Command::Audit(c) => oversight::audit(c),
         Command::Run(a) => {
             // The configuration names the log's format and level, so it is

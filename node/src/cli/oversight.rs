@@ -163,6 +163,77 @@ pub fn request(command: RequestCommand) -> Result<Outcome> {
     Ok(Outcome::Done)
 }
 
+/// `releases`: the releases to other agencies as recorded.
+#[derive(Debug, clap::Args)]
+pub struct ReleasesArgs {
+    #[command(flatten)]
+    session: SessionArgs,
+    /// One JSON document (schema alpr-node.releases) instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn releases(args: ReleasesArgs) -> Result<Outcome> {
+    let mut s = Session::open(&args.session)?;
+    let token = s.token;
+    let response = s.send(ControlRequest::ListReleases { token })?;
+    let ControlResponse::Releases(releases) = response else {
+        return Err(unexpected(&response));
+    };
+    s.logout()?;
+    if args.json {
+        let items = releases
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id,
+                    "at": format_time(r.at),
+                    "case": r.case,
+                    "agency": r.agency,
+                    "official": r.official,
+                    "legal_basis": r.legal_basis,
+                    "by": r.by,
+                    "reads": r.reads.iter().map(|(o, q)| format!("{}/{q}", o.short())).collect::<Vec<_>>(),
+                    "manifest_sha256": r.manifest_sha256,
+                })
+            })
+            .collect();
+        print_json(&listing(
+            "releases",
+            releases.len() as u64,
+            items,
+            serde_json::json!({}),
+        ))?;
+    } else if releases.is_empty() {
+        println!("no releases recorded");
+    } else {
+        let mut table = Table::new(&[
+            "RELEASE",
+            "AT",
+            "CASE",
+            "TO AGENCY",
+            "OFFICIAL",
+            "BY",
+            "READS",
+            "BASIS",
+        ]);
+        for r in &releases {
+            table.row(vec![
+                r.id.to_string(),
+                format_time(r.at),
+                r.case.clone(),
+                r.agency.clone(),
+                r.official.clone(),
+                r.by.clone(),
+                r.reads.len().to_string(),
+                r.legal_basis.clone(),
+            ]);
+        }
+        table.print(&mut std::io::stdout().lock())?;
+    }
+    Ok(Outcome::Done)
+}
+
 /// `release`: reads to another agency as a verifiable bundle.
 #[derive(Debug, clap::Args)]
 pub struct ReleaseArgs {

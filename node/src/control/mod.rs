@@ -357,6 +357,7 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
         ControlRequest::Purge { token, dry_run } => requests::purge(engine, now, token, dry_run),
         ControlRequest::Status { token } => requests::status(engine, now, token),
         ControlRequest::Peers { token } => requests::peers(engine, now, token),
+        ControlRequest::ListReleases { token } => requests::list_releases(engine, now, token),
         ControlRequest::Import {
             token,
             source,

@@ -7,7 +7,8 @@
 
 use alpr_protocol::NodeId;
 use alpr_protocol::control::{
-    ControlRequest, ControlResponse, DecisionWire, PurposeKindWire, PurposeWire, RequestWire, Token,
+    ControlRequest, ControlResponse, DecisionWire, PurposeKindWire, PurposeWire, ReleaseWire,
+    RequestWire, Token,
 };
 
 use super::form::{step, submit, turn};
@@ -271,6 +272,10 @@ impl ReleaseForm {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RequestsView {
     pub requests: Vec<RequestWire>,
+    /// Releases to other agencies as recorded (asked with the requests).
+    pub releases: Vec<ReleaseWire>,
+    /// The node refused the releases (they are Auditors' and Administrators').
+    pub releases_refusal: Option<String>,
     pub asked: bool,
     pub selected: usize,
     /// The node refused the register.
@@ -286,10 +291,17 @@ impl App {
         self.ask_requests()
     }
 
+    /// The register and the releases, two requests.
     fn ask_requests(&mut self) -> Vec<Effect> {
-        self.ask(Asked::Requests, |token| ControlRequest::ListRequests {
+        let mut effects = self.ask(Asked::Requests, |token| ControlRequest::ListRequests {
             token,
-        })
+        });
+        effects.extend(
+            self.ask(Asked::Releases, |token| ControlRequest::ListReleases {
+                token,
+            }),
+        );
+        effects
     }
 
     pub(super) fn requests_key(&mut self, key: Key) -> Vec<Effect> {
@@ -444,6 +456,16 @@ impl App {
                     .and_then(|f| f.out.value().map(str::to_string))
                     .unwrap_or_default();
                 self.notice = Some(format!("release {id} written to {out}"));
+                return self.ask(Asked::Releases, |token| ControlRequest::ListReleases {
+                    token,
+                });
+            }
+            (Asked::Releases, ControlResponse::Releases(releases)) => {
+                v.releases = releases;
+                v.releases_refusal = None;
+            }
+            (Asked::Releases, ControlResponse::Error { message, .. }) => {
+                v.releases_refusal = Some(message);
             }
             (Asked::Requests, ControlResponse::Error { message, .. }) => v.refusal = Some(message),
             (_, ControlResponse::Error { message, .. }) => {

@@ -37,6 +37,69 @@ fn decision(r: &RequestWire) -> String {
         .map_or("pending".to_string(), |(o, ..)| o.name().to_string())
 }
 
+/// Releases to other agencies as recorded, newest first, or why not shown.
+fn releases(frame: &mut Frame, v: &crate::app::RequestsView, area: Rect) {
+    let block = Block::bordered().title(" Releases to other agencies ");
+    if let Some(r) = &v.releases_refusal {
+        frame.render_widget(
+            Paragraph::new(Line::styled(format!("not shown: {r}"), DIM))
+                .wrap(Wrap { trim: true })
+                .block(block),
+            area,
+        );
+        return;
+    }
+    if v.releases.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Line::styled("no releases recorded", DIM)).block(block),
+            area,
+        );
+        return;
+    }
+    let rows: Vec<Row> = v
+        .releases
+        .iter()
+        .rev()
+        .map(|r| {
+            Row::new(vec![
+                r.id.to_string(),
+                day(r.at),
+                r.case.clone(),
+                r.agency.clone(),
+                r.official.clone(),
+                r.reads.len().to_string(),
+                r.legal_basis.clone(),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(4),
+            Constraint::Length(10),
+            Constraint::Length(10),
+            Constraint::Length(14),
+            Constraint::Length(12),
+            Constraint::Length(5),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(
+        Row::new(vec![
+            "id",
+            "at",
+            "case",
+            "to agency",
+            "official",
+            "reads",
+            "basis",
+        ])
+        .style(DIM),
+    )
+    .block(block);
+    frame.render_widget(table, area);
+}
+
 pub(super) fn requests(frame: &mut Frame, app: &App, area: Rect) {
     let v = &app.requests;
     let block = Block::bordered().title(" Requests from outside law enforcement ");
@@ -49,8 +112,14 @@ pub(super) fn requests(frame: &mut Frame, app: &App, area: Rect) {
         );
         return;
     }
-    let [table_area, detail] =
-        Layout::vertical([Constraint::Min(0), Constraint::Length(3)]).areas(area);
+    let releases_height = (v.releases.len() as u16).clamp(1, 4) + 3;
+    let [table_area, detail, releases_area] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(3),
+        Constraint::Length(releases_height),
+    ])
+    .areas(area);
+    releases(frame, v, releases_area);
     if v.asked && v.requests.is_empty() {
         frame.render_widget(
             Paragraph::new(Line::styled("no requests registered", DIM)).block(block),
