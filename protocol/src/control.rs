@@ -492,7 +492,7 @@ pub struct RequestWire {
     pub decision: Option<(DecisionWire, String, String, Timestamp)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditWire {
     pub id: u64,
     pub quarter: String,
@@ -502,6 +502,10 @@ pub struct AuditWire {
     pub signed: bool,
     /// Origin, seq, finding (None until marked), note.
     pub items: Vec<(NodeId, u64, Option<bool>, String)>,
+    /// Each item's event as this node holds it, in the items' order: who
+    /// did what, when, for what purpose; None where it is not held here
+    /// (purged, or not yet received) or does not verify.
+    pub events: Vec<Option<AuditEventWire>>,
 }
 
 /// One of a daemon's cameras, as `status` shows it.

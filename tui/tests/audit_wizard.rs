@@ -7,8 +7,12 @@
 
 mod support;
 
-use alpr_protocol::control::{AuditWire, ControlRequest, ControlResponse, ErrorKind, RoleWire};
+use alpr_protocol::Timestamp;
+use alpr_protocol::control::{
+    AuditEventWire, AuditWire, ControlRequest, ControlResponse, ErrorKind, RoleWire,
+};
 use alpr_protocol::identity::NodeId;
+use alpr_protocol::record::{Action, Outcome};
 use alpr_tui::app::{App, Asked, Effect, Key, Msg, Screen};
 use expect_test::expect;
 use support::*;
@@ -37,6 +41,22 @@ fn report(id: u64, quarter: &str, size: u64, marked: u64, signed: bool) -> Audit
                     None => "",
                 };
                 (NodeId([7; 32]), 100 + i * 7, finding, note.to_string())
+            })
+            .collect(),
+        // The node holds every sampled event but the last (purged here).
+        events: (0..size)
+            .map(|i| {
+                (i + 1 < size).then(|| AuditEventWire {
+                    origin: NodeId([7; 32]),
+                    seq: 100 + i * 7,
+                    time: Timestamp(1_793_700_000_000 + i as i64 * 3_600_000),
+                    user: "ofc-ruiz".into(),
+                    action: Action::Search,
+                    object: format!("search pattern 7AB* from any to any: {i} matches, {i} shown"),
+                    purpose: Some("investigation: stolen vehicle report".into()),
+                    case: (i != 1).then(|| "26-4411".to_string()),
+                    outcome: Outcome::Success,
+                })
             })
             .collect(),
     }
@@ -331,31 +351,31 @@ fn each_event_is_marked_in_turn_and_the_report_signed() {
         80,
         24,
         expect![[r#"
-        ALPR console · car-12 (vehicle) · aud-okafor (auditor)
-        ┌ Audit 2 of 2026Q3 · event 3 of 5 ────────────────────────────────────────────┐
-        │  event  0707070707070707/114                                                 │
-        │finding  < choose >  Space changes                                            │
-        │   note                                            the finding, in words      │
-        │ marked  2 of 5, 1 not compliant                                              │
-        │The node sends no audit event by id: find this one in the audit log.          │
-        │                                                                              │
-        │                                                                              │
-        └──────────────────────────────────────────────────────────────────────────────┘
-        ┌ Sampled events ──────────────────────────────────────────────────────────────┐
-        │item event                    finding       note                              │
-        │1    0707070707070707/100     compliant     purpose and case on record        │
-        │2    0707070707070707/107     NOT COMPLIANT no case number for an investigatio│
-        │3    0707070707070707/114     unmarked                                        │
-        │4    0707070707070707/121     unmarked                                        │
-        │5    0707070707070707/128     unmarked                                        │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        │                                                                              │
-        └──────────────────────────────────────────────────────────────────────────────┘
+            ALPR console · car-12 (vehicle) · aud-okafor (auditor)
+            ┌ Audit 2 of 2026Q3 · event 3 of 5 ────────────────────────────────────────────┐
+            │  event  0707070707070707/114                                                 │
+            │finding  < choose >  Space changes                                            │
+            │   note                                            the finding, in words      │
+            │ marked  2 of 5, 1 not compliant                                              │
+            │    who  ofc-ruiz · search · 2026-11-03 12:00:00 UTC · success                │
+            │    why  investigation: stolen vehicle report · case 26-4411                  │
+            │   what  search pattern 7AB* from any to any: 2 matches, 2 shown              │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
+            └──────────────────────────────────────────────────────────────────────────────┘
+            ┌ Sampled events ──────────────────────────────────────────────────────────────┐
+            │item event                    finding       note                              │
+            │1    0707070707070707/100     compliant     purpose and case on record        │
+            │2    0707070707070707/107     NOT COMPLIANT no case number for an investigatio│
+            │3    0707070707070707/114     unmarked                                        │
+            │4    0707070707070707/121     unmarked                                        │
+            │5    0707070707070707/128     unmarked                                        │
+            │                                                                              │
+            └──────────────────────────────────────────────────────────────────────────────┘
 
-         ↑↓  event  Space  finding  Tab  note  Enter  mark  S  sign  Esc  reports
-    "#]],
+             ↑↓  event  Space  finding  Tab  note  Enter  mark  S  sign  Esc  reports
+        "#]],
     );
     // No finding is assumed.
     assert!(key(&mut app, Key::Enter).is_empty());
@@ -389,42 +409,46 @@ fn each_event_is_marked_in_turn_and_the_report_signed() {
         120,
         30,
         expect![[r#"
-        ALPR console · car-12 (vehicle) · aud-okafor (auditor)
-        ┌ Audit 2 of 2026Q3 · event 4 of 5 ────────────────────────────────────────────────────────────────────────────────────┐
-        │  event  0707070707070707/121                                                                                         │
-        │finding  < choose >  Space changes                                                                                    │
-        │   note                                            the finding, in words                                              │
-        │ marked  3 of 5, 1 not compliant                                                                                      │
-        │The node sends no audit event by id: find this one in the audit log.                                                  │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        └──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘
-        ┌ Sampled events ──────────────────────────────────────────────────────────────────────────────────────────────────────┐
-        │item event                    finding       note                                                                      │
-        │1    0707070707070707/100     compliant     purpose and case on record                                                │
-        │2    0707070707070707/107     NOT COMPLIANT no case number for an investigation                                       │
-        │3    0707070707070707/114     compliant     stolen-vehicle hit, case 26-4411                                          │
-        │4    0707070707070707/121     unmarked                                                                                │
-        │5    0707070707070707/128     unmarked                                                                                │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        │                                                                                                                      │
-        └──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘
-        event 3 of 5 marked compliant
-         ↑↓  event  Space  finding  Tab  note  Enter  mark  S  sign  Esc  reports
-    "#]],
+            ALPR console · car-12 (vehicle) · aud-okafor (auditor)
+            ┌ Audit 2 of 2026Q3 · event 4 of 5 ────────────────────────────────────────────────────────────────────────────────────┐
+            │  event  0707070707070707/121                                                                                         │
+            │finding  < choose >  Space changes                                                                                    │
+            │   note                                            the finding, in words                                              │
+            │ marked  3 of 5, 1 not compliant                                                                                      │
+            │    who  ofc-ruiz · search · 2026-11-03 13:00:00 UTC · success                                                        │
+            │    why  investigation: stolen vehicle report · case 26-4411                                                          │
+            │   what  search pattern 7AB* from any to any: 3 matches, 3 shown                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            └──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘
+            ┌ Sampled events ──────────────────────────────────────────────────────────────────────────────────────────────────────┐
+            │item event                    finding       note                                                                      │
+            │1    0707070707070707/100     compliant     purpose and case on record                                                │
+            │2    0707070707070707/107     NOT COMPLIANT no case number for an investigation                                       │
+            │3    0707070707070707/114     compliant     stolen-vehicle hit, case 26-4411                                          │
+            │4    0707070707070707/121     unmarked                                                                                │
+            │5    0707070707070707/128     unmarked                                                                                │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            │                                                                                                                      │
+            └──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘
+            event 3 of 5 marked compliant
+             ↑↓  event  Space  finding  Tab  note  Enter  mark  S  sign  Esc  reports
+        "#]],
     );
     // Back one: the node's finding and note are shown.
     key(&mut app, Key::Up);
     assert!(screen(&app, 80, 24).contains("stolen-vehicle hit, case 26-4411"));
     key(&mut app, Key::Down);
+    // The last sampled event is not held here: the screen says so.
+    key(&mut app, Key::Down);
+    assert!(screen(&app, 80, 24).contains("this event is not held here"));
+    key(&mut app, Key::Up);
     key(&mut app, Key::Left);
     let (_, request) = sent(&key(&mut app, Key::Enter));
     assert!(matches!(
@@ -478,8 +502,11 @@ fn each_event_is_marked_in_turn_and_the_report_signed() {
             │finding  < choose >  Space changes                                            │
             │   note                                            the finding, in words      │
             │ marked  4 of 5, 2 not compliant                                              │
-            │The node sends no audit event by id: find this one in the audit log.          │
+            │this event is not held here (purged, or not yet received) or does not verify  │
             │refused: 1 sampled events are not marked yet                                  │
+            │                                                                              │
+            │                                                                              │
+            │                                                                              │
             │                                                                              │
             └──────────────────────────────────────────────────────────────────────────────┘
             ┌ Sampled events ──────────────────────────────────────────────────────────────┐
@@ -489,9 +516,6 @@ fn each_event_is_marked_in_turn_and_the_report_signed() {
             │3    0707070707070707/114     compliant     stolen-vehicle hit, case 26-4411  │
             │4    0707070707070707/121     NOT COMPLIANT                                   │
             │5    0707070707070707/128     unmarked                                        │
-            │                                                                              │
-            │                                                                              │
-            │                                                                              │
             │                                                                              │
             └──────────────────────────────────────────────────────────────────────────────┘
             event 4 of 5 marked not compliant

@@ -2178,6 +2178,46 @@ impl Engine {
         )?;
         Ok((self.policy.audits.clone(), self.policy.audit_overdue(now)))
     }
+
+    /// [`Engine::audits`], with each sampled item's event as this node holds
+    /// it (None where it is not held or does not verify), so the auditor
+    /// marking an item sees who did what, when and why.
+    #[allow(clippy::type_complexity)]
+    pub fn audits_with_events(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+    ) -> Result<
+        (
+            Vec<(
+                crate::policy::AuditReport,
+                Vec<Option<alpr_protocol::AuditEvent>>,
+            )>,
+            Option<crate::policy::Quarter>,
+        ),
+        AccessError,
+    > {
+        let (reports, overdue) = self.audits(now, token)?;
+        let mut out = Vec::with_capacity(reports.len());
+        for r in reports {
+            let mut events = Vec::with_capacity(r.items.len());
+            for item in &r.items {
+                let id = RecordId {
+                    origin: item.origin,
+                    seq: item.seq,
+                };
+                let event = self
+                    .node
+                    .store
+                    .audit_envelope(id)?
+                    .and_then(|bytes| self.node.trust.open_audit(&bytes).ok())
+                    .map(|v| v.event().clone());
+                events.push(event);
+            }
+            out.push((r, events));
+        }
+        Ok((out, overdue))
+    }
 }
 
 /// What `status` reports to a logged-in user.

@@ -920,6 +920,16 @@ fn v_a_5_quarterly_audit_samples_are_reproducible_marked_and_signed() {
         "the same seed draws the same sample"
     );
     assert_ne!(items(a, &e), items(c, &e), "another seed draws another");
+    // The auditor sees each sampled event itself: who searched, and why.
+    let (with_events, _) = e.audits_with_events(t(104), auditor).unwrap();
+    let (first, events) = &with_events[0];
+    assert_eq!(events.len(), first.items.len());
+    for (item, event) in first.items.iter().zip(events) {
+        let event = event.as_ref().expect("a sampled event is held here");
+        assert_eq!((event.origin, event.seq), (item.origin, item.seq));
+        assert_eq!(event.body.action, Action::Search);
+        assert!(event.body.purpose.is_some(), "{event:?}");
+    }
     let report = e.policy().audits[0].clone();
     assert_eq!(
         (report.population, report.items.len(), report.seed),

@@ -889,11 +889,11 @@ pub(super) fn list_audits(
     now: Timestamp,
     token: Token,
 ) -> Result<ControlResponse, AccessError> {
-    let (reports, overdue) = engine.audits(now, SessionToken(token))?;
+    let (reports, overdue) = engine.audits_with_events(now, SessionToken(token))?;
     Ok(ControlResponse::Audits {
         reports: reports
-            .iter()
-            .map(|r| AuditWire {
+            .into_iter()
+            .map(|(r, events)| AuditWire {
                 id: r.id,
                 quarter: r.quarter.to_string(),
                 seed: r.seed,
@@ -905,10 +905,28 @@ pub(super) fn list_audits(
                     .iter()
                     .map(|i| (i.origin, i.seq, i.compliant, i.note.clone()))
                     .collect(),
+                events: events
+                    .into_iter()
+                    .map(|e| e.map(audit_event_wire))
+                    .collect(),
             })
             .collect(),
         overdue: overdue.map(|q| q.to_string()),
     })
+}
+
+fn audit_event_wire(e: alpr_protocol::AuditEvent) -> alpr_protocol::control::AuditEventWire {
+    alpr_protocol::control::AuditEventWire {
+        origin: e.origin,
+        seq: e.seq,
+        time: e.time,
+        user: e.body.user,
+        action: e.body.action,
+        object: e.body.object,
+        purpose: e.body.purpose,
+        case: e.body.case,
+        outcome: e.body.outcome,
+    }
 }
 
 pub(super) fn audit_log(
@@ -928,21 +946,7 @@ pub(super) fn audit_log(
     };
     let log = engine.audit_log(now, SessionToken(token), &filter, limit as usize)?;
     Ok(ControlResponse::AuditLog {
-        events: log
-            .events
-            .into_iter()
-            .map(|e| alpr_protocol::control::AuditEventWire {
-                origin: e.origin,
-                seq: e.seq,
-                time: e.time,
-                user: e.body.user,
-                action: e.body.action,
-                object: e.body.object,
-                purpose: e.body.purpose,
-                case: e.body.case,
-                outcome: e.body.outcome,
-            })
-            .collect(),
+        events: log.events.into_iter().map(audit_event_wire).collect(),
         total: log.total,
         damaged: log.damaged,
     })

@@ -154,7 +154,7 @@ fn reports(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 fn marking(frame: &mut Frame, app: &App, m: &Marking, r: &AuditWire, area: Rect) {
-    let [top, items] = Layout::vertical([Constraint::Length(9), Constraint::Min(0)]).areas(area);
+    let [top, items] = Layout::vertical([Constraint::Length(12), Constraint::Min(0)]).areas(area);
     let (done, failed) = marked(r);
     let n = r.items.len();
     let event = r
@@ -191,11 +191,32 @@ fn marking(frame: &mut Frame, app: &App, m: &Marking, r: &AuditWire, area: Rect)
                 String::new()
             }
         )),
-        Line::styled(
-            "The node sends no audit event by id: find this one in the audit log.",
-            DIM,
-        ),
     ];
+    // Who did what, when and why: the event as the node holds it.
+    match r.events.get(m.item).and_then(Option::as_ref) {
+        Some(e) => {
+            lines.push(Line::raw(format!(
+                "    who  {} · {} · {} UTC · {}",
+                e.user,
+                e.action.name(),
+                super::search::when(e.time),
+                e.outcome
+            )));
+            lines.push(Line::raw(format!(
+                "    why  {}{}",
+                e.purpose.as_deref().unwrap_or("no purpose stated"),
+                e.case
+                    .as_deref()
+                    .map_or(String::new(), |c| format!(" · case {c}"))
+            )));
+            lines.push(Line::raw(format!("   what  {}", e.object)));
+        }
+        None if m.item < n => lines.push(Line::styled(
+            "this event is not held here (purged, or not yet received) or does not verify",
+            WARN,
+        )),
+        None => {}
+    }
     if r.signed {
         lines.push(Line::styled("signed: the findings are final", DIM));
     } else if done == n {
