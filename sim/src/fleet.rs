@@ -309,11 +309,12 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "  purges {} ({} reads), crashes {}, disk faults {}, duplicated {}, reordered {}, intruder refused {}",
+            "  purges {} ({} reads), crashes {}, disk faults {}, clock steps {}, duplicated {}, reordered {}, intruder refused {}",
             n.purges,
             n.purged,
             n.crashes,
             n.disk_faults,
+            n.clock_steps,
             t.duplicated,
             t.reordered,
             n.intruder_refused

@@ -92,6 +92,8 @@ pub struct Counters {
     pub purged: u64,
     pub crashes: u64,
     pub disk_faults: u64,
+    /// Clocks set anew mid-run (a GPS fix or a person), some backwards.
+    pub clock_steps: u64,
     pub intruder_refused: u64,
 }
 
@@ -280,6 +282,9 @@ impl World {
         if self.config.faults.crash || self.config.faults.disk {
             self.inject_faults();
         }
+        if self.config.faults.skew {
+            self.step_clocks();
+        }
         self.revoke_if_due();
         for car in 0..self.config.cars {
             self.patrol(car, step);
@@ -353,6 +358,21 @@ impl World {
         }
     }
 
+    /// About once a node a day its clock is set anew, anywhere within ten
+    /// minutes of true time: a GPS fix corrects a drifted clock, or a
+    /// person sets it wrong. Half of these go backwards, so a node's own
+    /// records and audit events can carry times earlier than ones it
+    /// already made.
+    fn step_clocks(&mut self) {
+        let p = 1.0 / (24.0 * STEPS_PER_HOUR as f64);
+        for i in 0..self.nodes.len() {
+            if chance(&mut self.rng, p) {
+                self.nodes[i].skew_ms = skew(&mut self.rng, 10 * MINUTE_MS);
+                self.counters.clock_steps += 1;
+            }
+        }
+    }
+
     /// Whether a car is out on patrol at true time `t`.
     fn on_patrol(&self, car: usize, t: i64) -> bool {
         let start = self.cars[car].shift_hour * HOUR_MS;
@@ -413,9 +433,16 @@ impl World {
         }
         let shift_end =
             (step + 1) % STEPS_PER_HOUR == 0 && !self.on_patrol(car, self.now + STEP_MS);
-        if shift_end && self.cars[car].raised > 0 {
+        // Most hits are handled at the stop, the rest at the shift's end.
+        let at_the_stop = self.cars[car].raised > 0 && chance(&mut self.rng, 0.6);
+        if (shift_end || at_the_stop) && self.cars[car].raised > 0 {
             self.cars[car].raised = 0;
-            self.dispose_alerts(i);
+            let why = if shift_end {
+                "end of shift review"
+            } else {
+                "checked at the stop"
+            };
+            self.dispose_alerts(i, why);
         }
         // Now and then an officer puts a vehicle on the car's local list.
         if chance(&mut self.rng, 0.002) {
@@ -429,12 +456,12 @@ impl World {
     }
 
     /// The officer logs in and closes every pending alert of this car.
-    fn dispose_alerts(&mut self, i: usize) {
+    fn dispose_alerts(&mut self, i: usize, why: &str) {
         let mut disposed = 0;
         self.as_user(i, OFFICER, |e, now, token| {
             let purpose = PurposeInput {
                 kind: Some("alert".into()),
-                reason: Some("end of shift review".into()),
+                reason: Some(why.into()),
                 case: None,
             };
             let filter = alpr_engine::engine::AlertFilter {
@@ -445,7 +472,7 @@ impl World {
                 if a.id.origin != e.node().node_key.id() {
                     continue;
                 }
-                e.dispose_alert(now, token, a.id, Outcome::Misread, "end of shift review")?;
+                e.dispose_alert(now, token, a.id, Outcome::Misread, why)?;
                 disposed += 1;
             }
             Ok(())
