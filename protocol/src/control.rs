@@ -647,6 +647,16 @@ pub enum ControlResponse {
         images: u64,
         audit_events: u64,
         failures: Vec<String>,
+        /// The client stopped the check: what it found so far.
+        cancelled: bool,
+    },
+    /// How far a long request is (a verify, an export), sent before its
+    /// answer: the phase, records done, and how many in all where known. A
+    /// client that hangs up cancels the request at the next of these.
+    Progress {
+        what: String,
+        done: u64,
+        total: Option<u64>,
     },
     Purged {
         purged: u64,

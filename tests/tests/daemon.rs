@@ -382,3 +382,78 @@ fn a_live_view_streams_reads_as_they_are_stored_and_is_audited_with_its_purpose(
     assert!(log.contains("patrol shift"), "{log}");
     drop(daemon);
 }
+
+/// A verify through the daemon says how far it is, and a client that hangs
+/// up stops it: the audit log says it was cancelled, and the daemon serves on.
+#[test]
+fn a_verify_reports_progress_and_a_client_hanging_up_cancels_it() {
+    use alpr_node::control::ControlClient;
+    use alpr_protocol::control::{CONTROL_VERSION, ControlRequest, ControlResponse};
+    let f = Fixture::new("car-1");
+    let data = f.path("car-1");
+    let file = f.reads_file("shift.jsonl", 2100, 200, |i| format!("VP{i:05}"));
+    ok(&["import", "--data", &data, &file]);
+    let daemon = Daemon::start(&data, &[]);
+    let login = |client: &mut ControlClient| {
+        let ControlResponse::LoggedIn { token, .. } = client
+            .call(&ControlRequest::Login {
+                version: CONTROL_VERSION,
+                user: alpr_tests::ADMIN.into(),
+                password: alpr_tests::ADMIN_PASSWORD.into(),
+            })
+            .expect("login")
+        else {
+            panic!("no login");
+        };
+        token
+    };
+    // Whole: progress frames come first, then the answer.
+    let mut client = ControlClient::connect(std::path::Path::new(&data)).expect("daemon");
+    let token = login(&mut client);
+    let mut seen = Vec::new();
+    let answer = client
+        .call_watching(&ControlRequest::Verify { token }, |what, done, total| {
+            seen.push((what.to_string(), done, total));
+        })
+        .expect("verify");
+    assert!(
+        matches!(answer, ControlResponse::Verified { reads: 2100, cancelled: false, ref failures, .. } if failures.is_empty()),
+        "{answer:?}"
+    );
+    assert!(
+        seen.contains(&("reads".into(), 2048, Some(2100))),
+        "{seen:?}"
+    );
+    assert!(seen.iter().any(|(w, ..)| w == "images"), "{seen:?}");
+
+    // Cancelled: the client reads the first progress frame and hangs up.
+    let mut client = ControlClient::connect(std::path::Path::new(&data)).expect("daemon");
+    let token = login(&mut client);
+    let mut raw =
+        std::os::unix::net::UnixStream::connect(std::path::Path::new(&data).join("control.sock"))
+            .expect("socket");
+    raw.write_all(
+        &alpr_protocol::control::encode_frame(&ControlRequest::Verify { token }).unwrap(),
+    )
+    .expect("send");
+    let mut prefix = [0u8; 4];
+    raw.read_exact(&mut prefix).expect("a first frame");
+    drop(raw);
+    // The daemon serves on, and its log of accesses says the verify was cancelled.
+    for _ in 0..100 {
+        let events = ok(&[
+            "audit", "log", "--data", &data, "--action", "verify", "--json",
+        ]);
+        if events.contains("cancelled by the user") {
+            daemon.stop();
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!(
+        "no cancelled verify in the audit log:\n{}",
+        ok(&[
+            "audit", "log", "--data", &data, "--action", "verify", "--json"
+        ])
+    );
+}

@@ -125,6 +125,9 @@ pub enum Msg {
     /// The time, after any keys that came with it: the idle lock counts
     /// from the first tick after the last key.
     Tick(Timestamp),
+    /// How far a long request ([`Effect::SendLong`]) is: the phase, done,
+    /// and how many in all where known.
+    Progress(Asked, String, u64, Option<u64>),
 }
 
 /// What the driver must do after an update.
@@ -132,6 +135,13 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Send(Asked, ControlRequest),
+    /// A long request (a verify), on a connection of its own so keys are
+    /// still read: its progress comes as [`Msg::Progress`], its answer as
+    /// [`Msg::Answer`].
+    SendLong(Asked, ControlRequest),
+    /// Stop the long request: its connection closes, and the node stops it
+    /// at its next progress frame (and documents that it was cancelled).
+    Cancel,
     /// Open the live view on its own connection, with this purpose.
     Subscribe(Token, PurposeWire),
     /// Close it (the node audits how long it was open and what it showed).
@@ -361,6 +371,12 @@ impl App {
         match msg {
             Msg::Key(Key::Interrupt) => self.leave(),
             Msg::Tick(now) => self.tick(now),
+            Msg::Progress(asked, what, done, total) => {
+                if asked == Asked::Verify && self.audit.verifying {
+                    self.audit.progress = Some((what, done, total));
+                }
+                Vec::new()
+            }
             Msg::Key(key) => {
                 self.key_seen = true;
                 self.key(key)
@@ -707,7 +723,20 @@ impl App {
     fn answer(&mut self, asked: Asked, answer: Result<ControlResponse, String>) -> Vec<Effect> {
         let response = match answer {
             Ok(r) => r,
+            Err(_) if asked == Asked::Verify && self.audit.cancelling => {
+                // The console closed the connection itself: that is the cancel.
+                self.audit.verifying = false;
+                self.audit.cancelling = false;
+                self.audit.progress = None;
+                self.notice = Some(
+                    "verification cancelled: the node stopped it and logged the cancel".into(),
+                );
+                return Vec::new();
+            }
             Err(e) => {
+                self.audit.verifying = false;
+                self.audit.cancelling = false;
+                self.audit.progress = None;
                 self.login.waiting = false;
                 self.search.waiting = false;
                 self.stop_waiting();

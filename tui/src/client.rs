@@ -60,9 +60,25 @@ impl Client {
         Ok(self.stream.try_clone()?)
     }
 
+    /// Sends a request and returns its answer; progress frames before it
+    /// are passed over.
     pub fn call(&mut self, request: &ControlRequest) -> Result<ControlResponse, ClientError> {
+        self.call_watching(request, |_, _, _| {})
+    }
+
+    /// [`Client::call`], showing each progress frame to `progress`.
+    pub fn call_watching(
+        &mut self,
+        request: &ControlRequest,
+        mut progress: impl FnMut(String, u64, Option<u64>),
+    ) -> Result<ControlResponse, ClientError> {
         self.stream.write_all(&encode_frame(request)?)?;
-        self.next_frame()
+        loop {
+            match self.next_frame()? {
+                ControlResponse::Progress { what, done, total } => progress(what, done, total),
+                answer => return Ok(answer),
+            }
+        }
     }
 
     /// The next frame the node sends (a live view's events).

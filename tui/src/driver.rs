@@ -83,6 +83,30 @@ fn subscribe(
     Ok(closer)
 }
 
+/// Runs a long request on a connection of its own (the session's token
+/// serves any connection), passing its progress and then its answer to the
+/// model; returns the connection, which `Effect::Cancel` shuts.
+fn send_long(
+    socket: &Path,
+    asked: crate::app::Asked,
+    request: alpr_protocol::control::ControlRequest,
+    to_app: std::sync::mpsc::SyncSender<Msg>,
+) -> Result<std::os::unix::net::UnixStream, String> {
+    let mut client = Client::connect(socket).map_err(|e| e.to_string())?;
+    let closer = client.stream_clone().map_err(|e| e.to_string())?;
+    std::thread::spawn(move || {
+        let progress = to_app.clone();
+        let answer = client
+            .call_watching(&request, |what, done, total| {
+                // Progress may be dropped when the model is behind; the answer is not.
+                let _ = progress.try_send(Msg::Progress(asked, what, done, total));
+            })
+            .map_err(|e| e.to_string());
+        let _ = to_app.send(Msg::Answer(asked, answer));
+    });
+    Ok(closer)
+}
+
 /// Runs the console against the daemon's control socket until the user
 /// quits. `attached` names the node for the title before login.
 pub fn run(
@@ -95,6 +119,8 @@ pub fn run(
     let mut app = App::new(attached);
     let (to_app, from_live) = std::sync::mpsc::sync_channel::<Msg>(LIVE_QUEUED_MAX);
     let mut live: Option<std::os::unix::net::UnixStream> = None;
+    // The connection of a long request (a verify), to close to cancel it.
+    let mut long: Option<std::os::unix::net::UnixStream> = None;
     let mut terminal = ratatui::init();
     // Asked once the terminal is raw: it answers what graphics it has.
     let mut pictures = crate::pictures::Pictures::for_terminal(graphics);
@@ -137,6 +163,18 @@ pub fn run(
                             };
                             effects.extend(app.update(msg));
                         }
+                        Effect::SendLong(asked, request) => {
+                            // One long request at a time; a second waits for none.
+                            match send_long(socket, asked, request, to_app.clone()) {
+                                Ok(closer) => long = Some(closer),
+                                Err(e) => effects.extend(app.update(Msg::Answer(asked, Err(e)))),
+                            }
+                        }
+                        Effect::Cancel => {
+                            if let Some(s) = long.take() {
+                                let _ = s.shutdown(std::net::Shutdown::Both);
+                            }
+                        }
                         Effect::Unsubscribe => {
                             if let Some(s) = live.take() {
                                 let _ = s.shutdown(std::net::Shutdown::Both);
@@ -158,7 +196,7 @@ pub fn run(
             }
         }
     })();
-    if let Some(s) = live.take() {
+    for s in [live.take(), long.take()].into_iter().flatten() {
         let _ = s.shutdown(std::net::Shutdown::Both);
     }
     ratatui::restore();

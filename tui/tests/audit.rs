@@ -200,11 +200,22 @@ fn verification_and_refusals_are_shown_as_the_node_says() {
     assert!(
         matches!(
             effects.as_slice(),
-            [Effect::Send(Asked::Verify, ControlRequest::Verify { .. })]
+            [Effect::SendLong(
+                Asked::Verify,
+                ControlRequest::Verify { .. }
+            )]
         ),
         "{effects:?}"
     );
     assert!(screen(&app, 80, 24).contains("verifying every record and chain"));
+    // The node says how far it is.
+    app.update(Msg::Progress(
+        Asked::Verify,
+        "reads".into(),
+        2048,
+        Some(5123),
+    ));
+    assert!(screen(&app, 80, 24).contains("verifying reads: 2048 of 5123 (39%)… (Esc cancels)"));
     app.update(Msg::Answer(
         Asked::Verify,
         Ok(ControlResponse::Verified {
@@ -212,6 +223,7 @@ fn verification_and_refusals_are_shown_as_the_node_says() {
             images: 5000,
             audit_events: 812,
             failures: vec!["audit chain of 0707070707070707 breaks at seq 77".into()],
+            cancelled: false,
         }),
     ));
     let shown = screen(&app, 140, 30);
@@ -258,5 +270,49 @@ fn verification_and_refusals_are_shown_as_the_node_says() {
 
              Tab  next filter  Space  change  Enter  query  Esc  back
         "#]],
+    );
+}
+
+#[test]
+fn esc_cancels_a_verification_and_the_screen_says_so() {
+    let mut app = logged_in();
+    app.update(Msg::Key(Key::Char('a')));
+    answered(&mut app);
+    app.update(Msg::Key(Key::BackTab));
+    app.update(Msg::Key(Key::Char('V')));
+    app.update(Msg::Progress(
+        Asked::Verify,
+        "audit events".into(),
+        1024,
+        None,
+    ));
+    assert!(screen(&app, 80, 24).contains("verifying audit events: 1024… (Esc cancels)"));
+    // While it runs, keys other than Esc do nothing; Esc cancels once.
+    assert!(app.update(Msg::Key(Key::Char('V'))).is_empty());
+    assert_eq!(app.update(Msg::Key(Key::Esc)), vec![Effect::Cancel]);
+    assert!(app.update(Msg::Key(Key::Esc)).is_empty());
+    assert_eq!(app.screen, Screen::Audit);
+    assert!(screen(&app, 80, 24).contains("cancelling the verification"));
+    // The connection closed under the request: that was the cancel.
+    app.update(Msg::Answer(
+        Asked::Verify,
+        Err("the node closed the connection".into()),
+    ));
+    assert!(!app.audit.verifying);
+    assert!(screen(&app, 80, 24).contains("verification cancelled"));
+    // A node that stopped at the cancel and answered says what it checked.
+    app.update(Msg::Key(Key::Char('V')));
+    app.update(Msg::Answer(
+        Asked::Verify,
+        Ok(ControlResponse::Verified {
+            reads: 3072,
+            images: 0,
+            audit_events: 0,
+            failures: vec![],
+            cancelled: true,
+        }),
+    ));
+    assert!(
+        screen(&app, 80, 24).contains("verification CANCELLED: 0 failures in what was checked")
     );
 }

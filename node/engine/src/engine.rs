@@ -1959,6 +1959,17 @@ impl Engine {
         now: Timestamp,
         token: SessionToken,
     ) -> Result<crate::verify::Report, AccessError> {
+        self.verify_watched(now, token, &mut |_, _, _| true)
+    }
+
+    /// [`Engine::verify`] with a watcher told how far the check is, which
+    /// may stop it (a person cancelling): the audit event then says so.
+    pub fn verify_watched(
+        &mut self,
+        now: Timestamp,
+        token: SessionToken,
+        watcher: crate::verify::Watcher<'_>,
+    ) -> Result<crate::verify::Report, AccessError> {
         let object = "verify the whole database".to_string();
         let (user, _) = self.authorize(
             now,
@@ -1968,7 +1979,7 @@ impl Engine {
             Action::Verify,
             &object,
         )?;
-        let report = match crate::verify::verify(&self.node) {
+        let report = match crate::verify::verify_watched(&self.node, watcher) {
             Ok(r) => r,
             Err(e) => {
                 let outcome = Outcome::Failed(e.to_string());
@@ -1976,10 +1987,13 @@ impl Engine {
                 return Err(e.into());
             }
         };
-        let outcome = if report.ok() {
-            Outcome::Success
-        } else {
-            Outcome::Failed(format!("{} failures", report.failures.len()))
+        let outcome = match (report.cancelled, report.ok()) {
+            (true, _) => Outcome::Failed(format!(
+                "cancelled by the user; {} failures in what was checked",
+                report.failures.len()
+            )),
+            (false, true) => Outcome::Success,
+            (false, false) => Outcome::Failed(format!("{} failures", report.failures.len())),
         };
         let object = format!(
             "{object}: {} reads, {} audit events",

@@ -29,6 +29,35 @@ pub struct Report {
     /// Alerts and dispositions.
     pub alerts: u64,
     pub failures: Vec<Failure>,
+    /// The watcher stopped the check: what was checked before is reported,
+    /// the rest was not checked.
+    pub cancelled: bool,
+}
+
+/// Records checked between two calls of a progress watcher.
+pub const PROGRESS_EVERY: u64 = 1024;
+
+/// A watcher of a long check: told the phase, the records of it checked
+/// and how many there are (where known); it answers whether to go on.
+pub type Watcher<'a> = &'a mut dyn FnMut(&str, u64, Option<u64>) -> bool;
+
+/// Calls the watcher every [`PROGRESS_EVERY`] records, and remembers a stop.
+struct Progress<'a> {
+    watcher: Watcher<'a>,
+    cancelled: bool,
+}
+
+impl Progress<'_> {
+    /// Whether to check the `done`-th record of `what` (counting from 0).
+    fn go_on(&mut self, what: &str, done: u64, total: Option<u64>) -> bool {
+        if !self.cancelled
+            && done.is_multiple_of(PROGRESS_EVERY)
+            && !(self.watcher)(what, done, total)
+        {
+            self.cancelled = true;
+        }
+        !self.cancelled
+    }
 }
 
 impl Report {
@@ -49,18 +78,42 @@ struct ChainCursor {
 }
 
 pub fn verify(node: &Node) -> Result<Report, StoreError> {
+    verify_watched(node, &mut |_, _, _| true)
+}
+
+/// [`verify`], telling `watcher` how far it is; when the watcher answers
+/// false the check stops (the records left are walked, not checked) and
+/// the report says it was cancelled.
+pub fn verify_watched(node: &Node, watcher: Watcher<'_>) -> Result<Report, StoreError> {
     let mut report = Report::default();
-    verify_reads(node, &mut report)?;
-    verify_images(node, &mut report)?;
-    verify_audit(node, &mut report)?;
-    verify_alerts(node, &mut report)?;
+    let mut p = Progress {
+        watcher,
+        cancelled: false,
+    };
+    verify_reads(node, &mut report, &mut p)?;
+    if !p.cancelled {
+        verify_images(node, &mut report, &mut p)?;
+    }
+    if !p.cancelled {
+        verify_audit(node, &mut report, &mut p)?;
+    }
+    if !p.cancelled {
+        verify_alerts(node, &mut report)?;
+    }
+    report.cancelled = p.cancelled;
     Ok(report)
 }
 
-fn verify_reads(node: &Node, report: &mut Report) -> Result<(), StoreError> {
+fn verify_reads(node: &Node, report: &mut Report, p: &mut Progress) -> Result<(), StoreError> {
     let mut store_error: Option<StoreError> = None;
     let mut failures = Vec::new();
+    let total = node.store.index_counts()?.0;
+    let mut n = 0u64;
     let visited = node.store.for_each_read(|stored| {
+        n += 1;
+        if !p.go_on("reads", n - 1, Some(total)) {
+            return;
+        }
         let (id, bytes) = match stored {
             StoredRead::Envelope(id, bytes) => (id, bytes),
             StoredRead::DamagedBlock {
@@ -103,6 +156,9 @@ fn verify_reads(node: &Node, report: &mut Report) -> Result<(), StoreError> {
         report.fail(what, reason);
     }
     report.reads = visited;
+    if p.cancelled {
+        return Ok(());
+    }
     let (by_time, by_plate) = node.store.index_counts()?;
     if by_time != visited || by_plate != visited {
         report.fail(
@@ -114,8 +170,11 @@ fn verify_reads(node: &Node, report: &mut Report) -> Result<(), StoreError> {
 }
 
 /// Every image record verifies and is the image its read commits to.
-fn verify_images(node: &Node, report: &mut Report) -> Result<(), StoreError> {
+fn verify_images(node: &Node, report: &mut Report, p: &mut Progress) -> Result<(), StoreError> {
     let mut counts = [0u64; 2];
+    let (crops, overviews) = node.store.image_counts()?;
+    let total = crops + overviews;
+    let mut n = 0u64;
     for (slot, kind) in [ImageKind::PlateCrop, ImageKind::Overview]
         .into_iter()
         .enumerate()
@@ -123,6 +182,10 @@ fn verify_images(node: &Node, report: &mut Report) -> Result<(), StoreError> {
         let mut failures = Vec::new();
         let mut store_error = None;
         counts[slot] = node.store.for_each_image(kind, |stored| {
+            n += 1;
+            if !p.go_on("images", n - 1, Some(total)) {
+                return;
+            }
             let (id, bytes) = match stored {
                 StoredRead::Envelope(id, bytes) => (id, bytes),
                 StoredRead::DamagedBlock {
@@ -166,7 +229,10 @@ fn verify_images(node: &Node, report: &mut Report) -> Result<(), StoreError> {
         }
     }
     report.images = counts[0] + counts[1];
-    let (crop_index, overview_index) = node.store.image_counts()?;
+    if p.cancelled {
+        return Ok(());
+    }
+    let (crop_index, overview_index) = (crops, overviews);
     if crop_index != counts[0] || overview_index != counts[1] {
         report.fail(
             "image index".into(),
@@ -204,14 +270,19 @@ fn verify_alerts(node: &Node, report: &mut Report) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn verify_audit(node: &Node, report: &mut Report) -> Result<(), StoreError> {
+fn verify_audit(node: &Node, report: &mut Report, p: &mut Progress) -> Result<(), StoreError> {
     let mut chains: HashMap<NodeId, ChainCursor> = HashMap::new();
     let mut failures = Vec::new();
     let mut floor_error = None;
     let mut starts: HashMap<NodeId, (u64, [u8; 32])> = HashMap::new();
     // Purge events, each of which may prove chain floors.
     let mut purges: Vec<alpr_protocol::AuditBody> = Vec::new();
+    let mut n = 0u64;
     report.audit_events = node.store.for_each_audit(|id, bytes| {
+        n += 1;
+        if !p.go_on("audit events", n - 1, None) {
+            return;
+        }
         let what = format!("audit event {id}");
         let cursor = chains.entry(id.origin).or_insert_with(|| {
             // The kept chain starts after the last purged event (its floor).
@@ -274,6 +345,14 @@ fn verify_audit(node: &Node, report: &mut Report) -> Result<(), StoreError> {
     })?;
     if let Some(e) = floor_error {
         return Err(e);
+    }
+    if p.cancelled {
+        // What was found before the stop stands; the chains' starts were
+        // not all walked, so they are not judged.
+        for (what, reason) in failures {
+            report.fail(what, reason);
+        }
+        return Ok(());
     }
     // A chain that starts above seq 1 must have been cut by a purge that
     // signed the cut; otherwise events were deleted.

@@ -676,12 +676,24 @@ pub struct VerifyArgs {
 pub fn verify(args: VerifyArgs) -> Result<Outcome> {
     let mut s = Session::open(&args.session)?;
     let token = s.token;
-    let response = s.send(ControlRequest::Verify { token })?;
+    // On a terminal, a bar says how far the check is (hidden otherwise).
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let response = s.send_watching(ControlRequest::Verify { token }, |what, done, total| {
+        bar.set_message(format!("checking {what}"));
+        bar.set_length(total.unwrap_or(done));
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
     let ControlResponse::Verified {
         reads,
         images,
         audit_events,
         failures,
+        cancelled: _,
     } = response
     else {
         return Err(unexpected(&response));

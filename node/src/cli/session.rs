@@ -137,6 +137,28 @@ impl Session {
         }
     }
 
+    /// [`Session::send`] for a long request (a verify): `progress` is told
+    /// the phase, records done and how many in all, as the node reports.
+    pub fn send_watching(
+        &mut self,
+        request: ControlRequest,
+        mut progress: impl FnMut(&str, u64, Option<u64>),
+    ) -> Result<ControlResponse> {
+        let response = match &mut self.backend {
+            Backend::Local(engine) => {
+                crate::control::handle_watching(engine, now(), request, &mut |what, done, total| {
+                    progress(what, done, total);
+                    true
+                })
+            }
+            Backend::Remote(client) => client.call_watching(&request, progress)?,
+        };
+        match response {
+            ControlResponse::Error { kind, message } => Err(Refusal { kind, message }.into()),
+            other => Ok(other),
+        }
+    }
+
     /// Sends a request whose only answer is `Done`.
     pub fn done(&mut self, request: ControlRequest) -> Result<()> {
         match self.send(request)? {

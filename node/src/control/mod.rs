@@ -42,6 +42,9 @@ pub const UNAUTHENTICATED_IDLE_SECS: u64 = 5;
 /// A client finding every slot taken waits this long for one to free.
 pub const QUEUE_SECS: u64 = 10;
 pub const WRITE_TIMEOUT_SECS: u64 = 30;
+/// A progress frame is written with the engine held: a client that stops
+/// reading for this long is taken as gone, and the request stops.
+pub const PROGRESS_WRITE_SECS: u64 = 5;
 
 pub fn socket_path(data: &Path) -> PathBuf {
     data.join(SOCKET_FILE)
@@ -137,9 +140,25 @@ impl ControlClient {
             .map(|stream| ControlClient { stream })
     }
 
+    /// Sends a request and returns its answer; progress frames before it
+    /// are passed over.
     pub fn call(&mut self, request: &ControlRequest) -> Result<ControlResponse, ControlError> {
+        self.call_watching(request, |_, _, _| {})
+    }
+
+    /// [`ControlClient::call`], showing each progress frame to `progress`.
+    pub fn call_watching(
+        &mut self,
+        request: &ControlRequest,
+        mut progress: impl FnMut(&str, u64, Option<u64>),
+    ) -> Result<ControlResponse, ControlError> {
         write_frame(&mut self.stream, request)?;
-        read_frame(&mut self.stream)?.ok_or(ControlError::Closed)
+        loop {
+            match read_frame(&mut self.stream)?.ok_or(ControlError::Closed)? {
+                ControlResponse::Progress { what, done, total } => progress(&what, done, total),
+                answer => return Ok(answer),
+            }
+        }
     }
 
     /// The next frame of an event stream (after `Subscribe`); None once the daemon closed it.
@@ -283,6 +302,22 @@ pub fn purge_in_steps(
 /// engine's. A request the node failed (storage) is followed by a check of
 /// the store, which is reopened if an I/O error stopped it (a full disk):
 /// the next request is served once space is freed, without a restart.
+/// [`handle`], telling `watcher` how far a long request is (a verify);
+/// the watcher may stop it.
+pub fn handle_watching(
+    engine: &mut Engine,
+    now: Timestamp,
+    request: ControlRequest,
+    watcher: alpr_engine::verify::Watcher<'_>,
+) -> ControlResponse {
+    match request {
+        ControlRequest::Verify { token } => {
+            requests::verify_watched(engine, now, token, watcher).unwrap_or_else(error)
+        }
+        other => handle(engine, now, other),
+    }
+}
+
 pub fn handle(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> ControlResponse {
     let response = dispatch(engine, now, request);
     if let ControlResponse::Error {
@@ -788,6 +823,36 @@ fn serve_connection(
             let response = purge_in_steps(engine, clock, PurgeActor::User(SessionToken(token)))
                 .map(|p| purged(&p.report, clock(), false))
                 .unwrap_or_else(error);
+            if write_frame(stream, &response).is_err() {
+                return;
+            }
+            continue;
+        }
+        // A verify tells the client how far it is; a client that hung up
+        // (a person cancelling) stops it at the next progress frame.
+        if let ControlRequest::Verify { token } = request {
+            let response = match engine.lock() {
+                Ok(mut e) => {
+                    let _ =
+                        stream.set_write_timeout(Some(Duration::from_secs(PROGRESS_WRITE_SECS)));
+                    let mut watcher = |what: &str, done: u64, total: Option<u64>| {
+                        let frame = ControlResponse::Progress {
+                            what: what.to_string(),
+                            done,
+                            total,
+                        };
+                        write_frame(stream, &frame).is_ok()
+                    };
+                    requests::verify_watched(&mut e, clock(), token, &mut watcher)
+                        .unwrap_or_else(error)
+                }
+                Err(_) => ControlResponse::Error {
+                    kind: ErrorKind::Failed,
+                    message: "the engine stopped after an internal error; restart the daemon"
+                        .into(),
+                },
+            };
+            let _ = stream.set_write_timeout(Some(Duration::from_secs(WRITE_TIMEOUT_SECS)));
             if write_frame(stream, &response).is_err() {
                 return;
             }

@@ -219,13 +219,24 @@ pub(super) fn verify(
     now: Timestamp,
     token: Token,
 ) -> Result<ControlResponse, AccessError> {
+    verify_watched(engine, now, token, &mut |_, _, _| true)
+}
+
+/// [`verify`], with a watcher told how far it is, which may stop it.
+pub(super) fn verify_watched(
+    engine: &mut Engine,
+    now: Timestamp,
+    token: Token,
+    watcher: alpr_engine::verify::Watcher<'_>,
+) -> Result<ControlResponse, AccessError> {
     engine
-        .verify(now, SessionToken(token))
+        .verify_watched(now, SessionToken(token), watcher)
         .map(|r| ControlResponse::Verified {
             reads: r.reads,
             images: r.images,
             audit_events: r.audit_events,
             failures: r.failures.iter().map(|f| f.to_string()).collect(),
+            cancelled: r.cancelled,
         })
 }
 

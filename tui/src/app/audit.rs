@@ -81,6 +81,8 @@ pub struct Verification {
     pub images: u64,
     pub audit_events: u64,
     pub failures: Vec<String>,
+    /// Stopped before the end: only part was checked.
+    pub cancelled: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -104,6 +106,10 @@ pub struct AuditView {
     pub refusal: Option<String>,
     pub verification: Option<Verification>,
     pub verifying: bool,
+    /// How far the running verification is (phase, done, of how many).
+    pub progress: Option<(String, u64, Option<u64>)>,
+    /// Esc was pressed while verifying: the node is told by the connection closing.
+    pub cancelling: bool,
 }
 
 impl AuditView {
@@ -177,6 +183,14 @@ impl App {
 
     pub(super) fn audit_key(&mut self, key: Key) -> Vec<Effect> {
         let v = &mut self.audit;
+        // While the node verifies, Esc cancels it and nothing else is taken.
+        if v.verifying {
+            if key == Key::Esc && !v.cancelling {
+                v.cancelling = true;
+                return vec![Effect::Cancel];
+            }
+            return Vec::new();
+        }
         match key {
             Key::Esc => self.screen = Screen::Dashboard,
             Key::Tab => v.move_focus(1),
@@ -194,8 +208,10 @@ impl App {
                     return Vec::new();
                 };
                 v.verifying = true;
+                v.cancelling = false;
+                v.progress = None;
                 v.verification = None;
-                return vec![Effect::Send(
+                return vec![Effect::SendLong(
                     Asked::Verify,
                     ControlRequest::Verify { token },
                 )];
@@ -250,22 +266,30 @@ impl App {
                     images,
                     audit_events,
                     failures,
+                    cancelled,
                 },
             ) => {
                 v.verifying = false;
+                v.cancelling = false;
+                v.progress = None;
                 v.verification = Some(Verification {
                     reads,
                     images,
                     audit_events,
                     failures,
+                    cancelled,
                 });
             }
             (_, ControlResponse::Error { message, .. }) => {
                 v.verifying = false;
+                v.cancelling = false;
+                v.progress = None;
                 v.refusal = Some(message);
             }
             (_, other) => {
                 v.verifying = false;
+                v.cancelling = false;
+                v.progress = None;
                 self.notice = Some(format!(
                     "unexpected answer from the node: {}",
                     kind_of(&other)

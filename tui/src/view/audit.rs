@@ -77,7 +77,22 @@ pub(super) fn audit(frame: &mut Frame, app: &App, area: Rect) {
         filters,
     );
     let chain_line = match (&v.verification, v.verifying) {
-        (_, true) => Line::raw("verifying every record and chain…"),
+        (_, true) if v.cancelling => Line::raw("cancelling the verification…"),
+        (_, true) => Line::raw(match &v.progress {
+            None => "verifying every record and chain… (Esc cancels)".to_string(),
+            Some((what, done, Some(total))) => format!(
+                "verifying {what}: {done} of {total} ({}%)… (Esc cancels)",
+                (done * 100).checked_div(*total).unwrap_or(100)
+            ),
+            Some((what, done, None)) => format!("verifying {what}: {done}… (Esc cancels)"),
+        }),
+        (Some(r), false) if r.cancelled => Line::styled(
+            format!(
+                "verification CANCELLED: {} failures in what was checked; V verifies again",
+                r.failures.len()
+            ),
+            WARN,
+        ),
         (None, false) => Line::styled(
             "chain not verified in this session (V in the table verifies)",
             DIM,
