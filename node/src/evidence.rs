@@ -26,23 +26,50 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> EvidenceError + '_ {
 /// A bundle directory on portable media: created if missing, refused unless
 /// new or empty, every file and directory synced before the export is
 /// documented.
-#[derive(Debug)]
-pub struct DirSink {
+pub struct DirSink<'a> {
     dir: PathBuf,
     /// Whether this sink created the directory (so discarding removes it).
     written: bool,
+    /// Told how many files are written; answering false cancels the export.
+    watcher: Option<alpr_engine::verify::Watcher<'a>>,
 }
 
-impl DirSink {
-    pub fn new(dir: impl Into<PathBuf>) -> DirSink {
+impl std::fmt::Debug for DirSink<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirSink")
+            .field("dir", &self.dir)
+            .field("written", &self.written)
+            .field("watched", &self.watcher.is_some())
+            .finish()
+    }
+}
+
+/// Files written between two calls of a sink's watcher.
+pub const FILES_PER_PROGRESS: u64 = 16;
+
+impl DirSink<'static> {
+    pub fn new(dir: impl Into<PathBuf>) -> DirSink<'static> {
         DirSink {
             dir: dir.into(),
             written: false,
+            watcher: None,
         }
     }
 }
 
-impl BundleSink for DirSink {
+impl<'a> DirSink<'a> {
+    /// A sink that tells `watcher` how many files it has written (phase
+    /// "files") and stops, removing them, when the watcher answers false.
+    pub fn watched(dir: impl Into<PathBuf>, watcher: alpr_engine::verify::Watcher<'a>) -> Self {
+        DirSink {
+            dir: dir.into(),
+            written: false,
+            watcher: Some(watcher),
+        }
+    }
+}
+
+impl BundleSink for DirSink<'_> {
     fn describe(&self) -> String {
         self.dir.display().to_string()
     }
@@ -59,7 +86,14 @@ impl BundleSink for DirSink {
         self.check()?;
         self.written = true;
         let out = &self.dir;
-        for (path, bytes) in files {
+        let total = files.len() as u64;
+        for (n, (path, bytes)) in files.iter().enumerate() {
+            if let Some(w) = &mut self.watcher
+                && (n as u64).is_multiple_of(FILES_PER_PROGRESS)
+                && !w("files", n as u64, Some(total))
+            {
+                return Err(EvidenceError::Cancelled);
+            }
             let full = out.join(path);
             if let Some(parent) = full.parent() {
                 fs::create_dir_all(parent).map_err(io(parent))?;

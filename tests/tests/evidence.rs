@@ -257,3 +257,93 @@ fn walk_bytes(dir: &std::path::Path) -> u64 {
         })
         .sum()
 }
+
+/// Through the daemon, an export says how many files it has written, and a
+/// client that hangs up stops it: nothing is left on the media, and the
+/// audit log says the export was cancelled.
+#[test]
+fn an_export_reports_its_files_and_hanging_up_cancels_it_leaving_nothing() {
+    use alpr_protocol::control::{
+        CONTROL_VERSION, ControlRequest, ControlResponse, PurposeKindWire, PurposeWire,
+    };
+    use std::io::{Read, Write};
+    let f = Fixture::new("car-1");
+    let data = f.path("car-1");
+    let file = f.reads_file("reads.jsonl", 60, 700, |_| "4GHJ552".into());
+    ok(&["import", "--data", &data, &file]);
+    let today = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
+    ok(&[
+        "hold",
+        "add",
+        "--data",
+        &data,
+        "--case",
+        "26-0042",
+        "--reason",
+        "armed robbery",
+        "--plate",
+        "4GHJ552",
+        "--from",
+        &today,
+        "--to",
+        &today,
+    ]);
+    let daemon = alpr_tests::Daemon::start(&data, &[]);
+    let socket = Path::new(&data).join("control.sock");
+    let frame = |stream: &mut std::os::unix::net::UnixStream| -> ControlResponse {
+        let mut prefix = [0u8; 4];
+        stream.read_exact(&mut prefix).unwrap();
+        let mut body = vec![0u8; u32::from_be_bytes(prefix) as usize];
+        stream.read_exact(&mut body).unwrap();
+        alpr_protocol::control::decode_frame(&body).unwrap()
+    };
+    let mut stream = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+    let send = |stream: &mut std::os::unix::net::UnixStream, r: &ControlRequest| {
+        stream
+            .write_all(&alpr_protocol::control::encode_frame(r).unwrap())
+            .unwrap();
+    };
+    send(
+        &mut stream,
+        &ControlRequest::Login {
+            version: CONTROL_VERSION,
+            user: alpr_tests::ADMIN.into(),
+            password: alpr_tests::ADMIN_PASSWORD.into(),
+        },
+    );
+    let ControlResponse::LoggedIn { token, .. } = frame(&mut stream) else {
+        panic!("no login");
+    };
+    let out = f.path("usb/26-0042");
+    send(
+        &mut stream,
+        &ControlRequest::ExportEvidence {
+            token,
+            purpose: PurposeWire {
+                kind: Some(PurposeKindWire::Investigation),
+                reason: Some("court".into()),
+                case: Some("26-0042".into()),
+            },
+            case: "26-0042".into(),
+            out: out.clone(),
+        },
+    );
+    let first = frame(&mut stream);
+    assert!(
+        matches!(&first, ControlResponse::Progress { what, done: 0, total: Some(n) } if what == "files" && *n > 60),
+        "{first:?}"
+    );
+    drop(stream);
+    for _ in 0..100 {
+        let log = ok(&[
+            "audit", "log", "--data", &data, "--action", "export", "--json",
+        ]);
+        if log.contains("cancelled by the user") {
+            assert!(!Path::new(&out).exists(), "the cancelled export left {out}");
+            daemon.stop();
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("no cancelled export in the audit log");
+}

@@ -372,8 +372,16 @@ impl App {
             Msg::Key(Key::Interrupt) => self.leave(),
             Msg::Tick(now) => self.tick(now),
             Msg::Progress(asked, what, done, total) => {
-                if asked == Asked::Verify && self.audit.verifying {
-                    self.audit.progress = Some((what, done, total));
+                match asked {
+                    Asked::Verify if self.audit.verifying => {
+                        self.audit.progress = Some((what, done, total));
+                    }
+                    Asked::Export => {
+                        if let Some(f) = self.holds.exporting.as_mut().filter(|f| f.waiting) {
+                            f.progress = Some((done, total));
+                        }
+                    }
+                    _ => {}
                 }
                 Vec::new()
             }
@@ -731,6 +739,21 @@ impl App {
                 self.notice = Some(
                     "verification cancelled: the node stopped it and logged the cancel".into(),
                 );
+                return Vec::new();
+            }
+            Err(_)
+                if asked == Asked::Export
+                    && self.holds.exporting.as_ref().is_some_and(|f| f.cancelling) =>
+            {
+                if let Some(f) = &mut self.holds.exporting {
+                    f.waiting = false;
+                    f.cancelling = false;
+                    f.progress = None;
+                    f.refusal = Some(
+                        "export cancelled: the node removed what it had written and logged the cancel"
+                            .into(),
+                    );
+                }
                 return Vec::new();
             }
             Err(e) => {

@@ -1009,7 +1009,11 @@ fn a_case_is_exported_to_a_directory_and_the_nodes_answer_shown() {
         key(&mut app, Key::Backspace);
     }
     typed(&mut app, "/media/usb/26-4411");
-    let (asked, request) = sent(&key(&mut app, Key::Enter));
+    let effects = key(&mut app, Key::Enter);
+    let [Effect::SendLong(asked, request)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    let (asked, request) = (*asked, request.clone());
     assert_eq!(asked, Asked::Export);
     let ControlRequest::ExportEvidence {
         purpose, case, out, ..
@@ -1024,8 +1028,9 @@ fn a_case_is_exported_to_a_directory_and_the_nodes_answer_shown() {
     assert_eq!(purpose.kind, Some(PurposeKindWire::Investigation));
     assert_eq!(purpose.case.as_deref(), Some("26-4411"));
     assert_eq!(purpose.reason.as_deref(), Some("court, 26-4411"));
-    // While the node writes, the form says so and takes no key.
+    // While the node writes, the form says how far and takes no key but Esc.
     assert!(key(&mut app, Key::Enter).is_empty());
+    app.update(Msg::Progress(Asked::Export, "files".into(), 32, Some(41)));
     check(
         &app,
         80,
@@ -1043,7 +1048,7 @@ fn a_case_is_exported_to_a_directory_and_the_nodes_answer_shown() {
             │ │    directory  /media/usb/26-4411            new or empty                 │ │
             │ │on the node's machine, e.g. a USB drive mounted there                     │ │
             │ │                                                                          │ │
-            │ │exporting… the node writes the bundle and reports when it is done         │ │
+            │ │exporting… 32 of 41 files written (Esc cancels)                           │ │
             │ │                                                                          │ │
             │ │                                                                          │ │
             │ │                                                                          │ │
@@ -1103,6 +1108,18 @@ fn a_case_is_exported_to_a_directory_and_the_nodes_answer_shown() {
 
              Tab  next field  Space  change  Enter  export  Esc  close
         "#]],
+    );
+    // Esc while the node writes cancels: the connection closes under it.
+    key(&mut app, Key::Enter);
+    assert_eq!(key(&mut app, Key::Esc), vec![Effect::Cancel]);
+    assert!(key(&mut app, Key::Esc).is_empty());
+    assert!(screen(&app, 80, 24).contains("cancelling the export"));
+    app.update(Msg::Answer(
+        Asked::Export,
+        Err("the node closed the connection".into()),
+    ));
+    assert!(
+        screen(&app, 120, 30).contains("export cancelled: the node removed what it had written")
     );
     // Again, refused as the node says.
     key(&mut app, Key::Enter);

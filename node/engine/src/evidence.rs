@@ -36,6 +36,9 @@ pub enum EvidenceError {
     BadRecord { id: RecordId, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The person exporting stopped it; the sink removes what it wrote.
+    #[error("cancelled by the user; what was written is removed")]
+    Cancelled,
 }
 
 /// Where a bundle goes. The driver owns it: the engine hands it the files,

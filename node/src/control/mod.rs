@@ -302,24 +302,19 @@ pub fn purge_in_steps(
 /// engine's. A request the node failed (storage) is followed by a check of
 /// the store, which is reopened if an I/O error stopped it (a full disk):
 /// the next request is served once space is freed, without a restart.
-/// [`handle`], telling `watcher` how far a long request is (a verify);
-/// the watcher may stop it.
+pub fn handle(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> ControlResponse {
+    handle_watching(engine, now, request, &mut |_, _, _| true)
+}
+
+/// [`handle`], telling `watcher` how far a long request is (a verify, an
+/// evidence export); the watcher may stop it.
 pub fn handle_watching(
     engine: &mut Engine,
     now: Timestamp,
     request: ControlRequest,
     watcher: alpr_engine::verify::Watcher<'_>,
 ) -> ControlResponse {
-    match request {
-        ControlRequest::Verify { token } => {
-            requests::verify_watched(engine, now, token, watcher).unwrap_or_else(error)
-        }
-        other => handle(engine, now, other),
-    }
-}
-
-pub fn handle(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> ControlResponse {
-    let response = dispatch(engine, now, request);
+    let response = dispatch(engine, now, request, watcher);
     if let ControlResponse::Error {
         kind: ErrorKind::Failed,
         ..
@@ -334,7 +329,12 @@ pub fn handle(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> C
     response
 }
 
-fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> ControlResponse {
+fn dispatch(
+    engine: &mut Engine,
+    now: Timestamp,
+    request: ControlRequest,
+    watcher: alpr_engine::verify::Watcher<'_>,
+) -> ControlResponse {
     // Bounded before anything of it reaches the engine or its audit log.
     if let Err(e) = request.check_sizes() {
         // Refused, and documented like any refusal: the event carries the
@@ -388,7 +388,7 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
             seq,
             kind,
         } => requests::view_image(engine, now, token, purpose, origin, seq, kind),
-        ControlRequest::Verify { token } => requests::verify(engine, now, token),
+        ControlRequest::Verify { token } => requests::verify_watched(engine, now, token, watcher),
         ControlRequest::Purge { token, dry_run } => requests::purge(engine, now, token, dry_run),
         ControlRequest::Status { token } => requests::status(engine, now, token),
         ControlRequest::Peers { token } => requests::peers(engine, now, token),
@@ -500,7 +500,7 @@ fn dispatch(engine: &mut Engine, now: Timestamp, request: ControlRequest) -> Con
             purpose,
             case,
             out,
-        } => requests::export_evidence(engine, now, token, purpose, case, out),
+        } => requests::export_evidence_watched(engine, now, token, purpose, case, out, watcher),
         ControlRequest::RegisterRequest {
             token,
             requester,
@@ -828,9 +828,12 @@ fn serve_connection(
             }
             continue;
         }
-        // A verify tells the client how far it is; a client that hung up
-        // (a person cancelling) stops it at the next progress frame.
-        if let ControlRequest::Verify { token } = request {
+        // A verify or an export tells the client how far it is; a client
+        // that hung up (a person cancelling) stops it at the next progress frame.
+        if matches!(
+            request,
+            ControlRequest::Verify { .. } | ControlRequest::ExportEvidence { .. }
+        ) {
             let response = match engine.lock() {
                 Ok(mut e) => {
                     let _ =
@@ -843,8 +846,7 @@ fn serve_connection(
                         };
                         write_frame(stream, &frame).is_ok()
                     };
-                    requests::verify_watched(&mut e, clock(), token, &mut watcher)
-                        .unwrap_or_else(error)
+                    handle_watching(&mut e, clock(), request, &mut watcher)
                 }
                 Err(_) => ControlResponse::Error {
                     kind: ErrorKind::Failed,

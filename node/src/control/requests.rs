@@ -214,15 +214,7 @@ pub(super) fn view_image(
         })
 }
 
-pub(super) fn verify(
-    engine: &mut Engine,
-    now: Timestamp,
-    token: Token,
-) -> Result<ControlResponse, AccessError> {
-    verify_watched(engine, now, token, &mut |_, _, _| true)
-}
-
-/// [`verify`], with a watcher told how far it is, which may stop it.
+/// Verifies the whole database, telling `watcher` how far it is; it may stop it.
 pub(super) fn verify_watched(
     engine: &mut Engine,
     now: Timestamp,
@@ -706,13 +698,17 @@ fn hold_scope_wire(scope: &HoldScope) -> HoldScopeWire {
     }
 }
 
-pub(super) fn export_evidence(
+/// Exports a case's evidence to a directory on this machine, telling
+/// `watcher` how many files are written; it may stop the export (what was
+/// written is removed).
+pub(super) fn export_evidence_watched(
     engine: &mut Engine,
     now: Timestamp,
     token: Token,
     p: PurposeWire,
     case: String,
     out: String,
+    watcher: alpr_engine::verify::Watcher<'_>,
 ) -> Result<ControlResponse, AccessError> {
     engine
         .export_evidence(
@@ -720,7 +716,7 @@ pub(super) fn export_evidence(
             SessionToken(token),
             &purpose(p),
             &case,
-            &mut crate::evidence::DirSink::new(&out),
+            &mut crate::evidence::DirSink::watched(&out, watcher),
         )
         .map(|m| ControlResponse::Exported {
             reads: m.reads,

@@ -212,6 +212,10 @@ pub struct ExportForm {
     pub refusal: Option<String>,
     /// The node is writing the bundle.
     pub waiting: bool,
+    /// Files written of how many, as the node reports.
+    pub progress: Option<(u64, Option<u64>)>,
+    /// Esc was pressed while the node writes: the connection closes under it.
+    pub cancelling: bool,
     pub done: Option<Exported>,
 }
 
@@ -368,6 +372,11 @@ impl App {
             return Vec::new();
         };
         if f.waiting {
+            // While the node writes, Esc cancels it (once); nothing else is taken.
+            if key == Key::Esc && !f.cancelling {
+                f.cancelling = true;
+                return vec![Effect::Cancel];
+            }
             return Vec::new();
         }
         match key {
@@ -376,11 +385,20 @@ impl App {
             Key::BackTab | Key::Up => f.focus = step(&EXPORT_FIELDS, f.focus, -1),
             Key::Enter => {
                 f.done = None;
+                f.progress = None;
+                f.cancelling = false;
+                // A long request: on its own connection, with progress, cancellable.
                 return submit(
                     f.request(token),
                     Asked::Export,
                     (&mut f.focus, &mut f.refusal, &mut f.waiting),
-                );
+                )
+                .into_iter()
+                .map(|e| match e {
+                    Effect::Send(asked, request) => Effect::SendLong(asked, request),
+                    other => other,
+                })
+                .collect();
             }
             key if f.focus == ExportField::Kind => {
                 turn(&mut f.kind, PURPOSES.len(), key);

@@ -251,10 +251,13 @@ fn export_form(frame: &mut Frame, f: &ExportForm, area: Rect) {
             super::bytes(d.bytes)
         )));
     }
-    lines.extend(form_state(
-        f.waiting,
-        &f.refusal,
-        "exporting… the node writes the bundle and reports when it is done",
-    ));
+    let doing = match (f.cancelling, f.progress) {
+        (true, _) => "cancelling the export…".to_string(),
+        (false, Some((done, Some(total)))) => {
+            format!("exporting… {done} of {total} files written (Esc cancels)")
+        }
+        _ => "exporting… the node writes the bundle (Esc cancels)".to_string(),
+    };
+    lines.extend(form_state(f.waiting, &f.refusal, &doing));
     popup(frame, area, (76, 12), "Export a case's evidence", lines);
 }
