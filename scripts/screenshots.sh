@@ -52,4 +52,7 @@ esc
 $t send-keys -t console a
 shot audit
 esc
+$t send-keys -t console p
+shot peers
+esc
 $t send-keys -t console q

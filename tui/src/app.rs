@@ -405,8 +405,12 @@ impl App {
             }
             Msg::Live(events, missed) => self.live_events(events, missed),
             Msg::LiveEnded(why) => {
+                // Said only when the node ended it: a view the user left
+                // ends with its connection, and that is no news.
+                if self.live.open {
+                    self.notice = Some(format!("live view closed: {why}"));
+                }
                 self.live.open = false;
-                self.notice = Some(format!("live view closed: {why}"));
                 Vec::new()
             }
             Msg::Seed(seed) => self.seeded(seed),

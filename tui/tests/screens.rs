@@ -343,6 +343,18 @@ fn the_live_view_asks_a_purpose_then_shows_reads_and_alerts_by_priority() {
         "{effects:?}"
     );
     assert_eq!(app.screen, Screen::Dashboard);
+    // The view the user left ends with its connection: no notice for that.
+    app.update(Msg::LiveEnded("the node closed the connection".into()));
+    assert_eq!(app.notice, None);
+    // One the node ends while open is said.
+    app.update(Msg::LiveOpened(Ok(())));
+    app.update(Msg::LiveEnded(
+        "session locked after 15 idle minutes".into(),
+    ));
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("live view closed: session locked after 15 idle minutes")
+    );
 }
 
 /// More alerts than the pane's six lines: the pane follows the selection
