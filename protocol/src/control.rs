@@ -324,21 +324,6 @@ pub enum ControlRequest {
     },
 }
 
-/// A release to another agency, as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReleaseWire {
-    pub id: u64,
-    pub case: String,
-    pub agency: String,
-    pub official: String,
-    pub legal_basis: String,
-    pub reads: Vec<(NodeId, u64)>,
-    pub by: String,
-    pub at: Timestamp,
-    /// SHA-256 of the release bundle's signed manifest (hex).
-    pub manifest_sha256: String,
-}
-
 /// Per collection (reads, audit events, alerts), how many records.
 pub type CountsWire = Vec<(crate::replicate::Collection, u64)>;
 
@@ -788,7 +773,8 @@ pub enum ControlResponse {
         by_camera: Vec<(String, u64)>,
         by_day: Vec<(String, u64)>,
     },
-    Releases(Vec<ReleaseWire>),
+    /// Releases to other agencies, the policy records as they stand.
+    Releases(Vec<crate::policy::Release>),
     Peers {
         peers: Vec<PeerWire>,
         /// The addresses the daemon tries to meet, and how the last try went.

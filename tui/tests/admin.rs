@@ -11,7 +11,7 @@ mod support;
 use alpr_protocol::Timestamp;
 use alpr_protocol::control::{
     ControlRequest, ControlResponse, DecisionWire, ErrorKind, HoldScopeWire, HoldWire,
-    PurposeKindWire, ReleaseWire, RequestWire, RoleWire, UserEditWire, UserWire,
+    PurposeKindWire, RequestWire, RoleWire, UserEditWire, UserWire,
 };
 use alpr_protocol::identity::NodeId;
 use alpr_tui::app::{App, Asked, Effect, Key, Msg, Screen};
@@ -1182,17 +1182,19 @@ fn requests_listed(app: &mut App) {
     ));
     app.update(Msg::Answer(
         Asked::Releases,
-        Ok(ControlResponse::Releases(vec![ReleaseWire {
-            id: 1,
-            case: "26-3980".into(),
-            agency: "State Police".into(),
-            official: "Lt. Okafor".into(),
-            legal_basis: "mutual aid agreement".into(),
-            reads: vec![(NodeId([7; 32]), 12), (NodeId([7; 32]), 13)],
-            by: "chief".into(),
-            at: Timestamp(NOW.0 - 5 * DAY),
-            manifest_sha256: "ab".repeat(32),
-        }])),
+        Ok(ControlResponse::Releases(vec![
+            alpr_protocol::policy::Release {
+                id: 1,
+                case: "26-3980".into(),
+                agency: "State Police".into(),
+                official: "Lt. Okafor".into(),
+                legal_basis: "mutual aid agreement".into(),
+                reads: vec![(NodeId([7; 32]), 12), (NodeId([7; 32]), 13)],
+                by: "chief".into(),
+                at: Timestamp(NOW.0 - 5 * DAY),
+                manifest_sha256: "ab".repeat(32),
+            },
+        ])),
     ));
 }
 

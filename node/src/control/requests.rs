@@ -785,21 +785,7 @@ pub(super) fn list_releases(
     token: Token,
 ) -> Result<ControlResponse, AccessError> {
     Ok(ControlResponse::Releases(
-        engine
-            .releases(now, SessionToken(token))?
-            .into_iter()
-            .map(|r| alpr_protocol::control::ReleaseWire {
-                id: r.id,
-                case: r.case,
-                agency: r.agency,
-                official: r.official,
-                legal_basis: r.legal_basis,
-                reads: r.reads,
-                by: r.by,
-                at: r.at,
-                manifest_sha256: r.manifest_sha256,
-            })
-            .collect(),
+        engine.releases(now, SessionToken(token))?,
     ))
 }
 

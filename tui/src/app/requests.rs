@@ -7,9 +7,9 @@
 
 use alpr_protocol::NodeId;
 use alpr_protocol::control::{
-    ControlRequest, ControlResponse, DecisionWire, PurposeKindWire, PurposeWire, ReleaseWire,
-    RequestWire, Token,
+    ControlRequest, ControlResponse, DecisionWire, PurposeKindWire, PurposeWire, RequestWire, Token,
 };
+use alpr_protocol::policy::Release;
 
 use super::form::{step, submit, turn};
 use super::holds::record_ids;
@@ -273,7 +273,7 @@ impl ReleaseForm {
 pub struct RequestsView {
     pub requests: Vec<RequestWire>,
     /// Releases to other agencies as recorded (asked with the requests).
-    pub releases: Vec<ReleaseWire>,
+    pub releases: Vec<Release>,
     /// The node refused the releases (they are Auditors' and Administrators').
     pub releases_refusal: Option<String>,
     pub asked: bool,
