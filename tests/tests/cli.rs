@@ -134,6 +134,51 @@ fn verify_names_a_record_altered_in_the_database_file() {
 }
 
 #[test]
+fn verify_names_an_image_altered_under_a_sound_read() {
+    let f = Fixture::new("car-1");
+    let file = f.reads_file("reads.jsonl", 12, 300, |i| format!("IMG{i:03}"));
+    let data = f.path("car-1");
+    ok(&["import", "--data", &data, &file]);
+    let (short, crop) = {
+        let node =
+            Node::open(std::path::Path::new(&data), NODE_PASSPHRASE.as_bytes()).expect("open");
+        let id = RecordId {
+            origin: node.node_key.id(),
+            seq: 3,
+        };
+        (
+            node.node_key.id().short(),
+            node.store
+                .read_image(id, alpr_protocol::ImageKind::PlateCrop)
+                .expect("read image")
+                .expect("a crop of seq 3"),
+        )
+    };
+    let db_path = std::path::Path::new(&data).join(STORE_FILE);
+    let mut db = std::fs::read(&db_path).expect("db file");
+    let sealed_tail = &crop[crop.len() - 100..];
+    let at = db
+        .windows(sealed_tail.len())
+        .position(|w| w == sealed_tail)
+        .expect("crop envelope bytes in the file");
+    db[at + 10] ^= 0x01;
+    std::fs::write(&db_path, db).expect("write altered db");
+    let out = run(&["verify", "--data", &data]);
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The crop is named; its read still verifies and is not.
+    assert!(
+        stdout.contains(&format!("FAIL plate crop image of read {short}/3: ")),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains(&format!("FAIL read {short}/3")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 failure"), "{stdout}");
+}
+
+#[test]
 fn errors_say_what_and_where() {
     let f = Fixture::new("car-1");
     let data = f.path("car-1");

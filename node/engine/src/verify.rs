@@ -1,12 +1,12 @@
 //! Full check of a data directory: every record's signature and seal, every audit chain, the indexes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use alpr_protocol::envelope::{Envelope, envelope_hash};
 use alpr_protocol::{ImageKind, NodeId};
 
 use crate::datadir::Node;
-use crate::store::{StoreError, StoredRead};
+use crate::store::{RecordId, StoreError, StoredRead};
 
 /// One thing found wrong, named so a person can find it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,9 +90,9 @@ pub fn verify_watched(node: &Node, watcher: Watcher<'_>) -> Result<Report, Store
         watcher,
         cancelled: false,
     };
-    verify_reads(node, &mut report, &mut p)?;
+    let bad_reads = verify_reads(node, &mut report, &mut p)?;
     if !p.cancelled {
-        verify_images(node, &mut report, &mut p)?;
+        verify_images(node, &mut report, &mut p, &bad_reads)?;
     }
     if !p.cancelled {
         verify_audit(node, &mut report, &mut p)?;
@@ -104,9 +104,18 @@ pub fn verify_watched(node: &Node, watcher: Watcher<'_>) -> Result<Report, Store
     Ok(report)
 }
 
-fn verify_reads(node: &Node, report: &mut Report, p: &mut Progress) -> Result<(), StoreError> {
+/// Every read, and with each the images stored under it, checked against
+/// what the read commits to while it is open: an image's read is verified
+/// once, not again for each image. Returns the reads that do not verify
+/// (their images are flagged by [`verify_images`]).
+fn verify_reads(
+    node: &Node,
+    report: &mut Report,
+    p: &mut Progress,
+) -> Result<HashSet<RecordId>, StoreError> {
     let mut store_error: Option<StoreError> = None;
     let mut failures = Vec::new();
+    let mut bad = HashSet::new();
     let total = node.store.index_counts()?.0;
     let mut n = 0u64;
     let visited = node.store.for_each_read(|stored| {
@@ -127,26 +136,47 @@ fn verify_reads(node: &Node, report: &mut Report, p: &mut Progress) -> Result<()
         };
         let what = format!("read {id}");
         match node.trust.open_read(bytes) {
-            Err(e) => failures.push((what, e.to_string())),
-            Ok(v) if v.read().origin != id.origin || v.read().seq != id.seq => failures.push((
-                what,
-                format!(
-                    "stored under {id} but its header says {}/{}",
-                    v.read().origin.short(),
-                    v.read().seq
-                ),
-            )),
-            Ok(v) => match node.store.indexes_match(v.read()) {
-                Ok(true) => {}
-                Ok(false) => failures.push((
+            Err(e) => {
+                bad.insert(id);
+                failures.push((what, e.to_string()));
+            }
+            Ok(v) if v.read().origin != id.origin || v.read().seq != id.seq => {
+                bad.insert(id);
+                failures.push((
                     what,
-                    "its time or plate index entry is missing or wrong; searches may miss it"
-                        .into(),
-                )),
-                Err(e) => {
-                    store_error.get_or_insert(e);
+                    format!(
+                        "stored under {id} but its header says {}/{}",
+                        v.read().origin.short(),
+                        v.read().seq
+                    ),
+                ));
+            }
+            Ok(v) => {
+                match node.store.indexes_match(v.read()) {
+                    Ok(true) => {}
+                    Ok(false) => failures.push((
+                        what,
+                        "its time or plate index entry is missing or wrong; searches may miss it"
+                            .into(),
+                    )),
+                    Err(e) => {
+                        store_error.get_or_insert(e);
+                    }
                 }
-            },
+                for kind in [ImageKind::PlateCrop, ImageKind::Overview] {
+                    match node.store.read_image(id, kind) {
+                        Ok(Some(image)) => {
+                            if let Some(reason) = image_problem(node, &v, kind, &image) {
+                                failures.push((format!("{kind} image of read {id}"), reason));
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            store_error.get_or_insert(e);
+                        }
+                    }
+                }
+            }
         }
     })?;
     if let Some(e) = store_error {
@@ -157,7 +187,7 @@ fn verify_reads(node: &Node, report: &mut Report, p: &mut Progress) -> Result<()
     }
     report.reads = visited;
     if p.cancelled {
-        return Ok(());
+        return Ok(bad);
     }
     let (by_time, by_plate) = node.store.index_counts()?;
     if by_time != visited || by_plate != visited {
@@ -166,11 +196,38 @@ fn verify_reads(node: &Node, report: &mut Report, p: &mut Progress) -> Result<()
             format!("{visited} reads but {by_time} time index and {by_plate} plate index entries"),
         );
     }
-    Ok(())
+    Ok(bad)
 }
 
-/// Every image record verifies and is the image its read commits to.
-fn verify_images(node: &Node, report: &mut Report, p: &mut Progress) -> Result<(), StoreError> {
+/// What is wrong with the image record stored under a verified read, if
+/// anything: it does not verify, is another read's or kind's, or is not
+/// the image the read commits to.
+fn image_problem(
+    node: &Node,
+    read: &alpr_protocol::VerifiedRead,
+    kind: ImageKind,
+    bytes: &[u8],
+) -> Option<String> {
+    let r = read.read();
+    match node.trust.open_image(bytes) {
+        Err(e) => Some(e.to_string()),
+        Ok(i) if i.kind != kind || i.origin != r.origin || i.seq != r.seq => {
+            Some("stored under another read or kind".into())
+        }
+        Ok(i) if !r.commits_to(&i) => Some("is not the image its read commits to".into()),
+        Ok(_) => None,
+    }
+}
+
+/// Every image record has a read that verifies (the images of verified
+/// reads were checked with them by [`verify_reads`]), no image block is
+/// damaged, and the image index counts what is stored.
+fn verify_images(
+    node: &Node,
+    report: &mut Report,
+    p: &mut Progress,
+    bad_reads: &HashSet<RecordId>,
+) -> Result<(), StoreError> {
     let mut counts = [0u64; 2];
     let (crops, overviews) = node.store.image_counts()?;
     let total = crops + overviews;
@@ -186,8 +243,8 @@ fn verify_images(node: &Node, report: &mut Report, p: &mut Progress) -> Result<(
             if !p.go_on("images", n - 1, Some(total)) {
                 return;
             }
-            let (id, bytes) = match stored {
-                StoredRead::Envelope(id, bytes) => (id, bytes),
+            let id = match stored {
+                StoredRead::Envelope(id, _) => id,
                 StoredRead::DamagedBlock {
                     origin,
                     first_seq,
@@ -200,25 +257,19 @@ fn verify_images(node: &Node, report: &mut Report, p: &mut Progress) -> Result<(
                     return;
                 }
             };
-            let what = format!("{kind} image of read {id}");
-            let image = match node.trust.open_image(bytes) {
-                Ok(i) if i.kind == kind && i.origin == id.origin && i.seq == id.seq => i,
-                Ok(_) => return failures.push((what, "stored under another read or kind".into())),
-                Err(e) => return failures.push((what, e.to_string())),
-            };
-            let read = match node.store.read_envelope(id) {
-                Ok(Some(b)) => node.trust.open_read(&b).ok(),
-                Ok(None) => None,
-                Err(e) => {
-                    store_error.get_or_insert(e);
-                    return;
-                }
-            };
-            let Some(read) = read else {
-                return failures.push((what, "its read is missing or does not verify".into()));
-            };
-            if !read.read().commits_to(&image) {
-                failures.push((what, "is not the image its read commits to".into()));
+            let orphan = bad_reads.contains(&id)
+                || match node.store.read_envelope(id) {
+                    Ok(found) => found.is_none(),
+                    Err(e) => {
+                        store_error.get_or_insert(e);
+                        return;
+                    }
+                };
+            if orphan {
+                failures.push((
+                    format!("{kind} image of read {id}"),
+                    "its read is missing or does not verify".into(),
+                ));
             }
         })?;
         if let Some(e) = store_error {
@@ -232,12 +283,11 @@ fn verify_images(node: &Node, report: &mut Report, p: &mut Progress) -> Result<(
     if p.cancelled {
         return Ok(());
     }
-    let (crop_index, overview_index) = (crops, overviews);
-    if crop_index != counts[0] || overview_index != counts[1] {
+    if crops != counts[0] || overviews != counts[1] {
         report.fail(
             "image index".into(),
             format!(
-                "{} plate and {} overview images but {crop_index} and {overview_index} index entries",
+                "{} plate and {} overview images but {crops} and {overviews} index entries",
                 counts[0], counts[1]
             ),
         );
