@@ -489,7 +489,8 @@ pub struct AuditWire {
     pub items: Vec<(NodeId, u64, Option<bool>, String)>,
     /// Each item's event as this node holds it, in the items' order: who
     /// did what, when, for what purpose; None where it is not held here
-    /// (purged, or not yet received) or does not verify.
+    /// (purged, or not yet received) or does not verify. Empty for a
+    /// signed report (final: its findings stand).
     pub events: Vec<Option<AuditEventWire>>,
 }
 

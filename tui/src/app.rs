@@ -440,6 +440,13 @@ impl App {
         }
     }
 
+    /// A long request (a verify, an export) still running: cancelled
+    /// before the session goes, so its answer never reaches the next user.
+    fn cancel_long(&self) -> Option<Effect> {
+        let exporting = self.holds.exporting.as_ref().is_some_and(|f| f.waiting);
+        (self.audit.verifying || exporting).then_some(Effect::Cancel)
+    }
+
     /// The idle lock: the node's limit without a key since the first tick
     /// after the last one logs out and goes back to login, as the node
     /// locks the session itself.
@@ -463,7 +470,7 @@ impl App {
         if now.0.saturating_sub(since.0) < i64::from(minutes) * 60_000 {
             return Vec::new();
         }
-        let mut effects = Vec::new();
+        let mut effects: Vec<Effect> = self.cancel_long().into_iter().collect();
         if self.live.open {
             effects.push(Effect::Unsubscribe);
         }
@@ -604,13 +611,15 @@ impl App {
 
     /// Leaving logs out first, so the session does not outlive the console.
     fn leave(&mut self) -> Vec<Effect> {
-        match self.session.take() {
-            Some(s) => vec![
-                Effect::Send(Asked::Logout, ControlRequest::Logout { token: s.token }),
-                Effect::Quit,
-            ],
-            None => vec![Effect::Quit],
+        let mut effects: Vec<Effect> = self.cancel_long().into_iter().collect();
+        if let Some(s) = self.session.take() {
+            effects.push(Effect::Send(
+                Asked::Logout,
+                ControlRequest::Logout { token: s.token },
+            ));
         }
+        effects.push(Effect::Quit);
+        effects
     }
 
     fn login_key(&mut self, key: Key) -> Vec<Effect> {
@@ -675,13 +684,13 @@ impl App {
             Key::Char('m') => self.open_admin(),
             Key::Char('p') => self.open_peers(),
             Key::Char('l') => {
-                let effects = match self.session.take() {
-                    Some(s) => vec![Effect::Send(
+                let mut effects: Vec<Effect> = self.cancel_long().into_iter().collect();
+                if let Some(s) = self.session.take() {
+                    effects.push(Effect::Send(
                         Asked::Logout,
                         ControlRequest::Logout { token: s.token },
-                    )],
-                    None => Vec::new(),
-                };
+                    ));
+                }
                 self.back_to_login(Some("logged out".into()));
                 effects
             }
@@ -733,6 +742,16 @@ impl App {
     }
 
     fn answer(&mut self, asked: Asked, answer: Result<ControlResponse, String>) -> Vec<Effect> {
+        // The answer to a long request nothing waits for any more (the
+        // session ended, the form closed): dropped, never shown to anyone.
+        let waited = match asked {
+            Asked::Verify => self.audit.verifying,
+            Asked::Export => self.holds.exporting.as_ref().is_some_and(|f| f.waiting),
+            _ => true,
+        };
+        if !waited {
+            return Vec::new();
+        }
         let response = match answer {
             Ok(r) => r,
             Err(_) if asked == Asked::Verify && self.audit.cancelling => {
@@ -741,7 +760,7 @@ impl App {
                 self.audit.cancelling = false;
                 self.audit.progress = None;
                 self.notice = Some(
-                    "verification cancelled: the node stopped it and logged the cancel".into(),
+                    "verification cancel sent: the node stops at its next progress report; the audit log says whether it had finished".into(),
                 );
                 return Vec::new();
             }
@@ -753,11 +772,11 @@ impl App {
                     f.waiting = false;
                     f.cancelling = false;
                     f.progress = None;
-                    f.refusal = Some(
-                        "export cancelled: the node removed what it had written and logged the cancel"
-                            .into(),
-                    );
                 }
+                self.notice = Some(
+                    "export cancel sent: the node stops at its next progress report and removes what it wrote; the audit log says whether it had finished"
+                        .into(),
+                );
                 return Vec::new();
             }
             Err(e) => {
@@ -795,13 +814,12 @@ impl App {
                     message,
                 },
             ) => {
-                let live_open = self.live.open;
-                self.back_to_login(Some(format!("{message}: log in again")));
-                if live_open {
-                    vec![Effect::Unsubscribe]
-                } else {
-                    Vec::new()
+                let mut effects: Vec<Effect> = self.cancel_long().into_iter().collect();
+                if self.live.open {
+                    effects.push(Effect::Unsubscribe);
                 }
+                self.back_to_login(Some(format!("{message}: log in again")));
+                effects
             }
             (Asked::Status, ControlResponse::Error { message, .. }) => {
                 self.notice = Some(message);

@@ -164,7 +164,10 @@ pub fn run(
                             effects.extend(app.update(msg));
                         }
                         Effect::SendLong(asked, request) => {
-                            // One long request at a time; a second waits for none.
+                            // One long request at a time: one still running is cancelled.
+                            if let Some(s) = long.take() {
+                                let _ = s.shutdown(std::net::Shutdown::Both);
+                            }
                             match send_long(socket, asked, request, to_app.clone()) {
                                 Ok(closer) => long = Some(closer),
                                 Err(e) => effects.extend(app.update(Msg::Answer(asked, Err(e)))),

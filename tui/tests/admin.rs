@@ -1119,7 +1119,7 @@ fn a_case_is_exported_to_a_directory_and_the_nodes_answer_shown() {
         Err("the node closed the connection".into()),
     ));
     assert!(
-        screen(&app, 120, 30).contains("export cancelled: the node removed what it had written")
+        screen(&app, 120, 30).contains("export cancel sent: the node stops at its next progress")
     );
     // Again, refused as the node says.
     key(&mut app, Key::Enter);

@@ -299,7 +299,7 @@ fn esc_cancels_a_verification_and_the_screen_says_so() {
         Err("the node closed the connection".into()),
     ));
     assert!(!app.audit.verifying);
-    assert!(screen(&app, 80, 24).contains("verification cancelled"));
+    assert!(screen(&app, 80, 24).contains("verification cancel sent"));
     // A node that stopped at the cancel and answered says what it checked.
     app.update(Msg::Key(Key::Char('V')));
     app.update(Msg::Answer(
@@ -314,5 +314,45 @@ fn esc_cancels_a_verification_and_the_screen_says_so() {
     ));
     assert!(
         screen(&app, 80, 24).contains("verification CANCELLED: 0 failures in what was checked")
+    );
+}
+
+/// Logging out, or the idle lock, while the node verifies cancels it, and
+/// its late answer never reaches the next user.
+#[test]
+fn the_idle_lock_while_the_node_verifies_cancels_it_and_drops_its_answer() {
+    let mut app = logged_in();
+    app.update(Msg::Key(Key::Char('a')));
+    answered(&mut app);
+    app.update(Msg::Key(Key::BackTab));
+    app.update(Msg::Key(Key::Char('V')));
+    app.update(Msg::Tick(alpr_protocol::Timestamp(1_000)));
+    let effects = app.update(Msg::Tick(alpr_protocol::Timestamp(1_000 + 15 * 60_000)));
+    assert_eq!(effects.first(), Some(&Effect::Cancel), "{effects:?}");
+    assert_eq!(app.screen, Screen::Login);
+    // The next user logs in; the old verify's answer arrives and is dropped.
+    let next = logged_in();
+    app.session = next.session;
+    app.update(Msg::Answer(
+        Asked::Verify,
+        Ok(ControlResponse::Verified {
+            reads: 1,
+            images: 1,
+            audit_events: 1,
+            failures: vec!["audit chain broken".into()],
+            cancelled: false,
+        }),
+    ));
+    assert_eq!(app.audit.verification, None);
+    // Logging out while verifying cancels too.
+    let mut app = logged_in();
+    app.update(Msg::Key(Key::Char('a')));
+    answered(&mut app);
+    app.update(Msg::Key(Key::BackTab));
+    app.update(Msg::Key(Key::Char('V')));
+    app.update(Msg::Key(Key::Esc));
+    assert!(
+        app.audit.cancelling,
+        "Esc is the cancel while the node verifies"
     );
 }

@@ -211,7 +211,7 @@ fn marking(frame: &mut Frame, app: &App, m: &Marking, r: &AuditWire, area: Rect)
             )));
             lines.push(Line::raw(format!("   what  {}", e.object)));
         }
-        None if m.item < n => lines.push(Line::styled(
+        None if m.item < n && !r.signed => lines.push(Line::styled(
             "this event is not held here (purged, or not yet received) or does not verify",
             WARN,
         )),

@@ -93,11 +93,12 @@ fn lacking(
     have.iter()
         .map(|(c, mine)| {
             let theirs = known.get(c).cloned().unwrap_or_default();
+            // Marks come from peers: summed without overflow.
             let n = mine
                 .lacking(&theirs)
                 .iter()
                 .map(|w| w.upto.saturating_sub(w.after))
-                .sum();
+                .fold(0u64, u64::saturating_add);
             (*c, n)
         })
         .collect()
@@ -389,6 +390,24 @@ mod tests {
             );
         }
         assert_eq!(p.addresses().len(), ADDRESSES_MAX);
+    }
+
+    #[test]
+    fn marks_a_peer_claims_at_the_top_of_the_range_do_not_overflow() {
+        let mut p = Peers::default();
+        let car = id(1);
+        p.started(Timestamp(1), car, Role::Vehicle, &BTreeMap::new());
+        p.said(
+            Timestamp(1),
+            car,
+            Role::Station,
+            &vectors(&[(1, u64::MAX), (2, u64::MAX)]),
+        );
+        let v = &p.views(&BTreeMap::new())[0];
+        assert_eq!(
+            count(v.pending_in.as_ref().unwrap(), Collection::Reads),
+            u64::MAX
+        );
     }
 
     #[test]

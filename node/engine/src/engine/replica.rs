@@ -266,13 +266,18 @@ impl Replica {
         now: Timestamp,
         message: SyncMessage,
     ) -> Result<(), ReplicaError> {
-        if let SyncMessage::Hello { vectors, .. } = &message {
+        // Kept for the peers view only once the session took the Hello.
+        let hello = match &message {
+            SyncMessage::Hello { vectors, .. } => Some(vectors.clone()),
+            _ => None,
+        };
+        let outs = self.session.receive(now, message, &Source(engine))?;
+        if let Some(vectors) = hello {
             let own_role = engine.node().certificate.certificate().role;
             engine
                 .peers
-                .said(now, self.session.peer().0, own_role, vectors);
+                .said(now, self.session.peer().0, own_role, &vectors);
         }
-        let outs = self.session.receive(now, message, &Source(engine))?;
         self.pending.extend(outs.into_iter().map(Pending::Core));
         Ok(())
     }
