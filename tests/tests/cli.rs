@@ -76,6 +76,20 @@ fn import_search_verify_round_trip() {
     );
 }
 
+/// Flips one bit inside a record's sealed bytes, found in the database
+/// file by its last 100 bytes (stored as written, in the clear of redb).
+fn flip_a_byte_of(data: &str, envelope: &[u8]) {
+    let db_path = std::path::Path::new(data).join(STORE_FILE);
+    let mut db = std::fs::read(&db_path).expect("db file");
+    let sealed_tail = &envelope[envelope.len() - 100..];
+    let at = db
+        .windows(sealed_tail.len())
+        .position(|w| w == sealed_tail)
+        .expect("envelope bytes in the file");
+    db[at + 10] ^= 0x01;
+    std::fs::write(&db_path, db).expect("write altered db");
+}
+
 #[test]
 fn verify_names_a_record_altered_in_the_database_file() {
     let f = Fixture::new("car-1");
@@ -94,15 +108,7 @@ fn verify_names_a_record_altered_in_the_database_file() {
             node.store.read_envelope(id).expect("read").expect("seq 7"),
         )
     };
-    let db_path = std::path::Path::new(&data).join(STORE_FILE);
-    let mut db = std::fs::read(&db_path).expect("db file");
-    let sealed_tail = &envelope[envelope.len() - 100..];
-    let at = db
-        .windows(sealed_tail.len())
-        .position(|w| w == sealed_tail)
-        .expect("envelope bytes in the file");
-    db[at + 10] ^= 0x01;
-    std::fs::write(&db_path, db).expect("write altered db");
+    flip_a_byte_of(&data, &envelope);
 
     let out = run(&["verify", "--data", &data]);
     assert_eq!(out.status.code(), Some(2));
@@ -154,15 +160,7 @@ fn verify_names_an_image_altered_under_a_sound_read() {
                 .expect("a crop of seq 3"),
         )
     };
-    let db_path = std::path::Path::new(&data).join(STORE_FILE);
-    let mut db = std::fs::read(&db_path).expect("db file");
-    let sealed_tail = &crop[crop.len() - 100..];
-    let at = db
-        .windows(sealed_tail.len())
-        .position(|w| w == sealed_tail)
-        .expect("crop envelope bytes in the file");
-    db[at + 10] ^= 0x01;
-    std::fs::write(&db_path, db).expect("write altered db");
+    flip_a_byte_of(&data, &crop);
     let out = run(&["verify", "--data", &data]);
     assert_eq!(out.status.code(), Some(2));
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -317,8 +317,8 @@ fn esc_cancels_a_verification_and_the_screen_says_so() {
     );
 }
 
-/// Logging out, or the idle lock, while the node verifies cancels it, and
-/// its late answer never reaches the next user.
+/// The idle lock, or leaving, while the node verifies cancels it, and its
+/// late answer never reaches the next user.
 #[test]
 fn the_idle_lock_while_the_node_verifies_cancels_it_and_drops_its_answer() {
     let mut app = logged_in();
@@ -344,15 +344,22 @@ fn the_idle_lock_while_the_node_verifies_cancels_it_and_drops_its_answer() {
         }),
     ));
     assert_eq!(app.audit.verification, None);
-    // Logging out while verifying cancels too.
+    // Leaving (Ctrl-C) while the node verifies cancels it before logging out.
     let mut app = logged_in();
     app.update(Msg::Key(Key::Char('a')));
     answered(&mut app);
     app.update(Msg::Key(Key::BackTab));
     app.update(Msg::Key(Key::Char('V')));
-    app.update(Msg::Key(Key::Esc));
+    let effects = app.update(Msg::Key(Key::Interrupt));
     assert!(
-        app.audit.cancelling,
-        "Esc is the cancel while the node verifies"
+        matches!(
+            effects.as_slice(),
+            [
+                Effect::Cancel,
+                Effect::Send(Asked::Logout, ControlRequest::Logout { .. }),
+                Effect::Quit
+            ]
+        ),
+        "{effects:?}"
     );
 }
