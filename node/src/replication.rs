@@ -168,6 +168,10 @@ fn lost(e: quinn::ReadExactError) -> SyncFailure {
         ReadExactError::ReadError(ReadError::ConnectionLost(
             ConnectionError::ApplicationClosed(close),
         )) => closed_by_peer(&close),
+        // quinn's own text says only "connection lost": name how.
+        ReadExactError::ReadError(ReadError::ConnectionLost(how)) => {
+            SyncFailure::Connection(how.to_string())
+        }
         other => SyncFailure::Connection(other.to_string()),
     }
 }
