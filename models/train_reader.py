@@ -493,10 +493,20 @@ def us_formats(us_train):
     the node writes O where that makes a rare shape a common one, as the
     letter group of a serial plate (355 OCT). See node/src/recognize/format.rs."""
     shapes = {}
-    for _, _, text in us_train:
+    by_state = {}
+    for _, region, text in us_train:
         shape = "".join("D" if c.isdigit() else "L" for c in text)
         shapes[shape] = shapes.get(shape, 0) + 1
-    return {"regions": sorted(synth.US_STATES), "shapes": dict(sorted(shapes.items()))}
+        # As the reader writes the plate (O as 0): the state's own shapes,
+        # which the node weighs with the region head's guess (California's
+        # 7ABC123 is nearly its alone).
+        written = "".join("D" if c.isdigit() else "L" for c in synth.us_record(text))
+        if region == "unknown":
+            continue
+        counts = by_state.setdefault(region, {})
+        counts[written] = counts.get(written, 0) + 1
+    return {"regions": sorted(synth.US_STATES), "shapes": dict(sorted(shapes.items())),
+            "by_state": {s: dict(sorted(c.items())) for s, c in sorted(by_state.items())}}
 
 
 def fixed_shapes():

@@ -76,6 +76,7 @@ fn reader_accuracy(recognizer: &Recognizer, name: &str, set: &[Crop]) {
     let (mut exact, mut exact_o0, mut chars, mut total, mut region_ok, mut region_n) =
         (0, 0, 0, 0, 0, 0);
     let mut misread = Vec::new();
+    let mut wrong_region = Vec::new();
     for c in set {
         let img = image::open(&c.file).expect("crop decodes").into_rgb8();
         let read = recognizer.read_crop(&img).expect("read");
@@ -89,7 +90,12 @@ fn reader_accuracy(recognizer: &Recognizer, name: &str, set: &[Crop]) {
         chars += c.text.len().saturating_sub(edit_distance(&got, &c.text));
         if let Some(r) = &c.region {
             region_n += 1;
-            region_ok += (read.region.as_ref().map(|(g, _)| g) == Some(r)) as usize;
+            let guess = read.region.as_ref().map(|(g, _)| g.as_str());
+            if guess == Some(r.as_str()) {
+                region_ok += 1;
+            } else {
+                wrong_region.push(format!("{r} as {}", guess.unwrap_or("none")));
+            }
         }
     }
     println!(
@@ -101,6 +107,10 @@ fn reader_accuracy(recognizer: &Recognizer, name: &str, set: &[Crop]) {
         100.0 * region_ok as f64 / region_n.max(1) as f64
     );
     println!("  misread: {}", misread.join(", "));
+    if !wrong_region.is_empty() {
+        wrong_region.sort();
+        println!("  region wrong: {}", wrong_region.join(", "));
+    }
 }
 
 /// Whether two texts are one plate when O and 0 are one character: US

@@ -187,7 +187,7 @@ impl Reader {
             )),
             region: self.region(&region),
         };
-        self.apply_formats(&mut read);
+        self.apply_formats(&mut read, &region);
         read
     }
 
@@ -231,8 +231,10 @@ impl Reader {
     /// runner-ups; on a European plate that fits no issued pattern, one
     /// unsure look-alike is swapped, or a character at an end (the band's
     /// letter, a frame) dropped, where that makes it fit (`Europe::settle`).
-    /// A swap keeps the text as first read among the candidates.
-    fn apply_formats(&self, read: &mut TextRead) {
+    /// A swap keeps the text as first read among the candidates. A US
+    /// plate's state is the head's guess weighed with the states' shapes
+    /// (`UsFormats::weigh_state`).
+    fn apply_formats(&self, read: &mut TextRead, region_log_probs: &[f32]) {
         let Some((code, _)) = &read.region else {
             return;
         };
@@ -241,6 +243,15 @@ impl Reader {
                 read.chars.remove(i);
             }
             let text: Vec<char> = read.chars.iter().map(|c| c.ch).collect();
+            let heads = self
+                .meta
+                .regions
+                .iter()
+                .map(String::as_str)
+                .zip(region_log_probs.iter().copied());
+            if let Some(state) = self.formats.weigh_state(heads, &text) {
+                read.region = Some(state);
+            }
             for i in self.formats.letter_os(&text) {
                 let c = &mut read.chars[i];
                 c.second = Some(('0', c.second.map_or(0.0, |(_, p)| p)));
@@ -346,13 +357,54 @@ mod tests {
         }
     }
 
+    /// Region log-probabilities that give the read's region 0.8 and share
+    /// the rest among the others.
+    fn head_of(reader: &Reader, read: &TextRead) -> Vec<f32> {
+        let n = reader.meta.regions.len() as f32;
+        let own = read.region.as_ref().map(|(r, _)| r.to_ascii_lowercase());
+        reader
+            .meta
+            .regions
+            .iter()
+            .map(|r| {
+                if Some(r) == own.as_ref() {
+                    0.8f32.ln()
+                } else {
+                    (0.2 / (n - 1.0)).ln()
+                }
+            })
+            .collect()
+    }
+
+    /// The shipped reader.json carries each state's shapes: a head torn
+    /// between Nevada and California is settled by California's 7ABC123.
+    #[test]
+    fn shipped_state_shapes_settle_a_torn_head() {
+        let reader = Reader::shipped().unwrap();
+        let mut torn = read("7ABC123", "NV", &[]);
+        let head: Vec<f32> = reader
+            .meta
+            .regions
+            .iter()
+            .map(|r| match r.as_str() {
+                "nv" => 0.45f32.ln(),
+                "ca" => 0.35f32.ln(),
+                _ => (0.2f32 / 65.0).ln(),
+            })
+            .collect();
+        reader.apply_formats(&mut torn, &head);
+        assert_eq!(torn.region.as_ref().unwrap().0, "CA");
+        assert_eq!(torn.text(), "7ABC123");
+    }
+
     /// The shipped reader.json carries the formats: a US serial plate's
     /// letter group gets its O, a Brazilian plate its digit back.
     #[test]
     fn shipped_formats_apply_by_region() {
         let reader = Reader::shipped().unwrap();
         let mut us = read("3550CT", "AR", &[(3, 'D', 0.05)]);
-        reader.apply_formats(&mut us);
+        let head = head_of(&reader, &us);
+        reader.apply_formats(&mut us, &head);
         assert_eq!(us.text(), "355OCT");
         assert_eq!(
             us.chars[3].second,
@@ -362,7 +414,8 @@ mod tests {
 
         // A Brazilian plate: its D of the wrong kind goes back to the runner-up.
         let mut br = read("GNF349D", "BR", &[(6, '0', 0.09)]);
-        reader.apply_formats(&mut br);
+        let head = head_of(&reader, &br);
+        reader.apply_formats(&mut br, &head);
         assert_eq!(br.text(), "GNF3490");
         assert_eq!(br.chars[6].second, Some(('D', 0.9)));
         assert!(
@@ -373,14 +426,16 @@ mod tests {
         // A sure character stays, shape or not (a European plate taken for
         // a Mercosul one).
         let mut sure = read("GNF349D", "BR", &[(6, '0', 0.01)]);
-        reader.apply_formats(&mut sure);
+        let head = head_of(&reader, &sure);
+        reader.apply_formats(&mut sure, &head);
         assert_eq!(sure.text(), "GNF349D");
 
         // A European plate out of every pattern: its unsure look-alike is
         // swapped (UK AB51 ABC read AB5I ABC), or its band letter dropped.
         let mut uk = read("AB5IABC", "UK", &[(3, '1', 0.3)]);
         uk.chars[3].confidence = 0.6;
-        reader.apply_formats(&mut uk);
+        let head = head_of(&reader, &uk);
+        reader.apply_formats(&mut uk, &head);
         assert_eq!(uk.text(), "AB51ABC");
         assert_eq!(uk.chars[3].second, Some(('I', 0.3)));
         assert_eq!(
@@ -391,12 +446,14 @@ mod tests {
         for c in &mut band.chars {
             c.confidence = 0.99;
         }
-        reader.apply_formats(&mut band);
+        let head = head_of(&reader, &band);
+        reader.apply_formats(&mut band, &head);
         assert_eq!(band.text(), "AB123CD");
 
         let mut none = read("3550CT", "AR", &[]);
         none.region = None;
-        reader.apply_formats(&mut none);
+        let head = head_of(&reader, &none);
+        reader.apply_formats(&mut none, &head);
         assert_eq!(none.text(), "3550CT", "no region, no format");
     }
 
