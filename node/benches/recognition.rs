@@ -402,6 +402,22 @@ fn rendered(
         found += hits(&plates, bounds) as usize;
         let read = plates.iter().find(|p| p.text == plate.registration());
         exact += read.is_some() as usize;
+        // BENCH_MISSES=DIR keeps each frame not read exactly, and says what was read where.
+        if let (None, Some(dir)) = (read, std::env::var_os("BENCH_MISSES")) {
+            let file =
+                Path::new(&dir).join(format!("{}-{i:03}.png", name.replace([' ', ','], "-")));
+            frame.save(&file).expect("write a missed frame");
+            let got: Vec<String> = plates
+                .iter()
+                .map(|p| format!("{} at {:?}", p.text, p.bbox))
+                .collect();
+            println!(
+                "  missed {} at {bounds:?}: {} ({})",
+                plate.registration(),
+                got.join(", "),
+                file.display()
+            );
+        }
         region_ok += read
             .is_some_and(|p| region.as_deref() == p.region.as_ref().map(|(r, _)| r.as_str()))
             as usize;

@@ -186,8 +186,9 @@ fn reads_european_plates_in_rendered_frames() {
 }
 
 /// Far plates in a large frame: 50 to 60 pixels wide in 1920 x 1080, a
-/// tenth of a plate's width at the detector's first pass, which finds none
-/// of them (checked below). The fine look at the large frame reads them.
+/// tenth of a plate's width at the detector's first pass, which reads at
+/// most two of them (checked below). The fine look at the large frame, its
+/// boxes redrawn from a zoomed look, reads them.
 #[test]
 fn reads_small_plates_far_down_a_1920_frame() {
     use alpr_node::recognize::RecognizeConfig;
@@ -198,6 +199,7 @@ fn reads_small_plates_far_down_a_1920_frame() {
         .expect("shipped models load")
         .with_config(no_fine);
     let mut misread = Vec::new();
+    let mut coarse_read = Vec::new();
     for (i, (text, band)) in PLATES.iter().enumerate().take(6) {
         let at = Placement {
             cx: 300.0 + 260.0 * i as f32,
@@ -218,12 +220,17 @@ fn reads_small_plates_far_down_a_1920_frame() {
             misread.push(format!("{text}: {plates:?}"));
         }
         let without = coarse.recognize(&frame).expect("recognize");
-        assert!(
-            without.iter().all(|p| p.text != *text),
-            "{text} was read without the fine look: the test no longer tests it"
-        );
+        if without.iter().any(|p| p.text == *text) {
+            coarse_read.push(*text);
+        }
     }
-    // At 50 pixels a character is 6 wide: the bench reads 96% of such
+    // The detector trained on real scenes finds some plates this far off
+    // in its first pass (10 of its pixels wide); most still need the fine look.
+    assert!(
+        coarse_read.len() <= 2,
+        "{coarse_read:?} were read without the fine look: the test no longer tests it"
+    );
+    // At 50 pixels a character is 6 wide: the bench reads 99% of such
     // plates exactly; one of these six may keep a look-alike.
     assert!(misread.len() <= 1, "{misread:#?}");
 }

@@ -109,7 +109,9 @@ impl Detector {
     /// plate and only one holds its width in the range it boxes well
     /// (`OWN_WIDTH`), that pass gives the box; where both do, both boxes go
     /// on and the surer read wins. Boxes from the coarser passes, and the
-    /// first pass's near its limit, are redrawn from a zoomed look. In a
+    /// first pass's near its limit, and the fine look's, are redrawn from a
+    /// zoomed look (the fine look's boxes of plates 10 of the first pass's
+    /// pixels wide were a third too large, and the reader refused them). In a
     /// large frame, the frame is searched whole at a finer scale as well
     /// (`DetectConfig::fine_width`); in a middling one, where the first
     /// pass sees a small or faint plate, a window around it is (`fine_look`).
@@ -251,7 +253,7 @@ impl Detector {
         kept.truncate(config.candidates_max);
         kept.into_iter()
             .map(|c| {
-                if c.pass <= 1 && c.width < ZOOM_FROM {
+                if c.pass == 1 && c.width < ZOOM_FROM {
                     return Ok(c.found);
                 }
                 Ok(self.zoom(frame, &c.found, config)?.unwrap_or(c.found))
@@ -414,7 +416,14 @@ impl Detector {
                     continue;
                 }
                 let bw = maps[[0, 1, y, x]].clamp(0.0, 6.0).exp();
-                let bh = maps[[0, 2, y, x]].clamp(0.0, 6.0).exp();
+                // No plate is longer than the EU's 520 x 110 mm (4.73:1): a
+                // box that is, cuts the characters top and bottom (the
+                // detector trained on real scenes boxes some long plates
+                // at 6:1), so it is made as tall as that plate would be.
+                let bh = maps[[0, 2, y, x]]
+                    .clamp(0.0, 6.0)
+                    .exp()
+                    .max(bw / PLATE_ASPECT_MAX);
                 let cx = (x as f32 + maps[[0, 3, y, x]]) * stride as f32;
                 let cy = (y as f32 + maps[[0, 4, y, x]]) * stride as f32;
                 let plate = Candidate {
@@ -434,6 +443,9 @@ impl Detector {
         Ok(found)
     }
 }
+
+/// The longest plate: the EU's 520 x 110 mm.
+const PLATE_ASPECT_MAX: f32 = 520.0 / 110.0;
 
 /// The scales the frame is searched at, from the detector's own input
 /// width down. The detector learned plates 18 to 80 of its input pixels
