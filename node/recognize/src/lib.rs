@@ -292,7 +292,9 @@ struct Looked {
     /// Whether it is reported: a plate's length and no character below the
     /// floor, in the first read or in the three looks together. The looks
     /// together are surer of the text, not always of each character: a
-    /// plate the first read had is not lost to them.
+    /// plate the first read had is not lost to them. The text reported is
+    /// the looks', so it must have a plate's length itself (a fence's
+    /// IIIII read together as I was reported as a plate).
     plate: bool,
 }
 
@@ -312,7 +314,8 @@ impl Looked {
         let moved = together.text() != text;
         let confidence = first.chars.iter().map(|c| c.confidence).product();
         Looked {
-            plate: config.reportable(first) || config.reportable(&together),
+            plate: config.plate_length(&together)
+                && (config.reportable(first) || config.reportable(&together)),
             read: together,
             first: moved.then_some(Alternative { text, confidence }),
         }
@@ -678,6 +681,10 @@ mod tests {
         let made = Looked::together(&read("WXE7388", 0.4), read("WXF7388", 0.8), &config);
         assert!(made.plate);
         assert!(!Looked::alone(read("WXE7388", 0.4), &config).plate);
+        // A plate-length first read whose looks together are too short: the
+        // reported text would be the short one, so no plate.
+        let fence = Looked::together(&read("IIIII", 0.7), read("I", 0.58), &config);
+        assert!(!fence.plate);
     }
 
     #[test]

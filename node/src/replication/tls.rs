@@ -129,8 +129,12 @@ pub fn node_certificate(
     Ok((cert.der().clone(), PrivateKeyDer::Pkcs8(pkcs8)))
 }
 
+/// rustls gives the time in whole seconds, an enrollment's validity is in
+/// milliseconds: the check is made at the second's last millisecond, so a
+/// node enrolled this very second is not refused for up to a second (a test
+/// met it), at the cost of taking one up to a second past its end.
 fn to_timestamp(now: UnixTime) -> Timestamp {
-    let ms = now.as_secs().saturating_mul(1000);
+    let ms = now.as_secs().saturating_mul(1000).saturating_add(999);
     Timestamp::from_millis(i64::try_from(ms).unwrap_or(i64::MAX))
 }
 
@@ -321,4 +325,18 @@ pub fn peer_of(
         .first()
         .ok_or_else(|| Refusal::NotANodeCertificate("no certificate presented".into()))?;
     check.check(first, now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_handshake_second_is_checked_at_its_last_millisecond() {
+        // An enrollment made at 214.047 s is valid within the second rustls
+        // reports as 214.
+        let now = UnixTime::since_unix_epoch(std::time::Duration::from_secs(1_796_704_214));
+        assert_eq!(to_timestamp(now), Timestamp::from_millis(1_796_704_214_999));
+        assert!(to_timestamp(now) >= Timestamp::from_millis(1_796_704_214_047));
+    }
 }
