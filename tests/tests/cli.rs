@@ -90,24 +90,34 @@ fn flip_a_byte_of(data: &str, envelope: &[u8]) {
     std::fs::write(&db_path, db).expect("write altered db");
 }
 
-#[test]
-fn verify_names_a_record_altered_in_the_database_file() {
+/// A car with `n` imported reads (plates PREFIX000...), and what `take`
+/// finds of its read `seq` with the node open, beside the node's short
+/// name. The node is closed again before this returns, for the CLI to open.
+fn imported<T>(
+    n: usize,
+    prefix: &str,
+    seq: u64,
+    take: impl FnOnce(&Node, RecordId) -> T,
+) -> (Fixture, String, (String, T)) {
     let f = Fixture::new("car-1");
-    let file = f.reads_file("reads.jsonl", 20, 300, |i| format!("ALT{i:03}"));
+    let file = f.reads_file("reads.jsonl", n, 300, |i| format!("{prefix}{i:03}"));
     let data = f.path("car-1");
     ok(&["import", "--data", &data, &file]);
-    let (short, envelope) = {
-        let node =
-            Node::open(std::path::Path::new(&data), NODE_PASSPHRASE.as_bytes()).expect("open");
-        let id = RecordId {
-            origin: node.node_key.id(),
-            seq: 7,
-        };
-        (
-            node.node_key.id().short(),
-            node.store.read_envelope(id).expect("read").expect("seq 7"),
-        )
+    let node = Node::open(std::path::Path::new(&data), NODE_PASSPHRASE.as_bytes()).expect("open");
+    let id = RecordId {
+        origin: node.node_key.id(),
+        seq,
     };
+    let found = (node.node_key.id().short(), take(&node, id));
+    drop(node);
+    (f, data, found)
+}
+
+#[test]
+fn verify_names_a_record_altered_in_the_database_file() {
+    let (_f, data, (short, envelope)) = imported(20, "ALT", 7, |node, id| {
+        node.store.read_envelope(id).expect("read").expect("seq 7")
+    });
     flip_a_byte_of(&data, &envelope);
 
     let out = run(&["verify", "--data", &data]);
@@ -141,25 +151,12 @@ fn verify_names_a_record_altered_in_the_database_file() {
 
 #[test]
 fn verify_names_an_image_altered_under_a_sound_read() {
-    let f = Fixture::new("car-1");
-    let file = f.reads_file("reads.jsonl", 12, 300, |i| format!("IMG{i:03}"));
-    let data = f.path("car-1");
-    ok(&["import", "--data", &data, &file]);
-    let (short, crop) = {
-        let node =
-            Node::open(std::path::Path::new(&data), NODE_PASSPHRASE.as_bytes()).expect("open");
-        let id = RecordId {
-            origin: node.node_key.id(),
-            seq: 3,
-        };
-        (
-            node.node_key.id().short(),
-            node.store
-                .read_image(id, alpr_protocol::ImageKind::PlateCrop)
-                .expect("read image")
-                .expect("a crop of seq 3"),
-        )
-    };
+    let (_f, data, (short, crop)) = imported(12, "IMG", 3, |node, id| {
+        node.store
+            .read_image(id, alpr_protocol::ImageKind::PlateCrop)
+            .expect("read image")
+            .expect("a crop of seq 3")
+    });
     flip_a_byte_of(&data, &crop);
     let out = run(&["verify", "--data", &data]);
     assert_eq!(out.status.code(), Some(2));
